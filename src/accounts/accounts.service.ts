@@ -1,0 +1,206 @@
+// Accounts and sessions: the rules behind sign-up, sign-in, sessions and profiles. GraphQL resolvers and the
+// REST auth routes both call this; neither touches the tables directly.
+import type { PrismaClient, User, Session } from '../generated/prisma/client.ts';
+import { AppError, badInput, isUniqueViolation, notFound } from '../errors.ts';
+import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import {
+  checkPassword,
+  dummyHash,
+  hashPassword,
+  hashToken,
+  newToken,
+  normalizeEmail,
+  normalizeImage,
+  normalizeName,
+  normalizePhone,
+  normalizeUsername,
+  verifyPassword,
+} from './credentials.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Who is asking, as far as the transport knows. */
+export interface RequestInfo {
+  tenantId: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface Viewer {
+  user: User;
+  session: Session;
+}
+
+export interface AuthResult extends Viewer {
+  /** The bearer token: returned once, never stored. */
+  token: string;
+}
+
+export interface SignUpInput {
+  email: string;
+  password: string;
+  name: string;
+  username?: string | null;
+  phoneNumber?: string | null;
+  image?: string | null;
+}
+
+export interface SignInInput {
+  email?: string | null;
+  username?: string | null;
+  password: string;
+  rememberMe?: boolean | null;
+}
+
+export interface ProfileInput {
+  name?: string | null;
+  username?: string | null;
+  phoneNumber?: string | null;
+  image?: string | null;
+}
+
+export interface AccountDeps {
+  prisma: PrismaClient;
+  pubsub: ParleyPubSub;
+  bcryptCost: number;
+  sessionTtlDays: number;
+}
+
+export class AccountService {
+  private dummy?: Promise<string>;
+  constructor(private readonly deps: AccountDeps) {}
+
+  private get prisma() {
+    return this.deps.prisma;
+  }
+
+  async signUp(req: RequestInfo, input: SignUpInput): Promise<AuthResult> {
+    const email = normalizeEmail(input.email);
+    checkPassword(input.password);
+    const name = normalizeName(input.name);
+    const username = input.username ? normalizeUsername(input.username) : null;
+    const phoneNumber = input.phoneNumber ? normalizePhone(input.phoneNumber) : null;
+    const image = normalizeImage(input.image);
+    const passwordHash = await hashPassword(input.password, this.deps.bcryptCost);
+    let user: User;
+    try {
+      user = await this.prisma.user.create({
+        data: { tenantId: req.tenantId, email, name, username, phoneNumber, image, passwordHash },
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const taken = await this.prisma.user.findFirst({ where: { tenantId: req.tenantId, email }, select: { id: true } });
+      throw taken
+        ? new AppError('CONFLICT', 'An account with this email already exists.', { field: 'email' })
+        : new AppError('CONFLICT', 'This username is taken.', { field: 'username' });
+    }
+    return this.startSession(req, user, true);
+  }
+
+  async signIn(req: RequestInfo, input: SignInInput): Promise<AuthResult> {
+    const invalid = () => new AppError('UNAUTHENTICATED', 'Invalid email or password.', { reason: 'INVALID_CREDENTIALS' });
+    let where: { tenantId: string; email?: string; username?: string } | null = null;
+    const login = (input.email ?? input.username ?? '').trim().toLowerCase();
+    if (login.includes('@')) where = { tenantId: req.tenantId, email: login };
+    else if (login) where = { tenantId: req.tenantId, username: login };
+    if (!where || !input.password) throw badInput('Enter your email (or username) and password.');
+    const user = await this.prisma.user.findFirst({ where });
+    // Unknown account: still run one bcrypt compare so the response takes the same time.
+    const ok = await verifyPassword(input.password, user?.passwordHash ?? (await this.dummyHash()));
+    if (!user || !ok) throw invalid();
+    return this.startSession(req, user, input.rememberMe ?? true);
+  }
+
+  /** For tests and timing checks: the hash compared against when the account is unknown. */
+  dummyHash(): Promise<string> {
+    this.dummy ??= dummyHash(this.deps.bcryptCost);
+    return this.dummy;
+  }
+
+  private async startSession(req: RequestInfo, user: User, rememberMe: boolean): Promise<AuthResult> {
+    const { token, hash } = newToken();
+    const session = await this.prisma.session.create({
+      data: {
+        tenantId: req.tenantId,
+        userId: user.id,
+        tokenHash: hash,
+        rememberMe,
+        expiresAt: new Date(Date.now() + (rememberMe ? this.deps.sessionTtlDays : 1) * DAY_MS),
+        userAgent: req.userAgent?.slice(0, 512) ?? null,
+        ipAddress: req.ip,
+      },
+    });
+    return { token, user, session };
+  }
+
+  /**
+   * The viewer behind a bearer token in this tenant, or null. Never throws for a bad token: a request with a bad
+   * token is simply signed out. A token from another tenant is not valid here.
+   */
+  async authenticate(tenantId: string, token: string): Promise<Viewer | null> {
+    if (!token || token.length > 200) return null;
+    const found = await this.prisma.session.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
+    if (!found || found.tenantId !== tenantId) return null;
+    const now = Date.now();
+    if (found.expiresAt.getTime() <= now) {
+      await this.prisma.session.deleteMany({ where: { id: found.id } });
+      return null;
+    }
+    const { user, ...session } = found;
+    // Sliding expiry: a remembered session used after a day gets a fresh lifetime.
+    if (session.rememberMe && now - session.updatedAt.getTime() > DAY_MS) {
+      const updated = await this.prisma.session.update({
+        where: { id: session.id },
+        data: { expiresAt: new Date(now + this.deps.sessionTtlDays * DAY_MS) },
+      });
+      return { user, session: updated };
+    }
+    return { user, session };
+  }
+
+  listSessions(viewer: Viewer): Promise<Session[]> {
+    return this.prisma.session.findMany({
+      where: { userId: viewer.user.id, expiresAt: { gt: new Date() } },
+      orderBy: { createdAt: 'desc' },
+    });
+  }
+
+  async signOut(viewer: Viewer): Promise<void> {
+    await this.revoke(viewer.user, [viewer.session.id], 'signed out');
+  }
+
+  async revokeSession(viewer: Viewer, sessionId: string): Promise<void> {
+    const count = await this.revoke(viewer.user, [sessionId], 'session revoked');
+    if (count === 0) throw notFound('Session');
+  }
+
+  async revokeOtherSessions(viewer: Viewer): Promise<number> {
+    const others = await this.prisma.session.findMany({
+      where: { userId: viewer.user.id, id: { not: viewer.session.id } },
+      select: { id: true },
+    });
+    return this.revoke(viewer.user, others.map((s) => s.id), 'signed out elsewhere');
+  }
+
+  /** Deletes sessions of `user` and tells every instance to close their sockets. */
+  async revoke(user: Pick<User, 'id' | 'tenantId'>, sessionIds: string[], reason: string): Promise<number> {
+    if (sessionIds.length === 0) return 0;
+    const { count } = await this.prisma.session.deleteMany({ where: { id: { in: sessionIds }, userId: user.id } });
+    if (count > 0) this.deps.pubsub.publish('sessions:revoked', { tenantId: user.tenantId, userId: user.id, sessionIds, reason });
+    return count;
+  }
+
+  async updateProfile(viewer: Viewer, input: ProfileInput): Promise<User> {
+    const data: Partial<User> = {};
+    if (input.name != null) data.name = normalizeName(input.name);
+    if (input.username !== undefined) data.username = input.username ? normalizeUsername(input.username) : null;
+    if (input.phoneNumber !== undefined) data.phoneNumber = input.phoneNumber ? normalizePhone(input.phoneNumber) : null;
+    if (input.image !== undefined) data.image = normalizeImage(input.image);
+    try {
+      return await this.prisma.user.update({ where: { id: viewer.user.id }, data });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppError('CONFLICT', 'This username is taken.', { field: 'username' });
+      throw err;
+    }
+  }
+}

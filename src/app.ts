@@ -1,0 +1,148 @@
+// buildApp(config): one node:http server with GraphQL over HTTP/SSE (yoga) and WebSocket (graphql-ws) on
+// /graphql, plus /health and /ready. It listens only when start() is called; stop() drains and closes everything.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { openDatabase, type Database } from './db/client.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMemoryPubSub, createRedisPubSub, type ParleyPubSub } from './realtime/pubsub.ts';
+import { connectRedis, type RedisConnections } from './realtime/redis.ts';
+import { createServices, type Services } from './services.ts';
+import { createParleyYoga } from './graphql/yoga.ts';
+import { attachWebSocketServer } from './realtime/ws.ts';
+import { join } from 'node:path';
+
+export interface AppOptions {
+  /** An already-open database (tests pass one); otherwise opened from config. */
+  db?: Database;
+  logger?: Logger;
+  pubsub?: ParleyPubSub;
+}
+
+export interface App {
+  services: Services;
+  /** Listens on `port` (0 = any free port); resolves with the base URL. */
+  start(port?: number, host?: string): Promise<string>;
+  /** Stops accepting, closes sockets (1001), lets in-flight requests finish (bounded), closes the database. */
+  stop(): Promise<void>;
+  url: string;
+}
+
+export async function buildApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  const db =
+    opts.db ??
+    (await openDatabase({
+      url: config.DATABASE_URL,
+      pgliteDir: join(config.DATA_DIR, 'pglite'),
+      poolSize: config.DATABASE_POOL_SIZE,
+    }));
+  const applied = await db.migrate();
+  if (applied.length) logger.info('migrations applied', { migrations: applied });
+
+  let redis: RedisConnections | null = null;
+  try {
+    redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL, logger) : null;
+  } catch (err) {
+    if (!opts.db) await db.close();
+    throw err;
+  }
+  const pubsub = opts.pubsub ?? (redis ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX) : createMemoryPubSub());
+  const services = createServices({ config, db, logger, pubsub, redis: redis?.client ?? null });
+  const yoga = createParleyYoga(services);
+
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 });
+  const streams = new Set<ServerResponse>();
+  let stopping = false;
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health') return json(res, 200, { status: 'ok' });
+    if (path === '/ready') {
+      if (stopping) return json(res, 503, { status: 'stopping' });
+      void db.ping().then((database) => {
+        const events = redis ? redis.ready() : true;
+        const ok = database && events;
+        json(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', database, ...(redis ? { redis: events } : {}) });
+      });
+      return;
+    }
+    if (path === yoga.graphqlEndpoint) {
+      const refusal = refuseRequest(req, config.MAX_BODY_BYTES);
+      if (refusal) return json(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
+      if (String(req.headers.accept).includes('text/event-stream')) {
+        streams.add(res);
+        res.on('close', () => streams.delete(res));
+      }
+      void yoga(req, res);
+      return;
+    }
+    json(res, 404, { error: 'Not found', hint: 'GraphQL is served at /graphql' });
+  });
+
+  const ws = attachWebSocketServer(server, yoga, services);
+
+  const app: App = {
+    services,
+    url: '',
+    start(port = config.PORT, host = config.HOST) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const addr = server.address() as AddressInfo;
+          const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+          app.url = `http://${shownHost}:${addr.port}`;
+          resolve(app.url);
+        });
+      });
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await ws.close();
+      for (const res of streams) res.destroy(); // SSE streams never end on their own
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), config.SHUTDOWN_TIMEOUT_MS)));
+      if ((await Promise.race([closed, timedOut])) === 'timeout') {
+        logger.warn('shutdown timeout: closing remaining connections');
+        server.closeAllConnections();
+        await closed;
+      }
+      clearTimeout(timer);
+      await yoga.dispose();
+      await redis?.close();
+      if (!opts.db) await db.close();
+    },
+  };
+  return app;
+}
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * Limits applied before GraphQL sees a request: body size, and CSRF prevention. A browser can send a "simple"
+ * cross-site request (form or text/plain POST) without a CORS preflight; such requests are refused, so every
+ * POST that runs is either JSON (preflighted) or sent by a non-browser client.
+ */
+function refuseRequest(req: IncomingMessage, maxBytes: number): { status: number; code: string; message: string } | null {
+  if (req.method !== 'POST') return null;
+  const length = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isNaN(length)) {
+    if (req.headers['transfer-encoding']) {
+      return { status: 411, code: 'BAD_USER_INPUT', message: 'Send a Content-Length header (chunked bodies are not accepted).' };
+    }
+  } else if (length > maxBytes) {
+    return { status: 413, code: 'BAD_USER_INPUT', message: `Request body is larger than ${maxBytes} bytes.` };
+  }
+  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json' && type !== 'application/graphql-response+json' && type !== 'application/graphql+json') {
+    return { status: 415, code: 'BAD_USER_INPUT', message: 'POST bodies must be application/json.' };
+  }
+  return null;
+}

@@ -1,0 +1,79 @@
+// One schema for the whole environment, parsed once at start-up. A bad value stops the server with a message that
+// names every offending variable. `.env.example` lists the same variables with their defaults.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || protocols.some((p) => v.startsWith(p)), {
+      message: `must start with ${protocols.join(' or ')}`,
+    });
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: int(0, 65535).default(4000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
+    DATABASE_POOL_SIZE: int(1, 200).default(10),
+    REDIS_URL: optionalUrl(['redis://', 'rediss://']),
+    REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 of a-z, 0-9, "_", ":", ".", "-"').default('parley:'),
+    REQUIRE_CLIENT_ID: bool.default(false),
+    AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    BCRYPT_COST: int(4, 15).default(12),
+    SESSION_TTL_DAYS: int(1, 365).default(7),
+    PUBLIC_URL: z.url().optional(),
+    TRUST_PROXY: bool.default(false),
+    CORS_ORIGINS: z.string().default(''),
+    MAX_BODY_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
+    GRAPHQL_MAX_DEPTH: int(1, 100).default(12),
+    GRAPHQL_MAX_ALIASES: int(0, 1000).default(30),
+    GRAPHQL_MAX_TOKENS: int(100, 100_000).default(2_000),
+    GRAPHQL_MAX_DIRECTIVES: int(0, 1000).default(20),
+    GRAPHIQL: bool.optional(),
+    INTROSPECTION: bool.optional(),
+    SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV === 'production' && !c.AUTH_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema> & {
+  /** Resolved by main(): from AUTH_SECRET, or generated and kept under DATA_DIR on the embedded default. */
+  authSecret: string;
+  graphiql: boolean;
+  introspection: boolean;
+};
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): Omit<Config, 'authSecret'> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = configSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => {
+        const name = String(i.path[0] ?? '?');
+        return `${name}=${JSON.stringify(env[name] ?? '')}: ${i.message}`;
+      }),
+    );
+  }
+  const c = result.data;
+  const dev = c.NODE_ENV !== 'production';
+  return { ...c, graphiql: c.GRAPHIQL ?? dev, introspection: c.INTROSPECTION ?? dev };
+}

@@ -1,0 +1,156 @@
+// Opens Parley's database: PostgreSQL through adapter-pg when a URL is given, otherwise embedded PGlite in a
+// directory guarded by an exclusive lock (PGlite has none, and two processes on one directory lose writes).
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaClient } from '../generated/prisma/client.ts';
+import { applyMigrations } from './migrate.ts';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: DatabaseKind;
+  factory: SqlMigrationAwareDriverAdapterFactory;
+  /** True when a trivial query answers within the timeout. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  /** Applies pending migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+  /** Number of SQL statements Prisma has sent (for tests that bound N+1). */
+  queryCount(): number;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgresql://... ; when absent, embedded PGlite is used. */
+  url?: string;
+  /** PGlite data directory; `memory://` for a throwaway in-memory database. */
+  pgliteDir?: string;
+  /** A tarball of a PGlite data directory to start from (tests use a migrated template). */
+  pgliteTemplate?: Blob;
+  /** Size of the PostgreSQL connection pool. */
+  poolSize?: number;
+  onQuery?: (sql: string, durationMs: number) => void;
+}
+
+export class DatabaseLockedError extends Error {}
+
+/** Takes `<dir>/parley.lock`, or fails naming the process that holds it. A lock left by a dead process is taken over. */
+async function lockDirectory(dir: string): Promise<() => Promise<void>> {
+  const path = join(dir, 'parley.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(path, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return async () => {
+        await unlink(path).catch(() => {});
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new DatabaseLockedError(
+          `The embedded database in ${dir} is in use by another Parley process (pid ${pid}). ` +
+            `Stop that process, or point DATA_DIR at another directory, or use DATABASE_URL for a shared PostgreSQL.`,
+        );
+      }
+      await unlink(path).catch(() => {});
+    }
+  }
+  throw new DatabaseLockedError(`Could not lock the embedded database in ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  let factory: SqlMigrationAwareDriverAdapterFactory;
+  let closeDriver: () => Promise<void>;
+  let kind: DatabaseKind;
+  if (opts.url) {
+    kind = 'postgres';
+    const pg = new PrismaPg({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+    });
+    factory = pg;
+    closeDriver = async () => {};
+  } else {
+    kind = 'pglite';
+    const dir = opts.pgliteDir ?? 'memory://';
+    let unlock = async () => {};
+    if (!dir.startsWith('memory://')) {
+      await mkdir(dir, { recursive: true });
+      unlock = await lockDirectory(dir);
+    }
+    let pglite: PGlite;
+    try {
+      pglite = new PGlite(dir, opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {});
+      await pglite.waitReady;
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
+    factory = new PrismaPGlite(pglite);
+    closeDriver = async () => {
+      await pglite.close();
+      await unlock();
+    };
+  }
+
+  let queries = 0;
+  const prisma = new PrismaClient({ adapter: factory, log: [{ emit: 'event', level: 'query' }] });
+  prisma.$on('query', (e) => {
+    queries++;
+    opts.onQuery?.(e.query, e.duration);
+  });
+
+  return {
+    prisma,
+    kind,
+    factory,
+    async ping(timeoutMs = 2_000) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          prisma.$queryRaw`SELECT 1`,
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs))),
+        ]);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    migrate: () =>
+      applyMigrations(factory, {
+        isApplied: async (names) => {
+          try {
+            const rows = await prisma.$queryRaw<{ migration_name: string }[]>`
+              SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+            const done = new Set(rows.map((r) => r.migration_name));
+            return names.every((n) => done.has(n));
+          } catch {
+            return false; // no _prisma_migrations table yet
+          }
+        },
+      }),
+    queryCount: () => queries,
+    async close() {
+      await prisma.$disconnect();
+      await closeDriver();
+    },
+  };
+}

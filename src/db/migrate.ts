@@ -1,0 +1,131 @@
+// Applies and authors Prisma migrations through Prisma's WebAssembly schema engine, driven by the same driver
+// adapter the server uses. The native engine is a download that fails behind firewalls; the WASM one ships in npm.
+import { readFile, readdir } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
+import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
+
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../prisma/migrations');
+export const SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../prisma/schema.prisma');
+
+const filters = { externalTables: [], externalEnums: [] };
+
+export async function loadMigrations(baseDir = MIGRATIONS_DIR): Promise<MigrationList> {
+  const entries = await readdir(baseDir, { withFileTypes: true }).catch(() => []);
+  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const lockPath = join(baseDir, 'migration_lock.toml');
+  return {
+    baseDir,
+    lockfile: { path: 'migration_lock.toml', content: await readFile(lockPath, 'utf8').catch(() => null) },
+    shadowDbInitScript: '',
+    migrationDirectories: await Promise.all(
+      dirs.map(async (path) => ({
+        path,
+        migrationFile: {
+          path: 'migration.sql',
+          content: { tag: 'ok' as const, value: await readFile(join(baseDir, path, 'migration.sql'), 'utf8') },
+        },
+      })),
+    ),
+  };
+}
+
+type Bg = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
+let bgPromise: Promise<Bg> | undefined;
+
+/** Node 20 cannot `import` a .wasm module, so the wasm-bindgen glue is wired up by hand, once per process. */
+function loadEngineModule(): Promise<Bg> {
+  bgPromise ??= (async () => {
+    const bg: Bg = await import('@prisma/schema-engine-wasm/schema_engine_bg');
+    const require = createRequire(import.meta.url);
+    const wasmPath = join(dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
+    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': bg as never });
+    bg.__wbg_set_wasm(instance.exports);
+    (instance.exports as { __wbindgen_start: () => void }).__wbindgen_start();
+    return bg;
+  })();
+  return bgPromise;
+}
+
+/**
+ * Runs `fn` with a schema engine over `factory`. The engine holds a PostgreSQL advisory lock on the connection it
+ * opens and never lets go; disposing every connection it opened releases it, so a second instance waiting on
+ * the lock proceeds at once instead of stalling.
+ */
+export async function withSchemaEngine<T>(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  schema: string | undefined,
+  fn: (engine: SchemaEngine) => Promise<T>,
+  log: (message: string) => void = () => {},
+): Promise<T> {
+  const bg = await loadEngineModule();
+  const opened: SqlDriverAdapter[] = [];
+  const tracking: SqlMigrationAwareDriverAdapterFactory = {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => {
+      const a = await factory.connect();
+      opened.push(a);
+      return a;
+    },
+    connectToShadowDb: async () => {
+      const a = await factory.connectToShadowDb();
+      opened.push(a);
+      return a;
+    },
+  };
+  const engine = await bg.SchemaEngine.new(
+    { datamodels: schema ? [['schema.prisma', schema]] : undefined },
+    (line: string) => log(line),
+    bindMigrationAwareSqlAdapterFactory(tracking),
+  );
+  try {
+    return await fn(engine);
+  } finally {
+    engine.free();
+    await Promise.allSettled(opened.map((a) => a.dispose()));
+  }
+}
+
+/** `prisma migrate deploy`: applies pending migrations, recording them in `_prisma_migrations`. */
+export async function applyMigrations(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  opts: { migrationsDir?: string; isApplied?: (names: string[]) => Promise<boolean> } = {},
+): Promise<string[]> {
+  const migrationsList = await loadMigrations(opts.migrationsDir);
+  const names = migrationsList.migrationDirectories.map((d) => d.path);
+  // Fast path: nothing to do, so skip loading the engine (and its lock) entirely.
+  if (opts.isApplied && (await opts.isApplied(names))) return [];
+  return withSchemaEngine(factory, undefined, async (engine) => {
+    const out = await engine.applyMigrations({ migrationsList, filters });
+    return out.appliedMigrationNames;
+  });
+}
+
+/** `prisma migrate dev --create-only`: the SQL that takes the migrated database to `schema`. */
+export async function createMigration(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  name: string,
+  schema: string,
+  migrationsDir = MIGRATIONS_DIR,
+): Promise<{ name: string; sql: string | null }> {
+  const migrationsList = await loadMigrations(migrationsDir);
+  return withSchemaEngine(factory, schema, async (engine) => {
+    await engine.applyMigrations({ migrationsList, filters });
+    await engine.devDiagnostic({ migrationsList, filters });
+    const out = await engine.createMigration({
+      draft: false,
+      migrationName: name,
+      migrationsList,
+      schema: { files: [{ path: 'schema.prisma', content: schema }] },
+      filters,
+    });
+    return { name: out.generatedMigrationName, sql: out.migrationScript ?? null };
+  });
+}

@@ -1,0 +1,9 @@
+// Assembles the schema: importing each feature's schema file registers its types on the builder.
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.ts';
+import '../accounts/accounts.schema.ts';
+
+export const schema = builder.toSchema({ sortSchema: false });
+
+/** The SDL committed as schema.graphql (sorted, so diffs are stable). */
+export const printedSchema = () => printSchema(lexicographicSortSchema(schema)) + '\n';

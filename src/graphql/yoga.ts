@@ -1,0 +1,167 @@
+// graphql-yoga with Parley's context, limits, error masking and operation logging. The same envelop plugins run
+// for HTTP, SSE and WebSocket operations (the WS server executes through yoga.getEnveloped).
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
+import { GraphQLError, type ValidationContext, type FieldNode } from 'graphql';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { schema } from './schema.ts';
+import type { Context } from './context.ts';
+import type { Services } from '../services.ts';
+import type { Viewer } from '../accounts/accounts.service.ts';
+import type { Tenant } from '../generated/prisma/client.ts';
+import { AppError } from '../errors.ts';
+import { clientIp } from '../http/client-ip.ts';
+
+/** What the WebSocket server resolved once at connection_init and hands to every operation on that socket. */
+export interface SocketAuth {
+  tenant: Tenant;
+  viewer: Viewer | null;
+}
+
+export interface ServerContext {
+  req?: IncomingMessage;
+  socketAuth?: SocketAuth;
+  requestId?: string;
+}
+
+export function bearerToken(authorization: string | null | undefined): string | null {
+  if (!authorization) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  return m ? m[1] : null;
+}
+
+export function createParleyYoga(services: Services) {
+  const { config, logger } = services;
+
+  async function context(initial: YogaInitialContext & ServerContext): Promise<Context> {
+    const req = initial.req;
+    const requestId = initial.requestId ?? initial.request?.headers.get('x-request-id')?.slice(0, 100) ?? randomUUID();
+    const ip = req ? clientIp(req, config.TRUST_PROXY) : null;
+    const userAgent = req?.headers['user-agent'] ?? null;
+    let tenant: Tenant;
+    let viewer: Viewer | null;
+    if (initial.socketAuth) {
+      ({ tenant, viewer } = initial.socketAuth);
+    } else {
+      const headers = initial.request.headers;
+      tenant = await services.tenants.resolve(headers.get('x-client-id'), config.REQUIRE_CLIENT_ID);
+      const token = bearerToken(headers.get('authorization'));
+      viewer = token ? await services.accounts.authenticate(tenant.id, token) : null;
+    }
+    return {
+      requestId,
+      transport: initial.socketAuth ? 'ws' : 'http',
+      tenant,
+      viewer,
+      client: { tenantId: tenant.id, ip, userAgent },
+      prisma: services.prisma,
+      services,
+    };
+  }
+
+  const operationLog: Plugin<Context> = {
+    onExecute({ args }) {
+      const started = performance.now();
+      return {
+        onExecuteDone({ result }) {
+          if (Symbol.asyncIterator in result) return; // subscriptions are logged by the transport
+          const ctx = args.contextValue;
+          const codes = result.errors?.map((e) => e.extensions?.code ?? 'UNKNOWN');
+          logger.info('operation', {
+            requestId: ctx.requestId,
+            transport: ctx.transport,
+            tenant: ctx.tenant?.id,
+            user: ctx.viewer?.user.id,
+            operation: args.operationName ?? null,
+            ms: Math.round((performance.now() - started) * 10) / 10,
+            outcome: codes?.length ? 'error' : 'ok',
+            ...(codes?.length ? { codes } : {}),
+          });
+        },
+      };
+    },
+  };
+
+  const production = config.NODE_ENV === 'production';
+  return createYoga<ServerContext, Context>({
+    schema,
+    context,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: config.graphiql
+      ? { title: 'Parley', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY }
+      : false,
+    cors: config.CORS_ORIGINS
+      ? { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()), credentials: true }
+      : undefined,
+    logging: false,
+    maskedErrors: {
+      maskError(error, message) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof AppError) return original;
+        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
+          // GraphQL's own parse/validation/variable errors: the client's fault, with a message worth showing.
+          if (error.extensions?.code) return error;
+          return new GraphQLError(error.message, {
+            nodes: error.nodes,
+            positions: error.positions,
+            path: error.path,
+            extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+          });
+        }
+        logger.error('unexpected error', { error: original ?? error });
+        return new GraphQLError(message, {
+          path: error instanceof GraphQLError ? error.path : undefined,
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        });
+      },
+    },
+    plugins: [
+      maxDepthPlugin({ n: config.GRAPHQL_MAX_DEPTH, ignoreIntrospection: true, exposeLimits: true }),
+      maxAliasesPlugin({ n: config.GRAPHQL_MAX_ALIASES, exposeLimits: true }),
+      maxTokensPlugin({ n: config.GRAPHQL_MAX_TOKENS, exposeLimits: true }),
+      maxDirectivesPlugin({ n: config.GRAPHQL_MAX_DIRECTIVES, exposeLimits: true }),
+      ...(production ? [blockFieldSuggestionsPlugin()] : []),
+      ...(config.introspection ? [] : [disableIntrospection()]),
+      operationLog,
+    ],
+  });
+}
+
+/** Rejects __schema/__type queries (on by default outside production; see INTROSPECTION). */
+function disableIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule((context: ValidationContext) => ({
+        Field(node: FieldNode) {
+          if (node.name.value === '__schema' || node.name.value === '__type') {
+            context.reportError(
+              new GraphQLError('Introspection is disabled on this server.', { nodes: [node], extensions: { code: 'FORBIDDEN' } }),
+            );
+          }
+        },
+      }));
+    },
+  };
+}
+
+const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Parley. Sign up, then send the token as a header:
+#   { "Authorization": "Bearer <token>" }
+mutation SignUp {
+  signUp(input: { email: "ada@example.com", password: "correct horse battery", name: "Ada" }) {
+    token
+    user { id name }
+  }
+}
+
+query Me {
+  me { id name email }
+}
+`;
+
+export type ParleyYoga = ReturnType<typeof createParleyYoga>;

@@ -1,0 +1,121 @@
+// graphql-ws on the same port and path as HTTP GraphQL. Auth happens once, at connection_init, from
+// connectionParams { clientId, authorization }; every operation then runs through yoga's envelop so context,
+// limits, masking and logging are the same as over HTTP. Sockets are indexed by session so a revoked session's
+// sockets close at once (4403) on whichever instance holds them.
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { ExecutionArgs } from 'graphql';
+import type { Services } from '../services.ts';
+import { bearerToken, type ParleyYoga, type SocketAuth } from '../graphql/yoga.ts';
+import { AppError } from '../errors.ts';
+
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_FORBIDDEN = 4403;
+
+type Extra = {
+  socket: WebSocket;
+  request: import('node:http').IncomingMessage;
+  auth?: SocketAuth;
+  id?: string;
+};
+
+export function attachWebSocketServer(
+  server: Server,
+  yoga: ParleyYoga,
+  services: Services,
+) {
+  const { logger } = services;
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 256 * 1024 });
+  const bySession = new Map<string, Set<WebSocket>>();
+
+  const dispose = useServer<Record<string, unknown> | undefined, Extra>(
+    {
+      connectionInitWaitTimeout: 10_000,
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      async onConnect(ctx) {
+        const params = ctx.connectionParams ?? {};
+        const clientId = typeof params.clientId === 'string' ? params.clientId : null;
+        const authorization = typeof params.authorization === 'string' ? params.authorization : null;
+        try {
+          const tenant = await services.tenants.resolve(clientId, services.config.REQUIRE_CLIENT_ID);
+          const token = bearerToken(authorization);
+          const viewer = token ? await services.accounts.authenticate(tenant.id, token) : null;
+          if (token && !viewer) return false; // a bad token is refused, not downgraded to a guest: 4403
+          ctx.extra.auth = { tenant, viewer };
+          ctx.extra.id = randomUUID();
+          if (viewer) {
+            const set = bySession.get(viewer.session.id) ?? new Set();
+            set.add(ctx.extra.socket);
+            bySession.set(viewer.session.id, set);
+          }
+          logger.debug('ws connected', { socket: ctx.extra.id, tenant: tenant.id, user: viewer?.user.id });
+          return true;
+        } catch (err) {
+          if (err instanceof AppError) return false;
+          logger.error('ws connect failed', { error: err });
+          return false;
+        }
+      },
+      onClose(ctx) {
+        const sessionId = ctx.extra.auth?.viewer?.session.id;
+        if (sessionId) {
+          const set = bySession.get(sessionId);
+          set?.delete(ctx.extra.socket);
+          if (set?.size === 0) bySession.delete(sessionId);
+        }
+      },
+      async onSubscribe(ctx, id, payload) {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          socketAuth: ctx.extra.auth,
+          requestId: `${ctx.extra.id}:${id}`,
+        });
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [err as import('graphql').GraphQLError];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wss,
+    12_000, // keep-alive ping interval (ms); a client that stops answering is dropped
+  );
+
+  // Close sockets of revoked sessions, wherever the revocation happened (the event bus spans instances).
+  const revoked = services.pubsub.subscribe('sessions:revoked');
+  void (async () => {
+    for await (const event of revoked) {
+      for (const sessionId of event.sessionIds) {
+        for (const socket of bySession.get(sessionId) ?? []) socket.close(CLOSE_FORBIDDEN, `Session ended: ${event.reason}`);
+        bySession.delete(sessionId);
+      }
+    }
+  })().catch((err) => logger.error('revocation listener failed', { error: err }));
+
+  return {
+    wss,
+    openSockets: () => wss.clients.size,
+    async close() {
+      await revoked.return?.();
+      for (const client of wss.clients) client.close(CLOSE_GOING_AWAY, 'Server shutting down');
+      await dispose.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,168 @@
+// Starts a real Parley on port 0 with its own database (a copy of the migrated template: PGlite by default,
+// PostgreSQL when TEST_DATABASE_URL is set) and gives tests HTTP, WebSocket and signed-in-user helpers.
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { print, type ExecutionResult } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { buildApp, type App } from '../../src/app.ts';
+import { parseConfig, type Config } from '../../src/config.ts';
+import { openDatabase, type Database } from '../../src/db/client.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createDatabaseFromTemplate } from './postgres.ts';
+
+export type Doc<R = unknown, V = Record<string, unknown>> = TypedDocumentNode<R, V> | string;
+
+export interface RequestOptions {
+  token?: string | null;
+  clientId?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestUser {
+  token: string;
+  id: string;
+  email: string;
+  name: string;
+  password: string;
+  clientId?: string;
+}
+
+export interface TestServer {
+  app: App;
+  url: string;
+  wsUrl: string;
+  db: Database;
+  config: Config;
+  services(): App['services'];
+  /** POST a GraphQL operation; returns the whole result (data and errors). */
+  gql<R, V extends Record<string, unknown>>(doc: Doc<R, V>, variables?: V, opts?: RequestOptions): Promise<ExecutionResult<R>>;
+  /** Like gql, but throws on errors and returns data. */
+  ok<R, V extends Record<string, unknown>>(doc: Doc<R, V>, variables?: V, opts?: RequestOptions): Promise<R>;
+  /** A new signed-up user (unique email) in the given tenant. */
+  user(overrides?: Partial<{ email: string; name: string; password: string; username: string; clientId: string }>): Promise<TestUser>;
+  /** A graphql-ws client (no retries); closed with the server. */
+  ws(opts?: { token?: string | null; clientId?: string; lazy?: boolean }): Client;
+  stop(): Promise<void>;
+}
+
+let counter = 0;
+const unique = () => `${process.pid}${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+export const testConfig = (overrides: Record<string, string> = {}): Config => ({
+  ...parseConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    BCRYPT_COST: '4',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    // With TEST_REDIS_URL (as in .ci/run) every server uses Redis, on a channel prefix of its own unless given one.
+    ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, REDIS_PREFIX: `test:${unique()}:` } : {}),
+    ...overrides,
+  }),
+  authSecret: 'test-secret-test-secret-test-secret-0123456789',
+});
+
+/** Opens a fresh database copied from the run's migrated template. */
+export async function openTestDatabase(): Promise<{ db: Database; url?: string; drop: () => Promise<void> }> {
+  const baseUrl = process.env.TEST_DATABASE_URL;
+  if (baseUrl) {
+    const copy = await createDatabaseFromTemplate(baseUrl, inject('postgresTemplate'));
+    const db = await openDatabase({ url: copy.url, poolSize: 5 });
+    return { db, url: copy.url, drop: copy.drop };
+  }
+  const template = new Blob([await readFile(inject('pgliteTemplate'))]);
+  const db = await openDatabase({ pgliteDir: 'memory://', pgliteTemplate: template });
+  return { db, drop: async () => {} };
+}
+
+export async function startServer(env: Record<string, string> = {}, extra: { db?: Database } = {}): Promise<TestServer> {
+  const config = testConfig(env);
+  const fresh = extra.db ? null : await openTestDatabase();
+  const db = extra.db ?? fresh!.db;
+  const app = await buildApp(config, { db, logger: createLogger(config.LOG_LEVEL) });
+  const url = await app.start(0, '127.0.0.1');
+  const wsUrl = url.replace(/^http/, 'ws') + '/graphql';
+  const clients: Client[] = [];
+
+  const gql: TestServer['gql'] = async (doc, variables, opts = {}) => {
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+        ...(opts.clientId ? { 'x-client-id': opts.clientId } : {}),
+        ...opts.headers,
+      },
+      body: JSON.stringify({ query: typeof doc === 'string' ? doc : print(doc), variables }),
+    });
+    return (await res.json()) as ExecutionResult<never>;
+  };
+
+  const server: TestServer = {
+    app,
+    url,
+    wsUrl,
+    db,
+    config,
+    services: () => app.services,
+    gql,
+    async ok(doc, variables, opts) {
+      const result = await gql(doc, variables, opts);
+      if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+      return result.data as never;
+    },
+    async user(o = {}) {
+      const id = unique();
+      const input = {
+        email: o.email ?? `user${id}@example.com`,
+        name: o.name ?? `User ${id}`,
+        password: o.password ?? 'correct horse battery',
+        ...(o.username ? { username: o.username } : {}),
+      };
+      const data = await server.ok<{ signUp: { token: string; user: { id: string } } }, Record<string, unknown>>(
+        'mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }',
+        { input },
+        { clientId: o.clientId },
+      );
+      return { token: data.signUp.token, id: data.signUp.user.id, email: input.email, name: input.name, password: input.password, clientId: o.clientId };
+    },
+    ws(opts = {}) {
+      const client = createClient({
+        url: wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: opts.lazy ?? true,
+        connectionParams: {
+          ...(opts.clientId ? { clientId: opts.clientId } : {}),
+          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+        },
+      });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      await Promise.allSettled(clients.map((c) => c.dispose()));
+      await app.stop();
+      await db.close();
+      await fresh?.drop();
+    },
+  };
+  return server;
+}
+
+/** Starts one server for the file (beforeAll) and stops it afterwards (afterAll). */
+export function useServer(env: Record<string, string> = {}): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startServer(env);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('server not started yet (use it inside a test)');
+    return server;
+  };
+}
