@@ -23,6 +23,8 @@ export interface App {
   services: Services;
   /** Listens on `port` (0 = any free port); resolves with the base URL. */
   start(port?: number, host?: string): Promise<string>;
+  /** GraphQL HTTP requests being served right now. */
+  inflightRequests(): number;
   /** Stops accepting, closes sockets (1001), lets in-flight requests finish (bounded), closes the database. */
   stop(): Promise<void>;
   url: string;
@@ -53,6 +55,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 });
   const streams = new Set<ServerResponse>();
+  let inflight = 0;
   let stopping = false;
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -74,6 +77,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         streams.add(res);
         res.on('close', () => streams.delete(res));
       }
+      inflight++;
+      res.on('close', () => inflight--);
       void yoga(req, res);
       return;
     }
@@ -85,6 +90,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const app: App = {
     services,
     url: '',
+    inflightRequests: () => inflight,
     start(port = config.PORT, host = config.HOST) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

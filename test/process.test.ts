@@ -1,0 +1,93 @@
+// The real entry point, as `npm start` runs it: a child process on a temporary data directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { openDatabase } from '../src/db/client.ts';
+import { adminUrl } from './helpers/postgres.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+
+function startMain(env: Record<string, string>): { child: ChildProcess; url: Promise<string>; output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', BCRYPT_COST: '4', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"msg":"parley listening","url":"([^"]+)"/.exec(out);
+      if (m) resolve(m[1]);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening:\n${out}`)));
+  });
+  url.catch(() => {});
+  return { child, url, output: () => out };
+}
+
+describe.skipIf(!!process.env.TEST_DATABASE_URL)('npm start (embedded)', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('serves, keeps a generated secret, refuses a second process, and exits 0 on SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-main-'));
+    dirs.push(dir);
+    const first = startMain({ DATA_DIR: dir });
+    const url = await first.url;
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    const secrets = JSON.parse(await readFile(join(dir, 'secrets.json'), 'utf8'));
+    expect(secrets.authSecret.length).toBeGreaterThanOrEqual(32);
+
+    const second = startMain({ DATA_DIR: dir });
+    const [code] = await once(second.child, 'exit');
+    expect(code).toBe(1);
+    expect(second.output()).toMatch(/in use by another Parley process/);
+
+    first.child.kill('SIGTERM');
+    const [exitCode] = await once(first.child, 'exit');
+    expect(exitCode).toBe(0);
+    expect(first.output()).toMatch(/"msg":"stopping"/);
+  });
+
+  it('stops at start-up naming every bad variable', async () => {
+    const bad = startMain({ PORT: 'x', LOG_LEVEL: 'shout' });
+    const [code] = await once(bad.child, 'exit');
+    expect(code).toBe(1);
+    expect(bad.output()).toMatch(/PORT=/);
+    expect(bad.output()).toMatch(/LOG_LEVEL=/);
+  });
+});
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)('migrations on PostgreSQL', () => {
+  it('two instances migrating one fresh database at once both come up', async () => {
+    const base = process.env.TEST_DATABASE_URL!;
+    const name = `parley_mig_${process.pid}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+    try {
+      const [a, b] = await Promise.all([openDatabase({ url: adminUrl(base, name) }), openDatabase({ url: adminUrl(base, name) })]);
+      const [ra, rb] = await Promise.all([a.migrate(), b.migrate()]);
+      // exactly one of them applied the migrations; the other waited for the lock and found nothing to do
+      expect([...ra, ...rb].length).toBe(ra.length + rb.length);
+      expect(Math.min(ra.length, rb.length)).toBe(0);
+      expect(Math.max(ra.length, rb.length)).toBeGreaterThan(0);
+      expect(await a.ping()).toBe(true);
+      expect(await b.prisma.tenant.count()).toBe(1);
+      await Promise.all([a.close(), b.close()]);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});

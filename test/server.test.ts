@@ -1,0 +1,171 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/config.ts';
+import { DatabaseLockedError, openDatabase } from '../src/db/client.ts';
+import { startServer, useServer } from './helpers/server.ts';
+import { closed, subscribe } from './helpers/ws.ts';
+
+const post = (url: string, body: string, headers: Record<string, string> = {}) =>
+  fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+describe('HTTP surface', () => {
+  const server = useServer({ GRAPHQL_MAX_DEPTH: '2', GRAPHQL_MAX_ALIASES: '3', GRAPHQL_MAX_TOKENS: '300', MAX_BODY_BYTES: '4096' });
+
+  it('serves /health and /ready', async () => {
+    const s = server();
+    const health = await fetch(`${s.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${s.url}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', database: true });
+    expect((await fetch(`${s.url}/nope`)).status).toBe(404);
+  });
+
+  it('serves GraphiQL to browsers and GraphQL over GET and POST', async () => {
+    const s = server();
+    const page = await fetch(`${s.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/graphiql/i);
+    const get = await fetch(`${s.url}/graphql?query=${encodeURIComponent('{ __typename }')}`);
+    expect(await get.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(await (await post(s.url, JSON.stringify({ query: '{ __typename }' }))).json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('refuses mutations over GET and form/text POSTs (CSRF)', async () => {
+    const s = server();
+    const get = await fetch(`${s.url}/graphql?query=${encodeURIComponent('mutation { signOut }')}`);
+    expect(get.status).toBe(405);
+    const form = await fetch(`${s.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'query=mutation%7BsignOut%7D',
+    });
+    expect(form.status).toBe(415);
+    const text = await fetch(`${s.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"mutation{signOut}"}' });
+    expect(text.status).toBe(415);
+  });
+
+  it('limits body size, depth, aliases and tokens', async () => {
+    const s = server();
+    const big = await post(s.url, JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(5000) } }));
+    expect(big.status).toBe(413);
+    expect((await big.json()).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+
+    const tooDeep = await (
+      await post(s.url, JSON.stringify({ query: '{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }' }))
+    ).json();
+    expect(tooDeep.data?.__schema).toBeDefined(); // introspection is exempt from the depth limit
+
+    const aliases = await (await post(s.url, JSON.stringify({ query: '{ a: me { id } b: me { id } c: me { id } d: me { id } }' }))).json();
+    expect(aliases.errors[0].message).toMatch(/aliases/i);
+    expect(aliases.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+
+    const tokens = await (await post(s.url, JSON.stringify({ query: `{ ${'__typename '.repeat(320)} }` }))).json();
+    expect(tokens.errors[0].message).toMatch(/token/i);
+  });
+
+  it('limits query depth (introspection exempt)', async () => {
+    const s = server();
+    const q = 'mutation { signIn(input: { email: "a@b.co", password: "whatever1" }) { user { id } } }';
+    const r = await (await post(s.url, JSON.stringify({ query: q }))).json();
+    expect(r.errors[0].message).toMatch(/depth/i);
+    expect(r.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(r.data).toBeUndefined(); // rejected before anything ran
+  });
+
+  it('answers malformed JSON, unknown fields and bad variables with clear errors', async () => {
+    const s = server();
+    const malformed = await post(s.url, '{"query": ');
+    expect(malformed.status).toBe(400);
+    const unknown = await (await post(s.url, JSON.stringify({ query: '{ nope }' }))).json();
+    expect(unknown.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const parse = await (await post(s.url, JSON.stringify({ query: '{ me { ' }))).json();
+    expect(parse.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+    const vars = await (await post(s.url, JSON.stringify({ query: 'mutation($id: ID!) { revokeSession(id: $id) }', variables: { id: { x: 1 } } }))).json();
+    expect(vars.errors[0].extensions.code).toBeDefined();
+    expect(JSON.stringify(vars)).not.toMatch(/at .*\.ts:\d+/); // no stack traces
+  });
+});
+
+describe('lifecycle', () => {
+  it('stop() closes WebSockets with 1001, lets in-flight requests finish, and refuses new connections', async () => {
+    const s = await startServer();
+    const u = await s.user();
+    const client = s.ws({ token: u.token });
+    const sub = subscribe(client, 'subscription { sessionsEnded { reason } }');
+    await sub.live(async () => {
+      const r = await s.ok<{ signIn: { token: string } }, Record<string, unknown>>(
+        'mutation($i: SignInInput!) { signIn(input: $i) { token } }',
+        { i: { email: u.email, password: u.password } },
+      );
+      await s.gql('mutation { signOut }', {}, { token: r.signIn.token });
+    });
+    const close = closed(client);
+    const inflight = s.gql('mutation($i: SignInInput!) { signIn(input: $i) { token } }', { i: { email: u.email, password: u.password } });
+    await until(() => s.app.inflightRequests() > 0);
+    await s.stop();
+    expect((await close).code).toBe(1001);
+    expect((await inflight).data).toBeTruthy();
+    await expect(fetch(`${s.url}/health`)).rejects.toThrow();
+  });
+
+  it('/ready is 503 when the database does not answer', async () => {
+    const s = await startServer();
+    try {
+      await s.db.close();
+      const ready = await fetch(`${s.url}/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ database: false });
+    } finally {
+      await s.app.stop();
+    }
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe('config', () => {
+  it('names every bad variable at once', () => {
+    try {
+      parseConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', BCRYPT_COST: '99' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const names = (err as ConfigError).problems.map((p) => p.split('=')[0]);
+      expect(names.sort()).toEqual(['BCRYPT_COST', 'DATABASE_URL', 'LOG_LEVEL', 'PORT']);
+    }
+  });
+
+  it('requires AUTH_SECRET in production and has sane defaults otherwise', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/AUTH_SECRET/);
+    const c = parseConfig({});
+    expect(c).toMatchObject({ PORT: 4000, HOST: '127.0.0.1', BCRYPT_COST: 12, DATA_DIR: './data', graphiql: true, introspection: true });
+    expect(parseConfig({ NODE_ENV: 'production', AUTH_SECRET: 'x'.repeat(32) })).toMatchObject({ graphiql: false, introspection: false });
+  });
+});
+
+describe.skipIf(!!process.env.TEST_DATABASE_URL)('embedded database', () => {
+  it('refuses a second process on the same data directory with a clear message', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-lock-'));
+    const first = await openDatabase({ pgliteDir: dir });
+    try {
+      // Another live process holds it: simulate by writing our parent's pid, which is alive.
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(join(dir, 'parley.lock'), String(process.ppid));
+      await expect(openDatabase({ pgliteDir: dir })).rejects.toThrow(DatabaseLockedError);
+      await expect(openDatabase({ pgliteDir: dir })).rejects.toThrow(/in use by another Parley process \(pid \d+\)/);
+    } finally {
+      await first.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
