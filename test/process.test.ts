@@ -38,7 +38,8 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('npm start (embedded)', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it('serves, keeps a generated secret, refuses a second process, and exits 0 on SIGTERM', async () => {
+  // A fresh embedded database (initdb + migrations) in a child process: slow on a busy machine, hence the timeout.
+  it('serves, keeps a generated secret, refuses a second process, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-main-'));
     dirs.push(dir);
     const first = startMain({ DATA_DIR: dir });

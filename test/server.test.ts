@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -154,17 +154,20 @@ describe('config', () => {
 });
 
 describe.skipIf(!!process.env.TEST_DATABASE_URL)('embedded database', () => {
-  it('refuses a second process on the same data directory with a clear message', async () => {
+  it('refuses a second process on the same data directory with a clear message', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-lock-'));
-    const first = await openDatabase({ pgliteDir: dir });
     try {
-      // Another live process holds it: simulate by writing our parent's pid, which is alive.
-      const { writeFile } = await import('node:fs/promises');
+      // Another live process holds it (our parent's pid stands in for it): refused before PGlite even opens.
       await writeFile(join(dir, 'parley.lock'), String(process.ppid));
       await expect(openDatabase({ pgliteDir: dir })).rejects.toThrow(DatabaseLockedError);
       await expect(openDatabase({ pgliteDir: dir })).rejects.toThrow(/in use by another Parley process \(pid \d+\)/);
+      // A lock left by a process that is gone is taken over.
+      await writeFile(join(dir, 'parley.lock'), '999999999');
+      const db = await openDatabase({ pgliteDir: dir });
+      expect(await readFile(join(dir, 'parley.lock'), 'utf8')).toBe(String(process.pid));
+      await db.close();
+      await expect(readFile(join(dir, 'parley.lock'), 'utf8')).rejects.toThrow(); // released on close
     } finally {
-      await first.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
