@@ -19,6 +19,9 @@ export interface LoadedKey {
   publicKey: CryptoKey;
 }
 
+/** How long a retired key must keep verifying: the longest token lifetime plus the instances' key cache windows. */
+export const keepRetiredMs = (tokenTtlMs: number) => tokenTtlMs + 2 * KEY_CACHE_MS;
+
 type Sealed = { v: 1; iv: string; tag: string; data: string };
 
 function sealKey(secret: string) {
@@ -73,7 +76,7 @@ export class SigningKeys {
   ) {}
 
   private get keepRetiredMs() {
-    return this.tokenTtlMs + 2 * KEY_CACHE_MS;
+    return keepRetiredMs(this.tokenTtlMs);
   }
 
   private async load(): Promise<void> {

@@ -1,5 +1,6 @@
 // better-auth routes for passwords, email verification and account deletion (same services as GraphQL).
-import { RestError, checkPasswordLength, str, trustedRedirect, type Route } from './http.ts';
+import { RestError, checkPasswordLength, str, type Route } from './http.ts';
+import { trustedRedirect } from '../trusted.ts';
 import { endSessionCookies, startSessionHeaders, userOut } from './shapes.ts';
 
 const withQuery = (target: string, base: string, params: Record<string, string>) => {
@@ -34,7 +35,7 @@ export const accountRoutes: Route[] = [
     async handler({ body, services, client, req }) {
       const email = str(body, 'email');
       const redirectTo = typeof body.redirectTo === 'string' && body.redirectTo ? body.redirectTo : null;
-      if (redirectTo && !trustedRedirect(services, req, redirectTo)) throw new RestError(403, 'INVALID_REDIRECT_URL', 'Invalid redirectURL');
+      if (redirectTo && !trustedRedirect(services, req.headers.host, redirectTo)) throw new RestError(403, 'INVALID_REDIRECT_URL', 'Invalid redirectURL');
       await services.recovery.requestPasswordReset(client, email, redirectTo);
       return { body: { status: true, message: 'If this email exists in our system, check your email for the reset link' } };
     },
@@ -46,7 +47,7 @@ export const accountRoutes: Route[] = [
     async handler({ params, url, services, req }) {
       const callbackURL = url.searchParams.get('callbackURL');
       if (!callbackURL) throw new RestError(400, 'VALIDATION_ERROR', '[query.callbackURL] Invalid input: expected string, received undefined');
-      if (!trustedRedirect(services, req, callbackURL)) throw new RestError(403, 'INVALID_CALLBACK_URL', 'Invalid callbackURL');
+      if (!trustedRedirect(services, req.headers.host, callbackURL)) throw new RestError(403, 'INVALID_CALLBACK_URL', 'Invalid callbackURL');
       const valid = await services.recovery.isResetTokenValid(params.token);
       const location = withQuery(callbackURL, services.publicUrl(), valid ? { token: params.token } : { error: 'INVALID_TOKEN' });
       return { status: 302, headers: { location } };
@@ -75,7 +76,7 @@ export const accountRoutes: Route[] = [
     async handler({ body, viewer, services, client, req }) {
       const email = str(body, 'email');
       const callbackURL = typeof body.callbackURL === 'string' && body.callbackURL ? body.callbackURL : null;
-      if (callbackURL && !trustedRedirect(services, req, callbackURL)) throw new RestError(403, 'INVALID_CALLBACK_URL', 'Invalid callbackURL');
+      if (callbackURL && !trustedRedirect(services, req.headers.host, callbackURL)) throw new RestError(403, 'INVALID_CALLBACK_URL', 'Invalid callbackURL');
       await services.recovery.sendVerificationEmail(client, await viewer(), email, callbackURL);
       return { body: { status: true } };
     },
@@ -88,7 +89,7 @@ export const accountRoutes: Route[] = [
       const token = url.searchParams.get('token');
       if (!token) throw new RestError(400, 'VALIDATION_ERROR', '[query.token] Invalid input: expected string, received undefined');
       const callbackURL = url.searchParams.get('callbackURL');
-      if (callbackURL && !trustedRedirect(services, req, callbackURL)) throw new RestError(403, 'INVALID_CALLBACK_URL', 'Invalid callbackURL');
+      if (callbackURL && !trustedRedirect(services, req.headers.host, callbackURL)) throw new RestError(403, 'INVALID_CALLBACK_URL', 'Invalid callbackURL');
       try {
         await services.recovery.verifyEmail(token);
       } catch (err) {

@@ -121,22 +121,3 @@ export function checkPasswordLength(password: string) {
   if (bytes < PASSWORD_MIN_BYTES) throw new RestError(400, 'PASSWORD_TOO_SHORT', 'Password too short');
   if (bytes > PASSWORD_MAX_BYTES) throw new RestError(400, 'PASSWORD_TOO_LONG', 'Password too long');
 }
-
-/** Origins allowed to send cookie-authenticated writes and to receive redirects: PUBLIC_URL, CORS_ORIGINS, and this server. */
-export function trustedOrigin(services: Services, req: IncomingMessage, origin: string): boolean {
-  const { config } = services;
-  if (config.CORS_ORIGINS.split(',').some((o) => o.trim() === origin)) return true;
-  if (config.PUBLIC_URL && new URL(config.PUBLIC_URL).origin === origin) return true;
-  const host = req.headers.host;
-  return !!host && (origin === `http://${host}` || origin === `https://${host}`);
-}
-
-/** A redirect target better-auth would accept: a relative path, or an absolute URL on a trusted origin. */
-export function trustedRedirect(services: Services, req: IncomingMessage, target: string): boolean {
-  if (target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\')) return true;
-  try {
-    return trustedOrigin(services, req, new URL(target).origin);
-  } catch {
-    return false;
-  }
-}

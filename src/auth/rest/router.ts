@@ -6,7 +6,8 @@ import { AppError } from '../../errors.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import { bearerToken } from '../../graphql/yoga.ts';
 import type { Authenticated } from '../authenticator.ts';
-import { RestError, readBody, trustedOrigin, toRestError, unauthorized, type Route, type RouteContext, type RouteResult } from './http.ts';
+import { trustedOrigin } from '../trusted.ts';
+import { RestError, readBody, toRestError, unauthorized, type Route, type RouteContext, type RouteResult } from './http.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { accountRoutes } from './account-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
@@ -37,7 +38,7 @@ export function createAuthRouter(services: Services) {
     // As better-auth: a request carrying cookies must name a trusted origin; any request that names an origin
     // (a browser's) must name a trusted one. Non-browser clients without cookies pass.
     if (req.headers.cookie && (!origin || origin === 'null')) throw new RestError(403, 'MISSING_OR_NULL_ORIGIN', 'Missing or null Origin');
-    if (origin && !trustedOrigin(services, req, origin)) throw new RestError(403, 'INVALID_ORIGIN', 'Invalid origin');
+    if (origin && !trustedOrigin(services, req.headers.host, origin)) throw new RestError(403, 'INVALID_ORIGIN', 'Invalid origin');
   }
 
   function cors(req: IncomingMessage, res: ServerResponse): boolean {
