@@ -19,8 +19,11 @@ export function verifySigned(signed: string, secret: string): string | null {
   const i = signed.lastIndexOf('.');
   if (i < 1) return null;
   const value = signed.slice(0, i);
+  const sig = signed.slice(i + 1);
+  // Strict shape first: Buffer.from(base64) skips characters it does not know, which would let a tampered signature pass.
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(sig)) return null;
   // better-auth accepts the standard and URL-safe base64 alphabets for the signature.
-  const given = Buffer.from(signed.slice(i + 1).replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  const given = Buffer.from(sig.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   const expected = createHmac('sha256', secret).update(value).digest();
   return given.length === expected.length && timingSafeEqual(given, expected) ? value : null;
 }

@@ -40,7 +40,7 @@ export function cookieOptions(services: Services): CookieOptions {
 
 /** Set-Cookie + `set-auth-token` (better-auth's bearer plugin) for a new session. */
 export function startSessionHeaders(services: Services, token: string, session: Session): Pick<RouteResult, 'cookies' | 'headers'> {
-  const maxAge = session.rememberMe ? Math.max(0, Math.floor((session.expiresAt.getTime() - Date.now()) / 1000)) : null;
+  const maxAge = session.rememberMe ? Math.max(0, Math.round((session.expiresAt.getTime() - Date.now()) / 1000)) : null;
   return {
     cookies: sessionCookies(token, maxAge, cookieOptions(services)),
     headers: { 'set-auth-token': signValue(token, services.config.authSecret), 'access-control-expose-headers': 'set-auth-token' },
