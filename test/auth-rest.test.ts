@@ -121,7 +121,7 @@ describe('the session cookie on /graphql', () => {
     const q = encodeURIComponent('{ me { email } }');
     const simpleGet = await fetch(`${s.url}/graphql?query=${q}`, { headers: { cookie, accept: 'application/json' } });
     expect((await simpleGet.json()).data.me).toBeNull();
-    for (const extra of [{ 'x-client-id': 'default' }, { 'apollo-require-preflight': 'true' }]) {
+    for (const extra of [{ 'x-client-id': 'default' }, { 'apollo-require-preflight': 'true' }] as Record<string, string>[]) {
       const get = await fetch(`${s.url}/graphql?query=${q}`, { headers: { cookie, accept: 'application/json', ...extra } });
       expect((await get.json()).data.me?.email).toBe(e);
     }

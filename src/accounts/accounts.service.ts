@@ -175,6 +175,11 @@ export class AccountService {
     return { user, session };
   }
 
+  /** Drops this instance's cached copies of the user (JWT sessions); call after changing User columns. */
+  userChanged(userId: string) {
+    this.deps.sessionCache?.forgetUser(userId);
+  }
+
   /** The id of the session a raw token belongs to, or null. */
   async sessionIdForToken(token: string): Promise<string | null> {
     if (!token || token.length > 200) return null;
@@ -293,7 +298,7 @@ export class AccountService {
     if (input.image !== undefined) data.image = normalizeImage(input.image);
     try {
       const user = await this.prisma.user.update({ where: { id: viewer.user.id }, data });
-      this.deps.sessionCache?.forgetUser(user.id);
+      this.userChanged(user.id);
       return user;
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError('CONFLICT', 'This username is taken.', { field: 'username' });

@@ -125,6 +125,8 @@ export class RecoveryService {
   /** Marks the address verified; the token works once. */
   async verifyEmail(token: string): Promise<User> {
     const userId = await this.consume(token, 'EMAIL_VERIFICATION');
-    return this.prisma.user.update({ where: { id: userId }, data: { emailVerified: true } });
+    const user = await this.prisma.user.update({ where: { id: userId }, data: { emailVerified: true } });
+    this.deps.accounts.userChanged(user.id);
+    return user;
   }
 }

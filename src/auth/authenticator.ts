@@ -5,7 +5,8 @@
 //  - the better-auth session cookie (the caller decides when a cookie may be honoured; see CSRF in yoga.ts).
 //
 // JWTs are verified without a database round trip per request: the signature is checked against the cached key
-// set, then the session id (`sid`) is looked up in a small in-process cache of live sessions. The cache entry is
+// set, then the session id (`sid`) is looked up in a small in-process cache of live sessions (with their user;
+// `ctx.viewer.user` can therefore lag a profile change made on another instance by up to SESSION_CACHE_MS). The cache entry is
 // dropped the moment this instance revokes the session, and on every other instance when the `sessions:revoked`
 // event arrives (milliseconds through Redis). Entries also expire after SESSION_CACHE_MS, which bounds how long a
 // revoked session's JWT could still work if an event were lost (e.g. during a Redis outage).
@@ -112,14 +113,20 @@ export class Authenticator {
       if (!value) return null;
       raw = value;
     }
-    const viewer = await this.deps.accounts.authenticate(tenantId, raw);
-    return viewer ? { ...viewer, token: raw, credentialExpiresAt: null } : null;
+    return this.fromOpaque(tenantId, raw);
   }
 
   /** The session behind a signed better-auth cookie header, or null. */
   async fromCookie(tenantId: string, cookieHeader: string | null | undefined): Promise<Authenticated | null> {
     const raw = sessionTokenFromCookie(cookieHeader, this.deps.secret);
-    if (!raw) return null;
+    return raw ? this.fromOpaque(tenantId, raw) : null;
+  }
+
+  /**
+   * Opaque tokens read the session (and user) from the database on every request, so `ctx.viewer.user` is always
+   * current for them; clients that want requests without that round trip use a JWT.
+   */
+  private async fromOpaque(tenantId: string, raw: string): Promise<Authenticated | null> {
     const viewer = await this.deps.accounts.authenticate(tenantId, raw);
     return viewer ? { ...viewer, token: raw, credentialExpiresAt: null } : null;
   }
