@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { closed, subscribe } from './helpers/ws.ts';
-import { lastMail, tokenFromLink } from './helpers/auth.ts';
+import { subscribe } from './helpers/ws.ts';
+import { lastMail, tokenFromLink, watchClose } from './helpers/auth.ts';
 
 const RequestReset = graphql(`mutation RequestReset($email: String!) { requestPasswordReset(email: $email) }`);
 const ResetPassword = graphql(`mutation ResetPassword($token: String!, $pw: String!) { resetPassword(token: $token, newPassword: $pw) }`);
@@ -23,17 +23,17 @@ const SessionsEnded = graphql(`subscription RecoverySessionsEnded { sessionsEnde
 const code = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
 const reason = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.reason;
 
-/** A live socket for a new session of `u`, and a promise of its close event. */
+/** A live socket for a new session of `u`, and a way to wait for its close event. */
 async function liveSocket(s: TestServer, u: TestUser) {
   const session = await s.ok(SignIn, { i: { email: u.email, password: u.password } });
   const client = s.ws({ token: session.signIn.token });
-  const close = closed(client, 5_000);
+  const watcher = watchClose(client);
   const events = subscribe(client, SessionsEnded);
   await events.live(async () => {
     const probe = await s.ok(SignIn, { i: { email: u.email, password: u.password } });
     await s.ok(graphql(`mutation RecoveryProbeOut { signOut }`), {}, { token: probe.signIn.token });
   });
-  return { token: session.signIn.token, close, events };
+  return { token: session.signIn.token, close: () => watcher.wait(), events };
 }
 
 describe('password reset', () => {
@@ -54,7 +54,7 @@ describe('password reset', () => {
     const short = await s.gql(ResetPassword, { token, pw: 'short' });
     expect(code(short)).toBe('BAD_USER_INPUT');
     expect((await s.ok(ResetPassword, { token, pw: 'brand new password' })).resetPassword).toBe(true);
-    expect(await socket.close).toEqual({ code: 4403, reason: 'Session ended: password reset' });
+    expect(await socket.close()).toEqual({ code: 4403, reason: 'Session ended: password reset' });
     expect((await s.ok(Me, {}, { token: u.token })).me).toBeNull();
     const again = await s.gql(ResetPassword, { token, pw: 'another new password' });
     expect(code(again)).toBe('BAD_USER_INPUT');
@@ -102,7 +102,7 @@ describe('email verification, password change, account deletion', () => {
     expect(code(wrong)).toBe('BAD_USER_INPUT');
     expect(reason(wrong)).toBe('INVALID_PASSWORD');
     expect((await s.ok(ChangePassword, { current: u.password, next: 'brand new password' }, { token: u.token })).changePassword).toBe(true);
-    expect(await other.close).toEqual({ code: 4403, reason: 'Session ended: password changed' });
+    expect(await other.close()).toEqual({ code: 4403, reason: 'Session ended: password changed' });
     expect((await s.ok(Me, {}, { token: u.token })).me?.id).toBe(u.id);
     expect((await s.ok(Me, {}, { token: other.token })).me).toBeNull();
   });
@@ -119,7 +119,7 @@ describe('email verification, password change, account deletion', () => {
     const socket = await liveSocket(s, u);
     expect(code(await s.gql(DeleteAccount, { pw: 'wrong password' }, { token: u.token }))).toBe('BAD_USER_INPUT');
     expect((await s.ok(DeleteAccount, { pw: u.password }, { token: u.token })).deleteAccount).toBe(true);
-    expect((await socket.close).code).toBe(4403);
+    expect((await socket.close()).code).toBe(4403);
     expect((await s.ok(Me, {}, { token: u.token })).me).toBeNull();
     const kept = await s.db.prisma.message.findUniqueOrThrow({ where: { id: message.id } });
     expect(kept).toMatchObject({ senderId: null, content: 'bye' });
@@ -136,7 +136,7 @@ describe('session expiry', () => {
     const socket = await liveSocket(s, u);
     const sessionId = (await s.db.prisma.session.findFirstOrThrow({ where: { userId: u.id }, orderBy: { createdAt: 'desc' } })).id;
     await s.db.prisma.session.update({ where: { id: sessionId }, data: { expiresAt: new Date(Date.now() - 1000) } });
-    expect(await socket.close).toEqual({ code: 4403, reason: 'Session ended: session expired' });
+    expect(await socket.close()).toEqual({ code: 4403, reason: 'Session ended: session expired' });
     expect(await s.db.prisma.session.count({ where: { id: sessionId } })).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import { graphql } from './gql/index.ts';
 import { startServer, useServer, type TestServer } from './helpers/server.ts';
 import { closed, subscribe } from './helpers/ws.ts';
+import { watchClose } from './helpers/auth.ts';
 
 const AccessToken = graphql(`mutation AccessToken { accessToken { token expiresAt tokenType } }`);
 const Me = graphql(`query TokenMe { me { id } session { id } }`);
@@ -45,7 +46,7 @@ describe('access tokens', () => {
 
     const client = s.ws({ token: jwt });
     const events = subscribe(client, SessionsEnded);
-    const close = closed(client);
+    const close = watchClose(client);
     await events.live(async () => {
       // Probe: another session of the same user signs out, which this subscription reports.
       const extra = await s.gql(graphql(`mutation TokenSignIn($i: SignInInput!) { signIn(input: $i) { token } }`), { i: { email: u.email, password: u.password } });
@@ -53,7 +54,7 @@ describe('access tokens', () => {
     });
 
     await s.ok(SignOut, {}, { token: u.token });
-    expect((await close).code).toBe(4403);
+    expect((await close.wait()).code).toBe(4403);
     expect((await s.ok(Me, {}, { token: jwt })).me).toBeNull();
     const late = s.ws({ token: jwt });
     const lateSub = subscribe(late, SessionsEnded);
@@ -92,16 +93,16 @@ describe('access tokens', () => {
 });
 
 describe('a socket authenticated with a JWT', () => {
-  const server = useServer({ JWT_TTL_SECONDS: '3' });
+  const server = useServer({ JWT_TTL_SECONDS: '5' });
 
   it('closes with 4403 when the token expires (clients reconnect with a fresh token)', async () => {
     const s = server();
     const u = await s.user();
     const jwt = (await s.ok(AccessToken, {}, { token: u.token })).accessToken.token;
     const client = s.ws({ token: jwt });
-    const close = closed(client);
+    const close = watchClose(client);
     const events = subscribe(client, SessionsEnded);
-    const result = await close;
+    const result = await close.wait();
     expect(result).toEqual({ code: 4403, reason: 'Access token expired' });
     events.stop();
     // the session itself is fine: a new token connects again
@@ -119,14 +120,14 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('two instances sharing PostgreSQL/P
       const jwt = (await a.ok(AccessToken, {}, { token: u.token })).accessToken.token;
       expect((await b.ok(Me, {}, { token: jwt })).me?.id).toBe(u.id); // same keys: B verifies A's token, and caches the session
       const client = b.ws({ token: jwt });
-      const close = closed(client);
+      const close = watchClose(client);
       const sub = subscribe(client, SessionsEnded);
       await sub.live(async () => {
         const extra = await a.gql(graphql(`mutation TokenSignIn2($i: SignInInput!) { signIn(input: $i) { token } }`), { i: { email: u.email, password: u.password } });
         await a.ok(SignOut, {}, { token: extra.data!.signIn.token });
       });
       await a.ok(SignOut, {}, { token: u.token });
-      expect((await close).code).toBe(4403);
+      expect((await close.wait()).code).toBe(4403);
       expect((await b.ok(Me, {}, { token: jwt })).me).toBeNull();
     } finally {
       await b.stop().catch(() => {});

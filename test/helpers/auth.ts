@@ -45,3 +45,29 @@ export function tokenFromLink(link: string | null): string {
   const url = new URL(link ?? '');
   return url.searchParams.get('token') ?? decodeURIComponent(url.pathname.split('/').pop() ?? '');
 }
+
+/**
+ * Records the client's socket close from now on; `wait()` resolves with it (at once if it already happened), and
+ * its timeout starts only when waiting begins, so slow set-up steps do not eat into it.
+ */
+export function watchClose(client: import('graphql-ws').Client) {
+  let event: { code: number; reason: string } | null = null;
+  let notify: (() => void) | null = null;
+  client.on('closed', (e) => {
+    const c = e as { code: number; reason: string | Buffer };
+    event = { code: c.code, reason: String(c.reason) };
+    notify?.();
+  });
+  return {
+    wait(timeoutMs = 10_000): Promise<{ code: number; reason: string }> {
+      if (event) return Promise.resolve(event);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`socket did not close within ${timeoutMs} ms`)), timeoutMs);
+        notify = () => {
+          clearTimeout(timer);
+          resolve(event!);
+        };
+      });
+    },
+  };
+}
