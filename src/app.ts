@@ -11,6 +11,8 @@ import { createServices, type Services } from './services.ts';
 import { createParleyYoga } from './graphql/yoga.ts';
 import { attachWebSocketServer } from './realtime/ws.ts';
 import { join } from 'node:path';
+import { AUTH_BASE_PATH, createAuthRouter } from './auth/rest/router.ts';
+import { startSessionSweeper } from './accounts/session-sweeper.ts';
 
 export interface AppOptions {
   /** An already-open database (tests pass one); otherwise opened from config. */
@@ -50,8 +52,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     throw err;
   }
   const pubsub = opts.pubsub ?? (redis ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX) : createMemoryPubSub());
-  const services = createServices({ config, db, logger, pubsub, redis: redis?.client ?? null });
+  let listenUrl = `http://${config.HOST}:${config.PORT}`;
+  const services = createServices({ config, db, logger, pubsub, redis: redis?.client ?? null, listenUrl: () => listenUrl });
   const yoga = createParleyYoga(services);
+  const authRoutes = createAuthRouter(services);
+  services.auth.start();
+  const stopSweeper = startSessionSweeper(services.accounts, config.SESSION_SWEEP_SECONDS, logger);
+  if (!config.SMTP_URL && config.NODE_ENV === 'production') logger.warn('SMTP_URL is not set: mail goes to the OutboxMail table only');
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 });
   const streams = new Set<ServerResponse>();
@@ -82,6 +89,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       void yoga(req, res);
       return;
     }
+    if (path === AUTH_BASE_PATH || path.startsWith(AUTH_BASE_PATH + '/')) {
+      authRoutes(req, res, path).catch((err) => {
+        logger.error('auth route failed', { error: err });
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+      return;
+    }
     json(res, 404, { error: 'Not found', hint: 'GraphQL is served at /graphql' });
   });
 
@@ -99,6 +114,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
           const addr = server.address() as AddressInfo;
           const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
           app.url = `http://${shownHost}:${addr.port}`;
+          listenUrl = app.url;
           resolve(app.url);
         });
       });
@@ -118,6 +134,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         await closed;
       }
       clearTimeout(timer);
+      await stopSweeper();
+      await services.auth.stop();
       await yoga.dispose();
       await redis?.close();
       if (!opts.db) await db.close();

@@ -15,6 +15,17 @@ const optionalUrl = (protocols: string[]) =>
       message: `must start with ${protocols.join(' or ')}`,
     });
 
+/** A fixed-window limit: `max` requests per `windowSeconds`, or null when turned off. */
+export type RateLimitSetting = { max: number; windowSeconds: number } | null;
+const rateLimit = z
+  .string()
+  .regex(/^(off|\d{1,6}\/\d{1,6})$/, 'must be "<max>/<seconds>" (e.g. "5/60") or "off"')
+  .transform((v): RateLimitSetting => {
+    if (v === 'off') return null;
+    const [max, windowSeconds] = v.split('/').map(Number);
+    return max > 0 && windowSeconds > 0 ? { max, windowSeconds } : null;
+  });
+
 export const configSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -41,6 +52,16 @@ export const configSchema = z
     GRAPHIQL: bool.optional(),
     INTROSPECTION: bool.optional(),
     SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
+    // Auth (see src/auth/). Access tokens are EdDSA JWTs; iss/aud are PUBLIC_URL (or "parley" when unset).
+    JWT_TTL_SECONDS: int(1, 86_400).default(900),
+    SESSION_SWEEP_SECONDS: int(1, 86_400).default(60),
+    SMTP_URL: optionalUrl(['smtp://', 'smtps://']),
+    MAIL_FROM: z.string().min(3).default('Parley <no-reply@localhost>'),
+    // Rate limits: "<max>/<seconds>" (fixed window) or "off". Shared through Redis when REDIS_URL is set.
+    RATE_LIMIT_SIGN_IN_ACCOUNT: rateLimit.prefault('5/60'),
+    RATE_LIMIT_SIGN_IN_IP: rateLimit.prefault('30/60'),
+    RATE_LIMIT_SIGN_UP_IP: rateLimit.prefault('10/3600'),
+    RATE_LIMIT_MAIL_IP: rateLimit.prefault('5/900'),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_SECRET) {

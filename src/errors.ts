@@ -28,8 +28,9 @@ export class AppError extends GraphQLError {
   }
 }
 
-export const badInput = (message: string, field?: string) =>
-  new AppError('BAD_USER_INPUT', message, field ? { field } : {});
+/** `reason` is a finer, stable code for clients (e.g. INVALID_TOKEN), also used by the REST routes. */
+export const badInput = (message: string, field?: string, reason?: string) =>
+  new AppError('BAD_USER_INPUT', message, { ...(field ? { field } : {}), ...(reason ? { reason } : {}) });
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found.`);
 export const unauthenticated = () => new AppError('UNAUTHENTICATED');
 export const forbidden = (message?: string) => new AppError('FORBIDDEN', message);

@@ -9,6 +9,11 @@ import type { Redis } from 'ioredis';
 import { AccountService } from './accounts/accounts.service.ts';
 import { TenantService } from './accounts/tenants.ts';
 import { Privacy } from './accounts/privacy.ts';
+import { RecoveryService } from './accounts/recovery.service.ts';
+import { Authenticator, SessionCache } from './auth/authenticator.ts';
+import { SigningKeys } from './auth/signing-keys.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
+import { RateLimiter, createMemoryStore, createRedisStore } from './ratelimit/rate-limiter.ts';
 
 export interface Services {
   config: Config;
@@ -21,6 +26,14 @@ export interface Services {
   tenants: TenantService;
   accounts: AccountService;
   privacy: Privacy;
+  recovery: RecoveryService;
+  /** Turns credentials (session token, JWT, cookie) into a viewer; issues access tokens. */
+  auth: Authenticator;
+  signingKeys: SigningKeys;
+  mailer: Mailer;
+  limiter: RateLimiter;
+  /** Base URL for links and cookies: PUBLIC_URL, or the URL this instance listens on. */
+  publicUrl(): string;
 }
 
 export function createServices(deps: {
@@ -29,19 +42,51 @@ export function createServices(deps: {
   logger: Logger;
   pubsub: ParleyPubSub;
   redis: Redis | null;
+  /** The listening URL, known once the server has started. */
+  listenUrl: () => string;
 }): Services {
-  const { config, db } = deps;
+  const { config, db, logger, pubsub } = deps;
   const prisma = db.prisma;
+  const publicUrl = () => config.PUBLIC_URL ?? deps.listenUrl();
+  const limiter = new RateLimiter(deps.redis ? createRedisStore(deps.redis, config.REDIS_PREFIX, logger) : createMemoryStore(), {
+    signInAccount: config.RATE_LIMIT_SIGN_IN_ACCOUNT,
+    signInIp: config.RATE_LIMIT_SIGN_IN_IP,
+    signUpIp: config.RATE_LIMIT_SIGN_UP_IP,
+    mailIp: config.RATE_LIMIT_MAIL_IP,
+  });
+  const sessionCache = new SessionCache();
+  const accounts = new AccountService({
+    prisma,
+    pubsub,
+    bcryptCost: config.BCRYPT_COST,
+    sessionTtlDays: config.SESSION_TTL_DAYS,
+    limiter,
+    sessionCache,
+  });
+  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, prisma, logger });
+  const signingKeys = new SigningKeys(prisma, config.authSecret, config.JWT_TTL_SECONDS * 1000, logger);
+  const { listenUrl: _listenUrl, ...shared } = deps;
   return {
-    ...deps,
+    ...shared,
     prisma,
     tenants: new TenantService(prisma),
-    accounts: new AccountService({
-      prisma,
-      pubsub: deps.pubsub,
-      bcryptCost: config.BCRYPT_COST,
-      sessionTtlDays: config.SESSION_TTL_DAYS,
-    }),
+    accounts,
     privacy: new Privacy(prisma),
+    recovery: new RecoveryService({ prisma, accounts, mailer, limiter, bcryptCost: config.BCRYPT_COST, publicUrl }),
+    auth: new Authenticator({
+      prisma,
+      accounts,
+      keys: signingKeys,
+      cache: sessionCache,
+      pubsub,
+      logger,
+      secret: config.authSecret,
+      issuer: config.PUBLIC_URL ?? 'parley',
+      accessTokenTtlSeconds: config.JWT_TTL_SECONDS,
+    }),
+    signingKeys,
+    mailer,
+    limiter,
+    publicUrl,
   };
 }

@@ -3,6 +3,7 @@
 import type { PrismaClient, User, Session } from '../generated/prisma/client.ts';
 import { AppError, badInput, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import {
   checkPassword,
   dummyHash,
@@ -64,6 +65,19 @@ export interface AccountDeps {
   pubsub: ParleyPubSub;
   bcryptCost: number;
   sessionTtlDays: number;
+  limiter: RateLimiter;
+  /** This instance's cache of live sessions: told synchronously, before the event reaches other instances. */
+  sessionCache?: { revoke(sessionIds: string[]): void; forgetUser(userId: string): void };
+}
+
+export interface ChangePasswordInput {
+  currentPassword: string;
+  newPassword: string;
+  /**
+   * What happens to sessions: 'none' keeps them all; 'others' ends all but the current one; 'renew' ends all of
+   * them, the current one included, and starts a new session (better-auth's `revokeOtherSessions: true`).
+   */
+  sessions: 'none' | 'others' | 'renew';
 }
 
 export class AccountService {
@@ -75,6 +89,7 @@ export class AccountService {
   }
 
   async signUp(req: RequestInfo, input: SignUpInput): Promise<AuthResult> {
+    await this.deps.limiter.check('signUpIp', req.ip);
     const email = normalizeEmail(input.email);
     checkPassword(input.password);
     const name = normalizeName(input.name);
@@ -91,7 +106,7 @@ export class AccountService {
       if (!isUniqueViolation(err)) throw err;
       const taken = await this.prisma.user.findFirst({ where: { tenantId: req.tenantId, email }, select: { id: true } });
       throw taken
-        ? new AppError('CONFLICT', 'An account with this email already exists.', { field: 'email' })
+        ? new AppError('CONFLICT', 'An account with this email already exists.', { field: 'email', reason: 'USER_ALREADY_EXISTS' })
         : new AppError('CONFLICT', 'This username is taken.', { field: 'username' });
     }
     return this.startSession(req, user, true);
@@ -104,6 +119,8 @@ export class AccountService {
     if (login.includes('@')) where = { tenantId: req.tenantId, email: login };
     else if (login) where = { tenantId: req.tenantId, username: login };
     if (!where || !input.password) throw badInput('Enter your email (or username) and password.');
+    await this.deps.limiter.check('signInIp', req.ip);
+    await this.deps.limiter.check('signInAccount', `${req.tenantId}:${login}`);
     const user = await this.prisma.user.findFirst({ where });
     // Unknown account: still run one bcrypt compare so the response takes the same time.
     const ok = await verifyPassword(input.password, user?.passwordHash ?? (await this.dummyHash()));
@@ -117,7 +134,7 @@ export class AccountService {
     return this.dummy;
   }
 
-  private async startSession(req: RequestInfo, user: User, rememberMe: boolean): Promise<AuthResult> {
+  async startSession(req: RequestInfo, user: User, rememberMe: boolean): Promise<AuthResult> {
     const { token, hash } = newToken();
     const session = await this.prisma.session.create({
       data: {
@@ -143,7 +160,7 @@ export class AccountService {
     if (!found || found.tenantId !== tenantId) return null;
     const now = Date.now();
     if (found.expiresAt.getTime() <= now) {
-      await this.prisma.session.deleteMany({ where: { id: found.id } });
+      await this.revoke(found.user, [found.id], 'session expired');
       return null;
     }
     const { user, ...session } = found;
@@ -156,6 +173,17 @@ export class AccountService {
       return { user, session: updated };
     }
     return { user, session };
+  }
+
+  /** Drops this instance's cached copies of the user (JWT sessions); call after changing User columns. */
+  userChanged(userId: string) {
+    this.deps.sessionCache?.forgetUser(userId);
+  }
+
+  /** The id of the session a raw token belongs to, or null. */
+  async sessionIdForToken(token: string): Promise<string | null> {
+    if (!token || token.length > 200) return null;
+    return (await this.prisma.session.findUnique({ where: { tokenHash: hashToken(token) }, select: { id: true } }))?.id ?? null;
   }
 
   listSessions(viewer: Viewer): Promise<Session[]> {
@@ -186,8 +214,80 @@ export class AccountService {
   async revoke(user: Pick<User, 'id' | 'tenantId'>, sessionIds: string[], reason: string): Promise<number> {
     if (sessionIds.length === 0) return 0;
     const { count } = await this.prisma.session.deleteMany({ where: { id: { in: sessionIds }, userId: user.id } });
-    if (count > 0) this.deps.pubsub.publish('sessions:revoked', { tenantId: user.tenantId, userId: user.id, sessionIds, reason });
+    if (count > 0) this.revoked(user, sessionIds, reason);
     return count;
+  }
+
+  private revoked(user: Pick<User, 'id' | 'tenantId'>, sessionIds: string[], reason: string) {
+    if (sessionIds.length === 0) return;
+    this.deps.sessionCache?.revoke(sessionIds);
+    this.deps.pubsub.publish('sessions:revoked', { tenantId: user.tenantId, userId: user.id, sessionIds, reason });
+  }
+
+  /** Ends every session of a user (password reset); returns the ids that ended. */
+  async revokeAll(user: Pick<User, 'id' | 'tenantId'>, reason: string): Promise<string[]> {
+    const rows = await this.prisma.session.findMany({ where: { userId: user.id }, select: { id: true } });
+    const ids = rows.map((r) => r.id);
+    await this.revoke(user, ids, reason);
+    return ids;
+  }
+
+  /** Deletes expired sessions (all tenants) and announces them, so their sockets close. Returns how many ended. */
+  async sweepExpiredSessions(batch = 500): Promise<number> {
+    const expired = await this.prisma.session.findMany({
+      where: { expiresAt: { lte: new Date() } },
+      select: { id: true, userId: true, tenantId: true },
+      take: batch,
+    });
+    if (expired.length === 0) return 0;
+    const { count } = await this.prisma.session.deleteMany({ where: { id: { in: expired.map((s) => s.id) }, expiresAt: { lte: new Date() } } });
+    const byUser = new Map<string, { tenantId: string; ids: string[] }>();
+    for (const s of expired) {
+      const entry = byUser.get(s.userId) ?? { tenantId: s.tenantId, ids: [] };
+      entry.ids.push(s.id);
+      byUser.set(s.userId, entry);
+    }
+    for (const [userId, { tenantId, ids }] of byUser) this.revoked({ id: userId, tenantId }, ids, 'session expired');
+    return count;
+  }
+
+  async changePassword(req: RequestInfo, viewer: Viewer, input: ChangePasswordInput): Promise<{ user: User; renewed: AuthResult | null }> {
+    checkPassword(input.newPassword, 'newPassword');
+    const current = await this.prisma.user.findUniqueOrThrow({ where: { id: viewer.user.id } });
+    if (!(await verifyPassword(input.currentPassword ?? '', current.passwordHash))) {
+      throw badInput('The current password is not correct.', 'currentPassword', 'INVALID_PASSWORD');
+    }
+    const user = await this.prisma.user.update({
+      where: { id: current.id },
+      data: { passwordHash: await hashPassword(input.newPassword, this.deps.bcryptCost) },
+    });
+    if (input.sessions === 'none') return { user, renewed: null };
+    const others = await this.prisma.session.findMany({
+      where: { userId: user.id, ...(input.sessions === 'others' ? { id: { not: viewer.session.id } } : {}) },
+      select: { id: true },
+    });
+    await this.revoke(user, others.map((s) => s.id), 'password changed');
+    const renewed = input.sessions === 'renew' ? await this.startSession(req, user, viewer.session.rememberMe) : null;
+    return { user, renewed };
+  }
+
+  /**
+   * Deletes the account and, by cascade, its sessions, memberships, verifications and AI chats. Messages the user
+   * sent stay in other people's conversations with no sender (Message.senderId is set to null).
+   * `password` may be null only when the session is less than a day old (a fresh sign-in).
+   */
+  async deleteAccount(viewer: Viewer, password: string | null): Promise<void> {
+    const user = await this.prisma.user.findUniqueOrThrow({ where: { id: viewer.user.id } });
+    if (password === null) {
+      if (Date.now() - viewer.session.createdAt.getTime() > DAY_MS) {
+        throw badInput('Sign in again (or give your password) to delete the account.', 'password', 'SESSION_EXPIRED');
+      }
+    } else if (!(await verifyPassword(password, user.passwordHash))) {
+      throw badInput('The password is not correct.', 'password', 'INVALID_PASSWORD');
+    }
+    const sessions = await this.prisma.session.findMany({ where: { userId: user.id }, select: { id: true } });
+    await this.prisma.user.delete({ where: { id: user.id } });
+    this.revoked(user, sessions.map((s) => s.id), 'account deleted');
   }
 
   async updateProfile(viewer: Viewer, input: ProfileInput): Promise<User> {
@@ -197,7 +297,9 @@ export class AccountService {
     if (input.phoneNumber !== undefined) data.phoneNumber = input.phoneNumber ? normalizePhone(input.phoneNumber) : null;
     if (input.image !== undefined) data.image = normalizeImage(input.image);
     try {
-      return await this.prisma.user.update({ where: { id: viewer.user.id }, data });
+      const user = await this.prisma.user.update({ where: { id: viewer.user.id }, data });
+      this.userChanged(user.id);
+      return user;
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError('CONFLICT', 'This username is taken.', { field: 'username' });
       throw err;

@@ -35,6 +35,20 @@ export function bearerToken(authorization: string | null | undefined): string | 
   return m ? m[1] : null;
 }
 
+/**
+ * CSRF: the better-auth session cookie is honoured only on requests a browser cannot send cross-site without a
+ * CORS preflight (which only CORS_ORIGINS pass). Every POST that reaches GraphQL is JSON (app.ts refuses form and
+ * text bodies), so POSTs qualify. A GET (query string, or EventSource for SSE) can be a "simple" cross-site request,
+ * so there the cookie counts only with a header no simple request can carry: `x-client-id` or
+ * `apollo-require-preflight`. Otherwise the GET runs as a guest. Bearer tokens are never sent automatically, so they
+ * need no such rule. WebSockets ignore cookies altogether (a browser sends them on cross-site upgrades); use
+ * connectionParams with a session token or a JWT from GET /api/auth/token.
+ */
+function cookieAllowed(request: Request): boolean {
+  if (request.method === 'POST') return true;
+  return request.headers.has('x-client-id') || request.headers.has('apollo-require-preflight');
+}
+
 export function createParleyYoga(services: Services) {
   const { config, logger } = services;
 
@@ -51,7 +65,9 @@ export function createParleyYoga(services: Services) {
       const headers = initial.request.headers;
       tenant = await services.tenants.resolve(headers.get('x-client-id'), config.REQUIRE_CLIENT_ID);
       const token = bearerToken(headers.get('authorization'));
-      viewer = token ? await services.accounts.authenticate(tenant.id, token) : null;
+      if (token) viewer = await services.auth.fromBearer(tenant.id, token);
+      else if (cookieAllowed(initial.request)) viewer = await services.auth.fromCookie(tenant.id, headers.get('cookie'));
+      else viewer = null;
     }
     return {
       requestId,

@@ -1,7 +1,10 @@
 // graphql-ws on the same port and path as HTTP GraphQL. Auth happens once, at connection_init, from
 // connectionParams { clientId, authorization }; every operation then runs through yoga's envelop so context,
 // limits, masking and logging are the same as over HTTP. Sockets are indexed by session so a revoked session's
-// sockets close at once (4403) on whichever instance holds them.
+// sockets close at once (4403) on whichever instance holds them. A socket that authenticated with a JWT access
+// token closes (4403, "Access token expired") when that token expires: to stay connected, a client reconnects
+// with a fresh token before then (graphql-ws reads connectionParams again on every connect, so a
+// `connectionParams: async () => ({ authorization: 'Bearer ' + await getToken() })` function is all it takes).
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -19,7 +22,11 @@ type Extra = {
   request: import('node:http').IncomingMessage;
   auth?: SocketAuth;
   id?: string;
+  expiry?: NodeJS.Timeout;
 };
+
+// setTimeout takes at most a 32-bit delay; JWTs live far shorter than that, but a bad clock should not wrap.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function attachWebSocketServer(
   server: Server,
@@ -42,9 +49,17 @@ export function attachWebSocketServer(
         try {
           const tenant = await services.tenants.resolve(clientId, services.config.REQUIRE_CLIENT_ID);
           const token = bearerToken(authorization);
-          const viewer = token ? await services.accounts.authenticate(tenant.id, token) : null;
-          if (token && !viewer) return false; // a bad token is refused, not downgraded to a guest: 4403
+          const authenticated = token ? await services.auth.fromBearer(tenant.id, token) : null;
+          if (token && !authenticated) return false; // a bad token is refused, not downgraded to a guest: 4403
+          const viewer = authenticated ? { user: authenticated.user, session: authenticated.session } : null;
           ctx.extra.auth = { tenant, viewer };
+          const expiresAt = authenticated?.credentialExpiresAt;
+          if (expiresAt) {
+            const socket = ctx.extra.socket;
+            const ms = Math.min(Math.max(0, expiresAt.getTime() - Date.now()), MAX_TIMER_MS);
+            ctx.extra.expiry = setTimeout(() => socket.close(CLOSE_FORBIDDEN, 'Access token expired'), ms);
+            ctx.extra.expiry.unref();
+          }
           ctx.extra.id = randomUUID();
           if (viewer) {
             const set = bySession.get(viewer.session.id) ?? new Set();
@@ -60,6 +75,7 @@ export function attachWebSocketServer(
         }
       },
       onClose(ctx) {
+        clearTimeout(ctx.extra.expiry);
         const sessionId = ctx.extra.auth?.viewer?.session.id;
         if (sessionId) {
           const set = bySession.get(sessionId);

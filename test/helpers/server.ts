@@ -57,6 +57,11 @@ export const testConfig = (overrides: Record<string, string> = {}): Config => ({
     BCRYPT_COST: '4',
     HOST: '127.0.0.1',
     PORT: '0',
+    // Tests sign up and in many times from one address; test/auth-limits.test.ts turns limits on where it needs them.
+    RATE_LIMIT_SIGN_IN_ACCOUNT: 'off',
+    RATE_LIMIT_SIGN_IN_IP: 'off',
+    RATE_LIMIT_SIGN_UP_IP: 'off',
+    RATE_LIMIT_MAIL_IP: 'off',
     // With TEST_REDIS_URL (as in .ci/run) every server uses Redis, on a channel prefix of its own unless given one.
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, REDIS_PREFIX: `test:${unique()}:` } : {}),
     ...overrides,

@@ -1,0 +1,182 @@
+// Who is making a request: one place that turns a credential into a viewer for every transport (GraphQL over
+// HTTP/SSE/WS and the REST routes). Accepted credentials:
+//  - `Authorization: Bearer <opaque session token>` (also better-auth's signed form `<token>.<signature>`),
+//  - `Authorization: Bearer <JWT access token>` (EdDSA, from `accessToken` or GET /api/auth/token),
+//  - the better-auth session cookie (the caller decides when a cookie may be honoured; see CSRF in yoga.ts).
+//
+// JWTs are verified without a database round trip per request: the signature is checked against the cached key
+// set, then the session id (`sid`) is looked up in a small in-process cache of live sessions (with their user;
+// `ctx.viewer.user` can therefore lag a profile change made on another instance by up to SESSION_CACHE_MS). The cache entry is
+// dropped the moment this instance revokes the session, and on every other instance when the `sessions:revoked`
+// event arrives (milliseconds through Redis). Entries also expire after SESSION_CACHE_MS, which bounds how long a
+// revoked session's JWT could still work if an event were lost (e.g. during a Redis outage).
+import { randomUUID } from 'node:crypto';
+import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { AccountService, Viewer } from '../accounts/accounts.service.ts';
+import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import type { Logger } from '../logger.ts';
+import { ALG, type SigningKeys } from './signing-keys.ts';
+import { sessionTokenFromCookie, verifySigned } from './cookies.ts';
+
+export const SESSION_CACHE_MS = 30_000;
+const MAX_CACHE = 50_000;
+
+export interface Authenticated extends Viewer {
+  /** The raw opaque token when the credential was one (or a cookie); null for a JWT. */
+  token: string | null;
+  /** When the credential stops working on its own: a JWT's `exp`; null for session tokens (the session expiry rules). */
+  credentialExpiresAt: Date | null;
+}
+
+export interface AccessToken {
+  token: string;
+  expiresAt: Date;
+}
+
+/** Live (or known-dead) sessions by id, for JWT checks. */
+export class SessionCache {
+  private entries = new Map<string, { viewer: Viewer | null; until: number }>();
+
+  get(sessionId: string): Viewer | null | undefined {
+    const e = this.entries.get(sessionId);
+    if (!e) return undefined;
+    if (e.until <= Date.now()) {
+      this.entries.delete(sessionId);
+      return undefined;
+    }
+    return e.viewer;
+  }
+
+  set(sessionId: string, viewer: Viewer | null) {
+    if (this.entries.size >= MAX_CACHE) this.entries.clear();
+    this.entries.set(sessionId, { viewer, until: Date.now() + SESSION_CACHE_MS });
+  }
+
+  /** Marks sessions dead (revoked ids are never reused, so a negative entry is safe). */
+  revoke(sessionIds: string[]) {
+    for (const id of sessionIds) this.set(id, null);
+  }
+
+  /** Forgets everything cached for a user (profile changed). */
+  forgetUser(userId: string) {
+    for (const [id, e] of this.entries) if (e.viewer?.user.id === userId) this.entries.delete(id);
+  }
+}
+
+const looksLikeJwt = (s: string) => s.startsWith('eyJ') && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(s);
+
+export class Authenticator {
+  private listener: AsyncIterator<unknown> | null = null;
+
+  constructor(
+    private readonly deps: {
+      prisma: PrismaClient;
+      accounts: AccountService;
+      keys: SigningKeys;
+      cache: SessionCache;
+      pubsub: ParleyPubSub;
+      logger: Logger;
+      secret: string;
+      /** iss and aud of access tokens. */
+      issuer: string;
+      accessTokenTtlSeconds: number;
+    },
+  ) {}
+
+  /** Listens for revocations from every instance. */
+  start() {
+    const events = this.deps.pubsub.subscribe('sessions:revoked');
+    this.listener = events[Symbol.asyncIterator]();
+    void (async () => {
+      for await (const e of events) this.deps.cache.revoke(e.sessionIds);
+    })().catch((err) => this.deps.logger.error('session cache listener failed', { error: err }));
+  }
+
+  async stop() {
+    await this.listener?.return?.();
+  }
+
+  /** A bearer credential (opaque, signed-opaque or JWT) in this tenant, or null. Never throws for a bad one. */
+  async fromBearer(tenantId: string, credential: string): Promise<Authenticated | null> {
+    if (!credential || credential.length > 4096) return null;
+    if (looksLikeJwt(credential)) return this.fromJwt(tenantId, credential);
+    let raw = credential;
+    if (credential.includes('.')) {
+      let decoded = credential;
+      try {
+        if (credential.includes('%')) decoded = decodeURIComponent(credential);
+      } catch {
+        return null;
+      }
+      const value = verifySigned(decoded, this.deps.secret);
+      if (!value) return null;
+      raw = value;
+    }
+    return this.fromOpaque(tenantId, raw);
+  }
+
+  /** The session behind a signed better-auth cookie header, or null. */
+  async fromCookie(tenantId: string, cookieHeader: string | null | undefined): Promise<Authenticated | null> {
+    const raw = sessionTokenFromCookie(cookieHeader, this.deps.secret);
+    return raw ? this.fromOpaque(tenantId, raw) : null;
+  }
+
+  /**
+   * Opaque tokens read the session (and user) from the database on every request, so `ctx.viewer.user` is always
+   * current for them; clients that want requests without that round trip use a JWT.
+   */
+  private async fromOpaque(tenantId: string, raw: string): Promise<Authenticated | null> {
+    const viewer = await this.deps.accounts.authenticate(tenantId, raw);
+    return viewer ? { ...viewer, token: raw, credentialExpiresAt: null } : null;
+  }
+
+  async issueAccessToken(viewer: Viewer): Promise<AccessToken> {
+    const key = await this.deps.keys.signingKey();
+    const now = Math.floor(Date.now() / 1000);
+    // Never outlive the session it stands for.
+    const exp = Math.min(now + this.deps.accessTokenTtlSeconds, Math.floor(viewer.session.expiresAt.getTime() / 1000));
+    const token = await new SignJWT({ sid: viewer.session.id, tid: viewer.session.tenantId })
+      .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
+      .setSubject(viewer.user.id)
+      .setIssuer(this.deps.issuer)
+      .setAudience(this.deps.issuer)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .setJti(randomUUID())
+      .sign(key.privateKey!);
+    this.deps.cache.set(viewer.session.id, { user: viewer.user, session: viewer.session });
+    return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  private async fromJwt(tenantId: string, jwt: string): Promise<Authenticated | null> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(
+        jwt,
+        async (header) => {
+          const key = header.kid ? await this.deps.keys.verificationKey(header.kid) : null;
+          if (!key) throw new joseErrors.JWKSNoMatchingKey();
+          return key;
+        },
+        { algorithms: [ALG], issuer: this.deps.issuer, audience: this.deps.issuer },
+      ));
+    } catch {
+      return null;
+    }
+    const sid = typeof payload.sid === 'string' ? payload.sid : null;
+    if (!sid || payload.tid !== tenantId || !payload.sub || !payload.exp) return null;
+    let viewer = this.deps.cache.get(sid);
+    if (viewer === undefined) {
+      const found = await this.deps.prisma.session.findUnique({ where: { id: sid }, include: { user: true } });
+      if (found) {
+        const { user, ...session } = found;
+        viewer = { user, session };
+      } else viewer = null;
+      this.deps.cache.set(sid, viewer);
+    }
+    if (!viewer || viewer.session.tenantId !== tenantId || viewer.user.id !== payload.sub) return null;
+    if (viewer.session.expiresAt.getTime() <= Date.now()) return null;
+    return { ...viewer, token: null, credentialExpiresAt: new Date(payload.exp * 1000) };
+  }
+}
