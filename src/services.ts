@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { AccountService } from './accounts/accounts.service.ts';
 import { TenantService } from './accounts/tenants.ts';
 import { Privacy } from './accounts/privacy.ts';
+import { createMessaging, type Messaging } from './messaging/messaging.service.ts';
 
 export interface Services {
   config: Config;
@@ -21,6 +22,7 @@ export interface Services {
   tenants: TenantService;
   accounts: AccountService;
   privacy: Privacy;
+  messaging: Messaging;
 }
 
 export function createServices(deps: {
@@ -43,5 +45,6 @@ export function createServices(deps: {
       sessionTtlDays: config.SESSION_TTL_DAYS,
     }),
     privacy: new Privacy(prisma),
+    messaging: createMessaging(prisma, deps.pubsub),
   };
 }

@@ -3,6 +3,7 @@
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Redis } from 'ioredis';
+import type { ConversationEventPayload } from '../messaging/events.ts';
 
 export interface SessionsRevokedEvent {
   tenantId: string;
@@ -15,6 +16,10 @@ export interface SessionsRevokedEvent {
 export type Topics = {
   /** Sessions that were signed out, revoked, expired or whose password changed: close their sockets everywhere. */
   'sessions:revoked': [SessionsRevokedEvent];
+  /** A committed conversation event, by conversation id (a trigger: subscribers read gaps from the event log). */
+  'conversation:event': [conversationId: string, event: ConversationEventPayload];
+  /** The same events, by the id of each user they concern (members, and a removed member): the inbox stream. */
+  'user:event': [userId: string, event: ConversationEventPayload];
 };
 
 export type ParleyPubSub = PubSub<Topics>;
