@@ -69,7 +69,7 @@ type PageArgs = { first?: number | null; after?: string | null; last?: number | 
 /** A history page with the GraphQL selection loaded in one query. */
 export async function loadMessagePage(ctx: Context, info: GraphQLResolveInfo, conversationId: string, args: PageArgs) {
   const page = await ctx.services.messaging.messages.page(conversationId, args);
-  const query = queryFromInfo({ context: ctx, info, typeName: 'MessageConnection', path: ['edges', 'node'] });
+  const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
   return withNodes(page, (ids) => ctx.prisma.message.findMany({ ...query, where: { id: { in: ids } } }));
 }
 

@@ -12,11 +12,11 @@ export interface SearchHit {
   snippet: string;
 }
 
-// ts_headline marks matches with characters a message can never contain (control characters are rejected), so
-// the snippet can be HTML-escaped safely and the marks turned into <mark> afterwards.
+// The content is HTML-escaped before ts_headline (which would otherwise drop anything that looks like a tag), and
+// matches are marked with characters a message can never contain (control characters are rejected), turned into
+// <mark> afterwards: the snippet is safe to render as HTML.
 const START = '\u0001';
 const STOP = '\u0002';
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export class SearchService {
   constructor(private readonly prisma: PrismaClient) {}
@@ -29,7 +29,9 @@ export class SearchService {
     const inConversation = args.conversationId ? Prisma.sql`AND m."conversationId" = ${args.conversationId}` : Prisma.empty;
     const options = `StartSel=${START}, StopSel=${STOP}, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`;
     const rows = await this.prisma.$queryRaw<{ id: string; rank: number; snippet: string }[]>`
-      SELECT m.id, ts_rank(m."searchVector", q)::float8 AS rank, ts_headline('english', m.content, q, ${options}) AS snippet
+      SELECT m.id,
+        -- ts_rank gives ~0 to any query with a negation; rank by the positive part (querytree drops the NOTs).
+        CASE WHEN querytree(q) = 'T' THEN 0 ELSE ts_rank(m."searchVector", querytree(q)::tsquery) END::float8 AS rank, ts_headline('english', replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), q, ${options}) AS snippet
       FROM "Message" m, websearch_to_tsquery('english', ${query}) q
       WHERE m."searchVector" @@ q
         AND m."tenantId" = ${actor.tenantId}
@@ -40,7 +42,7 @@ export class SearchService {
     const hits: (SearchHit & { offset: number })[] = rows.map((r, i) => ({
       messageId: r.id,
       rank: Number(r.rank),
-      snippet: escapeHtml(r.snippet).replaceAll(START, '<mark>').replaceAll(STOP, '</mark>'),
+      snippet: r.snippet.replaceAll('"', '&quot;').replaceAll(START, '<mark>').replaceAll(STOP, '</mark>'),
       offset: offset + i + 1,
     }));
     return toPage(hits, limit, (h) => encodeCursor('s', h.offset), { hadCursor: offset > 0 });
