@@ -186,6 +186,46 @@ describe('conversation events over graphql-ws', () => {
   });
 });
 
+describe('conversation events over SSE', () => {
+  const server = useServer();
+
+  it('replays after afterSequence and continues live on text/event-stream', async () => {
+    const s = server();
+    const [a, b] = [await s.user(), await s.user()];
+    const first = (await s.ok(Send, { input: { toUserId: b.id, content: 'via sse' } }, { token: a.token })).sendMessage;
+    const abort = new AbortController();
+    const res = await fetch(`${s.url}/graphql`, {
+      method: 'POST',
+      signal: abort.signal,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${b.token}` },
+      body: JSON.stringify({
+        query: 'subscription($c: ID, $after: Int) { conversationEvents(conversationId: $c, afterSequence: $after) { type sequence message { content } } }',
+        variables: { c: first.conversationId, after: first.sequence - 1 },
+      }),
+    });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    const events: { type: string; sequence: number; message: { content: string } }[] = [];
+    let text = '';
+    let sentLive = false;
+    while (events.length < 2) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+      for (const m of text.matchAll(/event: next\ndata: (.*)\n/g)) {
+        const e = JSON.parse(m[1]).data.conversationEvents;
+        if (!events.some((x) => x.sequence === e.sequence)) events.push(e);
+      }
+      if (events.length === 1 && !sentLive) {
+        sentLive = true;
+        await s.ok(Send, { input: { conversationId: first.conversationId, content: 'live on sse' } }, { token: a.token });
+      }
+    }
+    abort.abort();
+    expect(events.map((e) => [e.sequence, e.message.content])).toEqual([[first.sequence, 'via sse'], [first.sequence + 1, 'live on sse']]);
+  });
+});
+
 function ev2<T>(r: ExecutionResult<T>): T {
   if (r.errors?.length) throw new Error(JSON.stringify(r.errors));
   return r.data!;

@@ -65,6 +65,10 @@ describe('messaging over HTTP', () => {
     const other = await s.ok(Send, { input: { toUserId: a.id, content: 'mine', clientMessageId: 'cm-1' } }, { token: b.token });
     expect(other.sendMessage.id).not.toBe(results[0].sendMessage.id);
     expect(other.sendMessage.clientMessageId).toBe('cm-1');
+    // Reusing a key for a different conversation is a client bug, not a retry.
+    const c = await s.user();
+    expect(code(await s.gql(Send, { input: { toUserId: c.id, content: 'once', clientMessageId: 'cm-1' } }, { token: a.token }))).toBe('CONFLICT');
+    expect(code(await s.gql(Send, { input: { conversationId: other.sendMessage.conversationId, content: 'x', clientMessageId: 'cm-1' } }, { token: b.token }))).toBeUndefined();
   });
 
   it('pages history by sequence with Relay cursors, newest page with last, and rejects malformed cursors', async () => {

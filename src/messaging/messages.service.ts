@@ -1,10 +1,10 @@
 // Messages: send (idempotent by clientMessageId), edit with history, tombstone delete, and history pages by
 // sequence. Every change is a conversation event in the same transaction (see events.ts).
 import type { Message, PrismaClient } from '../generated/prisma/client.ts';
-import { badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
+import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { appendEvents, publishEvents, takeSequences, writeEvents } from './events.ts';
-import type { Actor, ConversationService } from './conversations.service.ts';
+import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage } from './input.ts';
 
 export interface SendInput {
@@ -40,7 +40,7 @@ export class MessageService {
     const clientMessageId = cleanClientMessageId(input.clientMessageId);
     if (!!input.conversationId === !!input.toUserId) throw badInput('Give exactly one of conversationId and toUserId.', 'conversationId');
     if (clientMessageId) {
-      const first = await this.retried(actor, clientMessageId);
+      const first = await this.retried(actor, clientMessageId, input);
       if (first) return first;
     }
     const conversationId = input.conversationId
@@ -61,15 +61,26 @@ export class MessageService {
     } catch (err) {
       // Two retries racing: the loser's insert hits the unique key and returns the winner's message.
       if (clientMessageId && isUniqueViolation(err)) {
-        const first = await this.retried(actor, clientMessageId);
+        const first = await this.retried(actor, clientMessageId, input);
         if (first) return first;
       }
       throw err;
     }
   }
 
-  private async retried(actor: Actor, clientMessageId: string): Promise<Message | null> {
-    return this.prisma.message.findUnique({ where: { senderId_clientMessageId: { senderId: actor.userId, clientMessageId } } });
+  /** The message first sent with this key, if any; a key reused for another conversation is a CONFLICT. */
+  private async retried(actor: Actor, clientMessageId: string, input: SendInput): Promise<Message | null> {
+    const first = await this.prisma.message.findUnique({
+      where: { senderId_clientMessageId: { senderId: actor.userId, clientMessageId } },
+      include: { conversation: { select: { directKey: true } } },
+    });
+    if (!first) return null;
+    const same = input.conversationId
+      ? first.conversationId === input.conversationId
+      : first.conversation.directKey === directKey(actor.userId, input.toUserId!);
+    if (!same) throw new AppError('CONFLICT', 'This clientMessageId was already used for another conversation.', { field: 'clientMessageId' });
+    const { conversation: _, ...message } = first;
+    return message;
   }
 
   async edit(actor: Actor, messageId: string, rawContent: string): Promise<Message> {
