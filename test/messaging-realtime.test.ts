@@ -97,6 +97,8 @@ describe('conversation events over graphql-ws', () => {
     const messages = await s.db.prisma.message.findMany({ where: { conversationId: conv }, orderBy: { sequence: 'asc' } });
     expect(messages).toHaveLength(perSide * 2);
     expect(new Set(messages.map((m) => m.sequence)).size).toBe(perSide * 2);
+    const times = messages.map((m) => m.createdAt.getTime());
+    expect(times).toEqual([...times].sort((x, y) => x - y)); // time order agrees with sequence order
     expect((await s.ok(ConversationQ, { id: conv }, { token: a.token })).conversation?.unreadCount).toBe(perSide);
     expect((await s.ok(ConversationQ, { id: conv }, { token: b.token })).conversation?.unreadCount).toBe(perSide);
     // b reads up to the 10th message while both keep sending; unread is exactly what a sent after it.

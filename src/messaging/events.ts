@@ -26,20 +26,27 @@ export interface EventDraft {
   readUpTo?: number | null;
 }
 
-/**
- * Takes `count` sequence numbers in the conversation (row-locked until commit); returns the first one.
- * `messageAt` also moves the conversation's activity time (inbox order).
- */
-export async function takeSequences(tx: Tx, conversationId: string, count = 1, messageAt?: Date): Promise<number> {
-  const rows = messageAt
-    ? await tx.$queryRaw<{ last: number }[]>`
-        UPDATE "Conversation" SET "lastSequence" = "lastSequence" + ${count}, "lastMessageAt" = ${messageAt}, "updatedAt" = now()
-        WHERE id = ${conversationId} RETURNING "lastSequence" AS last`
-    : await tx.$queryRaw<{ last: number }[]>`
-        UPDATE "Conversation" SET "lastSequence" = "lastSequence" + ${count}, "updatedAt" = now()
-        WHERE id = ${conversationId} RETURNING "lastSequence" AS last`;
+/** Takes `count` sequence numbers in the conversation (row-locked until commit); returns the first one. */
+export async function takeSequences(tx: Tx, conversationId: string, count = 1): Promise<number> {
+  const rows = await tx.$queryRaw<{ last: number }[]>`
+    UPDATE "Conversation" SET "lastSequence" = "lastSequence" + ${count}, "updatedAt" = now()
+    WHERE id = ${conversationId} RETURNING "lastSequence" AS last`;
   if (!rows[0]) throw new Error(`conversation ${conversationId} vanished`);
   return Number(rows[0].last) - count + 1;
+}
+
+/**
+ * One sequence number for a new message, and its time. The activity time never moves backwards: a writer that
+ * read the clock earlier but got the lock later must not make message times disagree with sequence order.
+ */
+export async function takeMessageSequence(tx: Tx, conversationId: string, now: Date): Promise<{ sequence: number; at: Date }> {
+  const rows = await tx.$queryRaw<{ last: number; at: Date | string }[]>`
+    UPDATE "Conversation"
+    SET "lastSequence" = "lastSequence" + 1, "updatedAt" = now(),
+        "lastMessageAt" = GREATEST(COALESCE("lastMessageAt", ${now}), ${now})
+    WHERE id = ${conversationId} RETURNING "lastSequence" AS last, "lastMessageAt" AS at`;
+  if (!rows[0]) throw new Error(`conversation ${conversationId} vanished`);
+  return { sequence: Number(rows[0].last), at: new Date(rows[0].at) };
 }
 
 /** Stores events with consecutive sequences starting at `first`. */
@@ -59,8 +66,8 @@ export async function writeEvents(tx: Tx, conversationId: string, first: number,
 }
 
 /** takeSequences + writeEvents for the common case. */
-export async function appendEvents(tx: Tx, conversationId: string, drafts: EventDraft[], messageAt?: Date) {
-  const first = await takeSequences(tx, conversationId, drafts.length, messageAt);
+export async function appendEvents(tx: Tx, conversationId: string, drafts: EventDraft[]) {
+  const first = await takeSequences(tx, conversationId, drafts.length);
   return writeEvents(tx, conversationId, first, drafts);
 }
 

@@ -3,7 +3,7 @@
 import type { Message, PrismaClient } from '../generated/prisma/client.ts';
 import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import { appendEvents, publishEvents, takeSequences, writeEvents } from './events.ts';
+import { appendEvents, publishEvents, takeMessageSequence, writeEvents } from './events.ts';
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage } from './input.ts';
 
@@ -48,10 +48,9 @@ export class MessageService {
       : (await this.conversations.startDirect(actor, input.toUserId!)).id;
     try {
       const { message, events } = await this.prisma.$transaction(async (tx) => {
-        const now = new Date();
-        const sequence = await takeSequences(tx, conversationId, 1, now);
+        const { sequence, at } = await takeMessageSequence(tx, conversationId, new Date());
         const message = await tx.message.create({
-          data: { tenantId: actor.tenantId, conversationId, senderId: actor.userId, sequence, content, clientMessageId, createdAt: now },
+          data: { tenantId: actor.tenantId, conversationId, senderId: actor.userId, sequence, content, clientMessageId, createdAt: at },
         });
         const events = await writeEvents(tx, conversationId, sequence, [{ type: 'MESSAGE_ADDED', messageId: message.id, userId: actor.userId }]);
         return { message, events };
