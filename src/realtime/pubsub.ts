@@ -34,11 +34,28 @@ export function createMemoryPubSub(): ParleyPubSub {
  */
 export function createRedisPubSub(publishClient: Redis, subscribeClient: Redis, prefix: string): ParleyPubSub {
   const inner = createPubSub<Record<string, [unknown] | [string, unknown]>>({
-    eventTarget: createRedisEventTarget({ publishClient, subscribeClient }),
+    eventTarget: createRedisEventTarget({ publishClient, subscribeClient: quietUnsubscribe(subscribeClient) }),
   });
   return {
     publish: (topic: string, ...args: unknown[]) => (inner.publish as (t: string, ...a: unknown[]) => void)(prefix + topic, ...args),
     subscribe: (topic: string, ...args: unknown[]) =>
       (inner.subscribe as (t: string, ...a: unknown[]) => AsyncIterable<unknown>)(prefix + topic, ...args),
   } as unknown as ParleyPubSub;
+}
+
+/**
+ * A subscription that ends while the server shuts down (an SSE stream torn down after Redis closed) unsubscribes
+ * on a closed connection; the event target does not await that call, so its rejection would go unhandled. There
+ * is nothing left to unsubscribe from then, so the error is dropped.
+ */
+function quietUnsubscribe(client: Redis): Redis {
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'unsubscribe') {
+        return (...args: Parameters<Redis['unsubscribe']>) => (target.unsubscribe(...args) as Promise<unknown>).catch(() => undefined);
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
