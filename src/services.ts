@@ -14,6 +14,7 @@ import { Authenticator, SessionCache } from './auth/authenticator.ts';
 import { SigningKeys } from './auth/signing-keys.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { RateLimiter, createMemoryStore, createRedisStore } from './ratelimit/rate-limiter.ts';
+import { createMessaging, type Messaging } from './messaging/messaging.service.ts';
 
 export interface Services {
   config: Config;
@@ -34,6 +35,7 @@ export interface Services {
   limiter: RateLimiter;
   /** Base URL for links and cookies: PUBLIC_URL, or the URL this instance listens on. */
   publicUrl(): string;
+  messaging: Messaging;
 }
 
 export function createServices(deps: {
@@ -88,5 +90,6 @@ export function createServices(deps: {
     mailer,
     limiter,
     publicUrl,
+    messaging: createMessaging(prisma, deps.pubsub),
   };
 }

@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
 import '../accounts/accounts.schema.ts';
 import '../auth/auth.schema.ts';
+import '../messaging/messaging.schema.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
 

@@ -1,0 +1,106 @@
+// Mutations on conversations, membership and read state. Each returns the conversation as it is after the change.
+import { builder } from '../graphql/builder.ts';
+import { actorOf } from './loaders.ts';
+
+const reload = <Q extends object>(ctx: { prisma: import('../generated/prisma/client.ts').PrismaClient }, query: Q, id: string) =>
+  ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id } });
+
+builder.mutationFields((t) => ({
+  startDirectConversation: t.prismaField({
+    type: 'Conversation',
+    authScopes: { signedIn: true },
+    description: 'The DIRECT conversation with this person, created on first use (starting it again returns the same one).',
+    args: { userId: t.arg.id({ required: true, description: 'The other person (same tenant).' }) },
+    resolve: async (query, _root, { userId }, ctx) =>
+      reload(ctx, query, (await ctx.services.messaging.conversations.startDirect(actorOf(ctx), String(userId))).id),
+  }),
+  createGroupConversation: t.prismaField({
+    type: 'Conversation',
+    authScopes: { signedIn: true },
+    description: 'A new GROUP conversation; the viewer is its OWNER.',
+    args: {
+      title: t.arg.string({ required: true, description: 'Title, 1 to 100 characters.' }),
+      memberIds: t.arg.idList({ required: true, description: 'The other members (same tenant).' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const c = await ctx.services.messaging.conversations.createGroup(actorOf(ctx), args.title, args.memberIds.map(String));
+      return reload(ctx, query, c.id);
+    },
+  }),
+  addMembers: t.prismaField({
+    type: 'Conversation',
+    authScopes: { signedIn: true },
+    description: 'Adds people to a group (owners only). People already in it are ignored.',
+    args: {
+      conversationId: t.arg.id({ required: true, description: 'The group.' }),
+      userIds: t.arg.idList({ required: true, description: 'People to add.' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const c = await ctx.services.messaging.conversations.addMembers(actorOf(ctx), String(args.conversationId), args.userIds.map(String));
+      return reload(ctx, query, c.id);
+    },
+  }),
+  removeMember: t.prismaField({
+    type: 'Conversation',
+    authScopes: { signedIn: true },
+    description: 'Removes someone from a group (owners only; removing yourself is leaving). They stop receiving its events at once.',
+    args: {
+      conversationId: t.arg.id({ required: true, description: 'The group.' }),
+      userId: t.arg.id({ required: true, description: 'The member to remove.' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const c = await ctx.services.messaging.conversations.removeMember(actorOf(ctx), String(args.conversationId), String(args.userId));
+      return reload(ctx, query, c.id);
+    },
+  }),
+  leaveConversation: t.boolean({
+    authScopes: { signedIn: true },
+    description: 'Leaves a group. When the last owner leaves, the longest-standing member becomes owner.',
+    args: { conversationId: t.arg.id({ required: true, description: 'The group.' }) },
+    resolve: async (_root, args, ctx) => {
+      await ctx.services.messaging.conversations.leave(actorOf(ctx), String(args.conversationId));
+      return true;
+    },
+  }),
+  renameConversation: t.prismaField({
+    type: 'Conversation',
+    authScopes: { signedIn: true },
+    description: "Changes a group's title (any member).",
+    args: {
+      conversationId: t.arg.id({ required: true, description: 'The group.' }),
+      title: t.arg.string({ required: true, description: 'New title, 1 to 100 characters.' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const c = await ctx.services.messaging.conversations.rename(actorOf(ctx), String(args.conversationId), args.title);
+      return reload(ctx, query, c.id);
+    },
+  }),
+  markConversationRead: t.prismaField({
+    type: 'Conversation',
+    authScopes: { signedIn: true },
+    description: "Moves the viewer's read pointer forward to a message (default: the latest). Never moves it back.",
+    args: {
+      conversationId: t.arg.id({ required: true, description: 'The conversation.' }),
+      upToMessageId: t.arg.id({ description: 'Read up to and including this message.' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const c = await ctx.services.messaging.reads.markConversationRead(
+        actorOf(ctx),
+        String(args.conversationId),
+        args.upToMessageId == null ? null : String(args.upToMessageId),
+      );
+      return reload(ctx, query, c.id);
+    },
+  }),
+  markMessagesRead: t.prismaField({
+    type: ['Conversation'],
+    authScopes: { signedIn: true },
+    description: 'Marks messages read: in each of their conversations, up to the latest of them. Returns those conversations.',
+    args: { messageIds: t.arg.idList({ required: true, description: '1 to 100 message ids.' }) },
+    resolve: async (query, _root, args, ctx) => {
+      const cs = await ctx.services.messaging.reads.markMessagesRead(actorOf(ctx), args.messageIds.map(String));
+      const rows = await ctx.prisma.conversation.findMany({ ...query, where: { id: { in: cs.map((c) => c.id) } } });
+      return cs.map((c) => rows.find((r) => r.id === c.id)!);
+    },
+  }),
+}));

@@ -1,0 +1,152 @@
+// GraphQL shape of conversations, membership and read state. Rules live in the messaging services.
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { builder } from '../graphql/builder.ts';
+import { requireViewer } from '../graphql/context.ts';
+import { UserRef } from '../accounts/accounts.schema.ts';
+import type { Message } from '../generated/prisma/client.ts';
+import { actorOf, batchLoad, withNodes } from './loaders.ts';
+import { MessageConnection, loadMessagePage } from './messages.schema.ts';
+
+const ConversationKindRef = builder.enumType('ConversationKind', {
+  description: 'DIRECT: exactly two people, one conversation per pair. GROUP: a titled conversation with owners and members.',
+  values: {
+    DIRECT: { description: 'A one-to-one conversation.' },
+    GROUP: { description: 'A group conversation with a title.' },
+  } as const,
+});
+
+const MemberRoleRef = builder.enumType('MemberRole', {
+  description: 'What a member may do in a group.',
+  values: {
+    OWNER: { description: 'Adds and removes members, deletes any message.' },
+    MEMBER: { description: 'Reads and sends messages.' },
+  } as const,
+});
+
+export const ConversationMemberRef = builder.prismaObject('ConversationMember', {
+  description: 'A person in a conversation, with their read pointer (read receipts derive from it).',
+  fields: (t) => ({
+    user: t.relation('user', { description: 'The member.' }),
+    role: t.expose('role', { type: MemberRoleRef, description: 'OWNER or MEMBER (DIRECT conversations have members only).' }),
+    lastReadSequence: t.exposeInt('lastReadSequence', { description: 'Every message with a sequence up to this one has been read.' }),
+    lastReadAt: t.expose('lastReadAt', { type: 'DateTime', nullable: true, description: 'When the read pointer last moved.' }),
+    joinedAt: t.expose('joinedAt', { type: 'DateTime', description: 'When they joined.' }),
+  }),
+});
+
+export const ConversationRef = builder.prismaObject('Conversation', {
+  description: 'A DIRECT or GROUP conversation. Only its members can see it.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Conversation id.' }),
+    kind: t.expose('kind', { type: ConversationKindRef, description: 'DIRECT or GROUP.' }),
+    title: t.string({
+      nullable: true,
+      description: "The group's title; for DIRECT, the other person's name.",
+      select: { members: { select: { userId: true, user: { select: { name: true } } } } },
+      resolve: (c, _args, ctx) =>
+        c.kind === 'GROUP' ? c.title : (c.members.find((m) => m.userId !== ctx.viewer?.user.id)?.user.name ?? null),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it started.' }),
+    lastActivityAt: t.expose('lastMessageAt', {
+      type: 'DateTime',
+      description: 'Time of the last message (or of creation, before any): the order of `conversations`.',
+      nullable: true,
+    }),
+    lastSequence: t.exposeInt('lastSequence', { description: 'Sequence of the latest event (use it as afterSequence to follow from now).' }),
+    members: t.relation('members', { description: 'Everyone in it, earliest first.', query: { orderBy: [{ joinedAt: 'asc' }, { userId: 'asc' }] } }),
+    unreadCount: t.int({
+      description: "Messages others sent after the viewer's read pointer (deleted ones do not count).",
+      resolve: async (c, _args, ctx) => {
+        const viewerId = requireViewer(ctx).user.id;
+        const count = await batchLoad(ctx, 'unread', c.id, (ids) => ctx.services.messaging.conversations.unreadCounts(viewerId, ids));
+        return count ?? 0;
+      },
+    }),
+    lastMessage: t.prismaField({
+      type: 'Message',
+      nullable: true,
+      description: 'The latest message (a tombstone if it was deleted).',
+      resolve: async (query, c, _args, ctx) => {
+        const id = await batchLoad(ctx, 'lastMessage', c.id, async (ids) => {
+          const rows = await ctx.prisma.$queryRaw<{ conversationId: string; id: string }[]>`
+            SELECT DISTINCT ON ("conversationId") "conversationId", id FROM "Message"
+            WHERE "conversationId" = ANY(${ids}::text[]) ORDER BY "conversationId", sequence DESC`;
+          return new Map(rows.map((r) => [r.conversationId, r.id]));
+        });
+        if (!id) return null;
+        const rows = await batchLoad(ctx, `lastMessageRows:${JSON.stringify(query)}`, id, async (ids) => {
+          const found = (await ctx.prisma.message.findMany({ ...query, where: { id: { in: ids } } })) as Message[];
+          return new Map(found.map((m) => [m.id, m]));
+        });
+        return rows ?? null;
+      },
+    }),
+    messages: t.field({
+      type: MessageConnection,
+      description: 'History, oldest first within a page: `first`/`after` reads forward, `last`/`before` backward.',
+      args: {
+        first: t.arg.int({ description: 'Page size reading forward (max 100).' }),
+        after: t.arg.string({ description: 'Cursor to read forward from.' }),
+        last: t.arg.int({ description: 'Page size reading backward (alone: the newest messages).' }),
+        before: t.arg.string({ description: 'Cursor to read backward from.' }),
+      },
+      resolve: (c, args, ctx, info) => loadMessagePage(ctx, info, c.id, args),
+    }),
+  }),
+});
+
+export const ConversationConnection = builder.connectionObject({
+  type: ConversationRef,
+  name: 'ConversationConnection',
+  description: "A page of the viewer's conversations.",
+}, { description: 'A conversation and its cursor.' });
+
+export const UserConnection = builder.connectionObject({ type: UserRef, name: 'UserConnection', description: 'A page of people.' }, { description: 'A person and their cursor.' });
+
+builder.queryFields((t) => ({
+  conversations: t.field({
+    type: ConversationConnection,
+    authScopes: { signedIn: true },
+    description: "The viewer's conversations, most recent activity first.",
+    args: {
+      first: t.arg.int({ description: 'Page size (default 20, max 100).' }),
+      after: t.arg.string({ description: 'Cursor from a previous page.' }),
+    },
+    resolve: async (_root, args, ctx, info) => {
+      const page = await ctx.services.messaging.conversations.page(actorOf(ctx), args);
+      const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
+      return withNodes(page, (ids) => ctx.prisma.conversation.findMany({ ...query, where: { id: { in: ids } } }));
+    },
+  }),
+  conversation: t.prismaField({
+    type: 'Conversation',
+    nullable: true,
+    authScopes: { signedIn: true },
+    description: 'One of the viewer\'s conversations; null when it does not exist or the viewer is not a member.',
+    args: { id: t.arg.id({ required: true, description: 'Conversation id.' }) },
+    resolve: (query, _root, { id }, ctx) =>
+      ctx.prisma.conversation.findFirst({ ...query, where: { id: String(id), tenantId: ctx.tenant.id, members: { some: { userId: requireViewer(ctx).user.id } } } }),
+  }),
+  conversationWith: t.prismaField({
+    type: 'Conversation',
+    nullable: true,
+    authScopes: { signedIn: true },
+    description: 'The DIRECT conversation between the viewer and this person, if it exists.',
+    args: { userId: t.arg.id({ required: true, description: 'The other person.' }) },
+    resolve: async (query, _root, { userId }, ctx) => {
+      const found = await ctx.services.messaging.conversations.conversationWith(actorOf(ctx), String(userId));
+      return found ? ctx.prisma.conversation.findUnique({ ...query, where: { id: found.id } }) : null;
+    },
+  }),
+  users: t.field({
+    type: UserConnection,
+    authScopes: { signedIn: true },
+    description: 'People in this tenant to talk to (not the viewer), by name or username prefix, or exact email; by name.',
+    args: {
+      search: t.arg.string({ description: 'Name or username prefix (case-insensitive), or a whole email address.' }),
+      first: t.arg.int({ description: 'Page size (default 20, max 100).' }),
+      after: t.arg.string({ description: 'Cursor from a previous page.' }),
+    },
+    resolve: (_root, args, ctx) => ctx.services.messaging.search.users(actorOf(ctx), args),
+  }),
+}));

@@ -1,0 +1,208 @@
+// Conversations and membership: DIRECT (one per pair, found by directKey) and GROUP (title, OWNER/MEMBER roles).
+// Membership decides everything; a conversation the viewer is not in is NOT_FOUND (its existence is not revealed).
+import type { Conversation, ConversationMember, PrismaClient } from '../generated/prisma/client.ts';
+import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
+import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import { appendEvents, publishEvents, type ConversationEventPayload, type EventDraft } from './events.ts';
+import { cleanTitle, decodeCursor, encodeCursor, isStringPair, MAX_GROUP_MEMBERS, pageSize, toPage } from './input.ts';
+
+export interface Actor {
+  tenantId: string;
+  userId: string;
+}
+
+export const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+
+export class ConversationService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly pubsub: ParleyPubSub,
+  ) {}
+
+  /** The viewer's membership (with the conversation), or NOT_FOUND. */
+  async requireMember(actor: Actor, conversationId: string): Promise<ConversationMember & { conversation: Conversation }> {
+    const member = await this.prisma.conversationMember.findUnique({
+      where: { conversationId_userId: { conversationId, userId: actor.userId } },
+      include: { conversation: true },
+    });
+    if (!member || member.conversation.tenantId !== actor.tenantId) throw notFound('Conversation');
+    return member;
+  }
+
+  async requireGroupOwner(actor: Actor, conversationId: string) {
+    const member = await this.requireMember(actor, conversationId);
+    if (member.conversation.kind !== 'GROUP') throw badInput('Only group conversations have members to manage.', 'conversationId');
+    if (member.role !== 'OWNER') throw forbidden('Only a group owner can do this.');
+    return member;
+  }
+
+  /** Users of the actor's tenant with these ids; any unknown id is BAD_USER_INPUT. */
+  private async requireUsers(actor: Actor, ids: string[], field: string): Promise<string[]> {
+    const unique = [...new Set(ids)];
+    const found = await this.prisma.user.findMany({ where: { tenantId: actor.tenantId, id: { in: unique } }, select: { id: true } });
+    if (found.length !== unique.length) throw badInput('Unknown user id.', field);
+    return unique;
+  }
+
+  async conversationWith(actor: Actor, userId: string): Promise<Conversation | null> {
+    return this.prisma.conversation.findUnique({
+      where: { tenantId_directKey: { tenantId: actor.tenantId, directKey: directKey(actor.userId, userId) } },
+    });
+  }
+
+  /** The DIRECT conversation with `userId`, created on first use (a concurrent creation wins the unique key). */
+  async startDirect(actor: Actor, userId: string): Promise<Conversation> {
+    if (userId === actor.userId) throw badInput('A direct conversation needs another person.', 'userId');
+    const existing = await this.conversationWith(actor, userId);
+    if (existing) return existing;
+    await this.requireUsers(actor, [userId], 'userId');
+    try {
+      const { conversation, events } = await this.prisma.$transaction(async (tx) => {
+        const conversation = await tx.conversation.create({
+          data: {
+            tenantId: actor.tenantId,
+            kind: 'DIRECT',
+            directKey: directKey(actor.userId, userId),
+            lastMessageAt: new Date(),
+            members: { create: [{ userId: actor.userId }, { userId }] },
+          },
+        });
+        const events = await appendEvents(tx, conversation.id, [
+          { type: 'MEMBER_JOINED', userId: actor.userId },
+          { type: 'MEMBER_JOINED', userId },
+        ]);
+        return { conversation, events };
+      });
+      publishEvents(this.pubsub, events, [actor.userId, userId]);
+      return conversation;
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const raced = await this.conversationWith(actor, userId);
+      if (!raced) throw err;
+      return raced;
+    }
+  }
+
+  async createGroup(actor: Actor, title: string, memberIds: string[]): Promise<Conversation> {
+    const clean = cleanTitle(title);
+    const others = (await this.requireUsers(actor, memberIds, 'memberIds')).filter((id) => id !== actor.userId);
+    if (others.length + 1 > MAX_GROUP_MEMBERS) throw badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, 'memberIds');
+    const { conversation, events } = await this.prisma.$transaction(async (tx) => {
+      const conversation = await tx.conversation.create({
+        data: {
+          tenantId: actor.tenantId,
+          kind: 'GROUP',
+          title: clean,
+          lastMessageAt: new Date(),
+          members: { create: [{ userId: actor.userId, role: 'OWNER' }, ...others.map((userId) => ({ userId }))] },
+        },
+      });
+      const drafts: EventDraft[] = [actor.userId, ...others].map((userId) => ({ type: 'MEMBER_JOINED', userId }));
+      return { conversation, events: await appendEvents(tx, conversation.id, drafts) };
+    });
+    publishEvents(this.pubsub, events, [actor.userId, ...others]);
+    return conversation;
+  }
+
+  async addMembers(actor: Actor, conversationId: string, userIds: string[]): Promise<Conversation> {
+    await this.requireGroupOwner(actor, conversationId);
+    const ids = await this.requireUsers(actor, userIds, 'userIds');
+    return this.changeMembers(conversationId, async (tx, current) => {
+      const added = ids.filter((id) => !current.includes(id));
+      if (current.length + added.length > MAX_GROUP_MEMBERS) throw badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, 'userIds');
+      await tx.conversationMember.createMany({ data: added.map((userId) => ({ conversationId, userId })) });
+      return added.map((userId) => ({ type: 'MEMBER_JOINED' as const, userId }));
+    });
+  }
+
+  async removeMember(actor: Actor, conversationId: string, userId: string): Promise<Conversation> {
+    if (userId === actor.userId) return this.leave(actor, conversationId);
+    await this.requireGroupOwner(actor, conversationId);
+    return this.changeMembers(conversationId, async (tx, current) => {
+      if (!current.includes(userId)) throw badInput('That user is not a member.', 'userId');
+      await tx.conversationMember.delete({ where: { conversationId_userId: { conversationId, userId } } });
+      return [{ type: 'MEMBER_LEFT', userId }];
+    }, [userId]);
+  }
+
+  /** Leaves a group; when the last owner leaves, the longest-standing member becomes owner. */
+  async leave(actor: Actor, conversationId: string): Promise<Conversation> {
+    const me = await this.requireMember(actor, conversationId);
+    if (me.conversation.kind !== 'GROUP') throw badInput('A direct conversation cannot be left.', 'conversationId');
+    return this.changeMembers(conversationId, async (tx) => {
+      await tx.conversationMember.delete({ where: { conversationId_userId: { conversationId, userId: actor.userId } } });
+      const owners = await tx.conversationMember.count({ where: { conversationId, role: 'OWNER' } });
+      if (owners === 0) {
+        const heir = await tx.conversationMember.findFirst({ where: { conversationId }, orderBy: [{ joinedAt: 'asc' }, { userId: 'asc' }] });
+        if (heir) await tx.conversationMember.update({ where: { conversationId_userId: { conversationId, userId: heir.userId } }, data: { role: 'OWNER' } });
+      }
+      return [{ type: 'MEMBER_LEFT', userId: actor.userId }];
+    }, [actor.userId]);
+  }
+
+  async rename(actor: Actor, conversationId: string, title: string): Promise<Conversation> {
+    const me = await this.requireMember(actor, conversationId);
+    if (me.conversation.kind !== 'GROUP') throw badInput('A direct conversation has no title to change.', 'conversationId');
+    const clean = cleanTitle(title);
+    return this.changeMembers(conversationId, async (tx) => {
+      await tx.conversation.update({ where: { id: conversationId }, data: { title: clean } });
+      return [{ type: 'CONVERSATION_UPDATED', userId: actor.userId }];
+    });
+  }
+
+  /** Runs a membership change with its events in one transaction, then tells current and `alsoNotify` users. */
+  private async changeMembers(
+    conversationId: string,
+    change: (tx: Parameters<Parameters<PrismaClient['$transaction']>[0]>[0], currentMemberIds: string[]) => Promise<EventDraft[]>,
+    alsoNotify: string[] = [],
+  ): Promise<Conversation> {
+    const { events, members, conversation } = await this.prisma.$transaction(async (tx) => {
+      // Lock the conversation row first so concurrent membership changes apply one after another.
+      await tx.$queryRaw`SELECT id FROM "Conversation" WHERE id = ${conversationId} FOR UPDATE`;
+      const before = await tx.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
+      const drafts = await change(tx, before.map((m) => m.userId));
+      const events: ConversationEventPayload[] = drafts.length ? await appendEvents(tx, conversationId, drafts) : [];
+      const members = await tx.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
+      const conversation = await tx.conversation.findUniqueOrThrow({ where: { id: conversationId } });
+      return { events, members, conversation };
+    });
+    publishEvents(this.pubsub, events, [...members.map((m) => m.userId), ...alsoNotify]);
+    return conversation;
+  }
+
+  /** The viewer's conversations, most recent activity first. Returns ids; the schema loads the selection. */
+  async page(actor: Actor, args: { first?: number | null; after?: string | null }) {
+    const limit = pageSize(args.first, 'first');
+    const after = decodeCursor('c', args.after, 'after', isStringPair);
+    const afterTime = after ? new Date(after[0]) : null;
+    if (afterTime && Number.isNaN(afterTime.getTime())) throw new AppError('BAD_USER_INPUT', 'after is not a valid cursor.', { field: 'after' });
+    const rows = await this.prisma.conversation.findMany({
+      where: {
+        tenantId: actor.tenantId,
+        members: { some: { userId: actor.userId } },
+        ...(after && afterTime
+          ? { OR: [{ lastMessageAt: { lt: afterTime } }, { lastMessageAt: afterTime, id: { lt: after[1] } }] }
+          : {}),
+      },
+      orderBy: [{ lastMessageAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+      select: { id: true, lastMessageAt: true },
+    });
+    return toPage(rows, limit, (r) => encodeCursor('c', [r.lastMessageAt!.toISOString(), r.id]), { hadCursor: !!after });
+  }
+
+  /** Unread messages per conversation for the viewer: one grouped query for a whole page. */
+  async unreadCounts(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
+    if (!conversationIds.length) return new Map();
+    const rows = await this.prisma.$queryRaw<{ conversationId: string; unread: bigint | number }[]>`
+      SELECT m."conversationId", count(*) AS unread
+      FROM "Message" m
+      JOIN "ConversationMember" cm ON cm."conversationId" = m."conversationId" AND cm."userId" = ${userId}
+      WHERE m."conversationId" = ANY(${conversationIds}::text[])
+        AND m.sequence > cm."lastReadSequence"
+        AND m."deletedAt" IS NULL
+        AND m."senderId" IS DISTINCT FROM ${userId}
+      GROUP BY m."conversationId"`;
+    return new Map(rows.map((r) => [r.conversationId, Number(r.unread)]));
+  }
+}

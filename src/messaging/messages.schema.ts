@@ -1,0 +1,207 @@
+// GraphQL shape of messages: history, search, statistics, and send/edit/delete.
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import type { GraphQLResolveInfo } from 'graphql';
+import { builder } from '../graphql/builder.ts';
+import type { Context } from '../graphql/context.ts';
+import { UserRef } from '../accounts/accounts.schema.ts';
+import type { User } from '../generated/prisma/client.ts';
+import { actorOf, batchLoad, withNodes } from './loaders.ts';
+import type { SearchHit } from './search.service.ts';
+
+export const DELETED_USER_NAME = 'Deleted user';
+
+const MessageEditRef = builder.prismaObject('MessageEdit', {
+  description: 'An earlier version of an edited message.',
+  fields: (t) => ({
+    content: t.exposeString('content', { description: 'The text as it was.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When this version was written.' }),
+    editedAt: t.expose('editedAt', { type: 'DateTime', description: 'When it was replaced.' }),
+  }),
+});
+
+export const MessageRef = builder.prismaObject('Message', {
+  description: 'A message in a conversation. Deleted messages stay in order as tombstones (no content).',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Message id.' }),
+    conversationId: t.exposeID('conversationId', { description: 'Id of its conversation.' }),
+    conversation: t.relation('conversation', { description: 'Its conversation.' }),
+    sequence: t.exposeInt('sequence', { description: 'Position in the conversation: increases by event, never reused.' }),
+    content: t.string({
+      nullable: true,
+      description: 'The text; null once deleted.',
+      resolve: (m) => (m.deletedAt ? null : m.content),
+    }),
+    sender: t.relation('sender', { nullable: true, description: 'Who sent it; null when their account was deleted (show `senderName`).' }),
+    senderName: t.string({
+      description: `The sender's name, or "${DELETED_USER_NAME}" when the account no longer exists.`,
+      select: { sender: { select: { name: true } } },
+      resolve: (m) => m.sender?.name ?? DELETED_USER_NAME,
+    }),
+    clientMessageId: t.string({
+      nullable: true,
+      description: "The sender's idempotency key (shown to the sender only).",
+      resolve: (m, _args, ctx) => (m.senderId === ctx.viewer?.user.id ? m.clientMessageId : null),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was sent.' }),
+    editedAt: t.expose('editedAt', { type: 'DateTime', nullable: true, description: 'When it was last edited.' }),
+    deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true, description: 'When it was deleted (a tombstone).' }),
+    edits: t.relation('edits', { description: 'Earlier versions, oldest first (empty once deleted).', query: { orderBy: { editedAt: 'asc' } } }),
+    readBy: t.field({
+      type: [UserRef],
+      description: 'Members other than the sender whose read pointer has reached this message (read receipts).',
+      resolve: async (m, _args, ctx) => {
+        const members = await batchLoad(ctx, 'readers', m.conversationId, async (ids) => {
+          const rows = await ctx.prisma.conversationMember.findMany({ where: { conversationId: { in: ids } }, include: { user: true } });
+          const map = new Map<string, { lastReadSequence: number; user: User }[]>();
+          for (const r of rows) map.set(r.conversationId, [...(map.get(r.conversationId) ?? []), r]);
+          return map;
+        });
+        return (members ?? []).filter((r) => r.user.id !== m.senderId && r.lastReadSequence >= m.sequence).map((r) => r.user);
+      },
+    }),
+  }),
+});
+
+export const MessageConnection = builder.connectionObject({ type: MessageRef, name: 'MessageConnection', description: 'A page of messages, in sequence order.' }, { description: 'A message and its cursor.' });
+
+type PageArgs = { first?: number | null; after?: string | null; last?: number | null; before?: string | null };
+
+/** A history page with the GraphQL selection loaded in one query. */
+export async function loadMessagePage(ctx: Context, info: GraphQLResolveInfo, conversationId: string, args: PageArgs) {
+  const page = await ctx.services.messaging.messages.page(conversationId, args);
+  const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
+  return withNodes(page, (ids) => ctx.prisma.message.findMany({ ...query, where: { id: { in: ids } } }));
+}
+
+const MessageSearchHitRef = builder.objectRef<SearchHit>('MessageSearchHit').implement({
+  description: 'A message that matches a search.',
+  fields: (t) => ({
+    message: t.prismaField({
+      type: 'Message',
+      description: 'The matching message.',
+      resolve: (query, hit, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: hit.messageId } }),
+    }),
+    snippet: t.exposeString('snippet', { description: 'An HTML-escaped excerpt with the matched words in <mark>…</mark>.' }),
+    rank: t.exposeFloat('rank', { description: 'Relevance (higher is better); results come best first.' }),
+  }),
+});
+
+const MessageSearchConnection = builder.connectionObject({
+  type: MessageSearchHitRef,
+  name: 'MessageSearchConnection',
+  description: 'A page of search hits, best first.',
+}, { description: 'A search hit and its cursor.' });
+
+const MessageStatsDayRef = builder.objectRef<{ date: string; sent: number; received: number }>('MessageStatsDay').implement({
+  description: "One UTC day of the viewer's messaging.",
+  fields: (t) => ({
+    date: t.exposeString('date', { description: 'The day, YYYY-MM-DD (UTC).' }),
+    sent: t.exposeInt('sent', { description: 'Messages the viewer sent that day.' }),
+    received: t.exposeInt('received', { description: "Messages others sent that day in the viewer's conversations." }),
+  }),
+});
+
+const MessageStatsRef = builder
+  .objectRef<{ sent: number; received: number; unread: number; conversations: number; perDay: { date: string; sent: number; received: number }[] }>('MessageStats')
+  .implement({
+    description: "The viewer's messaging statistics (deleted messages excluded).",
+    fields: (t) => ({
+      sent: t.exposeInt('sent', { description: 'Messages the viewer sent.' }),
+      received: t.exposeInt('received', { description: "Messages others sent in the viewer's conversations." }),
+      unread: t.exposeInt('unread', { description: 'Unread messages across all conversations.' }),
+      conversations: t.exposeInt('conversations', { description: 'Conversations the viewer is in.' }),
+      perDay: t.field({ type: [MessageStatsDayRef], description: 'The last 30 days, oldest first.', resolve: (s) => s.perDay }),
+    }),
+  });
+
+const SendMessageInput = builder.inputType('SendMessageInput', {
+  description: 'A message to send: to a conversation, or to a person (their DIRECT conversation, created if needed).',
+  fields: (t) => ({
+    conversationId: t.id({ description: 'The conversation (give this or toUserId).' }),
+    toUserId: t.id({ description: 'A person: sends to the DIRECT conversation with them.' }),
+    content: t.string({ required: true, description: '1 to 4000 characters after trimming; no control characters except newline and tab.' }),
+    clientMessageId: t.string({ description: 'Idempotency key: a retry with the same key returns the first message and stores nothing.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  messages: t.field({
+    type: MessageConnection,
+    authScopes: { signedIn: true },
+    description: 'History of a conversation the viewer is in: `first`/`after` forward, `last`/`before` backward (newest with `last`).',
+    args: {
+      conversationId: t.arg.id({ required: true, description: 'The conversation.' }),
+      first: t.arg.int({ description: 'Page size reading forward (max 100).' }),
+      after: t.arg.string({ description: 'Cursor to read forward from.' }),
+      last: t.arg.int({ description: 'Page size reading backward (max 100).' }),
+      before: t.arg.string({ description: 'Cursor to read backward from.' }),
+    },
+    resolve: async (_root, { conversationId, ...args }, ctx, info) => {
+      const member = await ctx.services.messaging.conversations.requireMember(actorOf(ctx), String(conversationId));
+      return loadMessagePage(ctx, info, member.conversationId, args);
+    },
+  }),
+  searchMessages: t.field({
+    type: MessageSearchConnection,
+    authScopes: { signedIn: true },
+    description: 'Full-text search of the viewer\'s conversations: words, "phrases", -exclusions (websearch syntax), best first.',
+    args: {
+      query: t.arg.string({ required: true, description: 'What to look for, e.g. `lunch "next friday" -pizza`.' }),
+      conversationId: t.arg.id({ description: 'Search only this conversation.' }),
+      first: t.arg.int({ description: 'Page size (default 20, max 100).' }),
+      after: t.arg.string({ description: 'Cursor from a previous page.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const actor = actorOf(ctx);
+      if (args.conversationId) await ctx.services.messaging.conversations.requireMember(actor, String(args.conversationId));
+      return ctx.services.messaging.search.searchMessages(actor, { ...args, conversationId: args.conversationId == null ? null : String(args.conversationId) });
+    },
+  }),
+  messageStats: t.field({
+    type: MessageStatsRef,
+    authScopes: { signedIn: true },
+    description: "The viewer's messaging statistics.",
+    resolve: (_root, _args, ctx) => ctx.services.messaging.search.stats(actorOf(ctx)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  sendMessage: t.prismaField({
+    type: 'Message',
+    authScopes: { signedIn: true },
+    description: 'Sends a message. With `toUserId`, to the DIRECT conversation with that person (created if needed).',
+    args: { input: t.arg({ type: SendMessageInput, required: true, description: 'The message.' }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const m = await ctx.services.messaging.messages.send(actorOf(ctx), {
+        content: input.content,
+        conversationId: input.conversationId == null ? null : String(input.conversationId),
+        toUserId: input.toUserId == null ? null : String(input.toUserId),
+        clientMessageId: input.clientMessageId,
+      });
+      return ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
+    },
+  }),
+  editMessage: t.prismaField({
+    type: 'Message',
+    authScopes: { signedIn: true },
+    description: 'Changes a message (sender only); the previous text is kept in `edits`.',
+    args: {
+      id: t.arg.id({ required: true, description: 'The message.' }),
+      content: t.arg.string({ required: true, description: 'New text (same rules as sendMessage).' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const m = await ctx.services.messaging.messages.edit(actorOf(ctx), String(args.id), args.content);
+      return ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
+    },
+  }),
+  deleteMessage: t.prismaField({
+    type: 'Message',
+    authScopes: { signedIn: true },
+    description: 'Deletes a message (sender, or a group owner): it stays in order as a tombstone without content.',
+    args: { id: t.arg.id({ required: true, description: 'The message.' }) },
+    resolve: async (query, _root, args, ctx) => {
+      const m = await ctx.services.messaging.messages.delete(actorOf(ctx), String(args.id));
+      return ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
+    },
+  }),
+}));

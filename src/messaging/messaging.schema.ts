@@ -1,0 +1,5 @@
+// Registers the messaging part of the schema (types, root fields, subscriptions).
+import './messages.schema.ts';
+import './conversations.schema.ts';
+import './conversations.mutations.ts';
+import './events.schema.ts';

@@ -1,0 +1,24 @@
+// The messaging services as one unit for createServices(); each part owns one concern.
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import { ConversationService } from './conversations.service.ts';
+import { MessageService } from './messages.service.ts';
+import { ReadStateService } from './read-state.service.ts';
+import { SearchService } from './search.service.ts';
+
+export interface Messaging {
+  conversations: ConversationService;
+  messages: MessageService;
+  reads: ReadStateService;
+  search: SearchService;
+}
+
+export function createMessaging(prisma: PrismaClient, pubsub: ParleyPubSub): Messaging {
+  const conversations = new ConversationService(prisma, pubsub);
+  return {
+    conversations,
+    messages: new MessageService(prisma, pubsub, conversations),
+    reads: new ReadStateService(prisma, pubsub, conversations),
+    search: new SearchService(prisma),
+  };
+}

@@ -1,0 +1,110 @@
+// Full-text search over the viewer's conversations, message statistics, and finding people to talk to.
+// Search uses the generated tsvector column (GIN index) with websearch_to_tsquery: words, "phrases", -exclusions.
+import type { PrismaClient, User } from '../generated/prisma/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { badInput } from '../errors.ts';
+import type { Actor } from './conversations.service.ts';
+import { decodeCursor, encodeCursor, isOffset, isStringPair, pageSize, toPage } from './input.ts';
+
+export interface SearchHit {
+  messageId: string;
+  rank: number;
+  snippet: string;
+}
+
+// The content is HTML-escaped before ts_headline (which would otherwise drop anything that looks like a tag), and
+// matches are marked with characters a message can never contain (control characters are rejected), turned into
+// <mark> afterwards: the snippet is safe to render as HTML.
+const START = '\u0001';
+const STOP = '\u0002';
+
+export class SearchService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async searchMessages(actor: Actor, args: { query: string; conversationId?: string | null; first?: number | null; after?: string | null }) {
+    const query = args.query.trim();
+    if (query.length === 0 || query.length > 200) throw badInput('A search query is 1 to 200 characters.', 'query');
+    const limit = pageSize(args.first, 'first');
+    const offset = decodeCursor('s', args.after, 'after', isOffset) ?? 0;
+    const inConversation = args.conversationId ? Prisma.sql`AND m."conversationId" = ${args.conversationId}` : Prisma.empty;
+    const options = `StartSel=${START}, StopSel=${STOP}, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`;
+    const rows = await this.prisma.$queryRaw<{ id: string; rank: number; snippet: string }[]>`
+      SELECT m.id,
+        -- ts_rank gives ~0 to any query with a negation; rank by the positive part (querytree drops the NOTs).
+        CASE WHEN querytree(q) = 'T' THEN 0 ELSE ts_rank(m."searchVector", querytree(q)::tsquery) END::float8 AS rank, ts_headline('english', replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), q, ${options}) AS snippet
+      FROM "Message" m, websearch_to_tsquery('english', ${query}) q
+      WHERE m."searchVector" @@ q
+        AND m."tenantId" = ${actor.tenantId}
+        AND m."conversationId" IN (SELECT "conversationId" FROM "ConversationMember" WHERE "userId" = ${actor.userId})
+        ${inConversation}
+      ORDER BY rank DESC, m."createdAt" DESC, m.id DESC
+      LIMIT ${limit + 1} OFFSET ${offset}`;
+    const hits: (SearchHit & { offset: number })[] = rows.map((r, i) => ({
+      messageId: r.id,
+      rank: Number(r.rank),
+      snippet: r.snippet.replaceAll('"', '&quot;').replaceAll(START, '<mark>').replaceAll(STOP, '</mark>'),
+      offset: offset + i + 1,
+    }));
+    return toPage(hits, limit, (h) => encodeCursor('s', h.offset), { hadCursor: offset > 0 });
+  }
+
+  async stats(actor: Actor) {
+    const { userId, tenantId } = actor;
+    const since = new Date(Date.now() - 29 * 86_400_000);
+    since.setUTCHours(0, 0, 0, 0);
+    const [totals] = await this.prisma.$queryRaw<{ sent: bigint; received: bigint; unread: bigint; conversations: bigint }[]>`
+      SELECT
+        (SELECT count(*) FROM "Message" WHERE "tenantId" = ${tenantId} AND "senderId" = ${userId} AND "deletedAt" IS NULL) AS sent,
+        (SELECT count(*) FROM "Message" m JOIN "ConversationMember" cm ON cm."conversationId" = m."conversationId" AND cm."userId" = ${userId}
+          WHERE m."senderId" IS DISTINCT FROM ${userId} AND m."deletedAt" IS NULL) AS received,
+        (SELECT count(*) FROM "Message" m JOIN "ConversationMember" cm ON cm."conversationId" = m."conversationId" AND cm."userId" = ${userId}
+          WHERE m."senderId" IS DISTINCT FROM ${userId} AND m."deletedAt" IS NULL AND m.sequence > cm."lastReadSequence") AS unread,
+        (SELECT count(*) FROM "ConversationMember" WHERE "userId" = ${userId}) AS conversations`;
+    const days = await this.prisma.$queryRaw<{ day: string; sent: bigint; received: bigint }[]>`
+      SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
+        count(m.id) FILTER (WHERE m."senderId" = ${userId}) AS sent,
+        count(m.id) FILTER (WHERE m."senderId" IS DISTINCT FROM ${userId}) AS received
+      FROM generate_series(${since}::timestamp, ${since}::timestamp + interval '29 days', interval '1 day') AS d(day)
+      LEFT JOIN "Message" m
+        ON m."createdAt" >= d.day AND m."createdAt" < d.day + interval '1 day' AND m."deletedAt" IS NULL
+        AND m."conversationId" IN (SELECT "conversationId" FROM "ConversationMember" WHERE "userId" = ${userId})
+      GROUP BY d.day ORDER BY d.day`;
+    return {
+      sent: Number(totals.sent),
+      received: Number(totals.received),
+      unread: Number(totals.unread),
+      conversations: Number(totals.conversations),
+      perDay: days.map((d) => ({ date: d.day, sent: Number(d.sent), received: Number(d.received) })),
+    };
+  }
+
+  /**
+   * People in the tenant by name or username prefix, or by exact email. Email is matched only whole: a prefix
+   * search would let anyone reconstruct addresses they may not see.
+   */
+  async users(actor: Actor, args: { search?: string | null; first?: number | null; after?: string | null }) {
+    const limit = pageSize(args.first, 'first');
+    const after = decodeCursor('u', args.after, 'after', isStringPair);
+    const search = args.search?.trim() ?? '';
+    if (search.length > 100) throw badInput('search is at most 100 characters.', 'search');
+    const rows: User[] = await this.prisma.user.findMany({
+      where: {
+        tenantId: actor.tenantId,
+        id: { not: actor.userId },
+        ...(search
+          ? {
+              OR: [
+                { name: { startsWith: search, mode: 'insensitive' } },
+                { username: { startsWith: search.toLowerCase().replace(/^@/, '') } },
+                { email: search.toLowerCase() },
+              ],
+            }
+          : {}),
+        ...(after ? { AND: [{ OR: [{ name: { gt: after[0] } }, { name: after[0], id: { gt: after[1] } }] }] } : {}),
+      },
+      orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (u) => encodeCursor('u', [u.name, u.id]), { hadCursor: !!after });
+  }
+}
