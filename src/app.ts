@@ -49,6 +49,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   }
   const pubsub = opts.pubsub ?? (redis ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX) : createMemoryPubSub());
   const services = createServices({ config, db, logger, pubsub, redis: redis?.client ?? null });
+  await services.presence.start();
   const yoga = createParleyYoga(services);
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 });
@@ -112,6 +113,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
         await closed;
       }
       clearTimeout(timer);
+      services.typing.stop();
+      await services.presence.stop();
       await yoga.dispose();
       await redis?.close();
       if (!opts.db) await db.close();

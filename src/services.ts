@@ -9,6 +9,12 @@ import type { Redis } from 'ioredis';
 import { AccountService } from './accounts/accounts.service.ts';
 import { TenantService } from './accounts/tenants.ts';
 import { Privacy } from './accounts/privacy.ts';
+import { randomUUID } from 'node:crypto';
+import { PresenceService } from './presence/presence.service.ts';
+import { MemoryPresenceStore } from './presence/store.ts';
+import { RedisPresenceStore } from './presence/redis-store.ts';
+import { TypingService } from './presence/typing.service.ts';
+import { MemoryTypingStore, RedisTypingStore } from './presence/typing-store.ts';
 
 export interface Services {
   config: Config;
@@ -21,6 +27,10 @@ export interface Services {
   tenants: TenantService;
   accounts: AccountService;
   privacy: Privacy;
+  /** This process's id among instances (presence connection sets are kept per instance). */
+  instanceId: string;
+  presence: PresenceService;
+  typing: TypingService;
 }
 
 export function createServices(deps: {
@@ -32,6 +42,7 @@ export function createServices(deps: {
 }): Services {
   const { config, db } = deps;
   const prisma = db.prisma;
+  const instanceId = randomUUID();
   return {
     ...deps,
     prisma,
@@ -43,5 +54,23 @@ export function createServices(deps: {
       sessionTtlDays: config.SESSION_TTL_DAYS,
     }),
     privacy: new Privacy(prisma),
+    instanceId,
+    presence: new PresenceService({
+      prisma,
+      pubsub: deps.pubsub,
+      logger: deps.logger,
+      store: deps.redis
+        ? new RedisPresenceStore(deps.redis, config.REDIS_PREFIX, instanceId, config.PRESENCE_TTL_SECONDS, deps.logger)
+        : new MemoryPresenceStore(),
+      graceMs: config.PRESENCE_GRACE_MS,
+    }),
+    typing: new TypingService({
+      prisma,
+      pubsub: deps.pubsub,
+      logger: deps.logger,
+      store: deps.redis ? new RedisTypingStore(deps.redis, config.REDIS_PREFIX) : new MemoryTypingStore(),
+      ttlMs: config.TYPING_TTL_MS,
+      throttleMs: config.TYPING_THROTTLE_MS,
+    }),
   };
 }

@@ -12,9 +12,29 @@ export interface SessionsRevokedEvent {
   reason: string;
 }
 
+export interface PresenceChangedEvent {
+  tenantId: string;
+  userId: string;
+  status: 'ONLINE' | 'AWAY' | 'BUSY' | 'OFFLINE';
+  statusText: string | null;
+  /** ISO string (events travel as JSON). */
+  lastSeenAt: string | null;
+}
+
+export interface TypingChangedEvent {
+  tenantId: string;
+  conversationId: string;
+  userId: string;
+  isTyping: boolean;
+}
+
 export type Topics = {
   /** Sessions that were signed out, revoked, expired or whose password changed: close their sockets everywhere. */
   'sessions:revoked': [SessionsRevokedEvent];
+  /** A user's presence changed (online/offline, or the status they chose); per tenant. */
+  'presence:changed': [tenantId: string, PresenceChangedEvent];
+  /** Someone started or stopped typing; per conversation. */
+  'typing:changed': [conversationId: string, TypingChangedEvent];
 };
 
 export type ParleyPubSub = PubSub<Topics>;

@@ -50,6 +50,7 @@ export function attachWebSocketServer(
             const set = bySession.get(viewer.session.id) ?? new Set();
             set.add(ctx.extra.socket);
             bySession.set(viewer.session.id, set);
+            services.presence.connected({ connId: ctx.extra.id, tenantId: tenant.id, userId: viewer.user.id });
           }
           logger.debug('ws connected', { socket: ctx.extra.id, tenant: tenant.id, user: viewer?.user.id });
           return true;
@@ -61,6 +62,7 @@ export function attachWebSocketServer(
       },
       onClose(ctx) {
         const sessionId = ctx.extra.auth?.viewer?.session.id;
+        if (sessionId && ctx.extra.id) services.presence.disconnected(ctx.extra.id);
         if (sessionId) {
           const set = bySession.get(sessionId);
           set?.delete(ctx.extra.socket);
