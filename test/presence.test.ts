@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Client } from 'graphql-ws';
 import { graphql } from './gql/index.ts';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
 import { createConversation } from './helpers/conversations.ts';
+import { online } from './helpers/online.ts';
 
 const PresenceQuery = graphql(`
   query PresenceOf($userIds: [ID!]!) { presence(userIds: $userIds) { user { id presence { status } } status statusText lastSeenAt } }
@@ -17,16 +17,6 @@ const PresenceChanged = graphql(`
 `);
 
 const code = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
-
-/** An authenticated socket that is open (connection acknowledged). */
-export async function online(s: TestServer, user: TestUser): Promise<Client> {
-  const client = s.ws({ token: user.token, lazy: false });
-  await new Promise<void>((resolve, reject) => {
-    client.on('connected', () => resolve());
-    client.on('closed', (e) => reject(new Error(`socket closed: ${(e as { code: number }).code}`)));
-  });
-  return client;
-}
 
 /** Three users; alice and bob share a conversation, carol shares none with them. */
 async function cast(s: TestServer) {
