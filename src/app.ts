@@ -47,7 +47,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     if (!opts.db) await db.close();
     throw err;
   }
-  const pubsub = opts.pubsub ?? (redis ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX) : createMemoryPubSub());
+  const pubsub =
+    opts.pubsub ??
+    (redis
+      ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX, (err, command) =>
+          logger.warn('event bus: redis command failed', { command, error: err.message }),
+        )
+      : createMemoryPubSub());
   const services = createServices({ config, db, logger, pubsub, redis: redis?.client ?? null });
   await services.presence.start();
   const yoga = createParleyYoga(services);

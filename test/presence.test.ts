@@ -125,9 +125,12 @@ describe('presence on one instance (short grace period)', () => {
 
     const carolTab = await online(s, carol);
     const bobTab = await online(s, bob);
-    await Promise.all([carolTab.dispose(), bobTab.dispose()]);
     const seen: Event[] = [];
-    await watch.until((e) => (seen.push(e as Event), about(bob.id, 'OFFLINE')(e as Event)));
+    const collect = (match: (e: Event) => boolean) => (e: unknown) => (seen.push(e as Event), match(e as Event));
+    await watch.until(collect(about(bob.id, 'ONLINE')));
+    await Promise.all([carolTab.dispose(), bobTab.dispose()]);
+    // By bob's OFFLINE (a grace period after both left), carol's ONLINE had long been published: never seen.
+    await watch.until(collect(about(bob.id, 'OFFLINE')));
     expect(seen.some(about(bob.id, 'ONLINE'))).toBe(true);
     expect(seen.some((e) => about(carol.id)(e))).toBe(false);
   });

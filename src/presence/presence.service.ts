@@ -23,6 +23,7 @@ export class PresenceService {
   private readonly connections = new Map<string, { ref: ConnectionRef; ready: Promise<unknown> }>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly inflight = new Set<Promise<unknown>>();
+  private stopped = false;
 
   constructor(
     private readonly deps: {
@@ -43,14 +44,21 @@ export class PresenceService {
 
   /** Lets pending work finish; users still in their grace period are handed to the store (see its stop()). */
   async stop() {
+    this.stopped = true;
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
-    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+    await this.settled();
     await this.deps.store.stop();
+    await this.settled(); // announcements the store made while handing over
+  }
+
+  private async settled() {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
 
   /** An authenticated WebSocket opened (called by the WS server). */
   connected(ref: ConnectionRef) {
+    if (this.stopped) return;
     const ready = this.track(
       this.deps.store.connect(ref).then((first) => (first ? this.announce(ref.tenantId, ref.userId) : undefined)),
     );
@@ -60,7 +68,7 @@ export class PresenceService {
   /** An authenticated WebSocket closed. The last one starts the grace period; OFFLINE follows if nobody returns. */
   disconnected(connId: string) {
     const entry = this.connections.get(connId);
-    if (!entry) return;
+    if (!entry || this.stopped) return;
     this.connections.delete(connId);
     const { ref } = entry;
     this.track(
@@ -145,6 +153,7 @@ export class PresenceService {
   }
 
   private scheduleSettle(tenantId: string, userId: string) {
+    if (this.stopped) return;
     clearTimeout(this.graceTimers.get(userId));
     const timer = setTimeout(() => {
       this.graceTimers.delete(userId);

@@ -45,11 +45,24 @@ export function createMemoryPubSub(): ParleyPubSub {
 
 /**
  * Events through Redis pub/sub. Channels are `<prefix><topic>[:<id>]`, so deployments (or test runs) sharing one
- * Redis do not hear each other.
+ * Redis do not hear each other. A PUBLISH or SUBSCRIBE that fails while Redis is away is reported to `onError`
+ * (the event target would otherwise leave the rejection unhandled, which ends the process).
  */
-export function createRedisPubSub(publishClient: Redis, subscribeClient: Redis, prefix: string): ParleyPubSub {
+export function createRedisPubSub(
+  publishClient: Redis,
+  subscribeClient: Redis,
+  prefix: string,
+  onError: (err: Error, command: string) => void = () => {},
+): ParleyPubSub {
+  const safe = (command: string, p: Promise<unknown>) => void p.catch((err: Error) => onError(err, command));
+  const publisher = { publish: (channel: string, message: string) => safe('publish', publishClient.publish(channel, message)) };
+  const subscriber = {
+    on: (event: string, listener: Parameters<Redis['on']>[1]) => subscribeClient.on(event, listener),
+    subscribe: (channel: string) => safe('subscribe', subscribeClient.subscribe(channel)),
+    unsubscribe: (channel: string) => safe('unsubscribe', subscribeClient.unsubscribe(channel)),
+  };
   const inner = createPubSub<Record<string, [unknown] | [string, unknown]>>({
-    eventTarget: createRedisEventTarget({ publishClient, subscribeClient }),
+    eventTarget: createRedisEventTarget({ publishClient: publisher as unknown as Redis, subscribeClient: subscriber as unknown as Redis }),
   });
   return {
     publish: (topic: string, ...args: unknown[]) => (inner.publish as (t: string, ...a: unknown[]) => void)(prefix + topic, ...args),
