@@ -41,6 +41,7 @@ export const configSchema = z
     GRAPHIQL: bool.optional(),
     INTROSPECTION: bool.optional(),
     SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
+    WS_KEEPALIVE_MS: int(100, 60_000).default(12_000),
     PRESENCE_TTL_SECONDS: int(2, 3600).default(30),
     PRESENCE_GRACE_MS: int(0, 600_000).default(5_000),
     TYPING_TTL_MS: int(100, 600_000).default(6_000),

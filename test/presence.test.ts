@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { graphql } from './gql/index.ts';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
@@ -156,5 +157,27 @@ describe('presence on one instance (long grace period)', () => {
     await s.ok(SetStatus, { status: 'AWAY', text: 'marker' }, { token: bob.token });
     const next = await watch.until((e) => about(bob.id)(e) && e.data?.presenceChanged.statusText !== null);
     expect(next.data?.presenceChanged).toMatchObject({ status: 'AWAY', statusText: 'marker' });
+  });
+});
+
+describe('presence of a client that stops answering pings', () => {
+  const server = useServer({ WS_KEEPALIVE_MS: '1000', PRESENCE_GRACE_MS: '100' });
+
+  // Pings every second (a shorter interval would also drop healthy clients of a test server whose event loop is
+  // busy with the embedded database).
+  it('drops the dead socket and announces OFFLINE', async () => {
+    const s = server();
+    const { alice, bob } = await cast(s);
+    const watch = subscribe(s.ws({ token: alice.token }), PresenceChanged, { userIds: [bob.id] });
+    await watch.live(() => s.ok(SetStatus, { status: 'ONLINE' }, { token: bob.token }));
+
+    // A client whose network went away: it is connected and acknowledged, but never answers a ping.
+    const silent = new WebSocket(s.wsUrl, 'graphql-transport-ws', { autoPong: false });
+    const closed = new Promise<number>((resolve) => silent.on('close', (code) => resolve(code)));
+    await new Promise((resolve) => silent.on('open', resolve));
+    silent.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${bob.token}` } }));
+    await watch.until(about(bob.id, 'ONLINE'));
+    expect(await closed).toBe(1006); // terminated by the server, no close frame
+    await watch.until(about(bob.id, 'OFFLINE'));
   });
 });

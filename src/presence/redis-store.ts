@@ -1,13 +1,13 @@
 // Presence in Redis, for several instances. Keys (all under REDIS_PREFIX + "presence:"):
 //   instances            set of instance ids that may hold connections
-//   alive:<instance>     heartbeat, expires after PRESENCE_TTL_SECONDS unless refreshed
+//   alive:<instance>     heartbeat, refreshed every TTL/3, expires after 2/3 TTL without a refresh
 //   conns:<instance>     hash connId -> "tenantId:userId" (what to clean up when the instance dies)
 //   user:<userId>        hash connId -> instance (the user's open connections, everywhere)
 //   pending:<instance>   set of "tenantId:userId" whose last connection closed here and who await the grace period
 //   online:<userId>      set while the user is announced online
 // Every transition is one Lua script, so instances racing on one user announce each change once. Every instance
 // sweeps: an instance whose heartbeat expired (kill -9, lost network) has its connections removed and its users
-// announced offline, so nobody stays online longer than the TTL plus one sweep interval.
+// announced offline, so nobody stays online longer than PRESENCE_TTL_SECONDS after their instance died.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { ConnectionRef, PresenceStore, PresenceTransitions } from './store.ts';
@@ -48,13 +48,21 @@ export class RedisPresenceStore implements PresenceStore {
     this.p = `${prefix}presence:`;
   }
 
+  /**
+   * Heartbeats and sweeps run every third of the TTL and the heartbeat key lives two thirds of it (one missed beat
+   * is tolerated): a dead instance's key expires at most 2/3 TTL after its last beat and the next sweep follows within
+   * 1/3 TTL, so its users are OFFLINE within PRESENCE_TTL_SECONDS of its death.
+   */
+  private get intervalMs() {
+    return Math.floor((this.ttlSeconds * 1000) / 3);
+  }
+
   async start(transitions: PresenceTransitions) {
     this.transitions = transitions;
     await this.beat();
-    const every = Math.max(500, Math.floor((this.ttlSeconds * 1000) / 3));
     this.timer = setInterval(() => {
       if (!this.beating) this.beating = this.beat().finally(() => (this.beating = null));
-    }, every);
+    }, this.intervalMs);
     this.timer.unref();
   }
 
@@ -66,7 +74,8 @@ export class RedisPresenceStore implements PresenceStore {
       await this.redis.del(this.p + 'alive:' + this.instanceId);
       const others = (await this.redis.smembers(this.p + 'instances')).filter((id) => id !== this.instanceId);
       const live = others.length ? await this.redis.exists(...others.map((id) => this.p + 'alive:' + id)) : 0;
-      if (live === 0) await this.sweepInstance(this.instanceId);
+      // Nobody left to sweep: clean up now (this instance, and any dead one not swept yet).
+      if (live === 0) for (const id of [this.instanceId, ...others]) await this.sweepInstance(id);
     } catch (err) {
       this.logger.warn('presence hand-over failed', { error: (err as Error).message });
     }
@@ -129,7 +138,8 @@ export class RedisPresenceStore implements PresenceStore {
   /** Refreshes this instance's heartbeat, then sweeps instances whose heartbeat expired. */
   private async beat() {
     try {
-      const previous = await this.redis.call('SET', this.p + 'alive:' + this.instanceId, '1', 'EX', String(this.ttlSeconds), 'GET');
+      const keyMs = this.ttlSeconds * 1000 - this.intervalMs;
+      const previous = await this.redis.call('SET', this.p + 'alive:' + this.instanceId, '1', 'PX', String(keyMs), 'GET');
       await this.redis.sadd(this.p + 'instances', this.instanceId);
       // Our heartbeat had expired (a long pause, or Redis lost its data): another instance may have swept our
       // connections, so write them again.

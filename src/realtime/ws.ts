@@ -96,7 +96,7 @@ export function attachWebSocketServer(
       },
     },
     wss,
-    12_000, // keep-alive ping interval (ms); a client that stops answering is dropped
+    services.config.WS_KEEPALIVE_MS, // ping interval; a client that misses a pong is dropped at the next ping
   );
 
   // Close sockets of revoked sessions, wherever the revocation happened (the event bus spans instances).
