@@ -51,9 +51,16 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     if (!opts.db) await db.close();
     throw err;
   }
-  const pubsub = opts.pubsub ?? (redis ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX) : createMemoryPubSub());
+  const pubsub =
+    opts.pubsub ??
+    (redis
+      ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX, (err, command) =>
+          logger.warn('event bus: redis command failed', { command, error: err.message }),
+        )
+      : createMemoryPubSub());
   let listenUrl = `http://${config.HOST}:${config.PORT}`;
   const services = createServices({ config, db, logger, pubsub, redis: redis?.client ?? null, listenUrl: () => listenUrl });
+  await services.presence.start();
   const yoga = createParleyYoga(services);
   const authRoutes = createAuthRouter(services);
   services.auth.start();
@@ -136,6 +143,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       clearTimeout(timer);
       await stopSweeper();
       await services.auth.stop();
+      services.typing.stop();
+      await services.presence.stop();
       await yoga.dispose();
       await redis?.close();
       if (!opts.db) await db.close();

@@ -62,6 +62,11 @@ export const configSchema = z
     RATE_LIMIT_SIGN_IN_IP: rateLimit.prefault('30/60'),
     RATE_LIMIT_SIGN_UP_IP: rateLimit.prefault('10/3600'),
     RATE_LIMIT_MAIL_IP: rateLimit.prefault('5/900'),
+    WS_KEEPALIVE_MS: int(100, 60_000).default(12_000),
+    PRESENCE_TTL_SECONDS: int(2, 3600).default(30),
+    PRESENCE_GRACE_MS: int(0, 600_000).default(5_000),
+    TYPING_TTL_MS: int(100, 600_000).default(6_000),
+    TYPING_THROTTLE_MS: int(0, 60_000).default(2_000),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_SECRET) {

@@ -15,6 +15,12 @@ import { SigningKeys } from './auth/signing-keys.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { RateLimiter, createMemoryStore, createRedisStore } from './ratelimit/rate-limiter.ts';
 import { createMessaging, type Messaging } from './messaging/messaging.service.ts';
+import { randomUUID } from 'node:crypto';
+import { PresenceService } from './presence/presence.service.ts';
+import { MemoryPresenceStore } from './presence/store.ts';
+import { RedisPresenceStore } from './presence/redis-store.ts';
+import { TypingService } from './presence/typing.service.ts';
+import { MemoryTypingStore, RedisTypingStore } from './presence/typing-store.ts';
 
 export interface Services {
   config: Config;
@@ -36,6 +42,10 @@ export interface Services {
   /** Base URL for links and cookies: PUBLIC_URL, or the URL this instance listens on. */
   publicUrl(): string;
   messaging: Messaging;
+  /** This process's id among instances (presence connection sets are kept per instance). */
+  instanceId: string;
+  presence: PresenceService;
+  typing: TypingService;
 }
 
 export function createServices(deps: {
@@ -68,6 +78,7 @@ export function createServices(deps: {
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, prisma, logger });
   const signingKeys = new SigningKeys(prisma, config.authSecret, config.JWT_TTL_SECONDS * 1000, logger);
   const { listenUrl: _listenUrl, ...shared } = deps;
+  const instanceId = randomUUID();
   return {
     ...shared,
     prisma,
@@ -91,5 +102,23 @@ export function createServices(deps: {
     limiter,
     publicUrl,
     messaging: createMessaging(prisma, deps.pubsub),
+    instanceId,
+    presence: new PresenceService({
+      prisma,
+      pubsub: deps.pubsub,
+      logger: deps.logger,
+      store: deps.redis
+        ? new RedisPresenceStore(deps.redis, config.REDIS_PREFIX, instanceId, config.PRESENCE_TTL_SECONDS, deps.logger)
+        : new MemoryPresenceStore(),
+      graceMs: config.PRESENCE_GRACE_MS,
+    }),
+    typing: new TypingService({
+      prisma,
+      pubsub: deps.pubsub,
+      logger: deps.logger,
+      store: deps.redis ? new RedisTypingStore(deps.redis, config.REDIS_PREFIX) : new MemoryTypingStore(),
+      ttlMs: config.TYPING_TTL_MS,
+      throttleMs: config.TYPING_THROTTLE_MS,
+    }),
   };
 }

@@ -4,6 +4,7 @@ import { builder } from './builder.ts';
 import '../accounts/accounts.schema.ts';
 import '../auth/auth.schema.ts';
 import '../messaging/messaging.schema.ts';
+import '../presence/presence.schema.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
 

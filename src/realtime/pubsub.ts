@@ -13,6 +13,22 @@ export interface SessionsRevokedEvent {
   reason: string;
 }
 
+export interface PresenceChangedEvent {
+  tenantId: string;
+  userId: string;
+  status: 'ONLINE' | 'AWAY' | 'BUSY' | 'OFFLINE';
+  statusText: string | null;
+  /** ISO string (events travel as JSON). */
+  lastSeenAt: string | null;
+}
+
+export interface TypingChangedEvent {
+  tenantId: string;
+  conversationId: string;
+  userId: string;
+  isTyping: boolean;
+}
+
 export type Topics = {
   /** Sessions that were signed out, revoked, expired or whose password changed: close their sockets everywhere. */
   'sessions:revoked': [SessionsRevokedEvent];
@@ -20,6 +36,10 @@ export type Topics = {
   'conversation:event': [conversationId: string, event: ConversationEventPayload];
   /** The same events, by the id of each user they concern (members, and a removed member): the inbox stream. */
   'user:event': [userId: string, event: ConversationEventPayload];
+  /** A user's presence changed (online/offline, or the status they chose); per tenant. */
+  'presence:changed': [tenantId: string, PresenceChangedEvent];
+  /** Someone started or stopped typing; per conversation. */
+  'typing:changed': [conversationId: string, TypingChangedEvent];
 };
 
 export type ParleyPubSub = PubSub<Topics>;
@@ -30,11 +50,24 @@ export function createMemoryPubSub(): ParleyPubSub {
 
 /**
  * Events through Redis pub/sub. Channels are `<prefix><topic>[:<id>]`, so deployments (or test runs) sharing one
- * Redis do not hear each other.
+ * Redis do not hear each other. A PUBLISH or SUBSCRIBE that fails while Redis is away is reported to `onError`
+ * (the event target would otherwise leave the rejection unhandled, which ends the process).
  */
-export function createRedisPubSub(publishClient: Redis, subscribeClient: Redis, prefix: string): ParleyPubSub {
+export function createRedisPubSub(
+  publishClient: Redis,
+  subscribeClient: Redis,
+  prefix: string,
+  onError: (err: Error, command: string) => void = () => {},
+): ParleyPubSub {
+  const safe = (command: string, p: Promise<unknown>) => void p.catch((err: Error) => onError(err, command));
+  const publisher = { publish: (channel: string, message: string) => safe('publish', publishClient.publish(channel, message)) };
+  const subscriber = {
+    on: (event: string, listener: Parameters<Redis['on']>[1]) => subscribeClient.on(event, listener),
+    subscribe: (channel: string) => safe('subscribe', subscribeClient.subscribe(channel)),
+    unsubscribe: (channel: string) => safe('unsubscribe', subscribeClient.unsubscribe(channel)),
+  };
   const inner = createPubSub<Record<string, [unknown] | [string, unknown]>>({
-    eventTarget: createRedisEventTarget({ publishClient, subscribeClient: quietUnsubscribe(subscribeClient) }),
+    eventTarget: createRedisEventTarget({ publishClient: publisher as unknown as Redis, subscribeClient: subscriber as unknown as Redis }),
   });
   return {
     publish: (topic: string, ...args: unknown[]) => (inner.publish as (t: string, ...a: unknown[]) => void)(prefix + topic, ...args),
@@ -43,19 +76,3 @@ export function createRedisPubSub(publishClient: Redis, subscribeClient: Redis, 
   } as unknown as ParleyPubSub;
 }
 
-/**
- * A subscription that ends while the server shuts down (an SSE stream torn down after Redis closed) unsubscribes
- * on a closed connection; the event target does not await that call, so its rejection would go unhandled. There
- * is nothing left to unsubscribe from then, so the error is dropped.
- */
-function quietUnsubscribe(client: Redis): Redis {
-  return new Proxy(client, {
-    get(target, prop) {
-      if (prop === 'unsubscribe') {
-        return (...args: Parameters<Redis['unsubscribe']>) => (target.unsubscribe(...args) as Promise<unknown>).catch(() => undefined);
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}

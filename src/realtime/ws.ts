@@ -65,6 +65,7 @@ export function attachWebSocketServer(
             const set = bySession.get(viewer.session.id) ?? new Set();
             set.add(ctx.extra.socket);
             bySession.set(viewer.session.id, set);
+            services.presence.connected({ connId: ctx.extra.id, tenantId: tenant.id, userId: viewer.user.id });
           }
           logger.debug('ws connected', { socket: ctx.extra.id, tenant: tenant.id, user: viewer?.user.id });
           return true;
@@ -77,6 +78,7 @@ export function attachWebSocketServer(
       onClose(ctx) {
         clearTimeout(ctx.extra.expiry);
         const sessionId = ctx.extra.auth?.viewer?.session.id;
+        if (sessionId && ctx.extra.id) services.presence.disconnected(ctx.extra.id);
         if (sessionId) {
           const set = bySession.get(sessionId);
           set?.delete(ctx.extra.socket);
@@ -110,7 +112,7 @@ export function attachWebSocketServer(
       },
     },
     wss,
-    12_000, // keep-alive ping interval (ms); a client that stops answering is dropped
+    services.config.WS_KEEPALIVE_MS, // ping interval; a client that misses a pong is dropped at the next ping
   );
 
   // Close sockets of revoked sessions, wherever the revocation happened (the event bus spans instances).

@@ -150,8 +150,11 @@ export async function startServer(env: Record<string, string> = {}, extra: { db?
     async stop() {
       await Promise.allSettled(clients.map((c) => c.dispose()));
       await app.stop();
-      await db.close();
-      await fresh?.drop();
+      // A database passed in (several servers on one database) belongs to the caller, who closes it.
+      if (fresh) {
+        await db.close();
+        await fresh.drop();
+      }
     },
   };
   return server;

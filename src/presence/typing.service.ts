@@ -1,0 +1,83 @@
+// Typing indicators: members only, throttled (a client may call setTyping on every keystroke), expiring after
+// TYPING_TTL_MS without a refresh with an isTyping:false event, and ended when the user sends a message
+// (messaging calls endTyping).
+import { randomUUID } from 'node:crypto';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Logger } from '../logger.ts';
+import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import type { Viewer } from '../accounts/accounts.service.ts';
+import { AppError } from '../errors.ts';
+import type { TypingStore } from './typing-store.ts';
+
+export class TypingService {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly deps: {
+      prisma: PrismaClient;
+      pubsub: ParleyPubSub;
+      logger: Logger;
+      store: TypingStore;
+      ttlMs: number;
+      throttleMs: number;
+    },
+  ) {}
+
+  /** FORBIDDEN unless the viewer is a member of the conversation (in their tenant). */
+  async requireMember(viewer: Viewer, conversationId: string): Promise<void> {
+    if (!(await this.isMember(viewer, conversationId))) {
+      throw new AppError('FORBIDDEN', 'You are not a member of this conversation.');
+    }
+  }
+
+  async isMember(viewer: Viewer, conversationId: string): Promise<boolean> {
+    const row = await this.deps.prisma.conversationMember.findFirst({
+      where: { conversationId, userId: viewer.user.id, conversation: { tenantId: viewer.user.tenantId } },
+      select: { userId: true },
+    });
+    return row !== null;
+  }
+
+  async setTyping(viewer: Viewer, conversationId: string, isTyping: boolean): Promise<void> {
+    await this.requireMember(viewer, conversationId);
+    const { tenantId, id: userId } = viewer.user;
+    if (!isTyping) return this.endTyping(tenantId, conversationId, userId);
+    const key = stateKey(conversationId, userId);
+    const token = randomUUID();
+    const publish = await this.deps.store.start(key, token, Date.now(), this.deps.throttleMs, this.deps.ttlMs);
+    this.arm(key, token, tenantId, conversationId, userId);
+    if (publish) this.deps.pubsub.publish('typing:changed', conversationId, { tenantId, conversationId, userId, isTyping: true });
+  }
+
+  /** Ends a user's typing state in a conversation (no-op when there is none). Messaging calls this when a message is sent. */
+  async endTyping(tenantId: string, conversationId: string, userId: string): Promise<void> {
+    const key = stateKey(conversationId, userId);
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    if (await this.deps.store.end(key)) {
+      this.deps.pubsub.publish('typing:changed', conversationId, { tenantId, conversationId, userId, isTyping: false });
+    }
+  }
+
+  stop() {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private arm(key: string, token: string, tenantId: string, conversationId: string, userId: string) {
+    clearTimeout(this.timers.get(key));
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.deps.store
+        .expire(key, token)
+        .then((ended) => {
+          if (ended) this.deps.pubsub.publish('typing:changed', conversationId, { tenantId, conversationId, userId, isTyping: false });
+        })
+        .catch((err) => this.deps.logger.error('typing expiry failed', { error: err }));
+    }, this.deps.ttlMs);
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+}
+
+const stateKey = (conversationId: string, userId: string) => `typing:${conversationId}:${userId}`;
