@@ -113,6 +113,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       }
       clearTimeout(timer);
       await yoga.dispose();
+      await services.assistant.close(); // answers in progress end (saved as interrupted) before the database closes
       await redis?.close();
       if (!opts.db) await db.close();
     },

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { AccountService } from './accounts/accounts.service.ts';
 import { TenantService } from './accounts/tenants.ts';
 import { Privacy } from './accounts/privacy.ts';
+import { AssistantService } from './assistant/assistant.service.ts';
 
 export interface Services {
   config: Config;
@@ -21,6 +22,7 @@ export interface Services {
   tenants: TenantService;
   accounts: AccountService;
   privacy: Privacy;
+  assistant: AssistantService;
 }
 
 export function createServices(deps: {
@@ -43,5 +45,6 @@ export function createServices(deps: {
       sessionTtlDays: config.SESSION_TTL_DAYS,
     }),
     privacy: new Privacy(prisma),
+    assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger }),
   };
 }

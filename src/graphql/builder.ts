@@ -37,9 +37,22 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    edgesFieldOptions: { nullable: false },
-    nodeFieldOptions: { nullable: false },
     pageInfoTypeOptions: { description: 'Where a page sits in the whole list (Relay cursor connection).' },
+    // Every connection gets the same documented arguments and fields (the schema test wants descriptions everywhere).
+    defaultConnectionTypeOptions: { description: 'A page of a list (Relay cursor connection).' },
+    defaultEdgeTypeOptions: { description: 'One item of a page, with its cursor.' },
+    edgesFieldOptions: { nullable: false, description: 'The items of this page.' },
+    nodeFieldOptions: { nullable: false, description: 'The item.' },
+    cursorFieldOptions: { description: 'Opaque position of this item; pass it as `after` or `before`.' },
+    pageInfoFieldOptions: { description: 'Whether there are more items before or after this page.' },
+    hasNextPageFieldOptions: { description: 'True when items follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'True when items precede this page.' },
+    startCursorFieldOptions: { description: 'Cursor of the first item of this page.' },
+    endCursorFieldOptions: { description: 'Cursor of the last item of this page.' },
+    firstArgOptions: { description: 'Return at most this many items from the start (after `after`).' },
+    lastArgOptions: { description: 'Return at most this many items from the end (before `before`).' },
+    afterArgOptions: { description: 'Cursor: items after this one.' },
+    beforeArgOptions: { description: 'Cursor: items before this one.' },
   },
 });
 

@@ -2,6 +2,7 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
 import '../accounts/accounts.schema.ts';
+import '../assistant/assistant.schema.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
 

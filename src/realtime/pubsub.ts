@@ -3,6 +3,7 @@
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Redis } from 'ioredis';
+import type { BusEvent, StopRequest } from '../assistant/events.ts';
 
 export interface SessionsRevokedEvent {
   tenantId: string;
@@ -15,6 +16,10 @@ export interface SessionsRevokedEvent {
 export type Topics = {
   /** Sessions that were signed out, revoked, expired or whose password changed: close their sockets everywhere. */
   'sessions:revoked': [SessionsRevokedEvent];
+  /** One AI chat run's tokens and terminal event, by assistant message id (only used when REDIS_URL is set). */
+  'chat:events': [messageId: string, event: BusEvent];
+  /** Stop the run of this assistant message, on whichever instance runs it. */
+  'chat:stop': [StopRequest];
 };
 
 export type ParleyPubSub = PubSub<Topics>;
