@@ -127,6 +127,10 @@ describe('assistant with the offline model', () => {
     }
     expect(tokensOf(replayed)).toEqual(all.slice(3));
     expect(replayed.at(-1)!.__typename).toBe('ChatCompleted');
+    // Past the last token: only the final event.
+    const beyond = subscribe(s.ws({ token: u.token }), ChatStream, { messageId: id, afterIndex: 10_000 });
+    expect((await beyond.next()).data!.chatStream).toMatchObject({ __typename: 'ChatCompleted', message: { id } });
+    await beyond.ended();
   });
 
   it('lets guests chat without saving anything, with their own per-IP rate limit', async () => {

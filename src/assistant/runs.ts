@@ -53,7 +53,7 @@ export class Run {
 
   /** Events after `after`, then live ones up to the terminal event. Replay and attach happen in one tick: no gap. */
   async *follow(after: number): AsyncGenerator<ChatRunEvent> {
-    const queue = this.events.filter((e) => e.seq > after);
+    const queue = this.events.filter((e) => e.seq > after || isTerminal(e));
     let wake: (() => void) | null = null;
     const listener = (e: ChatRunEvent) => {
       queue.push(e);
@@ -210,7 +210,7 @@ export class RunRegistry {
       const fromList = async function* (events: ChatRunEvent[]) {
         // The list is contiguous from seq 0 (one ordered writer per run).
         for (const e of events) {
-          if (e.seq <= last) continue;
+          if (e.seq <= last && !isTerminal(e)) continue;
           last = e.seq;
           yield e;
         }
@@ -237,7 +237,7 @@ export class RunRegistry {
           continue;
         }
         const e = queue.shift()!;
-        if (e.seq <= last) continue;
+        if (e.seq <= last && !isTerminal(e)) continue;
         if (e.seq > last + 1) {
           // A gap (a live event overtook the list read): fill it from the list, which has everything before e.
           for await (const f of fromList(await replay.events(messageId))) {
