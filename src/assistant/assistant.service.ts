@@ -9,12 +9,13 @@ import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
 import { AppError, badInput, notFound } from '../errors.ts';
 import { ModelRegistry } from './models.ts';
-import { RunRegistry, type Run } from './runs.ts';
+import { RunRegistry } from './runs.ts';
+import { Budgets } from './budgets.ts';
 import { RedisReplay } from './replay.ts';
 import { createChatRateLimiter, type ChatRateLimiter } from './rate-limit.ts';
 import { generate } from './generate.ts';
-import { buildContext, deriveTitle, modelTitle } from './context.ts';
-import { terminalFromRow, snapshotOf, guestMessage } from './snapshots.ts';
+import { buildContext, cleanTitle, deriveTitle, modelTitle } from './context.ts';
+import { guestMessage, lastOf, messageOf, snapshotOf, terminalFromOutcome, terminalFromRow } from './snapshots.ts';
 import type { ChatRunEvent, MessageSnapshot, RunOwner } from './events.ts';
 
 /** Who is chatting: a signed-in viewer, or a guest known only by tenant and IP. */
@@ -38,18 +39,12 @@ export interface ChatStarted {
   assistantMessageId: string;
 }
 
-export interface ChatUsage {
-  usedToday: number;
-  dailyLimit: number | null;
-  usedThisMonthByTenant: number;
-  monthlyLimit: number | null;
-}
-
 const MINUTE = 60_000;
 
 export class AssistantService {
   readonly models: ModelRegistry;
   readonly runs: RunRegistry;
+  readonly budgets: Budgets;
   private readonly limiter: ChatRateLimiter;
 
   constructor(
@@ -65,6 +60,7 @@ export class AssistantService {
       idleMs: config.CHAT_CHUNK_TIMEOUT_MS + 5_000,
     });
     this.limiter = createChatRateLimiter(redis, config.REDIS_PREFIX);
+    this.budgets = new Budgets(deps.prisma, config);
   }
 
   private get prisma() {
@@ -109,40 +105,6 @@ export class AssistantService {
     }
   }
 
-  // ---- budgets --------------------------------------------------------------------------------------------------
-
-  async usage(viewer: Viewer): Promise<ChatUsage> {
-    const now = new Date();
-    const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-    const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    const sum = async (where: { userId?: string; tenantId?: string; createdAt: { gte: Date } }) => {
-      const r = await this.prisma.chatMessage.aggregate({ where, _sum: { inputTokens: true, outputTokens: true } });
-      return (r._sum.inputTokens ?? 0) + (r._sum.outputTokens ?? 0);
-    };
-    const [usedToday, usedThisMonthByTenant] = await Promise.all([
-      sum({ userId: viewer.user.id, createdAt: { gte: day } }),
-      sum({ tenantId: viewer.user.tenantId, createdAt: { gte: month } }),
-    ]);
-    return {
-      usedToday,
-      dailyLimit: this.config.CHAT_USER_DAILY_TOKENS || null,
-      usedThisMonthByTenant,
-      monthlyLimit: this.config.CHAT_TENANT_MONTHLY_TOKENS || null,
-    };
-  }
-
-  private async checkBudget(viewer: Viewer): Promise<void> {
-    const { CHAT_USER_DAILY_TOKENS: daily, CHAT_TENANT_MONTHLY_TOKENS: monthly } = this.config;
-    if (!daily && !monthly) return;
-    const u = await this.usage(viewer);
-    if (daily && u.usedToday >= daily) {
-      throw new AppError('QUOTA_EXCEEDED', 'Your daily AI token budget is used up; it resets at 00:00 UTC.', { budget: 'USER_DAILY', limit: daily });
-    }
-    if (monthly && u.usedThisMonthByTenant >= monthly) {
-      throw new AppError('QUOTA_EXCEEDED', "This organisation's monthly AI token budget is used up.", { budget: 'TENANT_MONTHLY', limit: monthly });
-    }
-  }
-
   // ---- chat -----------------------------------------------------------------------------------------------------
 
   /** Checks limits, saves the user's message (signed in), and starts the answer in the background. */
@@ -178,9 +140,11 @@ export class AssistantService {
   private async startSaved(viewer: Viewer, text: string, title: string | null, input: ChatInput): Promise<ChatStarted> {
     const { user } = viewer;
     const existing = input.sessionId ? await this.session(viewer, input.sessionId) : null;
-    const entry = this.models.get(input.model ?? existing?.model);
+    // A session whose model is no longer configured carries on with the default one.
+    const sessionModel = existing && this.models.has(existing.model) ? existing.model : null;
+    const entry = this.models.get(input.model ?? sessionModel);
     if (this.config.CHAT_USER_RATE_LIMIT) await this.limiter.hit(`user:${user.id}`, this.config.CHAT_USER_RATE_LIMIT, MINUTE);
-    await this.checkBudget(viewer);
+    await this.budgets.check(viewer);
 
     const now = Date.now();
     const { session, userMessage, assistant } = await this.prisma.$transaction(async (tx) => {
@@ -293,38 +257,3 @@ export class AssistantService {
     await this.runs.close();
   }
 }
-
-function cleanTitle(title: string | null | undefined): string | null {
-  const t = title?.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return t ? t : null;
-}
-
-function messageOf(e: ChatRunEvent): MessageSnapshot | null {
-  if (e.kind === 'completed' || e.kind === 'stopped') return e.message;
-  if (e.kind === 'error') return e.chatMessage;
-  return null;
-}
-
-async function lastOf(events: AsyncGenerator<ChatRunEvent>, timeoutMs: number): Promise<ChatRunEvent | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), timeoutMs)));
-  const drain = (async () => {
-    let last: ChatRunEvent | undefined;
-    for await (const e of events) last = e;
-    return last;
-  })();
-  try {
-    return await Promise.race([drain, timeout]);
-  } finally {
-    clearTimeout(timer);
-    void events.return(undefined);
-  }
-}
-
-function terminalFromOutcome(outcome: Awaited<ReturnType<typeof generate>>, message: MessageSnapshot) {
-  if (outcome.status === 'COMPLETE') return { kind: 'completed' as const, message, usage: outcome.usage };
-  if (outcome.status === 'STOPPED') return { kind: 'stopped' as const, message };
-  return { kind: 'error' as const, code: outcome.code, message: outcome.message, chatMessage: message };
-}
-
-export type { Run };

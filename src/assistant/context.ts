@@ -65,3 +65,9 @@ export async function modelTitle(
     return null;
   }
 }
+
+/** A title as given by a user: whitespace collapsed, at most 200 characters; null when nothing is left. */
+export function cleanTitle(title: string | null | undefined): string | null {
+  const t = title?.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return t ? t : null;
+}

@@ -54,3 +54,32 @@ export function terminalFromRow(row: ChatMessage | null): ChatRunEvent {
   }
   return { kind: 'error', seq, code: 'INTERRUPTED', message: chatErrorMessage('INTERRUPTED'), chatMessage: row };
 }
+
+export function messageOf(e: ChatRunEvent): MessageSnapshot | null {
+  if (e.kind === 'completed' || e.kind === 'stopped') return e.message;
+  if (e.kind === 'error') return e.chatMessage;
+  return null;
+}
+
+export async function lastOf(events: AsyncGenerator<ChatRunEvent>, timeoutMs: number): Promise<ChatRunEvent | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), timeoutMs)));
+  const drain = (async () => {
+    let last: ChatRunEvent | undefined;
+    for await (const e of events) last = e;
+    return last;
+  })();
+  try {
+    return await Promise.race([drain, timeout]);
+  } finally {
+    clearTimeout(timer);
+    void events.return(undefined);
+  }
+}
+
+export function terminalFromOutcome(outcome: Outcome, message: MessageSnapshot) {
+  if (outcome.status === 'COMPLETE') return { kind: 'completed' as const, message, usage: outcome.usage };
+  if (outcome.status === 'STOPPED') return { kind: 'stopped' as const, message };
+  return { kind: 'error' as const, code: outcome.code, message: outcome.message, chatMessage: message };
+}
+
