@@ -20,6 +20,7 @@ const RunStream = graphql(`
   subscription RunStream($messageId: ID!, $afterIndex: Int) { chatStream(messageId: $messageId, afterIndex: $afterIndex) { ...RunEventFields } }
 `);
 const Stop = graphql(`mutation RunStop($messageId: ID!) { stopChat(messageId: $messageId) { id status content saved } }`);
+const DeleteSession = graphql(`mutation RunDeleteSession($id: ID!) { deleteChatSession(id: $id) }`);
 const SessionTitle = graphql(`query RunSessionTitle($id: ID!) { chatSession(id: $id) { title } }`);
 const Usage = graphql(`
   query RunUsage { chatUsage { usedToday dailyLimit remainingToday tenantUsedThisMonth monthlyLimit remainingThisMonth } }
@@ -208,10 +209,19 @@ describe('assistant budgets and timeouts', () => {
     expect(refused.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', budget: 'USER_DAILY', limit: 50 });
     expect(model.doStreamCalls).toHaveLength(2);
     expect(await s.db.prisma.chatMessage.count({ where: { userId: a.id } })).toBe(4);
+    // Deleting the chats does not give the tokens back.
+    for (const session of await s.db.prisma.chatSession.findMany({ where: { userId: a.id } })) {
+      await s.ok(DeleteSession, { id: session.id }, { token: a.token, clientId });
+    }
+    const stillRefused = await startChat(s, { message: 'a3', model: id }, a.token, clientId).next();
+    expect(stillRefused.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', budget: 'USER_DAILY' });
 
     expect((await rest(startChat(s, { message: 'b0', model: id }, b.token, clientId))).at(-1)!.__typename).toBe('ChatCompleted');
     const tenantRefused = await startChat(s, { message: 'b1', model: id }, b.token, clientId).next();
     expect(tenantRefused.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', budget: 'TENANT_MONTHLY' });
+    // Guests of the tenant spend from its budget too.
+    const guestRefused = await startChat(s, { message: 'g', model: id }, undefined, clientId).next();
+    expect(guestRefused.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', budget: 'TENANT_MONTHLY' });
     expect(model.doStreamCalls).toHaveLength(3);
     expect((await s.ok(Usage, {}, { token: b.token, clientId })).chatUsage).toEqual({
       usedToday: 30,

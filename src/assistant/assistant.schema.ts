@@ -48,7 +48,10 @@ builder.queryFields((t) => ({
     type: ChatUsageRef,
     authScopes: { signedIn: true },
     description: 'Your AI token use today, your organisation’s this month, and the remaining budgets.',
-    resolve: (_root, _args, ctx) => ctx.services.assistant.budgets.usage(requireViewer(ctx)),
+    resolve: (_root, _args, ctx) => {
+      const { user } = requireViewer(ctx);
+      return ctx.services.assistant.budgets.usage({ tenantId: user.tenantId, userId: user.id });
+    },
   }),
 }));
 

@@ -16,7 +16,7 @@ import { createChatRateLimiter, type ChatRateLimiter } from './rate-limit.ts';
 import { generate } from './generate.ts';
 import { buildContext, cleanTitle, deriveTitle, modelTitle } from './context.ts';
 import { guestMessage, lastOf, messageOf, snapshotOf, terminalFromOutcome, terminalFromRow } from './snapshots.ts';
-import type { ChatRunEvent, MessageSnapshot, RunOwner } from './events.ts';
+import type { ChatRunEvent, MessageSnapshot, RunOwner, TokenUsage } from './events.ts';
 
 /** Who is chatting: a signed-in viewer, or a guest known only by tenant and IP. */
 export interface ChatActor {
@@ -126,11 +126,13 @@ export class AssistantService {
     const entry = this.models.get(input.model);
     await this.limiter.hit(`guest:${actor.tenantId}:${actor.ip ?? 'unknown'}`, limit, MINUTE);
     const owner: RunOwner = { tenantId: actor.tenantId, userId: null };
+    await this.budgets.check(owner);
     const userMessage = guestMessage(actor.tenantId, 'USER', text, entry.id, 'COMPLETE');
     const assistant = guestMessage(actor.tenantId, 'ASSISTANT', '', entry.id, 'STREAMING');
     const context = buildContext([{ role: 'USER', content: text }], this.config.CHAT_SYSTEM_PROMPT, this.config.CHAT_CONTEXT_TOKENS);
     this.runs.start(assistant.id, owner, async (run) => {
       const outcome = await generate(run, this.generateOptions(entry.model, context));
+      await this.spent(owner, null, entry.id, outcome.usage);
       const message = { ...assistant, ...snapshotOf(outcome), updatedAt: new Date() };
       return terminalFromOutcome(outcome, message);
     });
@@ -144,7 +146,8 @@ export class AssistantService {
     const sessionModel = existing && this.models.has(existing.model) ? existing.model : null;
     const entry = this.models.get(input.model ?? sessionModel);
     if (this.config.CHAT_USER_RATE_LIMIT) await this.limiter.hit(`user:${user.id}`, this.config.CHAT_USER_RATE_LIMIT, MINUTE);
-    await this.budgets.check(viewer);
+    const spender = { tenantId: user.tenantId, userId: user.id };
+    await this.budgets.check(spender);
 
     const now = Date.now();
     const { session, userMessage, assistant } = await this.prisma.$transaction(async (tx) => {
@@ -168,7 +171,7 @@ export class AssistantService {
     const context = buildContext(history.reverse(), this.config.CHAT_SYSTEM_PROMPT, this.config.CHAT_CONTEXT_TOKENS);
     const wantsTitle = !existing && !title && entry.titles;
 
-    this.runs.start(assistant.id, { tenantId: user.tenantId, userId: user.id }, async (run) => {
+    this.runs.start(assistant.id, spender, async (run) => {
       const titled = wantsTitle ? modelTitle(entry.model, text, 15_000) : null;
       const outcome = await generate(run, this.generateOptions(entry.model, context));
       const named = await titled;
@@ -177,6 +180,7 @@ export class AssistantService {
         outcome.usage.outputTokens += named.usage.outputTokens;
         await this.prisma.chatSession.updateMany({ where: { id: session.id }, data: { title: named.title } }).catch(() => {});
       }
+      await this.spent(spender, assistant.id, entry.id, outcome.usage);
       return terminalFromOutcome(outcome, await this.save(assistant, outcome));
     });
     return { session, userMessage, assistantMessageId: assistant.id };
@@ -192,6 +196,13 @@ export class AssistantService {
       chunkTimeoutMs: c.CHAT_CHUNK_TIMEOUT_MS,
       logger: this.deps.logger,
     };
+  }
+
+  /** Records the tokens an answer used; a failure is logged, never turned into a failed answer. */
+  private async spent(spender: RunOwner, messageId: string | null, model: string, usage: TokenUsage): Promise<void> {
+    await this.budgets.record(spender, messageId, model, usage).catch((err) => {
+      this.deps.logger.error('chat usage not recorded', { messageId, error: err });
+    });
   }
 
   /** Saves the final answer; if the session was deleted meanwhile, the event still carries what was generated. */

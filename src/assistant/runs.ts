@@ -108,14 +108,15 @@ export class RunRegistry {
   /** Starts `body` in the background; its returned terminal event (or a thrown error) ends the run. */
   start(messageId: string, owner: RunOwner, body: (run: Run) => Promise<TerminalBody>): Run {
     const { replay, pubsub, logger } = this.deps;
-    let chain: Promise<unknown> = replay ? replay.start(messageId, owner) : Promise.resolve();
+    const failed = (err: unknown) => logger.warn('chat replay write failed', { messageId, error: err });
+    let chain: Promise<unknown> = replay ? replay.start(messageId, owner).catch(failed) : Promise.resolve();
     const forward = (e: ChatRunEvent) => {
       if (!replay) return;
       // One ordered chain per run: append (for late followers) strictly before publish (for live ones).
       chain = chain
         .then(() => replay.append(messageId, e))
         .then(() => pubsub.publish('chat:events', messageId, e))
-        .catch((err) => logger.warn('chat replay write failed', { messageId, error: err }));
+        .catch(failed);
     };
     const run = new Run(messageId, owner, forward);
     this.runs.set(messageId, run);
