@@ -120,9 +120,18 @@ export class RunRegistry {
     };
     const run = new Run(messageId, owner, forward);
     this.runs.set(messageId, run);
+    const started = performance.now();
     const settled = (async () => {
       try {
         run.finish(await body(run));
+        logger.info('chat run', {
+          messageId,
+          tenant: owner.tenantId,
+          user: owner.userId,
+          outcome: run.terminal?.kind,
+          tokens: run.events.length - 1,
+          ms: Math.round(performance.now() - started),
+        });
       } catch (err) {
         logger.error('chat run failed', { messageId, error: err });
         run.finish({ kind: 'error', code: 'PROVIDER_ERROR', message: 'The answer could not be generated.', chatMessage: null });
