@@ -1,7 +1,7 @@
 // AI chat with AI SDK mock models: stop, disconnect, resume, provider errors, titles, context and budgets.
 import { describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
-import { useServer, type TestServer } from './helpers/server.ts';
+import { startServer, useServer, type TestServer } from './helpers/server.ts';
 import { subscribe, type Subscription } from './helpers/ws.ts';
 import { brokenMidStreamModel, failingModel, gatedModel, scriptedModel, stallingModel } from './helpers/chat.ts';
 
@@ -238,5 +238,25 @@ describe('assistant budgets and timeouts', () => {
     const u = await s.user();
     const events = await rest(startChat(s, { message: 'slow', model: register(s, stallingModel('Partial')) }, u.token));
     expect(events.at(-1)).toMatchObject({ __typename: 'ChatError', code: 'PROVIDER_TIMEOUT', chatMessage: { content: 'Partial', status: 'FAILED' } });
+  });
+});
+
+describe('assistant shutdown', () => {
+  it('saves an answer still streaming when the server stops as FAILED / INTERRUPTED, with its text', async () => {
+    const s = await startServer();
+    try {
+      const u = await s.user();
+      const g = gatedModel(['half', ' an'], [' answer']);
+      const sub = startChat(s, { message: 'hi', model: register(s, g.model) }, u.token);
+      const { assistantMessageId } = (await nextEvent(sub)) as { assistantMessageId: string };
+      await nextEvent(sub);
+      await nextEvent(sub);
+      await s.app.stop(); // the test database stays open: the app was given it
+      expect(g.seen.aborted).toBe(true);
+      const row = await s.db.prisma.chatMessage.findUniqueOrThrow({ where: { id: assistantMessageId } });
+      expect(row).toMatchObject({ status: 'FAILED', errorCode: 'INTERRUPTED', content: 'half an' });
+    } finally {
+      await s.stop();
+    }
   });
 });

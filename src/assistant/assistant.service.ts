@@ -109,6 +109,7 @@ export class AssistantService {
 
   /** Checks limits, saves the user's message (signed in), and starts the answer in the background. */
   async startChat(actor: ChatActor, input: ChatInput): Promise<ChatStarted> {
+    this.runs.assertOpen();
     const text = input.message.trim();
     if (!text) throw badInput('Message must not be empty.', 'message');
     if (text.length > this.config.CHAT_MAX_MESSAGE_CHARS) {

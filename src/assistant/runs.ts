@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { isTerminal, type BusEvent, type ChatRunEvent, type RunOwner, type StopRequest } from './events.ts';
 import type { RedisReplay } from './replay.ts';
+import { AppError } from '../errors.ts';
 
 type Terminal = Exclude<ChatRunEvent, { kind: 'token' }>;
 type TerminalBody = Terminal extends infer T ? (T extends Terminal ? Omit<T, 'seq'> : never) : never;
@@ -93,6 +94,7 @@ export class RunRegistry {
   private readonly runs = new Map<string, Run>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly settling = new Set<Promise<void>>();
+  private closing = false;
   private readonly stops: AsyncIterator<StopRequest> | null;
 
   constructor(private readonly deps: RunRegistryDeps) {
@@ -101,12 +103,18 @@ export class RunRegistry {
     if (this.stops) void this.listenForStops(this.stops);
   }
 
+  /** SERVICE_UNAVAILABLE once the instance is shutting down (a client retries on another instance). */
+  assertOpen(): void {
+    if (this.closing) throw new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down; retry shortly.');
+  }
+
   get(messageId: string): Run | undefined {
     return this.runs.get(messageId);
   }
 
   /** Starts `body` in the background; its returned terminal event (or a thrown error) ends the run. */
   start(messageId: string, owner: RunOwner, body: (run: Run) => Promise<TerminalBody>): Run {
+    this.assertOpen();
     const { replay, pubsub, logger } = this.deps;
     const failed = (err: unknown) => logger.warn('chat replay write failed', { messageId, error: err });
     let chain: Promise<unknown> = replay ? replay.start(messageId, owner).catch(failed) : Promise.resolve();
@@ -281,6 +289,7 @@ export class RunRegistry {
 
   /** Ends every run on this instance (saved as interrupted) and waits for them to settle, bounded. */
   async close(timeoutMs = 5_000): Promise<void> {
+    this.closing = true;
     await this.stops?.return?.();
     for (const run of this.runs.values()) run.stop('shutdown');
     let timer: NodeJS.Timeout | undefined;
