@@ -130,6 +130,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       if (stopping) return;
       stopping = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Answers in progress end first (saved as interrupted), so their subscribers get a final event.
+      await services.assistant.close();
       await ws.close();
       for (const res of streams) res.destroy(); // SSE streams never end on their own
       server.closeIdleConnections();

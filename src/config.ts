@@ -25,6 +25,8 @@ const rateLimit = z
     const [max, windowSeconds] = v.split('/').map(Number);
     return max > 0 && windowSeconds > 0 ? { max, windowSeconds } : null;
   });
+/** A comma-separated list ("a, b,c"); empty entries dropped. */
+const list = z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean));
 
 export const configSchema = z
   .object({
@@ -67,6 +69,26 @@ export const configSchema = z
     PRESENCE_GRACE_MS: int(0, 600_000).default(5_000),
     TYPING_TTL_MS: int(100, 600_000).default(6_000),
     TYPING_THROTTLE_MS: int(0, 60_000).default(2_000),
+    // AI chat: providers (each one is on when its key/URL is set), models, limits and budgets.
+    ANTHROPIC_API_KEY: z.string().optional(),
+    ANTHROPIC_MODELS: list.default(['claude-sonnet-4-5', 'claude-haiku-4-5']),
+    OPENAI_API_KEY: z.string().optional(),
+    OPENAI_MODELS: list.default(['gpt-4.1-mini', 'gpt-4.1']),
+    OPENAI_BASE_URL: optionalUrl(['http://', 'https://']),
+    OPENAI_COMPATIBLE_MODELS: list.default(['llama3.2']),
+    CHAT_DEFAULT_MODEL: z.string().optional(),
+    CHAT_SYSTEM_PROMPT: z.string().default('You are a helpful assistant. Answer concisely.'),
+    CHAT_ECHO_DELAY_MS: int(0, 10_000).default(40),
+    CHAT_CONTEXT_TOKENS: int(100, 2_000_000).default(8_000),
+    CHAT_MAX_OUTPUT_TOKENS: int(1, 200_000).default(2_048),
+    CHAT_MAX_MESSAGE_CHARS: int(1, 1_000_000).default(32_000),
+    CHAT_TIMEOUT_MS: int(1_000, 3_600_000).default(180_000),
+    CHAT_CHUNK_TIMEOUT_MS: int(100, 600_000).default(30_000),
+    CHAT_USER_DAILY_TOKENS: int(0, Number.MAX_SAFE_INTEGER).default(0),
+    CHAT_TENANT_MONTHLY_TOKENS: int(0, Number.MAX_SAFE_INTEGER).default(0),
+    CHAT_USER_RATE_LIMIT: int(0, 100_000).default(30),
+    CHAT_GUEST_RATE_LIMIT: int(0, 100_000).default(5),
+    CHAT_REPLAY_TTL_SECONDS: int(10, 86_400).default(600),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_SECRET) {

@@ -21,6 +21,7 @@ import { MemoryPresenceStore } from './presence/store.ts';
 import { RedisPresenceStore } from './presence/redis-store.ts';
 import { TypingService } from './presence/typing.service.ts';
 import { MemoryTypingStore, RedisTypingStore } from './presence/typing-store.ts';
+import { AssistantService } from './assistant/assistant.service.ts';
 
 export interface Services {
   config: Config;
@@ -46,6 +47,7 @@ export interface Services {
   instanceId: string;
   presence: PresenceService;
   typing: TypingService;
+  assistant: AssistantService;
 }
 
 export function createServices(deps: {
@@ -120,5 +122,6 @@ export function createServices(deps: {
       ttlMs: config.TYPING_TTL_MS,
       throttleMs: config.TYPING_THROTTLE_MS,
     }),
+    assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger }),
   };
 }

@@ -5,6 +5,7 @@ import '../accounts/accounts.schema.ts';
 import '../auth/auth.schema.ts';
 import '../messaging/messaging.schema.ts';
 import '../presence/presence.schema.ts';
+import '../assistant/assistant.schema.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
 

@@ -178,6 +178,17 @@ mutation SignUp {
 query Me {
   me { id name email }
 }
+
+# AI chat (works signed out too, as a guest). With no provider configured it answers with the offline parley-echo.
+subscription Chat {
+  chat(input: { message: "Hello! What can you do?" }) {
+    __typename
+    ... on ChatStarted { assistantMessageId session { id title } }
+    ... on ChatToken { index delta }
+    ... on ChatCompleted { message { content } usage { totalTokens } }
+    ... on ChatError { code message }
+  }
+}
 `;
 
 export type ParleyYoga = ReturnType<typeof createParleyYoga>;

@@ -4,6 +4,7 @@ import { createPubSub, type PubSub } from 'graphql-yoga';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Redis } from 'ioredis';
 import type { ConversationEventPayload } from '../messaging/events.ts';
+import type { BusEvent, StopRequest } from '../assistant/events.ts';
 
 export interface SessionsRevokedEvent {
   tenantId: string;
@@ -40,6 +41,10 @@ export type Topics = {
   'presence:changed': [tenantId: string, PresenceChangedEvent];
   /** Someone started or stopped typing; per conversation. */
   'typing:changed': [conversationId: string, TypingChangedEvent];
+  /** One AI chat run's tokens and terminal event, by assistant message id (only used when REDIS_URL is set). */
+  'chat:events': [messageId: string, event: BusEvent];
+  /** Stop the run of this assistant message, on whichever instance runs it. */
+  'chat:stop': [StopRequest];
 };
 
 export type ParleyPubSub = PubSub<Topics>;

@@ -1,0 +1,304 @@
+// Generation runs: one per assistant message, owned by the instance that started it and independent of any
+// subscriber (a client that disconnects does not stop it; stop() does). Each run keeps its events in memory for
+// local followers and, with Redis, appends them to a replay list and publishes them on the message's topic, so a
+// follower on another instance subscribes first, then replays, then continues live, deduplicating by seq.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logger.ts';
+import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import { isTerminal, type BusEvent, type ChatRunEvent, type RunOwner, type StopRequest } from './events.ts';
+import type { RedisReplay } from './replay.ts';
+import { AppError } from '../errors.ts';
+
+type Terminal = Exclude<ChatRunEvent, { kind: 'token' }>;
+type TerminalBody = Terminal extends infer T ? (T extends Terminal ? Omit<T, 'seq'> : never) : never;
+
+export class Run {
+  readonly events: ChatRunEvent[] = [];
+  readonly controller = new AbortController();
+  /** Why the signal fired: a user's stop, or this instance shutting down. */
+  stopReason: 'user' | 'shutdown' | null = null;
+  terminal: Terminal | null = null;
+  private readonly listeners = new Set<(e: ChatRunEvent) => void>();
+  private resolveDone!: (e: Terminal) => void;
+  readonly done = new Promise<Terminal>((r) => (this.resolveDone = r));
+
+  constructor(
+    readonly messageId: string,
+    readonly owner: RunOwner,
+    private readonly forward: (e: ChatRunEvent) => void,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  token(delta: string): void {
+    if (this.terminal || !delta) return;
+    this.emit({ kind: 'token', seq: this.events.length, delta });
+  }
+
+  finish(body: TerminalBody): Terminal {
+    if (this.terminal) return this.terminal;
+    const event = { ...body, seq: this.events.length } as Terminal;
+    this.terminal = event;
+    this.emit(event);
+    this.resolveDone(event);
+    return event;
+  }
+
+  stop(reason: 'user' | 'shutdown'): void {
+    if (this.terminal || this.controller.signal.aborted) return;
+    this.stopReason = reason;
+    this.controller.abort();
+  }
+
+  /** Events after `after`, then live ones up to the terminal event. Replay and attach happen in one tick: no gap. */
+  async *follow(after: number): AsyncGenerator<ChatRunEvent> {
+    const queue = this.events.filter((e) => e.seq > after || isTerminal(e));
+    let wake: (() => void) | null = null;
+    const listener = (e: ChatRunEvent) => {
+      queue.push(e);
+      wake?.();
+    };
+    if (!this.terminal) this.listeners.add(listener);
+    try {
+      for (;;) {
+        while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+        const e = queue.shift()!;
+        yield e;
+        if (isTerminal(e)) return;
+      }
+    } finally {
+      this.listeners.delete(listener);
+    }
+  }
+
+  private emit(e: ChatRunEvent) {
+    this.events.push(e);
+    for (const l of this.listeners) l(e);
+    this.forward(e);
+  }
+}
+
+export interface RunRegistryDeps {
+  pubsub: ParleyPubSub;
+  replay: RedisReplay | null;
+  logger: Logger;
+  /** How long a finished run stays followable from memory. */
+  retainMs: number;
+  /** A bus follower that hears nothing for this long re-reads the replay list, then gives up on a dead run. */
+  idleMs: number;
+}
+
+export class RunRegistry {
+  private readonly runs = new Map<string, Run>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly settling = new Set<Promise<void>>();
+  private closing = false;
+  private readonly stops: AsyncIterator<StopRequest> | null;
+
+  constructor(private readonly deps: RunRegistryDeps) {
+    // With Redis, a stop may be asked on any instance; the one that owns the run acts on it.
+    this.stops = deps.replay ? deps.pubsub.subscribe('chat:stop')[Symbol.asyncIterator]() : null;
+    if (this.stops) void this.listenForStops(this.stops);
+  }
+
+  /** SERVICE_UNAVAILABLE once the instance is shutting down (a client retries on another instance). */
+  assertOpen(): void {
+    if (this.closing) throw new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down; retry shortly.');
+  }
+
+  get(messageId: string): Run | undefined {
+    return this.runs.get(messageId);
+  }
+
+  /** Starts `body` in the background; its returned terminal event (or a thrown error) ends the run. */
+  start(messageId: string, owner: RunOwner, body: (run: Run) => Promise<TerminalBody>): Run {
+    this.assertOpen();
+    const { replay, pubsub, logger } = this.deps;
+    const failed = (err: unknown) => logger.warn('chat replay write failed', { messageId, error: err });
+    let chain: Promise<unknown> = replay ? replay.start(messageId, owner).catch(failed) : Promise.resolve();
+    const forward = (e: ChatRunEvent) => {
+      if (!replay) return;
+      // One ordered chain per run: append (for late followers) strictly before publish (for live ones).
+      chain = chain
+        .then(() => replay.append(messageId, e))
+        .then(() => pubsub.publish('chat:events', messageId, e))
+        .catch(failed);
+    };
+    const run = new Run(messageId, owner, forward);
+    this.runs.set(messageId, run);
+    const started = performance.now();
+    const settled = (async () => {
+      try {
+        run.finish(await body(run));
+        logger.info('chat run', {
+          messageId,
+          tenant: owner.tenantId,
+          user: owner.userId,
+          outcome: run.terminal?.kind,
+          tokens: run.events.length - 1,
+          ms: Math.round(performance.now() - started),
+        });
+      } catch (err) {
+        logger.error('chat run failed', { messageId, error: err });
+        run.finish({ kind: 'error', code: 'PROVIDER_ERROR', message: 'The answer could not be generated.', chatMessage: null });
+      }
+      await chain;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.runs.get(messageId) === run) this.runs.delete(messageId);
+      }, this.deps.retainMs);
+      timer.unref();
+      this.timers.add(timer);
+    })();
+    this.settling.add(settled);
+    void settled.finally(() => this.settling.delete(settled));
+    return run;
+  }
+
+  /** Stops the run wherever it runs. True when this instance had it. */
+  async requestStop(req: StopRequest): Promise<boolean> {
+    const run = this.runs.get(req.messageId);
+    if (run) {
+      if (run.owner.tenantId === req.tenantId && run.owner.userId === req.userId) run.stop('user');
+      return true;
+    }
+    if (this.deps.replay) this.deps.pubsub.publish('chat:stop', req);
+    return false;
+  }
+
+  /** Who owns a live or recent run (this instance's memory, else the replay list), or null. */
+  async owner(messageId: string): Promise<RunOwner | null> {
+    return this.runs.get(messageId)?.owner ?? (await this.deps.replay?.owner(messageId)) ?? null;
+  }
+
+  /**
+   * The run's events after `after` and then live to the end. When no instance has the run (finished long ago,
+   * or its server died), `fallback` supplies the terminal event from the database.
+   */
+  async *follow(messageId: string, after: number, fallback: () => Promise<ChatRunEvent>): AsyncGenerator<ChatRunEvent> {
+    const local = this.runs.get(messageId);
+    if (local) return yield* local.follow(after);
+    if (!this.deps.replay) return yield await fallback();
+    yield* this.followBus(messageId, after, fallback);
+  }
+
+  private async *followBus(messageId: string, after: number, fallback: () => Promise<ChatRunEvent>): AsyncGenerator<ChatRunEvent> {
+    const replay = this.deps.replay!;
+    const source = this.deps.pubsub.subscribe('chat:events', messageId)[Symbol.asyncIterator]() as AsyncIterator<BusEvent>;
+    const nonce = randomUUID();
+    const queue: ChatRunEvent[] = [];
+    const waker: { wake: (() => void) | null } = { wake: null };
+    let live = false;
+    let ended = false;
+    void (async () => {
+      try {
+        for (;;) {
+          const r = await source.next();
+          if (r.done) break;
+          if (r.value.kind === 'probe') live ||= r.value.nonce === nonce;
+          else queue.push(r.value);
+          waker.wake?.();
+        }
+      } catch (err) {
+        this.deps.logger.warn('chat event subscription failed', { messageId, error: err });
+      } finally {
+        ended = true;
+        waker.wake?.();
+      }
+    })();
+    const wait = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        waker.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    try {
+      // Subscribing through Redis completes asynchronously: our own probe coming back proves it is live, and only
+      // then is the replay list read, so an event is either in the list or arrives live (or both: seq dedupes).
+      for (let i = 0; !live && !ended && i < 40; i++) {
+        this.deps.pubsub.publish('chat:events', messageId, { kind: 'probe', nonce });
+        const until = Date.now() + 250;
+        while (!live && !ended && Date.now() < until) await wait(until - Date.now());
+      }
+      let last = after;
+      const fromList = async function* (events: ChatRunEvent[]) {
+        // The list is contiguous from seq 0 (one ordered writer per run).
+        for (const e of events) {
+          if (e.seq <= last && !isTerminal(e)) continue;
+          last = e.seq;
+          yield e;
+        }
+      };
+      const listed = await replay.events(messageId);
+      if (listed.length === 0 && !(await replay.owner(messageId))) return yield await fallback();
+      for await (const e of fromList(listed)) {
+        yield e;
+        if (isTerminal(e)) return;
+      }
+      let quiet = 0;
+      for (;;) {
+        if (queue.length === 0) {
+          if (ended) return yield await fallback();
+          await wait(this.deps.idleMs);
+          if (queue.length > 0) continue;
+          // Nothing live for a while: catch up from the list; twice nothing means the owning instance is gone.
+          const before = last;
+          for await (const e of fromList(await replay.events(messageId))) {
+            yield e;
+            if (isTerminal(e)) return;
+          }
+          if (last === before && ++quiet >= 2) return yield await fallback();
+          continue;
+        }
+        const e = queue.shift()!;
+        if (e.seq <= last && !isTerminal(e)) continue;
+        if (e.seq > last + 1) {
+          // A gap (a live event overtook the list read): fill it from the list, which has everything before e.
+          for await (const f of fromList(await replay.events(messageId))) {
+            yield f;
+            if (isTerminal(f)) return;
+          }
+          continue;
+        }
+        last = e.seq;
+        quiet = 0;
+        yield e;
+        if (isTerminal(e)) return;
+      }
+    } finally {
+      await source.return?.();
+    }
+  }
+
+  private async listenForStops(stops: AsyncIterator<StopRequest>) {
+    try {
+      for (;;) {
+        const r = await stops.next();
+        if (r.done) return;
+        const run = this.runs.get(r.value.messageId);
+        if (run && run.owner.tenantId === r.value.tenantId && run.owner.userId === r.value.userId) run.stop('user');
+      }
+    } catch (err) {
+      this.deps.logger.error('chat stop listener failed', { error: err });
+    }
+  }
+
+  /** Ends every run on this instance (saved as interrupted) and waits for them to settle, bounded. */
+  async close(timeoutMs = 5_000): Promise<void> {
+    this.closing = true;
+    await this.stops?.return?.();
+    for (const run of this.runs.values()) run.stop('shutdown');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.settling),
+      new Promise((r) => (timer = setTimeout(r, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

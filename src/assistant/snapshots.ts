@@ -1,0 +1,85 @@
+// Converting between saved rows, run outcomes and events.
+import { randomUUID } from 'node:crypto';
+import type { ChatMessage } from '../generated/prisma/client.ts';
+import type { ChatRunEvent, MessageSnapshot } from './events.ts';
+import { chatErrorMessage, type Outcome } from './generate.ts';
+
+/** The columns a finished run writes. */
+export function snapshotOf(outcome: Outcome) {
+  return {
+    content: outcome.content,
+    status: outcome.status,
+    inputTokens: outcome.usage.inputTokens,
+    outputTokens: outcome.usage.outputTokens,
+    errorCode: outcome.status === 'FAILED' ? outcome.code : null,
+  };
+}
+
+/** A guest's message: shaped like a saved one, but never stored (no session, no user). */
+export function guestMessage(
+  tenantId: string,
+  role: ChatMessage['role'],
+  content: string,
+  model: string,
+  status: ChatMessage['status'],
+): MessageSnapshot {
+  const now = new Date();
+  return {
+    id: randomUUID(),
+    tenantId,
+    userId: '',
+    sessionId: '',
+    role,
+    content,
+    status,
+    model,
+    inputTokens: 0,
+    outputTokens: 0,
+    errorCode: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** The terminal event for a message whose run no instance holds any more. */
+export function terminalFromRow(row: ChatMessage | null): ChatRunEvent {
+  const seq = Number.MAX_SAFE_INTEGER;
+  if (row?.status === 'COMPLETE') {
+    return { kind: 'completed', seq, message: row, usage: { inputTokens: row.inputTokens, outputTokens: row.outputTokens } };
+  }
+  if (row?.status === 'STOPPED') return { kind: 'stopped', seq, message: row };
+  if (row?.status === 'FAILED') {
+    const code = (row.errorCode ?? 'PROVIDER_ERROR') as Extract<ChatRunEvent, { kind: 'error' }>['code'];
+    return { kind: 'error', seq, code, message: chatErrorMessage(code), chatMessage: row };
+  }
+  return { kind: 'error', seq, code: 'INTERRUPTED', message: chatErrorMessage('INTERRUPTED'), chatMessage: row };
+}
+
+export function messageOf(e: ChatRunEvent): MessageSnapshot | null {
+  if (e.kind === 'completed' || e.kind === 'stopped') return e.message;
+  if (e.kind === 'error') return e.chatMessage;
+  return null;
+}
+
+export async function lastOf(events: AsyncGenerator<ChatRunEvent>, timeoutMs: number): Promise<ChatRunEvent | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), timeoutMs)));
+  const drain = (async () => {
+    let last: ChatRunEvent | undefined;
+    for await (const e of events) last = e;
+    return last;
+  })();
+  try {
+    return await Promise.race([drain, timeout]);
+  } finally {
+    clearTimeout(timer);
+    void events.return(undefined);
+  }
+}
+
+export function terminalFromOutcome(outcome: Outcome, message: MessageSnapshot) {
+  if (outcome.status === 'COMPLETE') return { kind: 'completed' as const, message, usage: outcome.usage };
+  if (outcome.status === 'STOPPED') return { kind: 'stopped' as const, message };
+  return { kind: 'error' as const, code: outcome.code, message: outcome.message, chatMessage: message };
+}
+

@@ -1,0 +1,281 @@
+import { describe, expect, it } from 'vitest';
+import { print } from 'graphql';
+import { graphql } from './gql/index.ts';
+import { useServer, type TestServer } from './helpers/server.ts';
+import { subscribe } from './helpers/ws.ts';
+import { sse } from './helpers/chat.ts';
+import { EchoModel } from '../src/assistant/echo-model.ts';
+import { buildContext, deriveTitle } from '../src/assistant/context.ts';
+
+const ChatEventFields = graphql(`
+  fragment ChatEventFields on ChatEvent {
+    __typename
+    ... on ChatStarted {
+      assistantMessageId
+      session { id title model }
+      userMessage { id role content status saved sessionId }
+    }
+    ... on ChatToken { index delta }
+    ... on ChatCompleted {
+      message { id role content status model saved sessionId inputTokens outputTokens errorCode }
+      usage { inputTokens outputTokens totalTokens }
+    }
+    ... on ChatStopped { message { id content status } }
+    ... on ChatError { code errorMessage: message chatMessage { id content status errorCode } }
+  }
+`);
+const Chat = graphql(`
+  subscription Chat($input: ChatInput!) { chat(input: $input) { ...ChatEventFields } }
+`);
+const ChatStream = graphql(`
+  subscription ChatStream($messageId: ID!, $afterIndex: Int) { chatStream(messageId: $messageId, afterIndex: $afterIndex) { ...ChatEventFields } }
+`);
+const Models = graphql(`query ChatModels { chatModels { id label provider offline default } }`);
+const Sessions = graphql(`
+  query ChatSessions($first: Int, $after: String) {
+    chatSessions(first: $first, after: $after) { edges { cursor node { id title } } pageInfo { hasNextPage endCursor } }
+  }
+`);
+const Session = graphql(`
+  query ChatSession($id: ID!, $last: Int) {
+    chatSession(id: $id) { id title model messages(last: $last) { edges { node { id role content status model } } } }
+  }
+`);
+const CreateSession = graphql(`mutation CreateChatSession($title: String, $model: String) { createChatSession(title: $title, model: $model) { id title model } }`);
+const UpdateSession = graphql(`mutation UpdateChatSession($id: ID!, $title: String, $model: String) { updateChatSession(id: $id, title: $title, model: $model) { id title model } }`);
+const DeleteSession = graphql(`mutation DeleteChatSession($id: ID!) { deleteChatSession(id: $id) }`);
+const StopChat = graphql(`mutation StopChat($messageId: ID!) { stopChat(messageId: $messageId) { id status content } }`);
+
+type Event = { __typename?: string; [k: string]: unknown };
+const code = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
+const terminal = (e: Event) => ['ChatCompleted', 'ChatStopped', 'ChatError'].includes(String(e.__typename));
+
+/** Runs `chat` over graphql-ws and returns every event up to the terminal one. */
+async function chatOverWs(s: TestServer, input: Record<string, unknown>, token?: string) {
+  const sub = subscribe(s.ws({ token }), Chat, { input: input as never });
+  const events: Event[] = [];
+  for (;;) {
+    const r = await sub.next(10_000);
+    if (r.errors) return { events, errors: r.errors };
+    const e = r.data!.chat as Event;
+    events.push(e);
+    if (terminal(e)) break;
+  }
+  await sub.ended();
+  return { events, errors: undefined };
+}
+
+const tokensOf = (events: Event[]) => events.filter((e) => e.__typename === 'ChatToken') as { index: number; delta: string }[];
+
+describe('assistant with the offline model', () => {
+  const server = useServer({ CHAT_ECHO_DELAY_MS: '1', TRUST_PROXY: 'true', CHAT_GUEST_RATE_LIMIT: '3' });
+
+  it('lists parley-echo as the offline default when no provider is configured', async () => {
+    const { chatModels } = await server().ok(Models);
+    expect(chatModels).toEqual([expect.objectContaining({ id: 'parley-echo', provider: 'parley', offline: true, default: true })]);
+  });
+
+  it('streams ChatStarted, every token in order, then ChatCompleted, and saves both messages', async () => {
+    const s = server();
+    const u = await s.user();
+    const message = 'What   is the capital of Portugal?';
+    const { events, errors } = await chatOverWs(s, { message }, u.token);
+    expect(errors).toBeUndefined();
+    const [started, ...rest] = events;
+    expect(started.__typename).toBe('ChatStarted');
+    const st = started as { assistantMessageId: string; session: { id: string; title: string; model: string }; userMessage: Record<string, unknown> };
+    expect(st.session).toMatchObject({ title: 'What is the capital of Portugal?', model: 'parley-echo' });
+    expect(st.userMessage).toMatchObject({ role: 'USER', content: message, status: 'COMPLETE', saved: true, sessionId: st.session.id });
+    const tokens = tokensOf(rest);
+    expect(tokens.map((t) => t.index)).toEqual(tokens.map((_, i) => i));
+    const text = tokens.map((t) => t.delta).join('');
+    expect(text).toBe(EchoModel.reply(message));
+    const done = rest.at(-1) as { __typename: string; message: Record<string, unknown>; usage: { inputTokens: number; outputTokens: number; totalTokens: number } };
+    expect(done.__typename).toBe('ChatCompleted');
+    expect(done.message).toMatchObject({ id: st.assistantMessageId, role: 'ASSISTANT', content: text, status: 'COMPLETE', model: 'parley-echo', saved: true });
+    expect(done.usage.outputTokens).toBeGreaterThan(0);
+    expect(done.usage.totalTokens).toBe(done.usage.inputTokens + done.usage.outputTokens);
+
+    const { chatSession } = await s.ok(Session, { id: st.session.id }, { token: u.token });
+    expect(chatSession.messages.edges.map((e) => [e.node.role, e.node.content, e.node.status])).toEqual([
+      ['USER', message, 'COMPLETE'],
+      ['ASSISTANT', text, 'COMPLETE'],
+    ]);
+    const row = await s.db.prisma.chatMessage.findUniqueOrThrow({ where: { id: st.assistantMessageId } });
+    expect(row).toMatchObject({ userId: u.id, inputTokens: done.usage.inputTokens, outputTokens: done.usage.outputTokens });
+  });
+
+  it('continues a session, and replays a finished answer from any index', async () => {
+    const s = server();
+    const u = await s.user();
+    const first = await chatOverWs(s, { message: 'one', title: 'My title' }, u.token);
+    const session = (first.events[0] as { session: { id: string; title: string } }).session;
+    expect(session.title).toBe('My title');
+    const second = await chatOverWs(s, { message: 'two', sessionId: session.id }, u.token);
+    expect((second.events[0] as { session: { id: string } }).session.id).toBe(session.id);
+    const { chatSession } = await s.ok(Session, { id: session.id, last: 2 }, { token: u.token });
+    expect(chatSession.messages.edges.map((e) => e.node.content)).toEqual(['two', EchoModel.reply('two')]);
+
+    const id = (second.events[0] as { assistantMessageId: string }).assistantMessageId;
+    const all = tokensOf(second.events);
+    const sub = subscribe(s.ws({ token: u.token }), ChatStream, { messageId: id, afterIndex: 2 });
+    const replayed: Event[] = [];
+    for (;;) {
+      const e = (await sub.next()).data!.chatStream as Event;
+      replayed.push(e);
+      if (terminal(e)) break;
+    }
+    expect(tokensOf(replayed)).toEqual(all.slice(3));
+    expect(replayed.at(-1)!.__typename).toBe('ChatCompleted');
+    // Past the last token: only the final event.
+    const beyond = subscribe(s.ws({ token: u.token }), ChatStream, { messageId: id, afterIndex: 10_000 });
+    expect((await beyond.next()).data!.chatStream).toMatchObject({ __typename: 'ChatCompleted', message: { id } });
+    await beyond.ended();
+  });
+
+  it('lets guests chat without saving anything, with their own per-IP rate limit', async () => {
+    const s = server();
+    const before = await s.db.prisma.chatMessage.count();
+    const sessionsBefore = await s.db.prisma.chatSession.count();
+    const { events, errors } = await chatOverWs(s, { message: 'hello as a guest' });
+    expect(errors).toBeUndefined();
+    const started = events[0] as { session: unknown; userMessage: { saved: boolean; sessionId: string | null } };
+    expect(started.session).toBeNull();
+    expect(started.userMessage).toMatchObject({ saved: false, sessionId: null });
+    expect(tokensOf(events).map((t) => t.delta).join('')).toBe(EchoModel.reply('hello as a guest'));
+    expect(events.at(-1)).toMatchObject({ __typename: 'ChatCompleted', message: { saved: false, status: 'COMPLETE' } });
+    expect(await s.db.prisma.chatMessage.count()).toBe(before);
+    expect(await s.db.prisma.chatSession.count()).toBe(sessionsBefore);
+
+    // CHAT_GUEST_RATE_LIMIT=3 per minute and IP (X-Forwarded-For is trusted on this server).
+    const query = print(Chat);
+    const ip = { 'x-forwarded-for': '203.0.113.7' };
+    for (let i = 0; i < 3; i++) {
+      const r = await sse(s.url, query, { input: { message: `guest ${i}` } }, ip);
+      expect(r.events.at(-1)!.event).toBe('complete');
+      expect(JSON.stringify(r.events)).toContain('ChatCompleted');
+    }
+    const limited = await sse(s.url, query, { input: { message: 'one too many' } }, ip);
+    const payload = limited.events.find((e) => e.event === 'next')!.data as { errors: { extensions: Record<string, unknown> }[] };
+    expect(payload.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(payload.errors[0].extensions.retryAfter).toBeGreaterThan(0);
+    const other = await sse(s.url, query, { input: { message: 'another address' } }, { 'x-forwarded-for': '203.0.113.8' });
+    expect(JSON.stringify(other.events)).toContain('ChatCompleted');
+
+    // Guests cannot use saved sessions.
+    const withSession = await chatOverWs(s, { message: 'x', sessionId: '00000000-0000-0000-0000-000000000000' });
+    expect(withSession.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(code(await s.gql(Sessions, {}))).toBe('UNAUTHENTICATED');
+  });
+
+  it('streams the same events over SSE', async () => {
+    const s = server();
+    const u = await s.user();
+    const r = await sse(s.url, print(Chat), { input: { message: 'over server-sent events' } }, { authorization: `Bearer ${u.token}` });
+    expect(r.status).toBe(200);
+    expect(r.contentType).toContain('text/event-stream');
+    expect(r.events.at(-1)!.event).toBe('complete');
+    const events = r.events.filter((e) => e.event === 'next').map((e) => (e.data as { data: { chat: Event } }).data.chat);
+    expect(events[0].__typename).toBe('ChatStarted');
+    expect(events.at(-1)!.__typename).toBe('ChatCompleted');
+    const tokens = tokensOf(events);
+    expect(tokens.map((t) => t.index)).toEqual(tokens.map((_, i) => i));
+    expect(tokens.map((t) => t.delta).join('')).toBe(EchoModel.reply('over server-sent events'));
+    const saved = await s.db.prisma.chatMessage.count({ where: { userId: u.id } });
+    expect(saved).toBe(2);
+  });
+
+  it('rejects bad input with BAD_USER_INPUT and the field', async () => {
+    const s = server();
+    const u = await s.user();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ message: '   ' }, 'message'],
+      [{ message: 'x'.repeat(32_001) }, 'message'],
+      [{ message: 'hi', model: 'no-such-model' }, 'model'],
+      [{ message: 'hi', title: '  ' }, 'title'],
+    ];
+    for (const [input, field] of cases) {
+      const { errors } = await chatOverWs(s, input, u.token);
+      expect(errors?.[0].extensions, JSON.stringify(input).slice(0, 80)).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+    const stream = subscribe(s.ws({ token: u.token }), ChatStream, { messageId: crypto.randomUUID(), afterIndex: -5 });
+    expect(((await stream.next()).errors?.[0].extensions as Record<string, unknown>)?.code).toBe('BAD_USER_INPUT');
+    const { createChatSession } = await s.ok(CreateSession, {}, { token: u.token });
+    expect(code(await s.gql(UpdateSession, { id: createChatSession.id, title: ' ' }, { token: u.token }))).toBe('BAD_USER_INPUT');
+    expect(code(await s.gql(UpdateSession, { id: createChatSession.id, model: 'gpt-9' }, { token: u.token }))).toBe('BAD_USER_INPUT');
+    expect(code(await s.gql(CreateSession, { model: 'gpt-9' }, { token: u.token }))).toBe('BAD_USER_INPUT');
+  });
+
+  it('creates, lists, pages, renames and deletes sessions', async () => {
+    const s = server();
+    const u = await s.user();
+    const a = (await s.ok(CreateSession, { title: 'First' }, { token: u.token })).createChatSession;
+    expect(a).toMatchObject({ title: 'First', model: 'parley-echo' });
+    const b = (await s.ok(CreateSession, {}, { token: u.token })).createChatSession;
+    expect(b.title).toBe('New chat');
+    const page1 = (await s.ok(Sessions, { first: 1 }, { token: u.token })).chatSessions;
+    expect(page1.edges.map((e) => e.node.id)).toEqual([b.id]);
+    expect(page1.pageInfo.hasNextPage).toBe(true);
+    const page2 = (await s.ok(Sessions, { first: 1, after: page1.pageInfo.endCursor }, { token: u.token })).chatSessions;
+    expect(page2.edges.map((e) => e.node.id)).toEqual([a.id]);
+    const renamed = (await s.ok(UpdateSession, { id: a.id, title: '  Renamed  ' }, { token: u.token })).updateChatSession;
+    expect(renamed).toMatchObject({ id: a.id, title: 'Renamed', model: 'parley-echo' });
+    await chatOverWs(s, { message: 'to be deleted', sessionId: a.id }, u.token);
+    expect((await s.ok(DeleteSession, { id: a.id }, { token: u.token })).deleteChatSession).toBe(a.id);
+    expect(await s.db.prisma.chatMessage.count({ where: { sessionId: a.id } })).toBe(0);
+    expect(code(await s.gql(Session, { id: a.id }, { token: u.token }))).toBe('NOT_FOUND');
+  });
+
+  it("never shows one user's sessions or answers to another user of the same tenant, even by id", async () => {
+    const s = server();
+    const owner = await s.user();
+    const other = await s.user();
+    const { events } = await chatOverWs(s, { message: 'private' }, owner.token);
+    const { session, assistantMessageId } = events[0] as { session: { id: string }; assistantMessageId: string };
+    const as = { token: other.token };
+    expect(code(await s.gql(Session, { id: session.id }, as))).toBe('NOT_FOUND');
+    expect(code(await s.gql(UpdateSession, { id: session.id, title: 'mine now' }, as))).toBe('NOT_FOUND');
+    expect(code(await s.gql(DeleteSession, { id: session.id }, as))).toBe('NOT_FOUND');
+    expect(code(await s.gql(StopChat, { messageId: assistantMessageId }, as))).toBe('NOT_FOUND');
+    expect(code(await s.gql(StopChat, { messageId: assistantMessageId }))).toBe('NOT_FOUND');
+    expect((await s.ok(Sessions, {}, as)).chatSessions.edges).toEqual([]);
+    const continued = await chatOverWs(s, { message: 'hijack', sessionId: session.id }, other.token);
+    expect(continued.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    for (const token of [other.token, undefined]) {
+      const stream = subscribe(s.ws({ token }), ChatStream, { messageId: assistantMessageId });
+      expect(((await stream.next()).errors?.[0].extensions as Record<string, unknown>)?.code).toBe('NOT_FOUND');
+    }
+    // The owner still has everything.
+    const mine = await s.ok(Session, { id: session.id }, { token: owner.token });
+    expect(mine.chatSession.messages.edges).toHaveLength(2);
+    expect((await s.ok(StopChat, { messageId: assistantMessageId }, { token: owner.token })).stopChat.status).toBe('COMPLETE');
+  });
+});
+
+describe('assistant helpers', () => {
+  it('derives short titles from the first message', () => {
+    expect(deriveTitle('  Hello\n  world ')).toBe('Hello world');
+    const long = deriveTitle('Please explain how the tides work and why there are two of them every single day');
+    expect(long.length).toBeLessThanOrEqual(61);
+    expect(long.endsWith('…')).toBe(true);
+  });
+
+  it('trims the context to the budget, newest first, starting with a user turn', () => {
+    const history = [
+      { role: 'USER' as const, content: 'a'.repeat(400) },
+      { role: 'ASSISTANT' as const, content: 'b'.repeat(400) },
+      { role: 'USER' as const, content: 'c'.repeat(400) },
+      { role: 'ASSISTANT' as const, content: '' },
+      { role: 'ASSISTANT' as const, content: 'd'.repeat(400) },
+      { role: 'USER' as const, content: 'latest' },
+    ];
+    const { system, messages } = buildContext(history, 'sys', 250); // 1000 characters
+    expect(system).toBe('sys');
+    expect(messages.map((m) => [m.role, String(m.content)[0]])).toEqual([
+      ['user', 'c'],
+      ['assistant', 'd'],
+      ['user', 'l'],
+    ]);
+    expect(buildContext([{ role: 'USER', content: 'x'.repeat(10_000) }], 'sys', 100).messages).toHaveLength(1);
+  });
+});

@@ -1,0 +1,156 @@
+// AI chat test helpers: scripted AI SDK mock models (a provider, not a mock of Parley) and an SSE reader.
+import { MockLanguageModelV3 } from 'ai/test';
+import { APICallError, simulateReadableStream } from 'ai';
+import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider';
+
+export const usage = (input: number, output: number) => ({
+  inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: output, text: output, reasoning: undefined },
+});
+
+const finish = (input: number, output: number, reason: 'stop' | 'content-filter' = 'stop'): LanguageModelV3StreamPart => ({
+  type: 'finish',
+  finishReason: { unified: reason, raw: reason },
+  usage: usage(input, output),
+});
+
+/** A model that streams `words` and reports the given usage; `generate` answers doGenerate (titles). */
+export function scriptedModel(words: string[], opts: { input?: number; output?: number; generate?: string; reason?: 'stop' | 'content-filter' } = {}) {
+  return new MockLanguageModelV3({
+    doStream: async () => ({
+      stream: simulateReadableStream<LanguageModelV3StreamPart>({
+        chunkDelayInMs: null,
+        chunks: [
+          { type: 'stream-start', warnings: [] },
+          { type: 'text-start', id: 't' },
+          ...words.map((w): LanguageModelV3StreamPart => ({ type: 'text-delta', id: 't', delta: w })),
+          { type: 'text-end', id: 't' },
+          finish(opts.input ?? 10, opts.output ?? 20, opts.reason),
+        ],
+      }),
+    }),
+    doGenerate: async () => ({
+      content: [{ type: 'text', text: opts.generate ?? '' }],
+      finishReason: { unified: 'stop', raw: 'stop' },
+      usage: usage(5, 3),
+      warnings: [],
+    }),
+  });
+}
+
+/**
+ * A model that streams `before` at once, then waits for `release()` before streaming `after`. It honours its
+ * AbortSignal like a real provider (the stream errors with an AbortError) and records that it saw the abort.
+ */
+export function gatedModel(before: string[], after: string[]) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const seen = { aborted: false, calls: [] as LanguageModelV3CallOptions[] };
+  let onAbort!: () => void;
+  const abortSeen = new Promise<void>((r) => (onAbort = r));
+  const model = new MockLanguageModelV3({
+    doStream: async (options) => {
+      seen.calls.push(options);
+      const signal = options.abortSignal;
+      const stream = new ReadableStream<LanguageModelV3StreamPart>({
+        async start(c) {
+          c.enqueue({ type: 'stream-start', warnings: [] });
+          c.enqueue({ type: 'text-start', id: 't' });
+          for (const w of before) c.enqueue({ type: 'text-delta', id: 't', delta: w });
+          const aborted = new Promise<'aborted'>((r) => {
+            if (signal?.aborted) r('aborted');
+            signal?.addEventListener('abort', () => r('aborted'), { once: true });
+          });
+          if ((await Promise.race([gate.then(() => 'go' as const), aborted])) === 'aborted') {
+            seen.aborted = true;
+            onAbort();
+            c.error(new DOMException('The operation was aborted', 'AbortError'));
+            return;
+          }
+          for (const w of after) c.enqueue({ type: 'text-delta', id: 't', delta: w });
+          c.enqueue({ type: 'text-end', id: 't' });
+          c.enqueue(finish(7, before.length + after.length));
+          c.close();
+        },
+      });
+      return { stream };
+    },
+  });
+  return { model, release, seen, abortSeen };
+}
+
+/** A model whose request fails like an HTTP provider answering `status`. */
+export function failingModel(status: number) {
+  return new MockLanguageModelV3({
+    doStream: async () => {
+      throw new APICallError({
+        message: `HTTP ${status}`,
+        url: 'https://provider.example/v1/chat',
+        requestBodyValues: {},
+        statusCode: status,
+        responseHeaders: { 'retry-after-ms': '1' },
+      });
+    },
+  });
+}
+
+/** A model that streams some words, then an error part (a failure mid-answer). */
+export function brokenMidStreamModel(words: string[]) {
+  return new MockLanguageModelV3({
+    doStream: async () => ({
+      stream: simulateReadableStream<LanguageModelV3StreamPart>({
+        chunkDelayInMs: null,
+        chunks: [
+          { type: 'stream-start', warnings: [] },
+          { type: 'text-start', id: 't' },
+          ...words.map((w): LanguageModelV3StreamPart => ({ type: 'text-delta', id: 't', delta: w })),
+          { type: 'error', error: new Error('upstream connection reset') },
+        ],
+      }),
+    }),
+  });
+}
+
+/** A model that sends one word and then nothing (for chunk timeouts). */
+export function stallingModel(word: string) {
+  return new MockLanguageModelV3({
+    doStream: async ({ abortSignal }) => ({
+      stream: new ReadableStream<LanguageModelV3StreamPart>({
+        start(c) {
+          c.enqueue({ type: 'stream-start', warnings: [] });
+          c.enqueue({ type: 'text-start', id: 't' });
+          c.enqueue({ type: 'text-delta', id: 't', delta: word });
+          abortSignal?.addEventListener('abort', () => c.error(abortSignal.reason), { once: true });
+        },
+      }),
+    }),
+  });
+}
+
+export interface SseEvent {
+  event: string;
+  data: unknown;
+}
+
+/** POSTs a GraphQL subscription asking for text/event-stream; resolves with every event once the stream completes. */
+export async function sse(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  const events: SseEvent[] = [];
+  for (const block of text.split('\n\n')) {
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event:')) event = line.slice(6).trim();
+      else if (line.startsWith('data:')) data.push(line.slice(5).trim());
+    }
+    const raw = data.join('\n');
+    if (raw || event !== 'message') events.push({ event, data: raw ? JSON.parse(raw) : null });
+  }
+  return { status: res.status, contentType: res.headers.get('content-type'), events };
+}
