@@ -94,6 +94,8 @@ export function conversationStream(o: StreamOptions): AsyncIterable<Conversation
 
     chain = chain
       .then(async () => {
+        if (o.conversationId) await o.pubsub.ready?.('conversation:event', o.conversationId);
+        else await o.pubsub.ready?.('user:event', viewerId);
         if (o.conversationId) {
           let after = o.afterSequence ?? o.startSequence;
           last.set(o.conversationId, after);

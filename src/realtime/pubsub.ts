@@ -22,7 +22,13 @@ export type Topics = {
   'user:event': [userId: string, event: ConversationEventPayload];
 };
 
-export type ParleyPubSub = PubSub<Topics>;
+export type ParleyPubSub = PubSub<Topics> & {
+  /**
+   * Resolves once this instance is really listening on a topic it subscribed to (Redis acknowledged SUBSCRIBE), so
+   * a subscriber that then reads the database misses nothing published in between. Absent: listening at once.
+   */
+  ready?(topic: keyof Topics, id?: string): Promise<void>;
+};
 
 export function createMemoryPubSub(): ParleyPubSub {
   return createPubSub<Topics>();
@@ -33,26 +39,41 @@ export function createMemoryPubSub(): ParleyPubSub {
  * Redis do not hear each other.
  */
 export function createRedisPubSub(publishClient: Redis, subscribeClient: Redis, prefix: string): ParleyPubSub {
+  const subscribing = new Map<string, Promise<unknown>>();
   const inner = createPubSub<Record<string, [unknown] | [string, unknown]>>({
-    eventTarget: createRedisEventTarget({ publishClient, subscribeClient: quietUnsubscribe(subscribeClient) }),
+    eventTarget: createRedisEventTarget({ publishClient, subscribeClient: trackedSubscriber(subscribeClient, subscribing) }),
   });
   return {
     publish: (topic: string, ...args: unknown[]) => (inner.publish as (t: string, ...a: unknown[]) => void)(prefix + topic, ...args),
     subscribe: (topic: string, ...args: unknown[]) =>
       (inner.subscribe as (t: string, ...a: unknown[]) => AsyncIterable<unknown>)(prefix + topic, ...args),
+    ready: async (topic: string, id?: string) => {
+      await subscribing.get(prefix + (id === undefined ? topic : `${topic}:${id}`));
+    },
   } as unknown as ParleyPubSub;
 }
 
 /**
- * A subscription that ends while the server shuts down (an SSE stream torn down after Redis closed) unsubscribes
- * on a closed connection; the event target does not await that call, so its rejection would go unhandled. There
- * is nothing left to unsubscribe from then, so the error is dropped.
+ * The subscriber connection as the event target sees it, with two additions: each SUBSCRIBE's acknowledgement is
+ * kept per channel (for ready()), and an UNSUBSCRIBE on a connection already closed at shutdown (an SSE stream torn
+ * down after Redis closed) is dropped: the event target does not await it, so it would be an unhandled rejection,
+ * and there is nothing left to unsubscribe from.
  */
-function quietUnsubscribe(client: Redis): Redis {
+function trackedSubscriber(client: Redis, subscribing: Map<string, Promise<unknown>>): Redis {
   return new Proxy(client, {
     get(target, prop) {
+      if (prop === 'subscribe') {
+        return (...channels: string[]) => {
+          const acknowledged = (target.subscribe(...channels) as Promise<unknown>).catch(() => undefined);
+          for (const channel of channels) subscribing.set(channel, acknowledged);
+          return acknowledged;
+        };
+      }
       if (prop === 'unsubscribe') {
-        return (...args: Parameters<Redis['unsubscribe']>) => (target.unsubscribe(...args) as Promise<unknown>).catch(() => undefined);
+        return (...channels: string[]) => {
+          for (const channel of channels) subscribing.delete(channel);
+          return (target.unsubscribe(...channels) as Promise<unknown>).catch(() => undefined);
+        };
       }
       const value = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
