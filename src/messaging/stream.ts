@@ -1,8 +1,8 @@
 // conversationEvents: a gap-free, duplicate-free stream of one conversation's events (or of every conversation of
-// the viewer). The topic is subscribed FIRST, then the log is replayed after `afterSequence`, then live events
-// run through the same gate: an event at or below the last delivered sequence is dropped, one past a jump pulls
-// the missing range from the log. Membership is checked again on every delivery, so a removed member gets their
-// own MEMBER_LEFT event and nothing after it.
+// the viewer). The topic is subscribed FIRST (on Redis: until SUBSCRIBE is acknowledged), then the log is replayed
+// after `afterSequence`, then live events run through the same gate: an event at or below the last delivered
+// sequence is dropped, one past a jump pulls the missing range from the log. Membership is checked again on every
+// delivery, so a removed member gets their own MEMBER_LEFT event and nothing after it.
 import { Repeater } from 'graphql-yoga';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
@@ -94,6 +94,8 @@ export function conversationStream(o: StreamOptions): AsyncIterable<Conversation
 
     chain = chain
       .then(async () => {
+        if (o.conversationId) await o.pubsub.ready?.('conversation:event', o.conversationId);
+        else await o.pubsub.ready?.('user:event', viewerId);
         if (o.conversationId) {
           let after = o.afterSequence ?? o.startSequence;
           last.set(o.conversationId, after);

@@ -47,7 +47,13 @@ export type Topics = {
   'chat:stop': [StopRequest];
 };
 
-export type ParleyPubSub = PubSub<Topics>;
+export type ParleyPubSub = PubSub<Topics> & {
+  /**
+   * Resolves once this instance is really listening on a topic it subscribed to (Redis acknowledged SUBSCRIBE), so
+   * a subscriber that then reads the database misses nothing published in between. Absent: listening at once.
+   */
+  ready?(topic: keyof Topics, id?: string): Promise<void>;
+};
 
 export function createMemoryPubSub(): ParleyPubSub {
   return createPubSub<Topics>();
@@ -55,8 +61,11 @@ export function createMemoryPubSub(): ParleyPubSub {
 
 /**
  * Events through Redis pub/sub. Channels are `<prefix><topic>[:<id>]`, so deployments (or test runs) sharing one
- * Redis do not hear each other. A PUBLISH or SUBSCRIBE that fails while Redis is away is reported to `onError`
- * (the event target would otherwise leave the rejection unhandled, which ends the process).
+ * Redis do not hear each other. The event target sees thin wrappers of the two connections:
+ * - a PUBLISH, SUBSCRIBE or UNSUBSCRIBE that fails while Redis is away is reported to `onError` (the event target
+ *   does not await them, so a failure would otherwise be an unhandled rejection, which ends the process);
+ * - each SUBSCRIBE's acknowledgement is kept per channel, so `ready()` can tell a subscriber when it is really
+ *   listening (a stream that then reads the database misses nothing published in between).
  */
 export function createRedisPubSub(
   publishClient: Redis,
@@ -64,12 +73,20 @@ export function createRedisPubSub(
   prefix: string,
   onError: (err: Error, command: string) => void = () => {},
 ): ParleyPubSub {
-  const safe = (command: string, p: Promise<unknown>) => void p.catch((err: Error) => onError(err, command));
-  const publisher = { publish: (channel: string, message: string) => safe('publish', publishClient.publish(channel, message)) };
+  const subscribing = new Map<string, Promise<unknown>>();
+  const safe = (command: string, p: Promise<unknown>) => p.catch((err: Error) => onError(err, command));
+  const publisher = { publish: (channel: string, message: string) => void safe('publish', publishClient.publish(channel, message)) };
   const subscriber = {
     on: (event: string, listener: Parameters<Redis['on']>[1]) => subscribeClient.on(event, listener),
-    subscribe: (channel: string) => safe('subscribe', subscribeClient.subscribe(channel)),
-    unsubscribe: (channel: string) => safe('unsubscribe', subscribeClient.unsubscribe(channel)),
+    subscribe: (channel: string) => {
+      const acknowledged = safe('subscribe', subscribeClient.subscribe(channel));
+      subscribing.set(channel, acknowledged);
+      return acknowledged;
+    },
+    unsubscribe: (channel: string) => {
+      subscribing.delete(channel);
+      return safe('unsubscribe', subscribeClient.unsubscribe(channel));
+    },
   };
   const inner = createPubSub<Record<string, [unknown] | [string, unknown]>>({
     eventTarget: createRedisEventTarget({ publishClient: publisher as unknown as Redis, subscribeClient: subscriber as unknown as Redis }),
@@ -78,6 +95,8 @@ export function createRedisPubSub(
     publish: (topic: string, ...args: unknown[]) => (inner.publish as (t: string, ...a: unknown[]) => void)(prefix + topic, ...args),
     subscribe: (topic: string, ...args: unknown[]) =>
       (inner.subscribe as (t: string, ...a: unknown[]) => AsyncIterable<unknown>)(prefix + topic, ...args),
+    ready: async (topic: string, id?: string) => {
+      await subscribing.get(prefix + (id === undefined ? topic : `${topic}:${id}`));
+    },
   } as unknown as ParleyPubSub;
 }
-
