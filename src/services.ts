@@ -80,6 +80,14 @@ export function createServices(deps: {
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, prisma, logger });
   const signingKeys = new SigningKeys(prisma, config.authSecret, config.JWT_TTL_SECONDS * 1000, logger);
   const { listenUrl: _listenUrl, ...shared } = deps;
+  const typing = new TypingService({
+    prisma,
+    pubsub: deps.pubsub,
+    logger: deps.logger,
+    store: deps.redis ? new RedisTypingStore(deps.redis, config.REDIS_PREFIX) : new MemoryTypingStore(),
+    ttlMs: config.TYPING_TTL_MS,
+    throttleMs: config.TYPING_THROTTLE_MS,
+  });
   const instanceId = randomUUID();
   return {
     ...shared,
@@ -103,7 +111,9 @@ export function createServices(deps: {
     mailer,
     limiter,
     publicUrl,
-    messaging: createMessaging(prisma, deps.pubsub),
+    messaging: createMessaging(prisma, deps.pubsub, (tenantId, conversationId, senderId) => {
+      typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
+    }),
     instanceId,
     presence: new PresenceService({
       prisma,
@@ -114,14 +124,7 @@ export function createServices(deps: {
         : new MemoryPresenceStore(),
       graceMs: config.PRESENCE_GRACE_MS,
     }),
-    typing: new TypingService({
-      prisma,
-      pubsub: deps.pubsub,
-      logger: deps.logger,
-      store: deps.redis ? new RedisTypingStore(deps.redis, config.REDIS_PREFIX) : new MemoryTypingStore(),
-      ttlMs: config.TYPING_TTL_MS,
-      throttleMs: config.TYPING_THROTTLE_MS,
-    }),
+    typing,
     assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger }),
   };
 }

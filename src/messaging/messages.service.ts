@@ -19,6 +19,8 @@ export class MessageService {
     private readonly prisma: PrismaClient,
     private readonly pubsub: ParleyPubSub,
     private readonly conversations: ConversationService,
+    /** Told after a message is stored (typing indicators end when their author sends). */
+    private readonly onSent: (tenantId: string, conversationId: string, senderId: string) => void = () => {},
   ) {}
 
   private async memberIds(conversationId: string): Promise<string[]> {
@@ -56,6 +58,7 @@ export class MessageService {
         return { message, events };
       });
       publishEvents(this.pubsub, events, await this.memberIds(conversationId));
+      this.onSent(actor.tenantId, conversationId, actor.userId);
       return message;
     } catch (err) {
       // Two retries racing: the loser's insert hits the unique key and returns the winner's message.

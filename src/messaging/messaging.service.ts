@@ -13,11 +13,15 @@ export interface Messaging {
   search: SearchService;
 }
 
-export function createMessaging(prisma: PrismaClient, pubsub: ParleyPubSub): Messaging {
+export function createMessaging(
+  prisma: PrismaClient,
+  pubsub: ParleyPubSub,
+  onSent?: (tenantId: string, conversationId: string, senderId: string) => void,
+): Messaging {
   const conversations = new ConversationService(prisma, pubsub);
   return {
     conversations,
-    messages: new MessageService(prisma, pubsub, conversations),
+    messages: new MessageService(prisma, pubsub, conversations, onSent),
     reads: new ReadStateService(prisma, pubsub, conversations),
     search: new SearchService(prisma),
   };
