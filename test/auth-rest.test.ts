@@ -129,12 +129,24 @@ describe('the session cookie on /graphql', () => {
     expect((await s.gql(Me, {}, { headers: { cookie: tampered } })).data?.me).toBeNull();
   });
 
-  it('uses the __Secure- prefix and Secure when PUBLIC_URL is https', async () => {
-    const s = await startServer({ PUBLIC_URL: 'https://chat.example.com' });
+  it('uses the __Secure- prefix and Secure when PUBLIC_URL is https; CORS_ORIGINS may call /api/auth with cookies', async () => {
+    const app = 'https://app.example.com';
+    const s = await startServer({ PUBLIC_URL: 'https://chat.example.com', CORS_ORIGINS: app });
     try {
       const { line, cookie, email: e } = await signedUp(s);
       expect(line).toMatch(/^__Secure-better-auth\.session_token=.+; Max-Age=604800; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
       expect((await s.gql(Me, {}, { headers: { cookie } })).data?.me?.email).toBe(e);
+      const preflight = await fetch(`${s.url}/api/auth/sign-out`, {
+        method: 'OPTIONS',
+        headers: { origin: app, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(app);
+      expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
+      const out = await post(s, '/sign-out', {}, { cookie, origin: app });
+      expect(out.body).toEqual({ success: true });
+      expect(out.res.headers.get('access-control-allow-origin')).toBe(app);
+      expect((await s.gql(Me, {}, { headers: { cookie } })).data?.me).toBeNull();
     } finally {
       await s.stop();
     }

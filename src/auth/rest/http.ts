@@ -43,8 +43,6 @@ export interface RouteContext {
   viewer(): Promise<Authenticated | null>;
   /** Like viewer(), but 401 UNAUTHORIZED when signed out. */
   requireViewer(): Promise<Authenticated>;
-  /** Whether the request carried the session as a cookie (so responses should update the cookie). */
-  usesCookie: boolean;
   cookieHeader: string | null;
 }
 

@@ -90,7 +90,6 @@ export function createAuthRouter(services: Services) {
           if (!v) throw unauthorized();
           return v;
         },
-        usesCookie: !token,
         cookieHeader,
       };
       send(res, await found.route.handler(ctx));
