@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config.ts';
 import { DatabaseLockedError, openDatabase } from '../src/db/client.ts';
-import { startServer, useServer } from './helpers/server.ts';
+import { openTestDatabase, startServer, useServer } from './helpers/server.ts';
 import { closed, subscribe } from './helpers/ws.ts';
 
 const post = (url: string, body: string, headers: Record<string, string> = {}) =>
@@ -113,14 +113,18 @@ describe('lifecycle', () => {
   });
 
   it('/ready is 503 when the database does not answer', async () => {
-    const s = await startServer();
+    const { db, drop } = await openTestDatabase();
+    const s = await startServer({}, { db });
     try {
-      await s.db.close();
+      // PGlite: close it under the server. PostgreSQL: drop the database (its connections are cut; reconnects fail).
+      if (process.env.TEST_DATABASE_URL) await drop();
+      else await db.close();
       const ready = await fetch(`${s.url}/ready`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ database: false });
     } finally {
-      await s.app.stop();
+      await s.stop();
+      await db.close().catch(() => {});
     }
   });
 });

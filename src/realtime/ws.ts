@@ -43,9 +43,8 @@ export function attachWebSocketServer(
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       async onConnect(ctx) {
-        const params = ctx.connectionParams ?? {};
-        const clientId = typeof params.clientId === 'string' ? params.clientId : null;
-        const authorization = typeof params.authorization === 'string' ? params.authorization : null;
+        const clientId = connectionParam(ctx.connectionParams, 'clientId', 'x-client-id');
+        const authorization = connectionParam(ctx.connectionParams, 'authorization');
         try {
           const tenant = await services.tenants.resolve(clientId, services.config.REQUIRE_CLIENT_ID);
           const token = bearerToken(authorization);
@@ -84,6 +83,19 @@ export function attachWebSocketServer(
           set?.delete(ctx.extra.socket);
           if (set?.size === 0) bySession.delete(sessionId);
         }
+      },
+      onOperation(ctx, id, payload, _args, result) {
+        if (result && Symbol.asyncIterator in result) {
+          logger.info('subscription started', {
+            requestId: `${ctx.extra.id}:${id}`,
+            tenant: ctx.extra.auth?.tenant.id,
+            user: ctx.extra.auth?.viewer?.user.id,
+            operation: payload.operationName ?? null,
+          });
+        }
+      },
+      onComplete(ctx, id) {
+        logger.debug('operation complete', { requestId: `${ctx.extra.id}:${id}` });
       },
       async onSubscribe(ctx, id, payload) {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
@@ -136,4 +148,19 @@ export function attachWebSocketServer(
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Reads a connection parameter the way clients send it: `{ authorization }` as Parley documents, or nested in
+ * `headers` with any capitalisation (GraphiQL and Apollo Sandbox put HTTP-style headers there).
+ */
+function connectionParam(params: Record<string, unknown> | undefined, ...names: string[]): string | null {
+  const sources = [params ?? {}, (params?.headers ?? {}) as Record<string, unknown>];
+  for (const source of sources) {
+    if (typeof source !== 'object' || source === null) continue;
+    for (const [key, value] of Object.entries(source)) {
+      if (typeof value === 'string' && names.some((n) => n.toLowerCase() === key.toLowerCase())) return value;
+    }
+  }
+  return null;
 }

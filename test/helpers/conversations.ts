@@ -1,11 +1,12 @@
-// Fixture setup for presence and typing tests: a conversation with members, written straight to the database.
-// (The messaging API that creates conversations is built on another branch; this factory stands in until then.)
+// A group conversation with the given members, created through the API by the first of them.
 import type { TestServer, TestUser } from './server.ts';
 
-export async function createConversation(s: TestServer, members: Pick<TestUser, 'id'>[]): Promise<string> {
-  const { tenantId } = await s.db.prisma.user.findUniqueOrThrow({ where: { id: members[0].id }, select: { tenantId: true } });
-  const conversation = await s.db.prisma.conversation.create({
-    data: { tenantId, kind: 'GROUP', members: { create: members.map((m) => ({ userId: m.id })) } },
-  });
-  return conversation.id;
+export async function createConversation(s: TestServer, members: Pick<TestUser, 'id' | 'token' | 'clientId'>[], title = 'Test group'): Promise<string> {
+  const [owner, ...others] = members;
+  const data = await s.ok<{ createGroupConversation: { id: string } }, Record<string, unknown>>(
+    'mutation($title: String!, $memberIds: [ID!]!) { createGroupConversation(title: $title, memberIds: $memberIds) { id } }',
+    { title, memberIds: others.map((m) => m.id) },
+    { token: owner.token, clientId: owner.clientId },
+  );
+  return data.createGroupConversation.id;
 }
