@@ -3,8 +3,7 @@
 import type { Benchmark } from './index.ts';
 import { startParley, startPeer, using } from '../lib/proc.ts';
 import { alternate, gqlBody, type HttpJob } from '../lib/load.ts';
-import { ratioText } from '../lib/results.ts';
-import { round } from '../lib/stats.ts';
+import { compare } from '../lib/results.ts';
 
 export const CONNECTIONS = 32;
 /** Alternating rounds per side; each side's best round is reported. */
@@ -26,19 +25,19 @@ export const httpTypename: Benchmark = {
     // Both servers stay up (idle while the other is measured) so the rounds can alternate.
     const [ours, peer] = await using(
       () => startParley(),
-      (parley) => using(() => startPeer('yoga-hello.ts'), (yoga) => alternate(job(parley.url), job(yoga.url), ROUNDS(quick))),
+      (parley) => using(() => startPeer('yoga-hello.ts'), (yoga) => alternate({ job: job(parley.url), server: parley }, { job: job(yoga.url), server: yoga }, ROUNDS(quick))),
     );
-    const rps = ours.rps / peer.rps;
-    const p99 = ours.latency.p99 / peer.latency.p99;
     return {
       title: this.title,
       lines: [
-        { metric: 'req/s', ours: round(ours.rps, 0).toString(), peer: round(peer.rps, 0).toString(), ratio: ratioText(ours.rps, peer.rps), target: '>= 0.80x', pass: rps >= 0.8 },
-        { metric: 'p99 ms', ours: round(ours.latency.p99).toString(), peer: round(peer.latency.p99).toString(), ratio: ratioText(ours.latency.p99, peer.latency.p99), target: '<= 1.25x', pass: p99 <= 1.25 },
-        { metric: 'p50 ms', ours: round(ours.latency.p50).toString(), peer: round(peer.latency.p50).toString(), ratio: ratioText(ours.latency.p50, peer.latency.p50), target: '', pass: null },
+        compare('req/s', ours.rps, peer.rps, ['>=', 0.8], 0),
+        compare('p99 ms', ours.latency.p99, peer.latency.p99, ['<=', 1.25]),
+        compare('p50 ms', ours.latency.p50, peer.latency.p50),
+        compare('server CPU µs per request', ours.cpuUsPerRequest!, peer.cpuUsPerRequest!, undefined, 0),
       ],
       notes: [
         `${CONNECTIONS} connections, closed loop, ${job('').warmup} s warm-up + ${job('').duration} s measured per round, best of ${ROUNDS(quick)} alternating round(s) per side; errors/non-2xx: Parley ${ours.errors}/${ours.non2xx}, peer ${peer.errors}/${peer.non2xx}.`,
+        'Server CPU per request = CPU time of the server process (all threads, /proc/<pid>/stat) over warm-up + measurement, divided by the responses: it does not depend on how fast the shared load core is.',
       ],
     };
   },

@@ -19,9 +19,17 @@ interface Growth {
   heap: number;
 }
 
+/** Memory after full GCs, read until RSS stops moving (V8 and malloc give pages back lazily after a GC). */
 async function settle(p: Proc): Promise<Memory> {
-  await new Promise((r) => setTimeout(r, 1000));
-  return p.memory();
+  let last = await p.memory();
+  for (let i = 0; i < 10; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await p.memory();
+    const steady = Math.abs(now.rss - last.rss) < 256 * 1024;
+    last = now;
+    if (steady) break;
+  }
+  return last;
 }
 
 /** Opens `sizes` connections cumulatively (after WARM warm-up connections) and returns the growth per connection. */
@@ -48,37 +56,45 @@ async function measure(
   }
 }
 
+/** Parley's growth per connection; each connection has its own session, and (if `subscribed`) one live subscription. */
+function parleyGrowth(sizes: number[], subscribed: boolean): Promise<Growth[]> {
+  const total = WARM + sizes[sizes.length - 1];
+  return using(
+    // Sessions are created by signing in once per connection; cost 4 keeps that quick and changes no memory figure.
+    () => startParley({ probe: true, env: { BCRYPT_COST: '4' } }),
+    async (p) => {
+      const wsUrl = p.url.replace(/^http/, 'ws') + '/graphql';
+      const users = await pool(Array.from({ length: USERS }), 4, () => signUp(p.url));
+      const tokens = await pool(Array.from({ length: total }, (_, i) => users[i % USERS]), 16, (u) => signIn(p.url, u.email));
+      let expectedEvents = 0;
+      return measure(p, async (clients, count, from) => {
+        const query = subscribed ? QUERY : undefined;
+        const r = await clients.request({ cmd: 'open', url: wsUrl, count, protocol: 'graphql-ws', tokens: tokens.slice(from, from + count), query });
+        if (r.failed) throw new Error(`${r.failed} graphql-ws connections failed: ${r.lastError}`);
+        if (!subscribed) return;
+        // Subscriptions give no "ready" signal: end one extra session of every user, and wait until every open
+        // connection has had its sessionsEnded event, which proves each subscription is live.
+        for (const u of users) {
+          const extra = await signIn(p.url, u.email);
+          await gql(p.url, 'mutation { signOut }', undefined, extra);
+        }
+        expectedEvents += r.open;
+        const seen = await clients.waitFor((x) => x.events >= expectedEvents, 60_000);
+        if (seen.events < expectedEvents) throw new Error(`only ${seen.events} of ${expectedEvents} sessionsEnded events arrived`);
+      }, sizes);
+    },
+  );
+}
+
 export const wsMemory: Benchmark = {
   name: 'ws-memory',
   row: '5',
   title: 'Row 5: memory per idle authenticated subscribed WebSocket vs raw ws',
   async run({ quick }) {
     const sizes = quick ? [1000] : [1000, 5000];
-    const total = WARM + sizes[sizes.length - 1];
-
-    const ours = await using(
-      // Sessions are created by signing in once per connection; cost 4 keeps that quick and changes no memory figure.
-      () => startParley({ probe: true, env: { BCRYPT_COST: '4' } }),
-      async (p) => {
-        const wsUrl = p.url.replace(/^http/, 'ws') + '/graphql';
-        const users = await pool(Array.from({ length: USERS }), 4, () => signUp(p.url));
-        const tokens = await pool(Array.from({ length: total }, (_, i) => users[i % USERS]), 16, (u) => signIn(p.url, u.email));
-        let expectedEvents = 0;
-        return measure(p, async (clients, count, from) => {
-          const r = await clients.request({ cmd: 'open', url: wsUrl, count, protocol: 'graphql-ws', tokens: tokens.slice(from, from + count), query: QUERY });
-          if (r.failed) throw new Error(`${r.failed} graphql-ws connections failed: ${r.lastError}`);
-          // Subscriptions give no "ready" signal: end one extra session of every user, and wait until every open
-          // connection has had its sessionsEnded event, which proves each subscription is live.
-          for (const u of users) {
-            const extra = await signIn(p.url, u.email);
-            await gql(p.url, 'mutation { signOut }', undefined, extra);
-          }
-          expectedEvents += r.open;
-          const seen = await clients.waitFor((x) => x.events >= expectedEvents, 60_000);
-          if (seen.events < expectedEvents) throw new Error(`only ${seen.events} of ${expectedEvents} sessionsEnded events arrived`);
-        }, sizes);
-      },
-    );
+    const ours = await parleyGrowth(sizes, true);
+    // Where it goes: the same connections, authenticated, without the subscription (1k only).
+    const [unsubscribed] = await parleyGrowth([sizes[0]], false);
 
     const peer = await using(
       () => startPeer('ws-raw.ts', { probe: true }),
@@ -96,6 +112,10 @@ export const wsMemory: Benchmark = {
       lines.push({ metric: `RSS per connection, ${o.size}`, ours: formatBytes(o.rss), peer: formatBytes(q.rss), ratio: `${(o.rss / q.rss).toFixed(2)}x`, target: '<= 2x', pass: o.rss / q.rss <= 2 });
       lines.push({ metric: `V8 heap+external per connection, ${o.size}`, ours: formatBytes(o.heap), peer: formatBytes(q.heap), ratio: `${(o.heap / q.heap).toFixed(2)}x`, target: '', pass: null });
     }
+    const u = unsubscribed;
+    const q = peer[0];
+    lines.push({ metric: `RSS per connection, ${u.size}, authenticated but not subscribed`, ours: formatBytes(u.rss), peer: formatBytes(q.rss), ratio: `${(u.rss / q.rss).toFixed(2)}x`, target: '', pass: null });
+    lines.push({ metric: `V8 heap+external per connection, ${u.size}, not subscribed`, ours: formatBytes(u.heap), peer: formatBytes(q.heap), ratio: `${(u.heap / q.heap).toFixed(2)}x`, target: '', pass: null });
     return {
       title: this.title,
       lines,

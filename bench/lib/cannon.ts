@@ -18,7 +18,7 @@ function run(job: HttpJob, seconds: number, samples?: number[]): Promise<{ total
         headers: { 'content-type': 'application/json', ...job.headers },
         body: job.body,
         connections: job.connections,
-        duration: seconds,
+        ...(job.amount && samples ? { amount: job.amount } : { duration: seconds }),
         ...(job.rate ? { overallRate: job.rate } : {}),
         timeout: 30,
       },
@@ -32,12 +32,12 @@ function run(job: HttpJob, seconds: number, samples?: number[]): Promise<{ total
 }
 
 const results: HttpResult[] = [];
-await Promise.all(jobs.filter((j) => j.warmup > 0).map((j) => run(j, j.warmup)));
+const warm = await Promise.all(jobs.map((j) => (j.warmup > 0 ? run(j, j.warmup) : { total: 0 })));
 await Promise.all(
   jobs.map(async (job, i) => {
     const samples: number[] = [];
     const r = await run(job, job.duration, samples);
-    results[i] = { name: job.name, rps: r.total / job.duration, ...r, latency: summarize(samples) };
+    results[i] = { name: job.name, rps: r.total / (job.amount ? r.seconds : job.duration), ...r, warmupTotal: warm[i].total, latency: summarize(samples) };
   }),
 );
 process.stdout.write(JSON.stringify(results) + '\n');

@@ -18,6 +18,7 @@ export const LOAD_CORE = 1;
 /** Cores the server process may run on (hashing threads included). */
 export const SERVER_CORES = PINNING ? 1 : cpus().length;
 export const LOG_LEVEL = 'warn';
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
 /** `node <args>` pinned to `core` when pinning is available. */
 export function nodeCommand(core: number, args: string[]): [string, string[]] {
@@ -48,6 +49,8 @@ export interface Proc {
   child: ChildProcess;
   /** Full GC in the process (needs --expose-gc and the probe), then VmRSS from /proc and V8 heap figures. */
   memory(): Promise<Memory>;
+  /** CPU seconds the process has used so far (all threads: user + system), from /proc/<pid>/stat. */
+  cpuSeconds(): Promise<number>;
   /** Output so far, for error messages. */
   output(): string;
   stop(): Promise<void>;
@@ -103,6 +106,11 @@ export async function startProcess(opts: StartOptions): Promise<Proc> {
     url,
     child,
     output: () => out,
+    async cpuSeconds() {
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    },
     async memory() {
       if (!opts.probe) throw new Error(`${opts.name} was started without the memory probe`);
       const v8 = new Promise<{ heapUsed: number; external: number }>((r) => probeWaiters.push(r));
@@ -150,11 +158,17 @@ function parleyEnv(dataDir: string): Record<string, string> {
 
 export const databaseKind = () => (process.env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : 'embedded PGlite');
 
-/** Parley as deployed (`node --import tsx src/main.ts`, NODE_ENV=production), on a fresh copy of the database. */
-export async function startParley(opts: { env?: Record<string, string>; probe?: boolean; nodeArgs?: string[] } = {}): Promise<Proc> {
+/** A fresh data directory holding a copy of the migrated database (PGlite), or an empty one (PostgreSQL). */
+export async function freshDataDir(): Promise<string> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
   tempDirs.push(dataDir);
   if (!process.env.DATABASE_URL) await cp(await migratedTemplate(), dataDir, { recursive: true });
+  return dataDir;
+}
+
+/** Parley as deployed (`node --import tsx src/main.ts`, NODE_ENV=production), on a fresh copy of the database. */
+export async function startParley(opts: { env?: Record<string, string>; probe?: boolean; nodeArgs?: string[] } = {}): Promise<Proc> {
+  const dataDir = await freshDataDir();
   return startProcess({
     name: 'parley',
     args: [...(opts.nodeArgs ?? []), ...profileArgs(), '--import', 'tsx', 'src/main.ts'],

@@ -3,6 +3,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { PINNING, LOG_LEVEL, databaseKind } from './proc.ts';
+import { round } from './stats.ts';
 
 export const RESULTS_FILE = resolve(import.meta.dirname, '../RESULTS.md');
 
@@ -66,4 +67,17 @@ export async function record(name: string, result: BenchResult, meta: { quick: b
     `${text}\n` +
     (result.notes.length ? `\n${result.notes.map((n) => `- ${n}`).join('\n')}\n` : '');
   await appendFile(RESULTS_FILE, out);
+}
+
+/** A table line comparing two numbers; `target` is the bound on ours / peer ('>=' for throughput, '<=' for cost). */
+export function compare(metric: string, ours: number, peer: number, target?: ['>=' | '<=', number], digits = 2): Line {
+  const ratio = ours / peer;
+  return {
+    metric,
+    ours: round(ours, digits).toString(),
+    peer: round(peer, digits).toString(),
+    ratio: `${ratio.toFixed(2)}x`,
+    target: target ? `${target[0]} ${target[1].toFixed(2)}x` : '',
+    pass: target ? (target[0] === '>=' ? ratio >= target[1] : ratio <= target[1]) : null,
+  };
 }

@@ -48,7 +48,7 @@ function openOne(url: string, protocol: 'raw' | 'graphql-ws', token: string | un
       ws.on('message', (data) => {
         const msg = JSON.parse(String(data));
         if (msg.type === 'connection_ack') {
-          ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+          if (query) ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
           done(true);
         } else if (msg.type === 'next') events++;
         else if (msg.type === 'ping') ws.send(JSON.stringify({ type: 'pong' }));
