@@ -21,8 +21,8 @@ export const authMe: Benchmark = {
       body: gqlBody(ME),
       headers: token ? { authorization: `Bearer ${token}` } : {},
       connections: CONNECTIONS,
-      warmup: quick ? 2 : 5,
-      duration: quick ? 5 : 15,
+      warmup: quick ? 1 : 5,
+      duration: quick ? 4 : 15,
     });
     const [anon, session] = await using(
       () => startParley(),

@@ -19,8 +19,8 @@ export const httpTypename: Benchmark = {
       url: `${url}/graphql`,
       body: gqlBody('{ __typename }'),
       connections: CONNECTIONS,
-      warmup: quick ? 2 : 5,
-      duration: quick ? 5 : 15,
+      warmup: quick ? 1 : 5,
+      duration: quick ? 4 : 15,
     });
     // Both servers stay up (idle while the other is measured) so the rounds can alternate.
     const [ours, peer] = await using(
