@@ -45,6 +45,7 @@ function table(lines: Line[]): string {
 }
 
 let headerWritten = false;
+const runStarted = new Date();
 
 /** Appends one benchmark's table (and, the first time in a run, a header naming the run and machine). */
 export async function record(name: string, result: BenchResult, meta: { quick: boolean; loadBefore: string; seconds: number }) {
@@ -56,7 +57,7 @@ export async function record(name: string, result: BenchResult, meta: { quick: b
     const exists = await readFile(RESULTS_FILE, 'utf8').catch(() => null);
     if (exists === null) out += '# Benchmark results\n\nAppended by `npm run bench`; newest last. See README.md for the method.\n';
     out +=
-      `\n## ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}${meta.quick ? ' (--quick)' : ''}\n\n` +
+      `\n## ${runStarted.toISOString().replace(/\.\d+Z$/, 'Z')}${meta.quick ? ' (--quick)' : ''}\n\n` +
       `Machine: ${machine()}. Database: ${databaseKind()}. Server LOG_LEVEL=${LOG_LEVEL}, NODE_ENV=production. ` +
       (PINNING ? 'Server pinned to core 0, load to core 1 (taskset).' : 'No pinning (taskset or a second core missing).') +
       '\n';
