@@ -1,0 +1,55 @@
+// Row 2 (session-token half): `{ me { id name } }` with a session bearer token against the same query signed out, on
+// the same server. The JWT half needs JWT access tokens: add a third job with `authorization: Bearer <jwt>` here.
+import type { Benchmark } from './index.ts';
+import { freshDataDir, startParley, using, SERVER_CORE } from '../lib/proc.ts';
+import type { CountSpec } from '../lib/count-queries.ts';
+import { alternate, gqlBody, runChild, type HttpJob } from '../lib/load.ts';
+import { compare } from '../lib/results.ts';
+import { signUp } from '../lib/gql.ts';
+import { CONNECTIONS, ROUNDS } from './http-typename.ts';
+
+const ME = '{ me { id name } }';
+
+export const authMe: Benchmark = {
+  name: 'auth-me',
+  row: '2',
+  title: 'Row 2: authenticated { me { id name } } (session token) vs the same query signed out',
+  async run({ quick }) {
+    const job = (url: string, name: string, token?: string): HttpJob => ({
+      name,
+      url: `${url}/graphql`,
+      body: gqlBody(ME),
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      connections: CONNECTIONS,
+      warmup: quick ? 1 : 5,
+      duration: quick ? 4 : 15,
+    });
+    const [anon, session] = await using(
+      () => startParley(),
+      async (p) => {
+        const user = await signUp(p.url);
+        return alternate({ job: job(p.url, 'signed out'), server: p }, { job: job(p.url, 'session token', user.token), server: p }, ROUNDS(quick));
+      },
+    );
+    const queries = await runChild<Record<string, number>>([
+      '--import',
+      'tsx',
+      'bench/lib/count-queries.ts',
+      JSON.stringify({ dataDir: await freshDataDir(), queries: [{ name: 'anon', query: ME }, { name: 'session', query: ME, signedIn: true }] } satisfies CountSpec),
+    ], SERVER_CORE);
+    return {
+      title: this.title,
+      lines: [
+        compare('req/s (session token)', session.rps, anon.rps, ['>=', 0.7], 0),
+        compare('p99 ms (session token)', session.latency.p99, anon.latency.p99),
+        compare('server CPU µs per request (session token)', session.cpuUsPerRequest!, anon.cpuUsPerRequest!, undefined, 0),
+        { metric: 'SQL statements per request (session token)', ours: String(queries.session), peer: String(queries.anon), ratio: '', target: '', pass: null },
+        { metric: 'req/s (JWT)', ours: 'n/a', peer: '', ratio: '', target: '>= 0.70x', pass: null },
+      ],
+      notes: [
+        `Peer is the same server and query without a token (\`me\` is null, no database access). ${CONNECTIONS} connections, ${job('', '').warmup} s warm-up + ${job('', '').duration} s measured per round, best of ${ROUNDS(quick)} alternating round(s) per side; errors/non-2xx: token ${session.errors}/${session.non2xx}, signed out ${anon.errors}/${anon.non2xx}.`,
+        'JWT: not measurable on this branch yet (JWT access tokens land with the auth branch).',
+      ],
+    };
+  },
+};

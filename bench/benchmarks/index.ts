@@ -1,0 +1,27 @@
+// Every benchmark, in the order `npm run bench` runs them. A row not measurable yet is listed in `pending` so the
+// runner and the README say so instead of leaving it out.
+import type { BenchResult } from '../lib/results.ts';
+import { httpTypename } from './http-typename.ts';
+import { authMe } from './auth-me.ts';
+import { wsMemory } from './ws-memory.ts';
+import { signInBench } from './sign-in.ts';
+
+export interface Benchmark {
+  /** What `npm run bench -- <name>` selects. */
+  name: string;
+  /** The row of the targets table (bench/README.md). */
+  row: string;
+  title: string;
+  run(opts: { quick: boolean }): Promise<BenchResult>;
+}
+
+export const benchmarks: Benchmark[] = [httpTypename, authMe, wsMemory, signInBench];
+
+export const pending: { row: string; what: string; needs: string }[] = [
+  { row: '2 (JWT)', what: 'authenticated { me } with a JWT', needs: 'JWT access tokens (auth branch)' },
+  { row: '3', what: '50-message history page vs hand-written pg', needs: 'messaging' },
+  { row: '4', what: 'graphql-ws fan-out vs raw ws broadcast', needs: 'messaging (peers/ws-raw.ts is ready)' },
+  { row: '7', what: 'searchMessages p95 over 1M messages vs ILIKE', needs: 'messaging search' },
+  { row: '8', what: 'two instances over Redis vs one in memory', needs: 'messaging fan-out' },
+  { row: '9', what: 'AI chat: 200 streams vs the offline model', needs: 'AI chat' },
+];

@@ -1,0 +1,128 @@
+// Row 5: memory per idle WebSocket connection. Parley: each connection signed in with its own session
+// (connection_init) and subscribed to `sessionsEnded`; peer: raw `ws` connections that send nothing. Both servers
+// are measured from outside: RSS from /proc/<pid>/status after full GCs (probe.mjs, on SIGUSR2), before and after
+// opening the connections; the growth divided by the number of connections is the cost of one.
+import type { Benchmark } from './index.ts';
+import { startParley, startPeer, using, type Memory, type Proc } from '../lib/proc.ts';
+import { startWsClients, type WsClients } from '../lib/ws-load.ts';
+import { formatBytes } from '../lib/stats.ts';
+import { gql, pool, signIn, signUp } from '../lib/gql.ts';
+import type { Line } from '../lib/results.ts';
+
+const QUERY = 'subscription { sessionsEnded { reason } }';
+const USERS = 10;
+const WARM = 50;
+
+interface Growth {
+  size: number;
+  rss: number;
+  heap: number;
+}
+
+/** Memory after full GCs, read until RSS stops moving (V8 and malloc give pages back lazily after a GC). */
+async function settle(p: Proc): Promise<Memory> {
+  let last = await p.memory();
+  for (let i = 0; i < 10; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await p.memory();
+    const steady = Math.abs(now.rss - last.rss) < 256 * 1024;
+    last = now;
+    if (steady) break;
+  }
+  return last;
+}
+
+/** Opens `sizes` connections cumulatively (after WARM warm-up connections) and returns the growth per connection. */
+async function measure(
+  p: Proc,
+  open: (clients: WsClients, count: number, from: number) => Promise<void>,
+  sizes: number[],
+): Promise<Growth[]> {
+  const clients = startWsClients();
+  try {
+    await open(clients, WARM, 0);
+    const base = await settle(p);
+    const out: Growth[] = [];
+    let opened = 0;
+    for (const size of sizes) {
+      await open(clients, size - opened, WARM + opened);
+      opened = size;
+      const now = await settle(p);
+      out.push({ size, rss: (now.rss - base.rss) / size, heap: (now.heapUsed + now.external - base.heapUsed - base.external) / size });
+    }
+    return out;
+  } finally {
+    await clients.close();
+  }
+}
+
+/** Parley's growth per connection; each connection has its own session, and (if `subscribed`) one live subscription. */
+function parleyGrowth(sizes: number[], subscribed: boolean): Promise<Growth[]> {
+  const total = WARM + sizes[sizes.length - 1];
+  return using(
+    // Sessions are created by signing in once per connection; cost 4 keeps that quick and changes no memory figure.
+    () => startParley({ probe: true, env: { BCRYPT_COST: '4' } }),
+    async (p) => {
+      const wsUrl = p.url.replace(/^http/, 'ws') + '/graphql';
+      const users = await pool(Array.from({ length: USERS }), 4, () => signUp(p.url));
+      const tokens = await pool(Array.from({ length: total }, (_, i) => users[i % USERS]), 16, (u) => signIn(p.url, u.email));
+      let expectedEvents = 0;
+      return measure(p, async (clients, count, from) => {
+        const query = subscribed ? QUERY : undefined;
+        const r = await clients.request({ cmd: 'open', url: wsUrl, count, protocol: 'graphql-ws', tokens: tokens.slice(from, from + count), query });
+        if (r.failed) throw new Error(`${r.failed} graphql-ws connections failed: ${r.lastError}`);
+        if (!subscribed) return;
+        // Subscriptions give no "ready" signal: end one extra session of every user, and wait until every open
+        // connection has had its sessionsEnded event, which proves each subscription is live.
+        for (const u of users) {
+          const extra = await signIn(p.url, u.email);
+          await gql(p.url, 'mutation { signOut }', undefined, extra);
+        }
+        expectedEvents += r.open;
+        const seen = await clients.waitFor((x) => x.events >= expectedEvents, 60_000);
+        if (seen.events < expectedEvents) throw new Error(`only ${seen.events} of ${expectedEvents} sessionsEnded events arrived`);
+      }, sizes);
+    },
+  );
+}
+
+export const wsMemory: Benchmark = {
+  name: 'ws-memory',
+  row: '5',
+  title: 'Row 5: memory per idle authenticated subscribed WebSocket vs raw ws',
+  async run({ quick }) {
+    const sizes = quick ? [1000] : [1000, 5000];
+    const ours = await parleyGrowth(sizes, true);
+    // Where it goes: the same connections, authenticated, without the subscription (1k only; not with --quick).
+    const unsubscribed = quick ? null : (await parleyGrowth([sizes[0]], false))[0];
+
+    const peer = await using(
+      () => startPeer('ws-raw.ts', { probe: true }),
+      (p) =>
+        measure(p, async (clients, count) => {
+          const r = await clients.request({ cmd: 'open', url: p.url.replace(/^http/, 'ws'), count, protocol: 'raw' });
+          if (r.failed) throw new Error(`${r.failed} raw connections failed: ${r.lastError}`);
+        }, sizes),
+    );
+
+    const lines: Line[] = [];
+    for (let i = 0; i < sizes.length; i++) {
+      const o = ours[i];
+      const q = peer[i];
+      lines.push({ metric: `RSS per connection, ${o.size}`, ours: formatBytes(o.rss), peer: formatBytes(q.rss), ratio: `${(o.rss / q.rss).toFixed(2)}x`, target: '<= 2x', pass: o.rss / q.rss <= 2 });
+      lines.push({ metric: `V8 heap+external per connection, ${o.size}`, ours: formatBytes(o.heap), peer: formatBytes(q.heap), ratio: `${(o.heap / q.heap).toFixed(2)}x`, target: '', pass: null });
+    }
+    const u = unsubscribed;
+    const q = peer[0];
+    if (u) lines.push({ metric: `RSS per connection, ${u.size}, authenticated but not subscribed`, ours: formatBytes(u.rss), peer: formatBytes(q.rss), ratio: `${(u.rss / q.rss).toFixed(2)}x`, target: '', pass: null });
+    if (u) lines.push({ metric: `V8 heap+external per connection, ${u.size}, not subscribed`, ours: formatBytes(u.heap), peer: formatBytes(q.heap), ratio: `${(u.heap / q.heap).toFixed(2)}x`, target: '', pass: null });
+    return {
+      title: this.title,
+      lines,
+      notes: [
+        `Growth of the server process after full GCs, from a baseline with ${WARM} warm connections open, divided by the connections added (cumulative: the 5,000 figure includes the first 1,000).`,
+        `Parley: ${USERS} users, one session per connection, graphql-ws connection_init with the token, one \`sessionsEnded\` subscription each, proven live by an event on every connection before measuring. PGlite runs inside the server process, so its cache growth from the session lookups is included.`,
+      ],
+    };
+  },
+};

@@ -1,0 +1,43 @@
+// A few GraphQL calls the harness makes itself (sign-ups, sign-ins) before measuring.
+import { randomUUID } from 'node:crypto';
+
+export const PASSWORD = 'correct horse battery';
+
+export async function gql<T>(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<T> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors).slice(0, 500)}`);
+  return body.data as T;
+}
+
+export async function signUp(url: string): Promise<{ token: string; id: string; email: string }> {
+  const email = `bench-${randomUUID()}@example.com`;
+  const data = await gql<{ signUp: { token: string; user: { id: string } } }>(
+    url,
+    'mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }',
+    { input: { email, password: PASSWORD, name: 'Bench User' } },
+  );
+  return { token: data.signUp.token, id: data.signUp.user.id, email };
+}
+
+export const SIGN_IN = 'mutation($input: SignInInput!) { signIn(input: $input) { token } }';
+
+export async function signIn(url: string, email: string): Promise<string> {
+  const data = await gql<{ signIn: { token: string } }>(url, SIGN_IN, { input: { email, password: PASSWORD } });
+  return data.signIn.token;
+}
+
+/** Runs `fn` over `items` with at most `concurrency` at a time. */
+export async function pool<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
+}
