@@ -67,6 +67,8 @@ export function createServices(deps: {
     signInIp: config.RATE_LIMIT_SIGN_IN_IP,
     signUpIp: config.RATE_LIMIT_SIGN_UP_IP,
     mailIp: config.RATE_LIMIT_MAIL_IP,
+    chatUser: config.CHAT_USER_RATE_LIMIT ? { max: config.CHAT_USER_RATE_LIMIT, windowSeconds: 60 } : null,
+    chatGuestIp: config.CHAT_GUEST_RATE_LIMIT ? { max: config.CHAT_GUEST_RATE_LIMIT, windowSeconds: 60 } : null,
   });
   const sessionCache = new SessionCache();
   const accounts = new AccountService({
@@ -125,6 +127,6 @@ export function createServices(deps: {
       graceMs: config.PRESENCE_GRACE_MS,
     }),
     typing,
-    assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger }),
+    assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger, limiter }),
   };
 }

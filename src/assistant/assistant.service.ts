@@ -12,7 +12,7 @@ import { ModelRegistry } from './models.ts';
 import { RunRegistry } from './runs.ts';
 import { Budgets } from './budgets.ts';
 import { RedisReplay } from './replay.ts';
-import { createChatRateLimiter, type ChatRateLimiter } from './rate-limit.ts';
+import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { generate } from './generate.ts';
 import { buildContext, cleanTitle, deriveTitle, modelTitle } from './context.ts';
 import { guestMessage, lastOf, messageOf, snapshotOf, terminalFromOutcome, terminalFromRow } from './snapshots.ts';
@@ -39,16 +39,22 @@ export interface ChatStarted {
   assistantMessageId: string;
 }
 
-const MINUTE = 60_000;
 
 export class AssistantService {
   readonly models: ModelRegistry;
   readonly runs: RunRegistry;
   readonly budgets: Budgets;
-  private readonly limiter: ChatRateLimiter;
 
   constructor(
-    private readonly deps: { config: Config; prisma: PrismaClient; pubsub: ParleyPubSub; redis: Redis | null; logger: Logger },
+    private readonly deps: {
+      config: Config;
+      prisma: PrismaClient;
+      pubsub: ParleyPubSub;
+      redis: Redis | null;
+      logger: Logger;
+      /** Shared limits (chatUser, chatGuestIp), in Redis when several instances run. */
+      limiter: RateLimiter;
+    },
   ) {
     const { config, redis } = deps;
     this.models = new ModelRegistry(config);
@@ -59,7 +65,6 @@ export class AssistantService {
       retainMs: config.CHAT_REPLAY_TTL_SECONDS * 1000,
       idleMs: config.CHAT_CHUNK_TIMEOUT_MS + 5_000,
     });
-    this.limiter = createChatRateLimiter(redis, config.REDIS_PREFIX);
     this.budgets = new Budgets(deps.prisma, config);
   }
 
@@ -121,11 +126,10 @@ export class AssistantService {
   }
 
   private async startGuest(actor: ChatActor, text: string, input: ChatInput): Promise<ChatStarted> {
-    const limit = this.config.CHAT_GUEST_RATE_LIMIT;
-    if (limit === 0) throw new AppError('UNAUTHENTICATED', 'Sign in to chat with the assistant.');
+    if (this.config.CHAT_GUEST_RATE_LIMIT === 0) throw new AppError('UNAUTHENTICATED', 'Sign in to chat with the assistant.');
     if (input.sessionId) throw new AppError('UNAUTHENTICATED', 'Sign in to continue a saved chat session.');
     const entry = this.models.get(input.model);
-    await this.limiter.hit(`guest:${actor.tenantId}:${actor.ip ?? 'unknown'}`, limit, MINUTE);
+    await this.deps.limiter.check('chatGuestIp', `${actor.tenantId}:${actor.ip ?? 'unknown'}`);
     const owner: RunOwner = { tenantId: actor.tenantId, userId: null };
     await this.budgets.check(owner);
     const userMessage = guestMessage(actor.tenantId, 'USER', text, entry.id, 'COMPLETE');
@@ -146,7 +150,7 @@ export class AssistantService {
     // A session whose model is no longer configured carries on with the default one.
     const sessionModel = existing && this.models.has(existing.model) ? existing.model : null;
     const entry = this.models.get(input.model ?? sessionModel);
-    if (this.config.CHAT_USER_RATE_LIMIT) await this.limiter.hit(`user:${user.id}`, this.config.CHAT_USER_RATE_LIMIT, MINUTE);
+    await this.deps.limiter.check('chatUser', user.id);
     const spender = { tenantId: user.tenantId, userId: user.id };
     await this.budgets.check(spender);
 

@@ -64,9 +64,9 @@ export function createRedisStore(redis: Redis, prefix: string, logger: Logger): 
   };
 }
 
-export type LimitName = 'signInAccount' | 'signInIp' | 'signUpIp' | 'mailIp';
+export type LimitName = 'signInAccount' | 'signInIp' | 'signUpIp' | 'mailIp' | 'chatUser' | 'chatGuestIp';
 
-/** The named limits of the auth endpoints, configured by RATE_LIMIT_* (see src/config.ts). */
+/** The named limits: auth endpoints (RATE_LIMIT_*) and starting AI chats (CHAT_*_RATE_LIMIT); see src/config.ts. */
 export class RateLimiter {
   constructor(
     private readonly store: RateLimitStore,
@@ -78,6 +78,6 @@ export class RateLimiter {
     const limit = this.limits[name];
     if (!limit || !subject) return;
     const { allowed, retryAfter } = await this.store.hit(`${name}:${subject}`, limit);
-    if (!allowed) throw new AppError('RATE_LIMITED', `Too many attempts; try again in ${retryAfter} s.`, { retryAfter });
+    if (!allowed) throw new AppError('RATE_LIMITED', `Too many requests; try again in ${retryAfter} s.`, { retryAfter });
   }
 }
