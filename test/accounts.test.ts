@@ -150,6 +150,32 @@ describe('accounts', () => {
     expect((await s.ok(SignOut, {}, {})).signOut).toBe(false);
   });
 
+  it('extends a remembered session used after a day (sliding expiry), not a one-day one', async () => {
+    const s = server();
+    const u = await s.user();
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    const soon = new Date(Date.now() + 3 * 86_400_000);
+    await s.db.prisma.session.updateMany({ where: { userId: u.id }, data: { updatedAt: twoDaysAgo, expiresAt: soon } });
+    const me = await s.ok(Me, {}, { token: u.token });
+    expect(me.me?.id).toBe(u.id);
+    const row = await s.db.prisma.session.findFirstOrThrow({ where: { userId: u.id } });
+    expect(row.expiresAt.getTime()).toBeGreaterThan(Date.now() + 6.9 * 86_400_000);
+
+    const short = await s.ok(SignIn, { input: { email: u.email, password: u.password, rememberMe: false } });
+    await s.db.prisma.session.update({ where: { id: short.signIn.session.id }, data: { updatedAt: twoDaysAgo } });
+    await s.ok(Me, {}, { token: short.signIn.token });
+    const shortRow = await s.db.prisma.session.findUniqueOrThrow({ where: { id: short.signIn.session.id } });
+    expect(shortRow.expiresAt.toISOString()).toBe(short.signIn.session.expiresAt);
+  });
+
+  it('refuses a WebSocket with a bad token (4403) instead of treating it as a guest', async () => {
+    const s = server();
+    const client = s.ws({ token: 'not-a-real-token' });
+    const sub = subscribe(client, SessionsEnded);
+    expect((await closed(client)).code).toBe(4403);
+    sub.stop();
+  });
+
   it("cannot revoke another user's session", async () => {
     const s = server();
     const [a, b] = [await s.user(), await s.user()];
