@@ -65,6 +65,8 @@ export const configSchema = z
     RATE_LIMIT_SIGN_UP_IP: rateLimit.prefault('10/3600'),
     RATE_LIMIT_MAIL_IP: rateLimit.prefault('5/900'),
     WS_KEEPALIVE_MS: int(100, 60_000).default(12_000),
+    // A socket that has not sent connection_init within this time is closed (4408).
+    WS_CONNECTION_INIT_TIMEOUT_MS: int(50, 120_000).default(10_000),
     PRESENCE_TTL_SECONDS: int(2, 3600).default(30),
     PRESENCE_GRACE_MS: int(0, 600_000).default(5_000),
     TYPING_TTL_MS: int(100, 600_000).default(6_000),

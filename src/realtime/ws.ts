@@ -39,7 +39,7 @@ export function attachWebSocketServer(
 
   const dispose = useServer<Record<string, unknown> | undefined, Extra>(
     {
-      connectionInitWaitTimeout: 10_000,
+      connectionInitWaitTimeout: services.config.WS_CONNECTION_INIT_TIMEOUT_MS,
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       async onConnect(ctx) {
