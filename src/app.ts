@@ -1,11 +1,14 @@
 // buildApp(config): one node:http server with GraphQL over HTTP/SSE (yoga) and WebSocket (graphql-ws) on
 // /graphql, plus /health and /ready. It listens only when start() is called; stop() drains and closes everything.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createMemoryPubSub, createRedisPubSub, type ParleyPubSub } from './realtime/pubsub.ts';
+import { countPublishes, createMemoryPubSub, createRedisPubSub, type ParleyPubSub } from './realtime/pubsub.ts';
+import { Metrics } from './observability/metrics.ts';
+import { serveMetrics } from './observability/metrics-route.ts';
 import { connectRedis, type RedisConnections } from './realtime/redis.ts';
 import { createServices, type Services } from './services.ts';
 import { createParleyYoga } from './graphql/yoga.ts';
@@ -51,15 +54,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     if (!opts.db) await db.close();
     throw err;
   }
-  const pubsub =
+  const metrics = new Metrics();
+  const bus =
     opts.pubsub ??
     (redis
       ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX, (err, command) =>
           logger.warn('event bus: redis command failed', { command, error: err.message }),
         )
       : createMemoryPubSub());
+  const pubsub = countPublishes(bus, (topic) => metrics.eventsPublished.inc({ topic }));
   let listenUrl = `http://${config.HOST}:${config.PORT}`;
-  const services = createServices({ config, db, logger, pubsub, redis: redis?.client ?? null, listenUrl: () => listenUrl });
+  const services = createServices({ config, db, logger, pubsub, redis: redis?.client ?? null, listenUrl: () => listenUrl, metrics });
   await services.presence.start();
   const yoga = createParleyYoga(services);
   const authRoutes = createAuthRouter(services);
@@ -84,6 +89,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       });
       return;
     }
+    if (path === '/metrics' && config.metrics) return serveMetrics(req, res, config.METRICS_TOKEN, metrics);
     if (path === yoga.graphqlEndpoint) {
       const refusal = refuseRequest(req, config.MAX_BODY_BYTES);
       if (refusal) return json(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
@@ -93,7 +99,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       }
       inflight++;
       res.on('close', () => inflight--);
-      void yoga(req, res);
+      const requestId = requestIdOf(req);
+      res.setHeader('x-request-id', requestId);
+      void yoga(req, res, { requestId });
       return;
     }
     if (path === AUTH_BASE_PATH || path.startsWith(AUTH_BASE_PATH + '/')) {
@@ -108,6 +116,10 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   });
 
   const ws = attachWebSocketServer(server, yoga, services);
+  metrics.register('parley_http_graphql_requests_in_flight', 'GraphQL HTTP requests being served (SSE streams included).', () => inflight);
+  metrics.register('parley_sse_streams_open', 'Open text/event-stream responses.', () => streams.size);
+  metrics.register('parley_db_queries_total', 'SQL statements sent to the database.', () => db.queryCount(), 'counter');
+  metrics.register('parley_db_pool_max', 'Size of the PostgreSQL connection pool (0 on embedded PGlite).', () => db.poolSize);
 
   const app: App = {
     services,
@@ -153,6 +165,12 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     },
   };
   return app;
+}
+
+/** The caller's X-Request-Id when it is a plausible id (so logs stay clean), else a new one. */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {

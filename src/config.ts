@@ -54,6 +54,11 @@ export const configSchema = z
     GRAPHIQL: bool.optional(),
     INTROSPECTION: bool.optional(),
     SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
+    // Observability: /metrics (on by default outside production, or whenever METRICS_TOKEN is set, which it then
+    // requires as a bearer token) and the threshold from which an operation is logged as slow (0: every one).
+    METRICS: bool.optional(),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    SLOW_OPERATION_MS: int(0, 3_600_000).default(1_000),
     // Auth (see src/auth/). Access tokens are EdDSA JWTs; iss/aud are PUBLIC_URL (or "parley" when unset).
     JWT_TTL_SECONDS: int(1, 86_400).default(900),
     SESSION_SWEEP_SECONDS: int(1, 86_400).default(60),
@@ -65,6 +70,8 @@ export const configSchema = z
     RATE_LIMIT_SIGN_UP_IP: rateLimit.prefault('10/3600'),
     RATE_LIMIT_MAIL_IP: rateLimit.prefault('5/900'),
     WS_KEEPALIVE_MS: int(100, 60_000).default(12_000),
+    // A socket that has not sent connection_init within this time is closed (4408).
+    WS_CONNECTION_INIT_TIMEOUT_MS: int(50, 120_000).default(10_000),
     PRESENCE_TTL_SECONDS: int(2, 3600).default(30),
     PRESENCE_GRACE_MS: int(0, 600_000).default(5_000),
     TYPING_TTL_MS: int(100, 600_000).default(6_000),
@@ -101,6 +108,8 @@ export type Config = z.infer<typeof configSchema> & {
   authSecret: string;
   graphiql: boolean;
   introspection: boolean;
+  /** /metrics is served (METRICS, else on when METRICS_TOKEN is set or outside production). */
+  metrics: boolean;
 };
 
 export class ConfigError extends Error {
@@ -123,5 +132,5 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   }
   const c = result.data;
   const dev = c.NODE_ENV !== 'production';
-  return { ...c, graphiql: c.GRAPHIQL ?? dev, introspection: c.INTROSPECTION ?? dev };
+  return { ...c, graphiql: c.GRAPHIQL ?? dev, introspection: c.INTROSPECTION ?? dev, metrics: c.METRICS ?? (dev || !!c.METRICS_TOKEN) };
 }

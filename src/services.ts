@@ -22,6 +22,7 @@ import { RedisPresenceStore } from './presence/redis-store.ts';
 import { TypingService } from './presence/typing.service.ts';
 import { MemoryTypingStore, RedisTypingStore } from './presence/typing-store.ts';
 import { AssistantService } from './assistant/assistant.service.ts';
+import { Metrics } from './observability/metrics.ts';
 
 export interface Services {
   config: Config;
@@ -48,6 +49,8 @@ export interface Services {
   presence: PresenceService;
   typing: TypingService;
   assistant: AssistantService;
+  /** Prometheus counters and gauges of this instance (served at /metrics). */
+  metrics: Metrics;
 }
 
 export function createServices(deps: {
@@ -58,6 +61,7 @@ export function createServices(deps: {
   redis: Redis | null;
   /** The listening URL, known once the server has started. */
   listenUrl: () => string;
+  metrics?: Metrics;
 }): Services {
   const { config, db, logger, pubsub } = deps;
   const prisma = db.prisma;
@@ -91,8 +95,10 @@ export function createServices(deps: {
     throttleMs: config.TYPING_THROTTLE_MS,
   });
   const instanceId = randomUUID();
+  const metrics = deps.metrics ?? new Metrics();
   return {
     ...shared,
+    metrics,
     prisma,
     tenants: new TenantService(prisma),
     accounts,
@@ -127,6 +133,6 @@ export function createServices(deps: {
       graceMs: config.PRESENCE_GRACE_MS,
     }),
     typing,
-    assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger, limiter }),
+    assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger, limiter, metrics }),
   };
 }

@@ -17,6 +17,7 @@ import { generate } from './generate.ts';
 import { buildContext, cleanTitle, deriveTitle, modelTitle } from './context.ts';
 import { guestMessage, lastOf, messageOf, snapshotOf, terminalFromOutcome, terminalFromRow } from './snapshots.ts';
 import type { ChatRunEvent, MessageSnapshot, RunOwner, TokenUsage } from './events.ts';
+import type { Metrics } from '../observability/metrics.ts';
 
 /** Who is chatting: a signed-in viewer, or a guest known only by tenant and IP. */
 export interface ChatActor {
@@ -54,6 +55,7 @@ export class AssistantService {
       logger: Logger;
       /** Shared limits (chatUser, chatGuestIp), in Redis when several instances run. */
       limiter: RateLimiter;
+      metrics?: Metrics;
     },
   ) {
     const { config, redis } = deps;
@@ -205,6 +207,8 @@ export class AssistantService {
 
   /** Records the tokens an answer used; a failure is logged, never turned into a failed answer. */
   private async spent(spender: RunOwner, messageId: string | null, model: string, usage: TokenUsage): Promise<void> {
+    this.deps.metrics?.aiTokens.inc({ model, direction: 'input' }, usage.inputTokens);
+    this.deps.metrics?.aiTokens.inc({ model, direction: 'output' }, usage.outputTokens);
     await this.budgets.record(spender, messageId, model, usage).catch((err) => {
       this.deps.logger.error('chat usage not recorded', { messageId, error: err });
     });

@@ -21,6 +21,8 @@ export interface Database {
   migrate(): Promise<string[]>;
   /** Number of SQL statements Prisma has sent (for tests that bound N+1). */
   queryCount(): number;
+  /** Maximum connections in the pool (0 on PGlite, which has one in-process connection). */
+  poolSize: number;
   close(): Promise<void>;
 }
 
@@ -148,6 +150,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         },
       }),
     queryCount: () => queries,
+    poolSize: kind === 'postgres' ? (opts.poolSize ?? 10) : 0,
     async close() {
       await prisma.$disconnect();
       await closeDriver();

@@ -16,6 +16,8 @@ import type { Viewer } from '../accounts/accounts.service.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
 import { AppError } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
+import { operationLabel } from '../observability/metrics.ts';
+import { withRequestId, operationName, operationType } from './request-id.ts';
 
 /** What the WebSocket server resolved once at connection_init and hands to every operation on that socket. */
 export interface SocketAuth {
@@ -80,28 +82,85 @@ export function createParleyYoga(services: Services) {
     };
   }
 
+  const { metrics } = services;
   const operationLog: Plugin<Context> = {
     onExecute({ args }) {
       const started = performance.now();
       return {
         onExecuteDone({ result }) {
-          if (Symbol.asyncIterator in result) return; // subscriptions are logged by the transport
           const ctx = args.contextValue;
-          const codes = result.errors?.map((e) => e.extensions?.code ?? 'UNKNOWN');
-          logger.info('operation', {
+          const name = operationName(args);
+          const operation = operationLabel(name);
+          if (Symbol.asyncIterator in result) {
+            // logged by the transport (WS); counted here for SSE, whose streams have no other hook
+            if (ctx.transport === 'http') metrics.subscriptionsStarted.inc({ transport: 'sse' });
+            return;
+          }
+          const ms = performance.now() - started;
+          const codes = result.errors?.map((e) => String(e.extensions?.code ?? 'UNKNOWN'));
+          const outcome = codes?.length ? 'error' : 'ok';
+          const type = operationType(args);
+          metrics.operations.inc({ operation, type, transport: ctx.transport, outcome });
+          metrics.operationDuration.observe({ operation, transport: ctx.transport, outcome }, ms / 1000);
+          for (const code of codes ?? []) metrics.errors.inc({ code });
+          const entry = {
             requestId: ctx.requestId,
             transport: ctx.transport,
             tenant: ctx.tenant?.id,
             user: ctx.viewer?.user.id,
-            operation: args.operationName ?? null,
-            ms: Math.round((performance.now() - started) * 10) / 10,
-            outcome: codes?.length ? 'error' : 'ok',
+            operation: name,
+            ms: Math.round(ms * 10) / 10,
+            outcome,
             ...(codes?.length ? { codes } : {}),
-          });
+          };
+          logger.info('operation', entry);
+          if (ms >= config.SLOW_OPERATION_MS) logger.warn('slow operation', { ...entry, thresholdMs: config.SLOW_OPERATION_MS });
         },
       };
     },
   };
+
+  // Errors carry the request id, so a client's report can be matched with the server's log lines. maskError has no
+  // context, so the id is added to the result after execution (over HTTP, SSE and WebSocket alike).
+  const requestIdInErrors: Plugin<Context, ServerContext> = {
+    // Over HTTP also errors that stop a request before execution (parse, validation, bad parameters).
+    onResultProcess({ result, setResult, serverContext }) {
+      const requestId = serverContext.requestId;
+      if (!requestId || Symbol.asyncIterator in result) return;
+      setResult(Array.isArray(result) ? result.map((r) => withRequestId(r, requestId)) : withRequestId(result, requestId));
+    },
+    onExecute({ args }) {
+      const requestId = args.contextValue.requestId;
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (Symbol.asyncIterator in result) {
+            return { onNext: ({ result: r, setResult: set }) => set(withRequestId(r, requestId)) };
+          }
+          setResult(withRequestId(result, requestId));
+        },
+      };
+    },
+  };
+
+  function maskError(error: unknown, message: string): Error {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (original instanceof AppError) return original;
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
+      // GraphQL's own parse/validation/variable errors: the client's fault, with a message worth showing.
+      if (error.extensions?.code) return error;
+      return new GraphQLError(error.message, {
+        nodes: error.nodes,
+        positions: error.positions,
+        path: error.path,
+        extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+      });
+    }
+    logger.error('unexpected error', { error: original ?? error });
+    return new GraphQLError(message, {
+      path: error instanceof GraphQLError ? error.path : undefined,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+  }
 
   const production = config.NODE_ENV === 'production';
   return createYoga<ServerContext, Context>({
@@ -117,24 +176,11 @@ export function createParleyYoga(services: Services) {
       : undefined,
     logging: false,
     maskedErrors: {
+      // The request id (added by requestIdInErrors) survives masking, whichever order the two run in.
       maskError(error, message) {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        if (original instanceof AppError) return original;
-        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
-          // GraphQL's own parse/validation/variable errors: the client's fault, with a message worth showing.
-          if (error.extensions?.code) return error;
-          return new GraphQLError(error.message, {
-            nodes: error.nodes,
-            positions: error.positions,
-            path: error.path,
-            extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
-          });
-        }
-        logger.error('unexpected error', { error: original ?? error });
-        return new GraphQLError(message, {
-          path: error instanceof GraphQLError ? error.path : undefined,
-          extensions: { code: 'INTERNAL_SERVER_ERROR' },
-        });
+        const masked = maskError(error, message);
+        const requestId = error instanceof GraphQLError ? error.extensions?.requestId : undefined;
+        return typeof requestId === 'string' ? withRequestId({ errors: [masked as GraphQLError] }, requestId).errors![0] : masked;
       },
     },
     plugins: [
@@ -145,6 +191,7 @@ export function createParleyYoga(services: Services) {
       ...(production ? [blockFieldSuggestionsPlugin()] : []),
       ...(config.introspection ? [] : [disableIntrospection()]),
       operationLog,
+      requestIdInErrors,
     ],
   });
 }

@@ -55,6 +55,18 @@ export type ParleyPubSub = PubSub<Topics> & {
   ready?(topic: keyof Topics, id?: string): Promise<void>;
 };
 
+/** The same bus, counting every publish by topic (the one place all events go through). */
+export function countPublishes(pubsub: ParleyPubSub, count: (topic: keyof Topics) => void): ParleyPubSub {
+  return {
+    publish: ((topic: keyof Topics, ...args: unknown[]) => {
+      count(topic);
+      (pubsub.publish as (t: keyof Topics, ...a: unknown[]) => void)(topic, ...args);
+    }) as ParleyPubSub['publish'],
+    subscribe: pubsub.subscribe.bind(pubsub),
+    ...(pubsub.ready ? { ready: pubsub.ready.bind(pubsub) } : {}),
+  };
+}
+
 export function createMemoryPubSub(): ParleyPubSub {
   return createPubSub<Topics>();
 }

@@ -9,7 +9,8 @@ import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ExecutionArgs } from 'graphql';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
+import { withRequestId } from '../graphql/request-id.ts';
 import type { Services } from '../services.ts';
 import { bearerToken, type ParleyYoga, type SocketAuth } from '../graphql/yoga.ts';
 import { AppError } from '../errors.ts';
@@ -36,10 +37,14 @@ export function attachWebSocketServer(
   const { logger } = services;
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 256 * 1024 });
   const bySession = new Map<string, Set<WebSocket>>();
+  /** Running subscriptions, by `<socket id>:<operation id>`; graphql-ws calls onComplete however one ends. */
+  const subscriptions = new Set<string>();
+  services.metrics.register('parley_ws_connections_open', 'Open WebSocket connections.', () => wss.clients.size);
+  services.metrics.register('parley_ws_subscriptions_active', 'Subscriptions running over WebSocket.', () => subscriptions.size);
 
   const dispose = useServer<Record<string, unknown> | undefined, Extra>(
     {
-      connectionInitWaitTimeout: 10_000,
+      connectionInitWaitTimeout: services.config.WS_CONNECTION_INIT_TIMEOUT_MS,
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       async onConnect(ctx) {
@@ -86,6 +91,8 @@ export function attachWebSocketServer(
       },
       onOperation(ctx, id, payload, _args, result) {
         if (result && Symbol.asyncIterator in result) {
+          subscriptions.add(`${ctx.extra.id}:${id}`);
+          services.metrics.subscriptionsStarted.inc({ transport: 'ws' });
           logger.info('subscription started', {
             requestId: `${ctx.extra.id}:${id}`,
             tenant: ctx.extra.auth?.tenant.id,
@@ -95,6 +102,7 @@ export function attachWebSocketServer(
         }
       },
       onComplete(ctx, id) {
+        subscriptions.delete(`${ctx.extra.id}:${id}`);
         logger.debug('operation complete', { requestId: `${ctx.extra.id}:${id}` });
       },
       async onSubscribe(ctx, id, payload) {
@@ -105,14 +113,15 @@ export function attachWebSocketServer(
           socketAuth: ctx.extra.auth,
           requestId: `${ctx.extra.id}:${id}`,
         });
+        const requestId = `${ctx.extra.id}:${id}`;
         let document;
         try {
           document = parse(payload.query);
         } catch (err) {
-          return [err as import('graphql').GraphQLError];
+          return withRequestId({ errors: [err as GraphQLError] }, requestId).errors!;
         }
         const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return withRequestId({ errors }, requestId).errors!;
         return {
           schema,
           document,
