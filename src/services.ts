@@ -123,6 +123,7 @@ export function createServices(deps: {
         ? new RedisPresenceStore(deps.redis, config.REDIS_PREFIX, instanceId, config.PRESENCE_TTL_SECONDS, deps.logger)
         : new MemoryPresenceStore(),
       graceMs: config.PRESENCE_GRACE_MS,
+      userChanged: (user) => accounts.userChanged(user),
     }),
     typing,
     assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger }),
