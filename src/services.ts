@@ -7,6 +7,7 @@ import type { Logger } from './logger.ts';
 import type { ParleyPubSub } from './realtime/pubsub.ts';
 import type { Redis } from 'ioredis';
 import { AccountService } from './accounts/accounts.service.ts';
+import { setBcryptConcurrency } from './accounts/credentials.ts';
 import { TenantService } from './accounts/tenants.ts';
 import { Privacy } from './accounts/privacy.ts';
 import { RecoveryService } from './accounts/recovery.service.ts';
@@ -68,6 +69,7 @@ export function createServices(deps: {
     signUpIp: config.RATE_LIMIT_SIGN_UP_IP,
     mailIp: config.RATE_LIMIT_MAIL_IP,
   });
+  setBcryptConcurrency(config.BCRYPT_CONCURRENCY);
   const sessionCache = new SessionCache();
   const accounts = new AccountService({
     prisma,
