@@ -7,6 +7,7 @@ import type { Logger } from './logger.ts';
 import type { ParleyPubSub } from './realtime/pubsub.ts';
 import type { Redis } from 'ioredis';
 import { AccountService } from './accounts/accounts.service.ts';
+import { setBcryptConcurrency } from './accounts/credentials.ts';
 import { TenantService } from './accounts/tenants.ts';
 import { Privacy } from './accounts/privacy.ts';
 import { RecoveryService } from './accounts/recovery.service.ts';
@@ -74,6 +75,7 @@ export function createServices(deps: {
     chatUser: config.CHAT_USER_RATE_LIMIT ? { max: config.CHAT_USER_RATE_LIMIT, windowSeconds: 60 } : null,
     chatGuestIp: config.CHAT_GUEST_RATE_LIMIT ? { max: config.CHAT_GUEST_RATE_LIMIT, windowSeconds: 60 } : null,
   });
+  setBcryptConcurrency(config.BCRYPT_CONCURRENCY);
   const sessionCache = new SessionCache();
   const accounts = new AccountService({
     prisma,
@@ -131,6 +133,7 @@ export function createServices(deps: {
         ? new RedisPresenceStore(deps.redis, config.REDIS_PREFIX, instanceId, config.PRESENCE_TTL_SECONDS, deps.logger)
         : new MemoryPresenceStore(),
       graceMs: config.PRESENCE_GRACE_MS,
+      userChanged: (user) => accounts.userChanged(user),
     }),
     typing,
     assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger, limiter, metrics }),

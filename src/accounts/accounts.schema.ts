@@ -9,6 +9,12 @@ export function canSeeContact(ctx: Context, user: Pick<User, 'id'>): boolean | P
   return ctx.viewer?.user.id === user.id || ctx.services.privacy.sharesConversation(ctx, user.id);
 }
 
+/** True when Pothos asks for no relations: the full row answers the selection. */
+function onlyScalars(query: { include?: object; select?: object }): boolean {
+  if (query.include && Object.keys(query.include).length > 0) return false;
+  return !query.select || Object.values(query.select).every((v) => v === true);
+}
+
 /** The rest of this operation runs as the user who just signed in (so the payload shows their private fields). */
 function signedInAs(ctx: Context, result: AuthResult): AuthResult {
   ctx.viewer = { user: result.user, session: result.session };
@@ -98,8 +104,13 @@ builder.queryFields((t) => ({
     type: 'User',
     nullable: true,
     description: 'The signed-in user, or null when signed out.',
-    resolve: (query, _root, _args, ctx) =>
-      ctx.viewer ? ctx.prisma.user.findUnique({ ...query, where: { id: ctx.viewer.user.id } }) : null,
+    resolve: (query, _root, _args, ctx) => {
+      if (!ctx.viewer) return null;
+      // The viewer's row is already loaded (and kept current, see SessionCache): reuse it unless the selection
+      // needs relations loaded with it.
+      if (onlyScalars(query)) return ctx.viewer.user;
+      return ctx.prisma.user.findUnique({ ...query, where: { id: ctx.viewer.user.id } });
+    },
   }),
   session: t.field({
     type: SessionRef,

@@ -4,6 +4,7 @@ import type { PrismaClient, User, Session } from '../generated/prisma/client.ts'
 import { AppError, badInput, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import type { SessionCache } from '../auth/authenticator.ts';
 import {
   checkPassword,
   dummyHash,
@@ -67,7 +68,7 @@ export interface AccountDeps {
   sessionTtlDays: number;
   limiter: RateLimiter;
   /** This instance's cache of live sessions: told synchronously, before the event reaches other instances. */
-  sessionCache?: { revoke(sessionIds: string[]): void; forgetUser(userId: string): void };
+  sessionCache?: SessionCache;
 }
 
 export interface ChangePasswordInput {
@@ -156,28 +157,47 @@ export class AccountService {
    */
   async authenticate(tenantId: string, token: string): Promise<Viewer | null> {
     if (!token || token.length > 200) return null;
-    const found = await this.prisma.session.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
-    if (!found || found.tenantId !== tenantId) return null;
+    const tokenHash = hashToken(token);
+    const cache = this.deps.sessionCache;
     const now = Date.now();
+    const cached = cache?.getByToken(tokenHash);
+    if (cached === null) return null;
+    if (cached) {
+      const { session } = cached;
+      const fresh = session.expiresAt.getTime() > now && !(session.rememberMe && now - session.updatedAt.getTime() > DAY_MS);
+      if (fresh) return session.tenantId === tenantId ? cached : null;
+      // Expired, or due for its sliding renewal: the database decides.
+      cache!.forgetSession(session.id);
+    }
+    const epoch = cache?.epoch() ?? 0;
+    const found = await this.prisma.session.findUnique({ where: { tokenHash }, include: { user: true } });
+    if (!found || found.tenantId !== tenantId) return null;
     if (found.expiresAt.getTime() <= now) {
       await this.revoke(found.user, [found.id], 'session expired');
       return null;
     }
     const { user, ...session } = found;
+    let viewer: Viewer = { user, session };
     // Sliding expiry: a remembered session used after a day gets a fresh lifetime.
     if (session.rememberMe && now - session.updatedAt.getTime() > DAY_MS) {
       const updated = await this.prisma.session.update({
         where: { id: session.id },
         data: { expiresAt: new Date(now + this.deps.sessionTtlDays * DAY_MS) },
       });
-      return { user, session: updated };
+      viewer = { user, session: updated };
     }
-    return { user, session };
+    cache?.setForToken(tokenHash, viewer, epoch);
+    return viewer;
   }
 
-  /** Drops this instance's cached copies of the user (JWT sessions); call after changing User columns. */
-  userChanged(userId: string) {
-    this.deps.sessionCache?.forgetUser(userId);
+  /**
+   * The one path for "a User row changed" (profile, password, email verification, status, deletion): call it after
+   * the write has committed. Drops this instance's cached copies at once and tells every other instance to do the
+   * same, so the next request anywhere reads the new row.
+   */
+  userChanged(user: Pick<User, 'id' | 'tenantId'>) {
+    this.deps.sessionCache?.forgetUser(user.id);
+    this.deps.pubsub.publish('users:changed', { tenantId: user.tenantId, userId: user.id });
   }
 
   /** The id of the session a raw token belongs to, or null. */
@@ -261,6 +281,7 @@ export class AccountService {
       where: { id: current.id },
       data: { passwordHash: await hashPassword(input.newPassword, this.deps.bcryptCost) },
     });
+    this.userChanged(user);
     if (input.sessions === 'none') return { user, renewed: null };
     const others = await this.prisma.session.findMany({
       where: { userId: user.id, ...(input.sessions === 'others' ? { id: { not: viewer.session.id } } : {}) },
@@ -288,6 +309,7 @@ export class AccountService {
     const sessions = await this.prisma.session.findMany({ where: { userId: user.id }, select: { id: true } });
     await this.prisma.user.delete({ where: { id: user.id } });
     this.revoked(user, sessions.map((s) => s.id), 'account deleted');
+    this.userChanged(user);
   }
 
   async updateProfile(viewer: Viewer, input: ProfileInput): Promise<User> {
@@ -298,7 +320,7 @@ export class AccountService {
     if (input.image !== undefined) data.image = normalizeImage(input.image);
     try {
       const user = await this.prisma.user.update({ where: { id: viewer.user.id }, data });
-      this.userChanged(user.id);
+      this.userChanged(user);
       return user;
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError('CONFLICT', 'This username is taken.', { field: 'username' });

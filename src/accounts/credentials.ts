@@ -1,6 +1,7 @@
 // Input rules for accounts, shared by GraphQL and REST: one place decides what a valid email, password,
 // username and phone number are, and the messages users see.
 import { randomBytes, createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import bcrypt from 'bcrypt';
 import { badInput } from '../errors.ts';
 
@@ -57,12 +58,45 @@ export function normalizeImage(raw: string | null | undefined): string | null {
   return image;
 }
 
-export const hashPassword = (password: string, cost: number) => bcrypt.hash(password, cost);
-export const verifyPassword = (password: string, hash: string) => bcrypt.compare(password, hash);
+/**
+ * At most `limit` bcrypt operations at once, the rest wait in arrival order. bcrypt runs on libuv's thread pool
+ * (4 threads): left alone, a burst of sign-ins keeps every core hashing and the event loop waits for CPU, so every
+ * other request slows down. One core is left to the event loop when there is more than one.
+ */
+class HashQueue {
+  private running = 0;
+  private waiting: (() => void)[] = [];
+  constructor(public limit: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      // The slot passes straight to the next in line, so a newcomer cannot overtake the queue.
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+export const defaultBcryptConcurrency = () => Math.max(1, availableParallelism() - 1);
+const hashing = new HashQueue(defaultBcryptConcurrency());
+
+/** How many bcrypt hashes/compares may run at once in this process (BCRYPT_CONCURRENCY). */
+export function setBcryptConcurrency(limit: number | undefined) {
+  hashing.limit = Math.max(1, limit ?? defaultBcryptConcurrency());
+}
+
+export const hashPassword = (password: string, cost: number) => hashing.run(() => bcrypt.hash(password, cost));
+// Unknown accounts compare against dummyHash() through this same queue, so both cases take the same time.
+export const verifyPassword = (password: string, hash: string) => hashing.run(() => bcrypt.compare(password, hash));
 
 /** A hash to compare against when the account does not exist, so timing does not reveal it. */
 export function dummyHash(cost: number): Promise<string> {
-  return bcrypt.hash(randomBytes(16).toString('hex'), cost);
+  return hashPassword(randomBytes(16).toString('hex'), cost);
 }
 
 /** An opaque bearer token (32 random bytes, base64url) and the SHA-256 hash that is stored in its place. */

@@ -91,6 +91,7 @@ export class RecoveryService {
       where: { id: userId },
       data: { passwordHash: await hashPassword(newPassword, this.deps.bcryptCost) },
     });
+    this.deps.accounts.userChanged(user);
     await this.deps.accounts.revokeAll(user, 'password reset');
   }
 
@@ -126,7 +127,7 @@ export class RecoveryService {
   async verifyEmail(token: string): Promise<User> {
     const userId = await this.consume(token, 'EMAIL_VERIFICATION');
     const user = await this.prisma.user.update({ where: { id: userId }, data: { emailVerified: true } });
-    this.deps.accounts.userChanged(user.id);
+    this.deps.accounts.userChanged(user);
     return user;
   }
 }

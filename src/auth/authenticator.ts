@@ -5,11 +5,12 @@
 //  - the better-auth session cookie (the caller decides when a cookie may be honoured; see CSRF in yoga.ts).
 //
 // JWTs are verified without a database round trip per request: the signature is checked against the cached key
-// set, then the session id (`sid`) is looked up in a small in-process cache of live sessions (with their user;
-// `ctx.viewer.user` can therefore lag a profile change made on another instance by up to SESSION_CACHE_MS). The cache entry is
-// dropped the moment this instance revokes the session, and on every other instance when the `sessions:revoked`
-// event arrives (milliseconds through Redis). Entries also expire after SESSION_CACHE_MS, which bounds how long a
-// revoked session's JWT could still work if an event were lost (e.g. during a Redis outage).
+// set, then the session id (`sid`) is looked up in a small in-process cache of live sessions with their user.
+// Opaque tokens use the same cache, keyed by the token's hash (see AccountService.authenticate). An entry is
+// dropped the moment this instance revokes the session or changes the user, and on every other instance when the
+// `sessions:revoked` / `users:changed` event arrives (milliseconds through Redis). Entries also expire after
+// SESSION_CACHE_MS, which bounds how long a revoked session or an old profile could still be served if an event
+// were lost (e.g. during a Redis outage).
 import { randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { PrismaClient } from '../generated/prisma/client.ts';
@@ -34,9 +35,22 @@ export interface AccessToken {
   expiresAt: Date;
 }
 
-/** Live (or known-dead) sessions by id, for JWT checks. */
+/**
+ * Live (or known-dead) sessions by id, with their user, for JWT checks and (by token hash) for opaque tokens.
+ * Bounded in size and time; dropped per session on revocation and per user whenever a User row changes.
+ */
 export class SessionCache {
   private entries = new Map<string, { viewer: Viewer | null; until: number }>();
+  private byToken = new Map<string, string>();
+  /**
+   * Bumped by every invalidation. A loader reads it before going to the database and stores its result only if it
+   * is unchanged, so a read that raced a profile change or a revocation never re-caches the old row.
+   */
+  private generation = 0;
+
+  epoch(): number {
+    return this.generation;
+  }
 
   get(sessionId: string): Viewer | null | undefined {
     const e = this.entries.get(sessionId);
@@ -48,19 +62,51 @@ export class SessionCache {
     return e.viewer;
   }
 
-  set(sessionId: string, viewer: Viewer | null) {
-    if (this.entries.size >= MAX_CACHE) this.entries.clear();
-    this.entries.set(sessionId, { viewer, until: Date.now() + SESSION_CACHE_MS });
+  /** The viewer behind an opaque token's hash: a viewer, null when its session is known dead, undefined if unknown. */
+  getByToken(tokenHash: string): Viewer | null | undefined {
+    const sessionId = this.byToken.get(tokenHash);
+    if (sessionId === undefined) return undefined;
+    const viewer = this.get(sessionId);
+    if (viewer === undefined) this.byToken.delete(tokenHash);
+    return viewer;
+  }
+
+  /** Stores a lookup's result unless something was invalidated since `epoch` was read (then it may be stale). */
+  set(sessionId: string, viewer: Viewer | null, epoch = this.generation) {
+    if (epoch !== this.generation) return;
+    this.put(sessionId, viewer);
+  }
+
+  setForToken(tokenHash: string, viewer: Viewer, epoch: number) {
+    if (epoch !== this.generation) return;
+    this.put(viewer.session.id, viewer);
+    this.byToken.set(tokenHash, viewer.session.id);
+  }
+
+  /** Drops one session (e.g. it expired); its token hash then misses and is looked up again. */
+  forgetSession(sessionId: string) {
+    this.generation++;
+    this.entries.delete(sessionId);
   }
 
   /** Marks sessions dead (revoked ids are never reused, so a negative entry is safe). */
   revoke(sessionIds: string[]) {
-    for (const id of sessionIds) this.set(id, null);
+    this.generation++;
+    for (const id of sessionIds) this.put(id, null);
   }
 
-  /** Forgets everything cached for a user (profile changed). */
+  /** Forgets everything cached for a user (a User column changed). */
   forgetUser(userId: string) {
+    this.generation++;
     for (const [id, e] of this.entries) if (e.viewer?.user.id === userId) this.entries.delete(id);
+  }
+
+  private put(sessionId: string, viewer: Viewer | null) {
+    if (this.entries.size >= MAX_CACHE || this.byToken.size >= MAX_CACHE) {
+      this.entries.clear();
+      this.byToken.clear();
+    }
+    this.entries.set(sessionId, { viewer, until: Date.now() + SESSION_CACHE_MS });
   }
 }
 
@@ -68,6 +114,7 @@ const looksLikeJwt = (s: string) => s.startsWith('eyJ') && /^[\w-]+\.[\w-]+\.[\w
 
 export class Authenticator {
   private listener: AsyncIterator<unknown> | null = null;
+  private userListener: AsyncIterator<unknown> | null = null;
 
   constructor(
     private readonly deps: {
@@ -91,10 +138,16 @@ export class Authenticator {
     void (async () => {
       for await (const e of events) this.deps.cache.revoke(e.sessionIds);
     })().catch((err) => this.deps.logger.error('session cache listener failed', { error: err }));
+    const changes = this.deps.pubsub.subscribe('users:changed');
+    this.userListener = changes[Symbol.asyncIterator]();
+    void (async () => {
+      for await (const e of changes) this.deps.cache.forgetUser(e.userId);
+    })().catch((err) => this.deps.logger.error('user change listener failed', { error: err }));
   }
 
   async stop() {
     await this.listener?.return?.();
+    await this.userListener?.return?.();
   }
 
   /** A bearer credential (opaque, signed-opaque or JWT) in this tenant, or null. Never throws for a bad one. */
@@ -122,10 +175,7 @@ export class Authenticator {
     return raw ? this.fromOpaque(tenantId, raw) : null;
   }
 
-  /**
-   * Opaque tokens read the session (and user) from the database on every request, so `ctx.viewer.user` is always
-   * current for them; clients that want requests without that round trip use a JWT.
-   */
+  /** Opaque tokens go through AccountService.authenticate, which keeps them in the same cache by token hash. */
   private async fromOpaque(tenantId: string, raw: string): Promise<Authenticated | null> {
     const viewer = await this.deps.accounts.authenticate(tenantId, raw);
     return viewer ? { ...viewer, token: raw, credentialExpiresAt: null } : null;
@@ -168,12 +218,13 @@ export class Authenticator {
     if (!sid || payload.tid !== tenantId || !payload.sub || !payload.exp) return null;
     let viewer = this.deps.cache.get(sid);
     if (viewer === undefined) {
+      const epoch = this.deps.cache.epoch();
       const found = await this.deps.prisma.session.findUnique({ where: { id: sid }, include: { user: true } });
       if (found) {
         const { user, ...session } = found;
         viewer = { user, session };
       } else viewer = null;
-      this.deps.cache.set(sid, viewer);
+      this.deps.cache.set(sid, viewer, epoch);
     }
     if (!viewer || viewer.session.tenantId !== tenantId || viewer.user.id !== payload.sub) return null;
     if (viewer.session.expiresAt.getTime() <= Date.now()) return null;

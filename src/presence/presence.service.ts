@@ -32,13 +32,15 @@ export class PresenceService {
       logger: Logger;
       store: PresenceStore;
       graceMs: number;
+      /** Told after every write to a User row (status, last seen), so cached viewers are dropped everywhere. */
+      userChanged?: (user: { id: string; tenantId: string }) => void;
     },
   ) {}
 
   start() {
     return this.deps.store.start({
       online: (tenantId, userId) => this.track(this.announce(tenantId, userId)),
-      offline: (tenantId, userId) => this.track(this.persistLastSeen(userId).then(() => this.announce(tenantId, userId))),
+      offline: (tenantId, userId) => this.track(this.persistLastSeen(tenantId, userId).then(() => this.announce(tenantId, userId))),
     });
   }
 
@@ -76,7 +78,7 @@ export class PresenceService {
         .then(() => this.deps.store.disconnect(ref))
         .then(async (remaining) => {
           if (remaining > 0) return;
-          await this.persistLastSeen(ref.userId);
+          await this.persistLastSeen(ref.tenantId, ref.userId);
           this.scheduleSettle(ref.tenantId, ref.userId);
         }),
     );
@@ -90,6 +92,7 @@ export class PresenceService {
       throw badInput(`Status text must be at most ${MAX_STATUS_TEXT} characters.`, 'text');
     }
     const user = await this.deps.prisma.user.update({ where: { id: viewer.user.id }, data: { status, statusText } });
+    this.deps.userChanged?.(user);
     const info = await this.infoFor(user);
     this.publish(user.tenantId, info);
     return info;
@@ -177,8 +180,9 @@ export class PresenceService {
     this.deps.pubsub.publish('presence:changed', tenantId, event);
   }
 
-  private persistLastSeen(userId: string) {
-    return this.deps.prisma.user.updateMany({ where: { id: userId }, data: { lastSeenAt: new Date() } });
+  private async persistLastSeen(tenantId: string, userId: string) {
+    await this.deps.prisma.user.updateMany({ where: { id: userId }, data: { lastSeenAt: new Date() } });
+    this.deps.userChanged?.({ id: userId, tenantId });
   }
 
   private track<T>(work: Promise<T>): Promise<T | undefined> {

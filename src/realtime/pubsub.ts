@@ -14,6 +14,11 @@ export interface SessionsRevokedEvent {
   reason: string;
 }
 
+export interface UserChangedEvent {
+  tenantId: string;
+  userId: string;
+}
+
 export interface PresenceChangedEvent {
   tenantId: string;
   userId: string;
@@ -33,6 +38,8 @@ export interface TypingChangedEvent {
 export type Topics = {
   /** Sessions that were signed out, revoked, expired or whose password changed: close their sockets everywhere. */
   'sessions:revoked': [SessionsRevokedEvent];
+  /** A User row changed (profile, password, status, deletion): drop cached copies of it on every instance. */
+  'users:changed': [UserChangedEvent];
   /** A committed conversation event, by conversation id (a trigger: subscribers read gaps from the event log). */
   'conversation:event': [conversationId: string, event: ConversationEventPayload];
   /** The same events, by the id of each user they concern (members, and a removed member): the inbox stream. */

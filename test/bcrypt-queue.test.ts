@@ -1,0 +1,32 @@
+// bcrypt work is queued (BCRYPT_CONCURRENCY at once, first come first served) so a burst of sign-ins leaves a core
+// to the event loop; queued work must still finish, in order, with the same results.
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultBcryptConcurrency, hashPassword, setBcryptConcurrency, verifyPassword } from '../src/accounts/credentials.ts';
+import { parseConfig } from '../src/config.ts';
+
+describe('bcrypt queue', () => {
+  afterEach(() => setBcryptConcurrency(undefined));
+
+  it('runs queued hashes in arrival order and their results stay correct', async () => {
+    setBcryptConcurrency(1);
+    const order: number[] = [];
+    const hashes = await Promise.all([0, 1, 2, 3].map((i) => hashPassword(`password-${i}`, 4).then((h) => (order.push(i), h))));
+    expect(order).toEqual([0, 1, 2, 3]);
+    const checks = await Promise.all(hashes.map((h, i) => verifyPassword(`password-${i}`, h)));
+    expect(checks).toEqual([true, true, true, true]);
+    expect(await verifyPassword('wrong password', hashes[0])).toBe(false);
+  });
+
+  it('a failing compare frees its slot', async () => {
+    setBcryptConcurrency(1);
+    await expect(verifyPassword('x', undefined as unknown as string)).rejects.toThrow();
+    expect(await verifyPassword('password-0', await hashPassword('password-0', 4))).toBe(true);
+  });
+
+  it('defaults to cores - 1 (at least 1); BCRYPT_CONCURRENCY overrides and is validated', () => {
+    expect(defaultBcryptConcurrency()).toBeGreaterThanOrEqual(1);
+    expect(parseConfig({}).BCRYPT_CONCURRENCY).toBeUndefined();
+    expect(parseConfig({ BCRYPT_CONCURRENCY: '3' }).BCRYPT_CONCURRENCY).toBe(3);
+    expect(() => parseConfig({ BCRYPT_CONCURRENCY: '0' })).toThrow(/BCRYPT_CONCURRENCY/);
+  });
+});
