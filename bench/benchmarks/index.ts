@@ -18,7 +18,6 @@ export interface Benchmark {
 export const benchmarks: Benchmark[] = [httpTypename, authMe, wsMemory, signInBench];
 
 export const pending: { row: string; what: string; needs: string }[] = [
-  { row: '2 (JWT)', what: 'authenticated { me } with a JWT', needs: 'JWT access tokens (auth branch)' },
   { row: '3', what: '50-message history page vs hand-written pg', needs: 'messaging' },
   { row: '4', what: 'graphql-ws fan-out vs raw ws broadcast', needs: 'messaging (peers/ws-raw.ts is ready)' },
   { row: '7', what: 'searchMessages p95 over 1M messages vs ILIKE', needs: 'messaging search' },
