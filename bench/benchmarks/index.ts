@@ -5,6 +5,7 @@ import { httpTypename } from './http-typename.ts';
 import { authMe } from './auth-me.ts';
 import { wsMemory } from './ws-memory.ts';
 import { signInBench } from './sign-in.ts';
+import { historyPage } from './history-page.ts';
 
 export interface Benchmark {
   /** What `npm run bench -- <name>` selects. */
@@ -15,10 +16,9 @@ export interface Benchmark {
   run(opts: { quick: boolean }): Promise<BenchResult>;
 }
 
-export const benchmarks: Benchmark[] = [httpTypename, authMe, wsMemory, signInBench];
+export const benchmarks: Benchmark[] = [httpTypename, authMe, historyPage, wsMemory, signInBench];
 
 export const pending: { row: string; what: string; needs: string }[] = [
-  { row: '3', what: '50-message history page vs hand-written pg', needs: 'messaging' },
   { row: '4', what: 'graphql-ws fan-out vs raw ws broadcast', needs: 'messaging (peers/ws-raw.ts is ready)' },
   { row: '7', what: 'searchMessages p95 over 1M messages vs ILIKE', needs: 'messaging search' },
   { row: '8', what: 'two instances over Redis vs one in memory', needs: 'messaging fan-out' },
