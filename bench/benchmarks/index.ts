@@ -7,6 +7,7 @@ import { wsMemory } from './ws-memory.ts';
 import { signInBench } from './sign-in.ts';
 import { historyPage } from './history-page.ts';
 import { fanOut } from './fan-out.ts';
+import { aiStreams } from './ai-streams.ts';
 
 export interface Benchmark {
   /** What `npm run bench -- <name>` selects. */
@@ -17,10 +18,9 @@ export interface Benchmark {
   run(opts: { quick: boolean }): Promise<BenchResult>;
 }
 
-export const benchmarks: Benchmark[] = [httpTypename, authMe, historyPage, fanOut, wsMemory, signInBench];
+export const benchmarks: Benchmark[] = [httpTypename, authMe, historyPage, fanOut, wsMemory, signInBench, aiStreams];
 
 export const pending: { row: string; what: string; needs: string }[] = [
   { row: '7', what: 'searchMessages p95 over 1M messages vs ILIKE', needs: 'messaging search' },
   { row: '8', what: 'two instances over Redis vs one in memory', needs: 'messaging fan-out' },
-  { row: '9', what: 'AI chat: 200 streams vs the offline model', needs: 'AI chat' },
 ];
