@@ -8,6 +8,7 @@ import { signInBench } from './sign-in.ts';
 import { historyPage } from './history-page.ts';
 import { fanOut } from './fan-out.ts';
 import { aiStreams } from './ai-streams.ts';
+import { twoInstances } from './two-instances.ts';
 
 export interface Benchmark {
   /** What `npm run bench -- <name>` selects. */
@@ -18,9 +19,8 @@ export interface Benchmark {
   run(opts: { quick: boolean }): Promise<BenchResult>;
 }
 
-export const benchmarks: Benchmark[] = [httpTypename, authMe, historyPage, fanOut, wsMemory, signInBench, aiStreams];
+export const benchmarks: Benchmark[] = [httpTypename, authMe, historyPage, fanOut, wsMemory, signInBench, twoInstances, aiStreams];
 
 export const pending: { row: string; what: string; needs: string }[] = [
   { row: '7', what: 'searchMessages p95 over 1M messages vs ILIKE', needs: 'messaging search' },
-  { row: '8', what: 'two instances over Redis vs one in memory', needs: 'messaging fan-out' },
 ];
