@@ -9,6 +9,7 @@ import { historyPage } from './history-page.ts';
 import { fanOut } from './fan-out.ts';
 import { aiStreams } from './ai-streams.ts';
 import { twoInstances } from './two-instances.ts';
+import { search } from './search.ts';
 
 export interface Benchmark {
   /** What `npm run bench -- <name>` selects. */
@@ -19,8 +20,7 @@ export interface Benchmark {
   run(opts: { quick: boolean }): Promise<BenchResult>;
 }
 
-export const benchmarks: Benchmark[] = [httpTypename, authMe, historyPage, fanOut, wsMemory, signInBench, twoInstances, aiStreams];
+export const benchmarks: Benchmark[] = [httpTypename, authMe, historyPage, fanOut, wsMemory, signInBench, search, twoInstances, aiStreams];
 
 export const pending: { row: string; what: string; needs: string }[] = [
-  { row: '7', what: 'searchMessages p95 over 1M messages vs ILIKE', needs: 'messaging search' },
 ];
