@@ -15,7 +15,10 @@ await Promise.all(
     const started = performance.now();
     const { stream } = await model.doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: message }] }], maxOutputTokens: 2048 });
     let first = true;
-    for await (const part of stream) {
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value: part } = await reader.read();
+      if (done) break;
       if (part.type === 'text-delta') {
         tokens++;
         if (first) {
