@@ -22,5 +22,4 @@ export interface Benchmark {
 
 export const benchmarks: Benchmark[] = [httpTypename, authMe, historyPage, fanOut, wsMemory, signInBench, search, twoInstances, aiStreams];
 
-export const pending: { row: string; what: string; needs: string }[] = [
-];
+export const pending: { row: string; what: string; needs: string }[] = [];
