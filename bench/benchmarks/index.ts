@@ -5,6 +5,11 @@ import { httpTypename } from './http-typename.ts';
 import { authMe } from './auth-me.ts';
 import { wsMemory } from './ws-memory.ts';
 import { signInBench } from './sign-in.ts';
+import { historyPage } from './history-page.ts';
+import { fanOut } from './fan-out.ts';
+import { aiStreams } from './ai-streams.ts';
+import { twoInstances } from './two-instances.ts';
+import { search } from './search.ts';
 
 export interface Benchmark {
   /** What `npm run bench -- <name>` selects. */
@@ -15,13 +20,6 @@ export interface Benchmark {
   run(opts: { quick: boolean }): Promise<BenchResult>;
 }
 
-export const benchmarks: Benchmark[] = [httpTypename, authMe, wsMemory, signInBench];
+export const benchmarks: Benchmark[] = [httpTypename, authMe, historyPage, fanOut, wsMemory, signInBench, search, twoInstances, aiStreams];
 
-export const pending: { row: string; what: string; needs: string }[] = [
-  { row: '2 (JWT)', what: 'authenticated { me } with a JWT', needs: 'JWT access tokens (auth branch)' },
-  { row: '3', what: '50-message history page vs hand-written pg', needs: 'messaging' },
-  { row: '4', what: 'graphql-ws fan-out vs raw ws broadcast', needs: 'messaging (peers/ws-raw.ts is ready)' },
-  { row: '7', what: 'searchMessages p95 over 1M messages vs ILIKE', needs: 'messaging search' },
-  { row: '8', what: 'two instances over Redis vs one in memory', needs: 'messaging fan-out' },
-  { row: '9', what: 'AI chat: 200 streams vs the offline model', needs: 'AI chat' },
-];
+export const pending: { row: string; what: string; needs: string }[] = [];

@@ -6,12 +6,16 @@ import { buildApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { createLogger } from '../../src/logger.ts';
-import { signUp } from './gql.ts';
+import { gql, seedConversation, signUp } from './gql.ts';
 
 export interface CountSpec {
   dataDir: string;
-  /** Named queries; `signedIn` ones carry a fresh user's session token. */
-  queries: { name: string; query: string; signedIn?: boolean }[];
+  /** Named queries; `signedIn` ones carry a fresh user's session token (or, with 'jwt', a JWT access token). */
+  queries: { name: string; query: string; variables?: Record<string, unknown>; signedIn?: boolean | 'jwt' }[];
+  /** PostgreSQL database to count on (default: DATABASE_URL from the environment, else PGlite in dataDir). */
+  databaseUrl?: string;
+  /** Seed a group of the signed-in user with this many messages; its id is passed as `$conversationId`. */
+  seedMessages?: number;
 }
 
 const spec: CountSpec = JSON.parse(process.argv[2]);
@@ -20,17 +24,23 @@ const config = {
   ...parseConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', DATA_DIR: spec.dataDir, BCRYPT_COST: '4', PORT: '0', AUTH_SECRET: authSecret }),
   authSecret,
 };
-const db = await openDatabase({ url: process.env.DATABASE_URL, pgliteDir: join(spec.dataDir, 'pglite') });
+const db = await openDatabase({ url: spec.databaseUrl ?? process.env.DATABASE_URL, pgliteDir: join(spec.dataDir, 'pglite') });
 const app = await buildApp(config, { db, logger: createLogger('silent') });
 const url = await app.start(0, '127.0.0.1');
 const user = await signUp(url);
+const { accessToken } = await gql<{ accessToken: { token: string } }>(url, 'mutation { accessToken { token } }', undefined, user.token);
+let seeded: Record<string, unknown> = {};
+if (spec.seedMessages) {
+  const conversationId = await seedConversation(url, user.token, spec.seedMessages);
+  seeded = { conversationId };
+}
 const counts: Record<string, number> = {};
 for (const q of spec.queries) {
   const run = () =>
     fetch(`${url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(q.signedIn ? { authorization: `Bearer ${user.token}` } : {}) },
-      body: JSON.stringify({ query: q.query }),
+      headers: { 'content-type': 'application/json', ...(q.signedIn ? { authorization: `Bearer ${q.signedIn === 'jwt' ? accessToken.token : user.token}` } : {}) },
+      body: JSON.stringify({ query: q.query, variables: { ...seeded, ...q.variables } }),
     }).then((r) => r.text());
   await run(); // first run fills caches (tenant) the way a warm server has them
   const before = db.queryCount();

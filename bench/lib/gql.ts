@@ -41,3 +41,19 @@ export async function pool<T, R>(items: T[], concurrency: number, fn: (item: T) 
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return out;
 }
+
+/** A group owned by the user (with `memberIds` as other members) holding `messages` messages; returns its id. */
+export async function seedConversation(url: string, token: string, messages: number, memberIds: string[] = []): Promise<string> {
+  const { createGroupConversation } = await gql<{ createGroupConversation: { id: string } }>(
+    url,
+    'mutation($m: [ID!]!) { createGroupConversation(memberIds: $m, title: "bench") { id } }',
+    { m: memberIds },
+    token,
+  );
+  for (let i = 0; i < messages; i++) {
+    await gql(url, 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }', {
+      input: { conversationId: createGroupConversation.id, content: `message ${i}: the quick brown fox jumps over the lazy dog` },
+    }, token);
+  }
+  return createGroupConversation.id;
+}

@@ -1,0 +1,78 @@
+// Row 3: a 50-message history page with senders through GraphQL against the same rows and JSON from one
+// hand-written `pg` query (peers/history-pg.ts), both on the same fresh PostgreSQL database.
+import type { Benchmark } from './index.ts';
+import { freshDataDir, startParley, startPeer, using, SERVER_CORE } from '../lib/proc.ts';
+import type { CountSpec } from '../lib/count-queries.ts';
+import { alternate, gqlBody, runChild, type HttpJob } from '../lib/load.ts';
+import { compare } from '../lib/results.ts';
+import { seedConversation, signUp } from '../lib/gql.ts';
+import { freshDatabase, pgServerUrl } from '../lib/pg.ts';
+import { CONNECTIONS, ROUNDS } from './http-typename.ts';
+
+const PAGE = 'query($conversationId: ID!) { messages(conversationId: $conversationId, last: 50) { edges { node { id content sequence createdAt sender { id name } } } } }';
+
+export const historyPage: Benchmark = {
+  name: 'history-page',
+  row: '3',
+  title: 'Row 3: 50-message history page with senders vs a hand-written pg query',
+  async run({ quick }) {
+    const server = pgServerUrl();
+    if (!server) {
+      return {
+        title: this.title,
+        lines: [{ metric: 'req/s', ours: 'n/a', peer: 'n/a', ratio: '', target: '>= 0.70x', pass: null }],
+        notes: ['Skipped: the peer is a `pg` query and needs PostgreSQL; set DATABASE_URL (or BENCH_PG_URL) to a server where a fresh database can be created.'],
+      };
+    }
+    const db = await freshDatabase(server);
+    const timing = { warmup: quick ? 1 : 5, duration: quick ? 4 : 15 };
+    try {
+      const env = { DATABASE_URL: db.url };
+      const [ours, peer, sample] = await using(
+        () => startParley({ env }),
+        async (p) => {
+          // Two members so senders differ; 60 messages so the page is a full 50 of a longer history.
+          const other = await signUp(p.url);
+          const user = await signUp(p.url);
+          const conversationId = await seedConversation(p.url, user.token, 60, [other.id]);
+          const jobOurs: HttpJob = { name: 'parley', url: `${p.url}/graphql`, body: gqlBody(PAGE, { conversationId }), headers: { authorization: `Bearer ${user.token}` }, connections: CONNECTIONS, ...timing };
+          return using(
+            () => startPeer('history-pg.ts', { env }),
+            async (peerProc) => {
+              const jobPeer: HttpJob = { name: 'pg', url: `${peerProc.url}/history`, body: conversationId, connections: CONNECTIONS, ...timing };
+              // Same JSON on both sides, checked once before measuring.
+              const a = await fetch(jobOurs.url, { method: 'POST', headers: { 'content-type': 'application/json', ...jobOurs.headers }, body: jobOurs.body }).then((r) => r.text());
+              const b = await fetch(jobPeer.url, { method: 'POST', body: conversationId }).then((r) => r.text());
+              const [o, pr] = await alternate({ job: jobOurs, server: p }, { job: jobPeer, server: peerProc }, ROUNDS(quick));
+              return [o, pr, { same: a === b, bytes: a.length, peerBytes: b.length }] as const;
+            },
+          );
+        },
+      );
+      const queries = await runChild<Record<string, number>>([
+        '--import',
+        'tsx',
+        'bench/lib/count-queries.ts',
+        JSON.stringify({ dataDir: await freshDataDir(), databaseUrl: db.url, seedMessages: 60, queries: [{ name: 'page', query: PAGE, signedIn: true }] } satisfies CountSpec),
+      ], SERVER_CORE);
+      return {
+        title: this.title,
+        lines: [
+          compare('req/s', ours.rps, peer.rps, ['>=', 0.7], 0),
+          compare('p99 ms', ours.latency.p99, peer.latency.p99),
+          compare('p50 ms', ours.latency.p50, peer.latency.p50),
+          compare('server CPU µs per request', ours.cpuUsPerRequest!, peer.cpuUsPerRequest!, undefined, 0),
+          { metric: 'SQL statements per request', ours: String(queries.page), peer: '1', ratio: '', target: 'bounded', pass: null },
+        ],
+        notes: [
+          `PostgreSQL (fresh database on ${new URL(server).host}); one group of 2 members, 60 messages from one sender, page = the newest 50. Response ${sample.bytes} bytes, peer ${sample.peerBytes} bytes, ${sample.same ? 'identical JSON' : 'JSON NOT identical (check field order/format)'}.`,
+          `${CONNECTIONS} connections, ${timing.warmup} s warm-up + ${timing.duration} s measured per round, best of ${ROUNDS(quick)} alternating round(s); errors/non-2xx: Parley ${ours.errors}/${ours.non2xx}, peer ${peer.errors}/${peer.non2xx}.`,
+          'Peer: node:http + pg.Pool (10 connections, as Parley\'s default DATABASE_POOL_SIZE), one SELECT ... LEFT JOIN "User" ... ORDER BY sequence DESC LIMIT 50; it checks no session or membership. Server CPU per request counts only the Node process, not PostgreSQL.',
+          'SQL statements per request: one warm request, counted in-process (lib/count-queries.ts) on the same database; includes session lookup and membership check.',
+        ],
+      };
+    } finally {
+      await db.drop();
+    }
+  },
+};
