@@ -158,9 +158,15 @@ describe('messaging over HTTP', () => {
       const others = await Promise.all(Array.from({ length: n }, () => s.user()));
       for (const o of others) await s.ok(Send, { input: { toUserId: me.id, content: `from ${o.name}` } }, { token: o.token });
       await s.ok(Conversations, { first: n }, { token: me.token }); // warm: tenant cache and session lookups vary
-      const before = s.db.queryCount();
-      const page = (await s.ok(Conversations, { first: n }, { token: me.token })).conversations;
-      return { used: s.db.queryCount() - before, page, others };
+      // The count is the server's, so background work (session sweep, cache expiry) can add to one sample: take the
+      // fewest of three identical requests.
+      const sample = async () => {
+        const before = s.db.queryCount();
+        const page = (await s.ok(Conversations, { first: n }, { token: me.token })).conversations;
+        return { used: s.db.queryCount() - before, page };
+      };
+      const samples = [await sample(), await sample(), await sample()];
+      return { used: Math.min(...samples.map((x) => x.used)), page: samples[2].page, others };
     };
     const small = await run(2);
     const big = await run(12);
