@@ -1,11 +1,10 @@
 // The viewer cache (session + user by token hash) must never serve what the database no longer says: a profile
 // change is visible on the very next request, a revoked session is rejected on the very next request, and other
 // instances drop their copies when the `users:changed` event reaches them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
-import { openTestDatabase, startServer, useServer, type TestServer } from './helpers/server.ts';
+import { useServer, useTwoInstances, type TestServer } from './helpers/server.ts';
 import { online } from './helpers/online.ts';
-import type { Database } from '../src/db/client.ts';
 
 const REDIS = process.env.TEST_REDIS_URL;
 
@@ -98,23 +97,10 @@ describe('viewer cache on one instance', () => {
 });
 
 describe.skipIf(!REDIS)('viewer cache across two instances', () => {
-  let db: Database;
-  let drop: () => Promise<void>;
+  const pair = useTwoInstances();
   let a: TestServer;
   let b: TestServer;
-
-  beforeAll(async () => {
-    ({ db, drop } = await openTestDatabase());
-    const env = { REDIS_PREFIX: `test:cache:${process.pid}:${Date.now()}:` };
-    a = await startServer(env, { db });
-    b = await startServer(env, { db });
-  });
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await db?.close();
-    await drop?.();
-  });
+  beforeEach(() => ({ a, b } = pair()));
 
   it('a profile change on A is what B serves once the users:changed event reached B', async () => {
     const u = await a.user();

@@ -1,7 +1,7 @@
 // Several instances behind one load balancer: events and presence cross instances through Redis. The two-instance
 // tests run when TEST_REDIS_URL is set (the SIGKILL test also needs TEST_DATABASE_URL, since a child process cannot
 // share an in-memory PGlite) and are reported as skipped otherwise.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { graphql } from './gql/index.ts';
-import { openTestDatabase, startServer, testConfig, type TestServer } from './helpers/server.ts';
+import { openTestDatabase, startServer, testConfig, useTwoInstances, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
 import { createConversation } from './helpers/conversations.ts';
 import { connectRedis } from '../src/realtime/redis.ts';
@@ -58,23 +58,10 @@ describe('Redis unreachable at start', () => {
 });
 
 describe.skipIf(!REDIS)('two instances on one database and one Redis', () => {
-  let db: Database;
-  let drop: () => Promise<void>;
+  const pair = useTwoInstances({ PRESENCE_GRACE_MS: '150' });
   let a: TestServer;
   let b: TestServer;
-
-  beforeAll(async () => {
-    ({ db, drop } = await openTestDatabase());
-    const env = { REDIS_PREFIX: `test:two:${process.pid}:${Date.now()}:`, PRESENCE_GRACE_MS: '150' };
-    a = await startServer(env, { db });
-    b = await startServer(env, { db });
-  });
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await db?.close();
-    await drop?.();
-  });
+  beforeEach(() => ({ a, b } = pair()));
 
   it('a session revoked on A ends on a subscriber of B', async () => {
     const user = await a.user();

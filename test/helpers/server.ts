@@ -174,3 +174,28 @@ export function useServer(env: Record<string, string> = {}): () => TestServer {
     return server;
   };
 }
+
+/**
+ * Two servers on one database and one Redis (same REDIS_PREFIX), started for the file's describe block and stopped
+ * after it: how tests see what crosses instances. Needs TEST_REDIS_URL (guard the block with skipIf).
+ */
+export function useTwoInstances(env: Record<string, string> = {}): () => { a: TestServer; b: TestServer } {
+  let db: Database | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  let pair: { a: TestServer; b: TestServer } | undefined;
+  beforeAll(async () => {
+    ({ db, drop } = await openTestDatabase());
+    const shared = { REDIS_PREFIX: `test:pair:${unique()}:`, ...env };
+    pair = { a: await startServer(shared, { db }), b: await startServer(shared, { db }) };
+  });
+  afterAll(async () => {
+    await pair?.a.stop();
+    await pair?.b.stop();
+    await db?.close();
+    await drop?.();
+  });
+  return () => {
+    if (!pair) throw new Error('servers not started yet (use them inside a test)');
+    return pair;
+  };
+}
