@@ -80,15 +80,7 @@ export function publishEvents(pubsub: ParleyPubSub, events: ConversationEventPay
   }
 }
 
-export function toPayload(row: {
-  conversationId: string;
-  sequence: number;
-  type: ConversationEventType;
-  messageId: string | null;
-  userId: string | null;
-  readUpTo: number | null;
-  createdAt: Date;
-}): ConversationEventPayload {
+export function toPayload(row: Omit<ConversationEventPayload, 'createdAt'> & { createdAt: Date }): ConversationEventPayload {
   return {
     conversationId: row.conversationId,
     sequence: row.sequence,

@@ -21,9 +21,7 @@ export function scriptedModel(words: string[], opts: { input?: number; output?: 
       stream: simulateReadableStream<LanguageModelV3StreamPart>({
         chunkDelayInMs: null,
         chunks: [
-          { type: 'stream-start', warnings: [] },
-          { type: 'text-start', id: 't' },
-          ...words.map((w): LanguageModelV3StreamPart => ({ type: 'text-delta', id: 't', delta: w })),
+          ...textParts(words),
           { type: 'text-end', id: 't' },
           finish(opts.input ?? 10, opts.output ?? 20, opts.reason),
         ],
@@ -101,9 +99,7 @@ export function brokenMidStreamModel(words: string[]) {
       stream: simulateReadableStream<LanguageModelV3StreamPart>({
         chunkDelayInMs: null,
         chunks: [
-          { type: 'stream-start', warnings: [] },
-          { type: 'text-start', id: 't' },
-          ...words.map((w): LanguageModelV3StreamPart => ({ type: 'text-delta', id: 't', delta: w })),
+          ...textParts(words),
           { type: 'error', error: new Error('upstream connection reset') },
         ],
       }),
@@ -153,4 +149,13 @@ export async function sse(url: string, query: string, variables: Record<string, 
     if (raw || event !== 'message') events.push({ event, data: raw ? JSON.parse(raw) : null });
   }
   return { status: res.status, contentType: res.headers.get('content-type'), events };
+}
+
+/** The opening of a streamed text answer: stream start, then one text delta per word. */
+function textParts(words: string[]): LanguageModelV3StreamPart[] {
+  return [
+    { type: 'stream-start', warnings: [] },
+    { type: 'text-start', id: 't' },
+    ...words.map((w): LanguageModelV3StreamPart => ({ type: 'text-delta', id: 't', delta: w })),
+  ];
 }
