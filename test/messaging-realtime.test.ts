@@ -150,6 +150,31 @@ describe('conversation events over graphql-ws', () => {
     expect(await subscriptionError(subscribe(s.ws({ token: m.token }), Events, { c: group, after: 0 }))).toBe('NOT_FOUND');
   });
 
+  it('loads what an event points at once, however many subscribers receive it', async () => {
+    const s = server();
+    const [owner, ...members] = await Promise.all(Array.from({ length: 4 }, () => s.user()));
+    const group = (await s.ok(CreateGroup, { title: 'Many', memberIds: members.map((m) => m.id) }, { token: owner.token })).createGroupConversation.id;
+    const after = await lastSequence(s, owner, group);
+    /** SQL statements the server ran between a send and the last subscriber receiving it (fewest of three sends). */
+    const sqlPerSend = async (subs: Subscription<unknown>[]) => {
+      const used: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const before = s.db.queryCount();
+        const sent = (await s.ok(Send, { input: { conversationId: group, content: `count ${i}` } }, { token: owner.token })).sendMessage;
+        const got = await Promise.all(subs.map((sub) => sub.until((r) => ev(r as EventResult).message?.id === sent.id)));
+        expect(got.map((r) => ev(r as EventResult).message?.content)).toEqual(subs.map(() => `count ${i}`));
+        used.push(s.db.queryCount() - before);
+      }
+      return Math.min(...used);
+    };
+    const one = [subscribe(s.ws({ token: members[0].token }), Events, { c: group, after })];
+    await one[0].live(() => s.ok(Send, { input: { conversationId: group, content: 'probe' } }, { token: owner.token }));
+    const alone = await sqlPerSend(one);
+    const many = Array.from({ length: 24 }, (_, i) => subscribe(s.ws({ token: members[i % members.length].token }), Events, { c: group, after }));
+    await Promise.all(many.map((sub) => sub.live(() => s.ok(Send, { input: { conversationId: group, content: 'probe' } }, { token: owner.token }))));
+    expect(await sqlPerSend([...one, ...many])).toBe(alone);
+  });
+
   it('refuses foreign, unauthenticated and malformed subscriptions', async () => {
     const s = server();
     await s.services().tenants.add('rt-other');

@@ -1,8 +1,10 @@
 // conversationEvents: a gap-free, duplicate-free stream of one conversation's events (or of every conversation of
 // the viewer). The topic is subscribed FIRST (on Redis: until SUBSCRIBE is acknowledged), then the log is replayed
 // after `afterSequence`, then live events run through the same gate: an event at or below the last delivered
-// sequence is dropped, one past a jump pulls the missing range from the log. Membership is checked again on every
-// delivery, so a removed member gets their own MEMBER_LEFT event and nothing after it.
+// sequence is dropped, one past a jump pulls the missing range from the log. Membership is checked once, when the
+// stream starts (by the caller, or here for the inbox); after that the log itself says when it ends: events are
+// delivered in sequence order, so the viewer's own MEMBER_LEFT is the last one they get. No per-event SQL, which is
+// what lets one event reach a thousand subscribers cheaply.
 import { Repeater } from 'graphql-yoga';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
@@ -45,20 +47,19 @@ export function conversationStream(o: StreamOptions): AsyncIterable<Conversation
         })
       ).map(toPayload);
 
-    /** Delivers events (consecutive, starting right after `last`) if the viewer may still see them. */
-    const deliver = async (conversationId: string, events: ConversationEventPayload[]) => {
-      if (!events.length) return;
-      if (!(await isMember(conversationId))) {
-        const farewell = events.find((e) => e.type === 'MEMBER_LEFT' && e.userId === viewerId);
-        last.set(conversationId, events.at(-1)!.sequence);
-        gone.add(conversationId);
-        if (farewell) await push(farewell);
-        if (o.conversationId) stop();
-        return;
-      }
+    /**
+     * Delivers events (consecutive, starting right after `last`). Events up to `trustedUpTo` are ones the viewer
+     * could see when the stream started (a replay); after it, the viewer's own MEMBER_LEFT ends what they see.
+     */
+    const deliver = async (conversationId: string, events: ConversationEventPayload[], trustedUpTo = 0) => {
       for (const event of events) {
         await push(event);
         last.set(conversationId, event.sequence);
+        if (event.sequence > trustedUpTo && event.type === 'MEMBER_LEFT' && event.userId === viewerId) {
+          gone.add(conversationId);
+          if (o.conversationId) stop();
+          return;
+        }
       }
     };
 
@@ -103,7 +104,7 @@ export function conversationStream(o: StreamOptions): AsyncIterable<Conversation
           for (;;) {
             const batch = await logRange(o.conversationId, after, after + REPLAY_BATCH);
             if (!batch.length) break;
-            await deliver(o.conversationId, batch);
+            await deliver(o.conversationId, batch, o.startSequence);
             if (gone.has(o.conversationId)) return;
             after = batch.at(-1)!.sequence;
           }

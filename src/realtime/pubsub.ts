@@ -1,5 +1,6 @@
 // One typed map of every event topic. In memory by default; through Redis when REDIS_URL is set, so every
 // instance's subscribers see every instance's events. Publish only after the database write has committed.
+import { setMaxListeners } from 'node:events';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Redis } from 'ioredis';
@@ -75,7 +76,10 @@ export function countPublishes(pubsub: ParleyPubSub, count: (topic: keyof Topics
 }
 
 export function createMemoryPubSub(): ParleyPubSub {
-  return createPubSub<Topics>();
+  // One listener per live subscription: thousands on one conversation's topic are normal, not a leak.
+  const eventTarget = new EventTarget();
+  setMaxListeners(0, eventTarget);
+  return createPubSub<Topics>({ eventTarget: eventTarget as never });
 }
 
 /**
