@@ -16,6 +16,7 @@ import { attachWebSocketServer } from './realtime/ws.ts';
 import { join } from 'node:path';
 import { AUTH_BASE_PATH, createAuthRouter } from './auth/rest/router.ts';
 import { startSessionSweeper } from './accounts/session-sweeper.ts';
+import { followedTopics } from './messaging/stream.ts';
 
 export interface AppOptions {
   /** An already-open database (tests pass one); otherwise opened from config. */
@@ -119,6 +120,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   metrics.register('parley_http_graphql_requests_in_flight', 'GraphQL HTTP requests being served (SSE streams included).', () => inflight);
   metrics.register('parley_sse_streams_open', 'Open text/event-stream responses.', () => streams.size);
   metrics.register('parley_db_queries_total', 'SQL statements sent to the database.', () => db.queryCount(), 'counter');
+  metrics.register('parley_event_topics_followed', 'Conversation and inbox topics this instance listens to on the event bus (one subscription each, shared by all its streams).', () => followedTopics(pubsub));
   metrics.register('parley_db_pool_max', 'Size of the PostgreSQL connection pool (0 on embedded PGlite).', () => db.poolSize);
 
   const app: App = {

@@ -115,6 +115,7 @@ builder.subscriptionFields((t) => ({
         conversationId,
         afterSequence: after,
         startSequence,
+        onError: (err) => ctx.services.logger.error('conversation stream failed', { error: err }),
       });
     },
     resolve: (event) => event,

@@ -1,16 +1,23 @@
 // conversationEvents: a gap-free, duplicate-free stream of one conversation's events (or of every conversation of
-// the viewer). The topic is subscribed FIRST (on Redis: until SUBSCRIBE is acknowledged), then the log is replayed
+// the viewer). The topic is followed FIRST (on Redis: until SUBSCRIBE is acknowledged), then the log is replayed
 // after `afterSequence`, then live events run through the same gate: an event at or below the last delivered
 // sequence is dropped, one past a jump pulls the missing range from the log. Membership is checked once, when the
 // stream starts (by the caller, or here for the inbox); after that the log itself says when it ends: events are
-// delivered in sequence order, so the viewer's own MEMBER_LEFT is the last one they get. No per-event SQL, which is
-// what lets one event reach a thousand subscribers cheaply.
-import { Repeater } from 'graphql-yoga';
+// delivered in sequence order, so the viewer's own MEMBER_LEFT is the last one they get.
+//
+// The common case costs no SQL and no promise: the next consecutive event goes straight into the stream's queue.
+// Asynchronous work (replay, gap fill, a conversation the inbox has not followed yet) runs one task at a time,
+// with later events waiting behind it, so order holds. A consumer that falls more than MAX_QUEUED events behind
+// stops queueing; once it has drained its queue the missed range is read back from the log, so a slow socket
+// costs memory for at most MAX_QUEUED events and loses nothing.
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import { TopicFanout } from '../realtime/fanout.ts';
 import { toPayload, type ConversationEventPayload } from './events.ts';
 
 const REPLAY_BATCH = 200;
+const MAX_SEQUENCE = 2 ** 31 - 1; // sequences are PostgreSQL integers
+export const MAX_QUEUED = 1000;
 
 export interface StreamOptions {
   prisma: PrismaClient;
@@ -22,103 +29,218 @@ export interface StreamOptions {
   afterSequence: number | null;
   /** The conversation's lastSequence when the caller checked membership (start point without afterSequence). */
   startSequence: number;
+  /** Where a failure inside the stream is reported (it also ends the stream with that error). */
+  onError?: (err: unknown) => void;
+  /** Events held for a slow consumer before the rest is left in the log to read back (default MAX_QUEUED). */
+  maxQueued?: number;
 }
 
-export function conversationStream(o: StreamOptions): AsyncIterable<ConversationEventPayload> {
+export interface ConversationStream extends AsyncIterableIterator<ConversationEventPayload> {
+  /** Events waiting for the consumer now (at most maxQueued). */
+  queued(): number;
+}
+
+const fanouts = new WeakMap<ParleyPubSub, { conversation: TopicFanout<'conversation:event'>; inbox: TopicFanout<'user:event'> }>();
+function fanoutsOf(pubsub: ParleyPubSub, onError: (err: unknown) => void) {
+  let f = fanouts.get(pubsub);
+  if (!f) {
+    f = { conversation: new TopicFanout(pubsub, 'conversation:event', onError), inbox: new TopicFanout(pubsub, 'user:event', onError) };
+    fanouts.set(pubsub, f);
+  }
+  return f;
+}
+
+/** Conversation and inbox topics this instance follows on the bus (one subscription each, however many streams). */
+export function followedTopics(pubsub: ParleyPubSub): number {
+  const f = fanouts.get(pubsub);
+  return f ? f.conversation.size() + f.inbox.size() : 0;
+}
+
+type Task = () => void | Promise<void>;
+
+export function conversationStream(o: StreamOptions): ConversationStream {
   const { prisma, viewerId } = o;
-  return new Repeater<ConversationEventPayload>(async (push, stop) => {
-    const source = o.conversationId
-      ? o.pubsub.subscribe('conversation:event', o.conversationId)
-      : o.pubsub.subscribe('user:event', viewerId);
-    const iterator = source[Symbol.asyncIterator]();
-    const last = new Map<string, number>(); // conversation -> last delivered sequence
-    const gone = new Set<string>(); // conversations the viewer was removed from (inbox)
-    let chain: Promise<unknown> = Promise.resolve();
-    const fail = (err: unknown) => stop(err);
+  const maxQueued = o.maxQueued ?? MAX_QUEUED;
+  const last = new Map<string, number>(); // conversation -> last delivered (or queued) sequence
+  const gone = new Set<string>(); // conversations the viewer was removed from (inbox)
+  const behind = new Map<string, number>(); // conversation -> newest sequence dropped while the queue was full
 
-    const isMember = async (conversationId: string) =>
-      (await prisma.conversationMember.count({ where: { conversationId, userId: viewerId } })) > 0;
+  // --- the consumer side: a queue and at most one waiting next()
+  const queue: ConversationEventPayload[] = [];
+  let waiter: { resolve: (r: IteratorResult<ConversationEventPayload>) => void; reject: (e: unknown) => void } | null = null;
+  let ended = false; // no more events will be queued
+  let failure: unknown = null;
 
-    const logRange = async (conversationId: string, after: number, upTo: number) =>
-      (
-        await prisma.conversationEvent.findMany({
-          where: { conversationId, sequence: { gt: after, lte: upTo } },
-          orderBy: { sequence: 'asc' },
-        })
-      ).map(toPayload);
+  const emit = (event: ConversationEventPayload) => {
+    if (waiter) {
+      const w = waiter;
+      waiter = null;
+      w.resolve({ value: event, done: false });
+    } else queue.push(event);
+  };
+  const end = (err?: unknown) => {
+    if (ended) return;
+    ended = true;
+    if (err !== undefined) {
+      failure = err;
+      o.onError?.(err);
+    }
+    follow.close();
+    if (waiter && !queue.length) {
+      const w = waiter;
+      waiter = null;
+      if (failure !== null) w.reject(failure);
+      else w.resolve({ value: undefined, done: true });
+    }
+  };
 
-    /**
-     * Delivers events (consecutive, starting right after `last`). Events up to `trustedUpTo` are ones the viewer
-     * could see when the stream started (a replay); after it, the viewer's own MEMBER_LEFT ends what they see.
-     */
-    const deliver = async (conversationId: string, events: ConversationEventPayload[], trustedUpTo = 0) => {
-      for (const event of events) {
-        await push(event);
-        last.set(conversationId, event.sequence);
-        if (event.sequence > trustedUpTo && event.type === 'MEMBER_LEFT' && event.userId === viewerId) {
-          gone.add(conversationId);
-          if (o.conversationId) stop();
-          return;
-        }
-      }
-    };
+  // --- one asynchronous task at a time; synchronous ones run at once when nothing is pending
+  let pending = 0;
+  let tail: Promise<void> = Promise.resolve();
+  const run = (task: Task) => {
+    if (ended) return;
+    if (pending === 0) {
+      const started = task();
+      if (!started) return;
+      pending++;
+      tail = started.catch(end).finally(() => pending--);
+      return;
+    }
+    pending++;
+    tail = tail
+      .then(() => (ended ? undefined : task()))
+      .catch(end)
+      .finally(() => pending--);
+  };
 
-    const handle = async (event: ConversationEventPayload) => {
-      const cid = event.conversationId;
-      let seen = last.get(cid);
-      if (seen === undefined || gone.has(cid)) {
-        // A conversation the inbox has not followed yet (or was removed from): start at the viewer's latest join.
-        if (!(await isMember(cid))) return;
-        const joined = await prisma.conversationEvent.findFirst({
-          where: { conversationId: cid, type: 'MEMBER_JOINED', userId: viewerId },
-          orderBy: { sequence: 'desc' },
-          select: { sequence: true },
-        });
-        if (!joined) return;
-        seen = joined.sequence - 1;
-        gone.delete(cid);
-        last.set(cid, seen);
-      }
-      if (event.sequence <= seen) return;
-      const events = event.sequence === seen + 1 ? [event] : await logRange(cid, seen, event.sequence);
-      await deliver(cid, events);
-    };
-
-    // Subscribe before reading the log: whatever commits from here on is either in the replay or in the buffer.
-    void (async () => {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        chain = chain.then(() => handle(next.value)).catch(fail);
-      }
-    })().catch(fail);
-
-    chain = chain
-      .then(async () => {
-        if (o.conversationId) await o.pubsub.ready?.('conversation:event', o.conversationId);
-        else await o.pubsub.ready?.('user:event', viewerId);
-        if (o.conversationId) {
-          let after = o.afterSequence ?? o.startSequence;
-          last.set(o.conversationId, after);
-          if (o.afterSequence === null) return;
-          for (;;) {
-            const batch = await logRange(o.conversationId, after, after + REPLAY_BATCH);
-            if (!batch.length) break;
-            await deliver(o.conversationId, batch, o.startSequence);
-            if (gone.has(o.conversationId)) return;
-            after = batch.at(-1)!.sequence;
-          }
-        } else {
-          const memberships = await prisma.conversationMember.findMany({
-            where: { userId: viewerId },
-            select: { conversationId: true, conversation: { select: { lastSequence: true } } },
-          });
-          for (const m of memberships) last.set(m.conversationId, m.conversation.lastSequence);
-        }
+  const logRange = async (conversationId: string, after: number, upTo: number) =>
+    (
+      await prisma.conversationEvent.findMany({
+        where: { conversationId, sequence: { gt: after, lte: upTo } },
+        orderBy: { sequence: 'asc' },
+        take: REPLAY_BATCH,
       })
-      .catch(fail);
+    ).map(toPayload);
 
-    await stop;
-    await iterator.return?.();
-  });
+  /**
+   * Queues events (consecutive, starting right after `last`). Events up to `trustedUpTo` are ones the viewer could
+   * see when the stream started (a replay); after it, the viewer's own MEMBER_LEFT ends what they see.
+   */
+  const deliver = (conversationId: string, events: ConversationEventPayload[], trustedUpTo = 0) => {
+    for (const event of events) {
+      if (queue.length >= maxQueued) {
+        behind.set(conversationId, Math.max(behind.get(conversationId) ?? 0, events.at(-1)!.sequence));
+        return;
+      }
+      emit(event);
+      last.set(conversationId, event.sequence);
+      if (event.sequence > trustedUpTo && event.type === 'MEMBER_LEFT' && event.userId === viewerId) {
+        gone.add(conversationId);
+        if (o.conversationId) end();
+        return;
+      }
+    }
+  };
+
+  /** Reads events after `last` up to `upTo` from the log, in batches, and delivers them. */
+  const catchUp = async (conversationId: string, upTo: number, trustedUpTo = 0) => {
+    for (;;) {
+      const after = last.get(conversationId)!;
+      if (after >= upTo || ended || gone.has(conversationId)) return;
+      if (queue.length >= maxQueued) {
+        behind.set(conversationId, Math.max(behind.get(conversationId) ?? 0, upTo));
+        return;
+      }
+      const batch = await logRange(conversationId, after, upTo);
+      if (!batch.length) return;
+      deliver(conversationId, batch, trustedUpTo);
+    }
+  };
+
+  const startFollowing = async (cid: string) => {
+    // A conversation the inbox has not followed yet (or was removed from): start at the viewer's latest join.
+    if (!(await prisma.conversationMember.count({ where: { conversationId: cid, userId: viewerId } }))) return false;
+    const joined = await prisma.conversationEvent.findFirst({
+      where: { conversationId: cid, type: 'MEMBER_JOINED', userId: viewerId },
+      orderBy: { sequence: 'desc' },
+      select: { sequence: true },
+    });
+    if (!joined) return false;
+    gone.delete(cid);
+    behind.delete(cid);
+    last.set(cid, joined.sequence - 1);
+    return true;
+  };
+
+  const handle = (event: ConversationEventPayload): void | Promise<void> => {
+    const cid = event.conversationId;
+    const seen = last.get(cid);
+    if (seen === undefined || gone.has(cid)) {
+      return startFollowing(cid).then((following) => {
+        if (following) return handle(event);
+      });
+    }
+    if (event.sequence <= seen) return;
+    if (queue.length >= maxQueued || behind.has(cid)) {
+      behind.set(cid, Math.max(behind.get(cid) ?? 0, event.sequence));
+      return;
+    }
+    if (event.sequence === seen + 1) return deliver(cid, [event]);
+    return catchUp(cid, event.sequence);
+  };
+
+  const fanout = fanoutsOf(o.pubsub, (err) => o.onError?.(err));
+  // Follow before reading the log: whatever commits from here on is either in the replay or arrives live.
+  const follow = o.conversationId
+    ? fanout.conversation.follow(o.conversationId, (event) => run(() => handle(event)))
+    : fanout.inbox.follow(viewerId, (event) => run(() => handle(event)));
+
+  // The start (replay or the inbox's starting points) is the first task: live events queue behind it.
+  pending++;
+  tail = (async () => {
+    await follow.ready;
+    if (o.conversationId) {
+      last.set(o.conversationId, o.afterSequence ?? o.startSequence);
+      if (o.afterSequence !== null) await catchUp(o.conversationId, MAX_SEQUENCE, o.startSequence);
+    } else {
+      const memberships = await prisma.conversationMember.findMany({
+        where: { userId: viewerId },
+        select: { conversationId: true, conversation: { select: { lastSequence: true } } },
+      });
+      for (const m of memberships) last.set(m.conversationId, m.conversation.lastSequence);
+    }
+  })()
+    .catch(end)
+    .finally(() => pending--);
+
+  /** After the consumer drained the queue: read back what was dropped while it was full. */
+  const resume = () => {
+    for (const [cid, upTo] of [...behind]) {
+      behind.delete(cid);
+      run(() => catchUp(cid, upTo, o.conversationId ? o.startSequence : 0));
+    }
+  };
+
+  const iterator: ConversationStream = {
+    queued: () => queue.length,
+    next() {
+      const value = queue.shift();
+      if (value !== undefined) {
+        if (!queue.length && behind.size) resume();
+        return Promise.resolve({ value, done: false });
+      }
+      if (ended) return failure !== null ? Promise.reject(failure) : Promise.resolve({ value: undefined, done: true });
+      if (behind.size) resume();
+      return new Promise((resolve, reject) => (waiter = { resolve, reject }));
+    },
+    return() {
+      queue.length = 0;
+      end();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
