@@ -28,17 +28,25 @@ export class SearchService {
     const offset = decodeCursor('s', args.after, 'after', isOffset) ?? 0;
     const inConversation = args.conversationId ? Prisma.sql`AND m."conversationId" = ${args.conversationId}` : Prisma.empty;
     const options = `StartSel=${START}, StopSel=${STOP}, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`;
+    // Rank every match, keep the page, and only then build snippets: ts_headline re-parses the whole text, so it
+    // runs for the page's rows, not for every match (the difference between milliseconds and seconds for a
+    // common word in a large history).
     const rows = await this.prisma.$queryRaw<{ id: string; rank: number; snippet: string }[]>`
-      SELECT m.id,
-        -- ts_rank gives ~0 to any query with a negation; rank by the positive part (querytree drops the NOTs).
-        CASE WHEN querytree(q) = 'T' THEN 0 ELSE ts_rank(m."searchVector", querytree(q)::tsquery) END::float8 AS rank, ts_headline('english', replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), q, ${options}) AS snippet
-      FROM "Message" m, websearch_to_tsquery('english', ${query}) q
-      WHERE m."searchVector" @@ q
-        AND m."tenantId" = ${actor.tenantId}
-        AND m."conversationId" IN (SELECT "conversationId" FROM "ConversationMember" WHERE "userId" = ${actor.userId})
-        ${inConversation}
-      ORDER BY rank DESC, m."createdAt" DESC, m.id DESC
-      LIMIT ${limit + 1} OFFSET ${offset}`;
+      SELECT p.id, p.rank,
+        ts_headline('english', replace(replace(replace(p.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), q, ${options}) AS snippet
+      FROM (
+        SELECT m.id, m.content, m."createdAt",
+          -- ts_rank gives ~0 to any query with a negation; rank by the positive part (querytree drops the NOTs).
+          CASE WHEN querytree(q) = 'T' THEN 0 ELSE ts_rank(m."searchVector", querytree(q)::tsquery) END::float8 AS rank
+        FROM "Message" m, websearch_to_tsquery('english', ${query}) q
+        WHERE m."searchVector" @@ q
+          AND m."tenantId" = ${actor.tenantId}
+          AND m."conversationId" IN (SELECT "conversationId" FROM "ConversationMember" WHERE "userId" = ${actor.userId})
+          ${inConversation}
+        ORDER BY rank DESC, m."createdAt" DESC, m.id DESC
+        LIMIT ${limit + 1} OFFSET ${offset}
+      ) p, websearch_to_tsquery('english', ${query}) q
+      ORDER BY p.rank DESC, p."createdAt" DESC, p.id DESC`;
     const hits: (SearchHit & { offset: number })[] = rows.map((r, i) => ({
       messageId: r.id,
       rank: Number(r.rank),
