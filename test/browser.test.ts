@@ -224,4 +224,39 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await screenshot(grace, 'reconnect');
     expect(pageErrors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
   });
+
+  it('shows API errors as readable messages, keeps the session over a reload, signs out and in', { timeout: 60_000 }, async () => {
+    const page = await newPage();
+    const signUpForm = page.locator('#sign-up');
+    const signInForm = page.locator('#sign-in');
+    const email = `hedy.${Date.now()}@example.com`;
+
+    await page.getByLabel('Tenant id (sent as X-Client-ID)').fill('no-such-tenant');
+    await signUpForm.getByLabel('Name').fill('Hedy Lamarr');
+    await signUpForm.getByLabel('Email').fill(email);
+    await signUpForm.getByLabel('Password').fill('correct horse battery');
+    await signUpForm.getByRole('button', { name: 'Create account' }).click();
+    await page.locator('#auth-error', { hasText: 'This tenant does not exist or is disabled: check the tenant id.' }).waitFor();
+
+    await page.getByLabel('Tenant id (sent as X-Client-ID)').fill('default');
+    await signUpForm.getByRole('button', { name: 'Create account' }).click();
+    await page.locator('#me-name', { hasText: 'Hedy Lamarr' }).waitFor();
+    await page.reload();
+    await page.locator('#me-name', { hasText: 'Hedy Lamarr' }).waitFor();
+    await page.locator('#connection', { hasText: 'Live' }).waitFor();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signInForm.waitFor();
+    await signInForm.getByLabel('Email or username').fill(email);
+    await signInForm.getByLabel('Password').fill('wrong password!');
+    await signInForm.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.locator('#auth-error');
+    await alert.filter({ hasText: /./ }).waitFor();
+    expect(await alert.textContent()).toBe('Invalid email or password.');
+    await signInForm.getByLabel('Password').fill('correct horse battery');
+    await signInForm.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#me-name', { hasText: 'Hedy Lamarr' }).waitFor();
+    await screenshot(page, 'signed-in-again');
+    expect(pageErrors).toEqual([]);
+  });
 });

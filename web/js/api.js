@@ -38,14 +38,14 @@ export class ApiError extends Error {
 const FRIENDLY = {
   NETWORK_ERROR: 'Cannot reach the Parley server. Check that it is running, then try again.',
   INTERNAL_SERVER_ERROR: 'Something went wrong on the server. Please try again.',
-  TENANT_NOT_FOUND: 'This tenant does not exist (check the tenant id).',
+  TENANT_NOT_FOUND: 'This tenant does not exist or is disabled: check the tenant id.',
 };
 
 export function toApiError(errors) {
   const first = errors[0] ?? {};
   const ext = first.extensions ?? {};
   const code = ext.code ?? 'INTERNAL_SERVER_ERROR';
-  let message = FRIENDLY[code] && code !== 'TENANT_NOT_FOUND' ? FRIENDLY[code] : first.message || FRIENDLY[code] || 'Request failed.';
+  let message = FRIENDLY[code] ?? (first.message || 'Request failed.');
   if (code === 'RATE_LIMITED' && ext.retryAfter) message += ` Try again in ${ext.retryAfter} s.`;
   return new ApiError(message, code, ext);
 }

@@ -89,18 +89,26 @@ async function openSession(id) {
   }
 }
 
-function render() {
-  $('chat-transcript').replaceChildren(
-    ...turns.map((turn) => {
-      const streaming = turn.status === 'STREAMING';
-      return h('li', { class: `turn ${turn.role.toLowerCase()}`, dataset: { status: turn.status ?? '' }, 'aria-busy': streaming ? 'true' : null },
-        h('strong', { class: 'sender' }, turn.role === 'USER' ? 'You' : 'Assistant'),
-        h('p', { class: 'content' }, turn.content),
-        STATUS_TEXT[turn.status] || turn.error ? h('p', { class: 'status' }, [STATUS_TEXT[turn.status], turn.error].filter(Boolean).join(': ')) : null,
-      );
-    }),
+/** Builds or refreshes a turn's element (kept on the turn, so a token redraws one element, not the transcript). */
+function turnElement(turn) {
+  const el = turn.el ?? (turn.el = h('li'));
+  el.className = `turn ${turn.role.toLowerCase()}`;
+  el.dataset.status = turn.status ?? '';
+  if (turn.status === 'STREAMING') el.setAttribute('aria-busy', 'true');
+  else el.removeAttribute('aria-busy');
+  const status = [STATUS_TEXT[turn.status], turn.error].filter(Boolean).join(': ');
+  el.replaceChildren(
+    h('strong', { class: 'sender' }, turn.role === 'USER' ? 'You' : 'Assistant'),
+    h('p', { class: 'content' }, turn.content),
+    status ? h('p', { class: 'status' }, status) : null,
   );
+  return el;
+}
+
+function render(turn) {
   const list = $('chat-transcript');
+  if (turn) turnElement(turn);
+  else list.replaceChildren(...turns.map(turnElement));
   list.scrollTop = list.scrollHeight;
 }
 
@@ -179,8 +187,12 @@ function onChatEvent(current, e, finish) {
       Object.assign(turn, { content: e.chatMessage?.content ?? turn.content, status: 'FAILED', error: e.errorMessage });
       break;
   }
-  render();
-  if (turn.status !== 'STREAMING') finish();
+  render(turn);
+  if (turn.status !== 'STREAMING') {
+    // The transcript is not a live region (tokens would be read one by one): the finished answer is announced once.
+    $('assistant-live').textContent = turn.status === 'COMPLETE' ? `Answer: ${turn.content}` : `Answer ${turn.status.toLowerCase()}.`;
+    finish();
+  }
 }
 
 async function stop() {

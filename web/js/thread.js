@@ -1,6 +1,7 @@
 // The open conversation: history (older pages on scroll), live events resumed with afterSequence, send / edit /
 // delete, typing indicators both ways, and read receipts.
-import { $, h, presenceDot, presenceLabel, showError, time } from './dom.js';
+import { $, h, presenceDot, presenceLabel, showError } from './dom.js';
+import { renderMessageList } from './message-list.js';
 import { gql, live } from './api.js';
 
 export const MESSAGE_FIELDS = 'id sequence content createdAt editedAt deletedAt senderName sender { id } readBy { id name }';
@@ -59,7 +60,7 @@ export async function openThread(conversationId, conversationFields) {
     $('conversation-placeholder').hidden = true;
     $('message-scroller').hidden = false;
     $('composer').hidden = false;
-    renderMessages();
+    renderQuietly();
     scrollToEnd();
     subscribe(state);
     markRead();
@@ -155,52 +156,26 @@ function renderHeader() {
   );
 }
 
-function renderMessages() {
-  const list = [...t.messages.values()].sort((a, b) => a.sequence - b.sequence);
+const renderMessages = () => {
+  renderMessageList($('message-list'), t.messages.values(), me.id, messageActions);
   $('load-older').hidden = !t.hasOlder;
-  $('message-list').replaceChildren(...list.map(renderMessage));
-}
+};
+const renderQuietly = () => {
+  renderMessageList($('message-list'), t.messages.values(), me.id, messageActions, { quietly: true });
+  $('load-older').hidden = !t.hasOlder;
+};
+const messageActions = { edit, remove, refresh: () => t && renderMessages() };
 
-function renderMessage(m) {
-  const mine = m.sender?.id === me.id;
-  const deleted = !!m.deletedAt;
-  const li = h('li', { class: `message${mine ? ' mine' : ''}${deleted ? ' deleted' : ''}`, dataset: { id: m.id, sequence: m.sequence } });
-  li.append(
-    h('div', { class: 'meta' }, h('strong', { class: 'sender' }, mine ? 'You' : m.senderName), ' ', h('time', { datetime: m.createdAt }, time(m.createdAt)), m.editedAt && !deleted ? h('span', { class: 'edited' }, ' (edited)') : null),
-    h('p', { class: 'content' }, deleted ? 'Message deleted' : m.content),
-  );
-  if (mine && !deleted) {
-    li.append(
-      h('div', { class: 'actions' },
-        h('span', { class: 'receipt' }, m.readBy.length ? `Read by ${m.readBy.map((u) => u.name).join(', ')}` : 'Sent'),
-        h('button', { type: 'button', class: 'link', onclick: () => startEdit(li, m), 'aria-label': `Edit message: ${m.content.slice(0, 40)}` }, 'Edit'),
-        h('button', { type: 'button', class: 'link', onclick: () => remove(m), 'aria-label': `Delete message: ${m.content.slice(0, 40)}` }, 'Delete'),
-      ),
-    );
+/** Saves an edit; resolves true when saved. */
+async function edit(m, content) {
+  try {
+    const { editMessage } = await gql(`mutation($id: ID!, $content: String!) { editMessage(id: $id, content: $content) { ${MESSAGE_FIELDS} } }`, { id: m.id, content });
+    t?.messages.set(editMessage.id, editMessage);
+    return true;
+  } catch (err) {
+    showError($('conversation-error'), err);
+    return false;
   }
-  return li;
-}
-
-function startEdit(li, m) {
-  const input = h('textarea', { rows: 2, 'aria-label': 'Edit message', maxlength: 4000 });
-  input.value = m.content;
-  const form = h('form', { class: 'edit' }, input, h('button', { type: 'submit' }, 'Save'), h('button', { type: 'button', onclick: () => renderMessages() }, 'Cancel'));
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    try {
-      const { editMessage } = await gql(`mutation($id: ID!, $content: String!) { editMessage(id: $id, content: $content) { ${MESSAGE_FIELDS} } }`, { id: m.id, content: input.value });
-      t?.messages.set(editMessage.id, editMessage);
-      renderMessages();
-    } catch (err) {
-      showError($('conversation-error'), err);
-    }
-  });
-  input.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') renderMessages();
-  });
-  li.querySelector('.content').replaceWith(form);
-  li.querySelector('.actions')?.remove();
-  input.focus();
 }
 
 async function remove(m) {
@@ -229,7 +204,7 @@ async function loadOlder() {
     messages.edges.forEach((e) => state.messages.has(e.node.id) || state.messages.set(e.node.id, e.node));
     state.hasOlder = messages.pageInfo.hasPreviousPage;
     state.olderCursor = messages.pageInfo.startCursor ?? state.olderCursor;
-    renderMessages();
+    renderQuietly();
     scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep the reader's place
   } catch (err) {
     showError($('conversation-error'), err);
