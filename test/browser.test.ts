@@ -173,6 +173,7 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await page.locator('#chat-sessions').getByRole('button', { name: /Lisbon/ }).click();
     await page.locator('#chat-transcript .turn.assistant .content', { hasText: full }).waitFor();
     await page.locator('#chat-transcript .turn.assistant .content', { hasText: 'word3' }).waitFor({ state: 'detached' });
+    expect(await page.locator('#chat-transcript .turn').allTextContents()).toEqual([`You${question}`, `Assistant${full}`]);
     await screenshot(page, 'assistant');
     expect(pageErrors).toEqual([]);
   });
@@ -256,7 +257,38 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await signInForm.getByLabel('Password').fill('correct horse battery');
     await signInForm.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#me-name', { hasText: 'Hedy Lamarr' }).waitFor();
-    await screenshot(page, 'signed-in-again');
+    // On a phone-sized screen the panels stack: nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('heading', { name: 'Assistant' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await screenshot(page, 'narrow-screen');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('loads older messages when the history is scrolled to the top', { timeout: 60_000 }, async () => {
+    const page = await newPage();
+    await signUp(page, 'Vint Cerf');
+    const bob = await server.user({ name: 'Bob Kahn' });
+    const found = await server.ok<{ users: { edges: { node: { id: string } }[] } }, Record<string, unknown>>(
+      '{ users(search: "Vint") { edges { node { id } } } }',
+      {},
+      { token: bob.token },
+    );
+    const vint = found.users.edges[0].node.id;
+    for (let i = 1; i <= 45; i++) {
+      await server.ok('mutation($to: ID!, $c: String!) { sendMessage(input: { toUserId: $to, content: $c }) { id } }', { to: vint, c: `Packet ${i}` }, { token: bob.token });
+    }
+    const item = page.locator('#conversation-list button', { hasText: 'Bob Kahn' });
+    await item.locator('.badge', { hasText: '45' }).waitFor();
+    await item.click();
+    const contents = page.locator('#message-list .message .content');
+    await page.locator('#message-list', { hasText: 'Packet 45' }).waitFor();
+    expect(await contents.count()).toBe(30); // the newest page
+    await page.locator('#message-scroller').evaluate((el) => el.scrollTo({ top: 0 }));
+    await page.locator('#message-list .message', { hasText: /^Bob Kahn.*Packet 1$/ }).waitFor();
+    expect(await contents.allTextContents()).toEqual(Array.from({ length: 45 }, (_, i) => `Packet ${i + 1}`));
+    await page.getByRole('button', { name: 'Load older messages' }).waitFor({ state: 'hidden' });
+    await screenshot(page, 'history');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -43,7 +43,8 @@ async function loadModels() {
   try {
     const { chatModels } = await gql('{ chatModels { id label default offline } }');
     $('model').replaceChildren(
-      ...chatModels.map((m) => h('option', { value: m.id, selected: m.default }, m.offline && !/offline/i.test(m.label) ? `${m.label} (offline)` : m.label)),
+      // Short names in the picker ("Parley Echo (offline)"); the full label is the option's title.
+      ...chatModels.map((m) => h('option', { value: m.id, selected: m.default, title: m.label }, `${m.label.replace(/\s*\(.*$/, '')}${m.offline ? ' (offline)' : ''}`)),
     );
   } catch (err) {
     showError($('assistant-error'), err);
@@ -100,7 +101,7 @@ function turnElement(turn) {
   el.replaceChildren(
     h('strong', { class: 'sender' }, turn.role === 'USER' ? 'You' : 'Assistant'),
     h('p', { class: 'content' }, turn.content),
-    status ? h('p', { class: 'status' }, status) : null,
+    ...(status ? [h('p', { class: 'status' }, status)] : []),
   );
   return el;
 }

@@ -72,8 +72,12 @@ async function onInboxEvent(e) {
   const known = conversations.get(e.conversationId);
   if (!known?.members?.length) {
     // A conversation new to this list: fetch it with its members.
-    const { conversation } = await gql(`query($id: ID!) { conversation(id: $id) { ${CONVERSATION_FIELDS} } }`, { id: e.conversationId });
-    if (conversation) merge(conversation);
+    try {
+      const { conversation } = await gql(`query($id: ID!) { conversation(id: $id) { ${CONVERSATION_FIELDS} } }`, { id: e.conversationId });
+      if (conversation) merge(conversation);
+    } catch (err) {
+      return showError($('inbox-error'), err);
+    }
   } else merge(e.conversation);
   const c = conversations.get(e.conversationId);
   if (c && openConversationId() === c.id) c.unreadCount = 0;
