@@ -106,25 +106,39 @@ export function connect() {
   disconnect();
   failures = 0;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
-  client = createClient({
+  let socket = null;
+  let pongTimer;
+  const mine = createClient({
     url,
     lazy: true,
     retryAttempts: 0,
+    // A connection that died silently (sleep, network change) answers no ping: close it, and everything resubscribes.
+    keepAlive: 10_000,
     connectionParams: () => ({ clientId: session.tenant, ...(session.token ? { authorization: `Bearer ${session.token}` } : {}) }),
     on: {
-      connecting: () => setState('connecting'),
+      opened: (s) => (socket = s),
+      ping: (received) => {
+        if (received) return;
+        pongTimer = setTimeout(() => socket?.readyState === WebSocket.OPEN && socket.close(4408, 'No pong'), 5_000);
+      },
+      pong: (received) => received && clearTimeout(pongTimer),
+      connecting: () => client === mine && setState('connecting'),
       connected: () => {
+        if (client !== mine) return;
         failures = 0;
         setState('live');
         if (everConnected) reconnectListeners.forEach((fn) => fn());
         everConnected = true;
       },
       closed: () => {
+        clearTimeout(pongTimer);
+        if (client !== mine) return; // an old client closing after sign-out or a new connect()
         failures++;
         setState('offline');
       },
     },
   });
+  client = mine;
 }
 
 export function disconnect() {

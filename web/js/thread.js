@@ -13,7 +13,7 @@ let me = null;
 let hooks = null;
 let t = null; // the open thread's state
 
-/** hooks: { conversationUpdated(conversation), markedRead(conversationId) } */
+/** hooks: { markedRead(conversationId) }, called when the viewer's read pointer moved. */
 export function initThread(viewer, threadHooks) {
   me = viewer;
   hooks = threadHooks;
