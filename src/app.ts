@@ -1,5 +1,6 @@
 // buildApp(config): one node:http server with GraphQL over HTTP/SSE (yoga) and WebSocket (graphql-ws) on
-// /graphql, plus /health, /ready, the REST auth routes and the web client (web/) at /. It listens only when start() is called; stop() drains and closes everything.
+// /graphql, plus /health, /ready, the REST auth routes and the web client (web/) at /. It listens only when start()
+// is called; stop() drains and closes everything.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
