@@ -18,6 +18,7 @@ COPY --from=deps /app/src/generated ./src/generated
 COPY package.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY src ./src
+COPY web ./web
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -1,5 +1,6 @@
 // buildApp(config): one node:http server with GraphQL over HTTP/SSE (yoga) and WebSocket (graphql-ws) on
-// /graphql, plus /health and /ready. It listens only when start() is called; stop() drains and closes everything.
+// /graphql, plus /health, /ready, the REST auth routes and the web client (web/) at /. It listens only when start()
+// is called; stop() drains and closes everything.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,8 @@ import { join } from 'node:path';
 import { AUTH_BASE_PATH, createAuthRouter } from './auth/rest/router.ts';
 import { startSessionSweeper } from './accounts/session-sweeper.ts';
 import { followedTopics } from './messaging/stream.ts';
+import { serveStatic, WEB_ROOT } from './http/static.ts';
+import { DEV_RELOAD_PATH, DEV_RELOAD_SCRIPT, startDevReload } from './http/dev-reload.ts';
 
 export interface AppOptions {
   /** An already-open database (tests pass one); otherwise opened from config. */
@@ -73,6 +76,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const stopSweeper = startSessionSweeper(services.accounts, config.SESSION_SWEEP_SECONDS, logger);
   if (!config.SMTP_URL && config.NODE_ENV === 'production') logger.warn('SMTP_URL is not set: mail goes to the OutboxMail table only');
 
+  const devReload = config.WEB_LIVE_RELOAD ? startDevReload(WEB_ROOT) : null;
+  const staticOptions = devReload ? { injectIntoIndex: DEV_RELOAD_SCRIPT } : {};
+
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 });
   const streams = new Set<ServerResponse>();
   let inflight = 0;
@@ -113,7 +119,17 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       });
       return;
     }
-    json(res, 404, { error: 'Not found', hint: 'GraphQL is served at /graphql' });
+    if (devReload && path === DEV_RELOAD_PATH) return devReload.serve(res);
+    serveStatic(req, res, path, staticOptions).then(
+      (served) => {
+        if (!served) json(res, 404, { error: 'Not found', hint: 'GraphQL is served at /graphql, the web client at /' });
+      },
+      (err) => {
+        logger.error('static file failed', { error: err });
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      },
+    );
   });
 
   const ws = attachWebSocketServer(server, yoga, services);
@@ -143,6 +159,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     async stop() {
       if (stopping) return;
       stopping = true;
+      devReload?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Answers in progress end first (saved as interrupted), so their subscribers get a final event.
       await services.assistant.close();

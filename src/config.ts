@@ -98,6 +98,8 @@ export const configSchema = z
     CHAT_USER_RATE_LIMIT: int(0, 100_000).default(30),
     CHAT_GUEST_RATE_LIMIT: int(0, 100_000).default(5),
     CHAT_REPLAY_TTL_SECONDS: int(10, 86_400).default(600),
+    // Development: the web client reloads when a file under web/ changes or the server restarts (npm run dev).
+    WEB_LIVE_RELOAD: bool.default(false),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_SECRET) {

@@ -1,0 +1,163 @@
+// The conversation list (unread badges, presence dots, live through the inbox stream) and people search.
+import { $, debounce, h, presenceDot, showError } from './dom.js';
+import { gql, live, onReconnected } from './api.js';
+import { closeThread, initThread, openConversationId, openThread, presenceChanged } from './thread.js';
+
+const SUMMARY_FIELDS = 'id kind title unreadCount lastSequence lastActivityAt lastMessage { content deletedAt senderName sender { id } }';
+const CONVERSATION_FIELDS = `${SUMMARY_FIELDS} members { user { id name presence { status } } }`;
+
+let me = null;
+let conversations = new Map();
+let stops = [];
+
+export function startConversations(viewer) {
+  me = viewer;
+  conversations = new Map();
+  initThread(viewer, {
+    markedRead: (id) => {
+      const c = conversations.get(id);
+      if (c) c.unreadCount = 0;
+      renderList();
+    },
+  });
+  void loadList();
+  stops = [
+    // The inbox stream: every conversation of mine, including ones started with me later.
+    live({
+      operation: () => ({ query: `subscription { conversationEvents { type sequence conversationId conversation { ${SUMMARY_FIELDS} } } }` }),
+      next: ({ conversationEvents: e }) => onInboxEvent(e),
+      error: (err) => showError($('inbox-error'), err),
+    }),
+    live({
+      operation: () => ({ query: 'subscription { presenceChanged { status user { id } } }' }),
+      next: ({ presenceChanged: p }) => onPresence(p.user.id, p.status),
+    }),
+  ];
+}
+
+export function stopConversations() {
+  stops.forEach((stop) => stop());
+  stops = [];
+  closeThread();
+  conversations = new Map();
+  $('conversation-list').replaceChildren();
+  $('people-results').replaceChildren();
+  $('people-search').value = '';
+  showError($('inbox-error'), null);
+}
+
+// While the socket was down, messages may have arrived: the list is read again (the open thread resumes by itself).
+onReconnected(() => {
+  if (me) void loadList();
+});
+
+async function loadList() {
+  try {
+    const data = await gql(`{ conversations(first: 50) { edges { node { ${CONVERSATION_FIELDS} } } } }`);
+    for (const { node } of data.conversations.edges) merge(node);
+    renderList();
+  } catch (err) {
+    showError($('inbox-error'), err);
+  }
+}
+
+/** Keeps whichever copy of a conversation is newer (a list reply can be older than an event that overtook it). */
+function merge(c) {
+  const known = conversations.get(c.id);
+  if (known && known.lastSequence > c.lastSequence) return;
+  conversations.set(c.id, { ...known, ...c, members: c.members ?? known?.members ?? [] });
+}
+
+async function onInboxEvent(e) {
+  const known = conversations.get(e.conversationId);
+  if (!known?.members?.length) {
+    // A conversation new to this list: fetch it with its members.
+    try {
+      const { conversation } = await gql(`query($id: ID!) { conversation(id: $id) { ${CONVERSATION_FIELDS} } }`, { id: e.conversationId });
+      if (conversation) merge(conversation);
+    } catch (err) {
+      return showError($('inbox-error'), err);
+    }
+  } else merge(e.conversation);
+  const c = conversations.get(e.conversationId);
+  if (c && openConversationId() === c.id) c.unreadCount = 0;
+  renderList();
+}
+
+function onPresence(userId, status) {
+  for (const c of conversations.values()) {
+    for (const m of c.members ?? []) if (m.user.id === userId) m.user.presence = { status };
+  }
+  presenceChanged(userId, status);
+  renderList();
+}
+
+function preview(c) {
+  const m = c.lastMessage;
+  if (!m) return 'No messages yet';
+  const who = m.sender?.id === me.id ? 'You' : m.senderName;
+  return `${who}: ${m.deletedAt ? 'message deleted' : m.content}`;
+}
+
+function renderList() {
+  const list = [...conversations.values()].sort((a, b) => String(b.lastActivityAt).localeCompare(String(a.lastActivityAt)));
+  $('inbox-empty').hidden = list.length > 0;
+  $('conversation-list').replaceChildren(
+    ...list.map((c) => {
+      const other = c.kind === 'DIRECT' ? c.members?.find((m) => m.user.id !== me.id) : null;
+      const current = openConversationId() === c.id;
+      const unread = current ? 0 : c.unreadCount;
+      return h('li', { dataset: { id: c.id } },
+        h('button', { type: 'button', class: `conversation-item${current ? ' current' : ''}`, 'aria-current': current ? 'true' : null, onclick: () => open(c.id) },
+          other ? presenceDot(other.user.presence?.status) : h('span', { class: 'dot group', 'aria-hidden': 'true' }),
+          h('span', { class: 'item-text' }, h('span', { class: 'item-title' }, c.title || 'Conversation'), h('span', { class: 'item-preview' }, preview(c))),
+          unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, String(unread)) : null,
+        ),
+      );
+    }),
+  );
+}
+
+function open(id) {
+  void openThread(id, CONVERSATION_FIELDS);
+  const c = conversations.get(id);
+  if (c) c.unreadCount = 0;
+  renderList();
+}
+
+// ---- people search ----------------------------------------------------------------------------------------------
+
+const search = debounce(async (text) => {
+  const results = $('people-results');
+  if (!text) return results.replaceChildren();
+  try {
+    const { users } = await gql('query($search: String) { users(search: $search, first: 8) { edges { node { id name username } } } }', { search: text });
+    if ($('people-search').value.trim() !== text) return;
+    results.replaceChildren(
+      ...(users.edges.length
+        ? users.edges.map(({ node: u }) =>
+            h('li', {}, h('button', { type: 'button', class: 'person', onclick: () => startWith(u) }, `Message ${u.name}`, u.username ? h('span', { class: 'muted' }, ` @${u.username}`) : null)),
+          )
+        : [h('li', { class: 'hint' }, 'Nobody found.')]),
+    );
+  } catch (err) {
+    showError($('inbox-error'), err);
+  }
+}, 250);
+
+async function startWith(user) {
+  showError($('inbox-error'), null);
+  try {
+    const { startDirectConversation: c } = await gql(`mutation($id: ID!) { startDirectConversation(userId: $id) { ${CONVERSATION_FIELDS} } }`, { id: user.id });
+    merge(c);
+    $('people-search').value = '';
+    $('people-results').replaceChildren();
+    open(c.id);
+    $('composer-text').focus();
+  } catch (err) {
+    showError($('inbox-error'), err);
+  }
+}
+
+$('people-search').addEventListener('input', () => search($('people-search').value.trim()));
+$('people-form').addEventListener('submit', (e) => e.preventDefault());

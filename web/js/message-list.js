@@ -1,0 +1,75 @@
+// Rendering of a conversation's messages, updated in place: only new or changed messages get new elements, so the
+// live region (role=log) announces just those, and a message being edited keeps its form while others arrive.
+import { h, time } from './dom.js';
+
+const versionOf = (m) => [m.content, m.editedAt, m.deletedAt, m.readBy.map((u) => u.id).join()].join('|');
+
+/**
+ * Shows `messages` (any order) in `list`. actions: { edit(m, content) -> Promise<boolean>, remove(m), refresh() }.
+ * With `quietly` (history, not news) the live region is off for this one change.
+ */
+export function renderMessageList(list, messages, myId, actions, { quietly = false } = {}) {
+  if (quietly) list.setAttribute('aria-live', 'off');
+  const sorted = [...messages].sort((a, b) => a.sequence - b.sequence);
+  const existing = new Map([...list.children].map((li) => [li.dataset.id, li]));
+  let previous = null;
+  for (const m of sorted) {
+    let li = existing.get(m.id);
+    existing.delete(m.id);
+    const version = versionOf(m);
+    if (!li || li.dataset.version !== version) {
+      const fresh = renderMessage(m, m.sender?.id === myId, actions);
+      fresh.dataset.version = version;
+      if (li) li.replaceWith(fresh);
+      li = fresh;
+    }
+    const wanted = previous ? previous.nextSibling : list.firstChild;
+    if (wanted !== li) list.insertBefore(li, wanted);
+    previous = li;
+  }
+  for (const li of existing.values()) li.remove();
+  if (quietly) requestAnimationFrame(() => list.setAttribute('aria-live', 'polite'));
+}
+
+function renderMessage(m, mine, actions) {
+  const deleted = !!m.deletedAt;
+  const li = h('li', { class: `message${mine ? ' mine' : ''}${deleted ? ' deleted' : ''}`, dataset: { id: m.id, sequence: m.sequence } });
+  li.append(
+    h('div', { class: 'meta' },
+      h('strong', { class: 'sender' }, mine ? 'You' : m.senderName), ' ',
+      h('time', { datetime: m.createdAt }, time(m.createdAt)),
+      m.editedAt && !deleted ? h('span', { class: 'edited' }, ' (edited)') : null),
+    h('p', { class: 'content' }, deleted ? 'Message deleted' : m.content),
+  );
+  if (mine && !deleted) {
+    const short = m.content.slice(0, 40);
+    li.append(
+      h('div', { class: 'actions' },
+        h('span', { class: 'receipt' }, m.readBy.length ? `Read by ${m.readBy.map((u) => u.name).join(', ')}` : 'Sent'),
+        h('button', { type: 'button', class: 'link', onclick: () => startEdit(li, m, actions), 'aria-label': `Edit message: ${short}` }, 'Edit'),
+        h('button', { type: 'button', class: 'link', onclick: () => actions.remove(m), 'aria-label': `Delete message: ${short}` }, 'Delete'),
+      ),
+    );
+  }
+  return li;
+}
+
+function startEdit(li, m, actions) {
+  const close = () => {
+    li.dataset.version = ''; // forces a fresh element on the next render
+    actions.refresh();
+  };
+  const input = h('textarea', { rows: 2, 'aria-label': 'Edit message', maxlength: 4000 });
+  input.value = m.content;
+  const form = h('form', { class: 'edit' }, input, h('button', { type: 'submit' }, 'Save'), h('button', { type: 'button', onclick: close }, 'Cancel'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (await actions.edit(m, input.value)) close();
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') close();
+  });
+  li.querySelector('.content').replaceWith(form);
+  li.querySelector('.actions')?.remove();
+  input.focus();
+}

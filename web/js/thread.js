@@ -1,0 +1,292 @@
+// The open conversation: history (older pages on scroll), live events resumed with afterSequence, send / edit /
+// delete, typing indicators both ways, and read receipts.
+import { $, h, presenceDot, presenceLabel, showError } from './dom.js';
+import { renderMessageList } from './message-list.js';
+import { gql, live } from './api.js';
+
+export const MESSAGE_FIELDS = 'id sequence content createdAt editedAt deletedAt senderName sender { id } readBy { id name }';
+const PAGE = 30;
+const TYPING_SENT_EVERY_MS = 2000; // the server drops repeats within 2 s anyway
+const TYPING_SHOWN_MS = 7000; // the server repeats `true` while typing goes on and expires it after 6 s
+
+let me = null;
+let hooks = null;
+let t = null; // the open thread's state
+
+/** hooks: { markedRead(conversationId) }, called when the viewer's read pointer moved. */
+export function initThread(viewer, threadHooks) {
+  me = viewer;
+  hooks = threadHooks;
+}
+
+export const openConversationId = () => t?.id ?? null;
+
+export function closeThread() {
+  if (!t) return;
+  t.stops.forEach((stop) => stop());
+  for (const timer of t.typing.values()) clearTimeout(timer.timer);
+  if (t.typingSent) void gql('mutation($id: ID!) { setTyping(conversationId: $id, isTyping: false) }', { id: t.id }).catch(() => {});
+  t = null;
+  $('conversation-title').textContent = 'No conversation open';
+  $('conversation-presence').replaceChildren();
+  $('conversation-placeholder').hidden = false;
+  $('message-scroller').hidden = true;
+  $('composer').hidden = true;
+  $('message-list').replaceChildren();
+  $('typing').textContent = '';
+  showError($('conversation-error'), null);
+}
+
+export async function openThread(conversationId, conversationFields) {
+  closeThread();
+  const state = { id: conversationId, messages: new Map(), lastSequence: 0, olderCursor: null, hasOlder: false, loading: false, typing: new Map(), typingSent: 0, stops: [], conversation: null };
+  t = state;
+  showError($('conversation-error'), null);
+  try {
+    const data = await gql(
+      `query($id: ID!, $last: Int!) { conversation(id: $id) { ${conversationFields}
+        messages(last: $last) { edges { node { ${MESSAGE_FIELDS} } } pageInfo { hasPreviousPage startCursor } } } }`,
+      { id: conversationId, last: PAGE },
+    );
+    if (t !== state) return;
+    const c = data.conversation;
+    if (!c) throw new Error('This conversation is no longer available.');
+    state.conversation = c;
+    state.lastSequence = c.lastSequence;
+    state.hasOlder = c.messages.pageInfo.hasPreviousPage;
+    state.olderCursor = c.messages.pageInfo.startCursor;
+    c.messages.edges.forEach((e) => state.messages.set(e.node.id, e.node));
+    renderHeader();
+    $('conversation-placeholder').hidden = true;
+    $('message-scroller').hidden = false;
+    $('composer').hidden = false;
+    renderQuietly();
+    scrollToEnd();
+    subscribe(state);
+    markRead();
+  } catch (err) {
+    if (t === state) showError($('conversation-error'), err);
+  }
+}
+
+function subscribe(state) {
+  state.stops.push(
+    live({
+      // Every (re)subscription resumes after the last event seen, so a reconnect loses and repeats nothing.
+      operation: () => ({
+        query: `subscription($id: ID!, $after: Int) { conversationEvents(conversationId: $id, afterSequence: $after) {
+          type sequence readUpTo user { id name } message { ${MESSAGE_FIELDS} } } }`,
+        variables: { id: state.id, after: state.lastSequence },
+      }),
+      next: ({ conversationEvents: e }) => onEvent(state, e),
+      error: (err) => showError($('conversation-error'), err),
+    }),
+    live({
+      operation: () => ({ query: 'subscription($id: ID!) { typing(conversationId: $id) { isTyping user { id name } } }', variables: { id: state.id } }),
+      next: ({ typing }) => onTyping(state, typing),
+    }),
+  );
+}
+
+function onEvent(state, e) {
+  if (t !== state || e.sequence <= state.lastSequence) return;
+  state.lastSequence = e.sequence;
+  if (e.message) {
+    state.messages.set(e.message.id, e.message);
+    const nearEnd = isNearEnd();
+    renderMessages();
+    if (e.type === 'MESSAGE_ADDED' && (nearEnd || e.message.sender?.id === me.id)) scrollToEnd();
+    if (e.type === 'MESSAGE_ADDED' && e.message.sender?.id !== me.id) {
+      clearTyping(state, e.message.sender?.id);
+      markRead();
+    }
+  } else if (e.type === 'READ' && e.user && e.user.id !== me.id) {
+    for (const m of state.messages.values()) {
+      if (m.sender?.id === me.id && m.sequence <= e.readUpTo && !m.readBy.some((u) => u.id === e.user.id)) m.readBy = [...m.readBy, e.user];
+    }
+    renderMessages();
+  } else if (e.type !== 'READ') {
+    void refreshHeader(state);
+  }
+}
+
+async function refreshHeader(state) {
+  const { conversation } = await gql('query($id: ID!) { conversation(id: $id) { id title kind members { user { id name presence { status } } } } }', { id: state.id });
+  if (t !== state || !conversation) return;
+  Object.assign(state.conversation, conversation);
+  renderHeader();
+}
+
+function onTyping(state, ev) {
+  if (t !== state) return;
+  if (ev.isTyping) {
+    clearTimeout(state.typing.get(ev.user.id)?.timer);
+    state.typing.set(ev.user.id, { name: ev.user.name, timer: setTimeout(() => clearTyping(state, ev.user.id), TYPING_SHOWN_MS) });
+  } else clearTyping(state, ev.user.id);
+  renderTyping();
+}
+
+function clearTyping(state, userId) {
+  const entry = state.typing.get(userId);
+  if (!entry) return;
+  clearTimeout(entry.timer);
+  state.typing.delete(userId);
+  if (t === state) renderTyping();
+}
+
+function renderTyping() {
+  const names = [...t.typing.values()].map((x) => x.name);
+  $('typing').textContent = names.length === 0 ? '' : names.length === 1 ? `${names[0]} is typing…` : `${names.join(', ')} are typing…`;
+}
+
+/** Presence of the open conversation's members changed (from the presence subscription). */
+export function presenceChanged(userId, status) {
+  const member = t?.conversation?.members.find((m) => m.user.id === userId);
+  if (!member) return;
+  member.user.presence = { status };
+  renderHeader();
+}
+
+function renderHeader() {
+  const c = t.conversation;
+  $('conversation-title').textContent = c.title || 'Conversation';
+  const others = c.members.filter((m) => m.user.id !== me.id);
+  $('conversation-presence').replaceChildren(
+    ...others.slice(0, 5).flatMap((m) => [h('span', { class: 'who' }, presenceDot(m.user.presence?.status), ` ${m.user.name}: ${presenceLabel(m.user.presence?.status ?? 'OFFLINE')}`)]),
+  );
+}
+
+const renderMessages = () => {
+  renderMessageList($('message-list'), t.messages.values(), me.id, messageActions);
+  $('load-older').hidden = !t.hasOlder;
+};
+const renderQuietly = () => {
+  renderMessageList($('message-list'), t.messages.values(), me.id, messageActions, { quietly: true });
+  $('load-older').hidden = !t.hasOlder;
+};
+const messageActions = { edit, remove, refresh: () => t && renderMessages() };
+
+/** Saves an edit; resolves true when saved. */
+async function edit(m, content) {
+  try {
+    const { editMessage } = await gql(`mutation($id: ID!, $content: String!) { editMessage(id: $id, content: $content) { ${MESSAGE_FIELDS} } }`, { id: m.id, content });
+    t?.messages.set(editMessage.id, editMessage);
+    return true;
+  } catch (err) {
+    showError($('conversation-error'), err);
+    return false;
+  }
+}
+
+async function remove(m) {
+  try {
+    const { deleteMessage } = await gql(`mutation($id: ID!) { deleteMessage(id: $id) { ${MESSAGE_FIELDS} } }`, { id: m.id });
+    t?.messages.set(deleteMessage.id, deleteMessage);
+    renderMessages();
+  } catch (err) {
+    showError($('conversation-error'), err);
+  }
+}
+
+async function loadOlder() {
+  const state = t;
+  if (!state || !state.hasOlder || state.loading) return;
+  state.loading = true;
+  const scroller = $('message-scroller');
+  const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+  try {
+    const { messages } = await gql(
+      `query($id: ID!, $before: String, $last: Int!) { messages(conversationId: $id, last: $last, before: $before) {
+        edges { node { ${MESSAGE_FIELDS} } } pageInfo { hasPreviousPage startCursor } } }`,
+      { id: state.id, before: state.olderCursor, last: PAGE },
+    );
+    if (t !== state) return;
+    messages.edges.forEach((e) => state.messages.has(e.node.id) || state.messages.set(e.node.id, e.node));
+    state.hasOlder = messages.pageInfo.hasPreviousPage;
+    state.olderCursor = messages.pageInfo.startCursor ?? state.olderCursor;
+    renderQuietly();
+    scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep the reader's place
+  } catch (err) {
+    showError($('conversation-error'), err);
+  } finally {
+    state.loading = false;
+  }
+}
+
+const markRead = (() => {
+  let timer;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      if (!t || document.visibilityState !== 'visible') return;
+      const id = t.id;
+      try {
+        await gql('mutation($id: ID!) { markConversationRead(conversationId: $id) { id unreadCount } }', { id });
+        hooks.markedRead(id);
+      } catch {
+        // A receipt is not worth an error message.
+      }
+    }, 200);
+  };
+})();
+
+function isNearEnd() {
+  const s = $('message-scroller');
+  return s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+}
+const scrollToEnd = () => {
+  const s = $('message-scroller');
+  s.scrollTop = s.scrollHeight;
+};
+
+async function send(text) {
+  const state = t;
+  const content = text.trim();
+  if (!state || !content) return;
+  state.typingSent = 0; // sending ends typing on the server
+  try {
+    const { sendMessage } = await gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${MESSAGE_FIELDS} } }`, {
+      input: { conversationId: state.id, content, clientMessageId: crypto.randomUUID() },
+    });
+    if (t !== state) return;
+    state.messages.set(sendMessage.id, sendMessage);
+    renderMessages();
+    scrollToEnd();
+    $('composer-text').value = '';
+  } catch (err) {
+    showError($('conversation-error'), err);
+  }
+}
+
+function typed() {
+  if (!t) return;
+  const hasText = $('composer-text').value.trim() !== '';
+  const now = Date.now();
+  if (hasText && now - t.typingSent > TYPING_SENT_EVERY_MS) {
+    t.typingSent = now;
+    void gql('mutation($id: ID!) { setTyping(conversationId: $id, isTyping: true) }', { id: t.id }).catch(() => {});
+  } else if (!hasText && t.typingSent) {
+    t.typingSent = 0;
+    void gql('mutation($id: ID!) { setTyping(conversationId: $id, isTyping: false) }', { id: t.id }).catch(() => {});
+  }
+}
+
+$('composer').addEventListener('submit', (e) => {
+  e.preventDefault();
+  showError($('conversation-error'), null);
+  void send($('composer-text').value);
+});
+$('composer-text').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    $('composer').requestSubmit();
+  }
+});
+$('composer-text').addEventListener('input', typed);
+$('load-older').addEventListener('click', () => void loadOlder());
+$('message-scroller').addEventListener('scroll', () => {
+  if ($('message-scroller').scrollTop < 40) void loadOlder();
+});
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && t) markRead();
+});
