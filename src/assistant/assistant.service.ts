@@ -156,25 +156,37 @@ export class AssistantService {
     const spender = { tenantId: user.tenantId, userId: user.id };
     await this.budgets.check(spender);
 
+    // One write for the session and both messages (no interactive transaction: on embedded PGlite, whose one
+    // connection a transaction holds across event-loop turns, 200 chats starting at once would queue behind it).
+    // Distinct timestamps keep the pair in order in the session's message list.
     const now = Date.now();
-    const { session, userMessage, assistant } = await this.prisma.$transaction(async (tx) => {
-      const session = existing
-        ? await tx.chatSession.update({ where: { id: existing.id }, data: { updatedAt: new Date(now) } })
-        : await tx.chatSession.create({
-            data: { tenantId: user.tenantId, userId: user.id, title: title ?? deriveTitle(text), model: entry.id },
-          });
-      const base = { tenantId: user.tenantId, userId: user.id, sessionId: session.id, model: entry.id };
-      // Distinct timestamps keep the pair in order in the session's message list.
-      const userMessage = await tx.chatMessage.create({ data: { ...base, role: 'USER', content: text, status: 'COMPLETE', createdAt: new Date(now) } });
-      const assistant = await tx.chatMessage.create({ data: { ...base, role: 'ASSISTANT', content: '', status: 'STREAMING', createdAt: new Date(now + 1) } });
-      return { session, userMessage, assistant };
-    });
-    const history = await this.prisma.chatMessage.findMany({
-      where: { sessionId: session.id, id: { not: assistant.id } },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: 200,
-      select: { role: true, content: true },
-    });
+    const base = { tenantId: user.tenantId, userId: user.id, model: entry.id };
+    const [userMessageId, assistantId] = [randomUUID(), randomUUID()];
+    const messages = {
+      create: [
+        { ...base, id: userMessageId, role: 'USER' as const, content: text, status: 'COMPLETE' as const, createdAt: new Date(now) },
+        { ...base, id: assistantId, role: 'ASSISTANT' as const, content: '', status: 'STREAMING' as const, createdAt: new Date(now + 1) },
+      ],
+    };
+    const include = { messages: { where: { id: { in: [userMessageId, assistantId] } } } };
+    const written = existing
+      ? await this.prisma.chatSession.update({ where: { id: existing.id }, data: { updatedAt: new Date(now), messages }, include })
+      : await this.prisma.chatSession.create({
+          data: { tenantId: user.tenantId, userId: user.id, title: title ?? deriveTitle(text), model: entry.id, messages },
+          include,
+        });
+    const { messages: pair, ...session } = written;
+    const userMessage = pair.find((m) => m.id === userMessageId)!;
+    const assistant = pair.find((m) => m.id === assistantId)!;
+    // A new session's history is the message just written.
+    const history = existing
+      ? await this.prisma.chatMessage.findMany({
+          where: { sessionId: session.id, id: { not: assistant.id } },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          take: 200,
+          select: { role: true, content: true },
+        })
+      : [{ role: userMessage.role, content: userMessage.content }];
     const context = buildContext(history.reverse(), this.config.CHAT_SYSTEM_PROMPT, this.config.CHAT_CONTEXT_TOKENS);
     const wantsTitle = !existing && !title && entry.titles;
 
