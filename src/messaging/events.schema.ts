@@ -5,25 +5,7 @@ import { badInput } from '../errors.ts';
 import type { ConversationEventPayload } from './events.ts';
 import { conversationStream } from './stream.ts';
 import { actorOf } from './loaders.ts';
-
-/**
- * One live event object reaches every subscriber of its topic on this instance. The rows its fields point at are
- * loaded once per event and selection and shared by all of them, instead of once per subscriber (a message to a
- * group of 1,000 would otherwise be 1,000 identical queries). Replayed events are new objects: loaded on their own.
- */
-const sharedLoads = new WeakMap<ConversationEventPayload, Map<string, Promise<unknown>>>();
-function sharedLoad<T>(event: ConversationEventPayload, field: string, query: object, load: () => Promise<T>): Promise<T> {
-  let loads = sharedLoads.get(event);
-  if (!loads) sharedLoads.set(event, (loads = new Map()));
-  const key = field + JSON.stringify(query);
-  let pending = loads.get(key) as Promise<T> | undefined;
-  if (!pending) {
-    pending = load();
-    loads.set(key, pending);
-    pending.catch(() => loads.delete(key)); // a failed load is retried by the next subscriber, not shared
-  }
-  return pending;
-}
+import { eventRow, prepareEvent } from './event-rows.ts';
 
 const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
   description: 'What happened in a conversation.',
@@ -48,36 +30,25 @@ const ConversationEventRef = builder.objectRef<ConversationEventPayload>('Conver
     conversation: t.prismaField({
       type: 'Conversation',
       description: 'The conversation, as it is now.',
-      resolve: (query, e, _args, ctx) =>
-        sharedLoad(e, 'conversation', query, () => ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id: e.conversationId } })),
+      resolve: (query, e, _args, ctx) => eventRow(ctx.prisma, e, 'conversation', query) as never,
     }),
     message: t.prismaField({
       type: 'Message',
       nullable: true,
       description: 'The message concerned (MESSAGE_* events), as it is now.',
-      resolve: (query, e, _args, ctx) =>
-        e.messageId ? sharedLoad(e, 'message', query, () => ctx.prisma.message.findUnique({ ...query, where: { id: e.messageId! } })) : null,
+      resolve: (query, e, _args, ctx) => eventRow(ctx.prisma, e, 'message', query) as never,
     }),
     user: t.prismaField({
       type: 'User',
       nullable: true,
       description: 'Who did it or whom it concerns (sender, reader, member who joined or left); null if their account is gone.',
-      resolve: (query, e, _args, ctx) =>
-        e.userId ? sharedLoad(e, 'user', query, () => ctx.prisma.user.findUnique({ ...query, where: { id: e.userId! } })) : null,
+      resolve: (query, e, _args, ctx) => eventRow(ctx.prisma, e, 'user', query) as never,
     }),
     member: t.prismaField({
       type: 'ConversationMember',
       nullable: true,
       description: "The membership of `user` in the conversation, as it is now (null once they have left).",
-      resolve: (query, e, _args, ctx) =>
-        e.userId
-          ? sharedLoad(e, 'member', query, () =>
-              ctx.prisma.conversationMember.findUnique({
-                ...query,
-                where: { conversationId_userId: { conversationId: e.conversationId, userId: e.userId! } },
-              }),
-            )
-          : null,
+      resolve: (query, e, _args, ctx) => eventRow(ctx.prisma, e, 'member', query) as never,
     }),
     readUpTo: t.exposeInt('readUpTo', { nullable: true, description: 'READ events: the new read pointer (a sequence).' }),
   }),
@@ -116,6 +87,7 @@ builder.subscriptionFields((t) => ({
         afterSequence: after,
         startSequence,
         onError: (err) => ctx.services.logger.error('conversation stream failed', { error: err }),
+        prepare: (event) => prepareEvent(ctx.prisma, event),
       });
     },
     resolve: (event) => event,

@@ -31,6 +31,8 @@ export interface StreamOptions {
   startSequence: number;
   /** Where a failure inside the stream is reported (it also ends the stream with that error). */
   onError?: (err: unknown) => void;
+  /** Runs before a live event is handed to a busy conversation's streams (see event-rows.ts). */
+  prepare?: (event: ConversationEventPayload) => Promise<void>;
   /** Events held for a slow consumer before the rest is left in the log to read back (default MAX_QUEUED). */
   maxQueued?: number;
 }
@@ -41,10 +43,10 @@ export interface ConversationStream extends AsyncIterableIterator<ConversationEv
 }
 
 const fanouts = new WeakMap<ParleyPubSub, { conversation: TopicFanout<'conversation:event'>; inbox: TopicFanout<'user:event'> }>();
-function fanoutsOf(pubsub: ParleyPubSub, onError: (err: unknown) => void) {
+function fanoutsOf(pubsub: ParleyPubSub, onError: (err: unknown) => void, prepare?: (event: ConversationEventPayload) => Promise<void>) {
   let f = fanouts.get(pubsub);
   if (!f) {
-    f = { conversation: new TopicFanout(pubsub, 'conversation:event', onError), inbox: new TopicFanout(pubsub, 'user:event', onError) };
+    f = { conversation: new TopicFanout(pubsub, 'conversation:event', onError, prepare), inbox: new TopicFanout(pubsub, 'user:event', onError) };
     fanouts.set(pubsub, f);
   }
   return f;
@@ -189,7 +191,7 @@ export function conversationStream(o: StreamOptions): ConversationStream {
     return catchUp(cid, event.sequence);
   };
 
-  const fanout = fanoutsOf(o.pubsub, (err) => o.onError?.(err));
+  const fanout = fanoutsOf(o.pubsub, (err) => o.onError?.(err), o.prepare);
   // Follow before reading the log: whatever commits from here on is either in the replay or arrives live.
   const follow = o.conversationId
     ? fanout.conversation.follow(o.conversationId, (event) => run(() => handle(event)))

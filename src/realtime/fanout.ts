@@ -22,10 +22,16 @@ interface Entry<E> {
 export class TopicFanout<K extends IdTopic> {
   private readonly entries = new Map<string, Entry<EventOf<K>>>();
 
+  /**
+   * @param prepare runs before an event is handed to a topic's followers once there are at least `prepareFrom` of
+   *   them (e.g. loading what they will all ask for); events of that topic wait for it, in order.
+   */
   constructor(
     private readonly pubsub: ParleyPubSub,
     private readonly topic: K,
     private readonly onError: (err: unknown) => void,
+    private readonly prepare?: (event: EventOf<K>) => Promise<void>,
+    private readonly prepareFrom = 8,
   ) {}
 
   /** Calls `listener` synchronously for every event published on `<topic>:<id>` until closed. */
@@ -60,6 +66,7 @@ export class TopicFanout<K extends IdTopic> {
       for (;;) {
         const next = await iterator.next();
         if (next.done) return;
+        if (this.prepare && listeners.size >= this.prepareFrom) await this.prepare(next.value).catch(this.onError);
         for (const listener of listeners) {
           try {
             listener(next.value);

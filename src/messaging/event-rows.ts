@@ -1,0 +1,79 @@
+// The rows a conversation event points at (its message, user, membership, conversation), loaded once per live event
+// and selection and shared by every subscriber the event reaches on this instance, instead of once per subscriber
+// (a message to a group of 1,000 would otherwise be 1,000 identical queries).
+//
+// A busy topic goes further: before its next event is handed out, the selections its subscribers asked for lately
+// are loaded (prepareEvent), so every subscriber's execution finds the rows ready and runs to the end without
+// waiting. Otherwise a thousand executions would all start, all wait on the same load, and all stay alive at once.
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { ConversationEventPayload } from './events.ts';
+
+type Field = 'conversation' | 'message' | 'user' | 'member';
+type Query = Record<string, unknown>;
+
+const LOADERS: Record<Field, (prisma: PrismaClient, e: ConversationEventPayload, query: Query) => Promise<unknown> | null> = {
+  conversation: (prisma, e, query) => prisma.conversation.findUniqueOrThrow({ ...query, where: { id: e.conversationId } }),
+  message: (prisma, e, query) => (e.messageId ? prisma.message.findUnique({ ...query, where: { id: e.messageId } }) : null),
+  user: (prisma, e, query) => (e.userId ? prisma.user.findUnique({ ...query, where: { id: e.userId } }) : null),
+  member: (prisma, e, query) =>
+    e.userId
+      ? prisma.conversationMember.findUnique({ ...query, where: { conversationId_userId: { conversationId: e.conversationId, userId: e.userId } } })
+      : null,
+};
+
+/** Selections remembered per field for prepareEvent (the most recent few: clients rarely vary them). */
+const RECENT_PER_FIELD = 4;
+
+interface Load {
+  settled: boolean;
+  value: unknown;
+  promise: Promise<unknown>;
+}
+
+const loads = new WeakMap<ConversationEventPayload, Map<string, Load>>();
+const recent = new Map<Field, Map<string, Query>>();
+
+function remember(field: Field, key: string, query: Query) {
+  let queries = recent.get(field);
+  if (!queries) recent.set(field, (queries = new Map()));
+  if (queries.has(key)) return;
+  queries.set(key, query);
+  if (queries.size > RECENT_PER_FIELD) queries.delete(queries.keys().next().value!);
+}
+
+function start(event: ConversationEventPayload, key: string, load: () => Promise<unknown> | null): Load | null {
+  let forEvent = loads.get(event);
+  if (!forEvent) loads.set(event, (forEvent = new Map()));
+  const existing = forEvent.get(key);
+  if (existing) return existing;
+  const promise = load();
+  if (!promise) return null;
+  const entry: Load = { settled: false, value: undefined, promise };
+  forEvent.set(key, entry);
+  promise.then(
+    (value) => Object.assign(entry, { settled: true, value }),
+    () => forEvent.delete(key), // a failed load is retried by the next subscriber, not shared
+  );
+  return entry;
+}
+
+/** The row for one subscriber's selection: the value itself when it is already loaded, else the shared load. */
+export function eventRow(prisma: PrismaClient, event: ConversationEventPayload, field: Field, query: Query): unknown {
+  const key = field + JSON.stringify(query);
+  remember(field, key, query);
+  const entry = start(event, key, () => LOADERS[field](prisma, event, query));
+  if (!entry) return null;
+  return entry.settled ? entry.value : entry.promise;
+}
+
+/** Loads the rows recent subscribers selected, before the event is handed out; never fails (a subscriber retries). */
+export async function prepareEvent(prisma: PrismaClient, event: ConversationEventPayload): Promise<void> {
+  const pending: Promise<unknown>[] = [];
+  for (const [field, queries] of recent) {
+    for (const [key, query] of queries) {
+      const entry = start(event, key, () => LOADERS[field](prisma, event, query));
+      if (entry && !entry.settled) pending.push(entry.promise);
+    }
+  }
+  await Promise.allSettled(pending);
+}
