@@ -72,7 +72,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const stopSweeper = startSessionSweeper(services.accounts, config.SESSION_SWEEP_SECONDS, logger);
   if (!config.SMTP_URL && config.NODE_ENV === 'production') logger.warn('SMTP_URL is not set: mail goes to the OutboxMail table only');
 
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 });
+  // Slow clients (slow-loris): headers and body must arrive in time, else 408 and close. node:http checks those
+  // deadlines every connectionsCheckingInterval, so the interval follows the shortest of them.
+  const server = createServer({
+    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
+  });
   const streams = new Set<ServerResponse>();
   let inflight = 0;
   let stopping = false;
