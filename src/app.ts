@@ -186,11 +186,25 @@ function json(res: ServerResponse, status: number, body: unknown) {
 }
 
 /**
- * Limits applied before GraphQL sees a request: body size, and CSRF prevention. A browser can send a "simple"
+ * Limits applied before GraphQL sees a request: GET parameters that are not JSON, body size, and CSRF prevention. A browser can send a "simple"
  * cross-site request (form or text/plain POST) without a CORS preflight; such requests are refused, so every
  * POST that runs is either JSON (preflighted) or sent by a non-browser client.
  */
 function refuseRequest(req: IncomingMessage, maxBytes: number): { status: number; code: string; message: string } | null {
+  if (req.method === 'GET') {
+    // yoga parses these with a bare JSON.parse, so bad JSON would surface as an unexpected (500) error.
+    const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    for (const name of ['variables', 'extensions']) {
+      const value = params.get(name);
+      if (!value) continue;
+      try {
+        JSON.parse(value);
+      } catch {
+        return { status: 400, code: 'BAD_USER_INPUT', message: `The ${name} parameter is not valid JSON.` };
+      }
+    }
+    return null;
+  }
   if (req.method !== 'POST') return null;
   const length = Number(req.headers['content-length'] ?? NaN);
   if (Number.isNaN(length)) {

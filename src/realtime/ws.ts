@@ -141,7 +141,12 @@ export function attachWebSocketServer(
         try {
           document = parse(payload.query);
         } catch (err) {
-          return withRequestId({ errors: [err as GraphQLError] }, requestId).errors!;
+          // The same code a syntax error gets over HTTP (yoga adds it there).
+          const error = err as GraphQLError;
+          const coded = error.extensions?.code
+            ? error
+            : new GraphQLError(error.message, { source: error.source, positions: error.positions, extensions: { ...error.extensions, code: 'GRAPHQL_PARSE_FAILED' } });
+          return withRequestId({ errors: [coded] }, requestId).errors!;
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return withRequestId({ errors }, requestId).errors!;
