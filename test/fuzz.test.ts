@@ -12,7 +12,7 @@ import { malformedBody, mutateDocument, randomJson, randomOperation, randomStrin
 import { Send } from './messaging-ops.ts';
 
 const SEED = 20_251_125;
-const HTTP_CASES = 1_600;
+const HTTP_CASES = 1_400;
 const WS_CASES = 600;
 const CONCURRENCY = 8;
 const REQUEST_TIMEOUT_MS = 10_000;

@@ -116,8 +116,11 @@ export function attachWebSocketServer(
         if (rate) {
           ctx.extra.bucket ??= new TokenBucket(rate.max, rate.max / rate.windowSeconds);
           if (!ctx.extra.bucket.take()) {
-            logger.warn('ws operation rate exceeded', { socket: ctx.extra.id, tenant: ctx.extra.auth?.tenant.id });
-            ctx.extra.socket.close(CLOSE_TOO_MANY_REQUESTS, 'Too many requests');
+            // Messages already received may still arrive after the close: log and close once.
+            if (ctx.extra.socket.readyState === ctx.extra.socket.OPEN) {
+              logger.warn('ws operation rate exceeded', { socket: ctx.extra.id, tenant: ctx.extra.auth?.tenant.id });
+              ctx.extra.socket.close(CLOSE_TOO_MANY_REQUESTS, 'Too many requests');
+            }
             return [new GraphQLError('Too many requests.', { extensions: { code: 'RATE_LIMITED' } })];
           }
         }
