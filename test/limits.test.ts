@@ -2,6 +2,7 @@
 // field suggestions) and slow clients (node:http timeouts).
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.ts';
 import { startServer, useServer, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
 import { Send, StartDirect } from './messaging-ops.ts';
@@ -228,5 +229,23 @@ describe('slow clients (node:http timeouts)', () => {
     const head = 'POST /graphql HTTP/1.1\r\nHost: parley\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n';
     const answer = await trickle(s, head + '{"query":"', ' ');
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+});
+
+describe('configuration of the limits', () => {
+  it('has documented defaults, accepts "off" for the WebSocket rate, and refuses inconsistent timeouts', () => {
+    expect(parseConfig({})).toMatchObject({
+      GRAPHQL_MAX_COST: 5000,
+      GRAPHQL_MAX_BATCH: 10,
+      HTTP_HEADERS_TIMEOUT_MS: 15_000,
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 5_000,
+      WS_MAX_SUBSCRIPTIONS: 100,
+      WS_OPERATION_RATE_LIMIT: { max: 100, windowSeconds: 10 },
+      WS_MAX_MESSAGE_BYTES: 256 * 1024,
+    });
+    expect(parseConfig({ WS_OPERATION_RATE_LIMIT: 'off' }).WS_OPERATION_RATE_LIMIT).toBeNull();
+    expect(() => parseConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS.*HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => parseConfig({ GRAPHQL_MAX_COST: '0', GRAPHQL_MAX_BATCH: 'many' })).toThrow(/GRAPHQL_MAX_COST[\s\S]*GRAPHQL_MAX_BATCH/);
   });
 });

@@ -3,7 +3,7 @@
 // resolves; a connection multiplies what is under it by its page size (`first`/`last`, else the default page size);
 // a plain list multiplies by LIST_FACTOR. Connection and edge wrappers (edges, node, pageInfo) cost nothing of their
 // own. Scalars are free (they come with their row). Fragments are included, each walked once.
-// The same pass refuses `first`/`last` outside 0..MAX_PAGE_SIZE on every field, literal or variable.
+// The same pass refuses Int `first`/`last` arguments outside 0..MAX_PAGE_SIZE on every field, literal or variable.
 import {
   GraphQLError,
   getNamedType,
@@ -113,6 +113,8 @@ export function operationCost(
       let pageSize: number | null = null;
       for (const arg of selection.arguments ?? []) {
         if (!PAGE_ARGS.has(arg.name.value)) continue;
+        const def = field.args.find((a) => a.name === arg.name.value);
+        if (!def || getNamedType(def.type).name !== 'Int') continue;
         const value = numberArg(arg.value);
         if (value === null) continue;
         if (!Number.isInteger(value) || value < 0 || value > limits.maxPageSize) {
