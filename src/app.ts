@@ -79,7 +79,14 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const devReload = config.WEB_LIVE_RELOAD ? startDevReload(WEB_ROOT) : null;
   const staticOptions = devReload ? { injectIntoIndex: DEV_RELOAD_SCRIPT } : {};
 
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 });
+  // Slow clients (slow-loris): headers and body must arrive in time, else 408 and close. node:http checks those
+  // deadlines every connectionsCheckingInterval, so the interval follows the shortest of them.
+  const server = createServer({
+    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
+  });
   const streams = new Set<ServerResponse>();
   let inflight = 0;
   let stopping = false;
@@ -198,11 +205,25 @@ function json(res: ServerResponse, status: number, body: unknown) {
 }
 
 /**
- * Limits applied before GraphQL sees a request: body size, and CSRF prevention. A browser can send a "simple"
+ * Limits applied before GraphQL sees a request: GET parameters that are not JSON, body size, and CSRF prevention. A browser can send a "simple"
  * cross-site request (form or text/plain POST) without a CORS preflight; such requests are refused, so every
  * POST that runs is either JSON (preflighted) or sent by a non-browser client.
  */
 function refuseRequest(req: IncomingMessage, maxBytes: number): { status: number; code: string; message: string } | null {
+  if (req.method === 'GET') {
+    // yoga parses these with a bare JSON.parse, so bad JSON would surface as an unexpected (500) error.
+    const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    for (const name of ['variables', 'extensions']) {
+      const value = params.get(name);
+      if (!value) continue;
+      try {
+        JSON.parse(value);
+      } catch {
+        return { status: 400, code: 'BAD_USER_INPUT', message: `The ${name} parameter is not valid JSON.` };
+      }
+    }
+    return null;
+  }
   if (req.method !== 'POST') return null;
   const length = Number(req.headers['content-length'] ?? NaN);
   if (Number.isNaN(length)) {

@@ -53,6 +53,15 @@ export const configSchema = z
     GRAPHQL_MAX_ALIASES: int(0, 1000).default(30),
     GRAPHQL_MAX_TOKENS: int(100, 100_000).default(2_000),
     GRAPHQL_MAX_DIRECTIVES: int(0, 1000).default(20),
+    // Estimated rows an operation may load: page sizes multiply what is under a connection (see src/graphql/cost.ts).
+    GRAPHQL_MAX_COST: int(1, 10_000_000).default(5_000),
+    // Operations in one batched (JSON array) HTTP request; 0 turns batching off.
+    GRAPHQL_MAX_BATCH: int(0, 100).default(10),
+    // node:http timeouts. Headers must arrive within HTTP_HEADERS_TIMEOUT_MS (slow-loris), the whole request body
+    // within HTTP_REQUEST_TIMEOUT_MS (408 and close); idle keep-alive sockets close after HTTP_KEEP_ALIVE_TIMEOUT_MS.
+    HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(15_000),
+    HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
     GRAPHIQL: bool.optional(),
     INTROSPECTION: bool.optional(),
     SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
@@ -74,6 +83,12 @@ export const configSchema = z
     WS_KEEPALIVE_MS: int(100, 60_000).default(12_000),
     // A socket that has not sent connection_init within this time is closed (4408).
     WS_CONNECTION_INIT_TIMEOUT_MS: int(50, 120_000).default(10_000),
+    // Per WebSocket connection: operations running at once (over: a TOO_MANY_SUBSCRIPTIONS error for that operation),
+    // operations started ("<burst>/<seconds>" token bucket, or "off"; over: close 4429) and the largest message
+    // (over: close 1009, "Message Too Big").
+    WS_MAX_SUBSCRIPTIONS: int(1, 10_000).default(100),
+    WS_OPERATION_RATE_LIMIT: rateLimit.prefault('100/10'),
+    WS_MAX_MESSAGE_BYTES: int(1024, 50 * 1024 * 1024).default(256 * 1024),
     PRESENCE_TTL_SECONDS: int(2, 3600).default(30),
     PRESENCE_GRACE_MS: int(0, 600_000).default(5_000),
     TYPING_TTL_MS: int(100, 600_000).default(6_000),
@@ -104,6 +119,9 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not be more than HTTP_REQUEST_TIMEOUT_MS' });
     }
   });
 

@@ -9,6 +9,8 @@ export const ErrorCode = {
   CONFLICT: { status: 409, message: 'This conflicts with existing data.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
   QUOTA_EXCEEDED: { status: 429, message: 'The usage budget is exhausted.' },
+  QUERY_TOO_COMPLEX: { status: 400, message: 'This query asks for too much at once.' },
+  TOO_MANY_SUBSCRIPTIONS: { status: 429, message: 'Too many operations running on this connection.' },
   TENANT_NOT_FOUND: { status: 400, message: 'Unknown client id (X-Client-ID).' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'A backing service is unavailable; retry shortly.' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'Unexpected error.' },

@@ -9,7 +9,9 @@ import { getDatamodel } from '../generated/pothos-types.ts';
 import type { Context } from './context.ts';
 import { AppError } from '../errors.ts';
 
+/** Page size bounds of every connection: `first`/`last` above the maximum are refused (src/graphql/cost.ts). */
 export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -27,7 +29,7 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
     maxConnectionSize: MAX_PAGE_SIZE,
-    defaultConnectionSize: 20,
+    defaultConnectionSize: DEFAULT_PAGE_SIZE,
     onUnusedQuery: null,
   },
   scopeAuth: {
@@ -49,8 +51,8 @@ export const builder = new SchemaBuilder<{
     hasPreviousPageFieldOptions: { description: 'True when items precede this page.' },
     startCursorFieldOptions: { description: 'Cursor of the first item of this page.' },
     endCursorFieldOptions: { description: 'Cursor of the last item of this page.' },
-    firstArgOptions: { description: 'Return at most this many items from the start (after `after`).' },
-    lastArgOptions: { description: 'Return at most this many items from the end (before `before`).' },
+    firstArgOptions: { description: `Return at most this many items from the start (after \`after\`); default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}.` },
+    lastArgOptions: { description: `Return at most this many items from the end (before \`before\`); max ${MAX_PAGE_SIZE}.` },
     afterArgOptions: { description: 'Cursor: items after this one.' },
     beforeArgOptions: { description: 'Cursor: items before this one.' },
   },

@@ -9,7 +9,10 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { PothosValidationError } from '@pothos/core';
 import { schema } from './schema.ts';
+import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './builder.ts';
+import { queryCostPlugin, validationCachePlugin } from './cost.ts';
 import type { Context } from './context.ts';
 import type { Services } from '../services.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
@@ -145,6 +148,13 @@ export function createParleyYoga(services: Services) {
   function maskError(error: unknown, message: string): Error {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (original instanceof AppError) return original;
+    // Pothos's connection helpers refuse bad cursors and argument combinations this way: the client's fault.
+    if (original instanceof PothosValidationError) {
+      return new GraphQLError(original.message, {
+        path: error instanceof GraphQLError ? error.path : undefined,
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
     if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
       // GraphQL's own parse/validation/variable errors: the client's fault, with a message worth showing.
       if (error.extensions?.code) return error;
@@ -175,6 +185,10 @@ export function createParleyYoga(services: Services) {
       ? { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()), credentials: true }
       : undefined,
     logging: false,
+    // Parsed documents are still cached by yoga; validation results by validationCachePlugin (see there).
+    parserAndValidationCache: { validationCache: false },
+    // A JSON array of operations runs them all; more than GRAPHQL_MAX_BATCH is refused whole (413).
+    batching: config.GRAPHQL_MAX_BATCH > 0 ? { limit: config.GRAPHQL_MAX_BATCH } : false,
     maskedErrors: {
       // The request id (added by requestIdInErrors) survives masking, whichever order the two run in.
       maskError(error, message) {
@@ -190,6 +204,8 @@ export function createParleyYoga(services: Services) {
       maxDirectivesPlugin({ n: config.GRAPHQL_MAX_DIRECTIVES, exposeLimits: true }),
       ...(production ? [blockFieldSuggestionsPlugin()] : []),
       ...(config.introspection ? [] : [disableIntrospection()]),
+      validationCachePlugin(),
+      queryCostPlugin({ maxCost: config.GRAPHQL_MAX_COST, maxPageSize: MAX_PAGE_SIZE, defaultPageSize: DEFAULT_PAGE_SIZE }),
       operationLog,
       requestIdInErrors,
     ],

@@ -85,9 +85,9 @@ export const ConversationRef = builder.prismaObject('Conversation', {
       type: MessageConnection,
       description: 'History, oldest first within a page: `first`/`after` reads forward, `last`/`before` backward.',
       args: {
-        first: t.arg.int({ description: 'Page size reading forward (max 100).' }),
+        first: t.arg.int({ description: 'Page size reading forward (default 20, max 100).' }),
         after: t.arg.string({ description: 'Cursor to read forward from.' }),
-        last: t.arg.int({ description: 'Page size reading backward (alone: the newest messages).' }),
+        last: t.arg.int({ description: 'Page size reading backward, alone: the newest messages (default 20, max 100).' }),
         before: t.arg.string({ description: 'Cursor to read backward from.' }),
       },
       resolve: (c, args, ctx, info) => loadMessagePage(ctx, info, c.id, args),

@@ -131,9 +131,9 @@ builder.queryFields((t) => ({
     description: 'History of a conversation the viewer is in: `first`/`after` forward, `last`/`before` backward (newest with `last`).',
     args: {
       conversationId: t.arg.id({ required: true, description: 'The conversation.' }),
-      first: t.arg.int({ description: 'Page size reading forward (max 100).' }),
+      first: t.arg.int({ description: 'Page size reading forward (default 20, max 100).' }),
       after: t.arg.string({ description: 'Cursor to read forward from.' }),
-      last: t.arg.int({ description: 'Page size reading backward (max 100).' }),
+      last: t.arg.int({ description: 'Page size reading backward (default 20, max 100).' }),
       before: t.arg.string({ description: 'Cursor to read backward from.' }),
     },
     resolve: async (_root, { conversationId, ...args }, ctx, info) => {

@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ExecutionArgs, GraphQLError } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { withRequestId } from '../graphql/request-id.ts';
 import type { Services } from '../services.ts';
 import { bearerToken, type ParleyYoga, type SocketAuth } from '../graphql/yoga.ts';
@@ -17,6 +17,7 @@ import { AppError } from '../errors.ts';
 
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_FORBIDDEN = 4403;
+export const CLOSE_TOO_MANY_REQUESTS = 4429;
 
 type Extra = {
   socket: WebSocket;
@@ -24,6 +25,7 @@ type Extra = {
   auth?: SocketAuth;
   id?: string;
   expiry?: NodeJS.Timeout;
+  bucket?: TokenBucket;
 };
 
 // setTimeout takes at most a 32-bit delay; JWTs live far shorter than that, but a bad clock should not wrap.
@@ -34,8 +36,9 @@ export function attachWebSocketServer(
   yoga: ParleyYoga,
   services: Services,
 ) {
-  const { logger } = services;
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 256 * 1024 });
+  const { logger, config } = services;
+  // A message over WS_MAX_MESSAGE_BYTES: ws closes the socket with 1009 (Message Too Big) without reading it.
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.WS_MAX_MESSAGE_BYTES });
   const bySession = new Map<string, Set<WebSocket>>();
   /** Running subscriptions, by `<socket id>:<operation id>`; graphql-ws calls onComplete however one ends. */
   const subscriptions = new Set<string>();
@@ -106,6 +109,29 @@ export function attachWebSocketServer(
         logger.debug('operation complete', { requestId: `${ctx.extra.id}:${id}` });
       },
       async onSubscribe(ctx, id, payload) {
+        // Per-connection limits, before any work: a flood of operations closes the socket (4429); too many running
+        // at once refuses just this one (the socket stays usable). ctx.subscriptions holds every operation in flight
+        // on the socket, this one included.
+        const rate = config.WS_OPERATION_RATE_LIMIT;
+        if (rate) {
+          ctx.extra.bucket ??= new TokenBucket(rate.max, rate.max / rate.windowSeconds);
+          if (!ctx.extra.bucket.take()) {
+            // Messages already received may still arrive after the close: log and close once.
+            if (ctx.extra.socket.readyState === ctx.extra.socket.OPEN) {
+              logger.warn('ws operation rate exceeded', { socket: ctx.extra.id, tenant: ctx.extra.auth?.tenant.id });
+              ctx.extra.socket.close(CLOSE_TOO_MANY_REQUESTS, 'Too many requests');
+            }
+            return [new GraphQLError('Too many requests.', { extensions: { code: 'RATE_LIMITED' } })];
+          }
+        }
+        const running = Object.keys(ctx.subscriptions).length;
+        if (running > config.WS_MAX_SUBSCRIPTIONS) {
+          return [
+            new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations can run at once on one connection; complete one first.`, {
+              extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: config.WS_MAX_SUBSCRIPTIONS },
+            }),
+          ];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           req: ctx.extra.request,
           socket: ctx.extra.socket,
@@ -118,7 +144,12 @@ export function attachWebSocketServer(
         try {
           document = parse(payload.query);
         } catch (err) {
-          return withRequestId({ errors: [err as GraphQLError] }, requestId).errors!;
+          // The same code a syntax error gets over HTTP (yoga adds it there).
+          const error = err as GraphQLError;
+          const coded = error.extensions?.code
+            ? error
+            : new GraphQLError(error.message, { source: error.source, positions: error.positions, extensions: { ...error.extensions, code: 'GRAPHQL_PARSE_FAILED' } });
+          return withRequestId({ errors: [coded] }, requestId).errors!;
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return withRequestId({ errors }, requestId).errors!;
@@ -135,6 +166,14 @@ export function attachWebSocketServer(
     wss,
     services.config.WS_KEEPALIVE_MS, // ping interval; a client that misses a pong is dropped at the next ping
   );
+
+  // ws emits 'error' on a socket only for a client's protocol violation (an oversized or malformed frame), after it
+  // has already closed the socket with the right code (1009, 1002...). graphql-ws would print each one with
+  // console.error: a client could fill the logs. Log them at debug instead.
+  wss.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (err) => logger.debug('ws client error', { error: err.message }));
+  });
 
   // Close sockets of revoked sessions, wherever the revocation happened (the event bus spans instances).
   const revoked = services.pubsub.subscribe('sessions:revoked');
@@ -172,4 +211,24 @@ function connectionParam(params: Record<string, unknown> | undefined, ...names: 
     }
   }
   return null;
+}
+
+/** Operations a connection may start: `capacity` at once, refilled at `perSecond`. */
+class TokenBucket {
+  private tokens: number;
+  private last = performance.now();
+  constructor(
+    private readonly capacity: number,
+    private readonly perSecond: number,
+  ) {
+    this.tokens = capacity;
+  }
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }

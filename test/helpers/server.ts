@@ -9,7 +9,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { buildApp, type App } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { createDatabaseFromTemplate } from './postgres.ts';
 
 export type Doc<R = unknown, V = Record<string, unknown>> = TypedDocumentNode<R, V> | string;
@@ -82,11 +82,11 @@ export async function openTestDatabase(): Promise<{ db: Database; url?: string; 
   return { db, drop: async () => {} };
 }
 
-export async function startServer(env: Record<string, string> = {}, extra: { db?: Database } = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, extra: { db?: Database; logger?: Logger } = {}): Promise<TestServer> {
   const config = testConfig(env);
   const fresh = extra.db ? null : await openTestDatabase();
   const db = extra.db ?? fresh!.db;
-  const app = await buildApp(config, { db, logger: createLogger(config.LOG_LEVEL) });
+  const app = await buildApp(config, { db, logger: extra.logger ?? createLogger(config.LOG_LEVEL) });
   const url = await app.start(0, '127.0.0.1');
   const wsUrl = url.replace(/^http/, 'ws') + '/graphql';
   const clients: Client[] = [];
