@@ -1,5 +1,6 @@
 // bcrypt work is queued (BCRYPT_CONCURRENCY at once, first come first served) so a burst of sign-ins leaves a core
 // to the event loop; queued work must still finish, in order, with the same results.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultBcryptConcurrency, hashPassword, setBcryptConcurrency, verifyPassword } from '../src/accounts/credentials.ts';
 import { parseConfig } from '../src/config.ts';
@@ -21,6 +22,17 @@ describe('bcrypt queue', () => {
     setBcryptConcurrency(1);
     await expect(verifyPassword('x', undefined as unknown as string)).rejects.toThrow();
     expect(await verifyPassword('password-0', await hashPassword('password-0', 4))).toBe(true);
+  });
+
+  it.skipIf(!existsSync('/proc/thread-self'))('hashes on worker threads at the lowest priority, not on the event loop thread', async () => {
+    await hashPassword('password-x', 4);
+    /** nice value of each thread of this process (field 19 of /proc/<pid>/task/<tid>/stat). */
+    const nice = readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+    });
+    expect(nice.find((t) => t.tid === process.pid)?.nice).toBe(0);
+    expect(nice.some((t) => t.nice === 19)).toBe(true);
   });
 
   it('defaults to cores - 1 (at least 1); BCRYPT_CONCURRENCY overrides and is validated', () => {

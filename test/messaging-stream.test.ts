@@ -9,7 +9,7 @@ describe('conversation stream with a slow consumer', () => {
   const server = useServer();
 
   for (const scope of ['conversation', 'inbox'] as const) {
-    it(`keeps at most maxQueued events for a stream (${scope})  that is not read, then reads the rest back from the log`, async () => {
+    it(`keeps at most maxQueued events for a stream (${scope}) that is not read, then reads the rest back from the log`, async () => {
       const s = server();
       const [a, b] = [await s.user(), await s.user()];
       const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation;
