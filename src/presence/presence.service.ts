@@ -40,7 +40,7 @@ export class PresenceService {
   start() {
     return this.deps.store.start({
       online: (tenantId, userId) => this.track(this.announce(tenantId, userId)),
-      offline: (tenantId, userId) => this.track(this.persistLastSeen(tenantId, userId).then(() => this.announce(tenantId, userId))),
+      offline: (tenantId, userId) => this.track(this.lastSeen(tenantId, userId).then(() => this.announce(tenantId, userId))),
     });
   }
 
@@ -78,7 +78,7 @@ export class PresenceService {
         .then(() => this.deps.store.disconnect(ref))
         .then(async (remaining) => {
           if (remaining > 0) return;
-          await this.persistLastSeen(ref.tenantId, ref.userId);
+          await this.lastSeen(ref.tenantId, ref.userId);
           this.scheduleSettle(ref.tenantId, ref.userId);
         }),
     );
@@ -178,6 +178,13 @@ export class PresenceService {
     const lastSeenAt = info.lastSeenAt instanceof Date ? info.lastSeenAt.toISOString() : info.lastSeenAt;
     const event: PresenceChangedEvent = { tenantId, ...info, lastSeenAt };
     this.deps.pubsub.publish('presence:changed', tenantId, event);
+  }
+
+  /** Best effort: with the database away, the user must still go OFFLINE (the store's state is what counts). */
+  private async lastSeen(tenantId: string, userId: string) {
+    await this.persistLastSeen(tenantId, userId).catch((err: Error) =>
+      this.deps.logger.warn('presence: could not record last seen', { user: userId, error: err.message }),
+    );
   }
 
   private async persistLastSeen(tenantId: string, userId: string) {
