@@ -5,7 +5,7 @@ import type { PrismaClient, PresenceStatus, User } from '../generated/prisma/cli
 import type { Logger } from '../logger.ts';
 import type { ParleyPubSub, PresenceChangedEvent } from '../realtime/pubsub.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
-import { AppError, badInput } from '../errors.ts';
+import { AppError, badInput, isUnavailable } from '../errors.ts';
 import type { ConnectionRef, PresenceStore } from './store.ts';
 
 export const MAX_PRESENCE_IDS = 100;
@@ -194,7 +194,9 @@ export class PresenceService {
 
   private track<T>(work: Promise<T>): Promise<T | undefined> {
     const p = work.catch((err) => {
-      this.deps.logger.error('presence update failed', { error: err });
+      // Redis or the database away: expected during an outage, and the store resyncs when it is back.
+      if (isUnavailable(err)) this.deps.logger.warn('presence update failed', { error: (err as Error).message });
+      else this.deps.logger.error('presence update failed', { error: err });
       return undefined;
     });
     this.inflight.add(p);
