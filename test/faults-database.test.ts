@@ -10,7 +10,7 @@ import { graphql } from './gql/index.ts';
 import { startServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { createDatabaseFromTemplate } from './helpers/postgres.ts';
 import { startTcpProxy, targetOf, throughProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
-import { closed } from './helpers/ws.ts';
+import { closed, subscribe } from './helpers/ws.ts';
 import { history, recordEvents, until, waitForReady } from './helpers/faults.ts';
 import { online } from './helpers/online.ts';
 import { createConversation } from './helpers/conversations.ts';
@@ -25,6 +25,7 @@ const SendFault = graphql(`
 `);
 const ConversationFault = graphql(`query FaultsConversation($id: ID!) { conversation(id: $id) { id lastSequence } }`);
 const PresenceFault = graphql(`query FaultsPresence($userIds: [ID!]!) { presence(userIds: $userIds) { status } }`);
+const FaultsEventsStart = graphql(`subscription FaultsEventsStart($c: ID) { conversationEvents(conversationId: $c) { sequence } }`);
 const SignInFault = graphql(`mutation FaultsSignIn($input: SignInInput!) { signIn(input: $input) { token } }`);
 
 type SendResult = ExecutionResult<{ sendMessage: { id: string; sequence: number; clientMessageId?: string | null } }>;
@@ -74,6 +75,7 @@ describe.skipIf(!POSTGRES)('PostgreSQL restart while clients are connected', () 
     // A token not used yet, so checking it needs the database (used tokens are cached).
     const fresh = (await s.ok(SignInFault, { input: { email: bob.email, password: bob.password } })).signIn.token;
     const bobOnline = await online(s, bob);
+    const aliceSocket = await online(s, alice);
     await waitForReady(s, 200);
 
     proxy.cut();
@@ -82,6 +84,17 @@ describe.skipIf(!POSTGRES)('PostgreSQL restart while clients are connected', () 
     expectRetryable(await s.gql(SendFault, { input: { conversationId, content: 'during', clientMessageId: 'k-during' } }, { token: alice.token }));
     expect(await waitForReady(s, 503)).toMatchObject({ status: 'unavailable', database: false });
     expect((await fetch(`${s.url}/health`)).status).toBe(200);
+    // A subscription started on a socket opened before the outage gets the same retryable error.
+    expectRetryable(await subscribe(aliceSocket, FaultsEventsStart, { c: conversationId }).next());
+    // The REST auth routes answer 503 with Retry-After.
+    const rest = await fetch(`${s.url}/api/auth/sign-in/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: bob.email, password: bob.password }),
+    });
+    expect(rest.status).toBe(503);
+    expect(rest.headers.get('retry-after')).toBe('1');
+    expect(await rest.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     // A WebSocket opened now is told to come back later (1013), not that its credentials are bad (4403).
     const socket = createClient({ url: s.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, connectionParams: { authorization: `Bearer ${fresh}` } });
     expect((await closed(socket)).code).toBe(1013);
