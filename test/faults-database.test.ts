@@ -11,7 +11,7 @@ import { startServer, type TestServer, type TestUser } from './helpers/server.ts
 import { createDatabaseFromTemplate } from './helpers/postgres.ts';
 import { startTcpProxy, targetOf, throughProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 import { closed, subscribe } from './helpers/ws.ts';
-import { history, recordEvents, until, waitForReady } from './helpers/faults.ts';
+import { history, recordEvents, titled, until, waitForReady } from './helpers/faults.ts';
 import { online } from './helpers/online.ts';
 import { createConversation } from './helpers/conversations.ts';
 import { openDatabase, type Database } from '../src/db/client.ts';
@@ -58,7 +58,7 @@ const expectRetryable = (result: ExecutionResult<unknown>) => {
   expect(JSON.stringify(result.errors)).not.toMatch(/prisma|P10\d\d|ECONN|connection|at \//i);
 };
 
-describe.skipIf(!POSTGRES)('PostgreSQL restart while clients are connected', () => {
+describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connected', { TEST_DATABASE_URL: POSTGRES }), () => {
   let env: Awaited<ReturnType<typeof serverBehindProxy>>;
   let s: TestServer;
   let proxy: TcpProxy;
@@ -183,7 +183,7 @@ describe.skipIf(!POSTGRES)('PostgreSQL restart while clients are connected', () 
   });
 });
 
-describe.skipIf(!POSTGRES || !REDIS)('PostgreSQL lost by one instance while events arrive from another', () => {
+describe.skipIf(!POSTGRES || !REDIS)(titled('PostgreSQL lost by one instance while events arrive from another', { TEST_DATABASE_URL: POSTGRES, TEST_REDIS_URL: REDIS }), () => {
   let env: Awaited<ReturnType<typeof serverBehindProxy>>;
   let a: TestServer;
   let b: TestServer;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { openTestDatabase, startServer, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
-import { recordEvents, until, waitForReady } from './helpers/faults.ts';
+import { recordEvents, titled, until, waitForReady } from './helpers/faults.ts';
 import { createConversation } from './helpers/conversations.ts';
 import { online } from './helpers/online.ts';
 import { hasRedisServer, startPrivateRedis, type PrivateRedis } from './helpers/redis-server.ts';
@@ -13,7 +13,8 @@ import type { Database } from '../src/db/client.ts';
 import { startTcpProxy, targetOf, throughProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 
 const REDIS = process.env.TEST_REDIS_URL;
-const canRun = !!REDIS && hasRedisServer();
+const NEEDS = { TEST_REDIS_URL: REDIS, 'redis-server on PATH': hasRedisServer() };
+const canRun = Object.values(NEEDS).every(Boolean);
 
 const SendRedis = graphql(`mutation RedisFaultSend($input: SendMessageInput!) { sendMessage(input: $input) { id sequence } }`);
 const LastSequenceRedis = graphql(`query RedisFaultLastSequence($id: ID!) { conversation(id: $id) { lastSequence } }`);
@@ -22,7 +23,7 @@ const PresenceChangedRedis = graphql(`
   subscription RedisFaultPresenceChanged($userIds: [ID!]) { presenceChanged(userIds: $userIds) { user { id } status } }
 `);
 
-describe.skipIf(!canRun)('Redis restart under two instances', () => {
+describe.skipIf(!canRun)(titled('Redis restart under two instances', NEEDS), () => {
   let redis: PrivateRedis;
   let db: Database;
   let drop: () => Promise<void>;
@@ -89,7 +90,7 @@ describe.skipIf(!canRun)('Redis restart under two instances', () => {
   });
 });
 
-describe.skipIf(!canRun)('Redis out of reach for one instance (its data kept)', () => {
+describe.skipIf(!canRun)(titled('Redis out of reach for one instance (its data kept)', NEEDS), () => {
   let redis: PrivateRedis;
   let proxy: TcpProxy;
   let db: Database;

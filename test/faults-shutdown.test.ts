@@ -6,7 +6,7 @@ import { print, type ExecutionResult } from 'graphql';
 import { graphql } from './gql/index.ts';
 import { useTwoInstances, type TestServer } from './helpers/server.ts';
 import { closed } from './helpers/ws.ts';
-import { history, recordEvents } from './helpers/faults.ts';
+import { history, recordEvents, titled } from './helpers/faults.ts';
 import { createConversation } from './helpers/conversations.ts';
 
 const REDIS = process.env.TEST_REDIS_URL;
@@ -19,7 +19,7 @@ const LastSequenceShutdown = graphql(`query ShutdownLastSequence($id: ID!) { con
 type SendResult = ExecutionResult<{ sendMessage: { id: string; sequence: number } }>;
 type Outcome = { key: string; on: 'A' | 'B'; result?: SendResult; failure?: string; ms: number };
 
-describe.skipIf(!REDIS)('graceful shutdown of one instance under load', () => {
+describe.skipIf(!REDIS)(titled('graceful shutdown of one instance under load', { TEST_REDIS_URL: REDIS }), () => {
   const pair = useTwoInstances({ SHUTDOWN_TIMEOUT_MS: '5000' });
   let a: TestServer;
   let b: TestServer;

@@ -19,6 +19,12 @@ const FaultEvents = graphql(`
   }
 `);
 
+/** A describe title that says, when the block is skipped, what it needs: `requires` maps each need to whether it is met. */
+export function titled(title: string, requires: Record<string, unknown>): string {
+  const missing = Object.keys(requires).filter((k) => !requires[k]);
+  return missing.length ? `${title} (skipped: needs ${missing.join(' and ')})` : title;
+}
+
 /** Polls /ready until it answers `status`; resolves with its body. */
 export async function waitForReady(s: TestServer, status: number, timeoutMs = 20_000): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
