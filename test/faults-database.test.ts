@@ -118,6 +118,30 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
     await until(async () => (await s.ok(PresenceFault, { userIds: [bob.id] }, { token: alice.token })).presence[0].status === 'OFFLINE');
   });
 
+  it('a send whose commit took effect but whose answer was lost: retryable error, stored once on retry, and delivered live', async () => {
+    const [alice, bob] = [await s.user(), await s.user()];
+    const conversationId = await createConversation(s, [alice, bob]);
+    const start = (await s.ok(ConversationFault, { id: conversationId }, { token: alice.token })).conversation!.lastSequence;
+    const events = recordEvents(s.ws({ token: bob.token }), conversationId, start);
+    const send = (content: string, clientMessageId?: string) =>
+      s.gql(SendFault, { input: { conversationId, content, clientMessageId } }, { token: alice.token }) as Promise<SendResult>;
+    for (let i = 0; events.seen.length === 0; i++) {
+      await send(`probe ${i}`);
+      await events.reach(start + i + 1, 1_000).catch(() => {});
+    }
+
+    const lost = proxy.loseAnswerTo('COMMIT');
+    const first = await send('answer lost', 'k-lost');
+    await lost; // PostgreSQL committed it
+    expectRetryable(first);
+    const retried = (await send('answer lost', 'k-lost')).data!.sendMessage;
+    const stored = await history(s, alice, conversationId);
+    expect(stored.filter((m) => m.clientMessageId === 'k-lost').map((m) => m.id)).toEqual([retried.id]);
+    // Its first attempt published nothing: the retry does, so Bob does not wait for the next message to see it.
+    await events.reach(retried.sequence, 5_000);
+    expect(events.seen.at(-1)).toMatchObject({ sequence: retried.sequence, messageId: retried.id });
+  });
+
   it('loses no send across the restart: each returns the stored message or a retryable error, and retries store it once', async () => {
     const [alice, bob] = [await s.user(), await s.user()];
     const conversationId = await createConversation(s, [alice, bob]);

@@ -8,6 +8,11 @@ export interface TcpProxy {
   port: number;
   /** Connections currently proxied. */
   open(): number;
+  /**
+   * The next request containing `pattern` (e.g. COMMIT) reaches the server, but its answer is lost: the client's
+   * connection is reset. Resolves once the server has answered (so the request took effect).
+   */
+  loseAnswerTo(pattern: string): Promise<void>;
   /** Drops every connection and refuses (RST) new ones until restore(). */
   cut(): void;
   restore(): void;
@@ -17,6 +22,7 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<{ client: Socket; upstream: Socket }>();
   let refusing = false;
+  let trap: { pattern: string; fired: () => void } | null = null;
   const server: Server = createServer((client) => {
     if (refusing) {
       client.resetAndDestroy();
@@ -25,20 +31,42 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     const upstream = createConnection(target.port, target.host);
     const pair = { client, upstream };
     pairs.add(pair);
+    let trapped = false;
     const drop = () => {
       pairs.delete(pair);
       client.destroy();
-      upstream.destroy();
+      if (!trapped) upstream.destroy();
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream).pipe(client);
+    upstream.pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      if (trap && chunk.includes(trap.pattern)) {
+        // Deliver the request, then lose the answer: the client's socket dies, the server's answer goes nowhere.
+        const { fired } = trap;
+        trap = null;
+        trapped = true;
+        upstream.unpipe(client);
+        upstream.write(chunk);
+        upstream.once('data', () => {
+          upstream.destroy();
+          fired();
+        });
+        upstream.resume(); // unpipe() left it paused
+        client.resetAndDestroy();
+        return;
+      }
+      upstream.write(chunk);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
     port,
     open: () => pairs.size,
+    loseAnswerTo(pattern) {
+      return new Promise<void>((resolve) => (trap = { pattern, fired: resolve }));
+    },
     cut() {
       refusing = true;
       for (const { client, upstream } of [...pairs]) {
