@@ -96,15 +96,17 @@ export function createRedisPubSub(
   const subscribing = new Map<string, Promise<unknown>>();
   const safe = (command: string, p: Promise<unknown>) => p.catch((err: Error) => onError(err, command));
   const publisher = { publish: (channel: string, message: string) => void safe('publish', publishClient.publish(channel, message)) };
-  /** Resolves at the connection's next 'ready' (after a reconnect), or when it ends for good. */
+  /** Resolves at the connection's next 'ready' (after a reconnect), or when it ends for good; one wait for all. */
+  let nextReady: Promise<void> | null = null;
   const reconnected = () =>
-    new Promise<void>((resolve) => {
+    (nextReady ??= new Promise<void>((resolve) => {
       const done = () => {
         subscribeClient.off('ready', done).off('end', done);
+        nextReady = null;
         resolve();
       };
       subscribeClient.once('ready', done).once('end', done);
-    });
+    }));
   const subscriber = {
     on: (event: string, listener: Parameters<Redis['on']>[1]) => subscribeClient.on(event, listener),
     subscribe: (channel: string) => {
