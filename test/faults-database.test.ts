@@ -142,6 +142,30 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
     expect(events.seen.at(-1)).toMatchObject({ sequence: retried.sequence, messageId: retried.id });
   });
 
+  it('an event whose fields cannot be read ends the stream with a retryable error; resumed, it arrives whole', async () => {
+    const [alice, bob] = [await s.user(), await s.user()];
+    const conversationId = await createConversation(s, [alice, bob]);
+    const start = (await s.ok(ConversationFault, { id: conversationId }, { token: alice.token })).conversation!.lastSequence;
+    const events = recordEvents(s.ws({ token: bob.token }), conversationId, start);
+    const send = async (content: string) => (await s.ok(SendFault, { input: { conversationId, content } }, { token: alice.token })).sendMessage;
+    for (let i = 0; events.seen.length === 0; i++) {
+      await send(`probe ${i}`);
+      await events.reach(start + i + 1, 1_000).catch(() => {});
+    }
+
+    // The connection drops while the event's `user` is being read (nothing else reads a user by id meanwhile).
+    const lost = proxy.loseAnswerTo('FROM "public"."User" WHERE ("public"."User"."id" = $1');
+    const sent = await send('its event loses the database');
+    await lost;
+    const error = (await events.current().ended(10_000)) as { extensions?: Record<string, unknown> }[] | undefined;
+    expect(error?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect(events.broken).toEqual([]); // not delivered with a hole where the message should be
+    events.resume(s.ws({ token: bob.token }));
+    await events.reach(sent.sequence);
+    expect(events.seen.at(-1)).toMatchObject({ sequence: sent.sequence, messageId: sent.id });
+    expect(events.seen.map((e) => e.sequence)).toEqual(Array.from({ length: sent.sequence - start }, (_, i) => start + 1 + i));
+  });
+
   it('loses no send across the restart: each returns the stored message or a retryable error, and retries store it once', async () => {
     const [alice, bob] = [await s.user(), await s.user()];
     const conversationId = await createConversation(s, [alice, bob]);

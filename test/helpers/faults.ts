@@ -15,7 +15,7 @@ const History = graphql(`
 `);
 const FaultEvents = graphql(`
   subscription FaultsEvents($c: ID, $after: Int) {
-    conversationEvents(conversationId: $c, afterSequence: $after) { type sequence message { id } }
+    conversationEvents(conversationId: $c, afterSequence: $after) { type sequence message { id } user { id } }
   }
 `);
 
