@@ -88,10 +88,18 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
   });
   const streams = new Set<ServerResponse>();
+  const answering = new Set<ServerResponse>();
   let inflight = 0;
   let stopping = false;
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // While stopping, every answer closes its connection: a kept-alive client then reconnects (to another instance)
+    // instead of holding this one open until the shutdown timeout.
+    if (stopping) res.setHeader('connection', 'close');
+    else {
+      answering.add(res);
+      res.on('close', () => answering.delete(res));
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return json(res, 200, { status: 'ok' });
     if (path === '/ready') {
@@ -168,6 +176,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       stopping = true;
       devReload?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
       // Answers in progress end first (saved as interrupted), so their subscribers get a final event.
       await services.assistant.close();
       await ws.close();

@@ -42,3 +42,40 @@ export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; cause?: { code?: string; originalCode?: string } } | undefined;
   return e?.code === 'P2002' || e?.cause?.originalCode === '23505';
 }
+
+/** SERVICE_UNAVAILABLE with `retryable: true`: the request did nothing useful; the same request may succeed shortly. */
+export const serviceUnavailable = (message?: string) => new AppError('SERVICE_UNAVAILABLE', message, { retryable: true });
+
+// Prisma: can't reach (P1001), timed out reaching (P1002), socket timeout (P1008), server closed the connection
+// (P1017), pool timeout (P2024), too many connections (P2037).
+const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
+const ADAPTER_UNAVAILABLE = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+// SQLSTATE: connection exceptions (class 08), admin/crash shutdown, "the database system is starting up", too many
+// connections; what PostgreSQL says while it restarts or fails over.
+const SQLSTATE_UNAVAILABLE = /^(08...|57P01|57P02|57P03|53300)$/;
+const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+// node-postgres and ioredis errors that carry no code.
+const MESSAGE_UNAVAILABLE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed\.|Stream isn't writeable|Reached the max retries per request limit)/;
+
+/**
+ * True when `err` (or an error it wraps) says a backing service (PostgreSQL or Redis) could not be reached or dropped
+ * the connection: a restart, a failover, a network blip. Such a request is worth retrying, unlike errors about the
+ * request itself.
+ */
+export function isUnavailable(err: unknown): boolean {
+  for (let e = err as Record<string, unknown> | undefined, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    if (code && (PRISMA_UNAVAILABLE.has(code) || SOCKET_UNAVAILABLE.has(code) || SQLSTATE_UNAVAILABLE.test(code))) return true;
+    // A Prisma error carries the driver adapter's error in meta; a raw DriverAdapterError carries it as its cause.
+    const adapter =
+      (e.meta as { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } | undefined)?.driverAdapterError?.cause ??
+      (e as { kind?: string; originalCode?: string });
+    if (adapter?.kind && ADAPTER_UNAVAILABLE.has(adapter.kind)) return true;
+    if (adapter?.originalCode && SQLSTATE_UNAVAILABLE.test(adapter.originalCode)) return true;
+    if (e.name === 'MaxRetriesPerRequestError') return true;
+    if (typeof e.message === 'string' && MESSAGE_UNAVAILABLE.test(e.message)) return true;
+    e = (e.originalError ?? e.cause) as Record<string, unknown> | undefined;
+  }
+  return false;
+}

@@ -17,10 +17,11 @@ import type { Context } from './context.ts';
 import type { Services } from '../services.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
-import { AppError } from '../errors.ts';
+import { AppError, isUnavailable, serviceUnavailable } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { operationLabel } from '../observability/metrics.ts';
 import { withRequestId, operationName, operationType } from './request-id.ts';
+import { endStreamsOnUnavailable } from './unavailable.ts';
 
 /** What the WebSocket server resolved once at connection_init and hands to every operation on that socket. */
 export interface SocketAuth {
@@ -165,6 +166,11 @@ export function createParleyYoga(services: Services) {
         extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
       });
     }
+    if (isUnavailable(original)) {
+      // The database or Redis is restarting or out of reach: a stable, retryable code, not an internal error.
+      logger.warn('backing service unavailable', { error: (original as Error).message });
+      return serviceUnavailable();
+    }
     logger.error('unexpected error', { error: original ?? error });
     return new GraphQLError(message, {
       path: error instanceof GraphQLError ? error.path : undefined,
@@ -208,6 +214,7 @@ export function createParleyYoga(services: Services) {
       queryCostPlugin({ maxCost: config.GRAPHQL_MAX_COST, maxPageSize: MAX_PAGE_SIZE, defaultPageSize: DEFAULT_PAGE_SIZE }),
       operationLog,
       requestIdInErrors,
+      endStreamsOnUnavailable(),
     ],
   });
 }

@@ -3,7 +3,7 @@
 import type { Message, PrismaClient } from '../generated/prisma/client.ts';
 import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import { appendEvents, publishEvents, takeMessageSequence, writeEvents } from './events.ts';
+import { appendEvents, publishEvents, takeMessageSequence, toPayload, writeEvents } from './events.ts';
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage } from './input.ts';
 
@@ -43,7 +43,10 @@ export class MessageService {
     if (!!input.conversationId === !!input.toUserId) throw badInput('Give exactly one of conversationId and toUserId.', 'conversationId');
     if (clientMessageId) {
       const first = await this.retried(actor, clientMessageId, input);
-      if (first) return first;
+      if (first) {
+        await this.republish(first);
+        return first;
+      }
     }
     const conversationId = input.conversationId
       ? (await this.conversations.requireMember(actor, input.conversationId)).conversationId
@@ -68,6 +71,18 @@ export class MessageService {
       }
       throw err;
     }
+  }
+
+  /**
+   * A retry may follow an attempt whose commit took effect but whose answer (and publish) was lost to a dropped
+   * connection: publish the message's event again, so subscribers see it now rather than with the next event. Live
+   * events are triggers and streams drop sequences they have delivered, so a repeat is harmless.
+   */
+  private async republish(message: Message) {
+    const event = await this.prisma.conversationEvent.findUnique({
+      where: { conversationId_sequence: { conversationId: message.conversationId, sequence: message.sequence } },
+    });
+    if (event) publishEvents(this.pubsub, [toPayload(event)], await this.memberIds(message.conversationId));
   }
 
   /** The message first sent with this key, if any; a key reused for another conversation is a CONFLICT. */

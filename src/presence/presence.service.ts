@@ -5,7 +5,7 @@ import type { PrismaClient, PresenceStatus, User } from '../generated/prisma/cli
 import type { Logger } from '../logger.ts';
 import type { ParleyPubSub, PresenceChangedEvent } from '../realtime/pubsub.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
-import { AppError, badInput } from '../errors.ts';
+import { AppError, badInput, isUnavailable } from '../errors.ts';
 import type { ConnectionRef, PresenceStore } from './store.ts';
 
 export const MAX_PRESENCE_IDS = 100;
@@ -40,7 +40,7 @@ export class PresenceService {
   start() {
     return this.deps.store.start({
       online: (tenantId, userId) => this.track(this.announce(tenantId, userId)),
-      offline: (tenantId, userId) => this.track(this.persistLastSeen(tenantId, userId).then(() => this.announce(tenantId, userId))),
+      offline: (tenantId, userId) => this.track(this.lastSeen(tenantId, userId).then(() => this.announce(tenantId, userId))),
     });
   }
 
@@ -78,7 +78,7 @@ export class PresenceService {
         .then(() => this.deps.store.disconnect(ref))
         .then(async (remaining) => {
           if (remaining > 0) return;
-          await this.persistLastSeen(ref.tenantId, ref.userId);
+          await this.lastSeen(ref.tenantId, ref.userId);
           this.scheduleSettle(ref.tenantId, ref.userId);
         }),
     );
@@ -180,6 +180,13 @@ export class PresenceService {
     this.deps.pubsub.publish('presence:changed', tenantId, event);
   }
 
+  /** Best effort: with the database away, the user must still go OFFLINE (the store's state is what counts). */
+  private async lastSeen(tenantId: string, userId: string) {
+    await this.persistLastSeen(tenantId, userId).catch((err: Error) =>
+      this.deps.logger.warn('presence: could not record last seen', { user: userId, error: err.message }),
+    );
+  }
+
   private async persistLastSeen(tenantId: string, userId: string) {
     await this.deps.prisma.user.updateMany({ where: { id: userId }, data: { lastSeenAt: new Date() } });
     this.deps.userChanged?.({ id: userId, tenantId });
@@ -187,7 +194,9 @@ export class PresenceService {
 
   private track<T>(work: Promise<T>): Promise<T | undefined> {
     const p = work.catch((err) => {
-      this.deps.logger.error('presence update failed', { error: err });
+      // Redis or the database away: expected during an outage, and the store resyncs when it is back.
+      if (isUnavailable(err)) this.deps.logger.warn('presence update failed', { error: (err as Error).message });
+      else this.deps.logger.error('presence update failed', { error: err });
       return undefined;
     });
     this.inflight.add(p);

@@ -36,7 +36,11 @@ export class RedisPresenceStore implements PresenceStore {
   private timer: NodeJS.Timeout | undefined;
   private transitions: PresenceTransitions | undefined;
   private failing = false;
+  /** A connect or disconnect failed (Redis away): what Redis holds for this instance may be wrong until a resync. */
+  private stale = false;
   private beating: Promise<void> | null = null;
+  /** Beats at once when Redis is back, rather than up to a third of the TTL later. */
+  private readonly onReady = () => this.beatSoon();
 
   constructor(
     private readonly redis: Redis,
@@ -60,15 +64,19 @@ export class RedisPresenceStore implements PresenceStore {
   async start(transitions: PresenceTransitions) {
     this.transitions = transitions;
     await this.beat();
-    this.timer = setInterval(() => {
-      if (!this.beating) this.beating = this.beat().finally(() => (this.beating = null));
-    }, this.intervalMs);
+    this.timer = setInterval(() => this.beatSoon(), this.intervalMs);
     this.timer.unref();
+    this.redis.on('ready', this.onReady);
+  }
+
+  private beatSoon() {
+    if (!this.beating) this.beating = this.beat().finally(() => (this.beating = null));
   }
 
   /** Hands this instance's users over: the last instance cleans up itself, others leave it to the next sweep. */
   async stop() {
     clearInterval(this.timer);
+    this.redis.off('ready', this.onReady);
     await this.beating;
     try {
       await this.redis.del(this.p + 'alive:' + this.instanceId);
@@ -83,12 +91,24 @@ export class RedisPresenceStore implements PresenceStore {
 
   async connect(c: ConnectionRef) {
     this.local.set(c.connId, c);
-    return (await this.runConnect(c)) === 1;
+    return (await this.unlessFailed(this.runConnect(c))) === 1;
   }
 
   async disconnect(c: ConnectionRef) {
     this.local.delete(c.connId);
-    const n = await this.redis.eval(
+    return Number(await this.unlessFailed(this.runDisconnect(c)));
+  }
+
+  /** Marks the store stale when a write fails, so the next heartbeat writes this instance's connections again. */
+  private unlessFailed<T>(work: Promise<T>): Promise<T> {
+    return work.catch((err) => {
+      this.stale = true;
+      throw err;
+    });
+  }
+
+  private runDisconnect(c: ConnectionRef) {
+    return this.redis.eval(
       DISCONNECT,
       3,
       this.p + 'user:' + c.userId,
@@ -97,7 +117,6 @@ export class RedisPresenceStore implements PresenceStore {
       c.connId,
       `${c.tenantId}:${c.userId}`,
     );
-    return Number(n);
   }
 
   async settle(tenantId: string, userId: string) {
@@ -141,9 +160,12 @@ export class RedisPresenceStore implements PresenceStore {
       const keyMs = this.ttlSeconds * 1000 - this.intervalMs;
       const previous = await this.redis.call('SET', this.p + 'alive:' + this.instanceId, '1', 'PX', String(keyMs), 'GET');
       await this.redis.sadd(this.p + 'instances', this.instanceId);
-      // Our heartbeat had expired (a long pause, or Redis lost its data): another instance may have swept our
-      // connections, so write them again.
-      if (previous === null && this.local.size > 0) await this.resync();
+      // Our heartbeat had expired (a long pause, or Redis lost its data: a restart), or a write failed while Redis was
+      // away: another instance may have swept our connections, or Redis missed some; write them again.
+      if (previous === null || this.stale) {
+        this.stale = false;
+        await this.resync();
+      }
       await this.sweep();
       if (this.failing) this.logger.info('presence heartbeat restored');
       this.failing = false;
@@ -154,8 +176,22 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   private async resync() {
-    for (const c of this.local.values()) {
-      if ((await this.runConnect(c)) === 1) this.transitions?.online(c.tenantId, c.userId);
+    try {
+      // Connections Redis still holds for this instance that closed while it could not be told: gone, and their
+      // users offline unless connected elsewhere (their grace period has passed already).
+      const held = await this.redis.hgetall(this.p + 'conns:' + this.instanceId);
+      for (const [connId, member] of Object.entries(held)) {
+        if (this.local.has(connId)) continue;
+        const [tenantId, userId] = [member.slice(0, member.indexOf(':')), member.slice(member.indexOf(':') + 1)];
+        await this.runDisconnect({ connId, tenantId, userId });
+        if ((await this.runSettle(tenantId, userId, this.instanceId)) === 1) this.transitions?.offline(tenantId, userId);
+      }
+      for (const c of this.local.values()) {
+        if ((await this.runConnect(c)) === 1) this.transitions?.online(c.tenantId, c.userId);
+      }
+    } catch (err) {
+      this.stale = true;
+      throw err;
     }
   }
 

@@ -86,7 +86,8 @@ export function createMemoryPubSub(): ParleyPubSub {
  * Events through Redis pub/sub. Channels are `<prefix><topic>[:<id>]`, so deployments (or test runs) sharing one
  * Redis do not hear each other. The event target sees thin wrappers of the two connections:
  * - a PUBLISH, SUBSCRIBE or UNSUBSCRIBE that fails while Redis is away is reported to `onError` (the event target
- *   does not await them, so a failure would otherwise be an unhandled rejection, which ends the process);
+ *   does not await them, so a failure would otherwise be an unhandled rejection, which ends the process), and a
+ *   failed SUBSCRIBE is made again when the connection is back;
  * - each SUBSCRIBE's acknowledgement is kept per channel, so `ready()` can tell a subscriber when it is really
  *   listening (a stream that then reads the database misses nothing published in between).
  */
@@ -99,10 +100,36 @@ export function createRedisPubSub(
   const subscribing = new Map<string, Promise<unknown>>();
   const safe = (command: string, p: Promise<unknown>) => p.catch((err: Error) => onError(err, command));
   const publisher = { publish: (channel: string, message: string) => void safe('publish', publishClient.publish(channel, message)) };
+  /** Resolves at the connection's next 'ready' (after a reconnect), or when it ends for good; one wait for all. */
+  let nextReady: Promise<void> | null = null;
+  const reconnected = () =>
+    (nextReady ??= new Promise<void>((resolve) => {
+      const done = () => {
+        subscribeClient.off('ready', done).off('end', done);
+        nextReady = null;
+        resolve();
+      };
+      subscribeClient.once('ready', done).once('end', done);
+    }));
   const subscriber = {
     on: (event: string, listener: Parameters<Redis['on']>[1]) => subscribeClient.on(event, listener),
     subscribe: (channel: string) => {
-      const acknowledged = safe('subscribe', subscribeClient.subscribe(channel));
+      // A SUBSCRIBE that fails while Redis is away (ioredis gives up on queued commands after a few reconnect
+      // attempts) is made again once the connection is back: the event target sends it only once per channel, and
+      // ioredis re-subscribes by itself only channels Redis had acknowledged. Until then ready() waits.
+      let acknowledged: Promise<void> | undefined = undefined;
+      acknowledged = (async () => {
+        for (;;) {
+          try {
+            await subscribeClient.subscribe(channel);
+            return;
+          } catch (err) {
+            onError(err as Error, 'subscribe');
+            await reconnected();
+            if (subscribing.get(channel) !== acknowledged || subscribeClient.status === 'end') return;
+          }
+        }
+      })();
       subscribing.set(channel, acknowledged);
       return acknowledged;
     },

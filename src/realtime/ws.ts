@@ -13,11 +13,13 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { withRequestId } from '../graphql/request-id.ts';
 import type { Services } from '../services.ts';
 import { bearerToken, type ParleyYoga, type SocketAuth } from '../graphql/yoga.ts';
-import { AppError } from '../errors.ts';
+import { AppError, isUnavailable } from '../errors.ts';
 
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_TOO_MANY_REQUESTS = 4429;
+/** The database (or Redis) did not answer while the socket was being set up: the client should reconnect later. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 type Extra = {
   socket: WebSocket;
@@ -78,6 +80,12 @@ export function attachWebSocketServer(
           return true;
         } catch (err) {
           if (err instanceof AppError) return false;
+          if (isUnavailable(err)) {
+            // Not 4403: the credentials may be fine. graphql-ws's own close (4403) after this one is ignored.
+            logger.warn('ws connect: backing service unavailable', { error: (err as Error).message });
+            ctx.extra.socket.close(CLOSE_TRY_AGAIN_LATER, 'Service unavailable; retry shortly');
+            return false;
+          }
           logger.error('ws connect failed', { error: err });
           return false;
         }

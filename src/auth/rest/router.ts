@@ -2,7 +2,7 @@
 // check that makes cookie-authenticated POSTs safe from CSRF, and error responses shaped as better-auth shapes them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Services } from '../../services.ts';
-import { AppError } from '../../errors.ts';
+import { AppError, ErrorCode, isUnavailable } from '../../errors.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import { bearerToken } from '../../graphql/yoga.ts';
 import type { Authenticated } from '../authenticator.ts';
@@ -97,7 +97,10 @@ export function createAuthRouter(services: Services) {
       let rest: RestError;
       if (err instanceof RestError) rest = err;
       else if (err instanceof AppError) rest = err.code === 'TENANT_NOT_FOUND' ? new RestError(400, err.code, err.message) : toRestError(err, found.route.errors);
-      else {
+      else if (isUnavailable(err)) {
+        logger.warn('auth route: backing service unavailable', { path: sub, error: (err as Error).message });
+        rest = new RestError(503, 'SERVICE_UNAVAILABLE', ErrorCode.SERVICE_UNAVAILABLE.message, { 'retry-after': '1' });
+      } else {
         logger.error('unexpected error in auth route', { path: sub, error: err });
         res.writeHead(500);
         return void res.end();
