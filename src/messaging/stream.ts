@@ -191,11 +191,29 @@ export function conversationStream(o: StreamOptions): ConversationStream {
     return catchUp(cid, event.sequence);
   };
 
+  /** The bus was away (events published meanwhile never arrive): read whatever is newer than `last` from the log. */
+  const resync = async () => {
+    if (o.conversationId) return catchUp(o.conversationId, MAX_SEQUENCE, o.startSequence);
+    const memberships = await prisma.conversationMember.findMany({
+      where: { userId: viewerId },
+      select: { conversationId: true, conversation: { select: { lastSequence: true } } },
+    });
+    for (const m of memberships) {
+      const cid = m.conversationId;
+      if (last.get(cid) === undefined || gone.has(cid)) {
+        if (!(await startFollowing(cid))) continue;
+      }
+      await catchUp(cid, m.conversation.lastSequence);
+    }
+  };
+
   const fanout = fanoutsOf(o.pubsub, (err) => o.onError?.(err), o.prepare);
   // Follow before reading the log: whatever commits from here on is either in the replay or arrives live.
+  const onEvent = (event: ConversationEventPayload) => run(() => handle(event));
+  const onResync = () => run(resync);
   const follow = o.conversationId
-    ? fanout.conversation.follow(o.conversationId, (event) => run(() => handle(event)))
-    : fanout.inbox.follow(viewerId, (event) => run(() => handle(event)));
+    ? fanout.conversation.follow(o.conversationId, onEvent, onResync)
+    : fanout.inbox.follow(viewerId, onEvent, onResync);
 
   // The start (replay or the inbox's starting points) is the first task: live events queue behind it.
   pending++;

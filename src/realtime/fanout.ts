@@ -15,6 +15,8 @@ export interface Follow {
 
 interface Entry<E> {
   listeners: Set<(event: E) => void>;
+  /** Per listener: what to do when the bus is back after an outage (events may have been lost meanwhile). */
+  resyncs: Map<(event: E) => void, () => void>;
   ready: Promise<void>;
   end(): void;
 }
@@ -32,17 +34,26 @@ export class TopicFanout<K extends IdTopic> {
     private readonly onError: (err: unknown) => void,
     private readonly prepare?: (event: EventOf<K>) => Promise<void>,
     private readonly prepareFrom = 8,
-  ) {}
+  ) {
+    pubsub.onReconnect?.(() => {
+      for (const entry of this.entries.values()) for (const resync of entry.resyncs.values()) resync();
+    });
+  }
 
-  /** Calls `listener` synchronously for every event published on `<topic>:<id>` until closed. */
-  follow(id: string, listener: (event: EventOf<K>) => void): Follow {
+  /**
+   * Calls `listener` synchronously for every event published on `<topic>:<id>` until closed, and `onResync` when
+   * the bus comes back after an outage (events published during it never arrive).
+   */
+  follow(id: string, listener: (event: EventOf<K>) => void, onResync?: () => void): Follow {
     let entry = this.entries.get(id);
     if (!entry) entry = this.open(id);
     entry.listeners.add(listener);
+    if (onResync) entry.resyncs.set(listener, onResync);
     const own = entry;
     return {
       ready: own.ready,
       close: () => {
+        own.resyncs.delete(listener);
         if (!own.listeners.delete(listener) || own.listeners.size > 0) return;
         if (this.entries.get(id) === own) this.entries.delete(id);
         own.end();
@@ -59,7 +70,7 @@ export class TopicFanout<K extends IdTopic> {
     const source = (this.pubsub.subscribe as (t: K, id: string) => AsyncIterable<EventOf<K>>)(this.topic, id);
     const iterator = source[Symbol.asyncIterator]();
     const listeners = new Set<(event: EventOf<K>) => void>();
-    const entry: Entry<EventOf<K>> = { listeners, ready: Promise.resolve(), end: () => void iterator.return?.() };
+    const entry: Entry<EventOf<K>> = { listeners, resyncs: new Map(), ready: Promise.resolve(), end: () => void iterator.return?.() };
     this.entries.set(id, entry);
     // The first next() makes the bus listen (a Redis SUBSCRIBE); only then can it say when that is acknowledged.
     void (async () => {

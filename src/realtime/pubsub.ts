@@ -61,6 +61,12 @@ export type ParleyPubSub = PubSub<Topics> & {
    * a subscriber that then reads the database misses nothing published in between. Absent: listening at once.
    */
   ready?(topic: keyof Topics, id?: string): Promise<void>;
+  /**
+   * Calls `listener` each time the bus is back after an outage and listening again (on Redis: reconnected, its
+   * channels re-subscribed). Whatever was published meanwhile is lost to live delivery, so streams read it back
+   * from their log. Absent: the bus never drops events (in memory). Returns the way to stop listening.
+   */
+  onReconnect?(listener: () => void): () => void;
 };
 
 /** The same bus, counting every publish by topic (the one place all events go through). */
@@ -72,6 +78,7 @@ export function countPublishes(pubsub: ParleyPubSub, count: (topic: keyof Topics
     }) as ParleyPubSub['publish'],
     subscribe: pubsub.subscribe.bind(pubsub),
     ...(pubsub.ready ? { ready: pubsub.ready.bind(pubsub) } : {}),
+    ...(pubsub.onReconnect ? { onReconnect: pubsub.onReconnect.bind(pubsub) } : {}),
   };
 }
 
@@ -138,6 +145,22 @@ export function createRedisPubSub(
       return safe('unsubscribe', subscribeClient.unsubscribe(channel));
     },
   };
+  // After a reconnect: ioredis re-sends the SUBSCRIBEs Redis had acknowledged before it says 'ready', so a PING
+  // answered after that (replies come in order) means every channel is live again; then wait for the ones that
+  // had failed, and tell the listeners.
+  const reconnectListeners = new Set<() => void>();
+  let wasReady = subscribeClient.status === 'ready';
+  subscribeClient.on('ready', () => {
+    if (!wasReady) {
+      wasReady = true;
+      return;
+    }
+    void (async () => {
+      await subscribeClient.ping().catch(() => {});
+      await Promise.all([...subscribing.values()]);
+      for (const listener of reconnectListeners) listener();
+    })().catch((err: Error) => onError(err, 'resync'));
+  });
   const inner = createPubSub<Record<string, [unknown] | [string, unknown]>>({
     eventTarget: createRedisEventTarget({ publishClient: publisher as unknown as Redis, subscribeClient: subscriber as unknown as Redis }),
   });
@@ -147,6 +170,10 @@ export function createRedisPubSub(
       (inner.subscribe as (t: string, ...a: unknown[]) => AsyncIterable<unknown>)(prefix + topic, ...args),
     ready: async (topic: string, id?: string) => {
       await subscribing.get(prefix + (id === undefined ? topic : `${topic}:${id}`));
+    },
+    onReconnect: (listener: () => void) => {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
     },
   } as unknown as ParleyPubSub;
 }
