@@ -184,6 +184,9 @@ export function createParleyYoga(services: Services) {
     context,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // app.ts refuses bodies over MAX_BODY_BYTES from Content-Length before yoga sees them (and chunked bodies without
+    // one), so yoga's own limit, which pipes every body through an extra stream, would only repeat the check.
+    maxRequestBodySize: false,
     graphiql: config.graphiql
       ? { title: 'Parley', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY }
       : false,
