@@ -8,6 +8,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Whether lines at this level are written (to skip building ones that would not be). */
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
 export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, write: (line: string) => void = (line) => void process.stdout.write(line + '\n')): Logger {
@@ -22,6 +24,7 @@ export function createLogger(level: LogLevel, base: Record<string, unknown> = {}
     warn: log('warn'),
     error: log('error'),
     child: (fields) => createLogger(level, { ...base, ...fields }, write),
+    enabled: (lvl) => rank[lvl] >= min,
   };
 }
 

@@ -20,6 +20,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
   type ValueNode,
+  visit,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { AppError, badInput } from '../errors.ts';
@@ -170,18 +171,37 @@ export function validationCachePlugin(): Plugin {
  * (so the document is valid) and on every request: the result depends on the variables, so it is never cached.
  */
 export function queryCostPlugin(limits: CostLimits): Plugin {
+  // The cost depends on the document, the operation and only the variables used as page sizes: remembered per
+  // document (documents come from yoga's parse cache) for a few combinations of those.
+  const cache = new WeakMap<DocumentNode, { pageVariables: string[]; results: Map<string, CostResult> }>();
+  const costOf = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | null | undefined) => {
+    let entry = cache.get(document);
+    if (!entry) {
+      const pageVariables = new Set<string>();
+      visit(document, {
+        Argument(arg) {
+          if (PAGE_ARGS.has(arg.name.value) && arg.value.kind === Kind.VARIABLE) pageVariables.add(arg.value.name.value);
+        },
+      });
+      cache.set(document, (entry = { pageVariables: [...pageVariables], results: new Map() }));
+    }
+    const vars = variables && typeof variables === 'object' ? variables : {};
+    const key = `${operationName ?? ''}\u0000${entry.pageVariables.map((v) => JSON.stringify(vars[v] ?? null)).join(',')}`;
+    let result = entry.results.get(key);
+    if (!result) {
+      result = operationCost(schema, document, variables, operationName, limits);
+      if (result.errors.length > 0) return result; // error objects go to one response each, never shared
+      if (entry.results.size >= 16) entry.results.clear();
+      entry.results.set(key, result);
+    }
+    return result;
+  };
   return {
     onValidate({ params, context }) {
       return ({ valid, setResult }) => {
         if (!valid) return;
         const request = (context as { params?: { variables?: unknown; operationName?: string | null } }).params;
-        const { cost, errors } = operationCost(
-          params.schema,
-          params.documentAST,
-          request?.variables as Record<string, unknown> | undefined,
-          request?.operationName,
-          limits,
-        );
+        const { cost, errors } = costOf(params.schema, params.documentAST, request?.variables as Record<string, unknown> | undefined, request?.operationName);
         if (errors.length > 0) return setResult(errors);
         if (cost > limits.maxCost) {
           setResult([

@@ -107,6 +107,8 @@ export function createParleyYoga(services: Services) {
           metrics.operations.inc({ operation, type, transport: ctx.transport, outcome });
           metrics.operationDuration.observe({ operation, transport: ctx.transport, outcome }, ms / 1000);
           for (const code of codes ?? []) metrics.errors.inc({ code });
+          const slow = ms >= config.SLOW_OPERATION_MS;
+          if (!slow && !logger.enabled('info')) return;
           const entry = {
             requestId: ctx.requestId,
             transport: ctx.transport,
@@ -118,7 +120,7 @@ export function createParleyYoga(services: Services) {
             ...(codes?.length ? { codes } : {}),
           };
           logger.info('operation', entry);
-          if (ms >= config.SLOW_OPERATION_MS) logger.warn('slow operation', { ...entry, thresholdMs: config.SLOW_OPERATION_MS });
+          if (slow) logger.warn('slow operation', { ...entry, thresholdMs: config.SLOW_OPERATION_MS });
         },
       };
     },

@@ -8,11 +8,22 @@ type Labels = Record<string, string>;
 const MAX_SERIES = 500;
 const OVERFLOW: Labels = { overflow: 'true' };
 
+const keyCache = new Map<string, string>();
+
+/** The series key (`a="1",b="2"`, sorted, escaped); remembered, since the same label sets come on every request. */
 function labelKey(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${escapeLabel(labels[k])}"`)
-    .join(',');
+  let raw = '';
+  for (const k in labels) raw += `${k}\u0001${labels[k]}\u0002`;
+  let key = keyCache.get(raw);
+  if (key === undefined) {
+    key = Object.keys(labels)
+      .sort()
+      .map((k) => `${k}="${escapeLabel(labels[k])}"`)
+      .join(',');
+    if (keyCache.size >= MAX_SERIES * 20) keyCache.clear();
+    keyCache.set(raw, key);
+  }
+  return key;
 }
 
 function escapeLabel(v: string): string {
@@ -90,9 +101,7 @@ export class Histogram extends Metric {
     if (!this.values.has(key) && this.values.size >= MAX_SERIES) key = labelKey(OVERFLOW);
     let h = this.values.get(key);
     if (!h) this.values.set(key, (h = { buckets: this.bounds.map(() => 0), sum: 0, count: 0 }));
-    this.bounds.forEach((b, i) => {
-      if (value <= b) h.buckets[i]++;
-    });
+    for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]) h.buckets[i]++;
     h.sum += value;
     h.count++;
   }
