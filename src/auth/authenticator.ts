@@ -39,6 +39,9 @@ export interface AccessToken {
  * Live (or known-dead) sessions by id, with their user, for JWT checks and (by token hash) for opaque tokens.
  * Bounded in size and time; dropped per session on revocation and per user whenever a User row changes.
  */
+/** Verified JWTs remembered per instance (each about 1 KiB with its claims). */
+const VERIFIED_JWTS = 10_000;
+
 export class SessionCache {
   private entries = new Map<string, { viewer: Viewer | null; until: number }>();
   private byToken = new Map<string, string>();
@@ -199,7 +202,19 @@ export class Authenticator {
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
-  private async fromJwt(tenantId: string, jwt: string): Promise<Authenticated | null> {
+  /**
+   * Claims of JWTs whose signature was checked, by the token itself, until they expire: the same string always has
+   * the same (valid) signature, so a client sending its token on every request costs one EdDSA check, not one per
+   * request. Whether the session is still alive is asked on every use all the same. Bounded.
+   */
+  private verified = new Map<string, JWTPayload>();
+
+  private async verifiedClaims(jwt: string): Promise<JWTPayload | null> {
+    const known = this.verified.get(jwt);
+    if (known) {
+      if ((known.exp ?? 0) * 1000 > Date.now()) return known;
+      this.verified.delete(jwt);
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(
@@ -214,6 +229,14 @@ export class Authenticator {
     } catch {
       return null;
     }
+    if (this.verified.size >= VERIFIED_JWTS) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(jwt, payload);
+    return payload;
+  }
+
+  private async fromJwt(tenantId: string, jwt: string): Promise<Authenticated | null> {
+    const payload = await this.verifiedClaims(jwt);
+    if (!payload) return null;
     const sid = typeof payload.sid === 'string' ? payload.sid : null;
     if (!sid || payload.tid !== tenantId || !payload.sub || !payload.exp) return null;
     let viewer = this.deps.cache.get(sid);
