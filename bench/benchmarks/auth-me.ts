@@ -6,7 +6,7 @@ import type { CountSpec } from '../lib/count-queries.ts';
 import { alternate, gqlBody, runChild, type HttpJob } from '../lib/load.ts';
 import { compare } from '../lib/results.ts';
 import { gql, signUp } from '../lib/gql.ts';
-import { CONNECTIONS, ROUNDS } from './http-typename.ts';
+import { CONNECTIONS, ROUNDS, TIMING } from './http-typename.ts';
 
 const ME = '{ me { id name } }';
 
@@ -21,8 +21,7 @@ export const authMe: Benchmark = {
       body: gqlBody(ME),
       headers: token ? { authorization: `Bearer ${token}` } : {},
       connections: CONNECTIONS,
-      warmup: quick ? 1 : 5,
-      duration: quick ? 4 : 15,
+      ...TIMING(quick),
     });
     const [[anon, session], [anonJ, jwt]] = await using(
       () => startParley(),

@@ -14,7 +14,7 @@ export const fanOut: Benchmark = {
   title: 'Row 4: graphql-ws fan-out to 100 and 1,000 subscribers of one group vs raw ws broadcast',
   async run({ quick }) {
     const sizes = [100, 1000];
-    const messagesFor = (size: number) => (size >= 1000 ? (quick ? 10 : 50) : quick ? 30 : 200);
+    const messagesFor = (size: number) => (size >= 1000 ? (quick ? 6 : 50) : quick ? 15 : 200);
     const ours: FanoutResult[] = [];
     await using(
       () => startParley({ env: FANOUT_ENV }),

@@ -7,7 +7,7 @@ import { alternate, gqlBody, runChild, type HttpJob } from '../lib/load.ts';
 import { compare } from '../lib/results.ts';
 import { seedConversation, signUp } from '../lib/gql.ts';
 import { freshDatabase, pgServerUrl } from '../lib/pg.ts';
-import { CONNECTIONS, ROUNDS } from './http-typename.ts';
+import { CONNECTIONS, ROUNDS, TIMING } from './http-typename.ts';
 
 const PAGE = 'query($conversationId: ID!) { messages(conversationId: $conversationId, last: 50) { edges { node { id content sequence createdAt sender { id name } } } } }';
 
@@ -25,7 +25,7 @@ export const historyPage: Benchmark = {
       };
     }
     const db = await freshDatabase(server);
-    const timing = { warmup: quick ? 1 : 5, duration: quick ? 4 : 15 };
+    const timing = TIMING(quick);
     try {
       const env = { DATABASE_URL: db.url };
       const [ours, peer, sample] = await using(

@@ -8,6 +8,8 @@ import { compare } from '../lib/results.ts';
 export const CONNECTIONS = 32;
 /** Alternating rounds per side; each side's best round is reported. */
 export const ROUNDS = (quick: boolean) => (quick ? 1 : 3);
+/** Seconds of warm-up and of measurement per round of the HTTP rows (`--quick`: a smoke test of a few seconds). */
+export const TIMING = (quick: boolean) => ({ warmup: quick ? 1 : 5, duration: quick ? 2 : 15 });
 
 export const httpTypename: Benchmark = {
   name: 'http-typename',
@@ -19,8 +21,7 @@ export const httpTypename: Benchmark = {
       url: `${url}/graphql`,
       body: gqlBody('{ __typename }'),
       connections: CONNECTIONS,
-      warmup: quick ? 1 : 5,
-      duration: quick ? 4 : 15,
+      ...TIMING(quick),
     });
     // Both servers stay up (idle while the other is measured) so the rounds can alternate.
     const [ours, peer] = await using(
