@@ -5,7 +5,7 @@ import type { Benchmark } from './index.ts';
 import { startParley, startPeer, using } from '../lib/proc.ts';
 import { compare, type Line } from '../lib/results.ts';
 import { round } from '../lib/stats.ts';
-import { FANOUT_ENV, MEMBERS, fanout, fanoutGroup, parleySpec } from '../lib/fanout.ts';
+import { FANOUT_ENV, MEMBERS, fanout, fanoutGroup, parleySpec, rateMessagesFor } from '../lib/fanout.ts';
 import type { FanoutResult, FanoutSpec } from '../lib/fanout-clients.ts';
 
 export const fanOut: Benchmark = {
@@ -14,6 +14,7 @@ export const fanOut: Benchmark = {
   title: 'Row 4: graphql-ws fan-out to 100 and 1,000 subscribers of one group vs raw ws broadcast',
   async run({ quick }) {
     const sizes = [100, 1000];
+    const rateSeconds = quick ? 2 : 5;
     const messagesFor = (size: number) => (size >= 1000 ? (quick ? 6 : 50) : quick ? 15 : 200);
     const ours: FanoutResult[] = [];
     await using(
@@ -25,7 +26,7 @@ export const fanOut: Benchmark = {
             const sat = await fanout(parleySpec([p.url], group, size, messagesFor(size), 0));
             // Latency at half of the message rate Parley sustained, on both sides.
             const rate = round(sat.messagesPerSecond / 2, 1);
-            const atRate = await fanout({ ...parleySpec([p.url], group, size, 1, rate) });
+            const atRate = await fanout({ ...parleySpec([p.url], group, size, 1, rate, rateSeconds) });
             ours.push({ ...sat, atRate: atRate.atRate, closed: sat.closed + atRate.closed, resets: sat.resets + atRate.resets, lastError: sat.lastError ?? atRate.lastError });
           }
         } catch (err) {
@@ -47,7 +48,7 @@ export const fanOut: Benchmark = {
             messages: messagesFor(sizes[i]),
             inFlight: 4,
             rate: round(ours[i].messagesPerSecond / 2, 1),
-            rateMessages: Math.max(10, Math.round((ours[i].messagesPerSecond / 2) * 5)),
+            rateMessages: rateMessagesFor(round(ours[i].messagesPerSecond / 2, 1), rateSeconds),
           };
           out.push(await fanout(spec));
         }

@@ -28,7 +28,10 @@ export async function fanoutGroup(url: string): Promise<Group> {
   return { conversationId: createGroupConversation.id, senderToken: sender.token, memberTokens: members.map((m) => m.token) };
 }
 
-export function parleySpec(httpUrls: string[], group: Group, subscribers: number, messages: number, rate: number): FanoutSpec {
+/** Messages for the fixed-rate latency phase: `seconds` of sending at `rate` (at least 5 messages). */
+export const rateMessagesFor = (rate: number, seconds: number) => Math.max(5, Math.round(rate * seconds));
+
+export function parleySpec(httpUrls: string[], group: Group, subscribers: number, messages: number, rate: number, rateSeconds = 5): FanoutSpec {
   return {
     protocol: 'graphql-ws',
     wsUrls: httpUrls.map((u) => u.replace(/^http/, 'ws') + '/graphql'),
@@ -47,7 +50,7 @@ export function parleySpec(httpUrls: string[], group: Group, subscribers: number
     messages,
     inFlight: 4,
     rate,
-    rateMessages: Math.max(10, Math.round(rate * 5)),
+    rateMessages: rateMessagesFor(rate, rateSeconds),
   };
 }
 
