@@ -91,7 +91,7 @@ export const wsMemory: Benchmark = {
   row: '5',
   title: 'Row 5: memory per idle authenticated subscribed WebSocket vs raw ws',
   async run({ quick }) {
-    const sizes = quick ? [1000] : [1000, 5000];
+    const sizes = quick ? [500] : [1000, 5000];
     const ours = await parleyGrowth(sizes, true);
     // Where it goes: the same connections, authenticated, without the subscription (1k only; not with --quick).
     const unsubscribed = quick ? null : (await parleyGrowth([sizes[0]], false))[0];
