@@ -32,7 +32,7 @@ const CSP = [
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
-  "connect-src 'self' ws: wss:",
+  "connect-src 'self'", // CSP3: 'self' also covers ws:/wss: to this same host
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
