@@ -5,7 +5,7 @@ import { badInput } from '../errors.ts';
 import type { ConversationEventPayload } from './events.ts';
 import { conversationStream } from './stream.ts';
 import { actorOf } from './loaders.ts';
-import { eventRow, prepareEvent } from './event-rows.ts';
+import { eventRow } from './event-rows.ts';
 
 const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
   description: 'What happened in a conversation.',
@@ -87,7 +87,6 @@ builder.subscriptionFields((t) => ({
         afterSequence: after,
         startSequence,
         onError: (err) => ctx.services.logger.error('conversation stream failed', { error: err }),
-        prepare: (event) => prepareEvent(ctx.prisma, event),
       });
     },
     resolve: (event) => event,

@@ -14,10 +14,11 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { TopicFanout } from '../realtime/fanout.ts';
 import { toPayload, type ConversationEventPayload } from './events.ts';
+import { prepareEvent } from './event-rows.ts';
 
 const REPLAY_BATCH = 200;
 const MAX_SEQUENCE = 2 ** 31 - 1; // sequences are PostgreSQL integers
-export const MAX_QUEUED = 1000;
+const MAX_QUEUED = 1000;
 
 export interface StreamOptions {
   prisma: PrismaClient;
@@ -31,8 +32,6 @@ export interface StreamOptions {
   startSequence: number;
   /** Where a failure inside the stream is reported (it also ends the stream with that error). */
   onError?: (err: unknown) => void;
-  /** Runs before a live event is handed to a busy conversation's streams (see event-rows.ts). */
-  prepare?: (event: ConversationEventPayload) => Promise<void>;
   /** Events held for a slow consumer before the rest is left in the log to read back (default MAX_QUEUED). */
   maxQueued?: number;
 }
@@ -43,7 +42,7 @@ export interface ConversationStream extends AsyncIterableIterator<ConversationEv
 }
 
 const fanouts = new WeakMap<ParleyPubSub, { conversation: TopicFanout<'conversation:event'>; inbox: TopicFanout<'user:event'> }>();
-function fanoutsOf(pubsub: ParleyPubSub, onError: (err: unknown) => void, prepare?: (event: ConversationEventPayload) => Promise<void>) {
+function fanoutsOf(pubsub: ParleyPubSub, onError: (err: unknown) => void, prepare: (event: ConversationEventPayload) => Promise<void>) {
   let f = fanouts.get(pubsub);
   if (!f) {
     f = { conversation: new TopicFanout(pubsub, 'conversation:event', onError, prepare), inbox: new TopicFanout(pubsub, 'user:event', onError) };
@@ -191,13 +190,17 @@ export function conversationStream(o: StreamOptions): ConversationStream {
     return catchUp(cid, event.sequence);
   };
 
-  /** The bus was away (events published meanwhile never arrive): read whatever is newer than `last` from the log. */
-  const resync = async () => {
-    if (o.conversationId) return catchUp(o.conversationId, MAX_SEQUENCE, o.startSequence);
-    const memberships = await prisma.conversationMember.findMany({
+  /** The viewer's conversations with their latest sequence (the inbox's starting points). */
+  const latestSequences = () =>
+    prisma.conversationMember.findMany({
       where: { userId: viewerId },
       select: { conversationId: true, conversation: { select: { lastSequence: true } } },
     });
+
+  /** The bus was away (events published meanwhile never arrive): read whatever is newer than `last` from the log. */
+  const resync = async () => {
+    if (o.conversationId) return catchUp(o.conversationId, MAX_SEQUENCE, o.startSequence);
+    const memberships = await latestSequences();
     for (const m of memberships) {
       const cid = m.conversationId;
       if (last.get(cid) === undefined || gone.has(cid)) {
@@ -207,7 +210,8 @@ export function conversationStream(o: StreamOptions): ConversationStream {
     }
   };
 
-  const fanout = fanoutsOf(o.pubsub, (err) => o.onError?.(err), o.prepare);
+  // A busy conversation's next event has its rows loaded before it is handed out (see event-rows.ts).
+  const fanout = fanoutsOf(o.pubsub, (err) => o.onError?.(err), (event) => prepareEvent(prisma, event));
   // Follow before reading the log: whatever commits from here on is either in the replay or arrives live.
   const onEvent = (event: ConversationEventPayload) => run(() => handle(event));
   const onResync = () => run(resync);
@@ -223,10 +227,7 @@ export function conversationStream(o: StreamOptions): ConversationStream {
       last.set(o.conversationId, o.afterSequence ?? o.startSequence);
       if (o.afterSequence !== null) await catchUp(o.conversationId, MAX_SEQUENCE, o.startSequence);
     } else {
-      const memberships = await prisma.conversationMember.findMany({
-        where: { userId: viewerId },
-        select: { conversationId: true, conversation: { select: { lastSequence: true } } },
-      });
+      const memberships = await latestSequences();
       for (const m of memberships) last.set(m.conversationId, m.conversation.lastSequence);
     }
   })()
