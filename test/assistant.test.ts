@@ -3,6 +3,7 @@ import { print } from 'graphql';
 import { graphql } from './gql/index.ts';
 import { useServer, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
+import type { Client } from 'graphql-ws';
 import { sse } from './helpers/chat.ts';
 import { EchoModel } from '../src/assistant/echo-model.ts';
 import { buildContext, deriveTitle } from '../src/assistant/context.ts';
@@ -41,6 +42,20 @@ const Session = graphql(`
     chatSession(id: $id) { id title model messages(last: $last) { edges { node { id role content status model } } } }
   }
 `);
+const ChatTimes = graphql(`
+  subscription ChatTimes($input: ChatInput!) {
+    chat(input: $input) {
+      __typename
+      ... on ChatStarted { assistantMessageId session { id createdAt updatedAt } userMessage { id createdAt updatedAt } }
+      ... on ChatCompleted { message { id content createdAt updatedAt } usage { inputTokens outputTokens } }
+    }
+  }
+`);
+const SessionTimes = graphql(`
+  query ChatSessionTimes($id: ID!) {
+    chatSession(id: $id) { createdAt updatedAt messages { edges { node { id content status createdAt updatedAt } } } }
+  }
+`);
 const CreateSession = graphql(`mutation CreateChatSession($title: String, $model: String) { createChatSession(title: $title, model: $model) { id title model } }`);
 const UpdateSession = graphql(`mutation UpdateChatSession($id: ID!, $title: String, $model: String) { updateChatSession(id: $id, title: $title, model: $model) { id title model } }`);
 const DeleteSession = graphql(`mutation DeleteChatSession($id: ID!) { deleteChatSession(id: $id) }`);
@@ -50,9 +65,9 @@ type Event = { __typename?: string; [k: string]: unknown };
 const code = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
 const terminal = (e: Event) => ['ChatCompleted', 'ChatStopped', 'ChatError'].includes(String(e.__typename));
 
-/** Runs `chat` over graphql-ws and returns every event up to the terminal one. */
-async function chatOverWs(s: TestServer, input: Record<string, unknown>, token?: string) {
-  const sub = subscribe(s.ws({ token }), Chat, { input: input as never });
+/** Runs `chat` over graphql-ws (a new connection, or `client`) and returns every event up to the terminal one. */
+async function chatOverWs(s: TestServer, input: Record<string, unknown>, token?: string, client?: Client) {
+  const sub = subscribe(client ?? s.ws({ token }), Chat, { input: input as never });
   const events: Event[] = [];
   for (;;) {
     const r = await sub.next(10_000);
@@ -103,6 +118,33 @@ describe('assistant with the offline model', () => {
     ]);
     const row = await s.db.prisma.chatMessage.findUniqueOrThrow({ where: { id: st.assistantMessageId } });
     expect(row).toMatchObject({ userId: u.id, inputTokens: done.usage.inputTokens, outputTokens: done.usage.outputTokens });
+  });
+
+  it('writes a chat in two statements (its start, its end) and stores exactly what the stream reported', async () => {
+    const s = server();
+    const u = await s.user();
+    const client = s.ws({ token: u.token, lazy: false }); // one connection, authenticated before counting
+    await chatOverWs(s, { message: 'warm the connection' }, u.token, client);
+
+    const before = s.db.queryCount();
+    const sub = subscribe(client, ChatTimes, { input: { message: 'count my statements' } });
+    const events: Event[] = [];
+    for (let e: Event = { __typename: '' }; !terminal(e); ) events.push((e = (await sub.next()).data!.chat as Event));
+    await sub.ended();
+    // Session and both messages in one statement, the answer and its usage record in one: no reads in between.
+    expect(s.db.queryCount() - before).toBe(2);
+
+    const started = events[0] as { assistantMessageId: string; session: { id: string; createdAt: string; updatedAt: string }; userMessage: { id: string; createdAt: string; updatedAt: string } };
+    const done = events.at(-1) as { message: { id: string; content: string; createdAt: string; updatedAt: string }; usage: { inputTokens: number; outputTokens: number } };
+    const { chatSession } = await s.ok(SessionTimes, { id: started.session.id }, { token: u.token });
+    expect(chatSession).toMatchObject({ createdAt: started.session.createdAt, updatedAt: started.session.updatedAt });
+    expect(chatSession!.messages.edges.map((e) => e.node)).toEqual([
+      { ...started.userMessage, content: 'count my statements', status: 'COMPLETE' },
+      { ...done.message, status: 'COMPLETE' },
+    ]);
+    expect(Date.parse(done.message.createdAt)).toBeGreaterThan(Date.parse(started.userMessage.createdAt));
+    const ledger = await s.db.prisma.chatUsageRecord.findMany({ where: { messageId: started.assistantMessageId } });
+    expect(ledger).toEqual([expect.objectContaining({ userId: u.id, model: 'parley-echo', ...done.usage })]);
   });
 
   it('continues a session, and replays a finished answer from any index', async () => {

@@ -109,8 +109,7 @@ builder.subscriptionFields((t) => ({
     args: { input: t.arg({ type: ChatInput, required: true, description: 'The message.' }) },
     subscribe: async (_root, { input }, ctx) => {
       const started = await ctx.services.assistant.startChat(actor(ctx), { ...input, sessionId: input.sessionId == null ? null : String(input.sessionId) });
-      const events = await ctx.services.assistant.follow(actor(ctx), started.assistantMessageId, -1);
-      return prepend<GqlChatEvent>({ kind: 'started', ...started }, events);
+      return prepend<GqlChatEvent>({ kind: 'started', ...started }, ctx.services.assistant.followStarted(started));
     },
     resolve: (event) => event,
   }),

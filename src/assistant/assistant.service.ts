@@ -2,7 +2,7 @@
 // schema calls this; runs.ts moves the tokens, generate.ts talks to the model.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { PrismaClient, ChatSession, ChatMessage } from '../generated/prisma/client.ts';
+import { Prisma, type PrismaClient, type ChatSession, type ChatMessage } from '../generated/prisma/client.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
@@ -156,28 +156,45 @@ export class AssistantService {
     const spender = { tenantId: user.tenantId, userId: user.id };
     await this.budgets.check(spender);
 
-    // One write for the session and both messages (no interactive transaction: on embedded PGlite, whose one
-    // connection a transaction holds across event-loop turns, 200 chats starting at once would queue behind it).
-    // Distinct timestamps keep the pair in order in the session's message list.
+    // One statement writes the session (new, or the existing one's updatedAt) and both messages: atomic without a
+    // transaction, and one round trip (on embedded PGlite, whose one connection every statement queues for, this is
+    // what lets a burst of chats start quickly). Distinct timestamps keep the pair in order in the session's list.
     const now = Date.now();
-    const base = { tenantId: user.tenantId, userId: user.id, model: entry.id };
-    const [userMessageId, assistantId] = [randomUUID(), randomUUID()];
-    const messages = {
-      create: [
-        { ...base, id: userMessageId, role: 'USER' as const, content: text, status: 'COMPLETE' as const, createdAt: new Date(now) },
-        { ...base, id: assistantId, role: 'ASSISTANT' as const, content: '', status: 'STREAMING' as const, createdAt: new Date(now + 1) },
-      ],
-    };
-    const include = { messages: { where: { id: { in: [userMessageId, assistantId] } } } };
-    const written = existing
-      ? await this.prisma.chatSession.update({ where: { id: existing.id }, data: { updatedAt: new Date(now), messages }, include })
-      : await this.prisma.chatSession.create({
-          data: { tenantId: user.tenantId, userId: user.id, title: title ?? deriveTitle(text), model: entry.id, messages },
-          include,
-        });
-    const { messages: pair, ...session } = written;
-    const userMessage = pair.find((m) => m.id === userMessageId)!;
-    const assistant = pair.find((m) => m.id === assistantId)!;
+    const sessionRow: ChatSession = existing
+      ? { ...existing, updatedAt: new Date(now) }
+      : { id: randomUUID(), tenantId: user.tenantId, userId: user.id, title: title ?? deriveTitle(text), model: entry.id, createdAt: new Date(now), updatedAt: new Date(now) };
+    const message = (role: ChatMessage['role'], content: string, status: ChatMessage['status'], at: number): ChatMessage => ({
+      id: randomUUID(),
+      tenantId: user.tenantId,
+      userId: user.id,
+      sessionId: sessionRow.id,
+      role,
+      content,
+      status,
+      model: entry.id,
+      inputTokens: 0,
+      outputTokens: 0,
+      errorCode: null,
+      createdAt: new Date(at),
+      updatedAt: new Date(at),
+    });
+    const userMessage = message('USER', text, 'COMPLETE', now);
+    const assistant = message('ASSISTANT', '', 'STREAMING', now + 1);
+    const written = await this.prisma.$executeRaw`
+      WITH s AS (${
+        existing
+          ? Prisma.sql`UPDATE "ChatSession" SET "updatedAt" = ${sessionRow.updatedAt} WHERE id = ${existing.id} AND "userId" = ${user.id} RETURNING id`
+          : Prisma.sql`INSERT INTO "ChatSession" (id, "tenantId", "userId", title, model, "createdAt", "updatedAt")
+              VALUES (${sessionRow.id}, ${user.tenantId}, ${user.id}, ${sessionRow.title}, ${entry.id}, ${sessionRow.createdAt}, ${sessionRow.updatedAt}) RETURNING id`
+      })
+      INSERT INTO "ChatMessage" (id, "tenantId", "userId", "sessionId", role, content, status, model, "createdAt", "updatedAt")
+      SELECT m.id, ${user.tenantId}, ${user.id}, s.id, m.role::"ChatRole", m.content, m.status::"ChatMessageStatus", ${entry.id}, m.at, m.at
+      FROM s, (VALUES ${Prisma.join(
+        [userMessage, assistant].map((m) => Prisma.sql`(${m.id}, ${m.role}, ${m.content}, ${m.status}, ${m.createdAt}::timestamp(3))`),
+      )}) AS m(id, role, content, status, at)`;
+    // Nothing written: the session was deleted since it was read.
+    if (written === 0) throw notFound('Chat session');
+    const session = sessionRow;
     // A new session's history is the message just written.
     const history = existing
       ? await this.prisma.chatMessage.findMany({
@@ -199,8 +216,7 @@ export class AssistantService {
         outcome.usage.outputTokens += named.usage.outputTokens;
         await this.prisma.chatSession.updateMany({ where: { id: session.id }, data: { title: named.title } }).catch(() => {});
       }
-      await this.spent(spender, assistant.id, entry.id, outcome.usage);
-      return terminalFromOutcome(outcome, await this.save(assistant, outcome));
+      return terminalFromOutcome(outcome, await this.save(spender, assistant, entry.id, outcome));
     });
     return { session, userMessage, assistantMessageId: assistant.id };
   }
@@ -219,22 +235,37 @@ export class AssistantService {
 
   /** Records the tokens an answer used; a failure is logged, never turned into a failed answer. */
   private async spent(spender: RunOwner, messageId: string | null, model: string, usage: TokenUsage): Promise<void> {
-    this.deps.metrics?.aiTokens.inc({ model, direction: 'input' }, usage.inputTokens);
-    this.deps.metrics?.aiTokens.inc({ model, direction: 'output' }, usage.outputTokens);
+    this.countTokens(model, usage);
     await this.budgets.record(spender, messageId, model, usage).catch((err) => {
       this.deps.logger.error('chat usage not recorded', { messageId, error: err });
     });
   }
 
-  /** Saves the final answer; if the session was deleted meanwhile, the event still carries what was generated. */
-  private async save(assistant: ChatMessage, outcome: Parameters<typeof snapshotOf>[0]): Promise<MessageSnapshot> {
+  private countTokens(model: string, usage: TokenUsage) {
+    this.deps.metrics?.aiTokens.inc({ model, direction: 'input' }, usage.inputTokens);
+    this.deps.metrics?.aiTokens.inc({ model, direction: 'output' }, usage.outputTokens);
+  }
+
+  /**
+   * Saves the final answer and records its usage in one statement. If the session was deleted meanwhile, the usage
+   * still counts and the event still carries what was generated.
+   */
+  private async save(spender: RunOwner, assistant: ChatMessage, model: string, outcome: Parameters<typeof snapshotOf>[0]): Promise<MessageSnapshot> {
     const data = snapshotOf(outcome);
+    const saved: ChatMessage = { ...assistant, ...data, updatedAt: new Date() };
+    this.countTokens(model, outcome.usage);
     try {
-      return await this.prisma.chatMessage.update({ where: { id: assistant.id }, data });
+      const updated = await this.prisma.$executeRaw`
+        WITH ledger AS (${Budgets.insert(spender, assistant.id, model, outcome.usage)})
+        UPDATE "ChatMessage" SET content = ${data.content}, status = ${data.status}::"ChatMessageStatus",
+          "inputTokens" = ${data.inputTokens}, "outputTokens" = ${data.outputTokens}, "errorCode" = ${data.errorCode},
+          "updatedAt" = ${saved.updatedAt}
+        WHERE id = ${assistant.id}`;
+      if (updated === 0) this.deps.logger.info('chat answer not saved: its session was deleted', { messageId: assistant.id });
     } catch (err) {
-      this.deps.logger.warn('chat answer not saved', { messageId: assistant.id, error: err });
-      return { ...assistant, ...data, updatedAt: new Date() };
+      this.deps.logger.error('chat answer and usage not saved', { messageId: assistant.id, error: err });
     }
+    return saved;
   }
 
   /** Resolves who may see a message's events: the saved owner, or any holder of a guest run's id. */
@@ -255,6 +286,11 @@ export class AssistantService {
     if (afterIndex != null && afterIndex < -1) throw badInput('afterIndex must be -1 or more.', 'afterIndex');
     const { row } = await this.access(actor, messageId);
     return this.runs.follow(messageId, afterIndex ?? -1, () => this.fallback(messageId, row));
+  }
+
+  /** The events of an answer this instance just started for the caller (no access check needed: it is theirs). */
+  followStarted(started: ChatStarted): AsyncGenerator<ChatRunEvent> {
+    return this.runs.follow(started.assistantMessageId, -1, () => this.fallback(started.assistantMessageId, null));
   }
 
   /** The final event from the database, for a run no instance has any more. */

@@ -1,6 +1,7 @@
 // Token budgets: a user's tokens per UTC day and a tenant's per UTC month (guests included), summed from the
 // ChatUsageRecord ledger, which survives deleted chats. Checked before any provider call; 0 in config = unlimited.
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import { randomUUID } from 'node:crypto';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { TokenUsage } from './events.ts';
@@ -60,8 +61,13 @@ export class Budgets {
 
   /** Records what one answer spent (also a stopped or failed one: the provider charged for it). */
   async record(spender: Spender, messageId: string | null, model: string, usage: TokenUsage): Promise<void> {
-    await this.prisma.chatUsageRecord.create({
-      data: { ...spender, messageId, model, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens },
-    });
+    await this.prisma.$executeRaw(Budgets.insert(spender, messageId, model, usage));
+  }
+
+  /** The ledger row as an INSERT statement, for callers that write it together with the answer in one statement. */
+  static insert(spender: Spender, messageId: string | null, model: string, usage: TokenUsage): Prisma.Sql {
+    return Prisma.sql`
+      INSERT INTO "ChatUsageRecord" (id, "tenantId", "userId", "messageId", model, "inputTokens", "outputTokens", "createdAt")
+      VALUES (${randomUUID()}, ${spender.tenantId}, ${spender.userId}, ${messageId}, ${model}, ${usage.inputTokens}, ${usage.outputTokens}, ${new Date()})`;
   }
 }
