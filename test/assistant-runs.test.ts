@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { startServer, useServer, type TestServer } from './helpers/server.ts';
 import { subscribe, type Subscription } from './helpers/ws.ts';
+import { MockLanguageModelV3 } from 'ai/test';
 import { brokenMidStreamModel, failingModel, gatedModel, scriptedModel, stallingModel } from './helpers/chat.ts';
 
 const RunEventFields = graphql(`
@@ -158,6 +159,28 @@ describe('assistant runs', () => {
       const row = await s.db.prisma.chatMessage.findUniqueOrThrow({ where: { id: started.assistantMessageId } });
       expect(row).toMatchObject({ status: 'FAILED', errorCode: code, content });
     }
+  });
+
+  it('retries a retryable provider failure once, after its Retry-After, and an unretryable one never', async () => {
+    const s = server();
+    const u = await s.user();
+    const answer = scriptedModel(['Second', ' try']);
+    let calls = 0;
+    const flaky = new MockLanguageModelV3({
+      doStream: async (options) => {
+        if (calls++ === 0) return failingModel(503).doStream(options);
+        return answer.doStream(options);
+      },
+    });
+    const events = await rest(startChat(s, { message: 'retry please', model: register(s, flaky) }, u.token));
+    expect(events.at(-1)).toMatchObject({ __typename: 'ChatCompleted', message: { content: 'Second try', status: 'COMPLETE' } });
+    expect(calls).toBe(2);
+
+    const down = failingModel(503);
+    const refused = failingModel(401);
+    expect((await rest(startChat(s, { message: 'a', model: register(s, down) }, u.token))).at(-1)).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+    expect((await rest(startChat(s, { message: 'b', model: register(s, refused) }, u.token))).at(-1)).toMatchObject({ code: 'PROVIDER_AUTH' });
+    expect([down.doStreamCalls.length, refused.doStreamCalls.length]).toEqual([2, 1]);
   });
 
   it('asks a real provider for a session title, and counts its tokens', async () => {

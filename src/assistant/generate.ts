@@ -1,6 +1,12 @@
 // One model call for a run: streams deltas into the run and says how it ended. Provider failures (401, 429,
 // timeouts, content filters, network) become an outcome with a ChatErrorCode; nothing here throws.
-import { APICallError, LoadAPIKeyError, RetryError, streamText, type LanguageModel, type ModelMessage } from 'ai';
+//
+// The provider is driven through the AI SDK's model protocol directly (doStream, one reader): the SDK's streamText
+// would add several web-stream stages and promises per token, which at a few hundred concurrent answers is most of
+// the server's work. What it did for us is here: the prompt, one retry of a retryable failure before the first
+// token (honouring Retry-After), a total and a between-chunks timeout, and usage and finish reason.
+import { APICallError, LoadAPIKeyError, RetryError, type ModelMessage } from 'ai';
+import type { LanguageModelV3, LanguageModelV3Prompt, LanguageModelV3StreamPart } from '@ai-sdk/provider';
 import type { Logger } from '../logger.ts';
 import { estimateTokens } from './echo-model.ts';
 import type { ChatErrorCode, TokenUsage } from './events.ts';
@@ -12,7 +18,7 @@ export type Outcome =
   | { status: 'FAILED'; content: string; usage: TokenUsage; code: ChatErrorCode; message: string };
 
 export interface GenerateOptions {
-  model: Exclude<LanguageModel, string>;
+  model: LanguageModelV3;
   system: string;
   messages: ModelMessage[];
   maxOutputTokens: number;
@@ -49,48 +55,110 @@ export function mapProviderError(err: unknown): ChatErrorCode {
   return 'PROVIDER_ERROR';
 }
 
+/** The context as the provider protocol's prompt: the system prompt, then the text turns. */
+export function toPrompt(system: string, messages: ModelMessage[]): LanguageModelV3Prompt {
+  const prompt: LanguageModelV3Prompt = system ? [{ role: 'system', content: system }] : [];
+  for (const m of messages) {
+    const text = typeof m.content === 'string' ? m.content : m.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+    if (m.role === 'user') prompt.push({ role: 'user', content: [{ type: 'text', text }] });
+    else if (m.role === 'assistant') prompt.push({ role: 'assistant', content: [{ type: 'text', text }] });
+    else if (m.role === 'system') prompt.push({ role: 'system', content: text });
+  }
+  return prompt;
+}
+
+/** How long to wait before the one retry: the provider's Retry-After when it gives a usable one, else 2 s. */
+function retryDelayMs(err: APICallError): number {
+  const h = err.responseHeaders ?? {};
+  let ms = h['retry-after-ms'] ? parseFloat(h['retry-after-ms']) : NaN;
+  if (Number.isNaN(ms) && h['retry-after']) {
+    const seconds = parseFloat(h['retry-after']);
+    ms = Number.isNaN(seconds) ? Date.parse(h['retry-after']) - Date.now() : seconds * 1000;
+  }
+  return ms >= 0 && ms < 60_000 ? ms : 2_000;
+}
+
+const timeoutError = (what: string, ms: number) => new DOMException(`${what} timeout of ${ms}ms exceeded`, 'TimeoutError');
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export async function generate(run: Run, o: GenerateOptions): Promise<Outcome> {
   let content = '';
   let reported: TokenUsage | null = null;
   let failure: unknown;
   let filtered = false;
-  let aborted = false;
   const estimated = (): TokenUsage => ({
     inputTokens: estimateTokens(o.system) + o.messages.reduce((n, m) => n + estimateTokens(JSON.stringify(m.content)), 0),
     outputTokens: estimateTokens(content),
   });
+  // The provider's signal: the run's stop, the total time and the time between chunks, whichever fires first.
+  const provider = new AbortController();
+  const abort = (reason: unknown) => provider.signal.aborted || provider.abort(reason);
+  const onStop = () => abort(run.signal.reason);
+  if (run.signal.aborted) onStop();
+  else run.signal.addEventListener('abort', onStop, { once: true });
+  const total = setTimeout(() => abort(timeoutError('Total', o.timeoutMs)), o.timeoutMs);
+  const quiet = setTimeout(() => abort(timeoutError('Chunk', o.chunkTimeoutMs)), o.chunkTimeoutMs);
   try {
-    const result = streamText({
-      model: o.model,
-      system: o.system,
-      messages: o.messages,
-      abortSignal: run.signal,
-      maxOutputTokens: o.maxOutputTokens,
-      maxRetries: 1,
-      timeout: { totalMs: o.timeoutMs, chunkMs: o.chunkTimeoutMs },
-      onError: () => {}, // failures are read from the stream below; the default would print to stderr
-    });
-    for await (const part of result.fullStream) {
-      if (part.type === 'text-delta') {
-        content += part.text;
-        run.token(part.text);
-      } else if (part.type === 'error') {
-        failure ??= part.error;
-      } else if (part.type === 'abort') {
-        aborted = true;
-      } else if (part.type === 'finish') {
-        const u = part.totalUsage;
-        if (u.inputTokens != null || u.outputTokens != null) reported = { inputTokens: u.inputTokens ?? 0, outputTokens: u.outputTokens ?? 0 };
-        if (part.finishReason === 'content-filter') filtered = true;
-        if (part.finishReason === 'error' && failure === undefined) failure = new Error('finish reason: error');
+    const prompt = toPrompt(o.system, o.messages);
+    const call = () => o.model.doStream({ prompt, maxOutputTokens: o.maxOutputTokens, abortSignal: provider.signal });
+    let result: Awaited<ReturnType<typeof call>>;
+    try {
+      result = await call();
+    } catch (err) {
+      if (!APICallError.isInstance(err) || !err.isRetryable || provider.signal.aborted) throw err;
+      await delay(retryDelayMs(err), provider.signal);
+      if (provider.signal.aborted) throw err;
+      quiet.refresh();
+      result = await call();
+    }
+    quiet.refresh();
+    const reader = result.stream.getReader();
+    // A provider that does not end its stream when aborted must not hold the run: cancelling ends the read.
+    const cancel = () => void reader.cancel(provider.signal.reason).catch(() => {});
+    provider.signal.addEventListener('abort', cancel, { once: true });
+    try {
+      for (;;) {
+        const { done, value: part } = (await reader.read()) as ReadableStreamReadResult<LanguageModelV3StreamPart>;
+        if (done) break;
+        quiet.refresh();
+        if (part.type === 'text-delta') {
+          if (!part.delta) continue;
+          content += part.delta;
+          run.token(part.delta);
+        } else if (part.type === 'error') {
+          failure ??= part.error;
+        } else if (part.type === 'finish') {
+          const input = part.usage.inputTokens.total;
+          const output = part.usage.outputTokens.total;
+          if (input != null || output != null) reported = { inputTokens: input ?? 0, outputTokens: output ?? 0 };
+          if (part.finishReason.unified === 'content-filter') filtered = true;
+          if (part.finishReason.unified === 'error' && failure === undefined) failure = new Error('finish reason: error');
+        }
       }
+    } finally {
+      provider.signal.removeEventListener('abort', cancel);
+      reader.releaseLock();
     }
   } catch (err) {
-    if (run.signal.aborted) aborted = true;
-    else failure ??= err;
+    if (!provider.signal.aborted) failure ??= err;
+  } finally {
+    clearTimeout(total);
+    clearTimeout(quiet);
+    run.signal.removeEventListener('abort', onStop);
   }
   const usage = reported ?? estimated();
-  if (aborted || run.signal.aborted) {
+  if (provider.signal.aborted) {
     if (run.stopReason === 'user') return { status: 'STOPPED', content, usage };
     const code: ChatErrorCode = run.stopReason === 'shutdown' ? 'INTERRUPTED' : 'PROVIDER_TIMEOUT';
     return { status: 'FAILED', content, usage, code, message: MESSAGES[code] };

@@ -1,6 +1,6 @@
 // The models a deployment can chat with, built once from config: Anthropic, OpenAI and one OpenAI-compatible server
 // (Ollama, vLLM, LM Studio, ...) when their keys or URL are set, plus the built-in offline `parley-echo`.
-import type { LanguageModel } from 'ai';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
@@ -20,7 +20,7 @@ export interface ModelInfo {
 }
 
 export interface RegisteredModel extends ModelInfo {
-  model: Exclude<LanguageModel, string>;
+  model: LanguageModelV3;
 }
 
 export class ModelRegistry {
@@ -73,7 +73,7 @@ export class ModelRegistry {
    */
   register(
     id: string,
-    model: Exclude<LanguageModel, string>,
+    model: LanguageModelV3,
     info: Partial<Omit<ModelInfo, 'id'>> = {},
   ): void {
     this.models.set(id, {
