@@ -6,6 +6,8 @@ import { subscribe } from './helpers/ws.ts';
 import type { Client } from 'graphql-ws';
 import { sse } from './helpers/chat.ts';
 import { EchoModel } from '../src/assistant/echo-model.ts';
+import { ChatWrites } from '../src/assistant/chat-writes.ts';
+import { randomUUID } from 'node:crypto';
 import { buildContext, deriveTitle } from '../src/assistant/context.ts';
 
 const ChatEventFields = graphql(`
@@ -145,6 +147,80 @@ describe('assistant with the offline model', () => {
     expect(Date.parse(done.message.createdAt)).toBeGreaterThan(Date.parse(started.userMessage.createdAt));
     const ledger = await s.db.prisma.chatUsageRecord.findMany({ where: { messageId: started.assistantMessageId } });
     expect(ledger).toEqual([expect.objectContaining({ userId: u.id, model: 'parley-echo', ...done.usage })]);
+  });
+
+  it('keeps each of many chats started at once its own: messages, session, answer and usage', async () => {
+    const s = server();
+    const users = await Promise.all([s.user(), s.user(), s.user()]);
+    const assistant = s.services().assistant;
+    const viewers = await Promise.all(users.map((u) => s.services().accounts.authenticate('default', u.token)));
+    const existing = await assistant.createSession(viewers[0]!, { title: 'Kept' });
+
+    // Twelve chats started together, four of them continuing one session: each answers its own message.
+    const started = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        assistant.startChat({ tenantId: 'default', viewer: viewers[i % 3], ip: null }, { message: `chat ${i}`, sessionId: i % 3 === 0 ? existing.id : null }),
+      ),
+    );
+    const ends = await Promise.all(started.map((c) => assistant.runs.get(c.assistantMessageId)!.done));
+    expect(ends.map((e) => e.kind)).toEqual(Array(12).fill('completed'));
+
+    for (const [i, c] of started.entries()) {
+      const owner = users[i % 3];
+      const rows = await s.db.prisma.chatMessage.findMany({ where: { id: { in: [c.userMessage.id, c.assistantMessageId] } }, orderBy: { createdAt: 'asc' } });
+      expect(rows.map((r) => [r.role, r.content, r.status, r.userId, r.sessionId])).toEqual([
+        ['USER', `chat ${i}`, 'COMPLETE', owner.id, c.session!.id],
+        ['ASSISTANT', EchoModel.reply(`chat ${i}`), 'COMPLETE', owner.id, c.session!.id],
+      ]);
+      expect(c.session!.id === existing.id).toBe(i % 3 === 0);
+      const ledger = await s.db.prisma.chatUsageRecord.findMany({ where: { messageId: c.assistantMessageId } });
+      expect(ledger).toEqual([expect.objectContaining({ userId: owner.id, outputTokens: rows[1].outputTokens })]);
+    }
+    expect(await s.db.prisma.chatMessage.count({ where: { sessionId: existing.id } })).toBe(8);
+  });
+
+  it('writes the starts and the ends of chats added together in one statement each, each with its own result', async () => {
+    const s = server();
+    const u = await s.user();
+    const tenantId = 'default';
+    const writes = new ChatWrites(s.db.prisma);
+    const gone = await s.services().assistant.createSession((await s.services().accounts.authenticate(tenantId, u.token))!, {});
+    await s.db.prisma.chatSession.delete({ where: { id: gone.id } });
+    const at = new Date();
+    const chat = (i: number, sessionId: string = randomUUID()) => {
+      const session = { id: sessionId, tenantId, userId: u.id, title: `t${i}`, model: 'parley-echo', createdAt: at, updatedAt: at };
+      const base = { tenantId, userId: u.id, sessionId, model: 'parley-echo', inputTokens: 0, outputTokens: 0, errorCode: null, createdAt: at, updatedAt: at };
+      const messages = [
+        { ...base, id: randomUUID(), role: 'USER' as const, content: `q${i}`, status: 'COMPLETE' as const },
+        { ...base, id: randomUUID(), role: 'ASSISTANT' as const, content: '', status: 'STREAMING' as const },
+      ];
+      return { session, messages };
+    };
+    const chats = [0, 1, 2, 3, 4].map((i) => chat(i));
+    const orphan = chat(5, gone.id); // continues a session deleted meanwhile: nothing of it is written
+
+    let before = s.db.queryCount();
+    const started = await Promise.all([...chats.map((c) => writes.start({ ...c, isNew: true })), writes.start({ ...orphan, isNew: false })]);
+    expect(s.db.queryCount() - before).toBe(1);
+    expect(started).toEqual([true, true, true, true, true, false]);
+    expect(await s.db.prisma.chatMessage.count({ where: { userId: u.id } })).toBe(10);
+    expect(await s.db.prisma.chatSession.count({ where: { id: gone.id } })).toBe(0);
+
+    before = s.db.queryCount();
+    const ended = await Promise.all(
+      [...chats, orphan].map((c, i) =>
+        writes.end({
+          message: { ...c.messages[1], content: `a${i}`, status: 'COMPLETE', outputTokens: i, updatedAt: new Date() },
+          usage: { spender: { tenantId, userId: u.id }, messageId: c.messages[1].id, model: 'parley-echo', usage: { inputTokens: 1, outputTokens: i } },
+        }),
+      ),
+    );
+    expect(s.db.queryCount() - before).toBe(1);
+    expect(ended).toEqual([true, true, true, true, true, false]);
+    const answers = await s.db.prisma.chatMessage.findMany({ where: { userId: u.id, role: 'ASSISTANT' }, orderBy: { outputTokens: 'asc' } });
+    expect(answers.map((m) => [m.content, m.status, m.outputTokens])).toEqual([0, 1, 2, 3, 4].map((i) => [`a${i}`, 'COMPLETE', i]));
+    // The usage of the orphaned answer still counts: the provider charged for it.
+    expect(await s.db.prisma.chatUsageRecord.count({ where: { userId: u.id } })).toBe(6);
   });
 
   it('continues a session, and replays a finished answer from any index', async () => {

@@ -2,7 +2,7 @@
 // schema calls this; runs.ts moves the tokens, generate.ts talks to the model.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { Prisma, type PrismaClient, type ChatSession, type ChatMessage } from '../generated/prisma/client.ts';
+import type { PrismaClient, ChatSession, ChatMessage } from '../generated/prisma/client.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
@@ -11,6 +11,7 @@ import { AppError, badInput, notFound } from '../errors.ts';
 import { ModelRegistry } from './models.ts';
 import { RunRegistry } from './runs.ts';
 import { Budgets } from './budgets.ts';
+import { ChatWrites } from './chat-writes.ts';
 import { RedisReplay } from './replay.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { generate } from './generate.ts';
@@ -45,6 +46,7 @@ export class AssistantService {
   readonly models: ModelRegistry;
   readonly runs: RunRegistry;
   readonly budgets: Budgets;
+  private readonly writes: ChatWrites;
 
   constructor(
     private readonly deps: {
@@ -68,6 +70,7 @@ export class AssistantService {
       idleMs: config.CHAT_CHUNK_TIMEOUT_MS + 5_000,
     });
     this.budgets = new Budgets(deps.prisma, config);
+    this.writes = new ChatWrites(deps.prisma);
   }
 
   private get prisma() {
@@ -156,9 +159,8 @@ export class AssistantService {
     const spender = { tenantId: user.tenantId, userId: user.id };
     await this.budgets.check(spender);
 
-    // One statement writes the session (new, or the existing one's updatedAt) and both messages: atomic without a
-    // transaction, and one round trip (on embedded PGlite, whose one connection every statement queues for, this is
-    // what lets a burst of chats start quickly). Distinct timestamps keep the pair in order in the session's list.
+    // One statement writes the session (new, or the existing one's updatedAt) and both messages, atomic without a
+    // transaction (chat-writes.ts). Distinct timestamps keep the pair in order in the session's list.
     const now = Date.now();
     const sessionRow: ChatSession = existing
       ? { ...existing, updatedAt: new Date(now) }
@@ -180,31 +182,21 @@ export class AssistantService {
     });
     const userMessage = message('USER', text, 'COMPLETE', now);
     const assistant = message('ASSISTANT', '', 'STREAMING', now + 1);
-    const written = await this.prisma.$executeRaw`
-      WITH s AS (${
-        existing
-          ? Prisma.sql`UPDATE "ChatSession" SET "updatedAt" = ${sessionRow.updatedAt} WHERE id = ${existing.id} AND "userId" = ${user.id} RETURNING id`
-          : Prisma.sql`INSERT INTO "ChatSession" (id, "tenantId", "userId", title, model, "createdAt", "updatedAt")
-              VALUES (${sessionRow.id}, ${user.tenantId}, ${user.id}, ${sessionRow.title}, ${entry.id}, ${sessionRow.createdAt}, ${sessionRow.updatedAt}) RETURNING id`
-      })
-      INSERT INTO "ChatMessage" (id, "tenantId", "userId", "sessionId", role, content, status, model, "createdAt", "updatedAt")
-      SELECT m.id, ${user.tenantId}, ${user.id}, s.id, m.role::"ChatRole", m.content, m.status::"ChatMessageStatus", ${entry.id}, m.at, m.at
-      FROM s, (VALUES ${Prisma.join(
-        [userMessage, assistant].map((m) => Prisma.sql`(${m.id}, ${m.role}, ${m.content}, ${m.status}, ${m.createdAt}::timestamp(3))`),
-      )}) AS m(id, role, content, status, at)`;
+    const written = await this.writes.start({ session: sessionRow, isNew: !existing, messages: [userMessage, assistant] });
     // Nothing written: the session was deleted since it was read.
-    if (written === 0) throw notFound('Chat session');
+    if (!written) throw notFound('Chat session');
     const session = sessionRow;
-    // A new session's history is the message just written.
-    const history = existing
+    // The session's history up to this message (not the turns of chats started after it), then this message.
+    const earlier = existing
       ? await this.prisma.chatMessage.findMany({
-          where: { sessionId: session.id, id: { not: assistant.id } },
+          where: { sessionId: session.id, createdAt: { lte: userMessage.createdAt }, id: { notIn: [userMessage.id, assistant.id] } },
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-          take: 200,
+          take: 199,
           select: { role: true, content: true },
         })
-      : [{ role: userMessage.role, content: userMessage.content }];
-    const context = buildContext(history.reverse(), this.config.CHAT_SYSTEM_PROMPT, this.config.CHAT_CONTEXT_TOKENS);
+      : [];
+    const history = [...earlier.reverse(), { role: userMessage.role, content: userMessage.content }];
+    const context = buildContext(history, this.config.CHAT_SYSTEM_PROMPT, this.config.CHAT_CONTEXT_TOKENS);
     const wantsTitle = !existing && !title && entry.titles;
 
     this.runs.start(assistant.id, spender, async (run) => {
@@ -255,13 +247,8 @@ export class AssistantService {
     const saved: ChatMessage = { ...assistant, ...data, updatedAt: new Date() };
     this.countTokens(model, outcome.usage);
     try {
-      const updated = await this.prisma.$executeRaw`
-        WITH ledger AS (${Budgets.insert(spender, assistant.id, model, outcome.usage)})
-        UPDATE "ChatMessage" SET content = ${data.content}, status = ${data.status}::"ChatMessageStatus",
-          "inputTokens" = ${data.inputTokens}, "outputTokens" = ${data.outputTokens}, "errorCode" = ${data.errorCode},
-          "updatedAt" = ${saved.updatedAt}
-        WHERE id = ${assistant.id}`;
-      if (updated === 0) this.deps.logger.info('chat answer not saved: its session was deleted', { messageId: assistant.id });
+      const stored = await this.writes.end({ message: saved, usage: { spender, messageId: assistant.id, model, usage: outcome.usage } });
+      if (!stored) this.deps.logger.info('chat answer not saved: its session was deleted', { messageId: assistant.id });
     } catch (err) {
       this.deps.logger.error('chat answer and usage not saved', { messageId: assistant.id, error: err });
     }

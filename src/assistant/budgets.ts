@@ -19,6 +19,14 @@ export interface Spender {
   userId: string | null;
 }
 
+/** One ledger row: what one answer spent. */
+export interface UsageRow {
+  spender: Spender;
+  messageId: string | null;
+  model: string;
+  usage: TokenUsage;
+}
+
 export class Budgets {
   constructor(
     private readonly prisma: PrismaClient,
@@ -61,13 +69,17 @@ export class Budgets {
 
   /** Records what one answer spent (also a stopped or failed one: the provider charged for it). */
   async record(spender: Spender, messageId: string | null, model: string, usage: TokenUsage): Promise<void> {
-    await this.prisma.$executeRaw(Budgets.insert(spender, messageId, model, usage));
+    await this.prisma.$executeRaw(Budgets.insert([{ spender, messageId, model, usage }]));
   }
 
-  /** The ledger row as an INSERT statement, for callers that write it together with the answer in one statement. */
-  static insert(spender: Spender, messageId: string | null, model: string, usage: TokenUsage): Prisma.Sql {
+  /** Ledger rows as one INSERT statement, for callers that write them together with the answers they belong to. */
+  static insert(rows: UsageRow[]): Prisma.Sql {
+    const now = new Date();
+    const values = rows.map(
+      (r) => Prisma.sql`(${randomUUID()}, ${r.spender.tenantId}, ${r.spender.userId}, ${r.messageId}, ${r.model}, ${r.usage.inputTokens}, ${r.usage.outputTokens}, ${now})`,
+    );
     return Prisma.sql`
       INSERT INTO "ChatUsageRecord" (id, "tenantId", "userId", "messageId", model, "inputTokens", "outputTokens", "createdAt")
-      VALUES (${randomUUID()}, ${spender.tenantId}, ${spender.userId}, ${messageId}, ${model}, ${usage.inputTokens}, ${usage.outputTokens}, ${new Date()})`;
+      VALUES ${Prisma.join(values)}`;
   }
 }
