@@ -37,13 +37,15 @@ export class SearchService {
     const options = `StartSel=${START}, StopSel=${STOP}, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`;
     // Rank every match, keep the page, and only then build snippets: ts_headline re-parses the whole text, so it
     // runs for the page's rows, not for every match (the difference between milliseconds and seconds for a
-    // common word in a large history). Ranking reads each match's row (its tsvector); the GIN index has no
-    // pending list to scan (see the search_index_without_pending_list migration).
+    // common word in a large history). Ranking reads each match's row for its tsvector; the sort carries only
+    // what orders the page and the row's address (ctid), and the page's rows are then read back by address
+    // (a TID scan within the same statement, so the same row versions). The GIN index has no pending list to
+    // scan (see the search_index_without_pending_list migration).
     const rows = await this.prisma.$queryRaw<(Message & { rank: number; snippet: string })[]>`
-      SELECT ${columnsOf('p')}, p.rank,
-        ts_headline('english', replace(replace(replace(p.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), q, ${options}) AS snippet
+      SELECT ${columnsOf('m')}, p.rank,
+        ts_headline('english', replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), q, ${options}) AS snippet
       FROM (
-        SELECT ${columnsOf('m')},
+        SELECT m.ctid AS tid, m.id, m."createdAt",
           -- ts_rank gives ~0 to any query with a negation; rank by the positive part (querytree drops the NOTs).
           CASE WHEN querytree(q) = 'T' THEN 0 ELSE ts_rank(m."searchVector", querytree(q)::tsquery) END::float8 AS rank
         FROM "Message" m, websearch_to_tsquery('english', ${query}) q
@@ -53,7 +55,8 @@ export class SearchService {
           ${inConversation}
         ORDER BY rank DESC, m."createdAt" DESC, m.id DESC
         LIMIT ${limit + 1} OFFSET ${offset}
-      ) p, websearch_to_tsquery('english', ${query}) q
+      ) p
+      JOIN "Message" m ON m.ctid = p.tid, websearch_to_tsquery('english', ${query}) q
       ORDER BY p.rank DESC, p."createdAt" DESC, p.id DESC`;
     const hits: (SearchHit & { offset: number })[] = rows.map(({ rank, snippet, ...message }, i) => ({
       messageId: message.id,
