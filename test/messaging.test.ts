@@ -226,6 +226,76 @@ describe('messaging over HTTP', () => {
     expect((await s.ok(Search, { q: 'the' }, { token: a.token })).searchMessages.edges).toEqual([]); // stop words only
   });
 
+  it('search hits carry their messages: own fields from the search query itself, relations in one query per page', async () => {
+    const s = server();
+    const [a, b] = [await s.user({ name: 'Ada' }), await s.user({ name: 'Bob' })];
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      sent.push((await s.ok(Send, { input: { toUserId: b.id, content: `budget line ${i}`, clientMessageId: `budget-${i}` } }, { token: a.token })).sendMessage.id);
+    }
+    const conv = (await s.ok(ConversationWith, { u: b.id }, { token: a.token })).conversationWith!.id;
+    await s.ok(Edit, { id: sent[1], content: 'budget line 1, revised budget' }, { token: a.token });
+    const fromBob = (await s.ok(Send, { input: { toUserId: a.id, content: 'the budget, from Bob' } }, { token: b.token })).sendMessage.id;
+    const fields = 'id conversationId sequence content senderName clientMessageId createdAt editedAt deletedAt';
+    // The fewest statements of three identical requests: background work (session sweeps) can add to one sample.
+    const fewest = async <T>(run: () => Promise<T>) => {
+      let used = Infinity;
+      let result!: T;
+      for (let i = 0; i < 3; i++) {
+        const before = s.db.queryCount();
+        result = await run();
+        used = Math.min(used, s.db.queryCount() - before);
+      }
+      return { used, result };
+    };
+    const search = (selection: string, first: number) =>
+      s.ok<{ searchMessages: { edges: { node: { rank: number; message: Record<string, unknown> } }[] } }, Record<string, unknown>>(
+        `query($q: String!, $first: Int) { searchMessages(query: $q, first: $first) { edges { node { rank message { ${selection} } } } } }`,
+        { q: 'budget', first },
+        { token: a.token },
+      );
+    const history = await s.ok<{ messages: { edges: { node: Record<string, unknown> }[] } }, Record<string, unknown>>(
+      `query($c: ID!) { messages(conversationId: $c, last: 50) { edges { node { ${fields} } } } }`,
+      { c: conv },
+      { token: a.token },
+    );
+    const byId = new Map(history.messages.edges.map((e) => [e.node.id, e.node]));
+
+    // The message's own fields (senderName included: it needs the sender) equal what the history returns.
+    const own = await fewest(() => search('id conversationId sequence content clientMessageId createdAt editedAt deletedAt', 20));
+    const { senderName: _, ...ownFields } = Object.fromEntries(fields.split(' ').map((f) => [f, true]));
+    expect(own.result.searchMessages.edges).toHaveLength(4);
+    expect(own.result.searchMessages.edges[0].node.message.id).toBe(sent[1]); // "budget" twice ranks first
+    for (const { node } of own.result.searchMessages.edges) {
+      const expected = Object.fromEntries(Object.keys(ownFields).map((f) => [f, byId.get(node.message.id as string)![f]]));
+      expect(node.message).toEqual(expected);
+    }
+    expect(own.result.searchMessages.edges.map((e) => e.node.message.clientMessageId)).toEqual(['budget-1', null, 'budget-2', 'budget-0']);
+    expect(own.used).toBe(1); // the search statement alone
+
+    // Relations: one more query for the page, whatever its size.
+    const withRelations = (first: number) => fewest(() => search(`${fields} sender { id name } edits { content }`, first));
+    const small = await withRelations(1);
+    const big = await withRelations(20);
+    expect(big.result.searchMessages.edges.map((e) => e.node.message)).toEqual(
+      own.result.searchMessages.edges.map(({ node }) => ({
+        ...byId.get(node.message.id as string),
+        sender: node.message.id === fromBob ? { id: b.id, name: 'Bob' } : { id: a.id, name: 'Ada' },
+        edits: node.message.id === sent[1] ? [{ content: 'budget line 1' }] : [],
+      })),
+    );
+    expect(big.used).toBe(small.used);
+  });
+
+  it('keeps new messages out of a GIN pending list, which every search would scan', async () => {
+    const s = server();
+    const [a, b] = [await s.user(), await s.user()];
+    await s.ok(Send, { input: { toUserId: b.id, content: 'quarterly forecast spreadsheet' } }, { token: a.token });
+    // Pages merged from the pending list into the index: none, since new entries go straight into it.
+    const [merged] = await s.db.prisma.$queryRaw<{ pages: number }[]>`SELECT gin_clean_pending_list('"Message_searchVector_idx"'::regclass)::int AS pages`;
+    expect(merged.pages).toBe(0);
+  });
+
   it('finds people in the tenant; contact details only for people who share a conversation', async () => {
     const s = server();
     const tag = `Zed${Date.now()}`;

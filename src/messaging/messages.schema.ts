@@ -6,6 +6,7 @@ import type { Context } from '../graphql/context.ts';
 import { UserRef } from '../accounts/accounts.schema.ts';
 import type { User } from '../generated/prisma/client.ts';
 import { actorOf, batchLoad, withNodes } from './loaders.ts';
+import type { Page } from './input.ts';
 import type { SearchHit } from './search.service.ts';
 
 export const DELETED_USER_NAME = 'Deleted user';
@@ -73,14 +74,26 @@ export async function loadMessagePage(ctx: Context, info: GraphQLResolveInfo, co
   return withNodes(page, (ids) => ctx.prisma.message.findMany({ ...query, where: { id: { in: ids } } }));
 }
 
+/**
+ * Search hits with their messages loaded for the GraphQL selection. The search query already read each message's
+ * row, which answers a selection of the message's own fields; relations (sender, edits, ...) are loaded for the
+ * whole page in one query.
+ */
+async function withSearchedMessages(ctx: Context, info: GraphQLResolveInfo, page: Page<SearchHit>): Promise<Page<SearchHit>> {
+  const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node', 'message'] });
+  if (Object.keys(query).length === 0 || page.edges.length === 0) return page;
+  const rows = await ctx.prisma.message.findMany({ ...query, where: { id: { in: page.edges.map((e) => e.node.messageId) } } });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return {
+    pageInfo: page.pageInfo,
+    edges: page.edges.filter((e) => byId.has(e.node.messageId)).map((e) => ({ cursor: e.cursor, node: { ...e.node, message: byId.get(e.node.messageId)! } })),
+  };
+}
+
 const MessageSearchHitRef = builder.objectRef<SearchHit>('MessageSearchHit').implement({
   description: 'A message that matches a search.',
   fields: (t) => ({
-    message: t.prismaField({
-      type: 'Message',
-      description: 'The matching message.',
-      resolve: (query, hit, _args, ctx) => ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: hit.messageId } }),
-    }),
+    message: t.field({ type: MessageRef, description: 'The matching message.', resolve: (hit) => hit.message }),
     snippet: t.exposeString('snippet', { description: 'An HTML-escaped excerpt with the matched words in <mark>…</mark>.' }),
     rank: t.exposeFloat('rank', { description: 'Relevance (higher is better); results come best first.' }),
   }),
@@ -151,10 +164,11 @@ builder.queryFields((t) => ({
       first: t.arg.int({ description: 'Page size (default 20, max 100).' }),
       after: t.arg.string({ description: 'Cursor from a previous page.' }),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       const actor = actorOf(ctx);
       if (args.conversationId) await ctx.services.messaging.conversations.requireMember(actor, String(args.conversationId));
-      return ctx.services.messaging.search.searchMessages(actor, { ...args, conversationId: args.conversationId == null ? null : String(args.conversationId) });
+      const page = await ctx.services.messaging.search.searchMessages(actor, { ...args, conversationId: args.conversationId == null ? null : String(args.conversationId) });
+      return withSearchedMessages(ctx, info, page);
     },
   }),
   messageStats: t.field({

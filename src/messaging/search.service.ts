@@ -1,6 +1,6 @@
 // Full-text search over the viewer's conversations, message statistics, and finding people to talk to.
 // Search uses the generated tsvector column (GIN index) with websearch_to_tsquery: words, "phrases", -exclusions.
-import type { PrismaClient, User } from '../generated/prisma/client.ts';
+import type { Message, PrismaClient, User } from '../generated/prisma/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { badInput } from '../errors.ts';
 import type { Actor } from './conversations.service.ts';
@@ -10,6 +10,8 @@ export interface SearchHit {
   messageId: string;
   rank: number;
   snippet: string;
+  /** The message's row (every scalar column, as Prisma returns them), read by the search query itself. */
+  message: Message;
 }
 
 // The content is HTML-escaped before ts_headline (which would otherwise drop anything that looks like a tag), and
@@ -17,6 +19,11 @@ export interface SearchHit {
 // <mark> afterwards: the snippet is safe to render as HTML.
 const START = '\u0001';
 const STOP = '\u0002';
+
+// Every scalar column of Message (the generated tsvector is not one): a hit carries its message's row, so a
+// selection of the message's own fields needs no second query.
+const MESSAGE_COLUMNS = Object.values(Prisma.MessageScalarFieldEnum);
+const columnsOf = (alias: string) => Prisma.raw(MESSAGE_COLUMNS.map((c) => `${alias}."${c}"`).join(', '));
 
 export class SearchService {
   constructor(private readonly prisma: PrismaClient) {}
@@ -30,12 +37,15 @@ export class SearchService {
     const options = `StartSel=${START}, StopSel=${STOP}, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`;
     // Rank every match, keep the page, and only then build snippets: ts_headline re-parses the whole text, so it
     // runs for the page's rows, not for every match (the difference between milliseconds and seconds for a
-    // common word in a large history).
-    const rows = await this.prisma.$queryRaw<{ id: string; rank: number; snippet: string }[]>`
-      SELECT p.id, p.rank,
-        ts_headline('english', replace(replace(replace(p.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), q, ${options}) AS snippet
+    // common word in a large history). Ranking reads each match's row for its tsvector; the sort carries only
+    // what orders the page and the row's address (ctid), and the page's rows are then read back by address
+    // (a TID scan within the same statement, so the same row versions). The GIN index has no pending list to
+    // scan (see the search_index_without_pending_list migration).
+    const rows = await this.prisma.$queryRaw<(Message & { rank: number; snippet: string })[]>`
+      SELECT ${columnsOf('m')}, p.rank,
+        ts_headline('english', replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), q, ${options}) AS snippet
       FROM (
-        SELECT m.id, m.content, m."createdAt",
+        SELECT m.ctid AS tid, m.id, m."createdAt",
           -- ts_rank gives ~0 to any query with a negation; rank by the positive part (querytree drops the NOTs).
           CASE WHEN querytree(q) = 'T' THEN 0 ELSE ts_rank(m."searchVector", querytree(q)::tsquery) END::float8 AS rank
         FROM "Message" m, websearch_to_tsquery('english', ${query}) q
@@ -45,12 +55,14 @@ export class SearchService {
           ${inConversation}
         ORDER BY rank DESC, m."createdAt" DESC, m.id DESC
         LIMIT ${limit + 1} OFFSET ${offset}
-      ) p, websearch_to_tsquery('english', ${query}) q
+      ) p
+      JOIN "Message" m ON m.ctid = p.tid, websearch_to_tsquery('english', ${query}) q
       ORDER BY p.rank DESC, p."createdAt" DESC, p.id DESC`;
-    const hits: (SearchHit & { offset: number })[] = rows.map((r, i) => ({
-      messageId: r.id,
-      rank: Number(r.rank),
-      snippet: r.snippet.replaceAll('"', '&quot;').replaceAll(START, '<mark>').replaceAll(STOP, '</mark>'),
+    const hits: (SearchHit & { offset: number })[] = rows.map(({ rank, snippet, ...message }, i) => ({
+      messageId: message.id,
+      rank: Number(rank),
+      snippet: snippet.replaceAll('"', '&quot;').replaceAll(START, '<mark>').replaceAll(STOP, '</mark>'),
+      message,
       offset: offset + i + 1,
     }));
     return toPage(hits, limit, (h) => encodeCursor('s', h.offset), { hadCursor: offset > 0 });
