@@ -162,14 +162,14 @@ export class AssistantService {
     // One statement writes the session (new, or the existing one's updatedAt) and both messages, atomic without a
     // transaction (chat-writes.ts). Distinct timestamps keep the pair in order in the session's list.
     const now = Date.now();
-    const sessionRow: ChatSession = existing
+    const session: ChatSession = existing
       ? { ...existing, updatedAt: new Date(now) }
       : { id: randomUUID(), tenantId: user.tenantId, userId: user.id, title: title ?? deriveTitle(text), model: entry.id, createdAt: new Date(now), updatedAt: new Date(now) };
     const message = (role: ChatMessage['role'], content: string, status: ChatMessage['status'], at: number): ChatMessage => ({
       id: randomUUID(),
       tenantId: user.tenantId,
       userId: user.id,
-      sessionId: sessionRow.id,
+      sessionId: session.id,
       role,
       content,
       status,
@@ -182,10 +182,9 @@ export class AssistantService {
     });
     const userMessage = message('USER', text, 'COMPLETE', now);
     const assistant = message('ASSISTANT', '', 'STREAMING', now + 1);
-    const written = await this.writes.start({ session: sessionRow, isNew: !existing, messages: [userMessage, assistant] });
+    const written = await this.writes.start({ session: session, isNew: !existing, messages: [userMessage, assistant] });
     // Nothing written: the session was deleted since it was read.
     if (!written) throw notFound('Chat session');
-    const session = sessionRow;
     // The session's history up to this message (not the turns of chats started after it), then this message.
     const earlier = existing
       ? await this.prisma.chatMessage.findMany({
