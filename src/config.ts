@@ -42,7 +42,7 @@ export const configSchema = z
     REQUIRE_CLIENT_ID: bool.default(false),
     AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     BCRYPT_COST: int(4, 15).default(12),
-    /** bcrypt operations at once per process; default: available cores - 1 (at least 1). */
+    /** bcrypt operations at once per process; default: every core on Linux (hashing at nice 19), else cores - 1. */
     BCRYPT_CONCURRENCY: int(1, 64).optional(),
     SESSION_TTL_DAYS: int(1, 365).default(7),
     PUBLIC_URL: z.url().optional(),

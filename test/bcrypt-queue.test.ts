@@ -1,7 +1,8 @@
-// bcrypt work is queued (BCRYPT_CONCURRENCY at once, first come first served) so a burst of sign-ins leaves a core
-// to the event loop; queued work must still finish, in order, with the same results.
+// bcrypt work is queued (BCRYPT_CONCURRENCY at once, first come first served) on low-priority threads so a burst of
+// sign-ins leaves the event loop first call on the CPU; queued work must still finish, in order, with the same results.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import { defaultBcryptConcurrency, hashPassword, setBcryptConcurrency, verifyPassword } from '../src/accounts/credentials.ts';
 import { parseConfig } from '../src/config.ts';
 
@@ -35,8 +36,9 @@ describe('bcrypt queue', () => {
     expect(nice.some((t) => t.nice === 19)).toBe(true);
   });
 
-  it('defaults to cores - 1 (at least 1); BCRYPT_CONCURRENCY overrides and is validated', () => {
-    expect(defaultBcryptConcurrency()).toBeGreaterThanOrEqual(1);
+  it('defaults to every core on Linux (workers at nice 19), cores - 1 elsewhere; BCRYPT_CONCURRENCY overrides and is validated', () => {
+    const cores = availableParallelism();
+    expect(defaultBcryptConcurrency()).toBe(process.platform === 'linux' ? cores : Math.max(1, cores - 1));
     expect(parseConfig({}).BCRYPT_CONCURRENCY).toBeUndefined();
     expect(parseConfig({ BCRYPT_CONCURRENCY: '3' }).BCRYPT_CONCURRENCY).toBe(3);
     expect(() => parseConfig({ BCRYPT_CONCURRENCY: '0' })).toThrow(/BCRYPT_CONCURRENCY/);

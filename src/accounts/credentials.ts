@@ -59,7 +59,7 @@ export function normalizeImage(raw: string | null | undefined): string | null {
 }
 
 /**
- * bcrypt runs on a pool of worker threads, at most `limit` at once (default: available cores - 1, at least 1); the
+ * bcrypt runs on a pool of worker threads, at most `limit` at once (default: defaultBcryptConcurrency()); the
  * rest wait in arrival order. Each worker lowers its own thread priority (see bcrypt-worker.mjs): left alone, a
  * burst of sign-ins keeps every core hashing and the event loop waits for CPU, so every other request slows down.
  */
@@ -130,7 +130,12 @@ class HashPool {
   }
 }
 
-export const defaultBcryptConcurrency = () => Math.max(1, availableParallelism() - 1);
+/**
+ * Every core on Linux, where the workers run at nice 19: the event loop takes a core whenever it needs one and
+ * hashing gets the rest (a sign-in burst may then use the whole machine). Elsewhere the workers keep normal
+ * priority, so one core is left to the event loop.
+ */
+export const defaultBcryptConcurrency = () => (process.platform === 'linux' ? availableParallelism() : Math.max(1, availableParallelism() - 1));
 const hashing = new HashPool(defaultBcryptConcurrency());
 
 /** How many bcrypt hashes/compares may run at once in this process (BCRYPT_CONCURRENCY). */
