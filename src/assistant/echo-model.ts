@@ -28,7 +28,8 @@ const abortError = (signal: AbortSignal) =>
     ? signal.reason
     : new DOMException('The operation was aborted', 'AbortError');
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`; rejects with an AbortError as soon as `signal` fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     const onAbort = () => {

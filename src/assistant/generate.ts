@@ -8,7 +8,7 @@
 import { APICallError, LoadAPIKeyError, RetryError, type ModelMessage } from 'ai';
 import type { LanguageModelV3, LanguageModelV3Prompt, LanguageModelV3StreamPart } from '@ai-sdk/provider';
 import type { Logger } from '../logger.ts';
-import { estimateTokens } from './echo-model.ts';
+import { estimateTokens, sleep } from './echo-model.ts';
 import type { ChatErrorCode, TokenUsage } from './events.ts';
 import type { Run } from './runs.ts';
 
@@ -56,7 +56,7 @@ export function mapProviderError(err: unknown): ChatErrorCode {
 }
 
 /** The context as the provider protocol's prompt: the system prompt, then the text turns. */
-export function toPrompt(system: string, messages: ModelMessage[]): LanguageModelV3Prompt {
+function toPrompt(system: string, messages: ModelMessage[]): LanguageModelV3Prompt {
   const prompt: LanguageModelV3Prompt = system ? [{ role: 'system', content: system }] : [];
   for (const m of messages) {
     const text = typeof m.content === 'string' ? m.content : m.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
@@ -79,18 +79,6 @@ function retryDelayMs(err: APICallError): number {
 }
 
 const timeoutError = (what: string, ms: number) => new DOMException(`${what} timeout of ${ms}ms exceeded`, 'TimeoutError');
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export async function generate(run: Run, o: GenerateOptions): Promise<Outcome> {
   let content = '';
@@ -117,7 +105,7 @@ export async function generate(run: Run, o: GenerateOptions): Promise<Outcome> {
       result = await call();
     } catch (err) {
       if (!APICallError.isInstance(err) || !err.isRetryable || provider.signal.aborted) throw err;
-      await delay(retryDelayMs(err), provider.signal);
+      await sleep(retryDelayMs(err), provider.signal).catch(() => {});
       if (provider.signal.aborted) throw err;
       quiet.refresh();
       result = await call();

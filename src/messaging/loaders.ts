@@ -26,18 +26,27 @@ export function batchLoad<V>(ctx: Context, name: string, key: string, fetch: (ke
   return batch.result.then((map) => map.get(key) as V | undefined);
 }
 
-/** Swaps a page of ids for the rows loaded (with the GraphQL selection) in one query, keeping the order. */
-export async function withNodes<N extends { id: string }>(
-  page: Page<{ id: string }>,
-  fetch: (ids: string[]) => Promise<N[]>,
+/**
+ * Joins each node of a page to its row, loaded by id in one query, keeping the order; `join` makes the new node.
+ * Nodes whose row is gone (deleted meanwhile) are left out.
+ */
+export async function withRows<T, R extends { id: string }, N>(
+  page: Page<T>,
+  idOf: (node: T) => string,
+  fetch: (ids: string[]) => Promise<R[]>,
+  join: (node: T, row: R) => N,
 ): Promise<Page<N>> {
-  const rows = page.edges.length ? await fetch(page.edges.map((e) => e.node.id)) : [];
+  const rows = page.edges.length ? await fetch(page.edges.map((e) => idOf(e.node))) : [];
   const byId = new Map(rows.map((r) => [r.id, r]));
   return {
     pageInfo: page.pageInfo,
-    edges: page.edges.filter((e) => byId.has(e.node.id)).map((e) => ({ cursor: e.cursor, node: byId.get(e.node.id)! })),
+    edges: page.edges.filter((e) => byId.has(idOf(e.node))).map((e) => ({ cursor: e.cursor, node: join(e.node, byId.get(idOf(e.node))!) })),
   };
 }
+
+/** Swaps a page of ids for the rows loaded (with the GraphQL selection) in one query, keeping the order. */
+export const withNodes = <N extends { id: string }>(page: Page<{ id: string }>, fetch: (ids: string[]) => Promise<N[]>): Promise<Page<N>> =>
+  withRows(page, (node) => node.id, fetch, (_node, row) => row);
 
 /** The signed-in viewer as the services' Actor (UNAUTHENTICATED otherwise). */
 export const actorOf = (ctx: Context) => ({ tenantId: ctx.tenant.id, userId: requireViewer(ctx).user.id });

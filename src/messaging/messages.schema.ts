@@ -5,7 +5,7 @@ import { builder } from '../graphql/builder.ts';
 import type { Context } from '../graphql/context.ts';
 import { UserRef } from '../accounts/accounts.schema.ts';
 import type { User } from '../generated/prisma/client.ts';
-import { actorOf, batchLoad, withNodes } from './loaders.ts';
+import { actorOf, batchLoad, withNodes, withRows } from './loaders.ts';
 import type { Page } from './input.ts';
 import type { SearchHit } from './search.service.ts';
 
@@ -81,13 +81,13 @@ export async function loadMessagePage(ctx: Context, info: GraphQLResolveInfo, co
  */
 async function withSearchedMessages(ctx: Context, info: GraphQLResolveInfo, page: Page<SearchHit>): Promise<Page<SearchHit>> {
   const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node', 'message'] });
-  if (Object.keys(query).length === 0 || page.edges.length === 0) return page;
-  const rows = await ctx.prisma.message.findMany({ ...query, where: { id: { in: page.edges.map((e) => e.node.messageId) } } });
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return {
-    pageInfo: page.pageInfo,
-    edges: page.edges.filter((e) => byId.has(e.node.messageId)).map((e) => ({ cursor: e.cursor, node: { ...e.node, message: byId.get(e.node.messageId)! } })),
-  };
+  if (Object.keys(query).length === 0) return page;
+  return withRows(
+    page,
+    (hit) => hit.messageId,
+    (ids) => ctx.prisma.message.findMany({ ...query, where: { id: { in: ids } } }),
+    (hit, message) => ({ ...hit, message }),
+  );
 }
 
 const MessageSearchHitRef = builder.objectRef<SearchHit>('MessageSearchHit').implement({
