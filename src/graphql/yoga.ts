@@ -22,6 +22,7 @@ import { clientIp } from '../http/client-ip.ts';
 import { operationLabel } from '../observability/metrics.ts';
 import { withRequestId, operationName, operationType } from './request-id.ts';
 import { endStreamsOnUnavailable } from './unavailable.ts';
+import { sharedSubscriptionEvents } from './shared-events.ts';
 
 /** What the WebSocket server resolved once at connection_init and hands to every operation on that socket. */
 export interface SocketAuth {
@@ -180,6 +181,14 @@ export function createParleyYoga(services: Services) {
     });
   }
 
+  const sharedEvents = sharedSubscriptionEvents();
+  metrics.register(
+    'parley_subscription_event_executions_total',
+    'Subscription events executed: once for all subscribers with the same selection (shared), the deliveries that reused such a result (reused), or with the subscriber\'s own context (own).',
+    () => Object.entries(sharedEvents.stats).map(([kind, value]) => ({ labels: { kind }, value })),
+    'counter',
+  );
+
   const production = config.NODE_ENV === 'production';
   return createYoga<ServerContext, Context>({
     schema,
@@ -220,6 +229,7 @@ export function createParleyYoga(services: Services) {
       operationLog,
       requestIdInErrors,
       endStreamsOnUnavailable(),
+      sharedEvents,
     ],
   });
 }
