@@ -3,7 +3,7 @@ import type { ExecutionResult } from 'graphql';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { subscribe, type Subscription } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
-import { code, ConversationQ, CreateGroup, Delete, Edit, Events, MarkRead, RemoveMember, Send, StartDirect } from './messaging-ops.ts';
+import { AddMembers, code, ConversationQ, CreateGroup, Delete, Edit, Events, MarkRead, RemoveMember, Send, StartDirect } from './messaging-ops.ts';
 
 const LastSequence = graphql(`query LastSequence($id: ID!) { conversation(id: $id) { id lastSequence unreadCount } }`);
 
@@ -12,6 +12,20 @@ const ev = (r: EventResult) => {
   if (r.errors?.length) throw new Error(JSON.stringify(r.errors));
   return r.data!.conversationEvents;
 };
+
+const Personal = graphql(`
+  subscription Personal($c: ID, $after: Int) {
+    conversationEvents(conversationId: $c, afterSequence: $after) { sequence message { id clientMessageId } conversation { title unreadCount } }
+  }
+`);
+
+/** The server's count of subscription event executions, by kind (shared, reused, own). */
+async function executions(s: TestServer): Promise<Record<string, number>> {
+  const body = await (await fetch(`${s.url}/metrics`)).text();
+  const out: Record<string, number> = { shared: 0, reused: 0, own: 0 };
+  for (const m of body.matchAll(/^parley_subscription_event_executions_total\{kind="(\w+)"\} (\d+)$/gm)) out[m[1]] = Number(m[2]);
+  return out;
+}
 
 async function lastSequence(s: TestServer, u: TestUser, id: string) {
   return (await s.ok(LastSequence, { id }, { token: u.token })).conversation!.lastSequence;
@@ -173,6 +187,54 @@ describe('conversation events over graphql-ws', () => {
     const many = Array.from({ length: 24 }, (_, i) => subscribe(s.ws({ token: members[i % members.length].token }), Events, { c: group, after }));
     await Promise.all(many.map((sub) => sub.live(() => s.ok(Send, { input: { conversationId: group, content: 'probe' } }, { token: owner.token }))));
     expect(await sqlPerSend([...one, ...many])).toBe(alone);
+  });
+
+  it("reaches a member added between two messages with the second one on their inbox", async () => {
+    const s = server();
+    const [owner, member, late] = [await s.user(), await s.user(), await s.user()];
+    const group = (await s.ok(CreateGroup, { title: 'Joiners', memberIds: [member.id] }, { token: owner.token })).createGroupConversation.id;
+    const send = (content: string) => s.ok(Send, { input: { conversationId: group, content } }, { token: owner.token });
+    await send('one');
+    await send('two'); // the server now knows who the group's members are
+    const inbox = subscribe(s.ws({ token: late.token }), Events, {});
+    await inbox.live(() => s.ok(Send, { input: { toUserId: late.id, content: 'probe' } }, { token: member.token }));
+    await s.ok(AddMembers, { c: group, u: [late.id] }, { token: owner.token });
+    const sent = (await send('three')).sendMessage;
+    const got = ev(await inbox.until((r) => ev(r).message?.id === sent.id));
+    expect(got).toMatchObject({ type: 'MESSAGE_ADDED', conversationId: group, sequence: sent.sequence });
+  });
+
+  it('executes an event once for every subscriber asking the same, and per subscriber what depends on the viewer', async () => {
+    const s = server();
+    const [owner, ...members] = await Promise.all(Array.from({ length: 4 }, () => s.user()));
+    const group = (await s.ok(CreateGroup, { title: 'Shared', memberIds: members.map((m) => m.id) }, { token: owner.token })).createGroupConversation.id;
+    const after = await lastSequence(s, owner, group);
+    const send = (content: string, clientMessageId?: string) =>
+      s.ok(Send, { input: { conversationId: group, content, clientMessageId } }, { token: owner.token });
+    // The same selection for everyone (a group's title does not depend on who asks)...
+    const same = members.map((m) => subscribe(s.ws({ token: m.token }), Events, { c: group, after }));
+    // ...and one with fields that do: the sender's own clientMessageId, the viewer's unread count.
+    const personal = [owner, ...members].map((u) => subscribe(s.ws({ token: u.token }), Personal, { c: group, after }));
+    const all = [...same, ...personal] as Subscription<unknown>[];
+    await Promise.all(all.map((sub) => sub.live(() => send('probe'))));
+    /** Waits until every subscriber has the message, so no earlier event is still being executed. */
+    const everyoneGot = async (id: string) =>
+      Promise.all(all.map((sub) => sub.until((r) => JSON.stringify(r).includes(id)))) as Promise<ExecutionResult<{ conversationEvents: Record<string, unknown> }>[]>;
+    await everyoneGot((await send('marker')).sendMessage.id);
+
+    const before = await executions(s);
+    const sent = (await send('counted', 'mine-1')).sendMessage;
+    const got = await everyoneGot(sent.id);
+    const delta = Object.fromEntries(Object.entries(await executions(s)).map(([k, v]) => [k, v - before[k]]));
+    expect(delta).toEqual({ shared: 1, reused: same.length, own: personal.length });
+
+    const events = got.map((r) => r.data!.conversationEvents as { message: { id: string; content?: string; clientMessageId?: string | null }; conversation?: { title: string; unreadCount: number } });
+    expect(events.slice(0, same.length).map((e) => e.message.content)).toEqual(same.map(() => 'counted'));
+    const mine = events.slice(same.length);
+    expect(mine.map((e) => e.message.clientMessageId)).toEqual(['mine-1', null, null, null]);
+    expect(mine.map((e) => e.conversation!.title)).toEqual(mine.map(() => 'Shared'));
+    expect(mine[0].conversation!.unreadCount).toBe(0); // the sender has read their own messages
+    expect(mine.slice(1).every((e) => e.conversation!.unreadCount > 0)).toBe(true);
   });
 
   it('refuses foreign, unauthenticated and malformed subscriptions', async () => {

@@ -1,5 +1,5 @@
 // GraphQL shape of accounts: users, sessions, sign-up/in/out and profiles. Rules live in AccountService.
-import { builder } from '../graphql/builder.ts';
+import { builder, onlyScalars } from '../graphql/builder.ts';
 import { requireViewer, type Context } from '../graphql/context.ts';
 import type { Session, User } from '../generated/prisma/client.ts';
 import type { AuthResult } from './accounts.service.ts';
@@ -10,11 +10,6 @@ export function canSeeContact(ctx: Context, user: Pick<User, 'id'>): boolean | P
 }
 
 /** True when Pothos asks for no relations: the full row answers the selection. */
-function onlyScalars(query: { include?: object; select?: object }): boolean {
-  if (query.include && Object.keys(query.include).length > 0) return false;
-  return !query.select || Object.values(query.select).every((v) => v === true);
-}
-
 /** The rest of this operation runs as the user who just signed in (so the payload shows their private fields). */
 function signedInAs(ctx: Context, result: AuthResult): AuthResult {
   ctx.viewer = { user: result.user, session: result.session };

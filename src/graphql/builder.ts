@@ -33,6 +33,9 @@ export const builder = new SchemaBuilder<{
     onUnusedQuery: null,
   },
   scopeAuth: {
+    // A subscription's scopes are checked once, when it starts (a socket's viewer does not change while it is open;
+    // a revoked session closes the socket), not again for every event.
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({ signedIn: ctx.viewer !== null }),
     unauthorizedError: (_parent, ctx) => new AppError(ctx.viewer ? 'FORBIDDEN' : 'UNAUTHENTICATED'),
   },
@@ -76,3 +79,12 @@ builder.scalarType('DateTime', {
 builder.queryType({ description: 'Read operations.' });
 builder.mutationType({ description: 'Write operations.' });
 builder.subscriptionType({ description: 'Live events, over graphql-ws (WebSocket) or SSE (text/event-stream).' });
+
+/**
+ * True when a prismaField's query selects only the row's own columns: a row already in hand (just written, or
+ * cached) answers it without reading the row again.
+ */
+export function onlyScalars(query: { include?: object; select?: object }): boolean {
+  if (query.include && Object.keys(query.include).length > 0) return false;
+  return !query.select || Object.values(query.select).every((v) => v === true);
+}

@@ -3,7 +3,8 @@
 // ConversationEvent; after the commit a small copy is published on the conversation's topic and on each affected
 // user's topic (the inbox stream). Live events are only triggers: a subscriber that sees a jump in sequence reads
 // the missing events from the log, so neither a reconnect nor out-of-order delivery loses or repeats an event.
-import type { ConversationEventType, PrismaClient } from '../generated/prisma/client.ts';
+import { randomUUID } from 'node:crypto';
+import type { ConversationEventType, Message, PrismaClient } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 
 export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
@@ -35,18 +36,55 @@ export async function takeSequences(tx: Tx, conversationId: string, count = 1): 
   return Number(rows[0].last) - count + 1;
 }
 
+export interface MessageDraft {
+  tenantId: string;
+  conversationId: string;
+  senderId: string;
+  content: string;
+  clientMessageId: string | null;
+  /** The sender's clock when the message was sent. */
+  now: Date;
+}
+
 /**
- * One sequence number for a new message, and its time. The activity time never moves backwards: a writer that
- * read the clock earlier but got the lock later must not make message times disagree with sequence order.
+ * Stores a new message and its MESSAGE_ADDED event in one statement: the membership check, the conversation's next
+ * sequence (the row lock serialises writers, as takeSequences does), the message and the event. Null, with
+ * nothing written, when the sender is not a member of a conversation of their tenant. The message's time never
+ * moves backwards: a writer that read the clock earlier but got the lock later must not make message times
+ * disagree with sequence order.
  */
-export async function takeMessageSequence(tx: Tx, conversationId: string, now: Date): Promise<{ sequence: number; at: Date }> {
-  const rows = await tx.$queryRaw<{ last: number; at: Date | string }[]>`
-    UPDATE "Conversation"
-    SET "lastSequence" = "lastSequence" + 1, "updatedAt" = now(),
-        "lastMessageAt" = GREATEST(COALESCE("lastMessageAt", ${now}), ${now})
-    WHERE id = ${conversationId} RETURNING "lastSequence" AS last, "lastMessageAt" AS at`;
-  if (!rows[0]) throw new Error(`conversation ${conversationId} vanished`);
-  return { sequence: Number(rows[0].last), at: new Date(rows[0].at) };
+export async function appendMessage(prisma: Tx, d: MessageDraft): Promise<{ message: Message; event: ConversationEventPayload } | null> {
+  const messageId = randomUUID();
+  const rows = await prisma.$queryRaw<(Omit<Message, 'createdAt'> & { createdAt: Date | string })[]>`
+    WITH seq AS (
+      UPDATE "Conversation"
+      SET "lastSequence" = "lastSequence" + 1, "updatedAt" = now(),
+          "lastMessageAt" = GREATEST(COALESCE("lastMessageAt", ${d.now}::timestamp(3)), ${d.now}::timestamp(3))
+      WHERE id = ${d.conversationId} AND "tenantId" = ${d.tenantId}
+        AND EXISTS (SELECT 1 FROM "ConversationMember" WHERE "conversationId" = ${d.conversationId} AND "userId" = ${d.senderId})
+      RETURNING "lastSequence" AS sequence, "lastMessageAt" AS at),
+    message AS (
+      INSERT INTO "Message" (id, "tenantId", "conversationId", "senderId", sequence, content, "clientMessageId", "createdAt")
+      SELECT ${messageId}, ${d.tenantId}, ${d.conversationId}, ${d.senderId}, sequence, ${d.content}, ${d.clientMessageId}, at FROM seq
+      RETURNING id, "tenantId", "conversationId", "senderId", sequence, content, "clientMessageId", "createdAt", "editedAt", "deletedAt"),
+    event AS (
+      INSERT INTO "ConversationEvent" (id, "conversationId", sequence, type, "messageId", "userId", "createdAt")
+      SELECT ${randomUUID()}, "conversationId", sequence, 'MESSAGE_ADDED'::"ConversationEventType", id, "senderId", ${d.now}::timestamp(3) FROM message
+      RETURNING sequence)
+    SELECT message.* FROM message, event`;
+  const row = rows[0];
+  if (!row) return null;
+  const message: Message = { ...row, sequence: Number(row.sequence), createdAt: new Date(row.createdAt) };
+  const event: ConversationEventPayload = {
+    conversationId: d.conversationId,
+    sequence: message.sequence,
+    type: 'MESSAGE_ADDED',
+    messageId,
+    userId: d.senderId,
+    readUpTo: null,
+    createdAt: d.now.toISOString(),
+  };
+  return { message, event };
 }
 
 /** Stores events with consecutive sequences starting at `first`. */

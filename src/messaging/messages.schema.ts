@@ -1,10 +1,10 @@
 // GraphQL shape of messages: history, search, statistics, and send/edit/delete.
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
-import { builder } from '../graphql/builder.ts';
+import { builder, onlyScalars } from '../graphql/builder.ts';
 import type { Context } from '../graphql/context.ts';
 import { UserRef } from '../accounts/accounts.schema.ts';
-import type { User } from '../generated/prisma/client.ts';
+import type { Message, User } from '../generated/prisma/client.ts';
 import { actorOf, batchLoad, withNodes, withRows } from './loaders.ts';
 import type { Page } from './input.ts';
 import type { SearchHit } from './search.service.ts';
@@ -179,6 +179,11 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/** A message a mutation just wrote, as the client selected it (read again only when relations are selected). */
+function selected(ctx: Context, query: { include?: object; select?: object }, m: Message) {
+  return onlyScalars(query) ? m : ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
+}
+
 builder.mutationFields((t) => ({
   sendMessage: t.prismaField({
     type: 'Message',
@@ -192,7 +197,7 @@ builder.mutationFields((t) => ({
         toUserId: input.toUserId == null ? null : String(input.toUserId),
         clientMessageId: input.clientMessageId,
       });
-      return ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
+      return selected(ctx, query, m);
     },
   }),
   editMessage: t.prismaField({
@@ -205,7 +210,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, args, ctx) => {
       const m = await ctx.services.messaging.messages.edit(actorOf(ctx), String(args.id), args.content);
-      return ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
+      return selected(ctx, query, m);
     },
   }),
   deleteMessage: t.prismaField({
@@ -215,7 +220,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true, description: 'The message.' }) },
     resolve: async (query, _root, args, ctx) => {
       const m = await ctx.services.messaging.messages.delete(actorOf(ctx), String(args.id));
-      return ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
+      return selected(ctx, query, m);
     },
   }),
 }));

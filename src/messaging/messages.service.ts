@@ -3,9 +3,12 @@
 import type { Message, PrismaClient } from '../generated/prisma/client.ts';
 import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import { appendEvents, publishEvents, takeMessageSequence, toPayload, writeEvents } from './events.ts';
+import { appendEvents, appendMessage, publishEvents, toPayload, type ConversationEventPayload } from './events.ts';
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage } from './input.ts';
+
+/** Conversations whose members MessageService remembers (the most recently written to). */
+const MAX_KNOWN_CONVERSATIONS = 10_000;
 
 export interface SendInput {
   conversationId?: string | null;
@@ -23,9 +26,32 @@ export class MessageService {
     private readonly onSent: (tenantId: string, conversationId: string, senderId: string) => void = () => {},
   ) {}
 
-  private async memberIds(conversationId: string): Promise<string[]> {
+  /** The members of conversations this instance wrote to lately, as of a sequence (see audience). */
+  private readonly members = new Map<string, { sequence: number; ids: string[] }>();
+
+  /**
+   * Who hears of the conversation's events `first`..`last` (never a membership change) on their own topic (the inbox stream). Every membership change
+   * takes a sequence of its own, so members read after event `first - 1` are still the members at `last`:
+   * a conversation written to again and again is read once, not per message. Any other gap (an event written
+   * elsewhere, by this instance or another) reads them again, after the commit, as always.
+   */
+  private async audience(conversationId: string, first: number, last: number): Promise<string[]> {
+    const known = this.members.get(conversationId);
+    if (known?.sequence === first - 1) {
+      known.sequence = last;
+      return known.ids;
+    }
     const rows = await this.prisma.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
-    return rows.map((r) => r.userId);
+    const ids = rows.map((r) => r.userId);
+    this.members.delete(conversationId);
+    this.members.set(conversationId, { sequence: last, ids });
+    if (this.members.size > MAX_KNOWN_CONVERSATIONS) this.members.delete(this.members.keys().next().value!);
+    return ids;
+  }
+
+  /** Publishes committed events (consecutive, of one conversation) to the conversation and its members. */
+  private async publish(events: ConversationEventPayload[]) {
+    publishEvents(this.pubsub, events, await this.audience(events[0].conversationId, events[0].sequence, events.at(-1)!.sequence));
   }
 
   /** A message in one of the actor's conversations, or NOT_FOUND. */
@@ -48,21 +74,21 @@ export class MessageService {
         return first;
       }
     }
-    const conversationId = input.conversationId
-      ? (await this.conversations.requireMember(actor, input.conversationId)).conversationId
-      : (await this.conversations.startDirect(actor, input.toUserId!)).id;
+    // One statement checks membership (NOT_FOUND as requireMember) and writes the message and its event.
+    const conversationId = input.conversationId ?? (await this.conversations.startDirect(actor, input.toUserId!)).id;
     try {
-      const { message, events } = await this.prisma.$transaction(async (tx) => {
-        const { sequence, at } = await takeMessageSequence(tx, conversationId, new Date());
-        const message = await tx.message.create({
-          data: { tenantId: actor.tenantId, conversationId, senderId: actor.userId, sequence, content, clientMessageId, createdAt: at },
-        });
-        const events = await writeEvents(tx, conversationId, sequence, [{ type: 'MESSAGE_ADDED', messageId: message.id, userId: actor.userId }]);
-        return { message, events };
+      const written = await appendMessage(this.prisma, {
+        tenantId: actor.tenantId,
+        conversationId,
+        senderId: actor.userId,
+        content,
+        clientMessageId,
+        now: new Date(),
       });
-      publishEvents(this.pubsub, events, await this.memberIds(conversationId));
+      if (!written) throw notFound('Conversation');
+      await this.publish([written.event]);
       this.onSent(actor.tenantId, conversationId, actor.userId);
-      return message;
+      return written.message;
     } catch (err) {
       // Two retries racing: the loser's insert hits the unique key and returns the winner's message.
       if (clientMessageId && isUniqueViolation(err)) {
@@ -82,7 +108,7 @@ export class MessageService {
     const event = await this.prisma.conversationEvent.findUnique({
       where: { conversationId_sequence: { conversationId: message.conversationId, sequence: message.sequence } },
     });
-    if (event) publishEvents(this.pubsub, [toPayload(event)], await this.memberIds(message.conversationId));
+    if (event) await this.publish([toPayload(event)]);
   }
 
   /** The message first sent with this key, if any; a key reused for another conversation is a CONFLICT. */
@@ -115,7 +141,7 @@ export class MessageService {
       const updated = await tx.message.update({ where: { id: messageId }, data: { content, editedAt: new Date() } });
       return { updated, events };
     });
-    publishEvents(this.pubsub, events, await this.memberIds(message.conversationId));
+    await this.publish(events);
     return updated;
   }
 
@@ -133,7 +159,7 @@ export class MessageService {
       const updated = await tx.message.update({ where: { id: messageId }, data: { content: '', deletedAt: new Date() } });
       return { updated, events };
     });
-    publishEvents(this.pubsub, events, await this.memberIds(message.conversationId));
+    await this.publish(events);
     return updated;
   }
 
