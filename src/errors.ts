@@ -39,8 +39,12 @@ export const forbidden = (message?: string) => new AppError('FORBIDDEN', message
 
 /** Prisma's unique-constraint violation, whichever driver adapter raised it. */
 export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; cause?: { code?: string; originalCode?: string } } | undefined;
-  return e?.code === 'P2002' || e?.cause?.originalCode === '23505';
+  const e = err as
+    | { code?: string; cause?: { originalCode?: string }; meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } }
+    | undefined;
+  // P2002 from the query builder; a raw statement ($queryRaw) fails with P2010 and the driver's error in meta.
+  const driver = e?.meta?.driverAdapterError?.cause;
+  return e?.code === 'P2002' || e?.cause?.originalCode === '23505' || driver?.originalCode === '23505' || driver?.kind === 'UniqueConstraintViolation';
 }
 
 /** SERVICE_UNAVAILABLE with `retryable: true`: the request did nothing useful; the same request may succeed shortly. */

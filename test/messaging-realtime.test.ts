@@ -211,8 +211,8 @@ describe('conversation events over graphql-ws', () => {
     const after = await lastSequence(s, owner, group);
     const send = (content: string, clientMessageId?: string) =>
       s.ok(Send, { input: { conversationId: group, content, clientMessageId } }, { token: owner.token });
-    // The same selection for everyone (a group's title does not depend on who asks)...
-    const same = members.map((m) => subscribe(s.ws({ token: m.token }), Events, { c: group, after }));
+    // The same selection for everyone, resuming from different points (the arguments pick the replay only)...
+    const same = members.map((m, i) => subscribe(s.ws({ token: m.token }), Events, { c: group, after: [after, after - 1, undefined][i] }));
     // ...and one with fields that do: the sender's own clientMessageId, the viewer's unread count.
     const personal = [owner, ...members].map((u) => subscribe(s.ws({ token: u.token }), Personal, { c: group, after }));
     const all = [...same, ...personal] as Subscription<unknown>[];

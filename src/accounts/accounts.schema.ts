@@ -9,7 +9,6 @@ export function canSeeContact(ctx: Context, user: Pick<User, 'id'>): boolean | P
   return ctx.viewer?.user.id === user.id || ctx.services.privacy.sharesConversation(ctx, user.id);
 }
 
-/** True when Pothos asks for no relations: the full row answers the selection. */
 /** The rest of this operation runs as the user who just signed in (so the payload shows their private fields). */
 function signedInAs(ctx: Context, result: AuthResult): AuthResult {
   ctx.viewer = { user: result.user, session: result.session };

@@ -1,37 +1,51 @@
 // Subscription events executed once for every subscriber that asked the same thing. A message to a group of 1,000
 // reaches 1,000 streams as one event object (realtime/fanout.ts); when they all subscribed with the same document
-// and variables, the event is executed once and the 1,000 streams send that one result.
+// and the same variables below the subscription field, the event is executed once and the 1,000 streams send
+// that one result.
 //
 // Sharing is only safe when the result cannot depend on who is watching. That is decided by watching the execution
 // itself, not by a list of fields: the shared execution runs with a context in which everything that identifies
-// the subscriber (viewer, client, request id, anything not known to be the same for all) is behind a tripwire.
-// If any resolver touches it, or the result has errors, the shared result is discarded and every subscriber
-// executes the event with its own context, exactly as without sharing; the document is then remembered as personal
-// and later events go straight to their subscribers' own executions. A new field that reads the viewer is therefore
-// never shared by mistake, whoever writes it.
+// the subscriber (viewer, client, request id, transport, anything not known to be the same for all) is behind a
+// tripwire. If any resolver touches it, or the result has errors, the shared result is discarded and every
+// subscriber executes the event with its own context, exactly as without sharing; the document is then remembered
+// as personal and its later events go straight to their subscribers' own executions. A new field that reads the
+// viewer is therefore never shared by mistake, whoever writes it.
 //
-// Also replaces the executor's per-event mapping (an async generator and a flattening iterator per event per
+// Arguments of the subscription field itself count only when its per-event resolver may read them: a field whose
+// resolver ignores them (conversationEvents: `conversationId` picks the topic and `afterSequence` the replay, both
+// at subscribe time) declares `extensions: { [EVENTS_IGNORE_ARGUMENTS]: true }`, so subscribers resuming from
+// different sequences still share.
+//
+// This also replaces the executor's per-event mapping (an async generator and a flattening iterator per event per
 // subscriber) with one plain iterator per subscription. Errors from the event source end the stream as before: a
 // GraphQLError located at the operation, carrying the original error.
 import {
   createSourceEventStream,
   execute,
   getOperationAST,
+  getVariableValues,
   GraphQLError,
+  Kind,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
+/** Field extension: the subscription field's per-event resolver does not read its arguments. */
+export const EVENTS_IGNORE_ARGUMENTS = 'eventsIgnoreArguments';
+
 /** Context properties that are the same for every subscriber of one topic (a topic never spans tenants). */
-const SHARED_CONTEXT = new Set<PropertyKey>(['tenant', 'prisma', 'services', 'transport', 'then']);
-/** Documents found to depend on the viewer, remembered so their events skip the shared attempt. */
+const SHARED_CONTEXT = new Set<PropertyKey>(['tenant', 'prisma', 'services', 'then']);
+/** Documents found to depend on the viewer, remembered (most recent) so their events skip the shared attempt. */
 const MAX_PERSONAL = 1000;
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 interface Shared {
-  /** The shared result, or null when subscribers must execute with their own context. */
+  /** The shared result, or null when subscribers must execute with their own context; undefined until settled. */
   value?: ExecutionResult | null;
   promise: Promise<ExecutionResult | null>;
 }
@@ -49,32 +63,26 @@ export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats 
   const stats: SharedEventsStats = { shared: 0, reused: 0, own: 0 };
   const results = new WeakMap<object, Map<string, Shared>>();
   const documentIds = new WeakMap<DocumentNode, number>();
-  const personal = new Set<string>();
+  const personal = new Map<string, true>();
   let nextDocumentId = 0;
-
-  const keyOf = (args: ExecutionArgs): string => {
-    let id = documentIds.get(args.document);
-    if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
-    return `${id}:${args.operationName ?? ''}:${JSON.stringify(args.variableValues ?? {})}`;
-  };
 
   const own = (args: ExecutionArgs, event: unknown): Result => {
     stats.own++;
     return execute({ ...args, rootValue: event });
   };
 
-  const executeShared = (args: ExecutionArgs, event: object, key: string): Shared => {
+  const executeShared = (args: ExecutionArgs, event: object, documentKey: string): Shared => {
     let touched = false;
     const contextValue = watched(args.contextValue as object, () => (touched = true));
+    const entry: Shared = { promise: null as never };
     const settle = (result: ExecutionResult): ExecutionResult | null => {
       if (!touched && !result.errors) {
         stats.shared++;
         return (entry.value = result);
       }
-      if (touched) remember(personal, key);
+      if (touched) remember(personal, documentKey);
       return (entry.value = null);
     };
-    const entry: Shared = { promise: null as never };
     try {
       const result = execute({ ...args, rootValue: event, contextValue });
       entry.promise = result instanceof Promise ? result.then(settle, () => (entry.value = null)) : Promise.resolve(settle(result));
@@ -84,104 +92,180 @@ export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats 
     return entry;
   };
 
-  const resultFor = (args: ExecutionArgs, key: string, event: unknown): Result => {
-    if (typeof event !== 'object' || event === null || personal.has(key)) return own(args, event);
-    let byKey = results.get(event);
-    if (!byKey) results.set(event, (byKey = new Map()));
-    let entry = byKey.get(key);
-    if (!entry) byKey.set(key, (entry = executeShared(args, event, key)));
-    if (entry.value !== undefined) return reuse(entry.value, args, event);
-    return entry.promise.then((value) => reuse(value, args, event));
-  };
-
   const reuse = (value: ExecutionResult | null, args: ExecutionArgs, event: unknown): Result => {
     if (value === null) return own(args, event);
     stats.reused++;
     return value;
   };
 
+  const resultFor = (args: ExecutionArgs, documentKey: string, key: string, event: unknown): Result => {
+    if (typeof event !== 'object' || event === null || personal.has(documentKey)) return own(args, event);
+    let byKey = results.get(event);
+    if (!byKey) results.set(event, (byKey = new Map()));
+    let entry = byKey.get(key);
+    if (!entry) byKey.set(key, (entry = executeShared(args, event, documentKey)));
+    if (entry.value !== undefined) return reuse(entry.value, args, event);
+    return entry.promise.then((value) => reuse(value, args, event));
+  };
+
   return {
     stats,
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(async (args: ExecutionArgs) => {
-        const source = await createSourceEventStream(args);
-        if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
-        const key = keyOf(args);
         const operation = getOperationAST(args.document, args.operationName);
-        return mapEvents(source, (event) => resultFor(args, key, event), (err) => located(err, operation));
+        if (operation?.variableDefinitions?.length) {
+          // Bad variables are the client's fault (400 over SSE), as the executor reports them.
+          const coerced = getVariableValues(args.schema, operation.variableDefinitions, args.variableValues ?? {}, { maxErrors: 50 });
+          if (coerced.errors) return { errors: coerced.errors.map(badInput) };
+        }
+        let source: Awaited<ReturnType<typeof createSourceEventStream>>;
+        try {
+          source = await createSourceEventStream(args);
+        } catch (err) {
+          return { errors: [located(err, operation)] }; // e.g. a subscribe resolver that returned no stream
+        }
+        if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
+        let id = documentIds.get(args.document);
+        if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
+        const documentKey = `${id}:${args.operationName ?? ''}`;
+        const key = `${documentKey}:${JSON.stringify(variablesThatMatter(args, operation!))}`;
+        return mapEvents(source, (event) => resultFor(args, documentKey, key, event), (err) => located(err, operation));
       });
     },
   };
 }
 
 /**
+ * The variables the per-event execution can see: those used below the subscription field, and those of its own
+ * arguments unless the field declares that its event resolver ignores them.
+ */
+function variablesThatMatter(args: ExecutionArgs, operation: OperationDefinitionNode): Record<string, unknown> {
+  const values = (args.variableValues ?? {}) as Record<string, unknown>;
+  const root = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
+  const field = root && args.schema.getSubscriptionType()?.getFields()[root.name.value];
+  if (!root || !field?.extensions?.[EVENTS_IGNORE_ARGUMENTS]) return values;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of args.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const used = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(visit);
+    const n = node as { kind?: string; name?: { value: string } };
+    if (n.kind === Kind.VARIABLE) used.add(n.name!.value);
+    if (n.kind === Kind.FRAGMENT_SPREAD && !seen.has(n.name!.value)) {
+      seen.add(n.name!.value);
+      visit(fragments.get(n.name!.value));
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== 'loc' && typeof v === 'object') visit(v);
+  };
+  visit(root.directives); // @include/@skip on the field itself
+  visit(root.selectionSet as SelectionSetNode | undefined);
+  return Object.fromEntries([...used].sort().map((name) => [name, values[name]]));
+}
+
+/**
  * The context with a tripwire on every property that may differ between subscribers. Symbol-keyed properties are
  * where libraries keep per-request caches (Pothos keeps its scope and selection caches under one): the shared
- * execution gets its own, empty, so nothing one subscriber's execution cached (such as their evaluated auth scopes)
- * is read on behalf of all.
+ * execution gets its own, empty ones, so nothing one subscriber's execution cached (such as their evaluated auth
+ * scopes) is read on behalf of all; a symbol the subscriber's context itself carries trips the wire.
  */
 function watched<T extends object>(context: T, onPersonal: () => void): T {
   const own = new Map<symbol, unknown>();
+  const mine = (prop: PropertyKey): prop is symbol => {
+    if (typeof prop !== 'symbol') return false;
+    if (!own.has(prop) && Reflect.has(context, prop)) onPersonal();
+    return true;
+  };
+  const refuse = () => {
+    onPersonal();
+    return false;
+  };
   return new Proxy(context, {
     get(target, prop) {
-      if (typeof prop === 'symbol') return own.get(prop);
+      if (mine(prop)) return own.get(prop);
       if (!SHARED_CONTEXT.has(prop)) onPersonal();
       return Reflect.get(target, prop);
     },
+    has(target, prop) {
+      if (mine(prop)) return own.has(prop);
+      if (!SHARED_CONTEXT.has(prop)) onPersonal();
+      return Reflect.has(target, prop);
+    },
     set(_target, prop, value) {
-      if (typeof prop !== 'symbol') {
-        onPersonal();
-        return false;
-      }
+      if (typeof prop !== 'symbol') return refuse();
       own.set(prop, value);
       return true;
     },
-    has(target, prop) {
-      if (typeof prop === 'symbol') return own.has(prop);
-      if (!SHARED_CONTEXT.has(prop)) onPersonal();
-      return Reflect.has(target, prop);
+    getOwnPropertyDescriptor(target, prop) {
+      onPersonal();
+      return Reflect.getOwnPropertyDescriptor(target, prop);
     },
     ownKeys(target) {
       onPersonal();
       return Reflect.ownKeys(target);
     },
+    defineProperty: refuse,
+    deleteProperty: refuse,
   });
 }
 
-function remember(set: Set<string>, key: string) {
-  set.add(key);
-  if (set.size > MAX_PERSONAL) set.delete(set.values().next().value!);
+function remember(map: Map<string, true>, key: string) {
+  map.delete(key);
+  map.set(key, true);
+  if (map.size > MAX_PERSONAL) map.delete(map.keys().next().value!);
 }
 
-function located(err: unknown, operation: ReturnType<typeof getOperationAST>): GraphQLError {
+function located(err: unknown, operation: OperationDefinitionNode | null | undefined): GraphQLError {
   const error = err instanceof Error ? err : new Error(String(err));
   return new GraphQLError(error.message, { originalError: error, nodes: operation ? [operation] : undefined });
 }
 
-/** Maps a source stream to results; a plain iterator, so return() reaches the source even while it waits. */
+function badInput(error: GraphQLError): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } },
+  });
+}
+
+/**
+ * Maps a source stream to results; a plain iterator, so return() reaches the source even while it waits. A failure
+ * (of the source or of the mapping) closes the source before it ends the stream.
+ */
 function mapEvents(
   source: AsyncIterable<unknown>,
   map: (event: unknown) => Result,
   onError: (err: unknown) => GraphQLError,
 ): AsyncIterableIterator<ExecutionResult> {
   const inner = source[Symbol.asyncIterator]();
+  const close = async () => {
+    await inner.return?.();
+    return { value: undefined, done: true } as const;
+  };
   const iterator: AsyncIterableIterator<ExecutionResult> = {
     async next() {
       let next: IteratorResult<unknown>;
       try {
         next = await inner.next();
       } catch (err) {
+        await close().catch(() => {});
         throw onError(err);
       }
       if (next.done) return { value: undefined, done: true };
-      return { value: await map(next.value), done: false };
+      try {
+        return { value: await map(next.value), done: false };
+      } catch (err) {
+        await close().catch(() => {});
+        throw err;
+      }
     },
-    return: async () => {
-      await inner.return?.();
-      return { value: undefined, done: true };
-    },
+    return: close,
     throw: async (err?: unknown) => {
       if (inner.throw) await inner.throw(err);
+      else await close();
       throw err;
     },
     [Symbol.asyncIterator]: () => iterator,

@@ -49,8 +49,8 @@ export interface MessageDraft {
 /**
  * Stores a new message and its MESSAGE_ADDED event in one statement: the membership check, the conversation's next
  * sequence (the row lock serialises writers, as takeSequences does), the message and the event. Null, with
- * nothing written, when the sender is not a member of a conversation of their tenant. The message's time never
- * moves backwards: a writer that read the clock earlier but got the lock later must not make message times
+ * nothing written, when the sender is not a member of a conversation of their tenant. The message's time (and its
+ * event's) never moves backwards: a writer that read the clock earlier but got the lock later must not make times
  * disagree with sequence order.
  */
 export async function appendMessage(prisma: Tx, d: MessageDraft): Promise<{ message: Message; event: ConversationEventPayload } | null> {
@@ -69,7 +69,7 @@ export async function appendMessage(prisma: Tx, d: MessageDraft): Promise<{ mess
       RETURNING id, "tenantId", "conversationId", "senderId", sequence, content, "clientMessageId", "createdAt", "editedAt", "deletedAt"),
     event AS (
       INSERT INTO "ConversationEvent" (id, "conversationId", sequence, type, "messageId", "userId", "createdAt")
-      SELECT ${randomUUID()}, "conversationId", sequence, 'MESSAGE_ADDED'::"ConversationEventType", id, "senderId", ${d.now}::timestamp(3) FROM message
+      SELECT ${randomUUID()}, "conversationId", sequence, 'MESSAGE_ADDED'::"ConversationEventType", id, "senderId", "createdAt" FROM message
       RETURNING sequence)
     SELECT message.* FROM message, event`;
   const row = rows[0];
@@ -82,7 +82,7 @@ export async function appendMessage(prisma: Tx, d: MessageDraft): Promise<{ mess
     messageId,
     userId: d.senderId,
     readUpTo: null,
-    createdAt: d.now.toISOString(),
+    createdAt: message.createdAt.toISOString(),
   };
   return { message, event };
 }

@@ -7,8 +7,8 @@ import { appendEvents, appendMessage, publishEvents, toPayload, type Conversatio
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage } from './input.ts';
 
-/** Conversations whose members MessageService remembers (the most recently written to). */
-const MAX_KNOWN_CONVERSATIONS = 10_000;
+/** Member ids MessageService remembers, over the conversations most recently written to (see audience). */
+const MAX_KNOWN_MEMBERS = 100_000;
 
 export interface SendInput {
   conversationId?: string | null;
@@ -28,25 +28,35 @@ export class MessageService {
 
   /** The members of conversations this instance wrote to lately, as of a sequence (see audience). */
   private readonly members = new Map<string, { sequence: number; ids: string[] }>();
+  private knownMembers = 0;
 
   /**
-   * Who hears of the conversation's events `first`..`last` (never a membership change) on their own topic (the inbox stream). Every membership change
-   * takes a sequence of its own, so members read after event `first - 1` are still the members at `last`:
-   * a conversation written to again and again is read once, not per message. Any other gap (an event written
-   * elsewhere, by this instance or another) reads them again, after the commit, as always.
+   * Who hears of the conversation's events `first`..`last` (none of them a membership change) on their own topic,
+   * the inbox stream. Every membership change takes a sequence of its own, so the members read after event
+   * `first - 1` are still the members at `last`: a conversation written to again and again is read once, not per
+   * message. Any other gap (an event written elsewhere, by this instance or another) reads them again, after the
+   * commit, as before. A deleted account's memberships go without an event; publishing to its topic is harmless.
    */
   private async audience(conversationId: string, first: number, last: number): Promise<string[]> {
     const known = this.members.get(conversationId);
     if (known?.sequence === first - 1) {
       known.sequence = last;
+      this.members.delete(conversationId); // most recently used last
+      this.members.set(conversationId, known);
       return known.ids;
     }
     const rows = await this.prisma.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
     const ids = rows.map((r) => r.userId);
-    this.members.delete(conversationId);
+    this.forget(conversationId);
     this.members.set(conversationId, { sequence: last, ids });
-    if (this.members.size > MAX_KNOWN_CONVERSATIONS) this.members.delete(this.members.keys().next().value!);
+    this.knownMembers += ids.length;
+    while (this.knownMembers > MAX_KNOWN_MEMBERS) this.forget(this.members.keys().next().value!);
     return ids;
+  }
+
+  private forget(conversationId: string) {
+    this.knownMembers -= this.members.get(conversationId)?.ids.length ?? 0;
+    this.members.delete(conversationId);
   }
 
   /** Publishes committed events (consecutive, of one conversation) to the conversation and its members. */
