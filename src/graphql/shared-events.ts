@@ -1,7 +1,8 @@
 // Subscription events executed once for every subscriber that asked the same thing. A message to a group of 1,000
 // reaches 1,000 streams as one event object (realtime/fanout.ts); when they all subscribed with the same document
-// and the same variables below the subscription field, the event is executed once and the 1,000 streams send
-// that one result.
+// and the same variables below the subscription field, the event is executed twice (the first subscriber's own
+// execution, then one shared) and the 1,000 streams send the shared result. An event with one subscriber costs
+// nothing extra.
 //
 // Sharing is only safe when the result cannot depend on who is watching. That is decided by watching the execution
 // itself, not by a list of fields: the shared execution runs with a context in which everything that identifies
@@ -11,14 +12,16 @@
 // as personal and its later events go straight to their subscribers' own executions. A new field that reads the
 // viewer is therefore never shared by mistake, whoever writes it.
 //
-// Arguments of the subscription field itself count only when its per-event resolver may read them: a field whose
-// resolver ignores them (conversationEvents: `conversationId` picks the topic and `afterSequence` the replay, both
-// at subscribe time) declares `extensions: { [EVENTS_IGNORE_ARGUMENTS]: true }`, so subscribers resuming from
-// different sequences still share.
+// A subscription field opts in with `extensions: { [SHARED_EVENTS]: { ignoresArguments } }`, when its stream hands
+// the same event object to many subscribers (conversationEvents, through realtime/fanout.ts); other subscriptions
+// (an AI chat's tokens, one subscriber each) keep the executor's own mapping. Arguments of the field itself count
+// only when its per-event resolver may read them: `ignoresArguments: true` (conversationEvents: `conversationId`
+// picks the topic and `afterSequence` the replay, both at subscribe time) lets subscribers resuming from different
+// sequences share.
 //
-// This also replaces the executor's per-event mapping (an async generator and a flattening iterator per event per
-// subscriber) with one plain iterator per subscription. Errors from the event source end the stream as before: a
-// GraphQLError located at the operation, carrying the original error.
+// For the fields that opt in, this also replaces the executor's per-event mapping (an async generator and a
+// flattening iterator per event per subscriber) with one plain iterator per subscription. Errors from the event
+// source end the stream as before: a GraphQLError located at the operation, carrying the original error.
 import {
   createSourceEventStream,
   execute,
@@ -35,8 +38,17 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-/** Field extension: the subscription field's per-event resolver does not read its arguments. */
-export const EVENTS_IGNORE_ARGUMENTS = 'eventsIgnoreArguments';
+/** Field extension of a subscription field whose events may be shared: `{ ignoresArguments: boolean }`. */
+export const SHARED_EVENTS = 'sharedEvents';
+type SharedEventsExtension = { ignoresArguments?: boolean };
+
+/** The subscription field an operation subscribes to, with its shared-events extension if it has one. */
+function sharedField(args: ExecutionArgs, operation: OperationDefinitionNode | null | undefined) {
+  const root = operation?.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
+  const field = root && args.schema.getSubscriptionType()?.getFields()[root.name.value];
+  const extension = field?.extensions?.[SHARED_EVENTS] as SharedEventsExtension | undefined;
+  return root && extension ? { root, extension } : null;
+}
 
 /** Context properties that are the same for every subscriber of one topic (a topic never spans tenants). */
 const SHARED_CONTEXT = new Set<PropertyKey>(['tenant', 'prisma', 'services', 'then']);
@@ -53,15 +65,16 @@ interface Shared {
 export interface SharedEventsStats {
   /** Events executed once on behalf of every subscriber with the same selection. */
   shared: number;
-  /** Event deliveries that reused a shared result instead of executing again. */
+  /** Event deliveries that reused a shared result instead of executing again (the third subscriber on). */
   reused: number;
-  /** Executions with the subscriber's own context (personal selections, or no shared event object). */
+  /** Executions with the subscriber's own context (an event's first subscriber per selection, personal selections). */
   own: number;
 }
 
 export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats } {
   const stats: SharedEventsStats = { shared: 0, reused: 0, own: 0 };
-  const results = new WeakMap<object, Map<string, Shared>>();
+  /** Per event: the key of its first subscriber, then per key null (executed once, own) or the shared execution. */
+  const results = new WeakMap<object, string | Map<string, Shared | null>>();
   const documentIds = new WeakMap<DocumentNode, number>();
   const personal = new Map<string, true>();
   let nextDocumentId = 0;
@@ -98,19 +111,35 @@ export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats 
     return value;
   };
 
+  // The first subscriber to reach an event executes it with its own context (an event most often has one
+  // subscriber: a chat token, a direct message); only a second one with the same key makes the shared execution,
+  // which the third and later reuse.
   const resultFor = (args: ExecutionArgs, documentKey: string, key: string, event: unknown): Result => {
     if (typeof event !== 'object' || event === null || personal.has(documentKey)) return own(args, event);
-    let byKey = results.get(event);
-    if (!byKey) results.set(event, (byKey = new Map()));
+    const seen = results.get(event);
+    if (seen === undefined) {
+      results.set(event, key);
+      return own(args, event);
+    }
+    let byKey: Map<string, Shared | null>;
+    if (typeof seen === 'string') {
+      byKey = new Map([[seen, null]]);
+      results.set(event, byKey);
+    } else byKey = seen;
     let entry = byKey.get(key);
-    if (!entry) byKey.set(key, (entry = executeShared(args, event, documentKey)));
+    if (entry === undefined) {
+      byKey.set(key, null); // the first with this key
+      return own(args, event);
+    }
+    if (entry === null) byKey.set(key, (entry = executeShared(args, event, documentKey)));
     if (entry.value !== undefined) return reuse(entry.value, args, event);
     return entry.promise.then((value) => reuse(value, args, event));
   };
 
   return {
     stats,
-    onSubscribe({ setSubscribeFn }) {
+    onSubscribe({ args: subscribing, setSubscribeFn }) {
+      if (!sharedField(subscribing, getOperationAST(subscribing.document, subscribing.operationName))) return;
       setSubscribeFn(async (args: ExecutionArgs) => {
         const operation = getOperationAST(args.document, args.operationName);
         if (operation?.variableDefinitions?.length) {
@@ -141,9 +170,9 @@ export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats 
  */
 function variablesThatMatter(args: ExecutionArgs, operation: OperationDefinitionNode): Record<string, unknown> {
   const values = (args.variableValues ?? {}) as Record<string, unknown>;
-  const root = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
-  const field = root && args.schema.getSubscriptionType()?.getFields()[root.name.value];
-  if (!root || !field?.extensions?.[EVENTS_IGNORE_ARGUMENTS]) return values;
+  const shared = sharedField(args, operation);
+  if (!shared?.extension.ignoresArguments) return values;
+  const { root } = shared;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of args.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const used = new Set<string>();
@@ -256,7 +285,8 @@ function mapEvents(
       }
       if (next.done) return { value: undefined, done: true };
       try {
-        return { value: await map(next.value), done: false };
+        const value = map(next.value);
+        return { value: value instanceof Promise ? await value : value, done: false };
       } catch (err) {
         await close().catch(() => {});
         throw err;

@@ -184,7 +184,7 @@ export function createParleyYoga(services: Services) {
   const sharedEvents = sharedSubscriptionEvents();
   metrics.register(
     'parley_subscription_event_executions_total',
-    'Subscription events executed: once for all subscribers with the same selection (shared), the deliveries that reused such a result (reused), or with the subscriber\'s own context (own).',
+    'Subscription events executed once for all subscribers with the same selection (shared), deliveries that reused such a result (reused), and executions with the subscriber\'s own context (own: the first subscriber of an event, personal selections).',
     () => Object.entries(sharedEvents.stats).map(([kind, value]) => ({ labels: { kind }, value })),
     'counter',
   );

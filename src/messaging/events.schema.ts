@@ -6,7 +6,7 @@ import type { ConversationEventPayload } from './events.ts';
 import { conversationStream } from './stream.ts';
 import { actorOf } from './loaders.ts';
 import { eventRow } from './event-rows.ts';
-import { EVENTS_IGNORE_ARGUMENTS } from '../graphql/shared-events.ts';
+import { SHARED_EVENTS } from '../graphql/shared-events.ts';
 
 const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
   description: 'What happened in a conversation.',
@@ -62,9 +62,10 @@ builder.subscriptionFields((t) => ({
     description:
       'Events of one conversation, or (without conversationId) of every conversation of the viewer, including ones joined later. ' +
       'With afterSequence, every stored event after it is replayed first, then live events follow with no gap and no duplicate.',
-    // The arguments pick the topic and the replay when the subscription starts; each event resolves without them,
-    // so subscribers of one conversation resuming from different sequences share its executions (shared-events.ts).
-    extensions: { [EVENTS_IGNORE_ARGUMENTS]: true },
+    // One event object reaches every stream of the conversation (fanout.ts), so they may share its execution. The
+    // arguments pick the topic and the replay when the subscription starts and each event resolves without them,
+    // so subscribers resuming from different sequences share too (shared-events.ts).
+    extensions: { [SHARED_EVENTS]: { ignoresArguments: true } },
     args: {
       conversationId: t.arg.id({ description: 'One conversation; omit for the inbox stream.' }),
       afterSequence: t.arg.int({ description: 'Replay events after this sequence first (needs conversationId).' }),
