@@ -65,7 +65,7 @@ interface Shared {
 export interface SharedEventsStats {
   /** Events executed once on behalf of every subscriber with the same selection. */
   shared: number;
-  /** Event deliveries that reused a shared result instead of executing again (the third subscriber on). */
+  /** Event deliveries that reused a shared result instead of executing again (from the second subscriber of an event on). */
   reused: number;
   /** Executions with the subscriber's own context (an event's first subscriber per selection, personal selections). */
   own: number;
@@ -113,7 +113,7 @@ export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats 
 
   // The first subscriber to reach an event executes it with its own context (an event most often has one
   // subscriber: a chat token, a direct message); only a second one with the same key makes the shared execution,
-  // which the third and later reuse.
+  // which it and every later one reuse.
   const resultFor = (args: ExecutionArgs, documentKey: string, key: string, event: unknown): Result => {
     if (typeof event !== 'object' || event === null || personal.has(documentKey)) return own(args, event);
     const seen = results.get(event);
