@@ -130,9 +130,10 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
       await events.reach(start + i + 1, 1_000).catch(() => {});
     }
 
-    const lost = proxy.loseAnswerTo('COMMIT');
+    // A send is one statement (its own transaction): the connection dies once the statement is on its way.
+    const lost = proxy.loseAnswerTo('INSERT INTO "Message"');
     const first = await send('answer lost', 'k-lost');
-    await lost; // PostgreSQL committed it
+    await lost; // PostgreSQL ran (and committed) it
     expectRetryable(first);
     const retried = (await send('answer lost', 'k-lost')).data!.sendMessage;
     const stored = await history(s, alice, conversationId);
