@@ -37,14 +37,15 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { withExtensions } from './request-id.ts';
 
 /** Field extension of a subscription field whose events may be shared: `{ ignoresArguments: boolean }`. */
 export const SHARED_EVENTS = 'sharedEvents';
 type SharedEventsExtension = { ignoresArguments?: boolean };
 
 /** The subscription field an operation subscribes to, with its shared-events extension if it has one. */
-function sharedField(args: ExecutionArgs, operation: OperationDefinitionNode | null | undefined) {
-  const root = operation?.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
+function sharedField(args: ExecutionArgs, operation: OperationDefinitionNode) {
+  const root = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
   const field = root && args.schema.getSubscriptionType()?.getFields()[root.name.value];
   const extension = field?.extensions?.[SHARED_EVENTS] as SharedEventsExtension | undefined;
   return root && extension ? { root, extension } : null;
@@ -139,13 +140,14 @@ export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats 
   return {
     stats,
     onSubscribe({ args: subscribing, setSubscribeFn }) {
-      if (!sharedField(subscribing, getOperationAST(subscribing.document, subscribing.operationName))) return;
+      const operation = getOperationAST(subscribing.document, subscribing.operationName);
+      const shared = operation && sharedField(subscribing, operation);
+      if (!shared) return;
       setSubscribeFn(async (args: ExecutionArgs) => {
-        const operation = getOperationAST(args.document, args.operationName);
-        if (operation?.variableDefinitions?.length) {
+        if (operation.variableDefinitions?.length) {
           // Bad variables are the client's fault (400 over SSE), as the executor reports them.
           const coerced = getVariableValues(args.schema, operation.variableDefinitions, args.variableValues ?? {}, { maxErrors: 50 });
-          if (coerced.errors) return { errors: coerced.errors.map(badInput) };
+          if (coerced.errors) return { errors: coerced.errors.map((e) => withExtensions(e, { code: 'BAD_USER_INPUT', http: { status: 400 } })) };
         }
         let source: Awaited<ReturnType<typeof createSourceEventStream>>;
         try {
@@ -157,7 +159,7 @@ export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats 
         let id = documentIds.get(args.document);
         if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
         const documentKey = `${id}:${args.operationName ?? ''}`;
-        const key = `${documentKey}:${JSON.stringify(variablesThatMatter(args, operation!))}`;
+        const key = `${documentKey}:${JSON.stringify(variablesThatMatter(args, shared))}`;
         return mapEvents(source, (event) => resultFor(args, documentKey, key, event), (err) => located(err, operation));
       });
     },
@@ -168,11 +170,9 @@ export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats 
  * The variables the per-event execution can see: those used below the subscription field, and those of its own
  * arguments unless the field declares that its event resolver ignores them.
  */
-function variablesThatMatter(args: ExecutionArgs, operation: OperationDefinitionNode): Record<string, unknown> {
+function variablesThatMatter(args: ExecutionArgs, { root, extension }: NonNullable<ReturnType<typeof sharedField>>): Record<string, unknown> {
   const values = (args.variableValues ?? {}) as Record<string, unknown>;
-  const shared = sharedField(args, operation);
-  if (!shared?.extension.ignoresArguments) return values;
-  const { root } = shared;
+  if (!extension.ignoresArguments) return values;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of args.document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const used = new Set<string>();
@@ -248,16 +248,6 @@ function remember(map: Map<string, true>, key: string) {
 function located(err: unknown, operation: OperationDefinitionNode | null | undefined): GraphQLError {
   const error = err instanceof Error ? err : new Error(String(err));
   return new GraphQLError(error.message, { originalError: error, nodes: operation ? [operation] : undefined });
-}
-
-function badInput(error: GraphQLError): GraphQLError {
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    originalError: error.originalError,
-    extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } },
-  });
 }
 
 /**

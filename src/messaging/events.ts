@@ -75,15 +75,8 @@ export async function appendMessage(prisma: Tx, d: MessageDraft): Promise<{ mess
   const row = rows[0];
   if (!row) return null;
   const message: Message = { ...row, sequence: Number(row.sequence), createdAt: new Date(row.createdAt) };
-  const event: ConversationEventPayload = {
-    conversationId: d.conversationId,
-    sequence: message.sequence,
-    type: 'MESSAGE_ADDED',
-    messageId,
-    userId: d.senderId,
-    readUpTo: null,
-    createdAt: message.createdAt.toISOString(),
-  };
+  const { sequence, createdAt } = message;
+  const event = toPayload({ conversationId: d.conversationId, sequence, type: 'MESSAGE_ADDED', messageId, userId: d.senderId, readUpTo: null, createdAt });
   return { message, event };
 }
 
