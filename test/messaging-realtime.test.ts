@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionResult } from 'graphql';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { subscribe, type Subscription } from './helpers/ws.ts';
+import { allLive, subscribe, type Subscription } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
 import { AddMembers, code, ConversationQ, CreateGroup, Delete, Edit, Events, MarkRead, RemoveMember, Send, StartDirect } from './messaging-ops.ts';
 
@@ -185,7 +185,7 @@ describe('conversation events over graphql-ws', () => {
     await one[0].live(() => s.ok(Send, { input: { conversationId: group, content: 'probe' } }, { token: owner.token }));
     const alone = await sqlPerSend(one);
     const many = Array.from({ length: 24 }, (_, i) => subscribe(s.ws({ token: members[i % members.length].token }), Events, { c: group, after }));
-    await Promise.all(many.map((sub) => sub.live(() => s.ok(Send, { input: { conversationId: group, content: 'probe' } }, { token: owner.token }))));
+    await allLive(many, () => s.ok(Send, { input: { conversationId: group, content: 'probe' } }, { token: owner.token }));
     expect(await sqlPerSend([...one, ...many])).toBe(alone);
   });
 
@@ -216,7 +216,7 @@ describe('conversation events over graphql-ws', () => {
     // ...and one with fields that do: the sender's own clientMessageId, the viewer's unread count.
     const personal = [owner, ...members].map((u) => subscribe(s.ws({ token: u.token }), Personal, { c: group, after }));
     const all = [...same, ...personal] as Subscription<unknown>[];
-    await Promise.all(all.map((sub) => sub.live(() => send('probe'))));
+    await allLive(all, () => send('probe'));
     /** Waits until every subscriber has the message, so no earlier event is still being executed. */
     const everyoneGot = async (id: string) =>
       Promise.all(all.map((sub) => sub.until((r) => JSON.stringify(r).includes(id)))) as Promise<ExecutionResult<{ conversationEvents: Record<string, unknown> }>[]>;

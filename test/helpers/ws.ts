@@ -65,18 +65,7 @@ export function subscribe<T, V extends Record<string, unknown>>(client: Client, 
         if (match(event)) return event;
       }
     },
-    async live(probe, attempts = 50) {
-      for (let i = 0; i < attempts; i++) {
-        await probe();
-        try {
-          await sub.next(200);
-          return;
-        } catch {
-          // not live yet: probe again
-        }
-      }
-      throw new Error('subscription never became live');
-    },
+    live: (probe, attempts) => allLive([sub], probe, attempts),
     async take(n, timeoutMs = 5_000) {
       const out: ExecutionResult<T>[] = [];
       for (let i = 0; i < n; i++) out.push(await sub.next(timeoutMs));
@@ -90,6 +79,20 @@ export function subscribe<T, V extends Record<string, unknown>>(client: Client, 
     stop,
   };
   return sub;
+}
+
+/**
+ * Makes every subscription live (see `Subscription.live`) with one probe per round for all of them: a probe per
+ * subscription would send each of them every other one's probes, a flood that slows what the test then measures.
+ */
+export async function allLive(subs: Subscription<unknown>[], probe: () => Promise<unknown>, attempts = 50): Promise<void> {
+  let waiting = subs;
+  for (let i = 0; i < attempts && waiting.length; i++) {
+    await probe();
+    const arrived = await Promise.all(waiting.map((sub) => sub.next(200).then(() => true, () => false)));
+    waiting = waiting.filter((_, j) => !arrived[j]);
+  }
+  if (waiting.length) throw new Error(`${waiting.length} of ${subs.length} subscriptions never became live`);
 }
 
 /** Resolves with the close event of the client's socket. */
