@@ -7,6 +7,8 @@ import { compare } from '../lib/results.ts';
 import { round } from '../lib/stats.ts';
 import { FANOUT_ENV, MEMBERS, fanout, fanoutGroup, parleySpec } from '../lib/fanout.ts';
 import { freshDatabase, pgServerUrl } from '../lib/pg.ts';
+import type { FanoutResult } from '../lib/fanout-clients.ts';
+import { ROUNDS } from './http-typename.ts';
 import { randomBytes } from 'node:crypto';
 
 const SUBSCRIBERS = 1000;
@@ -28,25 +30,35 @@ export const twoInstances: Benchmark = {
     // The one-instance side must not inherit Redis from the harness's environment.
     delete process.env.REDIS_URL;
     const messages = quick ? 10 : 50;
+    const rounds = ROUNDS(quick);
     const db1 = await freshDatabase(server);
     const db2 = await freshDatabase(server);
     try {
       const shared = { ...FANOUT_ENV, DATABASE_URL: db1.url, REDIS_URL: redis, REDIS_PREFIX: `bench-${randomBytes(4).toString('hex')}:` };
-      const two = await using(
+      // All three instances stay up and the sides take turns, best round of each kept: with 50 messages a round, one
+      // stall of the shared machine would otherwise decide the row.
+      const twos: FanoutResult[] = [];
+      const ones: FanoutResult[] = [];
+      await using(
         () => startParley({ env: shared }),
         (a: Proc) =>
           using(
             () => startParley({ env: shared }),
-            async (b: Proc) => {
-              const group = await fanoutGroup(a.url);
-              return fanout(parleySpec([a.url, b.url], group, SUBSCRIBERS, messages, 0));
-            },
+            (b: Proc) =>
+              using(
+                () => startParley({ env: { ...FANOUT_ENV, DATABASE_URL: db2.url } }),
+                async (p: Proc) => {
+                  const [groupTwo, groupOne] = [await fanoutGroup(a.url), await fanoutGroup(p.url)];
+                  for (let i = 0; i < rounds; i++) {
+                    twos.push(await fanout(parleySpec([a.url, b.url], groupTwo, SUBSCRIBERS, messages, 0)));
+                    ones.push(await fanout(parleySpec([p.url], groupOne, SUBSCRIBERS, messages, 0)));
+                  }
+                },
+              ),
           ),
       );
-      const one = await using(
-        () => startParley({ env: { ...FANOUT_ENV, DATABASE_URL: db2.url } }),
-        async (p) => fanout(parleySpec([p.url], await fanoutGroup(p.url), SUBSCRIBERS, messages, 0)),
-      );
+      const best = (rs: FanoutResult[]) => rs.reduce((x, y) => (y.deliveriesPerSecond > x.deliveriesPerSecond ? y : x));
+      const [two, one] = [best(twos), best(ones)];
       return {
         title: this.title,
         lines: [
@@ -55,7 +67,7 @@ export const twoInstances: Benchmark = {
           compare('send-to-receive p99 ms at saturation', two.saturation.p99, one.saturation.p99),
         ],
         notes: [
-          `${SUBSCRIBERS} graphql-ws subscribers of one group (${MEMBERS} members, connections round robin), half on each instance; one sender on the first instance, ${messages} messages, 4 in flight. Delivered/expected: two instances ${two.delivered}/${two.expected}, one instance ${one.delivered}/${one.expected}. Messages accepted/s: ${round(two.messagesPerSecond, 1)} vs ${round(one.messagesPerSecond, 1)}.`,
+          `${SUBSCRIBERS} graphql-ws subscribers of one group (${MEMBERS} members, connections round robin), half on each instance; one sender on the first instance, ${messages} messages, 4 in flight, best of ${rounds} alternating round(s) per side (the three instances up throughout). Delivered/expected: two instances ${two.delivered}/${two.expected}, one instance ${one.delivered}/${one.expected}. Messages accepted/s: ${round(two.messagesPerSecond, 1)} vs ${round(one.messagesPerSecond, 1)}.`,
           'Both instances pinned to the same server core as the single instance (same CPU budget); Redis and PostgreSQL are not pinned and not charged to either side.',
         ],
       };
