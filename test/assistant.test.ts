@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { print } from 'graphql';
 import { graphql } from './gql/index.ts';
 import { useServer, type TestServer } from './helpers/server.ts';
@@ -395,5 +395,47 @@ describe('assistant helpers', () => {
       ['user', 'l'],
     ]);
     expect(buildContext([{ role: 'USER', content: 'x'.repeat(10_000) }], 'sys', 100).messages).toHaveLength(1);
+  });
+});
+
+describe('parley-echo, the offline model', () => {
+  it('keeps its own pace like a remote provider: what a busy reader did not read meanwhile is there at once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const { stream } = await new EchoModel(10).doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'hello' }] }] });
+      const reader = stream.getReader();
+      const nextDelta = async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error('stream ended');
+          if (value.type === 'text-delta') return value.delta;
+        }
+      };
+      const first = nextDelta();
+      await vi.advanceTimersByTimeAsync(10);
+      const deltas = [await first];
+      // The reader is busy for 50 ms. The model does not wait for it: five more parts are due by then (at 20, 30,
+      // ... 60 ms), and are read without the clock moving (a model that paused after each read would need 10 ms each).
+      await vi.advanceTimersByTimeAsync(50);
+      const clock = performance.now();
+      for (let i = 0; i < 5; i++) {
+        const next = nextDelta();
+        await vi.advanceTimersByTimeAsync(0);
+        deltas.push(await next);
+      }
+      expect(performance.now()).toBe(clock);
+      expect(deltas.join('')).toBe(EchoModel.reply('hello').split(' ').slice(0, 6).join(' '));
+      // The part after those is due at its own time (70 ms), not earlier.
+      const seventh = nextDelta();
+      let arrived = false;
+      void seventh.then(() => (arrived = true));
+      await vi.advanceTimersByTimeAsync(9);
+      expect(arrived).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await seventh).toBe(' ' + EchoModel.reply('hello').split(' ')[6]);
+      await reader.cancel();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

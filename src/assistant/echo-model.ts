@@ -94,6 +94,9 @@ export class EchoModel implements LanguageModelV3 {
     const signal = o.abortSignal;
     let i = 0;
     let output = 0;
+    // Each part is due a fixed time after the call (one every delayMs), as a remote provider's arrive whatever the
+    // server is doing: a busy event loop reads them late and then catches up, it does not slow the model down.
+    let due = performance.now();
     const stream = new ReadableStream<LanguageModelV3StreamPart>({
       start(c) {
         c.enqueue({ type: 'stream-start', warnings: [] });
@@ -102,7 +105,8 @@ export class EchoModel implements LanguageModelV3 {
       },
       async pull(c) {
         try {
-          await sleep(delayMs, signal);
+          due += delayMs;
+          await sleep(Math.max(0, due - performance.now()), signal);
         } catch (err) {
           c.error(err);
           return;
