@@ -155,7 +155,7 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
     }
 
     // The connection drops while the event's `user` is being read (nothing else reads a user by id meanwhile).
-    const lost = proxy.loseAnswerTo('FROM "public"."User" WHERE ("public"."User"."id" = $1');
+    const lost = proxy.loseAnswerTo('FROM "public"."User" AS "t0" WHERE ("t0"."id" = $1');
     const sent = await send('its event loses the database');
     await lost;
     const error = (await events.current().ended(10_000)) as { extensions?: Record<string, unknown> }[] | undefined;

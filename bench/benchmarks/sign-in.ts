@@ -18,7 +18,8 @@ export const signInBench: Benchmark = {
   row: '6',
   title: 'Row 6: sign-in throughput at bcrypt cost 12, and { __typename } p99 during a sign-in burst',
   async run({ quick }) {
-    const amount = quick ? 6 : 30;
+    // Full runs: about 15-20 s of sign-ins at cost 12, so the probe's p99 rests on some 1,500 samples per phase.
+    const amount = quick ? 6 : 60;
     // Measured on the server's core before the server starts, so nothing else of ours competes for it.
     const single = await runChild<{ rate: number; hashes: number; cpuMsPerHash: number }>(['--import', 'tsx', 'bench/lib/hash-rate.ts', String(COST), String(quick ? 1.5 : 6)], SERVER_CORE);
     const expected = SERVER_CORES * single.rate;
