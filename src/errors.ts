@@ -31,6 +31,18 @@ export class AppError extends GraphQLError {
 }
 
 /** `reason` is a finer, stable code for clients (e.g. INVALID_TOKEN), also used by the REST routes. */
+/** The same error (location, path, original error) with more extensions. */
+export function withExtensions(e: GraphQLError, extensions: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(e.message, {
+    nodes: e.nodes,
+    source: e.source,
+    positions: e.positions,
+    path: e.path,
+    originalError: e.originalError,
+    extensions: { ...e.extensions, ...extensions },
+  });
+}
+
 export const badInput = (message: string, field?: string, reason?: string) =>
   new AppError('BAD_USER_INPUT', message, { ...(field ? { field } : {}), ...(reason ? { reason } : {}) });
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found.`);

@@ -8,6 +8,7 @@ import { compare } from '../lib/results.ts';
 import { pool, signUp } from '../lib/gql.ts';
 import type { ChatSpec, StreamsResult } from '../lib/chat-clients.ts';
 import { ROUNDS } from './http-typename.ts';
+import { best } from '../lib/stats.ts';
 
 const STREAMS = 200;
 const USERS = 20;
@@ -33,10 +34,10 @@ async function measure(delayMs: number, rounds: number): Promise<{ o: StreamsRes
       }
     },
   );
-  return { o: best(ours), q: best(peer) };
+  return { o: best(ours, tokensPerSecond), q: best(peer, tokensPerSecond) };
 }
 
-const best = (rs: StreamsResult[]) => rs.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
+const tokensPerSecond = (r: StreamsResult) => r.tokensPerSecond;
 
 export const aiStreams: Benchmark = {
   name: 'ai-streams',

@@ -4,7 +4,7 @@
 import type { Benchmark } from './index.ts';
 import { startParley, using, type Proc } from '../lib/proc.ts';
 import { compare } from '../lib/results.ts';
-import { round } from '../lib/stats.ts';
+import { best, round } from '../lib/stats.ts';
 import { FANOUT_ENV, MEMBERS, fanout, fanoutGroup, parleySpec } from '../lib/fanout.ts';
 import { freshDatabase, pgServerUrl } from '../lib/pg.ts';
 import type { FanoutResult } from '../lib/fanout-clients.ts';
@@ -57,8 +57,7 @@ export const twoInstances: Benchmark = {
               ),
           ),
       );
-      const best = (rs: FanoutResult[]) => rs.reduce((x, y) => (y.deliveriesPerSecond > x.deliveriesPerSecond ? y : x));
-      const [two, one] = [best(twos), best(ones)];
+      const [two, one] = [twos, ones].map((rs) => best(rs, (r) => r.deliveriesPerSecond));
       return {
         title: this.title,
         lines: [

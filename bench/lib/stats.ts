@@ -18,6 +18,9 @@ export function summarize(samples: number[]): LatencySummary {
   return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
 }
 
+/** The round with the highest `score` (noise only ever slows a side down, so its best round is the fairest). */
+export const best = <T>(rounds: T[], score: (r: T) => number): T => rounds.reduce((a, b) => (score(b) > score(a) ? b : a));
+
 export const round = (n: number, digits = 2) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
 
 export function formatBytes(n: number): string {

@@ -37,7 +37,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { withExtensions } from './request-id.ts';
+import { withExtensions } from '../errors.ts';
 
 /** Field extension of a subscription field whose events may be shared: `{ ignoresArguments: boolean }`. */
 export const SHARED_EVENTS = 'sharedEvents';

@@ -17,7 +17,7 @@ import type { Context } from './context.ts';
 import type { Services } from '../services.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
-import { AppError, isUnavailable, serviceUnavailable } from '../errors.ts';
+import { AppError, isUnavailable, serviceUnavailable, withExtensions } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { operationLabel } from '../observability/metrics.ts';
 import { withRequestId, operationName, operationType } from './request-id.ts';
@@ -161,13 +161,7 @@ export function createParleyYoga(services: Services) {
     }
     if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
       // GraphQL's own parse/validation/variable errors: the client's fault, with a message worth showing.
-      if (error.extensions?.code) return error;
-      return new GraphQLError(error.message, {
-        nodes: error.nodes,
-        positions: error.positions,
-        path: error.path,
-        extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
-      });
+      return error.extensions?.code ? error : withExtensions(error, { code: 'BAD_USER_INPUT' });
     }
     if (isUnavailable(original)) {
       // The database or Redis is restarting or out of reach: a stable, retryable code, not an internal error.
