@@ -13,7 +13,8 @@ export const fanOut: Benchmark = {
   row: '4',
   title: 'Row 4: graphql-ws fan-out to 100 and 1,000 subscribers of one group vs raw ws broadcast',
   async run({ quick }) {
-    const sizes = quick ? [1000] : [100, 1000]; // --quick: the larger size only
+    // --quick: the larger size only; BENCH_FANOUT_SIZES=100 (say) for one size, e.g. under a profiler.
+    const sizes = process.env.BENCH_FANOUT_SIZES?.split(',').map(Number) ?? (quick ? [1000] : [100, 1000]);
     const rateSeconds = quick ? 2 : 5;
     const messagesFor = (size: number) => (size >= 1000 ? (quick ? 6 : 50) : quick ? 15 : 200);
     const ours: FanoutResult[] = [];

@@ -4,7 +4,7 @@
 // user's topic (the inbox stream). Live events are only triggers: a subscriber that sees a jump in sequence reads
 // the missing events from the log, so neither a reconnect nor out-of-order delivery loses or repeats an event.
 import { randomUUID } from 'node:crypto';
-import type { ConversationEventType, Message, PrismaClient } from '../generated/prisma/client.ts';
+import type { ConversationEventType, Message, PrismaClient, User } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 
 export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
@@ -18,6 +18,24 @@ export interface ConversationEventPayload {
   userId: string | null;
   readUpTo: number | null;
   createdAt: string;
+  /**
+   * The rows the event points at, as they were written with it: set on a live MESSAGE_ADDED (the message and its
+   * sender), absent in the log. Subscribers answer their selection from them instead of reading them back
+   * (event-rows.ts). Travels as JSON on Redis, so dates may arrive as ISO strings.
+   */
+  rows?: EventRows;
+}
+
+/** Rows carried by a live event (see ConversationEventPayload.rows); never a password hash. */
+export interface EventRows {
+  message?: Message;
+  user?: Omit<User, 'passwordHash'>;
+}
+
+/** A User row fit to travel with an event: everything but the password hash. */
+export function eventUser(user: User): Omit<User, 'passwordHash'> {
+  const { passwordHash: _hash, ...row } = user;
+  return row;
 }
 
 export interface EventDraft {
@@ -102,12 +120,18 @@ export async function appendEvents(tx: Tx, conversationId: string, drafts: Event
   return writeEvents(tx, conversationId, first, drafts);
 }
 
-/** Publishes committed events: on the conversation topic and on the topic of every user in `audience`. */
+/**
+ * Publishes committed events: on the conversation topic and on the topic of every user in `audience`. The rows an
+ * event carries go on the conversation topic only: on Redis every user topic is a message of its own, and a
+ * group's worth of copies of the message would cost more than the inbox streams' one shared read.
+ */
 export function publishEvents(pubsub: ParleyPubSub, events: ConversationEventPayload[], audience: Iterable<string>) {
   const users = [...new Set(audience)];
   for (const event of events) {
     pubsub.publish('conversation:event', event.conversationId, event);
-    for (const userId of users) pubsub.publish('user:event', userId, event);
+    const { rows: _rows, ...bare } = event;
+    const forUsers = event.rows ? bare : event;
+    for (const userId of users) pubsub.publish('user:event', userId, forUsers);
   }
 }
 

@@ -2,7 +2,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder, onlyScalars } from '../graphql/builder.ts';
-import type { Context } from '../graphql/context.ts';
+import { requireViewer, type Context } from '../graphql/context.ts';
 import { UserRef } from '../accounts/accounts.schema.ts';
 import type { Message, User } from '../generated/prisma/client.ts';
 import { actorOf, batchLoad, withNodes, withRows } from './loaders.ts';
@@ -196,6 +196,7 @@ builder.mutationFields((t) => ({
         conversationId: input.conversationId == null ? null : String(input.conversationId),
         toUserId: input.toUserId == null ? null : String(input.toUserId),
         clientMessageId: input.clientMessageId,
+        sender: requireViewer(ctx).user,
       });
       return selected(ctx, query, m);
     },

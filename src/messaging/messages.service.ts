@@ -1,9 +1,9 @@
 // Messages: send (idempotent by clientMessageId), edit with history, tombstone delete, and history pages by
 // sequence. Every change is a conversation event in the same transaction (see events.ts).
-import type { Message, PrismaClient } from '../generated/prisma/client.ts';
+import type { Message, PrismaClient, User } from '../generated/prisma/client.ts';
 import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import { appendEvents, appendMessage, publishEvents, toPayload, type ConversationEventPayload } from './events.ts';
+import { appendEvents, appendMessage, eventUser, publishEvents, toPayload, type ConversationEventPayload } from './events.ts';
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage } from './input.ts';
 
@@ -15,6 +15,8 @@ export interface SendInput {
   toUserId?: string | null;
   content: string;
   clientMessageId?: string | null;
+  /** The sender's row when the caller has it (the signed-in viewer): it travels with the live event, see events.ts. */
+  sender?: User;
 }
 
 export class MessageService {
@@ -96,6 +98,8 @@ export class MessageService {
         now: new Date(),
       });
       if (!written) throw notFound('Conversation');
+      const sender = input.sender?.id === actor.userId ? eventUser(input.sender) : undefined;
+      written.event.rows = { message: written.message, ...(sender ? { user: sender } : {}) };
       await this.publish([written.event]);
       this.onSent(actor.tenantId, conversationId, actor.userId);
       return written.message;
