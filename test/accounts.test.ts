@@ -204,6 +204,25 @@ describe('accounts', () => {
     expect((await s.ok(Me, {}, { token: u.token })).me?.id).toBe(u.id);
   });
 
+  it("sessionsEnded streams only the viewer's own sessions", async () => {
+    const s = server();
+    const [a, b] = [await s.user(), await s.user()];
+    const signOutAnother = async (u: typeof a) => {
+      const probe = await s.ok(SignIn, { input: { email: u.email, password: u.password } });
+      await s.ok(SignOut, {}, { token: probe.signIn.token });
+      return probe.signIn.session.id;
+    };
+    const [ofA, ofB] = [subscribe(s.ws({ token: a.token }), SessionsEnded), subscribe(s.ws({ token: b.token }), SessionsEnded)];
+    await ofA.live(() => signOutAnother(a));
+    await ofB.live(() => signOutAnother(b));
+    const [first, second] = [await signOutAnother(b), await signOutAnother(a)];
+    expect((await ofB.until((e) => e.data!.sessionsEnded.sessionIds.includes(first))).data?.sessionsEnded.reason).toBe('signed out');
+    // A's stream, up to A's own sign-out, never saw B's.
+    const seenByA: string[] = [];
+    await ofA.until((e) => seenByA.push(...e.data!.sessionsEnded.sessionIds) > 0 && seenByA.includes(second));
+    expect(seenByA).not.toContain(first);
+  });
+
   it('updates the profile and validates it', async () => {
     const s = server();
     const u = await s.user();

@@ -5,6 +5,8 @@ import type { ParleyPubSub, Topics } from './pubsub.ts';
 
 type IdTopic = { [K in keyof Topics]: Topics[K] extends [string, unknown] ? K : never }[keyof Topics];
 type EventOf<K extends IdTopic> = Topics[K][1];
+type PlainTopic = { [K in keyof Topics]: Topics[K] extends [unknown] ? K : never }[keyof Topics];
+type PlainEventOf<K extends PlainTopic> = Topics[K][0];
 
 export interface Follow {
   /** Resolves once events published from now on will reach the listener (on Redis: SUBSCRIBE acknowledged). */
@@ -68,26 +70,127 @@ export class TopicFanout<K extends IdTopic> {
 
   private open(id: string): Entry<EventOf<K>> {
     const source = (this.pubsub.subscribe as (t: K, id: string) => AsyncIterable<EventOf<K>>)(this.topic, id);
-    const iterator = source[Symbol.asyncIterator]();
     const listeners = new Set<(event: EventOf<K>) => void>();
-    const entry: Entry<EventOf<K>> = { listeners, resyncs: new Map(), ready: Promise.resolve(), end: () => void iterator.return?.() };
+    const end = pump(source, this.onError, async (event) => {
+      if (this.prepare && listeners.size >= this.prepareFrom) await this.prepare(event).catch(this.onError);
+      for (const listener of listeners) call(listener, event, this.onError);
+    });
+    const entry: Entry<EventOf<K>> = { listeners, resyncs: new Map(), ready: this.pubsub.ready?.(this.topic, id) ?? Promise.resolve(), end };
     this.entries.set(id, entry);
-    // The first next() makes the bus listen (a Redis SUBSCRIBE); only then can it say when that is acknowledged.
-    void (async () => {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        if (this.prepare && listeners.size >= this.prepareFrom) await this.prepare(next.value).catch(this.onError);
-        for (const listener of listeners) {
-          try {
-            listener(next.value);
-          } catch (err) {
-            this.onError(err);
-          }
-        }
-      }
-    })().catch(this.onError);
-    if (this.pubsub.ready) entry.ready = this.pubsub.ready(this.topic, id);
     return entry;
   }
+}
+
+/**
+ * One bus subscription for a topic without ids (sessions:revoked), its events handed only to the followers of the
+ * key `keyOf` reads from each (the user id): an event wakes the streams it concerns, not every stream of the topic.
+ */
+export class KeyedFanout<K extends PlainTopic> {
+  private readonly followers = new Map<string, Set<(event: PlainEventOf<K>) => void>>();
+  private end: (() => void) | null = null;
+  private ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly pubsub: ParleyPubSub,
+    private readonly topic: K,
+    private readonly keyOf: (event: PlainEventOf<K>) => string,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Calls `listener` synchronously for every event of `key` until closed. */
+  follow(key: string, listener: (event: PlainEventOf<K>) => void): Follow {
+    if (!this.end) {
+      const source = (this.pubsub.subscribe as (t: K) => AsyncIterable<PlainEventOf<K>>)(this.topic);
+      this.end = pump(source, this.onError, (event) => {
+        for (const l of this.followers.get(this.keyOf(event)) ?? []) call(l, event, this.onError);
+      });
+      this.ready = this.pubsub.ready?.(this.topic) ?? Promise.resolve();
+    }
+    let listeners = this.followers.get(key);
+    if (!listeners) this.followers.set(key, (listeners = new Set()));
+    listeners.add(listener);
+    const own = listeners;
+    return {
+      ready: this.ready,
+      close: () => {
+        if (!own.delete(listener) || own.size > 0) return;
+        if (this.followers.get(key) === own) this.followers.delete(key);
+        if (this.followers.size === 0 && this.end) {
+          this.end();
+          this.end = null;
+        }
+      },
+    };
+  }
+}
+
+function call<E>(listener: (event: E) => void, event: E, onError: (err: unknown) => void) {
+  try {
+    listener(event);
+  } catch (err) {
+    onError(err);
+  }
+}
+
+/**
+ * Reads a bus subscription until it ends, handing each event to `deliver` (awaited when it returns a promise, so
+ * events stay in order); returns the way to end it. The first next() makes the bus listen (a Redis SUBSCRIBE).
+ */
+function pump<E>(source: AsyncIterable<E>, onError: (err: unknown) => void, deliver: (event: E) => void | Promise<void>): () => void {
+  const iterator = source[Symbol.asyncIterator]();
+  void (async () => {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      const delivered = deliver(next.value);
+      if (delivered) await delivered;
+    }
+  })().catch(onError);
+  return () => void iterator.return?.();
+}
+
+/**
+ * A subscription's events as a plain async iterator over a follow: events queue while the consumer is busy (the
+ * oldest dropped past `maxQueued`), and return() closes the follow at once, even while next() waits.
+ */
+export function followed<E>(start: (push: (event: E) => void) => Follow, maxQueued = 100): AsyncIterableIterator<E> & { ready: Promise<void> } {
+  const queue: E[] = [];
+  let waiter: ((r: IteratorResult<E>) => void) | null = null;
+  let done = false;
+  const follow = start((event) => {
+    if (done) return;
+    if (waiter) {
+      const w = waiter;
+      waiter = null;
+      w({ value: event, done: false });
+      return;
+    }
+    queue.push(event);
+    if (queue.length > maxQueued) queue.shift();
+  });
+  const finish = (): Promise<IteratorResult<E>> => {
+    if (!done) {
+      done = true;
+      queue.length = 0;
+      follow.close();
+      waiter?.({ value: undefined, done: true });
+      waiter = null;
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  };
+  const iterator = {
+    ready: follow.ready,
+    next(): Promise<IteratorResult<E>> {
+      if (queue.length) return Promise.resolve({ value: queue.shift()!, done: false });
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise<IteratorResult<E>>((resolve) => (waiter = resolve));
+    },
+    return: finish,
+    throw: async (err?: unknown): Promise<IteratorResult<E>> => {
+      await finish();
+      throw err;
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }
