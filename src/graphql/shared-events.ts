@@ -19,9 +19,12 @@
 // picks the topic and `afterSequence` the replay, both at subscribe time) lets subscribers resuming from different
 // sequences share.
 //
-// For the fields that opt in, this also replaces the executor's per-event mapping (an async generator and a
-// flattening iterator per event per subscriber) with one plain iterator per subscription. Errors from the event
-// source end the stream as before: a GraphQLError located at the operation, carrying the original error.
+// Every subscription (shared or not, over WebSocket and SSE) maps its events with one plain iterator instead of the
+// executor's per-event mapping (an async generator and a flattening iterator per event per subscriber). Errors from
+// the event source end the stream as before: a GraphQLError located at the operation, carrying the original error.
+// An event that could not be resolved because the database (or Redis) is out of reach ends its stream with
+// SERVICE_UNAVAILABLE instead of reaching the client with holes (a MESSAGE_ADDED whose message is null); the client
+// resumes, for conversationEvents with afterSequence = the last event it received whole, and gets it again.
 import {
   createSourceEventStream,
   execute,
@@ -37,7 +40,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { withExtensions } from '../errors.ts';
+import { isUnavailable, serviceUnavailable, withExtensions } from '../errors.ts';
 
 /** Field extension of a subscription field whose events may be shared: `{ ignoresArguments: boolean }`. */
 export const SHARED_EVENTS = 'sharedEvents';
@@ -141,8 +144,8 @@ export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats 
     stats,
     onSubscribe({ args: subscribing, setSubscribeFn }) {
       const operation = getOperationAST(subscribing.document, subscribing.operationName);
-      const shared = operation && sharedField(subscribing, operation);
-      if (!shared) return;
+      if (operation?.operation !== 'subscription') return;
+      const shared = sharedField(subscribing, operation);
       setSubscribeFn(async (args: ExecutionArgs) => {
         if (operation.variableDefinitions?.length) {
           // Bad variables are the client's fault (400 over SSE), as the executor reports them.
@@ -156,11 +159,13 @@ export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats 
           return { errors: [located(err, operation)] }; // e.g. a subscribe resolver that returned no stream
         }
         if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
+        const fail = (err: unknown) => located(err, operation);
+        if (!shared) return mapEvents(source, (event) => execute({ ...args, rootValue: event }), fail);
         let id = documentIds.get(args.document);
         if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
         const documentKey = `${id}:${args.operationName ?? ''}`;
         const key = `${documentKey}:${JSON.stringify(variablesThatMatter(args, shared))}`;
-        return mapEvents(source, (event) => resultFor(args, documentKey, key, event), (err) => located(err, operation));
+        return mapEvents(source, (event) => resultFor(args, documentKey, key, event), fail);
       });
     },
   };
@@ -250,9 +255,12 @@ function located(err: unknown, operation: OperationDefinitionNode | null | undef
   return new GraphQLError(error.message, { originalError: error, nodes: operation ? [operation] : undefined });
 }
 
+const unavailable = (e: GraphQLError) => e.extensions?.code === 'SERVICE_UNAVAILABLE' || isUnavailable(e.originalError);
+
 /**
  * Maps a source stream to results; a plain iterator, so return() reaches the source even while it waits. A failure
- * (of the source or of the mapping) closes the source before it ends the stream.
+ * (of the source or of the mapping) closes the source before it ends the stream, and so does a result whose errors
+ * say a backing service is out of reach (SERVICE_UNAVAILABLE).
  */
 function mapEvents(
   source: AsyncIterable<unknown>,
@@ -274,13 +282,19 @@ function mapEvents(
         throw onError(err);
       }
       if (next.done) return { value: undefined, done: true };
+      let value: ExecutionResult;
       try {
-        const value = map(next.value);
-        return { value: value instanceof Promise ? await value : value, done: false };
+        const mapped = map(next.value);
+        value = mapped instanceof Promise ? await mapped : mapped;
       } catch (err) {
         await close().catch(() => {});
         throw err;
       }
+      if (value.errors?.some(unavailable)) {
+        await close().catch(() => {});
+        throw serviceUnavailable();
+      }
+      return { value, done: false };
     },
     return: close,
     throw: async (err?: unknown) => {

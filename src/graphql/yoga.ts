@@ -21,7 +21,6 @@ import { AppError, isUnavailable, serviceUnavailable, withExtensions } from '../
 import { clientIp } from '../http/client-ip.ts';
 import { operationLabel } from '../observability/metrics.ts';
 import { withRequestId, operationName, operationType } from './request-id.ts';
-import { endStreamsOnUnavailable } from './unavailable.ts';
 import { sharedSubscriptionEvents } from './shared-events.ts';
 
 /** What the WebSocket server resolved once at connection_init and hands to every operation on that socket. */
@@ -222,7 +221,6 @@ export function createParleyYoga(services: Services) {
       queryCostPlugin({ maxCost: config.GRAPHQL_MAX_COST, maxPageSize: MAX_PAGE_SIZE, defaultPageSize: DEFAULT_PAGE_SIZE }),
       operationLog,
       requestIdInErrors,
-      endStreamsOnUnavailable(),
       sharedEvents,
     ],
   });
