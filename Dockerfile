@@ -26,4 +26,4 @@ EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # The server applies pending migrations itself before it listens.
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "--import", "./src/ts-register.mjs", "src/main.ts"]

@@ -8,11 +8,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openDatabase } from '../src/db/client.ts';
 import { adminUrl } from './helpers/postgres.ts';
+import { MAIN_ARGS } from './helpers/server.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
 function startMain(env: Record<string, string>): { child: ChildProcess; url: Promise<string>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, MAIN_ARGS, {
     cwd: root,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', BCRYPT_COST: '4', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { graphql } from './gql/index.ts';
-import { openTestDatabase, startServer, testConfig, useTwoInstances, type TestServer } from './helpers/server.ts';
+import { MAIN_ARGS, openTestDatabase, startServer, testConfig, useTwoInstances, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
 import { createConversation } from './helpers/conversations.ts';
 import { connectRedis } from '../src/realtime/redis.ts';
@@ -161,7 +161,7 @@ describe.skipIf(!REDIS || !POSTGRES)('an instance killed with SIGKILL', () => {
 
   function spawnInstance(extraEnv: Record<string, string>): Promise<string> {
     return new Promise((resolve, reject) => {
-      child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      child = spawn(process.execPath, MAIN_ARGS, {
         env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...extraEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

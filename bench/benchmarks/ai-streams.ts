@@ -2,7 +2,7 @@
 // messages saved) with the offline model, against the same model class streaming the same answers in a process of
 // its own with no GraphQL (peers/echo-streams.ts). Both run on the server core; the clients on the load core.
 import type { Benchmark } from './index.ts';
-import { startParley, using, SERVER_CORE } from '../lib/proc.ts';
+import { startParley, using, SERVER_CORE, TS } from '../lib/proc.ts';
 import { runChild } from '../lib/load.ts';
 import { compare } from '../lib/results.ts';
 import { pool, signUp } from '../lib/gql.ts';
@@ -27,10 +27,10 @@ async function measure(delayMs: number, rounds: number): Promise<{ o: StreamsRes
       const users = await pool(Array.from({ length: USERS }), 4, () => signUp(p.url));
       const spec: ChatSpec = { wsUrl: p.url.replace(/^http/, 'ws') + '/graphql', tokens: users.map((u) => u.token), streams: STREAMS, message: MESSAGE };
       // A warm-up round (not kept), then alternating rounds with the model alone.
-      await runChild<StreamsResult>(['--import', 'tsx', 'bench/lib/chat-clients.ts', JSON.stringify({ ...spec, streams: 20 })]);
+      await runChild<StreamsResult>([...TS, 'bench/lib/chat-clients.ts', JSON.stringify({ ...spec, streams: 20 })]);
       for (let i = 0; i < rounds; i++) {
-        ours.push(await runChild<StreamsResult>(['--import', 'tsx', 'bench/lib/chat-clients.ts', JSON.stringify(spec)]));
-        peer.push(await runChild<StreamsResult>(['--import', 'tsx', 'bench/peers/echo-streams.ts', JSON.stringify({ streams: STREAMS, message: MESSAGE, delayMs })], SERVER_CORE));
+        ours.push(await runChild<StreamsResult>([...TS, 'bench/lib/chat-clients.ts', JSON.stringify(spec)]));
+        peer.push(await runChild<StreamsResult>([...TS, 'bench/peers/echo-streams.ts', JSON.stringify({ streams: STREAMS, message: MESSAGE, delayMs })], SERVER_CORE));
       }
     },
   );

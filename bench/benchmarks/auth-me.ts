@@ -1,7 +1,7 @@
 // Row 2: `{ me { id name } }` with a session bearer token, and with a JWT access token (`mutation { accessToken }`),
 // each against the same query signed out, on the same server.
 import type { Benchmark } from './index.ts';
-import { freshDataDir, startParley, using, SERVER_CORE } from '../lib/proc.ts';
+import { freshDataDir, startParley, using, SERVER_CORE, TS } from '../lib/proc.ts';
 import type { CountSpec } from '../lib/count-queries.ts';
 import { alternate, gqlBody, runChild, type HttpJob } from '../lib/load.ts';
 import { compare } from '../lib/results.ts';
@@ -35,8 +35,7 @@ export const authMe: Benchmark = {
     );
     // Counting SQL starts Parley once more in-process: full runs only (--quick stays under two minutes).
     const queries = quick ? null : await runChild<Record<string, number>>([
-      '--import',
-      'tsx',
+      ...TS,
       'bench/lib/count-queries.ts',
       JSON.stringify({ dataDir: await freshDataDir(), queries: [{ name: 'anon', query: ME }, { name: 'session', query: ME, signedIn: true }, { name: 'jwt', query: ME, signedIn: 'jwt' }] } satisfies CountSpec),
     ], SERVER_CORE);

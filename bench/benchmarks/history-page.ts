@@ -1,7 +1,7 @@
 // Row 3: a 50-message history page with senders through GraphQL against the same rows and JSON from one
 // hand-written `pg` query (peers/history-pg.ts), both on the same fresh PostgreSQL database.
 import type { Benchmark } from './index.ts';
-import { freshDataDir, startParley, startPeer, using, SERVER_CORE } from '../lib/proc.ts';
+import { freshDataDir, startParley, startPeer, using, SERVER_CORE, TS } from '../lib/proc.ts';
 import type { CountSpec } from '../lib/count-queries.ts';
 import { alternate, gqlBody, runChild, type HttpJob } from '../lib/load.ts';
 import { compare } from '../lib/results.ts';
@@ -50,8 +50,7 @@ export const historyPage: Benchmark = {
         },
       );
       const queries = await runChild<Record<string, number>>([
-        '--import',
-        'tsx',
+        ...TS,
         'bench/lib/count-queries.ts',
         JSON.stringify({ dataDir: await freshDataDir(), databaseUrl: db.url, seedMessages: 60, queries: [{ name: 'page', query: PAGE, signedIn: true }] } satisfies CountSpec),
       ], SERVER_CORE);

@@ -2,7 +2,7 @@
 // `ILIKE '%word%'` over the same rows. The rows are made by one INSERT ... SELECT generate_series in SQL.
 // BENCH_SEARCH_ROWS sets how many (default 1,000,000; 100,000 with --quick).
 import type { Benchmark } from './index.ts';
-import { startParley, using } from '../lib/proc.ts';
+import { startParley, using, TS } from '../lib/proc.ts';
 import { runChild } from '../lib/load.ts';
 import { compare } from '../lib/results.ts';
 import { seedConversation, signUp } from '../lib/gql.ts';
@@ -67,7 +67,7 @@ export const search: Benchmark = {
             warmup: quick ? 8 : 20,
             requests: quick ? 40 : 200,
           };
-          return { spec, ...(await runChild<{ ours: SearchSide; peer: SearchSide }>(['--import', 'tsx', 'bench/lib/search-load.ts', JSON.stringify(spec)])) };
+          return { spec, ...(await runChild<{ ours: SearchSide; peer: SearchSide }>([...TS, 'bench/lib/search-load.ts', JSON.stringify(spec)])) };
         },
       );
       const { ours, peer, spec } = result;

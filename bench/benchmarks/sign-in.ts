@@ -1,7 +1,7 @@
 // Row 6: sign-in throughput at the default bcrypt cost against what the server's cores can hash, and the latency of
 // a cheap query while sign-ins saturate the hashing (it must stay low: hashing runs off the event loop).
 import type { Benchmark } from './index.ts';
-import { startParley, using, SERVER_CORE, SERVER_CORES } from '../lib/proc.ts';
+import { startParley, using, SERVER_CORE, SERVER_CORES, TS } from '../lib/proc.ts';
 import { gqlBody, httpLoad, runChild, type HttpJob } from '../lib/load.ts';
 import { ratioText } from '../lib/results.ts';
 import { round } from '../lib/stats.ts';
@@ -21,7 +21,7 @@ export const signInBench: Benchmark = {
     // Full runs: about 15-20 s of sign-ins at cost 12, so the probe's p99 rests on some 1,500 samples per phase.
     const amount = quick ? 6 : 60;
     // Measured on the server's core before the server starts, so nothing else of ours competes for it.
-    const single = await runChild<{ rate: number; hashes: number; cpuMsPerHash: number }>(['--import', 'tsx', 'bench/lib/hash-rate.ts', String(COST), String(quick ? 1.5 : 6)], SERVER_CORE);
+    const single = await runChild<{ rate: number; hashes: number; cpuMsPerHash: number }>([...TS, 'bench/lib/hash-rate.ts', String(COST), String(quick ? 1.5 : 6)], SERVER_CORE);
     const expected = SERVER_CORES * single.rate;
 
     const { signins, during, idle, burst, seconds, cpuMsPerSignIn } = await using(

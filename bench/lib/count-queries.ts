@@ -1,6 +1,6 @@
 // Counts the SQL statements Prisma sends for one GraphQL request, by running Parley in this process on a copy of
 // the benchmark database (the benchmarks themselves measure a separate server process; this only counts).
-// Usage (from a benchmark): runChild(['--import', 'tsx', 'bench/lib/count-queries.ts', JSON.stringify(spec)]).
+// Usage (from a benchmark): runChild([...TS, 'bench/lib/count-queries.ts', JSON.stringify(spec)]).
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';

@@ -2,6 +2,7 @@
 // the load process (lib/fanout-clients.ts).
 import { gql, pool, signUp } from './gql.ts';
 import { runChild } from './load.ts';
+import { TS } from './proc.ts';
 import type { FanoutResult, FanoutSpec } from './fanout-clients.ts';
 
 export const EVENTS = 'subscription($c: ID!) { conversationEvents(conversationId: $c) { type sequence message { id content createdAt sender { id name } } } }';
@@ -54,4 +55,4 @@ export function parleySpec(httpUrls: string[], group: Group, subscribers: number
   };
 }
 
-export const fanout = (spec: FanoutSpec) => runChild<FanoutResult>(['--import', 'tsx', 'bench/lib/fanout-clients.ts', JSON.stringify(spec)]);
+export const fanout = (spec: FanoutSpec) => runChild<FanoutResult>([...TS, 'bench/lib/fanout-clients.ts', JSON.stringify(spec)]);

@@ -1,6 +1,6 @@
 // Load generators run in their own process, pinned to the load core, never in the server's process.
 import { spawn } from 'node:child_process';
-import { nodeCommand, LOAD_CORE, ROOT, type Proc } from './proc.ts';
+import { nodeCommand, LOAD_CORE, ROOT, TS, type Proc } from './proc.ts';
 import type { LatencySummary } from './stats.ts';
 
 export interface HttpJob {
@@ -36,7 +36,7 @@ export interface HttpResult {
 
 /** Runs the jobs side by side in one load process; resolves with one result per job. */
 export function httpLoad(jobs: HttpJob[]): Promise<HttpResult[]> {
-  return runChild<HttpResult[]>(['--import', 'tsx', 'bench/lib/cannon.ts', JSON.stringify(jobs)]);
+  return runChild<HttpResult[]>([...TS, 'bench/lib/cannon.ts', JSON.stringify(jobs)]);
 }
 
 /** Runs a node script on the load core and parses the last line it prints as JSON. */

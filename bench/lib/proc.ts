@@ -21,6 +21,12 @@ export const LOG_LEVEL = 'warn';
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
 /** `node <args>` pinned to `core` when pinning is available. */
+/**
+ * How every benchmark process runs its TypeScript: the way Parley runs in production (npm start, the Dockerfile;
+ * see src/ts-hooks.mjs), so Parley, its peers and the load generators all pay the same loader cost.
+ */
+export const TS = ['--import', './src/ts-register.mjs'];
+
 export function nodeCommand(core: number, args: string[]): [string, string[]] {
   return PINNING ? ['taskset', ['-c', String(core), process.execPath, ...args]] : [process.execPath, args];
 }
@@ -58,7 +64,7 @@ export interface Proc {
 
 export interface StartOptions {
   name: string;
-  /** Arguments after `node`, e.g. ['--import', 'tsx', 'src/main.ts']. */
+  /** Arguments after `node`, e.g. [...TS, 'src/main.ts']. */
   args: string[];
   env?: Record<string, string>;
   /** Preload the GC/memory probe (and --expose-gc). */
@@ -139,7 +145,7 @@ function migratedTemplate(): Promise<string> {
   template ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-bench-template-'));
     tempDirs.push(dir);
-    const p = await startProcess({ name: 'parley (migrating template)', args: ['--import', 'tsx', 'src/main.ts'], env: parleyEnv(dir) });
+    const p = await startProcess({ name: 'parley (migrating template)', args: [...TS, 'src/main.ts'], env: parleyEnv(dir) });
     await p.stop();
     return dir;
   })();
@@ -171,12 +177,12 @@ export async function freshDataDir(): Promise<string> {
   return dataDir;
 }
 
-/** Parley as deployed (`node --import tsx src/main.ts`, NODE_ENV=production), on a fresh copy of the database. */
+/** Parley as deployed (`node --import ./src/ts-register.mjs src/main.ts`, NODE_ENV=production), on a fresh copy of the database. */
 export async function startParley(opts: { env?: Record<string, string>; probe?: boolean; nodeArgs?: string[] } = {}): Promise<Proc> {
   const dataDir = await freshDataDir();
   return startProcess({
     name: 'parley',
-    args: [...(opts.nodeArgs ?? []), ...profileArgs(), '--import', 'tsx', 'src/main.ts'],
+    args: [...(opts.nodeArgs ?? []), ...profileArgs(), ...TS, 'src/main.ts'],
     env: { ...parleyEnv(dataDir), ...opts.env },
     probe: opts.probe,
   });
@@ -188,9 +194,9 @@ function profileArgs(): string[] {
   return dir ? ['--cpu-prof', '--cpu-prof-dir', resolve(dir)] : [];
 }
 
-/** A peer from bench/peers/, run through tsx like Parley so both pay the same loader cost. */
+/** A peer from bench/peers/, run through the same TypeScript loader as Parley so both pay the same loader cost. */
 export function startPeer(file: string, opts: { probe?: boolean; env?: Record<string, string> } = {}): Promise<Proc> {
-  return startProcess({ name: file, args: ['--import', 'tsx', `bench/peers/${file}`], probe: opts.probe, env: opts.env });
+  return startProcess({ name: file, args: [...TS, `bench/peers/${file}`], probe: opts.probe, env: opts.env });
 }
 
 export async function cleanup(): Promise<void> {

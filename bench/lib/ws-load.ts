@@ -1,6 +1,6 @@
 // Parent side of ws-clients.ts: a process on the load core holding WebSocket clients.
 import { spawn } from 'node:child_process';
-import { nodeCommand, LOAD_CORE, ROOT } from './proc.ts';
+import { nodeCommand, LOAD_CORE, ROOT, TS } from './proc.ts';
 import type { WsReply, WsRequest } from './ws-clients.ts';
 
 export interface WsClients {
@@ -11,7 +11,7 @@ export interface WsClients {
 }
 
 export function startWsClients(): WsClients {
-  const [cmd, args] = nodeCommand(LOAD_CORE, ['--import', 'tsx', 'bench/lib/ws-clients.ts']);
+  const [cmd, args] = nodeCommand(LOAD_CORE, [...TS, 'bench/lib/ws-clients.ts']);
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let pending: { resolve(r: WsReply): void; reject(e: Error): void } | null = null;
   child.on('message', (m) => pending?.resolve(m as WsReply));

@@ -47,6 +47,9 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/** `node` arguments (from the repository root) that start Parley as npm start and the Dockerfile do. */
+export const MAIN_ARGS = ['--import', './src/ts-register.mjs', 'src/main.ts'];
+
 let counter = 0;
 const unique = () => `${process.pid}${Date.now().toString(36)}${(counter++).toString(36)}`;
 
