@@ -1,6 +1,6 @@
 // The real entry point, as `npm start` runs it: a child process on a temporary data directory.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -66,6 +66,33 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('npm start (embedded)', () => {
     expect(code).toBe(1);
     expect(bad.output()).toMatch(/PORT=/);
     expect(bad.output()).toMatch(/LOG_LEVEL=/);
+  });
+});
+
+describe('the production TypeScript loader (src/ts-register.mjs)', () => {
+  it('leaves closures as plain functions (no keep-names helper) and maps stack traces to the .ts lines', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-loader-'));
+    const file = join(dir, 'probe.ts');
+    await writeFile(
+      file,
+      [
+        'const make = (n: number) => { const close = (): number => n; return close; };',
+        'const fast: boolean = eval("%HasFastProperties(make(1))");',
+        'console.log(JSON.stringify({ fast, name: make(1).name, stack: new Error("here").stack }));',
+      ].join('\n'),
+    );
+    try {
+      const child = spawn(process.execPath, ['--allow-natives-syntax', MAIN_ARGS[0], MAIN_ARGS[1], file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c) => (out += c));
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      const probe = JSON.parse(out) as { fast: boolean; name: string; stack: string };
+      expect(probe).toMatchObject({ fast: true, name: 'close' });
+      expect(probe.stack).toContain(`${file}:3:`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
