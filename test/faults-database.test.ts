@@ -26,6 +26,7 @@ const SendFault = graphql(`
 const ConversationFault = graphql(`query FaultsConversation($id: ID!) { conversation(id: $id) { id lastSequence } }`);
 const PresenceFault = graphql(`query FaultsPresence($userIds: [ID!]!) { presence(userIds: $userIds) { status } }`);
 const FaultsEventsStart = graphql(`subscription FaultsEventsStart($c: ID) { conversationEvents(conversationId: $c) { sequence } }`);
+const CarriedEvents = graphql(`subscription FaultsCarried($c: ID) { conversationEvents(conversationId: $c) { sequence message { id content sender { name } } } }`);
 const SignInFault = graphql(`mutation FaultsSignIn($input: SignInInput!) { signIn(input: $input) { token } }`);
 
 type SendResult = ExecutionResult<{ sendMessage: { id: string; sequence: number; clientMessageId?: string | null } }>;
@@ -154,8 +155,9 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
       await events.reach(start + i + 1, 1_000).catch(() => {});
     }
 
-    // The connection drops while the event's `user` is being read (nothing else reads a user by id meanwhile).
-    const lost = proxy.loseAnswerTo('FROM "public"."User" AS "t0" WHERE ("t0"."id" = $1');
+    // The connection drops while the event's `member` is being read (nothing else reads a membership by its key
+    // meanwhile; the message and its sender travel with the event).
+    const lost = proxy.loseAnswerTo('FROM "public"."ConversationMember" AS "t0" WHERE (("t0"."conversationId" = $1 AND "t0"."userId" = $2)');
     const sent = await send('its event loses the database');
     await lost;
     const error = (await events.current().ended(10_000)) as { extensions?: Record<string, unknown> }[] | undefined;
@@ -264,7 +266,7 @@ describe.skipIf(!POSTGRES || !REDIS)(titled('PostgreSQL lost by one instance whi
 
     env.proxy.cut();
     const during = await sendOnA('while B has no database');
-    // B hears the event but cannot check membership: the stream ends with a clean, retryable error.
+    // B hears the event but cannot read the membership it selects: the stream ends with a clean, retryable error.
     const error = (await events.current().ended(10_000)) as { extensions?: Record<string, unknown> }[] | undefined;
     expect(JSON.stringify(error)).not.toMatch(/prisma|P10\d\d|ECONN|at \//i);
     expect(error?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
@@ -278,5 +280,22 @@ describe.skipIf(!POSTGRES || !REDIS)(titled('PostgreSQL lost by one instance whi
     await events.reach(last.sequence);
     expect(events.seen.map((e) => e.sequence)).toEqual(Array.from({ length: last.sequence - start }, (_, i) => start + 1 + i));
     expect(events.seen.map((e) => e.messageId)).toContain(during.id);
+  });
+
+  it('delivers a live message on B without its database when the selection is what the event carries (message, sender)', async () => {
+    const [alice, bob]: TestUser[] = [await a.user(), await a.user()];
+    const conversationId = await createConversation(a, [alice, bob]);
+    const sendOnA = async (content: string) => (await a.ok(SendFault, { input: { conversationId, content } }, { token: alice.token })).sendMessage;
+    const sub = subscribe(b.ws({ token: bob.token }), CarriedEvents, { c: conversationId });
+    await sub.live(() => sendOnA('probe'));
+    env.proxy.cut();
+    try {
+      const sent = await sendOnA('while B has no database');
+      const got = await sub.until((r) => JSON.stringify(r).includes(sent.id));
+      expect(got).toEqual({ data: { conversationEvents: { sequence: sent.sequence, message: { id: sent.id, content: 'while B has no database', sender: { name: alice.name } } } } });
+    } finally {
+      env.proxy.restore();
+      await waitForReady(b, 200);
+    }
   });
 });

@@ -13,9 +13,11 @@ const History = graphql(`
     }
   }
 `);
+// `member` is read from the database for every event (a live message carries its message and sender, so those
+// alone would not need it): an event always has something to lose when the database goes away.
 const FaultEvents = graphql(`
   subscription FaultsEvents($c: ID, $after: Int) {
-    conversationEvents(conversationId: $c, afterSequence: $after) { type sequence message { id } user { id } }
+    conversationEvents(conversationId: $c, afterSequence: $after) { type sequence message { id } user { id } member { role } }
   }
 `);
 
