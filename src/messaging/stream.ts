@@ -41,11 +41,36 @@ export interface ConversationStream extends AsyncIterableIterator<ConversationEv
   queued(): number;
 }
 
+/** Events remembered by internEvent (a few seconds' worth on a busy server; copies arrive within milliseconds). */
+const INTERNED = 1000;
+
+/**
+ * One object per event: copies of an event that reach this process on several topics (the conversation's, and on
+ * Redis every member's inbox topic, each a message of its own) become the first one seen, so every stream of the
+ * event shares its loaded rows (event-rows.ts) and its execution (shared-events.ts) instead of each copy paying
+ * for its own. The conversation topic is published first, so the copy kept is the one that carries rows.
+ */
+export function eventInterner(max = INTERNED) {
+  const recent = new Map<string, ConversationEventPayload>();
+  return (event: ConversationEventPayload): ConversationEventPayload => {
+    const key = `${event.conversationId}:${event.sequence}`;
+    const seen = recent.get(key);
+    if (seen && seen.type === event.type) return seen;
+    recent.set(key, event);
+    if (recent.size > max) recent.delete(recent.keys().next().value!);
+    return event;
+  };
+}
+
 const fanouts = new WeakMap<ParleyPubSub, { conversation: TopicFanout<'conversation:event'>; inbox: TopicFanout<'user:event'> }>();
 function fanoutsOf(pubsub: ParleyPubSub, onError: (err: unknown) => void, prepare: (event: ConversationEventPayload) => Promise<void>) {
   let f = fanouts.get(pubsub);
   if (!f) {
-    f = { conversation: new TopicFanout(pubsub, 'conversation:event', onError, prepare), inbox: new TopicFanout(pubsub, 'user:event', onError) };
+    const intern = eventInterner();
+    f = {
+      conversation: new TopicFanout(pubsub, 'conversation:event', onError, prepare, undefined, intern),
+      inbox: new TopicFanout(pubsub, 'user:event', onError, undefined, undefined, intern),
+    };
     fanouts.set(pubsub, f);
   }
   return f;

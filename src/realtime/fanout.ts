@@ -29,6 +29,8 @@ export class TopicFanout<K extends IdTopic> {
   /**
    * @param prepare runs before an event is handed to a topic's followers once there are at least `prepareFrom` of
    *   them (e.g. loading what they will all ask for); events of that topic wait for it, in order.
+   * @param intern maps each event as it arrives, before anything else sees it (e.g. to one object per event across
+   *   topics).
    */
   constructor(
     private readonly pubsub: ParleyPubSub,
@@ -36,6 +38,7 @@ export class TopicFanout<K extends IdTopic> {
     private readonly onError: (err: unknown) => void,
     private readonly prepare?: (event: EventOf<K>) => Promise<void>,
     private readonly prepareFrom = 8,
+    private readonly intern: (event: EventOf<K>) => EventOf<K> = (event) => event,
   ) {
     pubsub.onReconnect?.(() => {
       for (const entry of this.entries.values()) for (const resync of entry.resyncs.values()) resync();
@@ -71,7 +74,8 @@ export class TopicFanout<K extends IdTopic> {
   private open(id: string): Entry<EventOf<K>> {
     const source = (this.pubsub.subscribe as (t: K, id: string) => AsyncIterable<EventOf<K>>)(this.topic, id);
     const listeners = new Set<(event: EventOf<K>) => void>();
-    const end = pump(source, this.onError, async (event) => {
+    const end = pump(source, this.onError, async (arrived) => {
+      const event = this.intern(arrived);
       if (this.prepare && listeners.size >= this.prepareFrom) await this.prepare(event).catch(this.onError);
       for (const listener of listeners) call(listener, event, this.onError);
     });
