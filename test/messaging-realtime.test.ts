@@ -222,6 +222,65 @@ describe('conversation events over graphql-ws', () => {
     expect({ own: after.own - before.own, shared: after.shared - before.shared, reused: after.reused - before.reused }).toEqual({ own: 1, shared: 1, reused: 3 });
   });
 
+  it("answers a live message's event from the rows it was written with: no SQL to deliver it, the same fields as the log", async () => {
+    const s = server();
+    const [owner, member] = [await s.user(), await s.user()];
+    const group = (await s.ok(CreateGroup, { title: 'Rows', memberIds: [member.id] }, { token: owner.token })).createGroupConversation.id;
+    const quiet = (await s.ok(CreateGroup, { title: 'Nobody listens', memberIds: [member.id] }, { token: owner.token })).createGroupConversation.id;
+    const send = (conversationId: string, content: string) => s.ok(Send, { input: { conversationId, content, clientMessageId: content } }, { token: owner.token });
+    const after = await lastSequence(s, owner, group);
+    const live = subscribe(s.ws({ token: member.token }), Full, { c: group, after });
+    await live.live(() => send(group, 'probe'));
+    // SQL of a send nobody receives, and of one both subscriptions receive (fewest of three each).
+    const used = async (conversationId: string, received: (id: string) => Promise<unknown>) => {
+      const counts: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const before = s.db.queryCount();
+        const sent = (await send(conversationId, `${conversationId}-${i}`)).sendMessage;
+        await received(sent.id);
+        counts.push(s.db.queryCount() - before);
+      }
+      return Math.min(...counts);
+    };
+    const bare = await used(quiet, async () => {});
+    const withLive = await used(group, (id) => live.until((r) => JSON.stringify(r).includes(id)));
+    expect(withLive).toBe(bare);
+
+    // What the live event said is what the log says (dates included, also after crossing Redis).
+    const more = subscribe(s.ws({ token: member.token }), More, { c: group, after });
+    await more.live(() => send(group, 'probe-2'));
+    const sent = (await send(group, 'compare')).sendMessage;
+    const delivered = await live.until((r) => JSON.stringify(r).includes(sent.id));
+    const replay = subscribe(s.ws({ token: member.token }), Full, { c: group, after: sent.sequence - 1 });
+    expect(await replay.next()).toEqual(delivered);
+    expect(delivered.data!.conversationEvents).toMatchObject({
+      type: 'MESSAGE_ADDED',
+      message: { id: sent.id, content: 'compare', createdAt: sent.createdAt, clientMessageId: null, senderName: owner.name, sender: { id: owner.id, name: owner.name, email: owner.email } },
+      user: { id: owner.id, name: owner.name },
+    });
+    // The owner's own stream shows the sender their clientMessageId.
+    const own = subscribe(s.ws({ token: owner.token }), Full, { c: group, after: sent.sequence - 1 });
+    expect((await own.next()).data!.conversationEvents.message).toMatchObject({ id: sent.id, clientMessageId: 'compare' });
+    // A selection the carried rows do not answer is loaded, and right.
+    const other = await more.until((r) => JSON.stringify(r).includes(sent.id));
+    expect(other.data!.conversationEvents).toMatchObject({ message: { id: sent.id, content: 'compare', edits: [], conversation: { title: 'Rows' } }, member: { role: 'OWNER' } });
+  });
+
+  it("reaches a member added between two messages with the second one on their inbox", async () => {
+    const s = server();
+    const [owner, member, late] = [await s.user(), await s.user(), await s.user()];
+    const group = (await s.ok(CreateGroup, { title: 'Joiners', memberIds: [member.id] }, { token: owner.token })).createGroupConversation.id;
+    const send = (content: string) => s.ok(Send, { input: { conversationId: group, content } }, { token: owner.token });
+    await send('one');
+    await send('two'); // the server now knows who the group's members are
+    const inbox = subscribe(s.ws({ token: late.token }), Events, {});
+    await inbox.live(() => s.ok(Send, { input: { toUserId: late.id, content: 'probe' } }, { token: member.token }));
+    await s.ok(AddMembers, { c: group, u: [late.id] }, { token: owner.token });
+    const sent = (await send('three')).sendMessage;
+    const got = ev(await inbox.until((r) => ev(r).message?.id === sent.id));
+    expect(got).toMatchObject({ type: 'MESSAGE_ADDED', conversationId: group, sequence: sent.sequence });
+  });
+
   it('executes an event once for every subscriber asking the same, and per subscriber what depends on the viewer', async () => {
     const s = server();
     const [owner, ...members] = await Promise.all(Array.from({ length: 4 }, () => s.user()));
