@@ -30,7 +30,6 @@ export class AppError extends GraphQLError {
   }
 }
 
-/** `reason` is a finer, stable code for clients (e.g. INVALID_TOKEN), also used by the REST routes. */
 /** The same error (location, path, original error) with more extensions. */
 export function withExtensions(e: GraphQLError, extensions: Record<string, unknown>): GraphQLError {
   return new GraphQLError(e.message, {
@@ -43,6 +42,7 @@ export function withExtensions(e: GraphQLError, extensions: Record<string, unkno
   });
 }
 
+/** `reason` is a finer, stable code for clients (e.g. INVALID_TOKEN), also used by the REST routes. */
 export const badInput = (message: string, field?: string, reason?: string) =>
   new AppError('BAD_USER_INPUT', message, { ...(field ? { field } : {}), ...(reason ? { reason } : {}) });
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found.`);

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openDatabase } from '../src/db/client.ts';
 import { adminUrl } from './helpers/postgres.ts';
-import { MAIN_ARGS } from './helpers/server.ts';
+import { LOADER_ARGS, MAIN_ARGS } from './helpers/server.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -82,7 +82,7 @@ describe('the production TypeScript loader (src/ts-register.mjs)', () => {
       ].join('\n'),
     );
     try {
-      const child = spawn(process.execPath, ['--allow-natives-syntax', MAIN_ARGS[0], MAIN_ARGS[1], file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--allow-natives-syntax', ...LOADER_ARGS, file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (c) => (out += c));
       const [code] = await once(child, 'exit');

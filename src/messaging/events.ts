@@ -129,10 +129,13 @@ export function publishEvents(pubsub: ParleyPubSub, events: ConversationEventPay
   const users = [...new Set(audience)];
   for (const event of events) {
     pubsub.publish('conversation:event', event.conversationId, event);
-    const { rows: _rows, ...bare } = event;
-    const forUsers = event.rows ? bare : event;
+    const forUsers = event.rows ? withoutRows(event) : event;
     for (const userId of users) pubsub.publish('user:event', userId, forUsers);
   }
+}
+
+function withoutRows({ rows: _rows, ...event }: ConversationEventPayload): ConversationEventPayload {
+  return event;
 }
 
 export function toPayload(row: Omit<ConversationEventPayload, 'createdAt'> & { createdAt: Date }): ConversationEventPayload {

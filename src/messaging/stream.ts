@@ -68,8 +68,8 @@ function fanoutsOf(pubsub: ParleyPubSub, onError: (err: unknown) => void, prepar
   if (!f) {
     const intern = eventInterner();
     f = {
-      conversation: new TopicFanout(pubsub, 'conversation:event', onError, prepare, undefined, intern),
-      inbox: new TopicFanout(pubsub, 'user:event', onError, undefined, undefined, intern),
+      conversation: new TopicFanout(pubsub, 'conversation:event', onError, { prepare, intern }),
+      inbox: new TopicFanout(pubsub, 'user:event', onError, { intern }),
     };
     fanouts.set(pubsub, f);
   }

@@ -26,20 +26,25 @@ interface Entry<E> {
 export class TopicFanout<K extends IdTopic> {
   private readonly entries = new Map<string, Entry<EventOf<K>>>();
 
+  private readonly prepare?: (event: EventOf<K>) => Promise<void>;
+  private readonly prepareFrom: number;
+  private readonly intern: (event: EventOf<K>) => EventOf<K>;
+
   /**
-   * @param prepare runs before an event is handed to a topic's followers once there are at least `prepareFrom` of
-   *   them (e.g. loading what they will all ask for); events of that topic wait for it, in order.
-   * @param intern maps each event as it arrives, before anything else sees it (e.g. to one object per event across
-   *   topics).
+   * @param opts.prepare runs before an event is handed to a topic's followers once there are at least `prepareFrom`
+   *   (default 8) of them (e.g. loading what they will all ask for); events of that topic wait for it, in order.
+   * @param opts.intern maps each event as it arrives, before anything else sees it (e.g. to one object per event
+   *   across topics).
    */
   constructor(
     private readonly pubsub: ParleyPubSub,
     private readonly topic: K,
     private readonly onError: (err: unknown) => void,
-    private readonly prepare?: (event: EventOf<K>) => Promise<void>,
-    private readonly prepareFrom = 8,
-    private readonly intern: (event: EventOf<K>) => EventOf<K> = (event) => event,
+    opts: { prepare?: (event: EventOf<K>) => Promise<void>; prepareFrom?: number; intern?: (event: EventOf<K>) => EventOf<K> } = {},
   ) {
+    this.prepare = opts.prepare;
+    this.prepareFrom = opts.prepareFrom ?? 8;
+    this.intern = opts.intern ?? ((event) => event);
     pubsub.onReconnect?.(() => {
       for (const entry of this.entries.values()) for (const resync of entry.resyncs.values()) resync();
     });

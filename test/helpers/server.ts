@@ -47,8 +47,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/** `node` arguments (from the repository root) that load TypeScript as npm start and the Dockerfile do. */
+export const LOADER_ARGS = ['--import', './src/ts-register.mjs'];
 /** `node` arguments (from the repository root) that start Parley as npm start and the Dockerfile do. */
-export const MAIN_ARGS = ['--import', './src/ts-register.mjs', 'src/main.ts'];
+export const MAIN_ARGS = [...LOADER_ARGS, 'src/main.ts'];
 
 let counter = 0;
 const unique = () => `${process.pid}${Date.now().toString(36)}${(counter++).toString(36)}`;
