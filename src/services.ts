@@ -121,7 +121,7 @@ export function createServices(deps: {
     mailer,
     limiter,
     publicUrl,
-    messaging: createMessaging(prisma, deps.pubsub, (tenantId, conversationId, senderId) => {
+    messaging: createMessaging(prisma, db.query, deps.pubsub, (tenantId, conversationId, senderId) => {
       typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
     }),
     instanceId,

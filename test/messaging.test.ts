@@ -287,6 +287,63 @@ describe('messaging over HTTP', () => {
     expect(big.used).toBe(small.used);
   });
 
+  it('reads a history page in one statement, membership checked in it; other relations add one query per page', async () => {
+    const s = server();
+    const [a, b, stranger] = [await s.user({ name: 'Ada' }), await s.user({ name: 'Bob' }), await s.user()];
+    const group = (await s.ok(CreateGroup, { title: 'Plans', memberIds: [b.id] }, { token: a.token })).createGroupConversation.id;
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      ids.push((await s.ok(Send, { input: { conversationId: group, content: `plan ${i}`, clientMessageId: `p${i}` } }, { token: i % 2 ? b.token : a.token })).sendMessage.id);
+    }
+    await s.ok(Edit, { id: ids[2], content: 'plan 2, revised' }, { token: a.token });
+    await s.ok(Delete, { id: ids[3] }, { token: b.token });
+    const page = (selection: string, token = a.token, args = 'last: 4') =>
+      s.gql<{ messages: { edges: { node: Record<string, unknown> }[]; pageInfo: Record<string, unknown> } }, Record<string, unknown>>(
+        `query($c: ID!) { messages(conversationId: $c, ${args}) { edges { cursor node { ${selection} } } pageInfo { hasPreviousPage hasNextPage startCursor endCursor } } }`,
+        { c: group },
+        { token },
+      );
+    // The fewest statements of three identical requests: background work (session sweeps) can add to one sample.
+    const fewest = async (run: () => Promise<unknown>) => {
+      let used = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const before = s.db.queryCount();
+        await run();
+        used = Math.min(used, s.db.queryCount() - before);
+      }
+      return used;
+    };
+    const fields = 'id conversationId sequence content senderName clientMessageId createdAt editedAt deletedAt sender { id name }';
+    const fast = await page(fields);
+    expect(fast.errors).toBeUndefined();
+    expect(fast.data!.messages.edges.map((e) => e.node.content)).toEqual(['plan 2, revised', null, 'plan 4', 'plan 5']);
+    expect(fast.data!.messages.edges.map((e) => e.node.clientMessageId)).toEqual(['p2', null, 'p4', null]); // own keys only
+    expect(fast.data!.messages.edges[0].node).toMatchObject({ sender: { id: a.id, name: 'Ada' }, senderName: 'Ada' });
+    expect(fast.data!.messages.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    expect(await fewest(() => page(fields))).toBe(1);
+
+    // With edits the rows are loaded once more for the page, whatever its size; the shared fields are the same.
+    const slow = await page(`${fields} edits { content }`);
+    expect(slow.data!.messages.edges.map(({ node: { edits, ...rest } }) => rest)).toEqual(fast.data!.messages.edges.map((e) => e.node));
+    expect(slow.data!.messages.edges.map((e) => e.node.edits)).toEqual([[{ content: 'plan 2' }], [], [], []]);
+    expect(await fewest(() => page(`${fields} edits { content }`))).toBe(2);
+    expect(await fewest(() => page(`${fields} edits { content }`, a.token, 'first: 1'))).toBe(2);
+
+    // Pages and cursors read the same way; a deleted sender is null with the placeholder name.
+    const older = (await page('content', a.token, `last: 10, before: "${fast.data!.messages.pageInfo.startCursor}"`)).data!.messages;
+    expect(older.edges.map((e) => e.node.content)).toEqual(['plan 0', 'plan 1']);
+    expect(older.pageInfo).toMatchObject({ hasPreviousPage: false, hasNextPage: true });
+    await s.db.prisma.user.delete({ where: { id: b.id } });
+    const orphaned = (await page('sender { id } senderName', a.token, 'first: 2')).data!.messages.edges.map((e) => e.node);
+    expect(orphaned).toEqual([{ sender: { id: a.id }, senderName: 'Ada' }, { sender: null, senderName: 'Deleted user' }]);
+
+    // Not a member, or no such conversation: NOT_FOUND from the same statement; a member's empty page is no error.
+    expect(code(await page('id', stranger.token))).toBe('NOT_FOUND');
+    expect(code(await s.gql(Messages, { c: '00000000-0000-0000-0000-000000000000' }, { token: a.token }))).toBe('NOT_FOUND');
+    const empty = (await s.ok(CreateGroup, { title: 'Quiet', memberIds: [stranger.id] }, { token: a.token })).createGroupConversation.id;
+    expect((await s.ok(Messages, { c: empty }, { token: stranger.token })).messages.edges).toEqual([]);
+  });
+
   it('keeps new messages out of a GIN pending list, which every search would scan', async () => {
     const s = server();
     const [a, b] = [await s.user(), await s.user()];

@@ -28,8 +28,8 @@ export const authMe: Benchmark = {
       async (p) => {
         const user = await signUp(p.url);
         const { accessToken } = await gql<{ accessToken: { token: string } }>(p.url, 'mutation { accessToken { token } }', undefined, user.token);
-        const s = await alternate({ job: job(p.url, 'signed out'), server: p }, { job: job(p.url, 'session token', user.token), server: p }, ROUNDS(quick));
-        const j = await alternate({ job: job(p.url, 'signed out'), server: p }, { job: job(p.url, 'JWT', accessToken.token), server: p }, ROUNDS(quick));
+        const s = await alternate([{ job: job(p.url, 'signed out'), server: p }, { job: job(p.url, 'session token', user.token), server: p }], ROUNDS(quick));
+        const j = await alternate([{ job: job(p.url, 'signed out'), server: p }, { job: job(p.url, 'JWT', accessToken.token), server: p }], ROUNDS(quick));
         return [s, j] as const;
       },
     );

@@ -28,7 +28,7 @@ export const historyPage: Benchmark = {
     const timing = TIMING(quick);
     try {
       const env = { DATABASE_URL: db.url };
-      const [ours, peer, sample] = await using(
+      const [ours, peer, floor, sample] = await using(
         () => startParley({ env }),
         async (p) => {
           // Two members so senders differ; 60 messages so the page is a full 50 of a longer history.
@@ -38,14 +38,18 @@ export const historyPage: Benchmark = {
           const jobOurs: HttpJob = { name: 'parley', url: `${p.url}/graphql`, body: gqlBody(PAGE, { conversationId }), headers: { authorization: `Bearer ${user.token}` }, connections: CONNECTIONS, ...timing };
           return using(
             () => startPeer('history-pg.ts', { env }),
-            async (peerProc) => {
-              const jobPeer: HttpJob = { name: 'pg', url: `${peerProc.url}/history`, body: conversationId, connections: CONNECTIONS, ...timing };
-              // Same JSON on both sides, checked once before measuring.
-              const a = await fetch(jobOurs.url, { method: 'POST', headers: { 'content-type': 'application/json', ...jobOurs.headers }, body: jobOurs.body }).then((r) => r.text());
-              const b = await fetch(jobPeer.url, { method: 'POST', body: conversationId }).then((r) => r.text());
-              const [o, pr] = await alternate({ job: jobOurs, server: p }, { job: jobPeer, server: peerProc }, ROUNDS(quick));
-              return [o, pr, { same: a === b, bytes: a.length, peerBytes: b.length }] as const;
-            },
+            (peerProc) => using(
+              () => startPeer('history-yoga.ts', { env }),
+              async (floorProc) => {
+                const jobPeer: HttpJob = { name: 'pg', url: `${peerProc.url}/history`, body: conversationId, connections: CONNECTIONS, ...timing };
+                const jobFloor: HttpJob = { ...jobOurs, name: 'yoga+pg', url: `${floorProc.url}/graphql`, headers: {} };
+                // Same JSON on all three sides, checked once before measuring.
+                const post = (job: HttpJob) => fetch(job.url, { method: 'POST', headers: { 'content-type': 'application/json', ...job.headers }, body: job.body }).then((r) => r.text());
+                const [a, b, c] = [await post(jobOurs), await post(jobPeer), await post(jobFloor)];
+                const [o, pr, fl] = await alternate([{ job: jobOurs, server: p }, { job: jobPeer, server: peerProc }, { job: jobFloor, server: floorProc }], ROUNDS(quick));
+                return [o, pr, fl, { same: a === b && b === c, bytes: a.length, peerBytes: b.length }] as const;
+              },
+            ),
           );
         },
       );
@@ -61,11 +65,15 @@ export const historyPage: Benchmark = {
           compare('p99 ms', ours.latency.p99, peer.latency.p99),
           compare('p50 ms', ours.latency.p50, peer.latency.p50),
           compare('server CPU µs per request', ours.cpuUsPerRequest!, peer.cpuUsPerRequest!, undefined, 0),
+          compare('floor: bare graphql-yoga + the same pg query, req/s', floor.rps, peer.rps, undefined, 0),
+          compare('floor: server CPU µs per request', floor.cpuUsPerRequest!, peer.cpuUsPerRequest!, undefined, 0),
+          compare('Parley vs the floor, req/s', ours.rps, floor.rps, undefined, 0),
           { metric: 'SQL statements per request', ours: String(queries.page), peer: '1', ratio: '', target: 'bounded', pass: null },
         ],
         notes: [
-          `PostgreSQL (fresh database on ${new URL(server).host}); one group of 2 members, 60 messages from one sender, page = the newest 50. Response ${sample.bytes} bytes, peer ${sample.peerBytes} bytes, ${sample.same ? 'identical JSON' : 'JSON NOT identical (check field order/format)'}.`,
-          `${CONNECTIONS} connections, ${timing.warmup} s warm-up + ${timing.duration} s measured per round, best of ${ROUNDS(quick)} alternating round(s); errors/non-2xx: Parley ${ours.errors}/${ours.non2xx}, peer ${peer.errors}/${peer.non2xx}.`,
+          `PostgreSQL (fresh database on ${new URL(server).host}); one group of 2 members, 60 messages from one sender, page = the newest 50. Response ${sample.bytes} bytes, peer ${sample.peerBytes} bytes, ${sample.same ? 'identical JSON on all three sides' : 'JSON NOT identical (check field order/format)'}.`,
+          `${CONNECTIONS} connections, ${timing.warmup} s warm-up + ${timing.duration} s measured per round, best of ${ROUNDS(quick)} alternating round(s); errors/non-2xx: Parley ${ours.errors}/${ours.non2xx}, peer ${peer.errors}/${peer.non2xx}, floor ${floor.errors}/${floor.non2xx}.`,
+          'Floor (peers/history-yoga.ts): graphql-yoga with a graphql-js schema and default resolvers over the peer\'s pg query, no Prisma, session, membership check or limits: the most any server on graphql-yoga can reach here; the ratio the target asks is bounded by its ratio.',
           'Peer: node:http + pg.Pool (10 connections, as Parley\'s default DATABASE_POOL_SIZE), one SELECT ... LEFT JOIN "User" ... ORDER BY sequence DESC LIMIT 50; it checks no session or membership. Server CPU per request counts only the Node process, not PostgreSQL.',
           'SQL statements per request: one warm request, counted in-process (lib/count-queries.ts) on the same database; includes session lookup and membership check.',
         ],

@@ -63,19 +63,18 @@ export function runChild<T>(args: string[], core = LOAD_CORE): Promise<T> {
 export const gqlBody = (query: string, variables?: Record<string, unknown>) => JSON.stringify({ query, variables });
 
 /**
- * Measures two sides in alternating rounds (A, B, A, B, ...) so that a burst of noise from other work on the machine
+ * Measures the sides in alternating rounds (A, B, A, B, ...) so that a burst of noise from other work on the machine
  * does not land on one side only, and keeps each side's best round: noise only ever slows a side down.
  */
-export async function alternate(a: Side, b: Side, rounds: number): Promise<[HttpResult, HttpResult]> {
-  let bestA: HttpResult | null = null;
-  let bestB: HttpResult | null = null;
+export async function alternate<const S extends readonly Side[]>(sides: S, rounds: number): Promise<{ [K in keyof S]: HttpResult }> {
+  const best: (HttpResult | null)[] = sides.map(() => null);
   for (let i = 0; i < rounds; i++) {
-    const ra = await measured(a);
-    const rb = await measured(b);
-    if (!bestA || ra.rps > bestA.rps) bestA = ra;
-    if (!bestB || rb.rps > bestB.rps) bestB = rb;
+    for (const [k, side] of sides.entries()) {
+      const r = await measured(side);
+      if (!best[k] || r.rps > best[k].rps) best[k] = r;
+    }
   }
-  return [bestA!, bestB!];
+  return best as { [K in keyof S]: HttpResult };
 }
 
 export interface Side {

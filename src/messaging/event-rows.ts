@@ -4,13 +4,13 @@
 //
 // A live message carries its rows (the message and its sender, as written: ConversationEventPayload.rows): a
 // selection those rows answer (the message's own columns and its sender's, however nested as select or include)
-// is answered from them, with no query at all. Anything else (the conversation, edits, a membership) is loaded.
+// is answered from them (db/rows.ts), with no query at all. Anything else (the conversation, edits, a membership) is loaded.
 //
 // A busy topic goes further: before its next event is handed out, the selections its subscribers asked for lately
 // are loaded (prepareEvent), so every subscriber's execution finds the rows ready and runs to the end without
 // waiting. Otherwise a thousand executions would all start, all wait on the same load, and all stay alive at once.
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import { getDatamodel } from '../generated/pothos-types.ts';
+import { answer, known, type Known } from '../db/rows.ts';
 import type { ConversationEventPayload } from './events.ts';
 
 type Field = 'conversation' | 'message' | 'user' | 'member';
@@ -33,62 +33,6 @@ interface Load {
   settled: boolean;
   value: unknown;
   promise: Promise<unknown>;
-}
-
-/** Per model: its column names, and which of them are dates (which arrive as ISO strings when an event crossed Redis). */
-const COLUMNS = new Map<string, { all: Set<string>; dates: string[] }>(
-  Object.entries(getDatamodel().datamodel.models).map(([model, { fields }]) => {
-    const columns = fields.filter((f) => f.kind === 'scalar' || f.kind === 'enum');
-    return [model, { all: new Set(columns.map((f) => f.name)), dates: columns.filter((f) => f.type === 'DateTime').map((f) => f.name) }];
-  }),
-);
-
-/** Columns an event never carries (eventUser) and no resolver reads: their absence does not make a row partial. */
-const WITHHELD = new Set(['passwordHash']);
-
-/** A row in hand and the to-one relations known with it. */
-interface Known {
-  model: string;
-  row: Record<string, unknown>;
-  /** Every column is there (but WITHHELD ones): the row answers a selection of the whole row (`include`). */
-  whole: boolean;
-  relations: Record<string, Known>;
-}
-
-function known(model: string, row: object, relations: Record<string, Known> = {}): Known {
-  const revived: Record<string, unknown> = { ...row };
-  const { all, dates } = COLUMNS.get(model)!;
-  for (const name of dates) {
-    if (typeof revived[name] === 'string') revived[name] = new Date(revived[name] as string);
-  }
-  const whole = [...all].every((name) => name in revived || WITHHELD.has(name));
-  return { model, row: revived, whole, relations };
-}
-
-/**
- * The object a Prisma query (`true`, `{}`, `{ select }` or `{ include }`, nested) would return, built from rows in
- * hand; undefined when they do not answer it (a column they lack, a relation not in hand, filters or ordering).
- */
-function answer(query: unknown, k: Known): Record<string, unknown> | undefined {
-  if (query === true) return k.whole ? { ...k.row } : undefined;
-  if (!query || typeof query !== 'object') return undefined;
-  const { select, include, ...rest } = query as { select?: Query; include?: Query };
-  if (Object.keys(rest).length || (!select && !k.whole)) return undefined;
-  const columns = COLUMNS.get(k.model)!.all;
-  const out: Record<string, unknown> = select ? {} : { ...k.row };
-  for (const [name, value] of Object.entries(select ?? include ?? {})) {
-    if (value === false || value === undefined) continue;
-    if (columns.has(name)) {
-      if (value !== true || !(name in k.row)) return undefined;
-      out[name] = k.row[name];
-      continue;
-    }
-    const relation = k.relations[name];
-    const nested = relation && answer(value, relation);
-    if (!nested) return undefined;
-    out[name] = nested;
-  }
-  return out;
 }
 
 const carriedRows = new WeakMap<ConversationEventPayload, Partial<Record<Field, Known>>>();

@@ -5,7 +5,10 @@ import { builder, onlyScalars } from '../graphql/builder.ts';
 import { requireViewer, type Context } from '../graphql/context.ts';
 import { UserRef } from '../accounts/accounts.schema.ts';
 import type { Message, User } from '../generated/prisma/client.ts';
-import { actorOf, batchLoad, withNodes, withRows } from './loaders.ts';
+import { actorOf, batchLoad, withRows } from './loaders.ts';
+import { answer, known } from '../db/rows.ts';
+import type { PageArgs } from './messages.service.ts';
+import type { Actor } from './conversations.service.ts';
 import type { Page } from './input.ts';
 import type { SearchHit } from './search.service.ts';
 
@@ -65,13 +68,21 @@ export const MessageRef = builder.prismaObject('Message', {
 
 export const MessageConnection = builder.connectionObject({ type: MessageRef, name: 'MessageConnection', description: 'A page of messages, in sequence order.' }, { description: 'A message and its cursor.' });
 
-type PageArgs = { first?: number | null; after?: string | null; last?: number | null; before?: string | null };
-
-/** A history page with the GraphQL selection loaded in one query. */
-export async function loadMessagePage(ctx: Context, info: GraphQLResolveInfo, conversationId: string, args: PageArgs) {
-  const page = await ctx.services.messaging.messages.page(conversationId, args);
+/**
+ * A history page with the GraphQL selection: answered from the rows the page read (messages and their senders) when
+ * they cover it, as they do for a message's own fields and its sender; other relations (edits, conversation) are
+ * loaded for the whole page in one query. With `viewer`, the page read checks their membership (NOT_FOUND).
+ */
+export async function loadMessagePage(ctx: Context, info: GraphQLResolveInfo, conversationId: string, args: PageArgs, viewer?: Actor) {
+  const page = await ctx.services.messaging.messages.page(conversationId, args, viewer);
   const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
-  return withNodes(page, (ids) => ctx.prisma.message.findMany({ ...query, where: { id: { in: ids } } }));
+  const edges = [];
+  for (const { cursor, node } of page.edges) {
+    const m = answer(query, known('Message', node.message, { sender: node.sender && known('User', node.sender) }));
+    if (!m) return withRows(page, (row) => row.message.id, (ids) => ctx.prisma.message.findMany({ ...query, where: { id: { in: ids } } }), (_row, row) => row);
+    edges.push({ cursor, node: m as Message });
+  }
+  return { pageInfo: page.pageInfo, edges };
 }
 
 /**
@@ -149,10 +160,7 @@ builder.queryFields((t) => ({
       last: t.arg.int({ description: 'Page size reading backward (default 20, max 100).' }),
       before: t.arg.string({ description: 'Cursor to read backward from.' }),
     },
-    resolve: async (_root, { conversationId, ...args }, ctx, info) => {
-      const member = await ctx.services.messaging.conversations.requireMember(actorOf(ctx), String(conversationId));
-      return loadMessagePage(ctx, info, member.conversationId, args);
-    },
+    resolve: (_root, { conversationId, ...args }, ctx, info) => loadMessagePage(ctx, info, String(conversationId), args, actorOf(ctx)),
   }),
   searchMessages: t.field({
     type: MessageSearchConnection,

@@ -5,7 +5,9 @@ import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../e
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { appendEvents, appendMessage, eventUser, publishEvents, toPayload, type ConversationEventPayload } from './events.ts';
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
-import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage } from './input.ts';
+import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage, type Page } from './input.ts';
+import type { SqlQuery } from '../db/client.ts';
+import { carriedColumns } from '../db/rows.ts';
 
 /** Member ids MessageService remembers, over the conversations most recently written to (see audience). */
 const MAX_KNOWN_MEMBERS = 100_000;
@@ -19,9 +21,38 @@ export interface SendInput {
   sender?: User;
 }
 
+export type PageArgs = { first?: number | null; after?: string | null; last?: number | null; before?: string | null };
+
+/** A history message with its sender (null once the account is deleted), as page() reads them. */
+export interface HistoryRow {
+  message: Message;
+  sender: Omit<User, 'passwordHash'> | null;
+}
+
+const quoted = (names: string[], table: string) => names.map((n) => `${table}."${n}"`).join(', ');
+const MESSAGE_FIELDS = carriedColumns('Message');
+const SENDER_FIELDS = carriedColumns('User');
+const MESSAGE_COLUMNS = quoted(MESSAGE_FIELDS, '"Message"');
+/** The page's columns, named "m.<column>" and "u.<column>". */
+const HISTORY_SELECT = [
+  ...MESSAGE_FIELDS.map((n) => `m."${n}" AS "m.${n}"`),
+  ...SENDER_FIELDS.map((n) => `u."${n}" AS "u.${n}"`),
+].join(', ');
+
+function historyRow(r: Record<string, unknown>): HistoryRow {
+  const message: Record<string, unknown> = {};
+  for (const n of MESSAGE_FIELDS) message[n] = r[`m.${n}`];
+  if (r['u.id'] === null) return { message: message as Message, sender: null };
+  const sender: Record<string, unknown> = {};
+  for (const n of SENDER_FIELDS) sender[n] = r[`u.${n}`];
+  return { message: message as Message, sender: sender as HistoryRow['sender'] };
+}
+
 export class MessageService {
   constructor(
     private readonly prisma: PrismaClient,
+    /** Hand-written reads for the history page (Database.query). */
+    private readonly sql: SqlQuery,
     private readonly pubsub: ParleyPubSub,
     private readonly conversations: ConversationService,
     /** Told after a message is stored (typing indicators end when their author sends). */
@@ -179,9 +210,11 @@ export class MessageService {
 
   /**
    * History by sequence: `first`/`after` reads forward, `last`/`before` reads backward (the newest page when
-   * `last` is given alone). Returns ids and sequences; the schema loads the selection.
+   * `last` is given alone). One statement returns the page's messages (every column) with their senders (all but
+   * withheld columns; null once the account is deleted). With `viewer`, the same statement checks that the viewer
+   * is a member of the conversation in their tenant: NOT_FOUND otherwise, as requireMember.
    */
-  async page(conversationId: string, args: { first?: number | null; after?: string | null; last?: number | null; before?: string | null }) {
+  async page(conversationId: string, args: PageArgs, viewer?: Actor): Promise<Page<HistoryRow>> {
     if ((args.first != null || args.after != null) && (args.last != null || args.before != null)) {
       throw badInput('Use first/after or last/before, not both.', 'last');
     }
@@ -189,16 +222,27 @@ export class MessageService {
     const limit = backward ? pageSize(args.last, 'last') : pageSize(args.first, 'first');
     const after = decodeCursor('m', args.after, 'after', isSequence);
     const before = decodeCursor('m', args.before, 'before', isSequence);
-    const rows = await this.prisma.message.findMany({
-      where: {
-        conversationId,
-        ...(after !== null ? { sequence: { gt: after } } : {}),
-        ...(before !== null ? { sequence: { lt: before } } : {}),
-      },
-      orderBy: { sequence: backward ? 'desc' : 'asc' },
-      take: limit + 1,
-      select: { id: true, sequence: true },
-    });
-    return toPage(rows, limit, (r) => encodeCursor('m', r.sequence), { backward, hadCursor: (backward ? before : after) !== null });
+    const values: unknown[] = [conversationId, limit + 1];
+    const bound = (op: '>' | '<', value: number | null) => (value === null ? '' : ` AND sequence ${op} $${values.push(value)}`);
+    const range = bound('>', after) + bound('<', before);
+    const [from, where] = viewer
+      ? [
+          `"ConversationMember" cm JOIN "Conversation" c ON c.id = cm."conversationId" AND c."tenantId" = $${values.push(viewer.tenantId)}`,
+          `WHERE cm."conversationId" = $1 AND cm."userId" = $${values.push(viewer.userId)}`,
+        ]
+      : ['(SELECT $1::text AS "conversationId") cm', ''];
+    const order = backward ? 'DESC' : 'ASC';
+    const rows = await this.sql<Record<string, unknown>>(
+      `SELECT ${HISTORY_SELECT} FROM ${from}
+       LEFT JOIN LATERAL (SELECT ${MESSAGE_COLUMNS} FROM "Message"
+         WHERE "conversationId" = cm."conversationId"${range} ORDER BY sequence ${order} LIMIT $2) m ON true
+       LEFT JOIN "User" u ON u.id = m."senderId"
+       ${where} ORDER BY m.sequence ${order}`,
+      values,
+    );
+    if (viewer && rows.length === 0) throw notFound('Conversation');
+    const page = rows.filter((r) => r['m.id'] !== null).map(historyRow);
+    return toPage(page, limit, (r) => encodeCursor('m', r.message.sequence), { backward, hadCursor: (backward ? before : after) !== null });
   }
 }
+

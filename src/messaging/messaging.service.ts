@@ -1,5 +1,6 @@
 // The messaging services as one unit for createServices(); each part owns one concern.
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { SqlQuery } from '../db/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { ConversationService } from './conversations.service.ts';
 import { MessageService } from './messages.service.ts';
@@ -15,13 +16,14 @@ export interface Messaging {
 
 export function createMessaging(
   prisma: PrismaClient,
+  sql: SqlQuery,
   pubsub: ParleyPubSub,
   onSent?: (tenantId: string, conversationId: string, senderId: string) => void,
 ): Messaging {
   const conversations = new ConversationService(prisma, pubsub);
   return {
     conversations,
-    messages: new MessageService(prisma, pubsub, conversations, onSent),
+    messages: new MessageService(prisma, sql, pubsub, conversations, onSent),
     reads: new ReadStateService(prisma, pubsub, conversations),
     search: new SearchService(prisma),
   };
