@@ -22,7 +22,7 @@ export interface Database {
   migrate(): Promise<string[]>;
   /**
    * A hand-written read for a hot path, straight through the driver Prisma uses (the same pool, or the same PGlite
-   * instance), without Prisma's query planning and result mapping. Rows come as objects by column name, with
+   * instance), without Prisma's query planning and result mapping. Rows come as arrays in select-list order, with
    * PostgreSQL `timestamp` columns as UTC Dates, as Prisma returns them. Counted in queryCount() and onQuery.
    */
   query: SqlQuery;
@@ -45,11 +45,23 @@ export interface DatabaseOptions {
   onQuery?: (sql: string, durationMs: number) => void;
 }
 
-export type SqlQuery = <T extends object>(text: string, values: unknown[]) => Promise<T[]>;
+export type SqlQuery = (text: string, values: unknown[]) => Promise<unknown[][]>;
 
 const TIMESTAMP_OID = 1114;
-/** `timestamp` (without time zone) text, as Prisma stores DateTime: UTC wall time ("2026-12-02 18:00:35.252"). */
-const parseTimestamp = (text: string) => new Date(`${text.replace(' ', 'T')}Z`);
+const digits = (text: string, from: number, to: number) => {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+};
+/**
+ * `timestamp` (without time zone) text, as Prisma stores DateTime: UTC wall time, "2026-12-02 18:00:35.252" (read
+ * by position: a history page has hundreds); any other form (BC, infinity) goes through Date's own parser.
+ */
+function parseTimestamp(text: string): Date {
+  if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$/.test(text)) return new Date(`${text.replace(' ', 'T')}Z`);
+  const ms = text.length > 20 ? digits(`${text.slice(20, 23)}00`, 0, 3) : 0;
+  return new Date(Date.UTC(digits(text, 0, 4), digits(text, 5, 7) - 1, digits(text, 8, 10), digits(text, 11, 13), digits(text, 14, 16), digits(text, 17, 19), ms));
+}
 const PG_TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === TIMESTAMP_OID ? parseTimestamp : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
@@ -96,14 +108,14 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let factory: SqlMigrationAwareDriverAdapterFactory;
   let closeDriver: () => Promise<void>;
   let kind: DatabaseKind;
-  let send: <T extends object>(text: string, values: unknown[]) => Promise<T[]>;
+  let send: SqlQuery;
   if (opts.url) {
     kind = 'postgres';
     // One pool for Prisma and query(); PrismaPg leaves a pool it was given open, so close() ends it.
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
     pool.on('error', () => {}); // an idle client lost with the server: the next checkout reconnects
     factory = new PrismaPg(pool);
-    send = async (text, values) => (await pool.query({ text, values, types: PG_TYPES })).rows;
+    send = async (text, values) => (await pool.query<unknown[]>({ text, values, types: PG_TYPES, rowMode: 'array' })).rows;
     closeDriver = () => pool.end();
   } else {
     kind = 'pglite';
@@ -123,7 +135,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     }
     factory = new PrismaPGlite(pglite);
     const parsers = { [TIMESTAMP_OID]: parseTimestamp };
-    send = async (text, values) => (await pglite.query<never>(text, values, { parsers })).rows;
+    send = async (text, values) => (await pglite.query<unknown[]>(text, values, { parsers, rowMode: 'array' })).rows;
     closeDriver = async () => {
       await pglite.close();
       await unlock();
@@ -168,11 +180,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
           }
         },
       }),
-    async query<T extends object>(text: string, values: unknown[]) {
+    async query(text, values) {
       const started = performance.now();
       queries++;
       try {
-        return await send<T>(text, values);
+        return await send(text, values);
       } finally {
         opts.onQuery?.(text, performance.now() - started);
       }

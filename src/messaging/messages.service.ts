@@ -33,19 +33,23 @@ const quoted = (names: string[], table: string) => names.map((n) => `${table}."$
 const MESSAGE_FIELDS = carriedColumns('Message');
 const SENDER_FIELDS = carriedColumns('User');
 const MESSAGE_COLUMNS = quoted(MESSAGE_FIELDS, '"Message"');
-/** The page's columns, named "m.<column>" and "u.<column>". */
-const HISTORY_SELECT = [
-  ...MESSAGE_FIELDS.map((n) => `m."${n}" AS "m.${n}"`),
-  ...SENDER_FIELDS.map((n) => `u."${n}" AS "u.${n}"`),
-].join(', ');
+/** The page's columns: the message's, then its sender's. */
+const HISTORY_SELECT = [...MESSAGE_FIELDS.map((n) => `m."${n}"`), ...SENDER_FIELDS.map((n) => `u."${n}"`)].join(', ');
+const MESSAGE_ID = MESSAGE_FIELDS.indexOf('id');
+const SENDER_ID = MESSAGE_FIELDS.length + SENDER_FIELDS.indexOf('id');
 
-function historyRow(r: Record<string, unknown>): HistoryRow {
+/** One row of the page statement as a message and its sender; a sender met earlier in the page is the same object. */
+function historyRow(r: unknown[], senders: Map<unknown, HistoryRow['sender']>): HistoryRow {
   const message: Record<string, unknown> = {};
-  for (const n of MESSAGE_FIELDS) message[n] = r[`m.${n}`];
-  if (r['u.id'] === null) return { message: message as Message, sender: null };
-  const sender: Record<string, unknown> = {};
-  for (const n of SENDER_FIELDS) sender[n] = r[`u.${n}`];
-  return { message: message as Message, sender: sender as HistoryRow['sender'] };
+  for (let i = 0; i < MESSAGE_FIELDS.length; i++) message[MESSAGE_FIELDS[i]] = r[i];
+  const id = r[SENDER_ID];
+  let sender = id === null ? null : senders.get(id);
+  if (sender === undefined) {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < SENDER_FIELDS.length; i++) row[SENDER_FIELDS[i]] = r[MESSAGE_FIELDS.length + i];
+    senders.set(id, (sender = row as NonNullable<HistoryRow['sender']>));
+  }
+  return { message: message as Message, sender };
 }
 
 export class MessageService {
@@ -232,7 +236,7 @@ export class MessageService {
         ]
       : ['(SELECT $1::text AS "conversationId") cm', ''];
     const order = backward ? 'DESC' : 'ASC';
-    const rows = await this.sql<Record<string, unknown>>(
+    const rows = await this.sql(
       `SELECT ${HISTORY_SELECT} FROM ${from}
        LEFT JOIN LATERAL (SELECT ${MESSAGE_COLUMNS} FROM "Message"
          WHERE "conversationId" = cm."conversationId"${range} ORDER BY sequence ${order} LIMIT $2) m ON true
@@ -241,7 +245,8 @@ export class MessageService {
       values,
     );
     if (viewer && rows.length === 0) throw notFound('Conversation');
-    const page = rows.filter((r) => r['m.id'] !== null).map(historyRow);
+    const senders = new Map<unknown, HistoryRow['sender']>();
+    const page = rows.filter((r) => r[MESSAGE_ID] !== null).map((r) => historyRow(r, senders));
     return toPage(page, limit, (r) => encodeCursor('m', r.message.sequence), { backward, hadCursor: (backward ? before : after) !== null });
   }
 }
