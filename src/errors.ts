@@ -54,9 +54,10 @@ export function isUniqueViolation(err: unknown): boolean {
   const e = err as
     | { code?: string; cause?: { originalCode?: string }; meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } }
     | undefined;
-  // P2002 from the query builder; a raw statement ($queryRaw) fails with P2010 and the driver's error in meta.
+  // P2002 from the query builder; a raw statement ($queryRaw) fails with P2010 and the driver's error in meta; one
+  // sent straight through the driver (Database.query) with the SQLSTATE as its code.
   const driver = e?.meta?.driverAdapterError?.cause;
-  return e?.code === 'P2002' || e?.cause?.originalCode === '23505' || driver?.originalCode === '23505' || driver?.kind === 'UniqueConstraintViolation';
+  return e?.code === 'P2002' || e?.code === '23505' || e?.cause?.originalCode === '23505' || driver?.originalCode === '23505' || driver?.kind === 'UniqueConstraintViolation';
 }
 
 /** SERVICE_UNAVAILABLE with `retryable: true`: the request did nothing useful; the same request may succeed shortly. */
@@ -69,7 +70,7 @@ const ADAPTER_UNAVAILABLE = new Set(['DatabaseNotReachable', 'ConnectionClosed',
 // SQLSTATE: connection exceptions (class 08), admin/crash shutdown, "the database system is starting up", too many
 // connections; what PostgreSQL says while it restarts or fails over.
 const SQLSTATE_UNAVAILABLE = /^(08...|57P01|57P02|57P03|53300)$/;
-const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const SOCKET_UNAVAILABLE = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 // node-postgres and ioredis errors that carry no code.
 const MESSAGE_UNAVAILABLE =
   /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed\.|Stream isn't writeable|Reached the max retries per request limit)/;

@@ -132,7 +132,7 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
     }
 
     // A send is one statement (its own transaction): the connection dies once the statement is on its way.
-    const lost = proxy.loseAnswerTo('INSERT INTO "Message"');
+    const lost = proxy.loseAnswerTo('parley_append_message(');
     const first = await send('answer lost', 'k-lost');
     await lost; // PostgreSQL ran (and committed) it
     expectRetryable(first);

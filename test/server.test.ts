@@ -176,3 +176,25 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('embedded database', () => {
     }
   });
 });
+
+describe('hand-written reads (Database.query)', () => {
+  it('read timestamps as the same UTC instants Prisma does, are counted, and close twice harmlessly', async () => {
+    const { db, drop } = await openTestDatabase();
+    try {
+      const texts = ['2026-12-02 18:00:35.252', '2026-12-02 18:00:35.2', '2026-12-02 18:00:35', '1999-12-31 23:59:59.999', '0050-06-01 12:00:00'];
+      const sql = `SELECT ${texts.map((_, i) => `$${i + 1}::timestamp(3)`).join(', ')}`;
+      const before = db.queryCount();
+      const [ours] = await db.query(sql, texts);
+      expect(db.queryCount() - before).toBe(1);
+      const [prisma] = await db.prisma.$queryRawUnsafe<Record<string, Date>[]>(sql.replace(/::timestamp\(3\)/g, (m, i) => `${m} AS t${i}`), ...texts);
+      expect(ours).toEqual(Object.values(prisma));
+      expect((ours as Date[]).map((d) => d.toISOString())).toEqual([
+        '2026-12-02T18:00:35.252Z', '2026-12-02T18:00:35.200Z', '2026-12-02T18:00:35.000Z', '1999-12-31T23:59:59.999Z', '0050-06-01T12:00:00.000Z',
+      ]);
+    } finally {
+      await db.close();
+      await db.close();
+      await drop();
+    }
+  });
+});

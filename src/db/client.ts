@@ -15,21 +15,24 @@ export type DatabaseKind = 'pglite' | 'postgres';
 export interface Database {
   prisma: PrismaClient;
   kind: DatabaseKind;
+  /** The driver adapter factory migrations run through (on PostgreSQL, one opening pools of its own). */
   factory: SqlMigrationAwareDriverAdapterFactory;
   /** True when a trivial query answers within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /**
-   * A hand-written read for a hot path, straight through the driver Prisma uses (the same pool, or the same PGlite
-   * instance), without Prisma's query planning and result mapping. Rows come as arrays in select-list order, with
-   * PostgreSQL `timestamp` columns as UTC Dates, as Prisma returns them. Counted in queryCount() and onQuery.
+   * A hand-written statement for a hot path (history pages, sends), straight through the driver Prisma uses (the
+   * same pool, or the same PGlite instance), without Prisma's query planning and result mapping. Rows come as arrays
+   * in select-list order, with PostgreSQL `timestamp` columns as UTC Dates, as Prisma returns them. Counted in
+   * queryCount() and onQuery. Not for use inside a Prisma transaction (it runs on a connection of its own).
    */
   query: SqlQuery;
   /** Number of SQL statements sent, by Prisma and by query() (for tests that bound N+1). */
   queryCount(): number;
   /** Maximum connections in the pool (0 on PGlite, which has one in-process connection). */
   poolSize: number;
+  /** Closes Prisma and the driver; later calls return the first call's promise. */
   close(): Promise<void>;
 }
 
@@ -55,10 +58,11 @@ const digits = (text: string, from: number, to: number) => {
 };
 /**
  * `timestamp` (without time zone) text, as Prisma stores DateTime: UTC wall time, "2026-12-02 18:00:35.252" (read
- * by position: a history page has hundreds); any other form (BC, infinity) goes through Date's own parser.
+ * by position: a history page has hundreds); any other form (years before 1000, BC, infinity) goes through Date's
+ * own parser.
  */
 function parseTimestamp(text: string): Date {
-  if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$/.test(text)) return new Date(`${text.replace(' ', 'T')}Z`);
+  if (!/^[1-9]\d{3}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$/.test(text)) return new Date(`${text.replace(' ', 'T')}Z`);
   const ms = text.length > 20 ? digits(`${text.slice(20, 23)}00`, 0, 3) : 0;
   return new Date(Date.UTC(digits(text, 0, 4), digits(text, 5, 7) - 1, digits(text, 8, 10), digits(text, 11, 13), digits(text, 14, 16), digits(text, 17, 19), ms));
 }
@@ -106,15 +110,20 @@ function isAlive(pid: number): boolean {
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let factory: SqlMigrationAwareDriverAdapterFactory;
+  let prismaFactory: SqlMigrationAwareDriverAdapterFactory;
   let closeDriver: () => Promise<void>;
   let kind: DatabaseKind;
   let send: SqlQuery;
   if (opts.url) {
     kind = 'postgres';
     // One pool for Prisma and query(); PrismaPg leaves a pool it was given open, so close() ends it.
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
+    const config = { connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5_000 };
+    const pool = new pg.Pool(config);
     pool.on('error', () => {}); // an idle client lost with the server: the next checkout reconnects
-    factory = new PrismaPg(pool);
+    prismaFactory = new PrismaPg(pool);
+    // Migrations get pools of their own, ended when the schema engine is done: it holds an advisory lock on its
+    // connection until that connection closes, and a pooled one would keep it from every other instance.
+    factory = new PrismaPg(config);
     send = async (text, values) => (await pool.query<unknown[]>({ text, values, types: PG_TYPES, rowMode: 'array' })).rows;
     closeDriver = () => pool.end();
   } else {
@@ -133,7 +142,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       await unlock();
       throw err;
     }
-    factory = new PrismaPGlite(pglite);
+    factory = prismaFactory = new PrismaPGlite(pglite);
     const parsers = { [TIMESTAMP_OID]: parseTimestamp };
     send = async (text, values) => (await pglite.query<unknown[]>(text, values, { parsers, rowMode: 'array' })).rows;
     closeDriver = async () => {
@@ -143,7 +152,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
 
   let queries = 0;
-  const prisma = new PrismaClient({ adapter: factory, log: [{ emit: 'event', level: 'query' }] });
+  let closing: Promise<void> | undefined;
+  const prisma = new PrismaClient({ adapter: prismaFactory, log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (e) => {
     queries++;
     opts.onQuery?.(e.query, e.duration);
@@ -191,9 +201,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     },
     queryCount: () => queries,
     poolSize: kind === 'postgres' ? (opts.poolSize ?? 10) : 0,
-    async close() {
-      await prisma.$disconnect();
-      await closeDriver();
+    close() {
+      closing ??= prisma.$disconnect().then(closeDriver);
+      return closing;
     },
   };
 }

@@ -54,6 +54,27 @@ function loadEngineModule(): Promise<Bg> {
 }
 
 /**
+ * adapter-pg runs a migration script by splitting it at every ";", which breaks a statement holding one (a PL/pgSQL
+ * function body, a string, a comment). PostgreSQL's simple query protocol takes the whole script in one message and
+ * runs it statement by statement, as `psql -f` does; PGlite's adapter already sends it whole.
+ */
+function wholeScripts(adapter: SqlDriverAdapter): SqlDriverAdapter {
+  const driver = adapter.adapterName === '@prisma/adapter-pg' ? ((adapter as { underlyingDriver?: () => unknown }).underlyingDriver?.() as { query?: unknown } | undefined) : undefined;
+  if (typeof driver?.query !== 'function') return adapter;
+  const query = driver.query.bind(driver) as (text: string) => Promise<unknown>;
+  const { onError } = adapter as unknown as { onError?: (error: unknown) => never };
+  adapter.executeScript = async (script) => {
+    try {
+      await query(script);
+    } catch (error) {
+      onError?.call(adapter, error); // the adapter's own mapping to a DriverAdapterError, which the engine reports
+      throw error;
+    }
+  };
+  return adapter;
+}
+
+/**
  * Runs `fn` with a schema engine over `factory`. The engine holds a PostgreSQL advisory lock on the connection it
  * opens and never lets go; disposing every connection it opened releases it, so a second instance waiting on
  * the lock proceeds at once instead of stalling.
@@ -70,7 +91,7 @@ export async function withSchemaEngine<T>(
     provider: factory.provider,
     adapterName: factory.adapterName,
     connect: async () => {
-      const a = await factory.connect();
+      const a = wholeScripts(await factory.connect());
       opened.push(a);
       return a;
     },

@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ConversationEventType, Message, PrismaClient, User } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import type { SqlQuery } from '../db/client.ts';
+import { carriedColumns } from '../db/rows.ts';
 
 export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
 
@@ -54,6 +56,9 @@ export async function takeSequences(tx: Tx, conversationId: string, count = 1): 
   return Number(rows[0].last) - count + 1;
 }
 
+const MESSAGE_FIELDS = carriedColumns('Message');
+const MESSAGE_RETURNING = MESSAGE_FIELDS.map((name) => `"${name}"`).join(', ');
+
 export interface MessageDraft {
   tenantId: string;
   conversationId: string;
@@ -71,28 +76,17 @@ export interface MessageDraft {
  * event's) never moves backwards: a writer that read the clock earlier but got the lock later must not make times
  * disagree with sequence order.
  */
-export async function appendMessage(prisma: Tx, d: MessageDraft): Promise<{ message: Message; event: ConversationEventPayload } | null> {
+export async function appendMessage(sql: SqlQuery, d: MessageDraft): Promise<{ message: Message; event: ConversationEventPayload } | null> {
   const messageId = randomUUID();
-  const rows = await prisma.$queryRaw<(Omit<Message, 'createdAt'> & { createdAt: Date | string })[]>`
-    WITH seq AS (
-      UPDATE "Conversation"
-      SET "lastSequence" = "lastSequence" + 1, "updatedAt" = now(),
-          "lastMessageAt" = GREATEST(COALESCE("lastMessageAt", ${d.now}::timestamp(3)), ${d.now}::timestamp(3))
-      WHERE id = ${d.conversationId} AND "tenantId" = ${d.tenantId}
-        AND EXISTS (SELECT 1 FROM "ConversationMember" WHERE "conversationId" = ${d.conversationId} AND "userId" = ${d.senderId})
-      RETURNING "lastSequence" AS sequence, "lastMessageAt" AS at),
-    message AS (
-      INSERT INTO "Message" (id, "tenantId", "conversationId", "senderId", sequence, content, "clientMessageId", "createdAt")
-      SELECT ${messageId}, ${d.tenantId}, ${d.conversationId}, ${d.senderId}, sequence, ${d.content}, ${d.clientMessageId}, at FROM seq
-      RETURNING id, "tenantId", "conversationId", "senderId", sequence, content, "clientMessageId", "createdAt", "editedAt", "deletedAt"),
-    event AS (
-      INSERT INTO "ConversationEvent" (id, "conversationId", sequence, type, "messageId", "userId", "createdAt")
-      SELECT ${randomUUID()}, "conversationId", sequence, 'MESSAGE_ADDED'::"ConversationEventType", id, "senderId", "createdAt" FROM message
-      RETURNING sequence)
-    SELECT message.* FROM message, event`;
+  // parley_append_message (migration 20261202183000): the sender's clock goes as UTC wall time, as the
+  // timestamp(3) columns hold it.
+  const rows = await sql(
+    `SELECT ${MESSAGE_RETURNING} FROM parley_append_message($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3))`,
+    [messageId, randomUUID(), d.tenantId, d.conversationId, d.senderId, d.content, d.clientMessageId, d.now.toISOString().slice(0, -1)],
+  );
   const row = rows[0];
   if (!row) return null;
-  const message: Message = { ...row, sequence: Number(row.sequence), createdAt: new Date(row.createdAt) };
+  const message = Object.fromEntries(MESSAGE_FIELDS.map((name, i) => [name, row[i]])) as Message;
   const { sequence, createdAt } = message;
   const event = toPayload({ conversationId: d.conversationId, sequence, type: 'MESSAGE_ADDED', messageId, userId: d.senderId, readUpTo: null, createdAt });
   return { message, event };

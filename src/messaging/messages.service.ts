@@ -55,7 +55,7 @@ function historyRow(r: unknown[], senders: Map<unknown, HistoryRow['sender']>): 
 export class MessageService {
   constructor(
     private readonly prisma: PrismaClient,
-    /** Hand-written reads for the history page (Database.query). */
+    /** Hand-written statements for the two hot paths, history pages and sends (Database.query). */
     private readonly sql: SqlQuery,
     private readonly pubsub: ParleyPubSub,
     private readonly conversations: ConversationService,
@@ -124,7 +124,7 @@ export class MessageService {
     // One statement checks membership (NOT_FOUND as requireMember) and writes the message and its event.
     const conversationId = input.conversationId ?? (await this.conversations.startDirect(actor, input.toUserId!)).id;
     try {
-      const written = await appendMessage(this.prisma, {
+      const written = await appendMessage(this.sql, {
         tenantId: actor.tenantId,
         conversationId,
         senderId: actor.userId,
