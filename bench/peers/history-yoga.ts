@@ -3,12 +3,7 @@
 // measures what GraphQL execution alone costs on this stack, i.e. the best any server built on graphql-yoga could do.
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
-import pg from 'pg';
-
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
-const SQL = `SELECT m.id, m.content, m.sequence, m."createdAt", u.id AS "senderId", u.name AS "senderName"
-  FROM "Message" m LEFT JOIN "User" u ON u.id = m."senderId"
-  WHERE m."conversationId" = $1 ORDER BY m.sequence DESC LIMIT $2`;
+import { historyEdges } from './history-rows.ts';
 
 const typeDefs = /* GraphQL */ `
   type User { id: ID! name: String! }
@@ -23,21 +18,9 @@ const yoga = createYoga({
     typeDefs,
     resolvers: {
       Query: {
-        messages: async (_root: unknown, args: { conversationId: string; last?: number }) => {
-          const { rows } = await pool.query(SQL, [args.conversationId, args.last ?? 20]);
-          return {
-            edges: rows.reverse().map((r) => ({
-              cursor: String(r.sequence),
-              node: {
-                id: r.id,
-                content: r.content,
-                sequence: r.sequence,
-                createdAt: (r.createdAt as Date).toISOString(),
-                sender: r.senderId ? { id: r.senderId, name: r.senderName } : null,
-              },
-            })),
-          };
-        },
+        messages: async (_root: unknown, args: { conversationId: string; last?: number }) => ({
+          edges: (await historyEdges(args.conversationId, args.last ?? 20)).map(({ node }) => ({ cursor: String(node.sequence), node })),
+        }),
       },
     },
   }),

@@ -21,6 +21,17 @@ export const WITHHELD = new Set(['passwordHash']);
 /** The columns of a model that rows in hand carry (every column but the WITHHELD ones). */
 export const carriedColumns = (model: string): string[] => COLUMNS.get(model)!.all.filter((name) => !WITHHELD.has(name));
 
+/** `columns` as a select list, quoted, each prefixed with `alias.` when given. */
+export const selectList = (columns: string[], alias?: string): string =>
+  columns.map((name) => `${alias ? `${alias}.` : ''}"${name}"`).join(', ');
+
+/** The object of `columns` read from an array row (Database.query) starting at `offset`. */
+export function fromArray<T>(columns: string[], row: unknown[], offset = 0): T {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) out[columns[i]] = row[offset + i];
+  return out as T;
+}
+
 /** A row in hand and the to-one relations known with it (null: known to be empty, e.g. a deleted sender). */
 export interface Known {
   model: string;

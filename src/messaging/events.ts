@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConversationEventType, Message, PrismaClient, User } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import type { SqlQuery } from '../db/client.ts';
-import { carriedColumns } from '../db/rows.ts';
+import { carriedColumns, fromArray, selectList } from '../db/rows.ts';
 
 export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
 
@@ -57,7 +57,7 @@ export async function takeSequences(tx: Tx, conversationId: string, count = 1): 
 }
 
 const MESSAGE_FIELDS = carriedColumns('Message');
-const MESSAGE_RETURNING = MESSAGE_FIELDS.map((name) => `"${name}"`).join(', ');
+const MESSAGE_SELECT = selectList(MESSAGE_FIELDS);
 
 export interface MessageDraft {
   tenantId: string;
@@ -81,12 +81,12 @@ export async function appendMessage(sql: SqlQuery, d: MessageDraft): Promise<{ m
   // parley_append_message (migration 20261202183000): the sender's clock goes as UTC wall time, as the
   // timestamp(3) columns hold it.
   const rows = await sql(
-    `SELECT ${MESSAGE_RETURNING} FROM parley_append_message($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3))`,
+    `SELECT ${MESSAGE_SELECT} FROM parley_append_message($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3))`,
     [messageId, randomUUID(), d.tenantId, d.conversationId, d.senderId, d.content, d.clientMessageId, d.now.toISOString().slice(0, -1)],
   );
   const row = rows[0];
   if (!row) return null;
-  const message = Object.fromEntries(MESSAGE_FIELDS.map((name, i) => [name, row[i]])) as Message;
+  const message = fromArray<Message>(MESSAGE_FIELDS, row);
   const { sequence, createdAt } = message;
   const event = toPayload({ conversationId: d.conversationId, sequence, type: 'MESSAGE_ADDED', messageId, userId: d.senderId, readUpTo: null, createdAt });
   return { message, event };

@@ -7,7 +7,7 @@ import { appendEvents, appendMessage, eventUser, publishEvents, toPayload, type 
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage, type Page } from './input.ts';
 import type { SqlQuery } from '../db/client.ts';
-import { carriedColumns } from '../db/rows.ts';
+import { carriedColumns, fromArray, selectList } from '../db/rows.ts';
 
 /** Member ids MessageService remembers, over the conversations most recently written to (see audience). */
 const MAX_KNOWN_MEMBERS = 100_000;
@@ -29,27 +29,19 @@ export interface HistoryRow {
   sender: Omit<User, 'passwordHash'> | null;
 }
 
-const quoted = (names: string[], table: string) => names.map((n) => `${table}."${n}"`).join(', ');
 const MESSAGE_FIELDS = carriedColumns('Message');
 const SENDER_FIELDS = carriedColumns('User');
-const MESSAGE_COLUMNS = quoted(MESSAGE_FIELDS, '"Message"');
 /** The page's columns: the message's, then its sender's. */
-const HISTORY_SELECT = [...MESSAGE_FIELDS.map((n) => `m."${n}"`), ...SENDER_FIELDS.map((n) => `u."${n}"`)].join(', ');
+const HISTORY_SELECT = `${selectList(MESSAGE_FIELDS, 'm')}, ${selectList(SENDER_FIELDS, 'u')}`;
 const MESSAGE_ID = MESSAGE_FIELDS.indexOf('id');
 const SENDER_ID = MESSAGE_FIELDS.length + SENDER_FIELDS.indexOf('id');
 
 /** One row of the page statement as a message and its sender; a sender met earlier in the page is the same object. */
 function historyRow(r: unknown[], senders: Map<unknown, HistoryRow['sender']>): HistoryRow {
-  const message: Record<string, unknown> = {};
-  for (let i = 0; i < MESSAGE_FIELDS.length; i++) message[MESSAGE_FIELDS[i]] = r[i];
   const id = r[SENDER_ID];
   let sender = id === null ? null : senders.get(id);
-  if (sender === undefined) {
-    const row: Record<string, unknown> = {};
-    for (let i = 0; i < SENDER_FIELDS.length; i++) row[SENDER_FIELDS[i]] = r[MESSAGE_FIELDS.length + i];
-    senders.set(id, (sender = row as NonNullable<HistoryRow['sender']>));
-  }
-  return { message: message as Message, sender };
+  if (sender === undefined) senders.set(id, (sender = fromArray<NonNullable<HistoryRow['sender']>>(SENDER_FIELDS, r, MESSAGE_FIELDS.length)));
+  return { message: fromArray<Message>(MESSAGE_FIELDS, r), sender };
 }
 
 export class MessageService {
@@ -238,7 +230,7 @@ export class MessageService {
     const order = backward ? 'DESC' : 'ASC';
     const rows = await this.sql(
       `SELECT ${HISTORY_SELECT} FROM ${from}
-       LEFT JOIN LATERAL (SELECT ${MESSAGE_COLUMNS} FROM "Message"
+       LEFT JOIN LATERAL (SELECT ${selectList(MESSAGE_FIELDS)} FROM "Message"
          WHERE "conversationId" = cm."conversationId"${range} ORDER BY sequence ${order} LIMIT $2) m ON true
        LEFT JOIN "User" u ON u.id = m."senderId"
        ${where} ORDER BY m.sequence ${order}`,

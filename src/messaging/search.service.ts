@@ -5,6 +5,7 @@ import { Prisma } from '../generated/prisma/client.ts';
 import { badInput } from '../errors.ts';
 import type { Actor } from './conversations.service.ts';
 import { decodeCursor, encodeCursor, isOffset, isStringPair, pageSize, toPage } from './input.ts';
+import { selectList } from '../db/rows.ts';
 
 export interface SearchHit {
   messageId: string;
@@ -23,7 +24,7 @@ const STOP = '\u0002';
 // Every scalar column of Message (the generated tsvector is not one): a hit carries its message's row, so a
 // selection of the message's own fields needs no second query.
 const MESSAGE_COLUMNS = Object.values(Prisma.MessageScalarFieldEnum);
-const columnsOf = (alias: string) => Prisma.raw(MESSAGE_COLUMNS.map((c) => `${alias}."${c}"`).join(', '));
+const columnsOf = (alias: string) => Prisma.raw(selectList(MESSAGE_COLUMNS, alias));
 
 export class SearchService {
   constructor(private readonly prisma: PrismaClient) {}
