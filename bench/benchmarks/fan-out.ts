@@ -1,10 +1,14 @@
 // Row 4: one sender, 100 and 1,000 graphql-ws subscribers of one group (`conversationEvents`), against a raw `ws`
 // server broadcasting the very frame Parley sent (peers/ws-raw.ts). Subscribers and sender live in one process on
 // the load core (lib/fanout-clients.ts); each message carries its send time, each delivery is timed on arrival.
+// Parley runs on embedded PGlite and, when a PostgreSQL server is given (DATABASE_URL or BENCH_PG_URL), once more on
+// a fresh PostgreSQL database: PGlite executes every send's SQL on the server's own pinned core, PostgreSQL (as
+// deployed) in its own processes. Each is measured against the same peer at its own half-load rate.
 import type { Benchmark } from './index.ts';
 import { startParley, startPeer, using } from '../lib/proc.ts';
 import { compare, type Line } from '../lib/results.ts';
 import { round } from '../lib/stats.ts';
+import { freshDatabase, pgServerUrl } from '../lib/pg.ts';
 import { FANOUT_ENV, MEMBERS, fanout, fanoutGroup, parleySpec, rateMessagesFor } from '../lib/fanout.ts';
 import type { FanoutResult, FanoutSpec } from '../lib/fanout-clients.ts';
 
@@ -17,67 +21,108 @@ export const fanOut: Benchmark = {
     const sizes = process.env.BENCH_FANOUT_SIZES?.split(',').map(Number) ?? (quick ? [1000] : [100, 1000]);
     const rateSeconds = quick ? 2 : 5;
     const messagesFor = (size: number) => (size >= 1000 ? (quick ? 6 : 50) : quick ? 15 : 200);
-    const ours: FanoutResult[] = [];
-    await using(
-      () => startParley({ env: FANOUT_ENV }),
-      async (p) => {
-        const group = await fanoutGroup(p.url);
-        try {
-          for (const size of sizes) {
-            const sat = await fanout(parleySpec([p.url], group, size, messagesFor(size), 0));
-            // Latency at half of the message rate Parley sustained, on both sides.
-            const rate = round(sat.messagesPerSecond / 2, 1);
-            const atRate = await fanout({ ...parleySpec([p.url], group, size, 1, rate, rateSeconds) });
-            ours.push({ ...sat, atRate: atRate.atRate, closed: sat.closed + atRate.closed, resets: sat.resets + atRate.resets, lastError: sat.lastError ?? atRate.lastError });
-          }
-        } catch (err) {
-          throw new Error(`${(err as Error).message}\nParley output (exit ${p.child.exitCode}):\n${p.output().slice(-3000)}`);
-        }
-      },
-    );
-    const peer: FanoutResult[] = await using(
+    const server = pgServerUrl();
+    // With DATABASE_URL set, Parley runs on PostgreSQL only (as every row then does).
+    const databases: Database[] = process.env.DATABASE_URL ? [] : [{ label: 'PGlite' }];
+    if (server) databases.push({ label: 'PostgreSQL', server });
+
+    // Parley on each database: per size, saturation, then latency at half the message rate it sustained.
+    const ours = new Map<Database, FanoutResult[]>();
+    for (const database of databases) {
+      const db = database.server ? await freshDatabase(database.server) : null;
+      try {
+        ours.set(
+          database,
+          await using(
+            () => startParley({ env: { ...FANOUT_ENV, ...(db ? { DATABASE_URL: db.url } : {}) } }),
+            async (p) => {
+              const group = await fanoutGroup(p.url);
+              const results: FanoutResult[] = [];
+              try {
+                for (const size of sizes) {
+                  const sat = await fanout(parleySpec([p.url], group, size, messagesFor(size), 0));
+                  const atRate = await fanout(parleySpec([p.url], group, size, 1, halfRate(sat), rateSeconds));
+                  results.push({ ...sat, atRate: atRate.atRate, closed: sat.closed + atRate.closed, resets: sat.resets + atRate.resets, lastError: sat.lastError ?? atRate.lastError });
+                }
+              } catch (err) {
+                throw new Error(`${(err as Error).message}\nParley output (exit ${p.child.exitCode}):\n${p.output().slice(-3000)}`);
+              }
+              return results;
+            },
+          ),
+        );
+      } finally {
+        await db?.drop();
+      }
+    }
+
+    // The peer: per size, saturation once, then latency at each rate Parley was measured at.
+    const first = ours.get(databases[0])!;
+    const peer: { sat: FanoutResult; atRate: Map<number, FanoutResult> }[] = await using(
       () => startPeer('ws-raw.ts'),
       async (p) => {
-        const out: FanoutResult[] = [];
+        const out: { sat: FanoutResult; atRate: Map<number, FanoutResult> }[] = [];
         for (let i = 0; i < sizes.length; i++) {
-          const frame = ours[i].sample.replace(/msg -?\d+ @\d+\.\d+@/, '@STAMP@');
-          const spec: FanoutSpec = {
+          const spec = (rate: number, messages: number): FanoutSpec => ({
             protocol: 'raw',
             wsUrls: [p.url.replace(/^http/, 'ws')],
             subscribers: sizes[i],
-            send: { url: `${p.url}/broadcast`, headers: {}, body: frame },
-            messages: messagesFor(sizes[i]),
+            send: { url: `${p.url}/broadcast`, headers: {}, body: first[i].sample.replace(/msg -?\d+ @\d+\.\d+@/, '@STAMP@') },
+            messages,
             inFlight: 4,
-            rate: round(ours[i].messagesPerSecond / 2, 1),
-            rateMessages: rateMessagesFor(round(ours[i].messagesPerSecond / 2, 1), rateSeconds),
-          };
-          out.push(await fanout(spec));
+            rate,
+            rateMessages: rateMessagesFor(rate, rateSeconds),
+          });
+          const sat = await fanout(spec(0, messagesFor(sizes[i])));
+          const atRate = new Map<number, FanoutResult>();
+          for (const database of databases) {
+            const rate = halfRate(ours.get(database)![i]);
+            if (!atRate.has(rate)) atRate.set(rate, await fanout(spec(rate, 1)));
+          }
+          out.push({ sat, atRate });
         }
         return out;
       },
     );
+
     const lines: Line[] = [];
     for (let i = 0; i < sizes.length; i++) {
-      const o = ours[i];
-      const q = peer[i];
-      lines.push(compare(`deliveries/s, ${sizes[i]} subscribers`, o.deliveriesPerSecond, q.deliveriesPerSecond, ['>=', 0.25], 0));
-      lines.push(compare(`send-to-receive p50 ms at saturation, ${sizes[i]}`, o.saturation.p50, q.saturation.p50));
-      lines.push(compare(`send-to-receive p99 ms at saturation, ${sizes[i]}`, o.saturation.p99, q.saturation.p99));
-      if (o.atRate && q.atRate) {
-        const rate = round(o.messagesPerSecond / 2, 1);
-        lines.push(compare(`p50 ms at ${rate} msg/s (half Parley's rate), ${sizes[i]}`, o.atRate.p50, q.atRate.p50));
-        lines.push(compare(`p99 ms at ${rate} msg/s (half Parley's rate), ${sizes[i]}`, o.atRate.p99, q.atRate.p99, ['<=', 2]));
+      for (const database of databases) {
+        const o = ours.get(database)![i];
+        const q = peer[i].sat;
+        const on = `${sizes[i]}, ${database.label}`;
+        lines.push(compare(`deliveries/s, ${sizes[i]} subscribers, ${database.label}`, o.deliveriesPerSecond, q.deliveriesPerSecond, ['>=', 0.25], 0));
+        lines.push(compare(`send-to-receive p50 ms at saturation, ${on}`, o.saturation.p50, q.saturation.p50));
+        lines.push(compare(`send-to-receive p99 ms at saturation, ${on}`, o.saturation.p99, q.saturation.p99));
+        const rate = halfRate(o);
+        const r = peer[i].atRate.get(rate)!.atRate;
+        if (o.atRate && r) {
+          lines.push(compare(`p50 ms at ${rate} msg/s (half Parley's rate), ${on}`, o.atRate.p50, r.p50));
+          lines.push(compare(`p99 ms at ${rate} msg/s (half Parley's rate), ${on}`, o.atRate.p99, r.p99, ['<=', 2]));
+        }
       }
     }
+    const each = (f: (o: FanoutResult, q: FanoutResult, size: number, database: Database) => string) =>
+      sizes.flatMap((s, i) => databases.map((d) => f(ours.get(d)![i], peer[i].sat, s, d))).join('; ');
     return {
       title: this.title,
       lines,
       notes: [
-        `Parley: one group of 1 sender + ${MEMBERS} members; subscriber i is a graphql-ws connection of member i mod ${MEMBERS} (a group has at most 256 members), each with one \`conversationEvents(conversationId)\` subscription selecting the message and its sender; the sender calls \`sendMessage\` over HTTP. Peer: raw \`ws\` broadcast of the same frame bytes Parley delivered (${ours[0].sample.length} bytes), sent by POST /broadcast.`,
-        `Saturation: ${sizes.map((s) => `${messagesFor(s)} messages at ${s}`).join(', ')}, 4 sends in flight; deliveries/s = deliveries / (first send to last delivery). Delivered/expected: ${sizes.map((s, i) => `Parley ${ours[i].delivered}/${ours[i].expected}, peer ${peer[i].delivered}/${peer[i].expected} at ${s}`).join('; ')}. Messages accepted/s by the sender: ${sizes.map((s, i) => `Parley ${round(ours[i].messagesPerSecond, 1)}, peer ${round(peer[i].messagesPerSecond, 1)} at ${s}`).join('; ')}.`,
-        `Connections closed by the server during the runs: ${sizes.map((s, i) => `Parley ${ours[i].closed}, peer ${peer[i].closed} at ${s}`).join('; ')}; sends retried after a keep-alive reset: ${sizes.map((s, i) => `Parley ${ours[i].resets}, peer ${peer[i].resets} at ${s}`).join('; ')}${ours.some((o) => o.lastError) ? ` (last error: ${ours.map((o) => o.lastError).filter(Boolean).pop()})` : ''}.`,
-        'Latency phase: a fixed send rate of half the message rate Parley sustained at that size, the same rate on both sides ("half load" taken as half of Parley\'s own maximum). Subscriptions are proven live by a probe message reaching every connection before measuring. Clients parse only the send stamp out of each frame.',
+        `Parley: one group of 1 sender + ${MEMBERS} members; subscriber i is a graphql-ws connection of member i mod ${MEMBERS} (a group has at most 256 members), each with one \`conversationEvents(conversationId)\` subscription selecting the message and its sender; the sender calls \`sendMessage\` over HTTP. Peer: raw \`ws\` broadcast of the same frame bytes Parley delivered (${first[0].sample.length} bytes), sent by POST /broadcast.`,
+        `Databases: ${databases.map((d) => d.label).join(' and ')}${server ? ' (a fresh database)' : ' (no PostgreSQL given: DATABASE_URL or BENCH_PG_URL)'}. Embedded PGlite runs each send's SQL in the server process, on the server's pinned core; PostgreSQL, as deployed, runs it in its own processes, which are not pinned.`,
+        `Saturation: ${sizes.map((s) => `${messagesFor(s)} messages at ${s}`).join(', ')}, 4 sends in flight; deliveries/s = deliveries / (first send to last delivery). Delivered/expected: ${each((o, q, s, d) => `Parley ${o.delivered}/${o.expected} (${d.label}), peer ${q.delivered}/${q.expected} at ${s}`)}. Messages accepted/s by the sender: ${each((o, q, s, d) => `Parley ${round(o.messagesPerSecond, 1)} (${d.label}), peer ${round(q.messagesPerSecond, 1)} at ${s}`)}.`,
+        `Connections closed by the server during the runs: ${each((o, q, s, d) => `Parley ${o.closed} (${d.label}), peer ${q.closed} at ${s}`)}; sends retried after a keep-alive reset: ${each((o, q, s, d) => `Parley ${o.resets} (${d.label}), peer ${q.resets} at ${s}`)}${[...ours.values()].flat().some((o) => o.lastError) ? ` (last error: ${[...ours.values()].flat().map((o) => o.lastError).filter(Boolean).pop()})` : ''}.`,
+        'Latency phase: a fixed send rate of half the message rate Parley sustained at that size on that database, the same rate on both sides ("half load" taken as half of Parley\'s own maximum). Subscriptions are proven live by a probe message reaching every connection before measuring. Clients parse only the send stamp out of each frame.',
       ],
     };
   },
 };
+
+interface Database {
+  label: string;
+  /** PostgreSQL server to create a fresh database on; none for embedded PGlite. */
+  server?: string;
+}
+
+/** Half the message rate a saturation run sustained: the latency phase's rate. */
+const halfRate = (sat: FanoutResult) => round(sat.messagesPerSecond / 2, 1);
