@@ -279,6 +279,12 @@ describe('assistant with the offline model', () => {
     expect(payload.errors[0].extensions.retryAfter).toBeGreaterThan(0);
     const other = await sse(s.url, query, { input: { message: 'another address' } }, { 'x-forwarded-for': '203.0.113.8' });
     expect(JSON.stringify(other.events)).toContain('ChatCompleted');
+    // Over WebSocket the address is the upgrade request's, read once at connection_init: the same limit applies.
+    const limitedWs = await chatOverWs(s, { message: 'one too many, over ws' }, undefined, s.ws({ headers: ip }));
+    expect(limitedWs.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    const otherWs = await chatOverWs(s, { message: 'another address, over ws' }, undefined, s.ws({ headers: { 'x-forwarded-for': '203.0.113.9' } }));
+    expect(otherWs.errors).toBeUndefined();
+    expect(otherWs.events.at(-1)).toMatchObject({ __typename: 'ChatCompleted' });
 
     // Guests cannot use saved sessions.
     const withSession = await chatOverWs(s, { message: 'x', sessionId: '00000000-0000-0000-0000-000000000000' });

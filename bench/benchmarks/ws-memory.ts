@@ -1,7 +1,9 @@
 // Row 5: memory per idle WebSocket connection. Parley: each connection signed in with its own session
 // (connection_init) and subscribed to `sessionsEnded`; peer: raw `ws` connections that send nothing. Both servers
 // are measured from outside: RSS from /proc/<pid>/status after full GCs (probe.mjs, on SIGUSR2), before and after
-// opening the connections; the growth divided by the number of connections is the cost of one.
+// opening the connections; the growth divided by the number of connections is the cost of one. A floor
+// (peers/ws-graphql.ts: bare graphql-ws and graphql-js holding the same subscription) shows what the protocol
+// library alone holds per subscribed connection.
 import type { Benchmark } from './index.ts';
 import { startParley, startPeer, using, type Memory, type Proc } from '../lib/proc.ts';
 import { startWsClients, type WsClients } from '../lib/ws-load.ts';
@@ -105,6 +107,22 @@ export const wsMemory: Benchmark = {
         }, sizes),
     );
 
+    // The floor: bare graphql-ws connections with the same subscription, proven live by one event to each.
+    const floor = await using(
+      () => startPeer('ws-graphql.ts', { probe: true }),
+      (p) => {
+        let expectedEvents = 0;
+        return measure(p, async (clients, count) => {
+          const r = await clients.request({ cmd: 'open', url: p.url.replace(/^http/, 'ws'), count, protocol: 'graphql-ws', query: QUERY });
+          if (r.failed) throw new Error(`${r.failed} graphql-ws connections to the floor failed: ${r.lastError}`);
+          expectedEvents += r.open;
+          await fetch(`${p.url}/emit`, { method: 'POST' });
+          const seen = await clients.waitFor((x) => x.events >= expectedEvents, 60_000);
+          if (seen.events < expectedEvents) throw new Error(`only ${seen.events} of ${expectedEvents} floor events arrived`);
+        }, sizes);
+      },
+    );
+
     const lines: Line[] = [];
     for (let i = 0; i < sizes.length; i++) {
       const o = ours[i];
@@ -115,6 +133,14 @@ export const wsMemory: Benchmark = {
       lines.push({ metric: `RSS per connection, ${o.size}`, ours: formatBytes(o.rss), peer: formatBytes(q.rss), ratio: valid ? `${(o.rss / q.rss).toFixed(2)}x` : 'n/a (RSS fell)', target: '<= 2x', pass: valid ? o.rss / q.rss <= 2 : null });
       lines.push({ metric: `V8 heap+external per connection, ${o.size}`, ours: formatBytes(o.heap), peer: formatBytes(q.heap), ratio: `${(o.heap / q.heap).toFixed(2)}x`, target: '', pass: null });
     }
+    for (let i = 0; i < sizes.length; i++) {
+      const f = floor[i];
+      const q = peer[i];
+      // In the Parley column: the floor, against the same raw peer.
+      const valid = f.rss > 0 && q.rss > 0;
+      lines.push({ metric: `floor (bare graphql-ws + graphql-js, subscribed): RSS per connection, ${f.size}`, ours: formatBytes(f.rss), peer: formatBytes(q.rss), ratio: valid ? `${(f.rss / q.rss).toFixed(2)}x` : 'n/a (RSS fell)', target: '', pass: null });
+      lines.push({ metric: `floor: V8 heap+external per connection, ${f.size}`, ours: formatBytes(f.heap), peer: formatBytes(q.heap), ratio: `${(f.heap / q.heap).toFixed(2)}x`, target: '', pass: null });
+    }
     const u = unsubscribed;
     const q = peer[0];
     if (u) lines.push({ metric: `RSS per connection, ${u.size}, authenticated but not subscribed`, ours: formatBytes(u.rss), peer: formatBytes(q.rss), ratio: `${(u.rss / q.rss).toFixed(2)}x`, target: '', pass: null });
@@ -124,6 +150,7 @@ export const wsMemory: Benchmark = {
       lines,
       notes: [
         `Growth of the server process after full GCs, from a baseline with ${WARM} warm connections open, divided by the connections added (cumulative: the 5,000 figure includes the first 1,000).`,
+        'Floor lines: bare graphql-ws (`useServer` over `ws`) with a graphql-js schema and the same subscription document (parsed once), no yoga, envelop, Pothos, auth or database, its connections proven live by one event each (peers/ws-graphql.ts); the Parley column holds the floor there, the peer column the same raw `ws` connections.',
         `Parley: ${USERS} users, one session per connection, graphql-ws connection_init with the token, one \`sessionsEnded\` subscription each, proven live by an event on every connection before measuring. PGlite runs inside the server process, so its cache growth from the session lookups is included.`,
       ],
     };

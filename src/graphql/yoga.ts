@@ -23,10 +23,15 @@ import { operationLabel } from '../observability/metrics.ts';
 import { withRequestId, operationName, operationType } from './request-id.ts';
 import { sharedSubscriptionEvents } from './shared-events.ts';
 
-/** What the WebSocket server resolved once at connection_init and hands to every operation on that socket. */
+/**
+ * What the WebSocket server resolved once at connection_init and hands to every operation on that socket, the
+ * client's address and user agent included (the upgrade request itself is not kept for the socket's lifetime).
+ */
 export interface SocketAuth {
   tenant: Tenant;
   viewer: Viewer | null;
+  ip: string | null;
+  userAgent: string | null;
 }
 
 export interface ServerContext {
@@ -61,12 +66,12 @@ export function createParleyYoga(services: Services) {
   async function context(initial: YogaInitialContext & ServerContext): Promise<Context> {
     const req = initial.req;
     const requestId = initial.requestId ?? initial.request?.headers.get('x-request-id')?.slice(0, 100) ?? randomUUID();
-    const ip = req ? clientIp(req, config.TRUST_PROXY) : null;
-    const userAgent = req?.headers['user-agent'] ?? null;
+    let ip = req ? clientIp(req, config.TRUST_PROXY) : null;
+    let userAgent = req?.headers['user-agent'] ?? null;
     let tenant: Tenant;
     let viewer: Viewer | null;
     if (initial.socketAuth) {
-      ({ tenant, viewer } = initial.socketAuth);
+      ({ tenant, viewer, ip, userAgent } = initial.socketAuth);
     } else {
       const headers = initial.request.headers;
       tenant = await services.tenants.resolve(headers.get('x-client-id'), config.REQUIRE_CLIENT_ID);

@@ -284,9 +284,12 @@ export function conversationStream(o: StreamOptions): ConversationStream {
       end();
       return Promise.resolve({ value: undefined, done: true });
     },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
+    [Symbol.asyncIterator]: returnThis,
   };
   return iterator;
+}
+
+/** The one `[Symbol.asyncIterator]` of every stream (a method per stream would be a closure, and a name, per stream). */
+function returnThis<T>(this: T): T {
+  return this;
 }

@@ -163,43 +163,60 @@ function pump<E>(source: AsyncIterable<E>, onError: (err: unknown) => void, deli
  * oldest dropped past `maxQueued`), and return() closes the follow at once, even while next() waits.
  */
 export function followed<E>(start: (push: (event: E) => void) => Follow, maxQueued = 100): AsyncIterableIterator<E> & { ready: Promise<void> } {
-  const queue: E[] = [];
-  let waiter: ((r: IteratorResult<E>) => void) | null = null;
-  let done = false;
-  const follow = start((event) => {
-    if (done) return;
-    if (waiter) {
-      const w = waiter;
-      waiter = null;
+  return new Followed(start, maxQueued);
+}
+
+/** followed()'s iterator; a class, so the many open at once share their methods. */
+class Followed<E> implements AsyncIterableIterator<E> {
+  private readonly queue: E[] = [];
+  private waiter: ((r: IteratorResult<E>) => void) | null = null;
+  private done = false;
+  private readonly follow: Follow;
+  readonly ready: Promise<void>;
+
+  constructor(
+    start: (push: (event: E) => void) => Follow,
+    private readonly maxQueued: number,
+  ) {
+    this.follow = start((event) => this.push(event));
+    this.ready = this.follow.ready;
+  }
+
+  private push(event: E) {
+    if (this.done) return;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
       w({ value: event, done: false });
       return;
     }
-    queue.push(event);
-    if (queue.length > maxQueued) queue.shift();
-  });
-  const finish = (): Promise<IteratorResult<E>> => {
-    if (!done) {
-      done = true;
-      queue.length = 0;
-      follow.close();
-      waiter?.({ value: undefined, done: true });
-      waiter = null;
+    this.queue.push(event);
+    if (this.queue.length > this.maxQueued) this.queue.shift();
+  }
+
+  next(): Promise<IteratorResult<E>> {
+    if (this.queue.length) return Promise.resolve({ value: this.queue.shift()!, done: false });
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise<IteratorResult<E>>((resolve) => (this.waiter = resolve));
+  }
+
+  return(): Promise<IteratorResult<E>> {
+    if (!this.done) {
+      this.done = true;
+      this.queue.length = 0;
+      this.follow.close();
+      this.waiter?.({ value: undefined, done: true });
+      this.waiter = null;
     }
     return Promise.resolve({ value: undefined, done: true });
-  };
-  const iterator = {
-    ready: follow.ready,
-    next(): Promise<IteratorResult<E>> {
-      if (queue.length) return Promise.resolve({ value: queue.shift()!, done: false });
-      if (done) return Promise.resolve({ value: undefined, done: true });
-      return new Promise<IteratorResult<E>>((resolve) => (waiter = resolve));
-    },
-    return: finish,
-    throw: async (err?: unknown): Promise<IteratorResult<E>> => {
-      await finish();
-      throw err;
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<E>> {
+    await this.return();
+    throw err;
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
 }

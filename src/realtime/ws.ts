@@ -14,6 +14,7 @@ import { withRequestId } from '../graphql/request-id.ts';
 import type { Services } from '../services.ts';
 import { bearerToken, type ParleyYoga, type SocketAuth } from '../graphql/yoga.ts';
 import { AppError, isUnavailable } from '../errors.ts';
+import { clientIp } from '../http/client-ip.ts';
 
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_FORBIDDEN = 4403;
@@ -23,7 +24,8 @@ export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 type Extra = {
   socket: WebSocket;
-  request: import('node:http').IncomingMessage;
+  /** The upgrade request; dropped once connection_init is handled (what operations need of it is in `auth`). */
+  request?: import('node:http').IncomingMessage;
   auth?: SocketAuth;
   id?: string;
   expiry?: NodeJS.Timeout;
@@ -61,7 +63,9 @@ export function attachWebSocketServer(
           const authenticated = token ? await services.auth.fromBearer(tenant.id, token) : null;
           if (token && !authenticated) return false; // a bad token is refused, not downgraded to a guest: 4403
           const viewer = authenticated ? { user: authenticated.user, session: authenticated.session } : null;
-          ctx.extra.auth = { tenant, viewer };
+          const request = ctx.extra.request!;
+          ctx.extra.auth = { tenant, viewer, ip: clientIp(request, config.TRUST_PROXY), userAgent: request.headers['user-agent'] ?? null };
+          Reflect.deleteProperty(ctx.extra, 'request');
           const expiresAt = authenticated?.credentialExpiresAt;
           if (expiresAt) {
             const socket = ctx.extra.socket;
@@ -141,7 +145,6 @@ export function attachWebSocketServer(
           ];
         }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
           socketAuth: ctx.extra.auth,

@@ -43,7 +43,8 @@ export interface TestServer {
   /** A new signed-up user (unique email) in the given tenant. */
   user(overrides?: Partial<{ email: string; name: string; password: string; username: string; clientId: string }>): Promise<TestUser>;
   /** A graphql-ws client (no retries); closed with the server. */
-  ws(opts?: { token?: string | null; clientId?: string; lazy?: boolean }): Client;
+  /** A graphql-ws client; `headers` go on its upgrade request (e.g. X-Forwarded-For, User-Agent). */
+  ws(opts?: { token?: string | null; clientId?: string; lazy?: boolean; headers?: Record<string, string> }): Client;
   stop(): Promise<void>;
 }
 
@@ -141,7 +142,7 @@ export async function startServer(env: Record<string, string> = {}, extra: { db?
     ws(opts = {}) {
       const client = createClient({
         url: wsUrl,
-        webSocketImpl: WebSocket,
+        webSocketImpl: opts.headers ? withHeaders(opts.headers) : WebSocket,
         retryAttempts: 0,
         lazy: opts.lazy ?? true,
         connectionParams: {
@@ -163,6 +164,15 @@ export async function startServer(env: Record<string, string> = {}, extra: { db?
     },
   };
   return server;
+}
+
+/** The `ws` client class sending these headers on every upgrade request. */
+function withHeaders(headers: Record<string, string>) {
+  return class extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols, { headers });
+    }
+  };
 }
 
 /** Starts one server for the file (beforeAll) and stops it afterwards (afterAll). */
