@@ -75,7 +75,20 @@ export interface SharedEventsStats {
   own: number;
 }
 
-export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats } {
+/** Masks one error on its way to the client (yoga's maskedErrors, for subscriptions that bypass envelop). */
+export type MaskError = (error: GraphQLError) => GraphQLError;
+
+export interface SharedSubscriptionEvents extends Plugin {
+  stats: SharedEventsStats;
+  /**
+   * Subscribes without envelop around it (graphql-ws, realtime/ws.ts): what this plugin's onSubscribe would run,
+   * with `mask` doing the masking envelop's masked-errors plugin does there. Envelop would wrap every stream in two
+   * more iterators (one per event of every subscriber for masking, one for errors), each held for the stream's life.
+   */
+  subscribe(args: ExecutionArgs, mask: MaskError): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>>;
+}
+
+export function sharedSubscriptionEvents(): SharedSubscriptionEvents {
   const stats: SharedEventsStats = { shared: 0, reused: 0, own: 0 };
   /** Per event: the key of its first subscriber, then per key null (executed once, own) or the shared execution. */
   const results = new WeakMap<object, string | Map<string, Shared | null>>();
@@ -140,33 +153,47 @@ export function sharedSubscriptionEvents(): Plugin & { stats: SharedEventsStats 
     return entry.promise.then((value) => reuse(value, args, event));
   };
 
+  /**
+   * The subscribe function of one subscription operation: its source stream, each event mapped to a result (shared
+   * where it can be). With `mask`, every error on the way out goes through it (results' errors, and the error that
+   * ends a stream), for callers that subscribe without envelop's masking around them.
+   */
+  const subscriber =
+    (operation: OperationDefinitionNode, mask?: MaskError) =>
+    async (args: ExecutionArgs): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> => {
+      const masked = (result: ExecutionResult): ExecutionResult => (mask && result.errors ? { ...result, errors: result.errors.map(mask) } : result);
+      if (operation.variableDefinitions?.length) {
+        // Bad variables are the client's fault (400 over SSE), as the executor reports them.
+        const coerced = getVariableValues(args.schema, operation.variableDefinitions, args.variableValues ?? {}, { maxErrors: 50 });
+        if (coerced.errors) return { errors: coerced.errors.map((e) => withExtensions(e, { code: 'BAD_USER_INPUT', http: { status: 400 } })) };
+      }
+      let source: Awaited<ReturnType<typeof createSourceEventStream>>;
+      try {
+        source = await createSourceEventStream(args);
+      } catch (err) {
+        return masked({ errors: [located(err, operation)] }); // e.g. a subscribe resolver that returned no stream
+      }
+      if (!(Symbol.asyncIterator in source)) return masked(source as ExecutionResult);
+      const fail = (err: unknown) => located(err, operation);
+      const shared = sharedField(args, operation);
+      if (!shared) return mapEvents(source, (event) => execute({ ...args, rootValue: event }), fail, mask);
+      let id = documentIds.get(args.document);
+      if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
+      const documentKey = `${id}:${args.operationName ?? ''}`;
+      const key = `${documentKey}:${JSON.stringify(variablesThatMatter(args, shared))}`;
+      return mapEvents(source, (event) => resultFor(args, documentKey, key, event), fail, mask);
+    };
+
   return {
     stats,
     onSubscribe({ args: subscribing, setSubscribeFn }) {
       const operation = getOperationAST(subscribing.document, subscribing.operationName);
-      if (operation?.operation !== 'subscription') return;
-      const shared = sharedField(subscribing, operation);
-      setSubscribeFn(async (args: ExecutionArgs) => {
-        if (operation.variableDefinitions?.length) {
-          // Bad variables are the client's fault (400 over SSE), as the executor reports them.
-          const coerced = getVariableValues(args.schema, operation.variableDefinitions, args.variableValues ?? {}, { maxErrors: 50 });
-          if (coerced.errors) return { errors: coerced.errors.map((e) => withExtensions(e, { code: 'BAD_USER_INPUT', http: { status: 400 } })) };
-        }
-        let source: Awaited<ReturnType<typeof createSourceEventStream>>;
-        try {
-          source = await createSourceEventStream(args);
-        } catch (err) {
-          return { errors: [located(err, operation)] }; // e.g. a subscribe resolver that returned no stream
-        }
-        if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
-        const fail = (err: unknown) => located(err, operation);
-        if (!shared) return mapEvents(source, (event) => execute({ ...args, rootValue: event }), fail);
-        let id = documentIds.get(args.document);
-        if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
-        const documentKey = `${id}:${args.operationName ?? ''}`;
-        const key = `${documentKey}:${JSON.stringify(variablesThatMatter(args, shared))}`;
-        return mapEvents(source, (event) => resultFor(args, documentKey, key, event), fail);
-      });
+      if (operation?.operation === 'subscription') setSubscribeFn(subscriber(operation));
+    },
+    subscribe(args, mask) {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation !== 'subscription') return Promise.resolve({ errors: [mask(new GraphQLError('Not a subscription operation.'))] });
+      return subscriber(operation, mask)(args);
     },
   };
 }
@@ -270,11 +297,23 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
     source: AsyncIterable<unknown>,
     private readonly map: (event: unknown) => Result,
     private readonly onError: (err: unknown) => GraphQLError,
+    private readonly mask?: MaskError,
   ) {
     this.inner = source[Symbol.asyncIterator]();
   }
 
   async next(): Promise<IteratorResult<ExecutionResult>> {
+    if (!this.mask) return this.step();
+    try {
+      const next = await this.step();
+      const errors = next.value?.errors;
+      return errors ? { value: { ...next.value!, errors: errors.map(this.mask) }, done: false } : next;
+    } catch (err) {
+      throw this.mask(err instanceof GraphQLError ? err : located(err, undefined));
+    }
+  }
+
+  private async step(): Promise<IteratorResult<ExecutionResult>> {
     let next: IteratorResult<unknown>;
     try {
       next = await this.inner.next();
@@ -314,6 +353,6 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
   }
 }
 
-function mapEvents(source: AsyncIterable<unknown>, map: (event: unknown) => Result, onError: (err: unknown) => GraphQLError) {
-  return new MappedEvents(source, map, onError);
+function mapEvents(source: AsyncIterable<unknown>, map: (event: unknown) => Result, onError: (err: unknown) => GraphQLError, mask?: MaskError) {
+  return new MappedEvents(source, map, onError, mask);
 }

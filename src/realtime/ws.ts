@@ -53,7 +53,8 @@ export function attachWebSocketServer(
     {
       connectionInitWaitTimeout: services.config.WS_CONNECTION_INIT_TIMEOUT_MS,
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      // Subscriptions skip envelop's subscribe (see yoga.subscribeOverSocket); queries and mutations run through it.
+      subscribe: (args) => yoga.subscribeOverSocket(args) as never,
       async onConnect(ctx) {
         const clientId = connectionParam(ctx.connectionParams, 'clientId', 'x-client-id');
         const authorization = connectionParam(ctx.connectionParams, 'authorization');
@@ -144,7 +145,7 @@ export function attachWebSocketServer(
             }),
           ];
         }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        const { schema, execute, contextFactory, parse, validate } = yoga.getEnveloped({
           socket: ctx.extra.socket,
           params: payload,
           socketAuth: ctx.extra.auth,
@@ -170,7 +171,7 @@ export function attachWebSocketServer(
           operationName: payload.operationName,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          rootValue: { execute },
         };
       },
     },
