@@ -244,4 +244,31 @@ describe('subscriptions over WebSocket (past envelop\'s subscribe)', () => {
     await expect(failingStream.next()).rejects.toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     expect(masked).toEqual(['db password is hunter2', 'connection string postgres://secret']);
   });
+
+  it('release the per-request caches of a subscriber\'s context after subscribing and after each event', async () => {
+    const { buildSchema, parse } = await import('graphql');
+    const { sharedSubscriptionEvents } = await import('../src/graphql/shared-events.ts');
+    const schema = buildSchema('type Query { ok: Boolean } type Subscription { tick: Int! }');
+    const context = { viewer: 'someone' };
+    const released: unknown[] = [];
+    const events = sharedSubscriptionEvents({ release: (c) => released.push(c) });
+    const stream = (await events.subscribe(
+      {
+        schema,
+        document: parse('subscription { tick }'),
+        contextValue: context,
+        rootValue: {
+          tick: async function* () {
+            yield { tick: 1 };
+            yield { tick: 2 };
+          },
+        },
+      },
+      (e) => e,
+    )) as AsyncIterableIterator<unknown>;
+    expect(released).toEqual([context]);
+    expect((await stream.next()).value).toEqual({ data: { tick: 1 } });
+    expect((await stream.next()).value).toEqual({ data: { tick: 2 } });
+    expect(released).toEqual([context, context, context]);
+  });
 });

@@ -88,7 +88,17 @@ export interface SharedSubscriptionEvents extends Plugin {
   subscribe(args: ExecutionArgs, mask: MaskError): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>>;
 }
 
-export function sharedSubscriptionEvents(): SharedSubscriptionEvents {
+export interface SharedEventsOptions {
+  /**
+   * Called with a subscriber's context once the subscription is set up and after every execution of one of its
+   * events with that context: drops per-request caches (Pothos keeps its auth scope results per context) that a
+   * stream open for hours would otherwise hold from its first event on, and answer every later event from.
+   */
+  release?: (context: unknown) => void;
+}
+
+export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): SharedSubscriptionEvents {
+  const release = opts.release ?? (() => {});
   const stats: SharedEventsStats = { shared: 0, reused: 0, own: 0 };
   /** Per event: the key of its first subscriber, then per key null (executed once, own) or the shared execution. */
   const results = new WeakMap<object, string | Map<string, Shared | null>>();
@@ -96,9 +106,19 @@ export function sharedSubscriptionEvents(): SharedSubscriptionEvents {
   const personal = new Map<string, true>();
   let nextDocumentId = 0;
 
+  /** Executes an event with the subscriber's own context, then releases what the execution cached in it. */
+  const executeOwn = (args: ExecutionArgs, event: unknown): Result => {
+    const result = execute({ ...args, rootValue: event });
+    if (!(result instanceof Promise)) {
+      release(args.contextValue);
+      return result;
+    }
+    return result.finally(() => release(args.contextValue));
+  };
+
   const own = (args: ExecutionArgs, event: unknown): Result => {
     stats.own++;
-    return execute({ ...args, rootValue: event });
+    return executeOwn(args, event);
   };
 
   const executeShared = (args: ExecutionArgs, event: object, documentKey: string): Shared => {
@@ -170,13 +190,14 @@ export function sharedSubscriptionEvents(): SharedSubscriptionEvents {
       let source: Awaited<ReturnType<typeof createSourceEventStream>>;
       try {
         source = await createSourceEventStream(args);
+        release(args.contextValue);
       } catch (err) {
         return masked({ errors: [located(err, operation)] }); // e.g. a subscribe resolver that returned no stream
       }
       if (!(Symbol.asyncIterator in source)) return masked(source as ExecutionResult);
       const fail = (err: unknown) => located(err, operation);
       const shared = sharedField(args, operation);
-      if (!shared) return mapEvents(source, (event) => execute({ ...args, rootValue: event }), fail, mask);
+      if (!shared) return mapEvents(source, (event) => executeOwn(args, event), fail, mask);
       let id = documentIds.get(args.document);
       if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
       const documentKey = `${id}:${args.operationName ?? ''}`;

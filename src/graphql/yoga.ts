@@ -10,6 +10,7 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { PothosValidationError } from '@pothos/core';
+import { RequestCache } from '@pothos/plugin-scope-auth';
 import { schema } from './schema.ts';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './builder.ts';
 import { queryCostPlugin, validationCachePlugin } from './cost.ts';
@@ -179,7 +180,7 @@ export function createParleyYoga(services: Services) {
     });
   }
 
-  const sharedEvents = sharedSubscriptionEvents();
+  const sharedEvents = sharedSubscriptionEvents({ release: (context) => RequestCache.clearForContext(context as Context) });
   metrics.register(
     'parley_subscription_event_executions_total',
     'Subscription events executed once for all subscribers with the same selection (shared), deliveries that reused such a result (reused), and executions with the subscriber\'s own context (own: the first subscriber of an event, personal selections).',

@@ -66,7 +66,7 @@ export function attachWebSocketServer(
           const viewer = authenticated ? { user: authenticated.user, session: authenticated.session } : null;
           const request = ctx.extra.request!;
           ctx.extra.auth = { tenant, viewer, ip: clientIp(request, config.TRUST_PROXY), userAgent: request.headers['user-agent'] ?? null };
-          Reflect.deleteProperty(ctx.extra, 'request');
+          Reflect.set(ctx.extra, 'request', undefined); // (not delete: that would put every socket's extra in dictionary mode)
           const expiresAt = authenticated?.credentialExpiresAt;
           if (expiresAt) {
             const socket = ctx.extra.socket;
@@ -74,7 +74,7 @@ export function attachWebSocketServer(
             ctx.extra.expiry = setTimeout(() => socket.close(CLOSE_FORBIDDEN, 'Access token expired'), ms);
             ctx.extra.expiry.unref();
           }
-          ctx.extra.id = randomUUID();
+          ctx.extra.id = flatUUID();
           if (viewer) {
             const set = bySession.get(viewer.session.id) ?? new Set();
             set.add(ctx.extra.socket);
@@ -223,6 +223,14 @@ function connectionParam(params: Record<string, unknown> | undefined, ...names: 
     }
   }
   return null;
+}
+
+/**
+ * A random UUID as one flat string. randomUUID() builds its result from ~20 concatenated pieces, a tree of string
+ * objects that a string held for the socket's lifetime (its id, in every operation's request id) would keep.
+ */
+function flatUUID(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
 }
 
 /** Operations a connection may start: `capacity` at once, refilled at `perSecond`. */
