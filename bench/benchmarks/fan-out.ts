@@ -9,7 +9,7 @@ import { startParley, startPeer, using } from '../lib/proc.ts';
 import { compare, type Line } from '../lib/results.ts';
 import { round } from '../lib/stats.ts';
 import { freshDatabase, pgServerUrl } from '../lib/pg.ts';
-import { FANOUT_ENV, MEMBERS, fanout, fanoutGroup, parleySpec, rateMessagesFor } from '../lib/fanout.ts';
+import { EVENTS, FANOUT_ENV, MEMBERS, fanout, fanoutGroup, parleySpec, rateMessagesFor } from '../lib/fanout.ts';
 import type { FanoutResult, FanoutSpec } from '../lib/fanout-clients.ts';
 
 export const fanOut: Benchmark = {
@@ -85,6 +85,34 @@ export const fanOut: Benchmark = {
       },
     );
 
+    // The floor: bare graphql-ws + graphql-js (peers/ws-graphql.ts), no database, the same subscription document; its
+    // sends are plain POSTs of the text. Saturation, then latency at the first database's half-load rate.
+    const floor: FanoutResult[] = await using(
+      () => startPeer('ws-graphql.ts'),
+      async (p) => {
+        const out: FanoutResult[] = [];
+        for (let i = 0; i < sizes.length; i++) {
+          const spec = (rate: number, messages: number): FanoutSpec => ({
+            protocol: 'graphql-ws',
+            wsUrls: [p.url.replace(/^http/, 'ws')],
+            subscribers: sizes[i],
+            tokens: ['floor'],
+            query: EVENTS,
+            variables: { c: 'floor' },
+            send: { url: `${p.url}/broadcast`, headers: {}, body: '@STAMP@' },
+            messages,
+            inFlight: 4,
+            rate,
+            rateMessages: rateMessagesFor(rate, rateSeconds),
+          });
+          const sat = await fanout(spec(0, messagesFor(sizes[i])));
+          const atRate = await fanout(spec(halfRate(first[i]), 1));
+          out.push({ ...sat, atRate: atRate.atRate });
+        }
+        return out;
+      },
+    );
+
     const lines: Line[] = [];
     for (let i = 0; i < sizes.length; i++) {
       for (const database of databases) {
@@ -101,6 +129,11 @@ export const fanOut: Benchmark = {
           lines.push(compare(`p99 ms at ${rate} msg/s (half Parley's rate), ${on}`, o.atRate.p99, r.p99, ['<=', 2]));
         }
       }
+      const f = floor[i];
+      const rate = halfRate(first[i]);
+      const r = peer[i].atRate.get(rate)!.atRate;
+      lines.push(compare(`floor (bare graphql-ws + graphql-js, no database): deliveries/s, ${sizes[i]}`, f.deliveriesPerSecond, peer[i].sat.deliveriesPerSecond, undefined, 0));
+      if (f.atRate && r) lines.push(compare(`floor: p99 ms at ${rate} msg/s, ${sizes[i]}`, f.atRate.p99, r.p99));
     }
     const each = (f: (o: FanoutResult, q: FanoutResult, size: number, database: Database) => string) =>
       sizes.flatMap((s, i) => databases.map((d) => f(ours.get(d)![i], peer[i].sat, s, d))).join('; ');
@@ -112,6 +145,7 @@ export const fanOut: Benchmark = {
         `Databases: ${databases.map((d) => d.label).join(' and ')}${server ? ' (a fresh database)' : ' (no PostgreSQL given: DATABASE_URL or BENCH_PG_URL)'}. Embedded PGlite runs each send's SQL in the server process, on the server's pinned core; PostgreSQL, as deployed, runs it in its own processes, which are not pinned.`,
         `Saturation: ${sizes.map((s) => `${messagesFor(s)} messages at ${s}`).join(', ')}, 4 sends in flight; deliveries/s = deliveries / (first send to last delivery). Delivered/expected: ${each((o, q, s, d) => `Parley ${o.delivered}/${o.expected} (${d.label}), peer ${q.delivered}/${q.expected} at ${s}`)}. Messages accepted/s by the sender: ${each((o, q, s, d) => `Parley ${round(o.messagesPerSecond, 1)} (${d.label}), peer ${round(q.messagesPerSecond, 1)} at ${s}`)}.`,
         `Connections closed by the server during the runs: ${each((o, q, s, d) => `Parley ${o.closed} (${d.label}), peer ${q.closed} at ${s}`)}; sends retried after a keep-alive reset: ${each((o, q, s, d) => `Parley ${o.resets} (${d.label}), peer ${q.resets} at ${s}`)}${[...ours.values()].flat().some((o) => o.lastError) ? ` (last error: ${[...ours.values()].flat().map((o) => o.lastError).filter(Boolean).pop()})` : ''}.`,
+        `Floor lines: bare graphql-ws (\`useServer\` over \`ws\`) with a graphql-js schema and the same subscription document, executing every event once per subscriber, no database, auth or HTTP GraphQL on the send side (a plain POST of the text; peers/ws-graphql.ts); the Parley column holds the floor there, at the latency rate of ${databases[0].label}. Delivered/expected: ${sizes.map((s, i) => `${floor[i].delivered}/${floor[i].expected} at ${s}`).join(', ')}.`,
         'Latency phase: a fixed send rate of half the message rate Parley sustained at that size on that database, the same rate on both sides ("half load" taken as half of Parley\'s own maximum). Subscriptions are proven live by a probe message reaching every connection before measuring. Clients parse only the send stamp out of each frame.',
       ],
     };
