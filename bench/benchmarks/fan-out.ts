@@ -9,8 +9,8 @@ import { startParley, startPeer, using } from '../lib/proc.ts';
 import { compare, type Line } from '../lib/results.ts';
 import { round } from '../lib/stats.ts';
 import { freshDatabase, pgServerUrl } from '../lib/pg.ts';
-import { EVENTS, FANOUT_ENV, MEMBERS, fanout, fanoutGroup, parleySpec, rateMessagesFor } from '../lib/fanout.ts';
-import type { FanoutResult, FanoutSpec } from '../lib/fanout-clients.ts';
+import { EVENTS, FANOUT_ENV, MEMBERS, fanout, fanoutGroup, fanoutSpec, parleySpec, type FanoutTarget } from '../lib/fanout.ts';
+import type { FanoutResult } from '../lib/fanout-clients.ts';
 
 export const fanOut: Benchmark = {
   name: 'fan-out',
@@ -63,16 +63,13 @@ export const fanOut: Benchmark = {
       async (p) => {
         const out: { sat: FanoutResult; atRate: Map<number, FanoutResult> }[] = [];
         for (let i = 0; i < sizes.length; i++) {
-          const spec = (rate: number, messages: number): FanoutSpec => ({
+          const target: FanoutTarget = {
             protocol: 'raw',
             wsUrls: [p.url.replace(/^http/, 'ws')],
             subscribers: sizes[i],
             send: { url: `${p.url}/broadcast`, headers: {}, body: first[i].sample.replace(/msg -?\d+ @\d+\.\d+@/, '@STAMP@') },
-            messages,
-            inFlight: 4,
-            rate,
-            rateMessages: rateMessagesFor(rate, rateSeconds),
-          });
+          };
+          const spec = (rate: number, messages: number) => fanoutSpec(target, messages, rate, rateSeconds);
           const sat = await fanout(spec(0, messagesFor(sizes[i])));
           const atRate = new Map<number, FanoutResult>();
           for (const database of databases) {
@@ -92,7 +89,7 @@ export const fanOut: Benchmark = {
       async (p) => {
         const out: FanoutResult[] = [];
         for (let i = 0; i < sizes.length; i++) {
-          const spec = (rate: number, messages: number): FanoutSpec => ({
+          const target: FanoutTarget = {
             protocol: 'graphql-ws',
             wsUrls: [p.url.replace(/^http/, 'ws')],
             subscribers: sizes[i],
@@ -100,11 +97,8 @@ export const fanOut: Benchmark = {
             query: EVENTS,
             variables: { c: 'floor' },
             send: { url: `${p.url}/broadcast`, headers: {}, body: '@STAMP@' },
-            messages,
-            inFlight: 4,
-            rate,
-            rateMessages: rateMessagesFor(rate, rateSeconds),
-          });
+          };
+          const spec = (rate: number, messages: number) => fanoutSpec(target, messages, rate, rateSeconds);
           const sat = await fanout(spec(0, messagesFor(sizes[i])));
           const atRate = await fanout(spec(halfRate(first[i]), 1));
           out.push({ ...sat, atRate: atRate.atRate });

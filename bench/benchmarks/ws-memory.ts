@@ -88,6 +88,27 @@ function parleyGrowth(sizes: number[], subscribed: boolean): Promise<Growth[]> {
   );
 }
 
+/**
+ * The RSS and heap lines of one measured side against the raw peer at the same size; `target` puts the row's
+ * target on the RSS line. RSS can fall while connections are added (the allocator handing back pages freed before
+ * the baseline): a growth of zero or less measures nothing, and is no result either way.
+ */
+function memoryLines(prefix: string, o: Growth, q: Growth, target: boolean, suffix = ''): Line[] {
+  const valid = o.rss > 0 && q.rss > 0;
+  const rssRatio = o.rss / q.rss;
+  return [
+    {
+      metric: `${prefix}RSS per connection, ${o.size}${suffix}`,
+      ours: formatBytes(o.rss),
+      peer: formatBytes(q.rss),
+      ratio: valid ? `${rssRatio.toFixed(2)}x` : 'n/a (RSS fell)',
+      target: target ? '<= 2x' : '',
+      pass: target && valid ? rssRatio <= 2 : null,
+    },
+    { metric: `${prefix}V8 heap+external per connection, ${o.size}${suffix}`, ours: formatBytes(o.heap), peer: formatBytes(q.heap), ratio: `${(o.heap / q.heap).toFixed(2)}x`, target: '', pass: null },
+  ];
+}
+
 export const wsMemory: Benchmark = {
   name: 'ws-memory',
   row: '5',
@@ -124,27 +145,9 @@ export const wsMemory: Benchmark = {
     );
 
     const lines: Line[] = [];
-    for (let i = 0; i < sizes.length; i++) {
-      const o = ours[i];
-      const q = peer[i];
-      // RSS can fall while connections are added (the allocator handing back pages freed before the baseline):
-      // a growth of zero or less measures nothing, and is no result either way.
-      const valid = o.rss > 0 && q.rss > 0;
-      lines.push({ metric: `RSS per connection, ${o.size}`, ours: formatBytes(o.rss), peer: formatBytes(q.rss), ratio: valid ? `${(o.rss / q.rss).toFixed(2)}x` : 'n/a (RSS fell)', target: '<= 2x', pass: valid ? o.rss / q.rss <= 2 : null });
-      lines.push({ metric: `V8 heap+external per connection, ${o.size}`, ours: formatBytes(o.heap), peer: formatBytes(q.heap), ratio: `${(o.heap / q.heap).toFixed(2)}x`, target: '', pass: null });
-    }
-    for (let i = 0; i < sizes.length; i++) {
-      const f = floor[i];
-      const q = peer[i];
-      // In the Parley column: the floor, against the same raw peer.
-      const valid = f.rss > 0 && q.rss > 0;
-      lines.push({ metric: `floor (bare graphql-ws + graphql-js, subscribed): RSS per connection, ${f.size}`, ours: formatBytes(f.rss), peer: formatBytes(q.rss), ratio: valid ? `${(f.rss / q.rss).toFixed(2)}x` : 'n/a (RSS fell)', target: '', pass: null });
-      lines.push({ metric: `floor: V8 heap+external per connection, ${f.size}`, ours: formatBytes(f.heap), peer: formatBytes(q.heap), ratio: `${(f.heap / q.heap).toFixed(2)}x`, target: '', pass: null });
-    }
-    const u = unsubscribed;
-    const q = peer[0];
-    if (u) lines.push({ metric: `RSS per connection, ${u.size}, authenticated but not subscribed`, ours: formatBytes(u.rss), peer: formatBytes(q.rss), ratio: `${(u.rss / q.rss).toFixed(2)}x`, target: '', pass: null });
-    if (u) lines.push({ metric: `V8 heap+external per connection, ${u.size}, not subscribed`, ours: formatBytes(u.heap), peer: formatBytes(q.heap), ratio: `${(u.heap / q.heap).toFixed(2)}x`, target: '', pass: null });
+    for (let i = 0; i < sizes.length; i++) lines.push(...memoryLines('', ours[i], peer[i], true));
+    for (let i = 0; i < sizes.length; i++) lines.push(...memoryLines('floor (bare graphql-ws + graphql-js, subscribed): ', floor[i], peer[i], false));
+    if (unsubscribed) lines.push(...memoryLines('', unsubscribed, peer[0], false, ', authenticated but not subscribed'));
     return {
       title: this.title,
       lines,

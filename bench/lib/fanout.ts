@@ -32,8 +32,19 @@ export async function fanoutGroup(url: string): Promise<Group> {
 /** Messages for the fixed-rate latency phase: `seconds` of sending at `rate` (at least 5 messages). */
 export const rateMessagesFor = (rate: number, seconds: number) => Math.max(5, Math.round(rate * seconds));
 
+/** What a fan-out run connects to and how it sends, without its message counts and rate. */
+export type FanoutTarget = Omit<FanoutSpec, 'messages' | 'inFlight' | 'rate' | 'rateMessages'>;
+
+/**
+ * A run against `target`: `messages` at saturation (4 in flight), or with `rate` > 0 a latency phase of
+ * `rateSeconds` at that rate (after `messages` probe-sized sends).
+ */
+export function fanoutSpec(target: FanoutTarget, messages: number, rate: number, rateSeconds = 5): FanoutSpec {
+  return { ...target, messages, inFlight: 4, rate, rateMessages: rateMessagesFor(rate, rateSeconds) };
+}
+
 export function parleySpec(httpUrls: string[], group: Group, subscribers: number, messages: number, rate: number, rateSeconds = 5): FanoutSpec {
-  return {
+  const target: FanoutTarget = {
     protocol: 'graphql-ws',
     wsUrls: httpUrls.map((u) => u.replace(/^http/, 'ws') + '/graphql'),
     subscribers,
@@ -48,11 +59,8 @@ export function parleySpec(httpUrls: string[], group: Group, subscribers: number
         variables: { input: { conversationId: group.conversationId, content: '@STAMP@' } },
       }),
     },
-    messages,
-    inFlight: 4,
-    rate,
-    rateMessages: rateMessagesFor(rate, rateSeconds),
   };
+  return fanoutSpec(target, messages, rate, rateSeconds);
 }
 
 export const fanout = (spec: FanoutSpec) => runChild<FanoutResult>([...TS, 'bench/lib/fanout-clients.ts', JSON.stringify(spec)]);

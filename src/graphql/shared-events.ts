@@ -181,7 +181,7 @@ export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): Shared
   const subscriber =
     (operation: OperationDefinitionNode, mask?: MaskError) =>
     async (args: ExecutionArgs): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> => {
-      const masked = (result: ExecutionResult): ExecutionResult => (mask && result.errors ? { ...result, errors: result.errors.map(mask) } : result);
+      const masked = (result: ExecutionResult) => (mask ? maskResult(result, mask) : result);
       if (operation.variableDefinitions?.length) {
         // Bad variables are the client's fault (400 over SSE), as the executor reports them.
         const coerced = getVariableValues(args.schema, operation.variableDefinitions, args.variableValues ?? {}, { maxErrors: 50 });
@@ -327,8 +327,7 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
     if (!this.mask) return this.step();
     try {
       const next = await this.step();
-      const errors = next.value?.errors;
-      return errors ? { value: { ...next.value!, errors: errors.map(this.mask) }, done: false } : next;
+      return next.done ? next : { value: maskResult(next.value, this.mask), done: false };
     } catch (err) {
       throw this.mask(err instanceof GraphQLError ? err : located(err, undefined));
     }
@@ -372,6 +371,11 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
   [Symbol.asyncIterator]() {
     return this;
   }
+}
+
+/** The result with each of its errors masked (the same object when it has none). */
+function maskResult(result: ExecutionResult, mask: MaskError): ExecutionResult {
+  return result.errors ? { ...result, errors: result.errors.map(mask) } : result;
 }
 
 function mapEvents(source: AsyncIterable<unknown>, map: (event: unknown) => Result, onError: (err: unknown) => GraphQLError, mask?: MaskError) {

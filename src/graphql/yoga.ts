@@ -67,12 +67,12 @@ export function createParleyYoga(services: Services) {
   async function context(initial: YogaInitialContext & ServerContext): Promise<Context> {
     const req = initial.req;
     const requestId = initial.requestId ?? initial.request?.headers.get('x-request-id')?.slice(0, 100) ?? randomUUID();
-    let ip = req ? clientIp(req, config.TRUST_PROXY) : null;
-    let userAgent = req?.headers['user-agent'] ?? null;
+    // Over WebSocket, read from the upgrade request once, at connection_init.
+    const { ip, userAgent } = initial.socketAuth ?? { ip: req ? clientIp(req, config.TRUST_PROXY) : null, userAgent: req?.headers['user-agent'] ?? null };
     let tenant: Tenant;
     let viewer: Viewer | null;
     if (initial.socketAuth) {
-      ({ tenant, viewer, ip, userAgent } = initial.socketAuth);
+      ({ tenant, viewer } = initial.socketAuth);
     } else {
       const headers = initial.request.headers;
       tenant = await services.tenants.resolve(headers.get('x-client-id'), config.REQUIRE_CLIENT_ID);
