@@ -11,8 +11,8 @@ const ClusterEventFields = graphql(`
     __typename
     ... on ChatStarted { assistantMessageId }
     ... on ChatToken { index delta }
-    ... on ChatCompleted { message { content status } }
-    ... on ChatStopped { message { content status } }
+    ... on ChatCompleted { answer { content status } }
+    ... on ChatStopped { answer { content status } }
     ... on ChatError { code }
   }
 `);
@@ -66,7 +66,7 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('assistant across instances (Redis)
     expect([await next(onB), await next(onB), await next(onB)]).toEqual([
       { __typename: 'ChatToken', index: 3, delta: 't3' },
       { __typename: 'ChatToken', index: 4, delta: 't4' },
-      { __typename: 'ChatCompleted', message: { content: 't0t1t2t3t4', status: 'COMPLETE' } },
+      { __typename: 'ChatCompleted', answer: { content: 't0t1t2t3t4', status: 'COMPLETE' } },
     ]);
     await onB.ended();
   });
@@ -80,7 +80,7 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('assistant across instances (Redis)
     await next(onA);
     const { stopChat } = await b.ok(ClusterStop, { messageId: assistantMessageId }, { token: u.token });
     expect(stopChat).toEqual({ status: 'STOPPED', content: 'partial words' });
-    expect(await next(onA)).toEqual({ __typename: 'ChatStopped', message: { content: 'partial words', status: 'STOPPED' } });
+    expect(await next(onA)).toEqual({ __typename: 'ChatStopped', answer: { content: 'partial words', status: 'STOPPED' } });
     expect(g.seen.aborted).toBe(true);
   });
 
@@ -93,6 +93,6 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('assistant across instances (Redis)
     expect(await next(onB)).toEqual({ __typename: 'ChatToken', index: 0, delta: 'guest' });
     const { stopChat } = await b.ok(ClusterStop, { messageId: assistantMessageId });
     expect(stopChat).toEqual({ status: 'STOPPED', content: 'guest' });
-    expect(await next(onB)).toEqual({ __typename: 'ChatStopped', message: { content: 'guest', status: 'STOPPED' } });
+    expect(await next(onB)).toEqual({ __typename: 'ChatStopped', answer: { content: 'guest', status: 'STOPPED' } });
   });
 });

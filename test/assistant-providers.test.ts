@@ -16,9 +16,9 @@ const ProviderChat = graphql(`
       __typename
       ... on ChatStarted { assistantMessageId session { id } }
       ... on ChatToken { index delta }
-      ... on ChatCompleted { message { content status } usage { inputTokens outputTokens } }
-      ... on ChatStopped { message { content status } }
-      ... on ChatError { code chatMessage { status } }
+      ... on ChatCompleted { answer { content status } usage { inputTokens outputTokens } }
+      ... on ChatStopped { answer { content status } }
+      ... on ChatError { code answer { status } }
     }
   }
 `);
@@ -111,7 +111,7 @@ describe('an OpenAI-compatible provider', () => {
     const text = got.filter((e) => e.__typename === 'ChatToken').map((e) => e.delta).join('');
     expect(text).toBe('one two three');
     // 7 + 5 for the answer, 3 + 2 for the title.
-    expect(got.at(-1)).toEqual({ __typename: 'ChatCompleted', message: { content: 'one two three', status: 'COMPLETE' }, usage: { inputTokens: 10, outputTokens: 7 } });
+    expect(got.at(-1)).toEqual({ __typename: 'ChatCompleted', answer: { content: 'one two three', status: 'COMPLETE' }, usage: { inputTokens: 10, outputTokens: 7 } });
     const sessionId = (got[0] as { session: { id: string } }).session.id;
     expect((await s.ok(ProviderTitle, { id: sessionId }, { token: u.token })).chatSession.title).toBe('Counting words');
     const streamed = fake.requests.find((r) => r.body.stream === true)!;
@@ -122,7 +122,7 @@ describe('an OpenAI-compatible provider', () => {
   it('maps a 401 to PROVIDER_AUTH', async () => {
     const u = await s.user();
     const got = await events(subscribe(s.ws({ token: u.token }), ProviderChat, { input: { message: 'hi', model: 'local:e401' } }) as Subscription<unknown>);
-    expect(got.at(-1)).toEqual({ __typename: 'ChatError', code: 'PROVIDER_AUTH', chatMessage: { status: 'FAILED' } });
+    expect(got.at(-1)).toEqual({ __typename: 'ChatError', code: 'PROVIDER_AUTH', answer: { status: 'FAILED' } });
   });
 
   it('closes the HTTP request to the provider when stopped', async () => {

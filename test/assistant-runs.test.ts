@@ -11,9 +11,9 @@ const RunEventFields = graphql(`
     __typename
     ... on ChatStarted { assistantMessageId session { id title } }
     ... on ChatToken { index delta }
-    ... on ChatCompleted { message { id content status } usage { inputTokens outputTokens totalTokens } }
-    ... on ChatStopped { message { id content status } }
-    ... on ChatError { code errorMessage: message chatMessage { id content status errorCode } }
+    ... on ChatCompleted { answer { id content status } usage { inputTokens outputTokens totalTokens } }
+    ... on ChatStopped { answer { id content status } }
+    ... on ChatError { code message answer { id content status errorCode } }
   }
 `);
 const RunChat = graphql(`subscription RunChat($input: ChatInput!) { chat(input: $input) { ...RunEventFields } }`);
@@ -71,7 +71,7 @@ describe('assistant runs', () => {
 
     const { stopChat } = await s.ok(Stop, { messageId: started.assistantMessageId }, { token: u.token });
     expect(stopChat).toEqual({ id: started.assistantMessageId, status: 'STOPPED', content: 'Hello there,', saved: true });
-    expect(await nextEvent(sub)).toEqual({ __typename: 'ChatStopped', message: { id: started.assistantMessageId, content: 'Hello there,', status: 'STOPPED' } });
+    expect(await nextEvent(sub)).toEqual({ __typename: 'ChatStopped', answer: { id: started.assistantMessageId, content: 'Hello there,', status: 'STOPPED' } });
     await sub.ended();
     await g.abortSeen;
     expect(g.seen.aborted).toBe(true);
@@ -107,7 +107,7 @@ describe('assistant runs', () => {
     g.release();
     const resumed = await rest(subscribe(s.ws({ token: u.token }), RunStream, { messageId: started.assistantMessageId, afterIndex: 1 }) as Subscription<unknown>);
     expect(resumed.map((e) => e.__typename)).toEqual(['ChatToken', 'ChatToken', 'ChatCompleted']);
-    expect(resumed.at(-1)).toMatchObject({ message: { content: 'one two three four', status: 'COMPLETE' } });
+    expect(resumed.at(-1)).toMatchObject({ answer: { content: 'one two three four', status: 'COMPLETE' } });
     expect(g.seen.aborted).toBe(false);
     const row = await s.db.prisma.chatMessage.findUniqueOrThrow({ where: { id: started.assistantMessageId } });
     expect(row).toMatchObject({ status: 'COMPLETE', content: 'one two three four', inputTokens: 7, outputTokens: 4 });
@@ -133,7 +133,7 @@ describe('assistant runs', () => {
       { __typename: 'ChatToken', index: 3, delta: 't3' },
       { __typename: 'ChatToken', index: 4, delta: 't4' },
     ]);
-    expect(live.at(-1)).toMatchObject({ __typename: 'ChatCompleted', message: { content: 't0t1t2t3t4' } });
+    expect(live.at(-1)).toMatchObject({ __typename: 'ChatCompleted', answer: { content: 't0t1t2t3t4' } });
     const originalRest = await rest(first);
     expect(originalRest.map((e) => e.index ?? e.__typename)).toEqual([3, 4, 'ChatCompleted']);
   });
@@ -154,8 +154,8 @@ describe('assistant runs', () => {
       const events = await rest(startChat(s, { message: 'fail please', model: register(s, model) }, u.token));
       const [started, ...others] = events as [{ assistantMessageId: string }, ...Event[]];
       const error = others.at(-1)!;
-      expect(error, code).toMatchObject({ __typename: 'ChatError', code, chatMessage: { content, status: 'FAILED', errorCode: code } });
-      expect(String(error.errorMessage)).not.toMatch(/HTTP \d+|provider\.example/); // provider details are logged, not shown
+      expect(error, code).toMatchObject({ __typename: 'ChatError', code, answer: { content, status: 'FAILED', errorCode: code } });
+      expect(String(error.message)).not.toMatch(/HTTP \d+|provider\.example/); // provider details are logged, not shown
       const row = await s.db.prisma.chatMessage.findUniqueOrThrow({ where: { id: started.assistantMessageId } });
       expect(row).toMatchObject({ status: 'FAILED', errorCode: code, content });
     }
@@ -173,7 +173,7 @@ describe('assistant runs', () => {
       },
     });
     const events = await rest(startChat(s, { message: 'retry please', model: register(s, flaky) }, u.token));
-    expect(events.at(-1)).toMatchObject({ __typename: 'ChatCompleted', message: { content: 'Second try', status: 'COMPLETE' } });
+    expect(events.at(-1)).toMatchObject({ __typename: 'ChatCompleted', answer: { content: 'Second try', status: 'COMPLETE' } });
     expect(calls).toBe(2);
 
     const down = failingModel(503);
@@ -260,7 +260,7 @@ describe('assistant budgets and timeouts', () => {
     const s = server();
     const u = await s.user();
     const events = await rest(startChat(s, { message: 'slow', model: register(s, stallingModel('Partial')) }, u.token));
-    expect(events.at(-1)).toMatchObject({ __typename: 'ChatError', code: 'PROVIDER_TIMEOUT', chatMessage: { content: 'Partial', status: 'FAILED' } });
+    expect(events.at(-1)).toMatchObject({ __typename: 'ChatError', code: 'PROVIDER_TIMEOUT', answer: { content: 'Partial', status: 'FAILED' } });
   });
 });
 

@@ -20,11 +20,11 @@ const ChatEventFields = graphql(`
     }
     ... on ChatToken { index delta }
     ... on ChatCompleted {
-      message { id role content status model saved sessionId inputTokens outputTokens errorCode }
+      answer { id role content status model saved sessionId inputTokens outputTokens errorCode }
       usage { inputTokens outputTokens totalTokens }
     }
-    ... on ChatStopped { message { id content status } }
-    ... on ChatError { code errorMessage: message chatMessage { id content status errorCode } }
+    ... on ChatStopped { answer { id content status } }
+    ... on ChatError { code message answer { id content status errorCode } }
   }
 `);
 const Chat = graphql(`
@@ -49,7 +49,7 @@ const ChatTimes = graphql(`
     chat(input: $input) {
       __typename
       ... on ChatStarted { assistantMessageId session { id createdAt updatedAt } userMessage { id createdAt updatedAt } }
-      ... on ChatCompleted { message { id content createdAt updatedAt } usage { inputTokens outputTokens } }
+      ... on ChatCompleted { answer { id content createdAt updatedAt } usage { inputTokens outputTokens } }
     }
   }
 `);
@@ -107,9 +107,9 @@ describe('assistant with the offline model', () => {
     expect(tokens.map((t) => t.index)).toEqual(tokens.map((_, i) => i));
     const text = tokens.map((t) => t.delta).join('');
     expect(text).toBe(EchoModel.reply(message));
-    const done = rest.at(-1) as { __typename: string; message: Record<string, unknown>; usage: { inputTokens: number; outputTokens: number; totalTokens: number } };
+    const done = rest.at(-1) as { __typename: string; answer: Record<string, unknown>; usage: { inputTokens: number; outputTokens: number; totalTokens: number } };
     expect(done.__typename).toBe('ChatCompleted');
-    expect(done.message).toMatchObject({ id: st.assistantMessageId, role: 'ASSISTANT', content: text, status: 'COMPLETE', model: 'parley-echo', saved: true });
+    expect(done.answer).toMatchObject({ id: st.assistantMessageId, role: 'ASSISTANT', content: text, status: 'COMPLETE', model: 'parley-echo', saved: true });
     expect(done.usage.outputTokens).toBeGreaterThan(0);
     expect(done.usage.totalTokens).toBe(done.usage.inputTokens + done.usage.outputTokens);
 
@@ -137,14 +137,14 @@ describe('assistant with the offline model', () => {
     expect(s.db.queryCount() - before).toBe(2);
 
     const started = events[0] as { assistantMessageId: string; session: { id: string; createdAt: string; updatedAt: string }; userMessage: { id: string; createdAt: string; updatedAt: string } };
-    const done = events.at(-1) as { message: { id: string; content: string; createdAt: string; updatedAt: string }; usage: { inputTokens: number; outputTokens: number } };
+    const done = events.at(-1) as { answer: { id: string; content: string; createdAt: string; updatedAt: string }; usage: { inputTokens: number; outputTokens: number } };
     const { chatSession } = await s.ok(SessionTimes, { id: started.session.id }, { token: u.token });
     expect(chatSession).toMatchObject({ createdAt: started.session.createdAt, updatedAt: started.session.updatedAt });
     expect(chatSession!.messages.edges.map((e) => e.node)).toEqual([
       { ...started.userMessage, content: 'count my statements', status: 'COMPLETE' },
-      { ...done.message, status: 'COMPLETE' },
+      { ...done.answer, status: 'COMPLETE' },
     ]);
-    expect(Date.parse(done.message.createdAt)).toBeGreaterThan(Date.parse(started.userMessage.createdAt));
+    expect(Date.parse(done.answer.createdAt)).toBeGreaterThan(Date.parse(started.userMessage.createdAt));
     const ledger = await s.db.prisma.chatUsageRecord.findMany({ where: { messageId: started.assistantMessageId } });
     expect(ledger).toEqual([expect.objectContaining({ userId: u.id, model: 'parley-echo', ...done.usage })]);
   });
@@ -247,7 +247,7 @@ describe('assistant with the offline model', () => {
     expect(replayed.at(-1)!.__typename).toBe('ChatCompleted');
     // Past the last token: only the final event.
     const beyond = subscribe(s.ws({ token: u.token }), ChatStream, { messageId: id, afterIndex: 10_000 });
-    expect((await beyond.next()).data!.chatStream).toMatchObject({ __typename: 'ChatCompleted', message: { id } });
+    expect((await beyond.next()).data!.chatStream).toMatchObject({ __typename: 'ChatCompleted', answer: { id } });
     await beyond.ended();
   });
 
@@ -261,7 +261,7 @@ describe('assistant with the offline model', () => {
     expect(started.session).toBeNull();
     expect(started.userMessage).toMatchObject({ saved: false, sessionId: null });
     expect(tokensOf(events).map((t) => t.delta).join('')).toBe(EchoModel.reply('hello as a guest'));
-    expect(events.at(-1)).toMatchObject({ __typename: 'ChatCompleted', message: { saved: false, status: 'COMPLETE' } });
+    expect(events.at(-1)).toMatchObject({ __typename: 'ChatCompleted', answer: { saved: false, status: 'COMPLETE' } });
     expect(await s.db.prisma.chatMessage.count()).toBe(before);
     expect(await s.db.prisma.chatSession.count()).toBe(sessionsBefore);
 

@@ -16,7 +16,7 @@ import { RedisReplay } from './replay.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { generate } from './generate.ts';
 import { buildContext, cleanTitle, deriveTitle, modelTitle } from './context.ts';
-import { guestMessage, lastOf, messageOf, snapshotOf, terminalFromOutcome, terminalFromRow } from './snapshots.ts';
+import { answerOf, guestMessage, lastOf, snapshotOf, terminalFromOutcome, terminalFromRow } from './snapshots.ts';
 import type { ChatRunEvent, MessageSnapshot, RunOwner, TokenUsage } from './events.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
@@ -297,8 +297,8 @@ export class AssistantService {
     } else {
       terminal = await lastOf(this.runs.follow(messageId, Number.MAX_SAFE_INTEGER, () => this.fallback(messageId, row)), 10_000);
     }
-    const message = terminal && messageOf(terminal);
-    if (message) return message;
+    const answer = terminal && answerOf(terminal);
+    if (answer) return answer;
     if (row) {
       // No instance runs it any more (its server died): what was saved is final.
       await this.prisma.chatMessage.updateMany({ where: { id: row.id, status: 'STREAMING' }, data: { status: 'STOPPED' } });

@@ -33,10 +33,19 @@ const ChatTokenRef = builder.objectRef<Of<'token'>>('ChatToken').implement({
   }),
 });
 
+// The answer is `answer` in all three final events, and ChatError's `message` is its explanation, so one document
+// selects all three without aliases. GraphQL lets fields of one name in one selection differ in nothing, nullability
+// included (spec: SameResponseShape), and ChatError may not know its answer: `answer` is nullable in all three, and
+// ChatCompleted and ChatStopped always fill it.
 const ChatCompletedRef = builder.objectRef<Of<'completed'>>('ChatCompleted').implement({
   description: 'Last event: the answer finished and is saved.',
   fields: (t) => ({
-    message: t.field({ type: ChatMessageRef, description: 'The complete answer.', resolve: (e) => e.message }),
+    answer: t.field({
+      type: ChatMessageRef,
+      nullable: true,
+      description: 'The complete answer (status COMPLETE); always present.',
+      resolve: (e) => e.answer,
+    }),
     usage: t.field({ type: ChatTokenUsageRef, description: 'Tokens it used.', resolve: (e) => e.usage }),
   }),
 });
@@ -44,7 +53,12 @@ const ChatCompletedRef = builder.objectRef<Of<'completed'>>('ChatCompleted').imp
 const ChatStoppedRef = builder.objectRef<Of<'stopped'>>('ChatStopped').implement({
   description: 'Last event: stopChat stopped the answer; the partial text is saved.',
   fields: (t) => ({
-    message: t.field({ type: ChatMessageRef, description: 'The partial answer (status STOPPED).', resolve: (e) => e.message }),
+    answer: t.field({
+      type: ChatMessageRef,
+      nullable: true,
+      description: 'The partial answer (status STOPPED); always present.',
+      resolve: (e) => e.answer,
+    }),
   }),
 });
 
@@ -53,11 +67,11 @@ const ChatErrorRef = builder.objectRef<Of<'error'>>('ChatError').implement({
   fields: (t) => ({
     code: t.field({ type: ChatErrorCode, description: 'Why.', resolve: (e) => e.code }),
     message: t.exposeString('message', { description: 'Human-readable explanation.' }),
-    chatMessage: t.field({
+    answer: t.field({
       type: ChatMessageRef,
       nullable: true,
-      description: 'The failed answer with what was generated, when known.',
-      resolve: (e) => e.chatMessage,
+      description: 'The failed answer (status FAILED) with what was generated before the failure; null when it is not known.',
+      resolve: (e) => e.answer,
     }),
   }),
 });

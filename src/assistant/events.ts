@@ -28,9 +28,9 @@ export interface TokenUsage {
 
 export type ChatRunEvent =
   | { kind: 'token'; seq: number; delta: string }
-  | { kind: 'completed'; seq: number; message: MessageSnapshot; usage: TokenUsage }
-  | { kind: 'stopped'; seq: number; message: MessageSnapshot }
-  | { kind: 'error'; seq: number; code: ChatErrorCode; message: string; chatMessage: MessageSnapshot | null };
+  | { kind: 'completed'; seq: number; answer: MessageSnapshot; usage: TokenUsage }
+  | { kind: 'stopped'; seq: number; answer: MessageSnapshot }
+  | { kind: 'error'; seq: number; code: ChatErrorCode; message: string; answer: MessageSnapshot | null };
 
 /** Sent on a message's topic by a follower to learn that its bus subscription is live; followers skip it. */
 export interface ProbeEvent {

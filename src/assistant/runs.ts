@@ -142,7 +142,7 @@ export class RunRegistry {
         });
       } catch (err) {
         logger.error('chat run failed', { messageId, error: err });
-        run.finish({ kind: 'error', code: 'PROVIDER_ERROR', message: 'The answer could not be generated.', chatMessage: null });
+        run.finish({ kind: 'error', code: 'PROVIDER_ERROR', message: 'The answer could not be generated.', answer: null });
       }
       await chain;
       const timer = setTimeout(() => {

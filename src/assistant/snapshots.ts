@@ -45,20 +45,18 @@ export function guestMessage(
 export function terminalFromRow(row: ChatMessage | null): ChatRunEvent {
   const seq = Number.MAX_SAFE_INTEGER;
   if (row?.status === 'COMPLETE') {
-    return { kind: 'completed', seq, message: row, usage: { inputTokens: row.inputTokens, outputTokens: row.outputTokens } };
+    return { kind: 'completed', seq, answer: row, usage: { inputTokens: row.inputTokens, outputTokens: row.outputTokens } };
   }
-  if (row?.status === 'STOPPED') return { kind: 'stopped', seq, message: row };
+  if (row?.status === 'STOPPED') return { kind: 'stopped', seq, answer: row };
   if (row?.status === 'FAILED') {
     const code = (row.errorCode ?? 'PROVIDER_ERROR') as Extract<ChatRunEvent, { kind: 'error' }>['code'];
-    return { kind: 'error', seq, code, message: chatErrorMessage(code), chatMessage: row };
+    return { kind: 'error', seq, code, message: chatErrorMessage(code), answer: row };
   }
-  return { kind: 'error', seq, code: 'INTERRUPTED', message: chatErrorMessage('INTERRUPTED'), chatMessage: row };
+  return { kind: 'error', seq, code: 'INTERRUPTED', message: chatErrorMessage('INTERRUPTED'), answer: row };
 }
 
-export function messageOf(e: ChatRunEvent): MessageSnapshot | null {
-  if (e.kind === 'completed' || e.kind === 'stopped') return e.message;
-  if (e.kind === 'error') return e.chatMessage;
-  return null;
+export function answerOf(e: ChatRunEvent): MessageSnapshot | null {
+  return e.kind === 'token' ? null : e.answer;
 }
 
 export async function lastOf(events: AsyncGenerator<ChatRunEvent>, timeoutMs: number): Promise<ChatRunEvent | undefined> {
@@ -77,9 +75,9 @@ export async function lastOf(events: AsyncGenerator<ChatRunEvent>, timeoutMs: nu
   }
 }
 
-export function terminalFromOutcome(outcome: Outcome, message: MessageSnapshot) {
-  if (outcome.status === 'COMPLETE') return { kind: 'completed' as const, message, usage: outcome.usage };
-  if (outcome.status === 'STOPPED') return { kind: 'stopped' as const, message };
-  return { kind: 'error' as const, code: outcome.code, message: outcome.message, chatMessage: message };
+export function terminalFromOutcome(outcome: Outcome, answer: MessageSnapshot) {
+  if (outcome.status === 'COMPLETE') return { kind: 'completed' as const, answer, usage: outcome.usage };
+  if (outcome.status === 'STOPPED') return { kind: 'stopped' as const, answer };
+  return { kind: 'error' as const, code: outcome.code, message: outcome.message, answer };
 }
 

@@ -281,8 +281,9 @@ subscription Chat {
     __typename
     ... on ChatStarted { assistantMessageId session { id title } }
     ... on ChatToken { index delta }
-    ... on ChatCompleted { message { content } usage { totalTokens } }
-    ... on ChatError { code message }
+    ... on ChatCompleted { answer { content } usage { totalTokens } }
+    ... on ChatStopped { answer { content } }
+    ... on ChatError { code message answer { content } }
   }
 }
 `;

@@ -6,9 +6,9 @@ import { gql, live } from './api.js';
 const EVENT_FIELDS = `__typename
   ... on ChatStarted { assistantMessageId session { id title } }
   ... on ChatToken { index delta }
-  ... on ChatCompleted { message { id content status } }
-  ... on ChatStopped { message { id content status } }
-  ... on ChatError { code errorMessage: message chatMessage { content } }`;
+  ... on ChatCompleted { answer { id content status } }
+  ... on ChatStopped { answer { id content status } }
+  ... on ChatError { code message answer { content } }`;
 
 const STATUS_TEXT = { STREAMING: 'Answering…', COMPLETE: '', STOPPED: 'Stopped', FAILED: 'Failed' };
 
@@ -182,10 +182,10 @@ function onChatEvent(current, e, finish) {
       break;
     case 'ChatCompleted':
     case 'ChatStopped':
-      Object.assign(turn, { content: e.message.content, status: e.message.status });
+      Object.assign(turn, { content: e.answer.content, status: e.answer.status });
       break;
     case 'ChatError':
-      Object.assign(turn, { content: e.chatMessage?.content ?? turn.content, status: 'FAILED', error: e.errorMessage });
+      Object.assign(turn, { content: e.answer?.content ?? turn.content, status: 'FAILED', error: e.message });
       break;
   }
   render(turn);
@@ -202,7 +202,7 @@ async function stop() {
   $('stop').disabled = true;
   try {
     const { stopChat } = await gql('mutation($id: ID!) { stopChat(messageId: $id) { content status } }', { id: current.messageId });
-    if (run === current && stopChat.status !== 'STREAMING') onChatEvent(current, { __typename: 'ChatStopped', message: stopChat }, current.finish);
+    if (run === current && stopChat.status !== 'STREAMING') onChatEvent(current, { __typename: 'ChatStopped', answer: stopChat }, current.finish);
   } catch (err) {
     showError($('assistant-error'), err);
   } finally {
