@@ -14,6 +14,7 @@ import { connectRedis, type RedisConnections } from './realtime/redis.ts';
 import { createServices, type Services } from './services.ts';
 import { createParleyYoga } from './graphql/yoga.ts';
 import { attachWebSocketServer } from './realtime/ws.ts';
+import { closeRevokedConnections } from './realtime/connections.ts';
 import { join } from 'node:path';
 import { AUTH_BASE_PATH, createAuthRouter } from './auth/rest/router.ts';
 import { startSessionSweeper } from './accounts/session-sweeper.ts';
@@ -73,6 +74,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const yoga = createParleyYoga(services);
   const authRoutes = createAuthRouter(services);
   services.auth.start();
+  const stopClosingRevoked = closeRevokedConnections(services);
   const stopSweeper = startSessionSweeper(services.accounts, config.SESSION_SWEEP_SECONDS, logger);
   if (!config.SMTP_URL && config.NODE_ENV === 'production') logger.warn('SMTP_URL is not set: mail goes to the OutboxMail table only');
 
@@ -192,6 +194,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       clearTimeout(timer);
       await stopSweeper();
       await services.auth.stop();
+      await stopClosingRevoked();
       services.typing.stop();
       await services.presence.stop();
       await yoga.dispose();

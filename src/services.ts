@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { AccountService } from './accounts/accounts.service.ts';
 import { setBcryptConcurrency } from './accounts/credentials.ts';
 import { TenantService } from './accounts/tenants.ts';
+import { LiveConnections } from './realtime/connections.ts';
 import { Privacy } from './accounts/privacy.ts';
 import { RecoveryService } from './accounts/recovery.service.ts';
 import { Authenticator, SessionCache } from './auth/authenticator.ts';
@@ -34,6 +35,8 @@ export interface Services {
   /** Shared state across instances (rate limits, presence, replay buffers); null when REDIS_URL is unset. */
   redis: Redis | null;
   tenants: TenantService;
+  /** This instance's WebSockets and subscription streams, by tenant, user and session (closed when access ends). */
+  connections: LiveConnections;
   accounts: AccountService;
   privacy: Privacy;
   recovery: RecoveryService;
@@ -102,7 +105,8 @@ export function createServices(deps: {
     ...shared,
     metrics,
     prisma,
-    tenants: new TenantService(prisma),
+    tenants: new TenantService(prisma, { pubsub, cacheMs: config.TENANT_CACHE_MS }),
+    connections: new LiveConnections(),
     accounts,
     privacy: new Privacy(prisma),
     recovery: new RecoveryService({ prisma, accounts, mailer, limiter, bcryptCost: config.BCRYPT_COST, publicUrl }),

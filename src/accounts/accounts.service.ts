@@ -310,6 +310,8 @@ export class AccountService {
     await this.prisma.user.delete({ where: { id: user.id } });
     this.revoked(user, sessions.map((s) => s.id), 'account deleted');
     this.userChanged(user);
+    // Every connection of the user closes, also one whose session was created while the account was being deleted.
+    this.deps.pubsub.publish('users:removed', { tenantId: user.tenantId, userId: user.id, reason: 'Account deleted' });
   }
 
   async updateProfile(viewer: Viewer, input: ProfileInput): Promise<User> {

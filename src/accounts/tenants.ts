@@ -1,15 +1,28 @@
-// Tenants: isolated user spaces named by X-Client-ID. Looked up on every request, so kept in a short cache; a
-// tenant disabled from the CLI stops working within TENANT_CACHE_MS on every instance.
+// Tenants: isolated user spaces named by X-Client-ID. Looked up on every request, so kept in a short cache
+// (TENANT_CACHE_MS). Disabling or enabling one publishes `tenants:changed`: every instance the event reaches drops
+// its cached copy and closes the tenant's connections at once (realtime/connections.ts); an instance it cannot reach
+// (the tenants CLI without Redis) notices within TENANT_CACHE_MS, when its cache expires and it re-checks the
+// tenants of its open connections.
 import type { PrismaClient, Tenant } from '../generated/prisma/client.ts';
+import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { AppError, badInput, isUniqueViolation } from '../errors.ts';
 
-const TENANT_CACHE_MS = 5_000;
 export const DEFAULT_TENANT = 'default';
 const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
+export interface TenantServiceOptions {
+  /** Where status changes are announced; absent (a CLI without Redis): running instances re-check on their own. */
+  pubsub?: Pick<ParleyPubSub, 'publish'>;
+  /** How long a looked-up tenant is reused (TENANT_CACHE_MS); 0 or absent: read every time. */
+  cacheMs?: number;
+}
+
 export class TenantService {
   private cache = new Map<string, { tenant: Tenant | null; at: number }>();
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly options: TenantServiceOptions = {},
+  ) {}
 
   /** The active tenant for a client id (or the default), else TENANT_NOT_FOUND. */
   async resolve(clientId: string | null | undefined, requireClientId: boolean): Promise<Tenant> {
@@ -17,7 +30,7 @@ export class TenantService {
     if (!id) throw new AppError('TENANT_NOT_FOUND', 'This server requires a client id: send the X-Client-ID header.');
     const hit = this.cache.get(id);
     let tenant: Tenant | null;
-    if (hit && Date.now() - hit.at < TENANT_CACHE_MS) tenant = hit.tenant;
+    if (hit && Date.now() - hit.at < (this.options.cacheMs ?? 0)) tenant = hit.tenant;
     else {
       tenant = ID_PATTERN.test(id) ? await this.prisma.tenant.findUnique({ where: { id } }) : null;
       if (this.cache.size > 10_000) this.cache.clear();
@@ -27,6 +40,17 @@ export class TenantService {
       throw new AppError('TENANT_NOT_FOUND', `Unknown or disabled client id "${id.slice(0, 64)}".`);
     }
     return tenant;
+  }
+
+  /** Drops the cached copy of a tenant (its status changed): the next request reads it again. */
+  forget(id: string) {
+    this.cache.delete(id);
+  }
+
+  /** Which of `ids` name tenants that exist and are not disabled. */
+  async activeAmong(ids: string[]): Promise<string[]> {
+    const rows = await this.prisma.tenant.findMany({ where: { id: { in: ids }, disabled: false }, select: { id: true } });
+    return rows.map((r) => r.id);
   }
 
   async add(id: string, name?: string): Promise<Tenant> {
@@ -43,10 +67,13 @@ export class TenantService {
     return this.prisma.tenant.findMany({ orderBy: { createdAt: 'asc' } });
   }
 
+  /** Disables (its requests refused, its connections closed with 4403) or enables a tenant. */
   async setDisabled(id: string, disabled: boolean): Promise<Tenant> {
     const found = await this.prisma.tenant.findUnique({ where: { id } });
     if (!found) throw new AppError('TENANT_NOT_FOUND', `Tenant "${id}" does not exist.`);
-    this.cache.delete(id);
-    return this.prisma.tenant.update({ where: { id }, data: { disabled } });
+    const tenant = await this.prisma.tenant.update({ where: { id }, data: { disabled } });
+    this.forget(id);
+    this.options.pubsub?.publish('tenants:changed', { tenantId: id, disabled });
+    return tenant;
   }
 }

@@ -1,7 +1,7 @@
 // graphql-yoga with Parley's context, limits, error masking and operation logging. The same envelop plugins run
 // for HTTP, SSE and WebSocket operations (the WS server executes through yoga.getEnveloped).
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { GraphQLError, type ExecutionArgs, type ValidationContext, type FieldNode } from 'graphql';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -20,6 +20,7 @@ import type { Viewer } from '../accounts/accounts.service.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
 import { AppError, isUnavailable, serviceUnavailable, withExtensions } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
+import { trackHttpStream } from '../realtime/connections.ts';
 import { operationLabel } from '../observability/metrics.ts';
 import { withRequestId, operationName, operationType } from './request-id.ts';
 import { sharedSubscriptionEvents, type MaskError } from './shared-events.ts';
@@ -37,6 +38,7 @@ export interface SocketAuth {
 
 export interface ServerContext {
   req?: IncomingMessage;
+  res?: ServerResponse;
   socketAuth?: SocketAuth;
   requestId?: string;
 }
@@ -80,6 +82,9 @@ export function createParleyYoga(services: Services) {
       if (token) viewer = await services.auth.fromBearer(tenant.id, token);
       else if (cookieAllowed(initial.request)) viewer = await services.auth.fromCookie(tenant.id, headers.get('cookie'));
       else viewer = null;
+      // A subscription over SSE (or multipart) stays open: registered so that it ends, as a WebSocket closes, when
+      // its session, account or tenant does.
+      if (initial.res) trackHttpStream(services.connections, initial.res, headers.get('accept'), { tenantId: tenant.id, viewer, ip });
     }
     return {
       requestId,

@@ -20,6 +20,18 @@ export interface UserChangedEvent {
   userId: string;
 }
 
+export interface TenantChangedEvent {
+  tenantId: string;
+  disabled: boolean;
+}
+
+export interface UserRemovedEvent {
+  tenantId: string;
+  userId: string;
+  /** Why, in words (e.g. "Account deleted"): the close reason its connections get. */
+  reason: string;
+}
+
 export interface PresenceChangedEvent {
   tenantId: string;
   userId: string;
@@ -41,6 +53,10 @@ export type Topics = {
   'sessions:revoked': [SessionsRevokedEvent];
   /** A User row changed (profile, password, status, deletion): drop cached copies of it on every instance. */
   'users:changed': [UserChangedEvent];
+  /** A tenant was disabled or enabled (server or tenants CLI): drop cached copies; when disabled, close its connections. */
+  'tenants:changed': [TenantChangedEvent];
+  /** A user can no longer use Parley (account deleted): close every connection of theirs, on every instance. */
+  'users:removed': [UserRemovedEvent];
   /** A committed conversation event, by conversation id (a trigger: subscribers read gaps from the event log). */
   'conversation:event': [conversationId: string, event: ConversationEventPayload];
   /** The same events, by the id of each user they concern (members, and a removed member): the inbox stream. */

@@ -1,7 +1,9 @@
 // graphql-ws on the same port and path as HTTP GraphQL. Auth happens once, at connection_init, from
 // connectionParams { clientId, authorization }; every operation then runs through yoga's envelop so context,
-// limits, masking and logging are the same as over HTTP. Sockets are indexed by session so a revoked session's
-// sockets close at once (4403) on whichever instance holds them. A socket that authenticated with a JWT access
+// limits, masking and logging are the same as over HTTP. Sockets are registered in services.connections by tenant,
+// user and session, so a revoked session's, a deleted account's or a disabled tenant's sockets close at once (4403)
+// on whichever instance holds them (realtime/connections.ts); the same registry counts them for the per-user and
+// per-address caps (4429). A socket that authenticated with a JWT access
 // token closes (4403, "Access token expired") when that token expires: to stay connected, a client reconnects
 // with a fresh token before then (graphql-ws reads connectionParams again on every connect, so a
 // `connectionParams: async () => ({ authorization: 'Bearer ' + await getToken() })` function is all it takes).
@@ -15,9 +17,10 @@ import type { Services } from '../services.ts';
 import { bearerToken, type ParleyYoga, type SocketAuth } from '../graphql/yoga.ts';
 import { AppError, isUnavailable } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
+import { CLOSE_FORBIDDEN, type LiveConnection, type LiveConnections } from './connections.ts';
 
+export { CLOSE_FORBIDDEN };
 export const CLOSE_GOING_AWAY = 1001;
-export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_TOO_MANY_REQUESTS = 4429;
 /** The database (or Redis) did not answer while the socket was being set up: the client should reconnect later. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
@@ -30,6 +33,8 @@ type Extra = {
   id?: string;
   expiry?: NodeJS.Timeout;
   bucket?: TokenBucket;
+  /** This socket in services.connections, once connection_init succeeded. */
+  connection?: LiveConnection;
 };
 
 // setTimeout takes at most a 32-bit delay; JWTs live far shorter than that, but a bad clock should not wrap.
@@ -43,7 +48,6 @@ export function attachWebSocketServer(
   const { logger, config } = services;
   // A message over WS_MAX_MESSAGE_BYTES: ws closes the socket with 1009 (Message Too Big) without reading it.
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.WS_MAX_MESSAGE_BYTES });
-  const bySession = new Map<string, Set<WebSocket>>();
   /** Running subscriptions, by `<socket id>:<operation id>`; graphql-ws calls onComplete however one ends. */
   const subscriptions = new Set<string>();
   services.metrics.register('parley_ws_connections_open', 'Open WebSocket connections.', () => wss.clients.size);
@@ -65,20 +69,28 @@ export function attachWebSocketServer(
           if (token && !authenticated) return false; // a bad token is refused, not downgraded to a guest: 4403
           const viewer = authenticated ? { user: authenticated.user, session: authenticated.session } : null;
           const request = ctx.extra.request!;
-          ctx.extra.auth = { tenant, viewer, ip: clientIp(request, config.TRUST_PROXY), userAgent: request.headers['user-agent'] ?? null };
+          const ip = clientIp(request, config.TRUST_PROXY);
+          const socket = ctx.extra.socket;
+          if (socket.readyState !== socket.OPEN) return false; // gone while it was being authenticated
+          // Checked and registered with no await in between, so sockets connecting at once cannot all slip past.
+          const overCap = connectionCapExceeded(services.connections, config, viewer?.user.id ?? null, ip);
+          if (overCap) {
+            logger.warn('ws connection cap reached', { tenant: tenant.id, user: viewer?.user.id, ip, reason: overCap });
+            socket.close(CLOSE_TOO_MANY_REQUESTS, overCap); // graphql-ws's own close (4403) after this one is ignored
+            return false;
+          }
+          ctx.extra.connection = new SocketConnection(socket, tenant.id, viewer?.user.id ?? null, viewer?.session.id ?? null, ip);
+          services.connections.add(ctx.extra.connection);
+          ctx.extra.auth = { tenant, viewer, ip, userAgent: request.headers['user-agent'] ?? null };
           Reflect.set(ctx.extra, 'request', undefined); // (not delete: that would put every socket's extra in dictionary mode)
           const expiresAt = authenticated?.credentialExpiresAt;
           if (expiresAt) {
-            const socket = ctx.extra.socket;
             const ms = Math.min(Math.max(0, expiresAt.getTime() - Date.now()), MAX_TIMER_MS);
             ctx.extra.expiry = setTimeout(() => socket.close(CLOSE_FORBIDDEN, 'Access token expired'), ms);
             ctx.extra.expiry.unref();
           }
           ctx.extra.id = flatUUID();
           if (viewer) {
-            const set = bySession.get(viewer.session.id) ?? new Set();
-            set.add(ctx.extra.socket);
-            bySession.set(viewer.session.id, set);
             services.presence.connected({ connId: ctx.extra.id, tenantId: tenant.id, userId: viewer.user.id });
           }
           logger.debug('ws connected', { socket: ctx.extra.id, tenant: tenant.id, user: viewer?.user.id });
@@ -99,11 +111,7 @@ export function attachWebSocketServer(
         clearTimeout(ctx.extra.expiry);
         const sessionId = ctx.extra.auth?.viewer?.session.id;
         if (sessionId && ctx.extra.id) services.presence.disconnected(ctx.extra.id);
-        if (sessionId) {
-          const set = bySession.get(sessionId);
-          set?.delete(ctx.extra.socket);
-          if (set?.size === 0) bySession.delete(sessionId);
-        }
+        if (ctx.extra.connection) services.connections.remove(ctx.extra.connection);
       },
       onOperation(ctx, id, payload, _args, result) {
         if (result && Symbol.asyncIterator in result) {
@@ -187,27 +195,42 @@ export function attachWebSocketServer(
     socket.on('error', (err) => logger.debug('ws client error', { error: err.message }));
   });
 
-  // Close sockets of revoked sessions, wherever the revocation happened (the event bus spans instances).
-  const revoked = services.pubsub.subscribe('sessions:revoked');
-  void (async () => {
-    for await (const event of revoked) {
-      for (const sessionId of event.sessionIds) {
-        for (const socket of bySession.get(sessionId) ?? []) socket.close(CLOSE_FORBIDDEN, `Session ended: ${event.reason}`);
-        bySession.delete(sessionId);
-      }
-    }
-  })().catch((err) => logger.error('revocation listener failed', { error: err }));
-
   return {
     wss,
     openSockets: () => wss.clients.size,
     async close() {
-      await revoked.return?.();
       for (const client of wss.clients) client.close(CLOSE_GOING_AWAY, 'Server shutting down');
       await dispose.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Why a new socket would exceed WS_MAX_CONNECTIONS_PER_USER (signed in) or WS_MAX_CONNECTIONS_PER_IP (everyone), as
+ * its close reason; null when it may open. The counts are this instance's open sockets.
+ */
+function connectionCapExceeded(connections: LiveConnections, config: Services['config'], userId: string | null, ip: string | null): string | null {
+  const perUser = config.WS_MAX_CONNECTIONS_PER_USER;
+  if (perUser && userId && connections.webSockets('wsUser', userId) >= perUser) return 'Too many connections for this user';
+  const perIp = config.WS_MAX_CONNECTIONS_PER_IP;
+  if (perIp && ip && connections.webSockets('wsIp', ip) >= perIp) return 'Too many connections from this address';
+  return null;
+}
+
+/** A socket as services.connections holds it (a class: no closure per socket). */
+class SocketConnection implements LiveConnection {
+  readonly transport = 'ws';
+  constructor(
+    private readonly socket: WebSocket,
+    readonly tenantId: string,
+    readonly userId: string | null,
+    readonly sessionId: string | null,
+    readonly ip: string | null,
+  ) {}
+  close(code: number, reason: string) {
+    this.socket.close(code, reason);
+  }
 }
 
 /**
