@@ -76,7 +76,6 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   services.auth.start();
   const stopClosingRevoked = closeRevokedConnections(services);
   const stopSweeper = startSessionSweeper(services.accounts, config.SESSION_SWEEP_SECONDS, logger);
-  if (!config.SMTP_URL && config.NODE_ENV === 'production') logger.warn('SMTP_URL is not set: mail goes to the OutboxMail table only');
 
   const devReload = config.WEB_LIVE_RELOAD ? startDevReload(WEB_ROOT) : null;
   const staticOptions = devReload ? { injectIntoIndex: DEV_RELOAD_SCRIPT } : {};
@@ -193,6 +192,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       }
       clearTimeout(timer);
       await stopSweeper();
+      await services.recovery.idle(); // reset and verification mail answered before it was sent
       await services.auth.stop();
       await stopClosingRevoked();
       services.typing.stop();

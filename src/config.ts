@@ -25,6 +25,14 @@ const rateLimit = z
     const [max, windowSeconds] = v.split('/').map(Number);
     return max > 0 && windowSeconds > 0 ? { max, windowSeconds } : null;
   });
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 /** A comma-separated list ("a, b,c"); empty entries dropped. */
 const list = z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean));
 
@@ -47,7 +55,13 @@ export const configSchema = z
     SESSION_TTL_DAYS: int(1, 365).default(7),
     PUBLIC_URL: z.url().optional(),
     TRUST_PROXY: bool.default(false),
-    CORS_ORIGINS: z.string().default(''),
+    // Browser apps on other origins that may call Parley with credentials; exact origins (a "*" would open it to all).
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .refine((v) => v.split(',').map((o) => o.trim()).filter(Boolean).every(isOrigin), {
+        message: 'must be comma-separated origins like https://app.example.com (scheme, host and port; no "*", path or trailing "/")',
+      }),
     MAX_BODY_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
     GRAPHQL_MAX_DEPTH: int(1, 100).default(12),
     GRAPHQL_MAX_ALIASES: int(0, 1000).default(30),

@@ -88,7 +88,7 @@ export function createServices(deps: {
     limiter,
     sessionCache,
   });
-  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, prisma, logger });
+  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, prisma, logger, production: config.NODE_ENV === 'production' });
   const signingKeys = new SigningKeys(prisma, config.authSecret, config.JWT_TTL_SECONDS * 1000, logger);
   const { listenUrl: _listenUrl, ...shared } = deps;
   const typing = new TypingService({
@@ -109,7 +109,7 @@ export function createServices(deps: {
     connections: new LiveConnections(),
     accounts,
     privacy: new Privacy(prisma),
-    recovery: new RecoveryService({ prisma, accounts, mailer, limiter, bcryptCost: config.BCRYPT_COST, publicUrl }),
+    recovery: new RecoveryService({ prisma, accounts, mailer, limiter, bcryptCost: config.BCRYPT_COST, publicUrl, logger }),
     auth: new Authenticator({
       prisma,
       accounts,

@@ -121,8 +121,9 @@ export class AccountService {
     else if (login) where = { tenantId: req.tenantId, username: login };
     if (!where || !input.password) throw badInput('Enter your email (or username) and password.');
     await this.deps.limiter.check('signInIp', req.ip);
-    await this.deps.limiter.check('signInAccount', `${req.tenantId}:${login}`);
     const user = await this.prisma.user.findFirst({ where });
+    // One bucket per account, whether its email or its username is typed (an unknown login gets a bucket of its own).
+    await this.deps.limiter.check('signInAccount', user ? `user:${user.id}` : `login:${req.tenantId}:${login}`);
     // Unknown account: still run one bcrypt compare so the response takes the same time.
     const ok = await verifyPassword(input.password, user?.passwordHash ?? (await this.dummyHash()));
     if (!user || !ok) throw invalid();

@@ -1,7 +1,9 @@
 // Password reset and email verification: single-use tokens (stored as SHA-256 hashes, valid for one hour) sent by
-// mail. Requests never reveal whether an account exists. GraphQL mutations and REST routes both call this.
+// mail. Requests never reveal whether an account exists: not in the answer, and not in its timing, because the
+// lookup, the token and the mail happen after the answer (see `later`). GraphQL mutations and REST routes both call this.
 import type { PrismaClient, User, VerificationPurpose } from '../generated/prisma/client.ts';
 import { badInput } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import type { AccountService, RequestInfo, Viewer } from './accounts.service.ts';
@@ -17,11 +19,14 @@ export interface RecoveryDeps {
   bcryptCost: number;
   /** Base of links in mail: PUBLIC_URL, or this server's own URL in development. */
   publicUrl: () => string;
+  logger: Logger;
 }
 
 const invalidToken = () => badInput('This link is invalid or has expired; request a new one.', 'token', 'INVALID_TOKEN');
 
 export class RecoveryService {
+  /** Mail work started after answering a request, until it settles. */
+  private readonly pending = new Set<Promise<void>>();
   constructor(private readonly deps: RecoveryDeps) {}
 
   private get prisma() {
@@ -50,6 +55,31 @@ export class RecoveryService {
     return found.userId;
   }
 
+  /**
+   * Runs `work` without the request waiting for it, so the answer leaves at the same moment whether or not the
+   * account exists. A failure is logged (the requester was already told "check your mail").
+   */
+  private later(what: string, work: () => Promise<void>): void {
+    const running: Promise<void> = work()
+      .catch((error) => this.deps.logger.error(`${what} failed`, { error }))
+      .finally(() => this.pending.delete(running));
+    this.pending.add(running);
+  }
+
+  /** Resolves once no mail work is running (app.stop() waits for it before the database closes). */
+  async idle(): Promise<void> {
+    while (this.pending.size) await Promise.all(this.pending);
+  }
+
+  /**
+   * What issue() costs, for an address with no account: a token made and hashed, and the same delete statement
+   * (it matches nothing), so the work behind an unknown address looks like the work behind a known one.
+   */
+  private async decoy(purpose: VerificationPurpose): Promise<void> {
+    const { hash } = newToken();
+    await this.prisma.$transaction([this.prisma.verification.deleteMany({ where: { tokenHash: hash, purpose, usedAt: null } })]);
+  }
+
   private link(path: string, params: Record<string, string>): string {
     const url = new URL(path, this.deps.publicUrl());
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
@@ -57,14 +87,19 @@ export class RecoveryService {
   }
 
   /**
-   * Mails a reset link when the account exists; always resolves the same way. The link opens
-   * GET /api/auth/reset-password/<token>, which redirects to `redirectTo` (default /reset-password) with ?token=.
+   * Mails a reset link when the account exists; always resolves the same way, before looking the address up. The
+   * link opens GET /api/auth/reset-password/<token>, which redirects to `redirectTo` (default /reset-password) with
+   * ?token=. `redirectTo` has passed trustedRedirect (and is checked again when the link is opened).
    */
   async requestPasswordReset(req: RequestInfo, rawEmail: string, redirectTo?: string | null): Promise<void> {
     await this.deps.limiter.check('mailIp', req.ip);
     const email = normalizeEmail(rawEmail);
-    const user = await this.prisma.user.findFirst({ where: { tenantId: req.tenantId, email } });
-    if (!user) return;
+    this.later('password reset mail', () => this.mailResetLink(req.tenantId, email, redirectTo));
+  }
+
+  private async mailResetLink(tenantId: string, email: string, redirectTo?: string | null): Promise<void> {
+    const user = await this.prisma.user.findFirst({ where: { tenantId, email } });
+    if (!user) return this.decoy('PASSWORD_RESET');
     const token = await this.issue(user, 'PASSWORD_RESET');
     const link = this.link(`/api/auth/reset-password/${token}`, { callbackURL: redirectTo || '/reset-password' });
     await this.deps.mailer.send({
@@ -97,21 +132,29 @@ export class RecoveryService {
 
   /**
    * Mails a verification link. Signed in: to the viewer's own address (`email`, when given, must match it).
-   * Signed out: to `email` if such an unverified account exists, with the same answer either way.
+   * Signed out: to `email` if such an unverified account exists, with the same answer (and timing) either way.
+   * `callbackURL` has passed trustedRedirect.
    */
   async sendVerificationEmail(req: RequestInfo, viewer: Viewer | null, rawEmail: string | null, callbackURL?: string | null): Promise<void> {
     await this.deps.limiter.check('mailIp', req.ip);
-    let user: User | null;
     if (viewer) {
-      user = await this.prisma.user.findUnique({ where: { id: viewer.user.id } });
+      const user = await this.prisma.user.findUnique({ where: { id: viewer.user.id } });
       if (!user) return;
       if (rawEmail && normalizeEmail(rawEmail) !== user.email) throw badInput('This is not your email address.', 'email', 'EMAIL_MISMATCH');
       if (user.emailVerified) throw badInput('The email address is already verified.', 'email', 'EMAIL_ALREADY_VERIFIED');
-    } else {
-      if (!rawEmail) throw badInput('Enter your email address.', 'email');
-      user = await this.prisma.user.findFirst({ where: { tenantId: req.tenantId, email: normalizeEmail(rawEmail) } });
-      if (!user || user.emailVerified) return;
+      this.later('verification mail', () => this.mailVerificationLink(user, callbackURL));
+      return;
     }
+    if (!rawEmail) throw badInput('Enter your email address.', 'email');
+    const email = normalizeEmail(rawEmail);
+    this.later('verification mail', async () => {
+      const user = await this.prisma.user.findFirst({ where: { tenantId: req.tenantId, email } });
+      if (!user || user.emailVerified) return this.decoy('EMAIL_VERIFICATION');
+      await this.mailVerificationLink(user, callbackURL);
+    });
+  }
+
+  private async mailVerificationLink(user: User, callbackURL?: string | null): Promise<void> {
     const token = await this.issue(user, 'EMAIL_VERIFICATION');
     const link = this.link('/api/auth/verify-email', { token, ...(callbackURL ? { callbackURL } : {}) });
     await this.deps.mailer.send({

@@ -2,7 +2,6 @@
 // The same services back the REST routes under /api/auth.
 import { builder } from '../graphql/builder.ts';
 import { requireViewer } from '../graphql/context.ts';
-import { badInput } from '../errors.ts';
 import type { AccessToken } from './authenticator.ts';
 import { trustedRedirect } from './trusted.ts';
 
@@ -27,16 +26,20 @@ builder.mutationFields((t) => ({
   }),
   requestPasswordReset: t.boolean({
     description:
-      'Mails a password reset link (valid one hour, single use) if an account with this email exists. Always true, so ' +
-      'it does not reveal which emails have accounts. Rate limited per IP (RATE_LIMITED with extensions.retryAfter).',
+      'Mails a password reset link (valid one hour, single use) if an account with this email exists. Always true, and ' +
+      'answered before the account is looked up and the mail sent, so neither the answer nor its timing reveals which ' +
+      'emails have accounts. Rate limited per IP (RATE_LIMITED with extensions.retryAfter).',
     args: {
       email: t.arg.string({ required: true, description: 'The account email.' }),
       redirectTo: t.arg.string({
-        description: 'Page of your app that asks for the new password; the link lands there with ?token=. A path, or a URL on PUBLIC_URL or CORS_ORIGINS. Default /reset-password.',
+        description:
+          'Page of your app that asks for the new password; the link lands there with ?token=. A path on this server ("/reset"), ' +
+          'or an http(s) URL on PUBLIC_URL or one of CORS_ORIGINS; anything else (another origin, control characters, backslashes) ' +
+          'is BAD_USER_INPUT with extensions.reason UNTRUSTED_REDIRECT. Default /reset-password.',
       }),
     },
     resolve: async (_root, { email, redirectTo }, ctx) => {
-      if (redirectTo && !trustedRedirect(ctx.services, null, redirectTo)) throw badInput('redirectTo is not a trusted URL.', 'redirectTo');
+      if (redirectTo) trustedRedirect(ctx.services, redirectTo, 'redirectTo');
       await ctx.services.recovery.requestPasswordReset(ctx.client, email, redirectTo);
       return true;
     },
@@ -55,9 +58,15 @@ builder.mutationFields((t) => ({
   sendVerificationEmail: t.boolean({
     authScopes: { signedIn: true },
     description: "Mails a link that verifies the signed-in user's email address (valid one hour, single use).",
-    args: { callbackURL: t.arg.string({ description: 'Where the link sends the browser after verifying (a path, or a URL on PUBLIC_URL or CORS_ORIGINS).' }) },
+    args: {
+      callbackURL: t.arg.string({
+        description:
+          'Where the link sends the browser after verifying: a path on this server, or an http(s) URL on PUBLIC_URL or one of ' +
+          'CORS_ORIGINS (else BAD_USER_INPUT with extensions.reason UNTRUSTED_REDIRECT).',
+      }),
+    },
     resolve: async (_root, { callbackURL }, ctx) => {
-      if (callbackURL && !trustedRedirect(ctx.services, null, callbackURL)) throw badInput('callbackURL is not a trusted URL.', 'callbackURL');
+      if (callbackURL) trustedRedirect(ctx.services, callbackURL, 'callbackURL');
       await ctx.services.recovery.sendVerificationEmail(ctx.client, requireViewer(ctx), null, callbackURL);
       return true;
     },

@@ -1,20 +1,56 @@
-// Which origins may send cookie-authenticated writes, and where auth links may redirect a browser.
+// Which origins Parley trusts, and the one check every redirect target goes through (reset and verification links,
+// sign-in/sign-up callbackURL). Trust comes from configuration only: PUBLIC_URL (else the URL this instance listens
+// on) and CORS_ORIGINS. The request's Host header is never consulted: a client chooses it freely.
+import type { Config } from '../config.ts';
 import type { Services } from '../services.ts';
+import { badInput } from '../errors.ts';
 
-/** Origins allowed to send cookie-authenticated writes and to receive redirects: PUBLIC_URL, CORS_ORIGINS, and this server. */
-export function trustedOrigin(services: Services, host: string | null | undefined, origin: string): boolean {
-  const { config } = services;
-  if (config.CORS_ORIGINS.split(',').some((o) => o.trim() === origin)) return true;
-  if (new URL(services.publicUrl()).origin === origin) return true;
-  return !!host && (origin === `http://${host}` || origin === `https://${host}`);
+/** CORS_ORIGINS: the browser apps on other origins that may call Parley with credentials. */
+export function corsOrigins(config: Pick<Config, 'CORS_ORIGINS'>): Set<string> {
+  return new Set(config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean));
 }
 
-/** A redirect target better-auth would accept: a relative path, or an absolute URL on a trusted origin. */
-export function trustedRedirect(services: Services, host: string | null | undefined, target: string): boolean {
-  if (target.startsWith('/') && !target.startsWith('//') && !target.startsWith('/\\')) return true;
+/** Parley's own origin (PUBLIC_URL, else where it listens) and CORS_ORIGINS. */
+export function isTrustedOrigin(services: Services, origin: string): boolean {
+  return origin === new URL(services.publicUrl()).origin || corsOrigins(services.config).has(origin);
+}
+
+/**
+ * Whether a browser request may act with the session cookie: its Origin is trusted, or the browser itself says the
+ * page is this server's own (`Sec-Fetch-Site: same-origin`, a header no page can set), as for the web client opened
+ * under another name than PUBLIC_URL (localhost for 127.0.0.1).
+ */
+export function trustedRequestOrigin(services: Services, origin: string, secFetchSite: string | null | undefined): boolean {
+  return isTrustedOrigin(services, origin) || secFetchSite === 'same-origin';
+}
+
+// C0 controls (tab, CR and LF among them), DEL, C1 controls, and backslashes: the URL parser drops or rewrites them,
+// so what was checked would not be what a browser follows ("/\t/evil.example" becomes "//evil.example").
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\\]/;
+const ABSOLUTE_HTTP = /^https?:\/\//i;
+const MAX_LENGTH = 2048;
+
+/**
+ * A redirect target Parley may send a browser to: a path on this server ("/reset", resolved against PUBLIC_URL), or
+ * an absolute http(s) URL whose origin is trusted. Returns the resolved URL; anything else is BAD_USER_INPUT with
+ * `reason: UNTRUSTED_REDIRECT` naming `field` (the REST routes answer better-auth's 403 INVALID_CALLBACK_URL or
+ * INVALID_REDIRECT_URL).
+ */
+export function trustedRedirect(services: Services, target: string, field: string): URL {
+  const refused = () =>
+    badInput(`${field} must be a path on this server or a URL on a trusted origin (PUBLIC_URL or CORS_ORIGINS).`, field, 'UNTRUSTED_REDIRECT');
+  if (target.length > MAX_LENGTH || UNSAFE.test(target)) throw refused();
+  // Only the two unambiguous forms: a path ("/x", not the protocol-relative "//host"), or a URL with its scheme and
+  // "//". Shapes like "http:evil.example" resolve differently against different bases.
+  const path = target.startsWith('/') && !target.startsWith('//');
+  if (!path && !ABSOLUTE_HTTP.test(target)) throw refused();
+  let url: URL;
   try {
-    return trustedOrigin(services, host, new URL(target).origin);
+    url = new URL(target, services.publicUrl());
   } catch {
-    return false;
+    throw refused();
   }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refused();
+  if (url.username || url.password || !isTrustedOrigin(services, url.origin)) throw refused();
+  return url;
 }

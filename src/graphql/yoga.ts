@@ -20,6 +20,7 @@ import type { Viewer } from '../accounts/accounts.service.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
 import { AppError, isUnavailable, serviceUnavailable, withExtensions } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
+import { corsOrigins, trustedRequestOrigin } from '../auth/trusted.ts';
 import { trackHttpStream } from '../realtime/connections.ts';
 import { operationLabel } from '../observability/metrics.ts';
 import { withRequestId, operationName, operationType } from './request-id.ts';
@@ -56,9 +57,12 @@ export function bearerToken(authorization: string | null | undefined): string | 
  * so there the cookie counts only with a header no simple request can carry: `x-client-id` or
  * `apollo-require-preflight`. Otherwise the GET runs as a guest. Bearer tokens are never sent automatically, so they
  * need no such rule. WebSockets ignore cookies altogether (a browser sends them on cross-site upgrades); use
- * connectionParams with a session token or a JWT from GET /api/auth/token.
+ * connectionParams with a session token or a JWT from GET /api/auth/token. A request a page on an untrusted origin
+ * sent (its Origin is neither Parley's own nor in CORS_ORIGINS) runs as a guest, whatever its method.
  */
-function cookieAllowed(request: Request): boolean {
+function cookieAllowed(request: Request, services: Services): boolean {
+  const origin = request.headers.get('origin');
+  if (origin !== null && !trustedRequestOrigin(services, origin, request.headers.get('sec-fetch-site'))) return false;
   if (request.method === 'POST') return true;
   return request.headers.has('x-client-id') || request.headers.has('apollo-require-preflight');
 }
@@ -80,7 +84,7 @@ export function createParleyYoga(services: Services) {
       tenant = await services.tenants.resolve(headers.get('x-client-id'), config.REQUIRE_CLIENT_ID);
       const token = bearerToken(headers.get('authorization'));
       if (token) viewer = await services.auth.fromBearer(tenant.id, token);
-      else if (cookieAllowed(initial.request)) viewer = await services.auth.fromCookie(tenant.id, headers.get('cookie'));
+      else if (cookieAllowed(initial.request, services)) viewer = await services.auth.fromCookie(tenant.id, headers.get('cookie'));
       else viewer = null;
       // A subscription over SSE (or multipart) stays open: registered so that it ends, as a WebSocket closes, when
       // its session, account or tenant does.
@@ -205,6 +209,7 @@ export function createParleyYoga(services: Services) {
   const mask: MaskError = (error) => maskedErrors.maskError(error, 'Unexpected error.') as GraphQLError;
 
   const production = config.NODE_ENV === 'production';
+  const listedOrigins = corsOrigins(config);
   const yoga = createYoga<ServerContext, Context>({
     schema,
     context,
@@ -216,9 +221,12 @@ export function createParleyYoga(services: Services) {
     graphiql: config.graphiql
       ? { title: 'Parley', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY }
       : false,
-    cors: config.CORS_ORIGINS
-      ? { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()), credentials: true }
-      : undefined,
+    // Same-origin only, unless CORS_ORIGINS lists the caller: only a listed Origin gets CORS headers (credentials
+    // included); any other gets none, preflights too. (Left undefined, yoga would echo every Origin with credentials.)
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      return origin && listedOrigins.has(origin) ? { origin: [origin], credentials: true } : false;
+    },
     logging: false,
     // Parsed documents are still cached by yoga; validation results by validationCachePlugin (see there).
     parserAndValidationCache: { validationCache: false },

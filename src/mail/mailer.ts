@@ -1,5 +1,7 @@
-// Outgoing mail. SMTP (nodemailer) when SMTP_URL is set; otherwise a development outbox: each mail is stored in
-// the OutboxMail table and logged with its link, so a developer (or a test) can follow it without a mail server.
+// Outgoing mail. SMTP (nodemailer) when SMTP_URL is set; otherwise an outbox: each mail is stored in the OutboxMail
+// table, so a developer (or a test) can follow it without a mail server. A mail's link is a live credential (it resets
+// a password): outside production the outbox also logs it, on a line that says it is for development only; in
+// production no link is ever logged.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
@@ -21,13 +23,19 @@ export class OutboxMailer implements Mailer {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly logger: Logger,
+    /** Log each mail's link too (development and test only). */
+    private readonly logLinks: boolean,
   ) {}
 
   async send(mail: Mail): Promise<void> {
     await this.prisma.outboxMail.create({
       data: { to: mail.to, subject: mail.subject, text: mail.text, link: mail.link ?? null, tenantId: mail.tenantId ?? null },
     });
-    this.logger.info('mail stored in the outbox (no SMTP_URL)', { to: mail.to, subject: mail.subject, link: mail.link });
+    if (this.logLinks) {
+      this.logger.info('development only (never in production): mail stored in the OutboxMail table', { to: mail.to, subject: mail.subject, link: mail.link });
+    } else {
+      this.logger.info('mail stored in the OutboxMail table (no SMTP_URL)', { to: mail.to, subject: mail.subject });
+    }
   }
 }
 
@@ -45,6 +53,12 @@ export class SmtpMailer implements Mailer {
   }
 }
 
-export function createMailer(opts: { smtpUrl?: string; from: string; prisma: PrismaClient; logger: Logger }): Mailer {
-  return opts.smtpUrl ? new SmtpMailer(opts.smtpUrl, opts.from) : new OutboxMailer(opts.prisma, opts.logger);
+export function createMailer(opts: { smtpUrl?: string; from: string; prisma: PrismaClient; logger: Logger; production: boolean }): Mailer {
+  if (opts.smtpUrl) return new SmtpMailer(opts.smtpUrl, opts.from);
+  if (opts.production) {
+    opts.logger.warn('SMTP_URL is not set: mail is not sent, only stored in the OutboxMail table (links in it are not logged)');
+  } else {
+    opts.logger.info('SMTP_URL is not set: mail is stored in the OutboxMail table and its links are logged (development only)');
+  }
+  return new OutboxMailer(opts.prisma, opts.logger, !opts.production);
 }

@@ -141,9 +141,14 @@ builder.queryFields((t) => ({
   users: t.field({
     type: UserConnection,
     authScopes: { signedIn: true },
-    description: 'People in this tenant to talk to (not the viewer), by name or username prefix, or exact email; by name.',
+    description:
+      'People in this tenant to talk to (not the viewer), by name or username prefix, or exact email; by name. An email ' +
+      'address finds only people who already share a conversation with the viewer (who may see it anyway), so it cannot ' +
+      'be used to test which addresses have accounts; others are found by name or username.',
     args: {
-      search: t.arg.string({ description: 'Name or username prefix (case-insensitive), or a whole email address.' }),
+      search: t.arg.string({
+        description: 'Name or username prefix (case-insensitive; "%", "_" and "\\" match themselves), or the whole email address of a contact.',
+      }),
       first: t.arg.int({ description: 'Page size (default 20, max 100).' }),
       after: t.arg.string({ description: 'Cursor from a previous page.' }),
     },

@@ -100,14 +100,16 @@ export class SearchService {
   }
 
   /**
-   * People in the tenant by name or username prefix, or by exact email. Email is matched only whole: a prefix
-   * search would let anyone reconstruct addresses they may not see.
+   * People in the tenant by name or username prefix, or by exact email. Email is matched only whole (a prefix search
+   * would let anyone reconstruct addresses) and only among the viewer's contacts, who may see it anyway (see
+   * canSeeContact): otherwise anyone could test address after address for an account and learn its owner's name.
    */
   async users(actor: Actor, args: { search?: string | null; first?: number | null; after?: string | null }) {
     const limit = pageSize(args.first, 'first');
     const after = decodeCursor('u', args.after, 'after', isStringPair);
     const search = args.search?.trim() ?? '';
     if (search.length > 100) throw badInput('search is at most 100 characters.', 'search');
+    const prefix = likeLiteral(search);
     const rows: User[] = await this.prisma.user.findMany({
       where: {
         tenantId: actor.tenantId,
@@ -115,9 +117,9 @@ export class SearchService {
         ...(search
           ? {
               OR: [
-                { name: { startsWith: search, mode: 'insensitive' } },
-                { username: { startsWith: search.toLowerCase().replace(/^@/, '') } },
-                { email: search.toLowerCase() },
+                { name: { startsWith: prefix, mode: 'insensitive' } },
+                { username: { startsWith: prefix.toLowerCase().replace(/^@/, '') } },
+                { email: search.toLowerCase(), memberships: { some: { conversation: { members: { some: { userId: actor.userId } } } } } },
               ],
             }
           : {}),
@@ -128,4 +130,9 @@ export class SearchService {
     });
     return toPage(rows, limit, (u) => encodeCursor('u', [u.name, u.id]), { hadCursor: !!after });
   }
+}
+
+/** `text` for Prisma's startsWith/contains, which put it into LIKE as is: \, % and _ escaped so they match themselves. */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

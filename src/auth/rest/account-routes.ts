@@ -1,6 +1,5 @@
 // better-auth routes for passwords, email verification and account deletion (same services as GraphQL).
-import { RestError, checkPasswordLength, str, type Route } from './http.ts';
-import { trustedRedirect } from '../trusted.ts';
+import { RestError, checkPasswordLength, redirectParam, str, type Route } from './http.ts';
 import { endSessionCookies, startSessionHeaders, userOut } from './shapes.ts';
 
 const withQuery = (target: string, base: string, params: Record<string, string>) => {
@@ -32,10 +31,9 @@ export const accountRoutes: Route[] = [
   {
     method: 'POST',
     path: '/request-password-reset',
-    async handler({ body, services, client, req }) {
+    async handler({ body, services, client }) {
       const email = str(body, 'email');
-      const redirectTo = typeof body.redirectTo === 'string' && body.redirectTo ? body.redirectTo : null;
-      if (redirectTo && !trustedRedirect(services, req.headers.host, redirectTo)) throw new RestError(403, 'INVALID_REDIRECT_URL', 'Invalid redirectURL');
+      const redirectTo = redirectParam(services, body.redirectTo, 'redirectURL');
       await services.recovery.requestPasswordReset(client, email, redirectTo);
       return { body: { status: true, message: 'If this email exists in our system, check your email for the reset link' } };
     },
@@ -44,10 +42,9 @@ export const accountRoutes: Route[] = [
     // The link in the reset mail: checks the token and sends the browser to the app's reset page with ?token=.
     method: 'GET',
     path: '/reset-password/:token',
-    async handler({ params, url, services, req }) {
-      const callbackURL = url.searchParams.get('callbackURL');
+    async handler({ params, url, services }) {
+      const callbackURL = redirectParam(services, url.searchParams.get('callbackURL'), 'callbackURL');
       if (!callbackURL) throw new RestError(400, 'VALIDATION_ERROR', '[query.callbackURL] Invalid input: expected string, received undefined');
-      if (!trustedRedirect(services, req.headers.host, callbackURL)) throw new RestError(403, 'INVALID_CALLBACK_URL', 'Invalid callbackURL');
       const valid = await services.recovery.isResetTokenValid(params.token);
       const location = withQuery(callbackURL, services.publicUrl(), valid ? { token: params.token } : { error: 'INVALID_TOKEN' });
       return { status: 302, headers: { location } };
@@ -73,10 +70,9 @@ export const accountRoutes: Route[] = [
       EMAIL_MISMATCH: [400, 'EMAIL_MISMATCH', 'Email mismatch'],
       EMAIL_ALREADY_VERIFIED: [400, 'EMAIL_ALREADY_VERIFIED', 'Email is already verified'],
     },
-    async handler({ body, viewer, services, client, req }) {
+    async handler({ body, viewer, services, client }) {
       const email = str(body, 'email');
-      const callbackURL = typeof body.callbackURL === 'string' && body.callbackURL ? body.callbackURL : null;
-      if (callbackURL && !trustedRedirect(services, req.headers.host, callbackURL)) throw new RestError(403, 'INVALID_CALLBACK_URL', 'Invalid callbackURL');
+      const callbackURL = redirectParam(services, body.callbackURL, 'callbackURL');
       await services.recovery.sendVerificationEmail(client, await viewer(), email, callbackURL);
       return { body: { status: true } };
     },
@@ -85,18 +81,17 @@ export const accountRoutes: Route[] = [
     method: 'GET',
     path: '/verify-email',
     errors: { INVALID_TOKEN: [401, 'INVALID_TOKEN', 'Invalid token'] },
-    async handler({ url, services, req }) {
+    async handler({ url, services }) {
       const token = url.searchParams.get('token');
       if (!token) throw new RestError(400, 'VALIDATION_ERROR', '[query.token] Invalid input: expected string, received undefined');
-      const callbackURL = url.searchParams.get('callbackURL');
-      if (callbackURL && !trustedRedirect(services, req.headers.host, callbackURL)) throw new RestError(403, 'INVALID_CALLBACK_URL', 'Invalid callbackURL');
+      const callbackURL = redirectParam(services, url.searchParams.get('callbackURL'), 'callbackURL');
       try {
         await services.recovery.verifyEmail(token);
       } catch (err) {
         if (!callbackURL) throw err;
         return { status: 302, headers: { location: withQuery(callbackURL, services.publicUrl(), { error: 'INVALID_TOKEN' }) } };
       }
-      if (callbackURL) return { status: 302, headers: { location: callbackURL } };
+      if (callbackURL) return { status: 302, headers: { location: withQuery(callbackURL, services.publicUrl(), {}) } };
       return { body: { status: true, user: null } };
     },
   },

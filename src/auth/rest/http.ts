@@ -7,6 +7,7 @@ import type { Tenant } from '../../generated/prisma/client.ts';
 import type { RequestInfo } from '../../accounts/accounts.service.ts';
 import type { Authenticated } from '../authenticator.ts';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_BYTES } from '../../accounts/credentials.ts';
+import { trustedRedirect } from '../trusted.ts';
 
 /** An error with better-auth's status and body: `{ message, code }` (code omitted when null, as better-auth does). */
 export class RestError extends Error {
@@ -111,6 +112,24 @@ export function toRestError(err: AppError, reasons: Record<string, [number, stri
   if (err.code === 'UNAUTHENTICATED') return unauthorized();
   if (err.code === 'BAD_USER_INPUT') return new RestError(400, 'VALIDATION_ERROR', ext.field ? `[body.${ext.field}] ${err.message}` : err.message);
   return new RestError(err.status, err.code, err.message);
+}
+
+const REDIRECT_CODES = { callbackURL: 'INVALID_CALLBACK_URL', redirectURL: 'INVALID_REDIRECT_URL' } as const;
+
+/**
+ * A redirect target from a request (body or query), as given, once trustedRedirect accepts it; null when absent.
+ * Refused as better-auth refuses it: 403 INVALID_CALLBACK_URL / INVALID_REDIRECT_URL (`label` names which).
+ */
+export function redirectParam(services: Services, value: unknown, label: keyof typeof REDIRECT_CODES): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') throw new RestError(400, 'BAD_REQUEST', `Invalid ${label}: expected a string`);
+  try {
+    trustedRedirect(services, value, label);
+  } catch (err) {
+    if (err instanceof AppError) throw new RestError(403, REDIRECT_CODES[label], `Invalid ${label}`);
+    throw err;
+  }
+  return value;
 }
 
 /** better-auth's password length errors, checked before the service so the codes match. */

@@ -6,7 +6,7 @@ import { AppError, ErrorCode, isUnavailable } from '../../errors.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import { bearerToken } from '../../graphql/yoga.ts';
 import type { Authenticated } from '../authenticator.ts';
-import { trustedOrigin } from '../trusted.ts';
+import { corsOrigins, trustedRequestOrigin } from '../trusted.ts';
 import { RestError, readBody, toRestError, unauthorized, type Route, type RouteContext, type RouteResult } from './http.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { accountRoutes } from './account-routes.ts';
@@ -17,7 +17,7 @@ export const AUTH_BASE_PATH = '/api/auth';
 export function createAuthRouter(services: Services) {
   const { config, logger } = services;
   const routes: Route[] = [...sessionRoutes, ...accountRoutes, ...tokenRoutes];
-  const corsOrigins = new Set(config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean));
+  const listedOrigins = corsOrigins(config);
 
   const match = (method: string, path: string): { route: Route; params: Record<string, string> } | null => {
     for (const route of routes) {
@@ -32,18 +32,26 @@ export function createAuthRouter(services: Services) {
     return null;
   };
 
+  const trustedFrom = (req: IncomingMessage, origin: string) => trustedRequestOrigin(services, origin, header(req, 'sec-fetch-site'));
+
   function checkOrigin(req: IncomingMessage) {
     if (req.method === 'GET' || req.method === 'HEAD') return;
     const origin = req.headers.origin ?? refererOrigin(req.headers.referer);
     // As better-auth: a request carrying cookies must name a trusted origin; any request that names an origin
     // (a browser's) must name a trusted one. Non-browser clients without cookies pass.
     if (req.headers.cookie && (!origin || origin === 'null')) throw new RestError(403, 'MISSING_OR_NULL_ORIGIN', 'Missing or null Origin');
-    if (origin && !trustedOrigin(services, req.headers.host, origin)) throw new RestError(403, 'INVALID_ORIGIN', 'Invalid origin');
+    if (origin && !trustedFrom(req, origin)) throw new RestError(403, 'INVALID_ORIGIN', 'Invalid origin');
+  }
+
+  /** The Cookie header, unless a page on an untrusted origin sent the request (then it runs signed out). */
+  function cookieOf(req: IncomingMessage): string | null {
+    const origin = header(req, 'origin');
+    return origin !== null && !trustedFrom(req, origin) ? null : header(req, 'cookie');
   }
 
   function cors(req: IncomingMessage, res: ServerResponse): boolean {
     const origin = req.headers.origin;
-    if (!origin || !corsOrigins.has(origin)) return false;
+    if (!origin || !listedOrigins.has(origin)) return false;
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('access-control-allow-credentials', 'true');
     res.setHeader('vary', 'Origin');
@@ -72,7 +80,7 @@ export function createAuthRouter(services: Services) {
       const tenant = await services.tenants.resolve(header(req, 'x-client-id'), config.REQUIRE_CLIENT_ID);
       const body = req.method === 'POST' ? await readBody(req, config.MAX_BODY_BYTES, !!found.route.form) : {};
       const token = bearerToken(header(req, 'authorization'));
-      const cookieHeader = token ? null : header(req, 'cookie');
+      const cookieHeader = token ? null : cookieOf(req);
       let resolved: Promise<Authenticated | null> | undefined;
       const viewer = () =>
         (resolved ??= token ? services.auth.fromBearer(tenant.id, token) : services.auth.fromCookie(tenant.id, cookieHeader));
@@ -98,10 +106,11 @@ export function createAuthRouter(services: Services) {
       if (err instanceof RestError) rest = err;
       else if (err instanceof AppError) rest = err.code === 'TENANT_NOT_FOUND' ? new RestError(400, err.code, err.message) : toRestError(err, found.route.errors);
       else if (isUnavailable(err)) {
-        logger.warn('auth route: backing service unavailable', { path: sub, error: (err as Error).message });
+        logger.warn('auth route: backing service unavailable', { route: found.route.path, error: (err as Error).message });
         rest = new RestError(503, 'SERVICE_UNAVAILABLE', ErrorCode.SERVICE_UNAVAILABLE.message, { 'retry-after': '1' });
       } else {
-        logger.error('unexpected error in auth route', { path: sub, error: err });
+        // The route's pattern, not the path: a path may hold a live reset token.
+        logger.error('unexpected error in auth route', { route: found.route.path, error: err });
         res.writeHead(500);
         return void res.end();
       }

@@ -1,5 +1,5 @@
 // better-auth routes for signing up, in and out, and managing sessions (same AccountService as GraphQL).
-import { RestError, checkPasswordLength, str, type Route } from './http.ts';
+import { RestError, checkPasswordLength, redirectParam, str, type Route } from './http.ts';
 import { endSessionCookies, sessionOut, startSessionHeaders, userOut } from './shapes.ts';
 import { SESSION_COOKIE, parseCookies } from '../cookies.ts';
 
@@ -15,6 +15,8 @@ export const sessionRoutes: Route[] = [
       const name = str(body, 'name');
       const email = str(body, 'email');
       const password = str(body, 'password');
+      // Refused as better-auth refuses it, although sign-up sends no mail that would use it.
+      redirectParam(services, body.callbackURL, 'callbackURL');
       if (!EMAIL.test(email.trim())) throw new RestError(400, 'VALIDATION_ERROR', '[body.email] Invalid email address');
       checkPasswordLength(password);
       const image = typeof body.image === 'string' ? body.image : null;
@@ -30,11 +32,11 @@ export const sessionRoutes: Route[] = [
     async handler({ body, services, client }) {
       const email = str(body, 'email');
       const password = str(body, 'password');
+      const callbackURL = redirectParam(services, body.callbackURL, 'callbackURL');
       if (!EMAIL.test(email.trim())) throw new RestError(400, 'INVALID_EMAIL', 'Invalid email');
       if (Buffer.byteLength(password) > 128) throw new RestError(400, 'PASSWORD_TOO_LONG', 'Password too long');
       const rememberMe = body.rememberMe === false || body.rememberMe === 'false' ? false : true;
       const result = await services.accounts.signIn(client, { email, password, rememberMe });
-      const callbackURL = typeof body.callbackURL === 'string' && body.callbackURL ? body.callbackURL : null;
       const headers = startSessionHeaders(services, result.token, result.session);
       return {
         body: { redirect: !!callbackURL, token: result.token, ...(callbackURL ? { url: callbackURL } : {}), user: userOut(result.user) },
