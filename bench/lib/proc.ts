@@ -163,6 +163,9 @@ function parleyEnv(dataDir: string): Record<string, string> {
     RATE_LIMIT_SIGN_IN_ACCOUNT: 'off',
     RATE_LIMIT_SIGN_IN_IP: 'off',
     RATE_LIMIT_SIGN_UP_IP: 'off',
+    // Likewise thousands of WebSockets from a handful of users on one address: the connection caps would close them.
+    WS_MAX_CONNECTIONS_PER_USER: '0',
+    WS_MAX_CONNECTIONS_PER_IP: '0',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   };
 }
