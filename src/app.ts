@@ -21,6 +21,7 @@ import { startSessionSweeper } from './accounts/session-sweeper.ts';
 import { followedTopics } from './messaging/stream.ts';
 import { serveStatic, WEB_ROOT } from './http/static.ts';
 import { DEV_RELOAD_PATH, DEV_RELOAD_SCRIPT, startDevReload } from './http/dev-reload.ts';
+import { GRAPHIQL_ASSET_PATH, GraphiQLAssets } from './http/graphiql.ts';
 
 export interface AppOptions {
   /** An already-open database (tests pass one); otherwise opened from config. */
@@ -79,6 +80,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   const devReload = config.WEB_LIVE_RELOAD ? startDevReload(WEB_ROOT) : null;
   const staticOptions = devReload ? { injectIntoIndex: DEV_RELOAD_SCRIPT } : {};
+  const graphiqlAssets = config.graphiql ? new GraphiQLAssets() : null;
 
   // Slow clients (slow-loris): headers and body must arrive in time, else 408 and close. node:http checks those
   // deadlines every connectionsCheckingInterval, so the interval follows the shortest of them.
@@ -136,7 +138,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       return;
     }
     if (devReload && path === DEV_RELOAD_PATH) return devReload.serve(res);
-    serveStatic(req, res, path, staticOptions).then(
+    const serving =
+      graphiqlAssets && path.startsWith(GRAPHIQL_ASSET_PATH) ? graphiqlAssets.serve(req, res, path) : serveStatic(req, res, path, staticOptions);
+    serving.then(
       (served) => {
         if (!served) json(res, 404, { error: 'Not found', hint: 'GraphQL is served at /graphql, the web client at /' });
       },

@@ -25,6 +25,7 @@ import { trackHttpStream } from '../realtime/connections.ts';
 import { operationLabel } from '../observability/metrics.ts';
 import { withRequestId, operationName, operationType } from './request-id.ts';
 import { sharedSubscriptionEvents, type MaskError } from './shared-events.ts';
+import { graphiqlPageHeaders, renderGraphiQLPage } from '../http/graphiql.ts';
 
 /**
  * What the WebSocket server resolved once at connection_init and hands to every operation on that socket, the
@@ -221,6 +222,8 @@ export function createParleyYoga(services: Services) {
     graphiql: config.graphiql
       ? { title: 'Parley', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY }
       : false,
+    // Its assets come from this server (app.ts serves them), not from a CDN.
+    renderGraphiQL: renderGraphiQLPage,
     // Same-origin only, unless CORS_ORIGINS lists the caller: only a listed Origin gets CORS headers (credentials
     // included); any other gets none, preflights too. (Left undefined, yoga would echo every Origin with credentials.)
     cors: (request) => {
@@ -245,6 +248,7 @@ export function createParleyYoga(services: Services) {
       operationLog,
       requestIdInErrors,
       sharedEvents,
+      ...(config.graphiql ? [graphiqlPageHeaders()] : []),
     ],
   });
   return Object.assign(yoga, {
