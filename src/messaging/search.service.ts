@@ -15,23 +15,42 @@ export interface SearchHit {
   message: Message;
 }
 
-// The content is HTML-escaped before ts_headline (which would otherwise drop anything that looks like a tag), and
-// matches are marked with characters a message can never contain (control characters are rejected), turned into
-// <mark> afterwards: the snippet is safe to render as HTML.
+// The content is HTML-escaped before ts_headline (which would otherwise drop anything that looks like a tag; the
+// entities it leaves alone), and matches are marked with characters a message can never contain (control characters
+// are rejected), turned into <mark> afterwards: the snippet is safe to render as HTML, in text and in attributes.
 const START = '\u0001';
 const STOP = '\u0002';
+// Every character HTML gives a meaning to; `&` first, so the entities of the others are not escaped again.
+const HTML_ESCAPES: [string, string][] = [['&', '&amp;'], ['<', '&lt;'], ['>', '&gt;'], ['"', '&quot;'], ["'", '&#39;']];
+const escapedHtml = (text: Prisma.Sql) => HTML_ESCAPES.reduce((sql, [char, entity]) => Prisma.sql`replace(${sql}, ${char}, ${entity})`, text);
 
 // Every scalar column of Message (the generated tsvector is not one): a hit carries its message's row, so a
 // selection of the message's own fields needs no second query.
 const MESSAGE_COLUMNS = Object.values(Prisma.MessageScalarFieldEnum);
 const columnsOf = (alias: string) => Prisma.raw(selectList(MESSAGE_COLUMNS, alias));
 
+/**
+ * A search query PostgreSQL's websearch_to_tsquery always accepts, or BAD_USER_INPUT. It refuses a chain of more
+ * than 32 negations with no word between them ("tsquery stack too small"): "-" in a run of other characters that
+ * are not letters or digits (spaces, "!", "(", "|", "&", "<") is a negation each, so every such run keeps only its
+ * first "-" (a double negation means nothing anyway). A query without a letter or digit could match nothing, since
+ * only words are indexed.
+ */
+function websearchQuery(raw: string): string {
+  const query = raw.trim();
+  if (query.length === 0 || query.length > 200) throw badInput('A search query is 1 to 200 characters.', 'query');
+  if (!/[\p{L}\p{N}]/u.test(query)) throw badInput('A search query needs a word to look for (letters or digits).', 'query');
+  return query.replace(/[^\p{L}\p{N}]+/gu, (run) => {
+    let negated = false;
+    return run.replace(/-/g, () => (negated ? ' ' : ((negated = true), '-')));
+  });
+}
+
 export class SearchService {
   constructor(private readonly prisma: PrismaClient) {}
 
   async searchMessages(actor: Actor, args: { query: string; conversationId?: string | null; first?: number | null; after?: string | null }) {
-    const query = args.query.trim();
-    if (query.length === 0 || query.length > 200) throw badInput('A search query is 1 to 200 characters.', 'query');
+    const query = websearchQuery(args.query);
     const limit = pageSize(args.first, 'first');
     const offset = decodeCursor('s', args.after, 'after', isOffset) ?? 0;
     const inConversation = args.conversationId ? Prisma.sql`AND m."conversationId" = ${args.conversationId}` : Prisma.empty;
@@ -44,7 +63,7 @@ export class SearchService {
     // scan (see the search_index_without_pending_list migration).
     const rows = await this.prisma.$queryRaw<(Message & { rank: number; snippet: string })[]>`
       SELECT ${columnsOf('m')}, p.rank,
-        ts_headline('english', replace(replace(replace(m.content, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), q, ${options}) AS snippet
+        ts_headline('english', ${escapedHtml(Prisma.sql`m.content`)}, q, ${options}) AS snippet
       FROM (
         SELECT m.ctid AS tid, m.id, m."createdAt",
           -- ts_rank gives ~0 to any query with a negation; rank by the positive part (querytree drops the NOTs).
@@ -62,7 +81,7 @@ export class SearchService {
     const hits: (SearchHit & { offset: number })[] = rows.map(({ rank, snippet, ...message }, i) => ({
       messageId: message.id,
       rank: Number(rank),
-      snippet: snippet.replaceAll('"', '&quot;').replaceAll(START, '<mark>').replaceAll(STOP, '</mark>'),
+      snippet: snippet.replaceAll(START, '<mark>').replaceAll(STOP, '</mark>'),
       message,
       offset: offset + i + 1,
     }));
