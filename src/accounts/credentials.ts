@@ -4,6 +4,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { badInput } from '../errors.ts';
+import { requireText } from '../text-rules.ts';
 
 export const PASSWORD_MIN_BYTES = 8;
 export const PASSWORD_MAX_BYTES = 72; // bcrypt reads no further; longer input is rejected, never truncated
@@ -44,9 +45,7 @@ export function normalizePhone(raw: string): string {
 }
 
 export function normalizeName(raw: string): string {
-  const name = raw.trim();
-  if (name.length < 1 || name.length > 100) throw badInput('Name must be 1 to 100 characters.', 'name');
-  return name;
+  return requireText(raw, { field: 'name', label: 'A name', max: 100 });
 }
 
 export function normalizeImage(raw: string | null | undefined): string | null {

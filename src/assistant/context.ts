@@ -2,6 +2,7 @@
 import { generateText, type LanguageModel, type ModelMessage } from 'ai';
 import type { ChatMessage } from '../generated/prisma/client.ts';
 import type { TokenUsage } from './events.ts';
+import { cleanText } from '../text-rules.ts';
 
 /** Characters per token, for budgets stated in tokens. */
 export const CHARS_PER_TOKEN = 4;
@@ -66,8 +67,7 @@ export async function modelTitle(
   }
 }
 
-/** A title as given by a user: whitespace collapsed, at most 200 characters; null when nothing is left. */
+/** A title as given by a user: whitespace collapsed, at most 200 characters, one visible line; null when nothing is left. */
 export function cleanTitle(title: string | null | undefined): string | null {
-  const t = title?.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return t ? t : null;
+  return title == null ? null : cleanText(title.replace(/\s+/g, ' '), { field: 'title', label: 'A title', max: 200 });
 }

@@ -14,6 +14,7 @@ import { RequestCache } from '@pothos/plugin-scope-auth';
 import { schema } from './schema.ts';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './builder.ts';
 import { queryCostPlugin, validationCachePlugin } from './cost.ts';
+import { inputStringsPlugin } from './input-strings.ts';
 import type { Context } from './context.ts';
 import type { Services } from '../services.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
@@ -245,6 +246,7 @@ export function createParleyYoga(services: Services) {
       ...(config.introspection ? [] : [disableIntrospection()]),
       validationCachePlugin(),
       queryCostPlugin({ maxCost: config.GRAPHQL_MAX_COST, maxPageSize: MAX_PAGE_SIZE, defaultPageSize: DEFAULT_PAGE_SIZE }),
+      inputStringsPlugin(),
       operationLog,
       requestIdInErrors,
       sharedEvents,

@@ -1,26 +1,17 @@
 // Input rules shared by the messaging services: message content, titles, ids and opaque page cursors.
 import { badInput } from '../errors.ts';
+import { requireText } from '../text-rules.ts';
 
 export const MAX_CONTENT = 4000;
 export const MAX_TITLE = 100;
 export const MAX_GROUP_MEMBERS = 256;
 
-// Control characters other than \n and \t (C0, DEL, C1). Stripping them silently would change what was sent.
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
-
 export function cleanContent(raw: string, field = 'content'): string {
-  const content = raw.trim();
-  if (content.length === 0) throw badInput('A message cannot be empty.', field);
-  if (content.length > MAX_CONTENT) throw badInput(`A message is at most ${MAX_CONTENT} characters.`, field);
-  if (CONTROL.test(content)) throw badInput('A message cannot contain control characters (other than newline and tab).', field);
-  return content;
+  return requireText(raw, { field, label: 'A message', max: MAX_CONTENT, multiline: true });
 }
 
 export function cleanTitle(raw: string): string {
-  const title = raw.trim();
-  if (title.length === 0 || title.length > MAX_TITLE) throw badInput(`A title is 1 to ${MAX_TITLE} characters.`, 'title');
-  if (CONTROL.test(title) || /[\n\t]/.test(title)) throw badInput('A title cannot contain control characters.', 'title');
-  return title;
+  return requireText(raw, { field: 'title', label: 'A title', max: MAX_TITLE });
 }
 
 export function cleanClientMessageId(raw: string | null | undefined): string | null {

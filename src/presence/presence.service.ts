@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import type { ParleyPubSub, PresenceChangedEvent } from '../realtime/pubsub.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
 import { AppError, badInput, isUnavailable } from '../errors.ts';
+import { cleanText } from '../text-rules.ts';
 import type { ConnectionRef, PresenceStore } from './store.ts';
 
 export const MAX_PRESENCE_IDS = 100;
@@ -87,10 +88,7 @@ export class PresenceService {
   /** Sets the status the user chose (ONLINE = automatic) and announces it. */
   async setStatus(viewer: Viewer, status: PresenceStatus, text: string | null | undefined): Promise<PresenceInfo> {
     if (status === 'OFFLINE') throw badInput('OFFLINE is not a status you can choose; it follows your connections.', 'status');
-    const statusText = text?.trim() || null;
-    if (statusText && [...statusText].length > MAX_STATUS_TEXT) {
-      throw badInput(`Status text must be at most ${MAX_STATUS_TEXT} characters.`, 'text');
-    }
+    const statusText = text == null ? null : cleanText(text, { field: 'text', label: 'Status text', max: MAX_STATUS_TEXT });
     const user = await this.deps.prisma.user.update({ where: { id: viewer.user.id }, data: { status, statusText } });
     this.deps.userChanged?.(user);
     const info = await this.infoFor(user);

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Services } from '../../services.ts';
 import { AppError, ErrorCode, isUnavailable } from '../../errors.ts';
 import { clientIp } from '../../http/client-ip.ts';
+import { refuseNul } from '../../text-rules.ts';
 import { bearerToken } from '../../graphql/yoga.ts';
 import type { Authenticated } from '../authenticator.ts';
 import { corsOrigins, trustedRequestOrigin } from '../trusted.ts';
@@ -78,7 +79,7 @@ export function createAuthRouter(services: Services) {
       checkOrigin(req);
       const url = new URL(req.url ?? '/', 'http://localhost');
       const tenant = await services.tenants.resolve(header(req, 'x-client-id'), config.REQUIRE_CLIENT_ID);
-      const body = req.method === 'POST' ? await readBody(req, config.MAX_BODY_BYTES, !!found.route.form) : {};
+      const body = req.method === 'POST' ? refuseNul(await readBody(req, config.MAX_BODY_BYTES, !!found.route.form)) : {};
       const token = bearerToken(header(req, 'authorization'));
       const cookieHeader = token ? null : cookieOf(req);
       let resolved: Promise<Authenticated | null> | undefined;
