@@ -67,7 +67,8 @@ export const configSchema = z
     GRAPHQL_MAX_ALIASES: int(0, 1000).default(30),
     GRAPHQL_MAX_TOKENS: int(100, 100_000).default(2_000),
     GRAPHQL_MAX_DIRECTIVES: int(0, 1000).default(20),
-    // Estimated rows an operation may load: page sizes multiply what is under a connection (see src/graphql/cost.ts).
+    // Estimated rows an HTTP request (every operation of a batch together) may load: page sizes multiply what is under
+    // a connection, searches and aggregates cost extra (see src/graphql/cost.ts).
     GRAPHQL_MAX_COST: int(1, 10_000_000).default(5_000),
     // Operations in one batched (JSON array) HTTP request; 0 turns batching off.
     GRAPHQL_MAX_BATCH: int(0, 100).default(10),

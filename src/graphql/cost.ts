@@ -2,10 +2,13 @@
 // the context is built or anything executes (so a refused query costs no SQL). Each object field costs 1 per item it
 // resolves; a connection multiplies what is under it by its page size (`first`/`last`, else the default page size);
 // a plain list multiplies by LIST_FACTOR. Connection and edge wrappers (edges, node, pageInfo) cost nothing of their
-// own. Scalars are free (they come with their row). Fragments are included, each walked once.
+// own. Scalars are free (they come with their row). Fields that scan, rank, count or aggregate cost what FIELD_COSTS
+// says on top. Fragments are included, each walked once.
+// The budget, GRAPHQL_MAX_COST, is per HTTP request: the operations of a batch (a JSON array) share it.
 // The same pass refuses Int `first`/`last` arguments outside 0..MAX_PAGE_SIZE on every field, literal or variable.
 import {
   GraphQLError,
+  parse,
   getNamedType,
   getNullableType,
   getOperationAST,
@@ -22,17 +25,44 @@ import {
   type ValueNode,
   visit,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { AppError, badInput } from '../errors.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
 
 export interface CostLimits {
   maxCost: number;
   maxPageSize: number;
   defaultPageSize: number;
+  /** GRAPHQL_MAX_TOKENS: the batch's documents are parsed with the same limit as every document. */
+  maxTokens?: number;
 }
 
 /** What a list without pagination arguments (members, edits, sessions...) is assumed to hold. */
 export const LIST_FACTOR = 10;
+
+/**
+ * A statement that reads an unbounded set of rows (every message of the viewer's conversations, a tenant's month of
+ * usage) to answer with a few: it costs a full page of rows, however little it returns.
+ */
+const SCAN = MAX_PAGE_SIZE;
+
+/**
+ * Work a field does beyond loading the rows it returns, by schema coordinate: charged for every call, on top of
+ * what its selection costs (so for every item of a list it sits under). One row loaded costs 1. A test checks that
+ * every coordinate names a field of the schema.
+ */
+export const FIELD_COSTS: Readonly<Record<string, number>> = {
+  // Matches every message of the viewer's conversations against the query and ranks every match, then the page.
+  'Query.searchMessages': 2 * SCAN,
+  // Two aggregate statements over every message of the viewer's conversations (totals, and 30 days by day).
+  'Query.messageStats': 2 * SCAN,
+  // Two sums over usage records: the viewer's day and the whole tenant's month.
+  'Query.chatUsage': 2 * SCAN,
+  // A case-insensitive name prefix match over the tenant's people.
+  'Query.users': SCAN,
+  // Counts the conversation's unread messages (one grouped statement per page, but it reads every unread row).
+  'Conversation.unreadCount': DEFAULT_PAGE_SIZE,
+};
 const PAGE_ARGS = new Set(['first', 'last']);
 
 /** A connection: an object type with `edges` and `pageInfo` (every Relay connection in the schema). */
@@ -126,6 +156,7 @@ export function operationCost(
         }
       }
 
+      total += FIELD_COSTS[`${parent.name}.${name}`] ?? 0;
       const type = getNamedType(field.type);
       if (!isCompositeType(type) || !selection.selectionSet) continue;
       let factor = 1;
@@ -166,9 +197,45 @@ export function validationCachePlugin(): Plugin {
 }
 
 /**
+ * What an HTTP request with a batch (a JSON array of operations) keeps on its server context, which every operation
+ * of the batch sees (yoga gives each one a context inheriting from it): the operations, and their cost once known.
+ */
+interface BatchBudget {
+  batch?: { operations: unknown[]; cost?: number };
+}
+
+/**
+ * Every operation of a batch, parsed as yoga parses it. What is not an operation with a document that parses costs
+ * nothing: it fails on its own.
+ */
+function batchCost(schema: GraphQLSchema, operations: unknown[], limits: CostLimits): number {
+  let cost = 0;
+  for (const operation of operations) {
+    const { query, variables, operationName } = (operation ?? {}) as Partial<GraphQLParams>;
+    if (typeof query !== 'string') continue;
+    let document: DocumentNode;
+    try {
+      document = parse(query, { noLocation: true, maxTokens: limits.maxTokens });
+    } catch {
+      continue;
+    }
+    cost += operationCost(schema, document, variables, operationName, limits).cost;
+  }
+  return cost;
+}
+
+const tooComplex = (cost: number, maxCost: number, what: string) =>
+  new AppError('QUERY_TOO_COMPLEX', `${what} (${Math.round(cost)}) is over the limit of ${maxCost}: ask for smaller pages or fewer nested lists.`, {
+    cost: Math.round(cost),
+    maxCost,
+  });
+
+/**
  * Refuses, at validation, operations whose cost is over `maxCost` (QUERY_TOO_COMPLEX with `cost` and `maxCost` in
  * extensions) or with a page size out of range (BAD_USER_INPUT with `field`). Runs after the other validation rules
  * (so the document is valid) and on every request: the result depends on the variables, so it is never cached.
+ * The operations of a batch share one budget: the first of them to be validated prices them all, and when together
+ * they are over, every one of them is refused, before any of them runs.
  */
 export function queryCostPlugin(limits: CostLimits): Plugin {
   // The cost depends on the document, the operation and only the variables used as page sizes: remembered per
@@ -197,20 +264,24 @@ export function queryCostPlugin(limits: CostLimits): Plugin {
     return result;
   };
   return {
+    onRequestParse({ serverContext }) {
+      return {
+        onRequestParseDone({ requestParserResult }) {
+          if (Array.isArray(requestParserResult)) (serverContext as BatchBudget).batch = { operations: requestParserResult };
+        },
+      };
+    },
     onValidate({ params, context }) {
       return ({ valid, setResult }) => {
         if (!valid) return;
         const request = (context as { params?: { variables?: unknown; operationName?: string | null } }).params;
         const { cost, errors } = costOf(params.schema, params.documentAST, request?.variables as Record<string, unknown> | undefined, request?.operationName);
         if (errors.length > 0) return setResult(errors);
-        if (cost > limits.maxCost) {
-          setResult([
-            new AppError('QUERY_TOO_COMPLEX', `This query's cost (${Math.round(cost)}) is over the limit of ${limits.maxCost}: ask for smaller pages or fewer nested lists.`, {
-              cost: Math.round(cost),
-              maxCost: limits.maxCost,
-            }),
-          ]);
-        }
+        if (cost > limits.maxCost) return setResult([tooComplex(cost, limits.maxCost, "This query's cost")]);
+        const batch = (context as BatchBudget).batch;
+        if (!batch) return;
+        batch.cost ??= batchCost(params.schema, batch.operations, limits);
+        if (batch.cost > limits.maxCost) setResult([tooComplex(batch.cost, limits.maxCost, 'The cost of the operations of this request together')]);
       };
     },
   };

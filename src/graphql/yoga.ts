@@ -245,7 +245,12 @@ export function createParleyYoga(services: Services) {
       ...(production ? [blockFieldSuggestionsPlugin()] : []),
       ...(config.introspection ? [] : [disableIntrospection()]),
       validationCachePlugin(),
-      queryCostPlugin({ maxCost: config.GRAPHQL_MAX_COST, maxPageSize: MAX_PAGE_SIZE, defaultPageSize: DEFAULT_PAGE_SIZE }),
+      queryCostPlugin({
+        maxCost: config.GRAPHQL_MAX_COST,
+        maxPageSize: MAX_PAGE_SIZE,
+        defaultPageSize: DEFAULT_PAGE_SIZE,
+        maxTokens: config.GRAPHQL_MAX_TOKENS,
+      }),
       inputStringsPlugin(),
       operationLog,
       requestIdInErrors,
