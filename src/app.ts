@@ -49,6 +49,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       url: config.DATABASE_URL,
       pgliteDir: join(config.DATA_DIR, 'pglite'),
       poolSize: config.DATABASE_POOL_SIZE,
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     }));
   const applied = await db.migrate();
   if (applied.length) logger.info('migrations applied', { migrations: applied });
@@ -107,10 +108,13 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     if (path === '/health') return json(res, 200, { status: 'ok' });
     if (path === '/ready') {
       if (stopping) return json(res, 503, { status: 'stopping' });
-      void db.ping().then((database) => {
+      void db.ping().then((answers) => {
+        // A database that answers may still refuse writes: a full disk shows only in the errors it raised lately.
+        const reason = answers ? db.alarm() : null;
+        const database = answers && !reason;
         const events = redis ? redis.ready() : true;
         const ok = database && events;
-        json(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', database, ...(redis ? { redis: events } : {}) });
+        json(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', database, ...(reason ? { reason } : {}), ...(redis ? { redis: events } : {}) });
       });
       return;
     }

@@ -45,6 +45,9 @@ export const configSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
     DATABASE_POOL_SIZE: int(1, 200).default(10),
+    // PostgreSQL cancels a statement running longer (migrations excepted); on embedded PGlite, where a running
+    // statement cannot be stopped, it is the longest one waits for the connection. 0 turns the limit off.
+    DATABASE_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(5_000),
     REDIS_URL: optionalUrl(['redis://', 'rediss://']),
     REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 of a-z, 0-9, "_", ":", ".", "-"').default('parley:'),
     REQUIRE_CLIENT_ID: bool.default(false),

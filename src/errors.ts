@@ -11,6 +11,7 @@ export const ErrorCode = {
   QUOTA_EXCEEDED: { status: 429, message: 'The usage budget is exhausted.' },
   QUERY_TOO_COMPLEX: { status: 400, message: 'This query asks for too much at once.' },
   TOO_MANY_SUBSCRIPTIONS: { status: 429, message: 'Too many operations running on this connection.' },
+  SLOW_CONSUMER: { status: 503, message: 'This subscription fell too far behind its events and was ended; subscribe again.' },
   TENANT_NOT_FOUND: { status: 400, message: 'Unknown client id (X-Client-ID).' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'A backing service is unavailable; retry shortly.' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'Unexpected error.' },
@@ -61,15 +62,40 @@ export function isUniqueViolation(err: unknown): boolean {
 }
 
 /** SERVICE_UNAVAILABLE with `retryable: true`: the request did nothing useful; the same request may succeed shortly. */
-export const serviceUnavailable = (message?: string) => new AppError('SERVICE_UNAVAILABLE', message, { retryable: true });
+export const serviceUnavailable = (message?: string, reason?: string) =>
+  new AppError('SERVICE_UNAVAILABLE', message, { retryable: true, ...(reason ? { reason } : {}) });
+
+/**
+ * The SERVICE_UNAVAILABLE error a client gets for `err` (one isUnavailable accepts). A statement the database cancelled
+ * for running or waiting past DATABASE_STATEMENT_TIMEOUT_MS (SQLSTATE 57014, which also covers the rare statement an
+ * administrator cancels), or a transaction that could not start or finish in time, carries
+ * `reason: "STATEMENT_TIMEOUT"`: retry, or ask for less at once. Other causes (a restart, a full disk) say nothing more
+ * to clients; /ready and the log do.
+ */
+export const unavailableError = (err: unknown) =>
+  hasCode(err, (code) => code === '57014') || transactionTimedOut(err)
+    ? serviceUnavailable('The database took too long to answer and the statement was cancelled; retry, or ask for less at once.', 'STATEMENT_TIMEOUT')
+    : serviceUnavailable();
+
+/** True when `err` (or an error it wraps) says the database's disk is full (SQLSTATE 53100; PGlite too turns ENOSPC into it). */
+export const isDiskFull = (err: unknown) => hasCode(err, (code) => code === '53100');
 
 // Prisma: can't reach (P1001), timed out reaching (P1002), socket timeout (P1008), server closed the connection
 // (P1017), pool timeout (P2024), too many connections (P2037).
 const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
 const ADAPTER_UNAVAILABLE = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
-// SQLSTATE: connection exceptions (class 08), admin/crash shutdown, "the database system is starting up", too many
-// connections; what PostgreSQL says while it restarts or fails over.
-const SQLSTATE_UNAVAILABLE = /^(08...|57P01|57P02|57P03|53300)$/;
+// SQLSTATE: connection exceptions (class 08), admin/crash shutdown, "the database system is starting up"; what
+// PostgreSQL says while it restarts or fails over. Insufficient resources (class 53: disk full, out of memory, too
+// many connections) and a statement cancelled by statement_timeout (57014, also what the PGlite queue raises for a
+// statement that waited too long): the server's state, not the request's fault.
+const SQLSTATE_UNAVAILABLE = /^(08...|57P01|57P02|57P03|53...|57014)$/;
+// Prisma's P2028 ("Transaction API error") when an interactive transaction could not start within maxWait or outlived
+// its timeout; other P2028s are misuse, not load.
+const TRANSACTION_TIMED_OUT = /Unable to start a transaction in the given time|expired transaction/;
+const transactionTimedOut = (err: unknown) => {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  return e?.code === 'P2028' && typeof e.message === 'string' && TRANSACTION_TIMED_OUT.test(e.message);
+};
 const SOCKET_UNAVAILABLE = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 // node-postgres and ioredis errors that carry no code.
 const MESSAGE_UNAVAILABLE =
@@ -81,6 +107,7 @@ const MESSAGE_UNAVAILABLE =
  * request itself.
  */
 export function isUnavailable(err: unknown): boolean {
+  if (transactionTimedOut(err)) return true;
   for (let e = err as Record<string, unknown> | undefined, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
     const code = typeof e.code === 'string' ? e.code : undefined;
     if (code && (PRISMA_UNAVAILABLE.has(code) || SOCKET_UNAVAILABLE.has(code) || SQLSTATE_UNAVAILABLE.test(code))) return true;
@@ -92,6 +119,22 @@ export function isUnavailable(err: unknown): boolean {
     if (adapter?.originalCode && SQLSTATE_UNAVAILABLE.test(adapter.originalCode)) return true;
     if (e.name === 'MaxRetriesPerRequestError') return true;
     if (typeof e.message === 'string' && MESSAGE_UNAVAILABLE.test(e.message)) return true;
+    e = (e.originalError ?? e.cause) as Record<string, unknown> | undefined;
+  }
+  return false;
+}
+
+/**
+ * True when `err` or an error it wraps carries a code `test` accepts: its own `code` (a SQLSTATE, a Node errno name)
+ * or, on a Prisma or driver adapter error, the SQLSTATE of the driver's error.
+ */
+function hasCode(err: unknown, test: (code: string) => boolean): boolean {
+  for (let e = err as Record<string, unknown> | undefined, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    const adapter =
+      (e.meta as { driverAdapterError?: { cause?: { originalCode?: string } } } | undefined)?.driverAdapterError?.cause ??
+      (e as { originalCode?: string });
+    if ((code && test(code)) || (typeof adapter?.originalCode === 'string' && test(adapter.originalCode))) return true;
     e = (e.originalError ?? e.cause) as Record<string, unknown> | undefined;
   }
   return false;

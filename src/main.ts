@@ -4,11 +4,20 @@ import { resolveAuthSecret } from './secrets.ts';
 import { buildApp } from './app.ts';
 import { createLogger } from './logger.ts';
 import { DatabaseLockedError } from './db/client.ts';
+import { privateDirectory, repairModes } from './db/data-dir.ts';
 
 async function main() {
   let config: Config;
   try {
     const parsed = parseConfig();
+    // DATA_DIR holds the embedded database and the generated secret: owner-only (see db/data-dir.ts).
+    if (!parsed.DATABASE_URL || !parsed.AUTH_SECRET) {
+      await privateDirectory(parsed.DATA_DIR);
+      const refused = await repairModes(parsed.DATA_DIR);
+      if (refused.length) {
+        createLogger(parsed.LOG_LEVEL).warn('DATA_DIR: entries of another owner stay readable by others', { count: refused.length, paths: refused.slice(0, 10) });
+      }
+    }
     const authSecret = await resolveAuthSecret({
       authSecret: parsed.AUTH_SECRET,
       dataDir: parsed.DATA_DIR,

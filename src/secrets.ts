@@ -1,5 +1,5 @@
 // Secrets the server needs. In production they come from the environment; on the embedded default they are
-// generated once and kept in DATA_DIR/secrets.json (mode 0600), so sessions survive restarts.
+// generated once and kept in DATA_DIR/secrets.json (mode 0600, in a 0700 DATA_DIR), so sessions survive restarts.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ export async function resolveAuthSecret(opts: { authSecret?: string; dataDir: st
     // not there yet: generate below
   }
   const authSecret = randomBytes(32).toString('base64url');
-  await mkdir(opts.dataDir, { recursive: true });
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   await writeFile(path, JSON.stringify({ authSecret }, null, 2) + '\n', { mode: 0o600 });
   return authSecret;
 }

@@ -1,6 +1,6 @@
 // The real entry point, as `npm start` runs it: a child process on a temporary data directory.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -9,6 +9,7 @@ import pg from 'pg';
 import { openDatabase } from '../src/db/client.ts';
 import { adminUrl } from './helpers/postgres.ts';
 import { LOADER_ARGS, MAIN_ARGS } from './helpers/server.ts';
+import { openToOthers } from './helpers/modes.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -43,11 +44,17 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('npm start (embedded)', () => {
   it('serves, keeps a generated secret, refuses a second process, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-main-'));
     dirs.push(dir);
+    await chmod(dir, 0o755);
+    // A lock file naming a live process that is not Parley (this test runner) does not block start-up.
+    await mkdir(join(dir, 'pglite'));
+    await writeFile(join(dir, 'pglite', 'parley.lock'), String(process.pid));
     const first = startMain({ DATA_DIR: dir });
     const url = await first.url;
-    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await fetch(`${url}/ready`)).status).toBe(200);
     const secrets = JSON.parse(await readFile(join(dir, 'secrets.json'), 'utf8'));
     expect(secrets.authSecret.length).toBeGreaterThanOrEqual(32);
+    // Fresh PGlite files (0666) and directories (0755), migrated: none of it open to the group or others.
+    expect(await openToOthers(dir)).toEqual([]);
 
     const second = startMain({ DATA_DIR: dir });
     const [code] = await once(second.child, 'exit');

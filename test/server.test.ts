@@ -1,9 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config.ts';
-import { DatabaseLockedError, openDatabase } from '../src/db/client.ts';
 import { openTestDatabase, startServer, useServer } from './helpers/server.ts';
 import { closed, subscribe } from './helpers/ws.ts';
 
@@ -154,26 +150,6 @@ describe('config', () => {
     const c = parseConfig({});
     expect(c).toMatchObject({ PORT: 4000, HOST: '127.0.0.1', BCRYPT_COST: 12, DATA_DIR: './data', graphiql: true, introspection: true });
     expect(parseConfig({ NODE_ENV: 'production', AUTH_SECRET: 'x'.repeat(32) })).toMatchObject({ graphiql: false, introspection: false });
-  });
-});
-
-describe.skipIf(!!process.env.TEST_DATABASE_URL)('embedded database', () => {
-  it('refuses a second process on the same data directory with a clear message', { timeout: 120_000 }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-lock-'));
-    try {
-      // Another live process holds it (our parent's pid stands in for it): refused before PGlite even opens.
-      await writeFile(join(dir, 'parley.lock'), String(process.ppid));
-      await expect(openDatabase({ pgliteDir: dir })).rejects.toThrow(DatabaseLockedError);
-      await expect(openDatabase({ pgliteDir: dir })).rejects.toThrow(/in use by another Parley process \(pid \d+\)/);
-      // A lock left by a process that is gone is taken over.
-      await writeFile(join(dir, 'parley.lock'), '999999999');
-      const db = await openDatabase({ pgliteDir: dir });
-      expect(await readFile(join(dir, 'parley.lock'), 'utf8')).toBe(String(process.pid));
-      await db.close();
-      await expect(readFile(join(dir, 'parley.lock'), 'utf8')).rejects.toThrow(); // released on close
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 });
 

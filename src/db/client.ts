@@ -1,7 +1,5 @@
-// Opens Parley's database: PostgreSQL through adapter-pg when a URL is given, otherwise embedded PGlite in a
+// Opens Parley's database: PostgreSQL through adapter-pg when a URL is given, otherwise embedded PGlite in a private
 // directory guarded by an exclusive lock (PGlite has none, and two processes on one directory lose writes).
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -9,6 +7,12 @@ import pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { applyMigrations } from './migrate.ts';
+import { lockDirectory } from './dir-lock.ts';
+import { privateDirectory, repairModes } from './data-dir.ts';
+import { queuedPGlite } from './pglite-queue.ts';
+import { observeErrors, ResourceAlarm } from './alarm.ts';
+
+export { DatabaseLockedError } from './dir-lock.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -19,6 +23,8 @@ export interface Database {
   factory: SqlMigrationAwareDriverAdapterFactory;
   /** True when a trivial query answers within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
+  /** What the database reported lately that a trivial query does not show ("disk full"), or null. */
+  alarm(): string | null;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /**
@@ -45,10 +51,22 @@ export interface DatabaseOptions {
   pgliteTemplate?: Blob;
   /** Size of the PostgreSQL connection pool. */
   poolSize?: number;
+  /**
+   * PostgreSQL: statement_timeout of every statement but the migrations'. PGlite, where a running statement cannot be
+   * stopped (see pglite-queue.ts): the longest a statement waits for the connection. 0 or absent: no limit.
+   */
+  statementTimeoutMs?: number;
+  /** How long alarm() reports a disk-full error after the last one (default 30 s). */
+  diskFullReportMs?: number;
   onQuery?: (sql: string, durationMs: number) => void;
 }
 
 export type SqlQuery = (text: string, values: unknown[]) => Promise<unknown[][]>;
+
+// Statements waiting for embedded PGlite's one connection at once (beyond: refused at once, retryable). Far above what
+// the server queues under its own full load (sends are grouped, pages are one statement); a flood of cheap requests
+// fails fast instead of growing the queue.
+const PGLITE_MAX_WAITING = 1_000;
 
 const TIMESTAMP_OID = 1114;
 const digits = (text: string, from: number, to: number) => {
@@ -71,80 +89,58 @@ const PG_TYPES = {
     oid === TIMESTAMP_OID ? parseTimestamp : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-export class DatabaseLockedError extends Error {}
-
-/** Takes `<dir>/parley.lock`, or fails naming the process that holds it. A lock left by a dead process is taken over. */
-async function lockDirectory(dir: string): Promise<() => Promise<void>> {
-  const path = join(dir, 'parley.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fh = await open(path, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      return async () => {
-        await unlink(path).catch(() => {});
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new DatabaseLockedError(
-          `The embedded database in ${dir} is in use by another Parley process (pid ${pid}). ` +
-            `Stop that process, or point DATA_DIR at another directory, or use DATABASE_URL for a shared PostgreSQL.`,
-        );
-      }
-      await unlink(path).catch(() => {});
-    }
-  }
-  throw new DatabaseLockedError(`Could not lock the embedded database in ${dir}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let factory: SqlMigrationAwareDriverAdapterFactory;
   let prismaFactory: SqlMigrationAwareDriverAdapterFactory;
   let closeDriver: () => Promise<void>;
   let kind: DatabaseKind;
   let send: SqlQuery;
+  let repairFiles = async () => {};
+  const statementTimeoutMs = opts.statementTimeoutMs ?? 0;
   if (opts.url) {
     kind = 'postgres';
-    // One pool for Prisma and query(); PrismaPg leaves a pool it was given open, so close() ends it.
+    // One pool for Prisma and query(); PrismaPg leaves a pool it was given open, so close() ends it. The server
+    // cancels a statement past statement_timeout (57014) and the connection stays usable.
     const config = { connectionString: opts.url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5_000 };
-    const pool = new pg.Pool(config);
+    const pool = new pg.Pool({ ...config, ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}) });
     pool.on('error', () => {}); // an idle client lost with the server: the next checkout reconnects
     prismaFactory = new PrismaPg(pool);
     // Migrations get pools of their own, ended when the schema engine is done: it holds an advisory lock on its
-    // connection until that connection closes, and a pooled one would keep it from every other instance.
+    // connection until that connection closes, and a pooled one would keep it from every other instance. They have
+    // no statement timeout: rewriting a large table may take long, and stopping half-way helps nobody.
     factory = new PrismaPg(config);
     send = async (text, values) => (await pool.query<unknown[]>({ text, values, types: PG_TYPES, rowMode: 'array' })).rows;
     closeDriver = () => pool.end();
   } else {
     kind = 'pglite';
     const dir = opts.pgliteDir ?? 'memory://';
+    const onDisk = !dir.startsWith('memory://');
     let unlock = async () => {};
-    if (!dir.startsWith('memory://')) {
-      await mkdir(dir, { recursive: true });
+    if (onDisk) {
+      await privateDirectory(dir);
       unlock = await lockDirectory(dir);
+      // PGlite writes files others can read (0666 from initdb, 0644 for pg_internal.init whenever the catalog
+      // changes): owner-only again once it is open and once migrations have run.
+      repairFiles = async () => {
+        await repairModes(dir);
+      };
     }
     let pglite: PGlite;
     try {
       pglite = new PGlite(dir, opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {});
       await pglite.waitReady;
+      await repairFiles();
     } catch (err) {
       await unlock();
       throw err;
     }
-    factory = prismaFactory = new PrismaPGlite(pglite);
+    const statements = queuedPGlite(pglite, { maxWaitMs: statementTimeoutMs, maxWaiting: PGLITE_MAX_WAITING });
+    // The adapter uses only query, exec and transaction of the instance it is given (pglite-prisma-adapter 0.7).
+    prismaFactory = new PrismaPGlite(statements as PGlite);
+    // Migrations run straight on the instance: at start-up, before anything else queues, and with no time limit.
+    factory = new PrismaPGlite(pglite);
     const parsers = { [TIMESTAMP_OID]: parseTimestamp };
-    send = async (text, values) => (await pglite.query<unknown[]>(text, values, { parsers, rowMode: 'array' })).rows;
+    send = async (text, values) => (await statements.query<unknown[]>(text, values, { parsers, rowMode: 'array' })).rows;
     closeDriver = async () => {
       await pglite.close();
       await unlock();
@@ -153,7 +149,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 
   let queries = 0;
   let closing: Promise<void> | undefined;
-  const prisma = new PrismaClient({ adapter: prismaFactory, log: [{ emit: 'event', level: 'query' }] });
+  const alarm = new ResourceAlarm(opts.diskFullReportMs);
+  const prisma = new PrismaClient({ adapter: observeErrors(prismaFactory, alarm.note), log: [{ emit: 'event', level: 'query' }] });
   prisma.$on('query', (e) => {
     queries++;
     opts.onQuery?.(e.query, e.duration);
@@ -177,8 +174,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         clearTimeout(timer);
       }
     },
-    migrate: () =>
-      applyMigrations(factory, {
+    alarm: () => alarm.current(),
+    migrate: async () => {
+      const applied = await applyMigrations(factory, {
         isApplied: async (names) => {
           try {
             const rows = await prisma.$queryRaw<{ migration_name: string }[]>`
@@ -189,12 +187,18 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
             return false; // no _prisma_migrations table yet
           }
         },
-      }),
+      });
+      await repairFiles();
+      return applied;
+    },
     async query(text, values) {
       const started = performance.now();
       queries++;
       try {
         return await send(text, values);
+      } catch (err) {
+        alarm.note(err);
+        throw err;
       } finally {
         opts.onQuery?.(text, performance.now() - started);
       }

@@ -19,7 +19,7 @@ import type { Context } from './context.ts';
 import type { Services } from '../services.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
-import { AppError, isUnavailable, serviceUnavailable, withExtensions } from '../errors.ts';
+import { AppError, isUnavailable, unavailableError, withExtensions } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { corsOrigins, trustedRequestOrigin } from '../auth/trusted.ts';
 import { trackHttpStream } from '../realtime/connections.ts';
@@ -180,9 +180,10 @@ export function createParleyYoga(services: Services) {
       return error.extensions?.code ? error : withExtensions(error, { code: 'BAD_USER_INPUT' });
     }
     if (isUnavailable(original)) {
-      // The database or Redis is restarting or out of reach: a stable, retryable code, not an internal error.
+      // The database or Redis is restarting, out of reach, out of disk, or cancelled a statement that took too long:
+      // a stable, retryable code, not an internal error.
       logger.warn('backing service unavailable', { error: (original as Error).message });
-      return serviceUnavailable();
+      return unavailableError(original);
     }
     logger.error('unexpected error', { error: original ?? error });
     return new GraphQLError(message, {
