@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { useServer } from './helpers/server.ts';
 import { conversationStream, followedTopics } from '../src/messaging/stream.ts';
+import { inboxStream } from '../src/messaging/inbox.ts';
+import { CursorSigner } from '../src/messaging/inbox-cursor.ts';
 import { CreateGroup, Send, StartDirect } from './messaging-ops.ts';
 
 describe('conversation stream with a slow consumer', () => {
@@ -14,15 +16,11 @@ describe('conversation stream with a slow consumer', () => {
       const [a, b] = [await s.user(), await s.user()];
       const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation;
       const services = s.services();
-      const stream = conversationStream({
-        prisma: services.prisma,
-        pubsub: services.pubsub,
-        viewerId: b.id,
-        conversationId: scope === 'conversation' ? conv.id : null,
-        afterSequence: null,
-        startSequence: conv.lastSequence,
-        maxQueued: 3,
-      });
+      const common = { prisma: services.prisma, pubsub: services.pubsub, viewerId: b.id, maxQueued: 3 };
+      const stream =
+        scope === 'conversation'
+          ? conversationStream({ ...common, conversationId: conv.id, afterSequence: null, startSequence: conv.lastSequence })
+          : inboxStream({ ...common, signer: new CursorSigner(s.config.authSecret, 'default', b.id), resumeFrom: null, withCursors: true });
       // The stream is live once its start task ran (over Redis: once SUBSCRIBE is acknowledged, before it reads its
       // starting point); a message committed before that is history to it. So: probe until an event arrives, then
       // read up to the last probe sent, which may have overtaken a late one.

@@ -1,9 +1,12 @@
 // conversationEvents: the live (and resumable) stream of conversation events, over graphql-ws or SSE.
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { builder } from '../graphql/builder.ts';
-import { requireViewer } from '../graphql/context.ts';
+import { requireViewer, type Context } from '../graphql/context.ts';
 import { badInput } from '../errors.ts';
-import type { ConversationEventPayload } from './events.ts';
+import { currentSnapshot, type ConversationEventPayload } from './events.ts';
 import { conversationStream } from './stream.ts';
+import { attachInbox, inboxCursorOf, inboxStream } from './inbox.ts';
+import { CursorSigner, invalidCursor, snapshotXmax } from './inbox-cursor.ts';
 import { actorOf } from './loaders.ts';
 import { eventRow } from './event-rows.ts';
 import { SHARED_EVENTS } from '../graphql/shared-events.ts';
@@ -25,7 +28,15 @@ const ConversationEventRef = builder.objectRef<ConversationEventPayload>('Conver
   description: 'One entry of a conversation\'s event log. Sequences increase by one per event in each conversation.',
   fields: (t) => ({
     type: t.expose('type', { type: ConversationEventTypeRef, description: 'What happened.' }),
-    sequence: t.exposeInt('sequence', { description: 'Position in the conversation; resume with afterSequence = the last one seen.' }),
+    sequence: t.exposeInt('sequence', { description: 'Position in the conversation; resume one conversation\'s stream with afterSequence = the last one seen.' }),
+    cursor: t.string({
+      nullable: true,
+      description:
+        'Inbox stream only (null on one conversation\'s stream): pass it as `afterCursor` to resume the inbox right after this event. ' +
+        'Opaque and short (usually under 200 characters), valid only for the viewer who received it; keep the one of the last event handled. ' +
+        'Selecting it makes the server execute each event for this subscriber alone.',
+      resolve: (e, _args, ctx) => inboxCursorOf(ctx, e),
+    }),
     conversationId: t.exposeID('conversationId', { description: 'Id of the conversation.' }),
     createdAt: t.field({ type: 'DateTime', description: 'When it happened.', resolve: (e) => new Date(e.createdAt) }),
     conversation: t.prismaField({
@@ -60,35 +71,45 @@ builder.subscriptionFields((t) => ({
     type: ConversationEventRef,
     authScopes: { signedIn: true },
     description:
-      'Events of one conversation, or (without conversationId) of every conversation of the viewer, including ones joined later. ' +
-      'With afterSequence, every stored event after it is replayed first, then live events follow with no gap and no duplicate.',
+      'Events of one conversation, or (without conversationId) the inbox: every conversation of the viewer, including ones joined later ' +
+      '(from their own MEMBER_JOINED) and ones left (up to their own MEMBER_LEFT). ' +
+      'To resume one conversation pass afterSequence; to resume the inbox pass afterCursor (the `cursor` of the last event handled). ' +
+      'Every stored event missed since is replayed first, in order within each conversation, then live events follow with no gap and no duplicate.',
     // One event object reaches every stream of the conversation (fanout.ts), so they may share its execution. The
     // arguments pick the topic and the replay when the subscription starts and each event resolves without them,
-    // so subscribers resuming from different sequences share too (shared-events.ts).
+    // so subscribers resuming from different sequences share too (shared-events.ts). `cursor` is each inbox
+    // subscriber's own: selecting it reads the context, which makes executions personal.
     extensions: { [SHARED_EVENTS]: { ignoresArguments: true } },
     args: {
       conversationId: t.arg.id({ description: 'One conversation; omit for the inbox stream.' }),
-      afterSequence: t.arg.int({ description: 'Replay events after this sequence first (needs conversationId).' }),
+      afterSequence: t.arg.int({ description: 'Replay the conversation\'s events after this sequence first (needs conversationId).' }),
+      afterCursor: t.arg.string({
+        description:
+          'Inbox stream only (no conversationId): resume right after the event whose `cursor` this is. Whatever happened since, however ' +
+          'long ago, is replayed once: messages and other events in every conversation, conversations joined meanwhile (from the ' +
+          'MEMBER_JOINED), conversations left or removed from (up to and including the MEMBER_LEFT, nothing after). A cursor that is ' +
+          'malformed, belongs to another viewer or was signed with another AUTH_SECRET is BAD_USER_INPUT with reason INVALID_CURSOR: ' +
+          'load the conversation list again and subscribe without it.',
+      }),
     },
-    subscribe: async (_root, args, ctx) => {
+    subscribe: async (_root, args, ctx, info) => {
       const actor = actorOf(ctx);
       const after = args.afterSequence ?? null;
-      if (after !== null && args.conversationId == null) throw badInput('afterSequence needs conversationId.', 'afterSequence');
-      let startSequence = 0;
-      let conversationId: string | null = null;
-      if (args.conversationId != null) {
-        const member = await ctx.services.messaging.conversations.requireMember(actor, String(args.conversationId));
-        conversationId = member.conversationId;
-        startSequence = member.conversation.lastSequence;
-        if (after !== null && (after < 0 || after > startSequence)) {
-          throw badInput(`afterSequence must be between 0 and ${startSequence}.`, 'afterSequence');
-        }
+      if (args.conversationId == null) {
+        if (after !== null) throw badInput('afterSequence needs conversationId (the inbox resumes with afterCursor).', 'afterSequence');
+        return subscribeInbox(ctx, args.afterCursor ?? null, info);
+      }
+      if (args.afterCursor != null) throw badInput('afterCursor resumes the inbox: leave out conversationId (one conversation resumes with afterSequence).', 'afterCursor');
+      const member = await ctx.services.messaging.conversations.requireMember(actor, String(args.conversationId));
+      const startSequence = member.conversation.lastSequence;
+      if (after !== null && (after < 0 || after > startSequence)) {
+        throw badInput(`afterSequence must be between 0 and ${startSequence}.`, 'afterSequence');
       }
       return conversationStream({
         prisma: ctx.prisma,
         pubsub: ctx.services.pubsub,
-        viewerId: requireViewer(ctx).user.id,
-        conversationId,
+        viewerId: actor.userId,
+        conversationId: member.conversationId,
         afterSequence: after,
         startSequence,
         onError: (err) => ctx.services.logger.error('conversation stream failed', { error: err }),
@@ -97,3 +118,34 @@ builder.subscriptionFields((t) => ({
     resolve: (event) => event,
   }),
 }));
+
+/** The inbox stream, from now or resumed after a cursor (checked before anything is streamed). */
+async function subscribeInbox(ctx: Context, afterCursor: string | null, info: GraphQLResolveInfo) {
+  const viewerId = requireViewer(ctx).user.id;
+  const signer = new CursorSigner(ctx.services.config.authSecret, ctx.tenant.id, viewerId);
+  const resumeFrom = afterCursor === null ? null : signer.decode(afterCursor);
+  // A cursor from a database whose transaction ids have not got that far (another cluster, restored with pg_dump).
+  if (resumeFrom && snapshotXmax(resumeFrom.base.target)! > snapshotXmax(await currentSnapshot(ctx.prisma))!) throw invalidCursor();
+  const stream = inboxStream({
+    prisma: ctx.prisma,
+    pubsub: ctx.services.pubsub,
+    viewerId,
+    signer,
+    resumeFrom,
+    withCursors: resumeFrom !== null || selects(info.fieldNodes[0].selectionSet, info, 'cursor'),
+    onError: (err) => ctx.services.logger.error('inbox stream failed', { error: err }),
+  });
+  attachInbox(ctx, stream);
+  return stream;
+}
+
+/** Whether a selection asks for `field` (directly, or in a fragment). */
+function selects(set: SelectionSetNode | undefined, info: GraphQLResolveInfo, field: string): boolean {
+  return (set?.selections ?? []).some((s) =>
+    s.kind === Kind.FIELD
+      ? s.name.value === field
+      : s.kind === Kind.INLINE_FRAGMENT
+        ? selects(s.selectionSet, info, field)
+        : selects(info.fragments[s.name.value]?.selectionSet, info, field),
+  );
+}

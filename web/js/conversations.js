@@ -9,6 +9,9 @@ const CONVERSATION_FIELDS = `${SUMMARY_FIELDS} members { user { id name presence
 let me = null;
 let conversations = new Map();
 let stops = [];
+/** The `cursor` of the last inbox event received: a resubscription resumes right after it. */
+let inboxCursor = null;
+let stopInbox = () => {};
 
 export function startConversations(viewer) {
   me = viewer;
@@ -21,13 +24,10 @@ export function startConversations(viewer) {
     },
   });
   void loadList();
+  inboxCursor = null;
+  followInbox();
   stops = [
-    // The inbox stream: every conversation of mine, including ones started with me later.
-    live({
-      operation: () => ({ query: `subscription { conversationEvents { type sequence conversationId conversation { ${SUMMARY_FIELDS} } } }` }),
-      next: ({ conversationEvents: e }) => onInboxEvent(e),
-      error: (err) => showError($('inbox-error'), err),
-    }),
+    () => stopInbox(),
     live({
       operation: () => ({ query: 'subscription { presenceChanged { status user { id } } }' }),
       next: ({ presenceChanged: p }) => onPresence(p.user.id, p.status),
@@ -35,9 +35,34 @@ export function startConversations(viewer) {
   ];
 }
 
+// The inbox stream: every conversation of mine, including ones started with me later. Every (re)subscription
+// resumes after the last event received, so a reconnect misses nothing and repeats nothing.
+function followInbox() {
+  stopInbox = live({
+    operation: () => ({
+      query: `subscription($cursor: String) { conversationEvents(afterCursor: $cursor) {
+        type sequence conversationId cursor conversation { ${SUMMARY_FIELDS} } } }`,
+      variables: { cursor: inboxCursor },
+    }),
+    next: ({ conversationEvents: e }) => {
+      inboxCursor = e.cursor;
+      void onInboxEvent(e);
+    },
+    error: (err) => {
+      if (err.extensions?.reason !== 'INVALID_CURSOR') return showError($('inbox-error'), err);
+      // A cursor the server no longer takes (its AUTH_SECRET changed): read the list again and follow from now.
+      inboxCursor = null;
+      stopInbox();
+      followInbox();
+      void loadList();
+    },
+  });
+}
+
 export function stopConversations() {
   stops.forEach((stop) => stop());
   stops = [];
+  inboxCursor = null;
   closeThread();
   conversations = new Map();
   $('conversation-list').replaceChildren();
