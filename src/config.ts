@@ -118,6 +118,10 @@ export const configSchema = z
     PRESENCE_GRACE_MS: int(0, 600_000).default(5_000),
     TYPING_TTL_MS: int(100, 600_000).default(6_000),
     TYPING_THROTTLE_MS: int(0, 60_000).default(2_000),
+    // Per user: setStatus calls (over: RATE_LIMITED), and per user and conversation, isTyping:true events shown
+    // (over: setTyping still answers, but the start is not shown until the window ends). "<max>/<seconds>" or "off".
+    PRESENCE_STATUS_RATE_LIMIT: rateLimit.prefault('30/60'),
+    TYPING_RATE_LIMIT: rateLimit.prefault('10/10'),
     // AI chat: providers (each one is on when its key/URL is set), models, limits and budgets.
     ANTHROPIC_API_KEY: z.string().optional(),
     ANTHROPIC_MODELS: list.default(['claude-sonnet-4-5', 'claude-haiku-4-5']),

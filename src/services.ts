@@ -77,6 +77,7 @@ export function createServices(deps: {
     mailIp: config.RATE_LIMIT_MAIL_IP,
     chatUser: config.CHAT_USER_RATE_LIMIT ? { max: config.CHAT_USER_RATE_LIMIT, windowSeconds: 60 } : null,
     chatGuestIp: config.CHAT_GUEST_RATE_LIMIT ? { max: config.CHAT_GUEST_RATE_LIMIT, windowSeconds: 60 } : null,
+    setStatus: config.PRESENCE_STATUS_RATE_LIMIT,
   });
   setBcryptConcurrency(config.BCRYPT_CONCURRENCY);
   const sessionCache = new SessionCache();
@@ -98,6 +99,7 @@ export function createServices(deps: {
     store: deps.redis ? new RedisTypingStore(deps.redis, config.REDIS_PREFIX) : new MemoryTypingStore(),
     ttlMs: config.TYPING_TTL_MS,
     throttleMs: config.TYPING_THROTTLE_MS,
+    startLimit: config.TYPING_RATE_LIMIT,
   });
   const instanceId = randomUUID();
   const metrics = deps.metrics ?? new Metrics();
@@ -137,6 +139,7 @@ export function createServices(deps: {
         ? new RedisPresenceStore(deps.redis, config.REDIS_PREFIX, instanceId, config.PRESENCE_TTL_SECONDS, deps.logger)
         : new MemoryPresenceStore(),
       graceMs: config.PRESENCE_GRACE_MS,
+      limiter,
       userChanged: (user) => accounts.userChanged(user),
     }),
     typing,

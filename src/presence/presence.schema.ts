@@ -1,8 +1,7 @@
 // GraphQL shape of presence and typing. Rules live in PresenceService and TypingService.
-import { filter, map, pipe } from 'graphql-yoga';
 import { builder } from '../graphql/builder.ts';
 import { requireViewer } from '../graphql/context.ts';
-import type { PresenceChangedEvent, TypingChangedEvent } from '../realtime/pubsub.ts';
+import type { TypingChangedEvent } from '../realtime/pubsub.ts';
 import type { PresenceInfo } from './presence.service.ts';
 
 const PresenceStatusEnum = builder.enumType('PresenceStatus', {
@@ -57,13 +56,6 @@ builder.prismaObjectField('User', 'presence', (t) =>
   }),
 );
 
-const toInfo = (e: PresenceChangedEvent): PresenceInfo => ({
-  userId: e.userId,
-  status: e.status,
-  statusText: e.statusText,
-  lastSeenAt: e.lastSeenAt,
-});
-
 builder.queryFields((t) => ({
   presence: t.field({
     type: [PresenceRef],
@@ -78,7 +70,8 @@ builder.mutationFields((t) => ({
   setStatus: t.field({
     type: PresenceRef,
     authScopes: { signedIn: true },
-    description: 'Sets the status others see while you are connected (ONLINE, AWAY or BUSY) and an optional text.',
+    description:
+      'Sets the status others see while you are connected (ONLINE, AWAY or BUSY) and an optional text. Rate limited per user (PRESENCE_STATUS_RATE_LIMIT, by default 30 calls a minute): past it RATE_LIMITED with `retryAfter` seconds, and nothing changes.',
     args: {
       status: t.arg({ type: PresenceStatusEnum, required: true, description: 'ONLINE, AWAY or BUSY (OFFLINE is refused).' }),
       text: t.arg.string({ description: 'Status text, up to 100 characters; omit or null to clear.' }),
@@ -88,7 +81,7 @@ builder.mutationFields((t) => ({
   setTyping: t.boolean({
     authScopes: { signedIn: true },
     description:
-      'Tells the other members that you are (or stopped) typing. Call it freely while typing: repeats within 2 s are not re-sent, and without a repeat the state ends after 6 s.',
+      'Tells the other members that you are (or stopped) typing. Call it freely while typing: repeats within 2 s are not re-sent, and without a repeat the state ends after 6 s. Starts shown are limited per user and conversation (TYPING_RATE_LIMIT, by default 10 in 10 s), so starting and stopping in turn cannot flood the members: past it the call still answers true, and the start shows at your next call after the window. Every start that was shown is followed by one stop.',
     args: {
       conversationId: t.arg.id({ required: true, description: 'A conversation you are a member of.' }),
       isTyping: t.arg.boolean({ required: true, description: 'True while typing, false when you stop.' }),
@@ -105,39 +98,31 @@ builder.subscriptionFields((t) => ({
     type: PresenceRef,
     authScopes: { signedIn: true },
     description:
-      'Live presence changes of these users (all must share a conversation with you), or without userIds of everyone who shares a conversation with you.',
+      'Live presence changes of these users (all must share a conversation with you), or without userIds of everyone who shares a conversation with you. While you are not reading, only the latest presence of each user waits for you; past 1,000 users waiting the subscription ends with SLOW_CONSUMER (subscribe again and re-read presence).',
     args: { userIds: t.arg.idList({ description: 'Users to watch (at most 100); omit for all your contacts.' }) },
     subscribe: async (_root, { userIds }, ctx) => {
       const viewer = requireViewer(ctx);
       const presence = ctx.services.presence;
       const only = userIds ? new Set(await presence.requireVisible(viewer, userIds.map(String))) : null;
-      return pipe(
-        ctx.services.pubsub.subscribe('presence:changed', viewer.user.tenantId),
-        // Memberships change while a subscription lives: visibility is checked on every event.
-        filter(async (event: PresenceChangedEvent) => (!only || only.has(event.userId)) && (await presence.canSee(viewer, event.userId))),
-        map(toInfo),
-      );
+      const changes = presence.changes(viewer, only);
+      await changes.ready;
+      return changes;
     },
-    resolve: (info) => info,
+    resolve: (event): PresenceInfo => event,
   }),
   typing: t.field({
     type: TypingEventRef,
     authScopes: { signedIn: true },
-    description: 'Live typing indicators of the other members of a conversation you are a member of (never your own).',
+    description:
+      'Live typing indicators of the other members of a conversation you are a member of (never your own). While you are not reading, only the latest state of each member waits for you.',
     args: { conversationId: t.arg.id({ required: true, description: 'The conversation.' }) },
     subscribe: async (_root, { conversationId }, ctx) => {
       const viewer = requireViewer(ctx);
       const id = String(conversationId);
       await ctx.services.typing.requireMember(viewer, id);
-      return pipe(
-        ctx.services.pubsub.subscribe('typing:changed', id),
-        filter(
-          async (event: TypingChangedEvent) =>
-            event.userId !== viewer.user.id &&
-            event.tenantId === viewer.user.tenantId &&
-            (await ctx.services.typing.isMember(viewer, id)), // a member who left hears nothing more
-        ),
-      );
+      const changes = ctx.services.typing.changes(viewer, id);
+      await changes.ready;
+      return changes;
     },
     resolve: (event) => event,
   }),

@@ -1,9 +1,13 @@
 // Presence rules: who is online (any authenticated WebSocket connection, on any instance), the status a user chose,
 // the grace period before OFFLINE is announced, and who may see whose presence (the user themself and people in the
-// same tenant who share a conversation with them).
+// same tenant who share a conversation with them). Subscribers follow one bus listener per tenant, and one that does
+// not read holds only each user's latest presence; setStatus is rate limited per user (PRESENCE_STATUS_RATE_LIMIT).
 import type { PrismaClient, PresenceStatus, User } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { ParleyPubSub, PresenceChangedEvent } from '../realtime/pubsub.ts';
+import { TopicFanout } from '../realtime/fanout.ts';
+import { Delivery } from '../realtime/delivery.ts';
+import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
 import { AppError, badInput, isUnavailable } from '../errors.ts';
 import { cleanText } from '../text-rules.ts';
@@ -11,6 +15,8 @@ import type { ConnectionRef, PresenceStore } from './store.ts';
 
 export const MAX_PRESENCE_IDS = 100;
 export const MAX_STATUS_TEXT = 100;
+/** Most users whose latest presence waits for one subscriber that is not reading (past it: SLOW_CONSUMER). */
+export const MAX_PENDING_PRESENCE = 1000;
 
 /** What a Presence object resolves from. */
 export interface PresenceInfo {
@@ -25,6 +31,7 @@ export class PresenceService {
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly inflight = new Set<Promise<unknown>>();
   private stopped = false;
+  private readonly fanout: TopicFanout<'presence:changed'>;
 
   constructor(
     private readonly deps: {
@@ -33,10 +40,30 @@ export class PresenceService {
       logger: Logger;
       store: PresenceStore;
       graceMs: number;
+      /** Counts setStatus calls per user (limit `setStatus`: RATE_LIMITED past it). */
+      limiter: RateLimiter;
       /** Told after every write to a User row (status, last seen), so cached viewers are dropped everywhere. */
       userChanged?: (user: { id: string; tenantId: string }) => void;
     },
-  ) {}
+  ) {
+    this.fanout = new TopicFanout(deps.pubsub, 'presence:changed', (err) => deps.logger.error('presence listener failed', { error: err }));
+  }
+
+  /** Live presence changes the viewer may see (only those of `only`, when given). */
+  changes(viewer: Viewer, only: Set<string> | null): Delivery<PresenceChangedEvent> {
+    return new Delivery<PresenceChangedEvent>(
+      (push) =>
+        this.fanout.follow(viewer.user.tenantId, (event) => {
+          if (!only || only.has(event.userId)) push(event);
+        }),
+      {
+        maxQueued: MAX_PENDING_PRESENCE,
+        keyOf: (event) => event.userId,
+        // Memberships change while a subscription lives: visibility is checked as each event is handed out.
+        accept: (event) => this.canSee(viewer, event.userId),
+      },
+    );
+  }
 
   start() {
     return this.deps.store.start({
@@ -89,6 +116,7 @@ export class PresenceService {
   async setStatus(viewer: Viewer, status: PresenceStatus, text: string | null | undefined): Promise<PresenceInfo> {
     if (status === 'OFFLINE') throw badInput('OFFLINE is not a status you can choose; it follows your connections.', 'status');
     const statusText = text == null ? null : cleanText(text, { field: 'text', label: 'Status text', max: MAX_STATUS_TEXT });
+    await this.deps.limiter.check('setStatus', viewer.user.id);
     const user = await this.deps.prisma.user.update({ where: { id: viewer.user.id }, data: { status, statusText } });
     this.deps.userChanged?.(user);
     const info = await this.infoFor(user);

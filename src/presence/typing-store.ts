@@ -1,58 +1,108 @@
-// Typing state per (conversation, user): the token of the latest refresh and when isTyping:true was last published.
-// The instance that received the latest refresh owns the expiry timer; an older timer (on any instance) finds a
-// newer token and does nothing, so exactly one isTyping:false goes out. In Redis the state carries a TTL a little
-// longer than the typing TTL, so a state whose owner died disappears on its own.
+// Typing state per (conversation, user): the token of the latest refresh, when isTyping:true was last published for
+// the current state (or not at all), and how many starts were published in the current limit window. The instance
+// that received the latest refresh owns the expiry timer; an older timer (on any instance) finds a newer token and
+// does nothing, so exactly one isTyping:false goes out for each state that was shown. A state that ends is
+// remembered until its window is over, so starting and stopping in turn cannot publish more than the limit allows.
+// In Redis the record carries a TTL a little longer than that, so a state whose owner died disappears on its own.
 import type { Redis } from 'ioredis';
 
+export interface TypingRules {
+  /** A shown state's refresh within this is not published again. */
+  throttleMs: number;
+  /** How long a state lives without a refresh (the owner's timer then ends it). */
+  ttlMs: number;
+  /** isTyping:true events published per key per window (starts and refreshes); null: no limit. */
+  starts: { max: number; windowMs: number } | null;
+}
+
 export interface TypingStore {
-  /** Records a refresh; true when isTyping:true should be published (new state, or the throttle window passed). */
-  start(key: string, token: string, now: number, throttleMs: number, ttlMs: number): Promise<boolean>;
-  /** Ends the state if `token` is still the latest refresh; true when it ended (publish isTyping:false). */
+  /** Records a start or refresh; true when isTyping:true should be published. */
+  start(key: string, token: string, now: number, rules: TypingRules): Promise<boolean>;
+  /** Ends the state if `token` is still the latest refresh; true when a shown state ended (publish isTyping:false). */
   expire(key: string, token: string): Promise<boolean>;
-  /** Ends the state whatever its token; true when there was one. */
+  /** Ends the state whatever its token; true when it had been shown (publish isTyping:false). */
   end(key: string): Promise<boolean>;
 }
 
-export class MemoryTypingStore implements TypingStore {
-  private states = new Map<string, { token: string; publishedAt: number }>();
+/** How long a key's record outlives its latest start: the state's owner must still find it, and its window counts. */
+const keepMs = (rules: TypingRules) => Math.max(rules.ttlMs + 5_000, rules.starts?.windowMs ?? 0);
 
-  async start(key: string, token: string, now: number, throttleMs: number) {
-    const cur = this.states.get(key);
-    const publish = !cur || now - cur.publishedAt >= throttleMs;
-    this.states.set(key, { token, publishedAt: publish ? now : cur!.publishedAt });
+interface TypingRecord {
+  /** Latest refresh of the current state; null once it ended. */
+  token: string | null;
+  /** When isTyping:true was published for the current state; 0: not shown. */
+  shownAt: number;
+  windowAt: number;
+  starts: number;
+  expiresAt: number;
+}
+
+export class MemoryTypingStore implements TypingStore {
+  private records = new Map<string, TypingRecord>();
+  private lastSweep = 0;
+
+  async start(key: string, token: string, now: number, rules: TypingRules) {
+    this.sweep(now);
+    const cur = this.records.get(key) ?? { token: null, shownAt: 0, windowAt: now, starts: 0, expiresAt: 0 };
+    if (rules.starts && now - cur.windowAt >= rules.starts.windowMs) Object.assign(cur, { windowAt: now, starts: 0 });
+    const repeat = cur.token !== null && cur.shownAt > 0 && now - cur.shownAt < rules.throttleMs;
+    const publish = !repeat && (!rules.starts || cur.starts < rules.starts.max);
+    if (publish) Object.assign(cur, { shownAt: now, starts: cur.starts + 1 });
+    this.records.set(key, { ...cur, token, expiresAt: now + keepMs(rules) });
     return publish;
   }
 
   async expire(key: string, token: string) {
-    if (this.states.get(key)?.token !== token) return false;
-    return this.states.delete(key);
+    return this.records.get(key)?.token === token && this.endState(key);
   }
 
   async end(key: string) {
-    return this.states.delete(key);
+    return this.endState(key);
+  }
+
+  private endState(key: string): boolean {
+    const cur = this.records.get(key);
+    if (!cur || cur.token === null) return false;
+    const shown = cur.shownAt > 0;
+    Object.assign(cur, { token: null, shownAt: 0 });
+    return shown;
+  }
+
+  private sweep(now: number) {
+    if (now - this.lastSweep < 60_000) return;
+    this.lastSweep = now;
+    for (const [key, record] of this.records) if (record.expiresAt <= now) this.records.delete(key);
   }
 }
 
 const START = `
-local cur = redis.call('GET', KEYS[1])
+local cur = redis.call('HMGET', KEYS[1], 'token', 'shownAt', 'windowAt', 'starts')
 local now = tonumber(ARGV[2])
-local published = now
-local publish = 1
-if cur then
-  local last = tonumber(string.match(cur, ':(%d+)$'))
-  if last and now - last < tonumber(ARGV[3]) then
-    publish = 0
-    published = last
-  end
+local max = tonumber(ARGV[4])
+local shownAt = tonumber(cur[2]) or 0
+local windowAt = tonumber(cur[3]) or now
+local starts = tonumber(cur[4]) or 0
+if max >= 0 and now - windowAt >= tonumber(ARGV[5]) then
+  windowAt = now
+  starts = 0
 end
-redis.call('SET', KEYS[1], ARGV[1] .. ':' .. published, 'PX', ARGV[4])
+local repeating = cur[1] and cur[1] ~= '' and shownAt > 0 and now - shownAt < tonumber(ARGV[3])
+local publish = 0
+if not repeating and (max < 0 or starts < max) then
+  publish = 1
+  shownAt = now
+  starts = starts + 1
+end
+redis.call('HSET', KEYS[1], 'token', ARGV[1], 'shownAt', shownAt, 'windowAt', windowAt, 'starts', starts)
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
 return publish`;
 
-const EXPIRE = `
-local cur = redis.call('GET', KEYS[1])
-if cur and string.sub(cur, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ':' then
-  return redis.call('DEL', KEYS[1])
-end
+// ARGV[1]: the token that must still be the latest, or '' for any.
+const END = `
+local cur = redis.call('HMGET', KEYS[1], 'token', 'shownAt')
+if not cur[1] or cur[1] == '' or (ARGV[1] ~= '' and cur[1] ~= ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'token', '', 'shownAt', 0)
+if (tonumber(cur[2]) or 0) > 0 then return 1 end
 return 0`;
 
 export class RedisTypingStore implements TypingStore {
@@ -61,16 +111,16 @@ export class RedisTypingStore implements TypingStore {
     private readonly prefix: string,
   ) {}
 
-  async start(key: string, token: string, now: number, throttleMs: number, ttlMs: number) {
-    const keepMs = ttlMs + 5_000; // outlives the owner's timer, which must still find it
-    return (await this.redis.eval(START, 1, this.prefix + key, token, String(now), String(throttleMs), String(keepMs))) === 1;
+  async start(key: string, token: string, now: number, rules: TypingRules) {
+    const limit = rules.starts ? [String(rules.starts.max), String(rules.starts.windowMs)] : ['-1', '0'];
+    return (await this.redis.eval(START, 1, this.prefix + key, token, String(now), String(rules.throttleMs), ...limit, String(keepMs(rules)))) === 1;
   }
 
   async expire(key: string, token: string) {
-    return (await this.redis.eval(EXPIRE, 1, this.prefix + key, token)) === 1;
+    return (await this.redis.eval(END, 1, this.prefix + key, token)) === 1;
   }
 
   async end(key: string) {
-    return (await this.redis.del(this.prefix + key)) === 1;
+    return (await this.redis.eval(END, 1, this.prefix + key, '')) === 1;
   }
 }

@@ -1,16 +1,25 @@
-// Typing indicators: members only, throttled (a client may call setTyping on every keystroke), expiring after
-// TYPING_TTL_MS without a refresh with an isTyping:false event, and ended when the user sends a message
-// (messaging calls endTyping).
+// Typing indicators: members only, throttled (a client may call setTyping on every keystroke: a refresh within
+// TYPING_THROTTLE_MS is not re-sent, and at most TYPING_RATE_LIMIT starts are shown per user and conversation, so
+// starting and stopping in turn cannot flood the members), expiring after TYPING_TTL_MS without a refresh with an
+// isTyping:false event, and ended when the user sends a message (messaging calls endTyping). Subscribers follow
+// one bus listener per conversation, and one that does not read holds only each member's latest state.
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
-import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import type { ParleyPubSub, TypingChangedEvent } from '../realtime/pubsub.ts';
+import { TopicFanout } from '../realtime/fanout.ts';
+import { Delivery } from '../realtime/delivery.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
 import { AppError } from '../errors.ts';
-import type { TypingStore } from './typing-store.ts';
+import type { TypingRules, TypingStore } from './typing-store.ts';
+
+/** Most members whose latest typing state waits for one subscriber that is not reading (past it: SLOW_CONSUMER). */
+export const MAX_PENDING_TYPISTS = 1000;
 
 export class TypingService {
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly fanout: TopicFanout<'typing:changed'>;
+  private readonly rules: TypingRules;
 
   constructor(
     private readonly deps: {
@@ -20,8 +29,30 @@ export class TypingService {
       store: TypingStore;
       ttlMs: number;
       throttleMs: number;
+      /** isTyping:true events per user and conversation per window (TYPING_RATE_LIMIT); null: no limit. */
+      startLimit: { max: number; windowSeconds: number } | null;
     },
-  ) {}
+  ) {
+    const { ttlMs, throttleMs, startLimit } = deps;
+    this.rules = { ttlMs, throttleMs, starts: startLimit && { max: startLimit.max, windowMs: startLimit.windowSeconds * 1000 } };
+    this.fanout = new TopicFanout(deps.pubsub, 'typing:changed', (err) => deps.logger.error('typing listener failed', { error: err }));
+  }
+
+  /** Typing of the other members of a conversation the viewer is a member of (checked by the caller), live. */
+  changes(viewer: Viewer, conversationId: string): Delivery<TypingChangedEvent> {
+    const { id: self, tenantId } = viewer.user;
+    return new Delivery<TypingChangedEvent>(
+      (push) =>
+        this.fanout.follow(conversationId, (event) => {
+          if (event.userId !== self && event.tenantId === tenantId) push(event);
+        }),
+      {
+        maxQueued: MAX_PENDING_TYPISTS,
+        keyOf: (event) => event.userId,
+        accept: () => this.isMember(viewer, conversationId), // a member who left hears nothing more
+      },
+    );
+  }
 
   /** FORBIDDEN unless the viewer is a member of the conversation (in their tenant). */
   async requireMember(viewer: Viewer, conversationId: string): Promise<void> {
@@ -44,7 +75,7 @@ export class TypingService {
     if (!isTyping) return this.endTyping(tenantId, conversationId, userId);
     const key = stateKey(conversationId, userId);
     const token = randomUUID();
-    const publish = await this.deps.store.start(key, token, Date.now(), this.deps.throttleMs, this.deps.ttlMs);
+    const publish = await this.deps.store.start(key, token, Date.now(), this.rules);
     this.arm(key, token, tenantId, conversationId, userId);
     if (publish) this.deps.pubsub.publish('typing:changed', conversationId, { tenantId, conversationId, userId, isTyping: true });
   }
@@ -80,4 +111,4 @@ export class TypingService {
   }
 }
 
-const stateKey = (conversationId: string, userId: string) => `typing:${conversationId}:${userId}`;
+const stateKey = (conversationId: string, userId: string) => `typing-state:${conversationId}:${userId}`;

@@ -64,9 +64,9 @@ export function createRedisStore(redis: Redis, prefix: string, logger: Logger): 
   };
 }
 
-export type LimitName = 'signInAccount' | 'signInIp' | 'signUpIp' | 'mailIp' | 'chatUser' | 'chatGuestIp';
+export type LimitName = 'signInAccount' | 'signInIp' | 'signUpIp' | 'mailIp' | 'chatUser' | 'chatGuestIp' | 'setStatus';
 
-/** The named limits: auth endpoints (RATE_LIMIT_*) and starting AI chats (CHAT_*_RATE_LIMIT); see src/config.ts. */
+/** The named limits: auth endpoints (RATE_LIMIT_*), starting AI chats (CHAT_*_RATE_LIMIT) and setStatus; see src/config.ts. */
 export class RateLimiter {
   constructor(
     private readonly store: RateLimitStore,

@@ -2,18 +2,14 @@
 // following one conversation cost one listener on the bus (one Redis SUBSCRIBE), and each event is handed to the
 // followers by a plain synchronous loop instead of a chain of async iterators per follower.
 import type { ParleyPubSub, Topics } from './pubsub.ts';
+import { Delivery, type Follow } from './delivery.ts';
+
+export type { Follow };
 
 type IdTopic = { [K in keyof Topics]: Topics[K] extends [string, unknown] ? K : never }[keyof Topics];
 type EventOf<K extends IdTopic> = Topics[K][1];
 type PlainTopic = { [K in keyof Topics]: Topics[K] extends [unknown] ? K : never }[keyof Topics];
 type PlainEventOf<K extends PlainTopic> = Topics[K][0];
-
-export interface Follow {
-  /** Resolves once events published from now on will reach the listener (on Redis: SUBSCRIBE acknowledged). */
-  ready: Promise<void>;
-  /** Stops listening; the bus subscription ends with the last follower. */
-  close(): void;
-}
 
 interface Entry<E> {
   listeners: Set<(event: E) => void>;
@@ -143,7 +139,7 @@ function call<E>(listener: (event: E) => void, event: E, onError: (err: unknown)
 
 /**
  * Reads a bus subscription until it ends, handing each event to `deliver` (awaited when it returns a promise, so
- * events stay in order); returns the way to end it. The first next() makes the bus listen (a Redis SUBSCRIBE).
+ * events stay in order); returns the way to end it.
  */
 function pump<E>(source: AsyncIterable<E>, onError: (err: unknown) => void, deliver: (event: E) => void | Promise<void>): () => void {
   const iterator = source[Symbol.asyncIterator]();
@@ -159,64 +155,10 @@ function pump<E>(source: AsyncIterable<E>, onError: (err: unknown) => void, deli
 }
 
 /**
- * A subscription's events as a plain async iterator over a follow: events queue while the consumer is busy (the
- * oldest dropped past `maxQueued`), and return() closes the follow at once, even while next() waits.
+ * A subscription's events as a plain async iterator over a follow: at most `maxQueued` wait for a consumer that
+ * does not read (past that the stream ends with SLOW_CONSUMER; see delivery.ts), and return() closes the follow at
+ * once, even while next() waits.
  */
-export function followed<E>(start: (push: (event: E) => void) => Follow, maxQueued = 100): AsyncIterableIterator<E> & { ready: Promise<void> } {
-  return new Followed(start, maxQueued);
-}
-
-/** followed()'s iterator; a class, so the many open at once share their methods. */
-class Followed<E> implements AsyncIterableIterator<E> {
-  private readonly queue: E[] = [];
-  private waiter: ((r: IteratorResult<E>) => void) | null = null;
-  private done = false;
-  private readonly follow: Follow;
-  readonly ready: Promise<void>;
-
-  constructor(
-    start: (push: (event: E) => void) => Follow,
-    private readonly maxQueued: number,
-  ) {
-    this.follow = start((event) => this.push(event));
-    this.ready = this.follow.ready;
-  }
-
-  private push(event: E) {
-    if (this.done) return;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = null;
-      w({ value: event, done: false });
-      return;
-    }
-    this.queue.push(event);
-    if (this.queue.length > this.maxQueued) this.queue.shift();
-  }
-
-  next(): Promise<IteratorResult<E>> {
-    if (this.queue.length) return Promise.resolve({ value: this.queue.shift()!, done: false });
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise<IteratorResult<E>>((resolve) => (this.waiter = resolve));
-  }
-
-  return(): Promise<IteratorResult<E>> {
-    if (!this.done) {
-      this.done = true;
-      this.queue.length = 0;
-      this.follow.close();
-      this.waiter?.({ value: undefined, done: true });
-      this.waiter = null;
-    }
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  async throw(err?: unknown): Promise<IteratorResult<E>> {
-    await this.return();
-    throw err;
-  }
-
-  [Symbol.asyncIterator]() {
-    return this;
-  }
+export function followed<E>(start: (push: (event: E) => void) => Follow, maxQueued = 1000): Delivery<E> {
+  return new Delivery(start, { maxQueued });
 }

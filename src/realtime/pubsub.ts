@@ -1,9 +1,10 @@
 // One typed map of every event topic. In memory by default; through Redis when REDIS_URL is set, so every
 // instance's subscribers see every instance's events. Publish only after the database write has committed.
 import { setMaxListeners } from 'node:events';
-import { createPubSub, type PubSub } from 'graphql-yoga';
+import type { PubSub } from 'graphql-yoga';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Redis } from 'ioredis';
+import { boundedPubSub } from './bounded-pubsub.ts';
 import type { ConversationEventPayload } from '../messaging/events.ts';
 import type { BusEvent, StopRequest } from '../assistant/events.ts';
 
@@ -71,7 +72,15 @@ export type Topics = {
   'chat:stop': [StopRequest];
 };
 
-export type ParleyPubSub = PubSub<Topics> & {
+type EventOf<K extends keyof Topics> = Topics[K] extends [unknown, infer E] ? E : Topics[K][0];
+
+export type ParleyPubSub = {
+  publish: PubSub<Topics>['publish'];
+  /**
+   * Events of `<topic>[:<id>]` from now until return(). Bounded (see bounded-pubsub.ts): read at once, in process;
+   * subscribers' streams go through a fan-out (fanout.ts) and a Delivery of their own.
+   */
+  subscribe<K extends keyof Topics>(topic: K, ...id: Topics[K] extends [infer Id, unknown] ? [Id] : []): AsyncIterableIterator<EventOf<K>>;
   /**
    * Resolves once this instance is really listening on a topic it subscribed to (Redis acknowledged SUBSCRIBE), so
    * a subscriber that then reads the database misses nothing published in between. Absent: listening at once.
@@ -98,11 +107,12 @@ export function countPublishes(pubsub: ParleyPubSub, count: (topic: keyof Topics
   };
 }
 
-export function createMemoryPubSub(): ParleyPubSub {
+/** `onError` hears of a subscription that fell too far behind (it loses its oldest events). */
+export function createMemoryPubSub(onError: (err: Error) => void = () => {}): ParleyPubSub {
   // One listener per live subscription: thousands on one conversation's topic are normal, not a leak.
   const eventTarget = new EventTarget();
   setMaxListeners(0, eventTarget);
-  return createPubSub<Topics>({ eventTarget: eventTarget as never });
+  return boundedPubSub(eventTarget, onError) as unknown as ParleyPubSub;
 }
 
 /**
@@ -177,13 +187,13 @@ export function createRedisPubSub(
       for (const listener of reconnectListeners) listener();
     })().catch((err: Error) => onError(err, 'resync'));
   });
-  const inner = createPubSub<Record<string, [unknown] | [string, unknown]>>({
-    eventTarget: createRedisEventTarget({ publishClient: publisher as unknown as Redis, subscribeClient: subscriber as unknown as Redis }),
-  });
+  const inner = boundedPubSub(
+    createRedisEventTarget({ publishClient: publisher as unknown as Redis, subscribeClient: subscriber as unknown as Redis }),
+    (err) => onError(err, 'deliver'),
+  );
   return {
-    publish: (topic: string, ...args: unknown[]) => (inner.publish as (t: string, ...a: unknown[]) => void)(prefix + topic, ...args),
-    subscribe: (topic: string, ...args: unknown[]) =>
-      (inner.subscribe as (t: string, ...a: unknown[]) => AsyncIterable<unknown>)(prefix + topic, ...args),
+    publish: (topic: string, ...args: unknown[]) => inner.publish(prefix + topic, ...args),
+    subscribe: (topic: string, id?: string) => inner.subscribe(prefix + topic, id),
     ready: async (topic: string, id?: string) => {
       await subscribing.get(prefix + (id === undefined ? topic : `${topic}:${id}`));
     },
