@@ -68,7 +68,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX, (err, command) =>
           logger.warn('event bus: redis command failed', { command, error: err.message }),
         )
-      : createMemoryPubSub());
+      : createMemoryPubSub((err) => logger.warn('event bus: a reader fell behind', { error: err.message })));
   const pubsub = countPublishes(bus, (topic) => metrics.eventsPublished.inc({ topic }));
   let listenUrl = `http://${config.HOST}:${config.PORT}`;
   const services = createServices({ config, db, logger, pubsub, redis: redis?.client ?? null, listenUrl: () => listenUrl, metrics });
