@@ -30,9 +30,11 @@ export function fanoutsOf(pubsub: ParleyPubSub, onError: (err: unknown) => void,
   let f = fanouts.get(pubsub);
   if (!f) {
     const intern = eventInterner();
+    // Sequences are per conversation: an inbox keeps one order per conversation it hears of.
+    const order = { key: (event: ConversationEventPayload) => event.conversationId, sequence: (event: ConversationEventPayload) => event.sequence };
     f = {
-      conversation: new TopicFanout(pubsub, 'conversation:event', onError, { prepare, intern }),
-      inbox: new TopicFanout(pubsub, 'user:event', onError, { intern }),
+      conversation: new TopicFanout(pubsub, 'conversation:event', onError, { prepare, intern, order }),
+      inbox: new TopicFanout(pubsub, 'user:event', onError, { intern, order }),
     };
     fanouts.set(pubsub, f);
   }

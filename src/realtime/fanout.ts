@@ -3,6 +3,7 @@
 // followers by a plain synchronous loop instead of a chain of async iterators per follower.
 import type { ParleyPubSub, Topics } from './pubsub.ts';
 import { Delivery, type Follow } from './delivery.ts';
+import { Reorderer, type ReorderOptions } from './reorder.ts';
 
 export type { Follow };
 
@@ -25,20 +26,29 @@ export class TopicFanout<K extends IdTopic> {
   private readonly prepare?: (event: EventOf<K>) => Promise<void>;
   private readonly prepareFrom: number;
   private readonly intern: (event: EventOf<K>) => EventOf<K>;
+  private readonly order?: ReorderOptions<EventOf<K>>;
 
   /**
    * @param opts.prepare runs before an event is handed to a topic's followers once there are at least `prepareFrom`
    *   (default 8) of them (e.g. loading what they will all ask for); events of that topic wait for it, in order.
    * @param opts.intern maps each event as it arrives, before anything else sees it (e.g. to one object per event
    *   across topics).
+   * @param opts.order puts each topic's events back in sequence order per key before they are handed out (see
+   *   reorder.ts): publishes that crossed on the way are swapped back instead of sending every follower to the log.
    */
   constructor(
     private readonly pubsub: ParleyPubSub,
     private readonly topic: K,
     private readonly onError: (err: unknown) => void,
-    opts: { prepare?: (event: EventOf<K>) => Promise<void>; prepareFrom?: number; intern?: (event: EventOf<K>) => EventOf<K> } = {},
+    opts: {
+      prepare?: (event: EventOf<K>) => Promise<void>;
+      prepareFrom?: number;
+      intern?: (event: EventOf<K>) => EventOf<K>;
+      order?: ReorderOptions<EventOf<K>>;
+    } = {},
   ) {
     this.prepare = opts.prepare;
+    this.order = opts.order;
     this.prepareFrom = opts.prepareFrom ?? 8;
     this.intern = opts.intern ?? ((event) => event);
     pubsub.onReconnect?.(() => {
@@ -75,11 +85,26 @@ export class TopicFanout<K extends IdTopic> {
   private open(id: string): Entry<EventOf<K>> {
     const source = (this.pubsub.subscribe as (t: K, id: string) => AsyncIterable<EventOf<K>>)(this.topic, id);
     const listeners = new Set<(event: EventOf<K>) => void>();
-    const end = pump(source, this.onError, async (arrived) => {
-      const event = this.intern(arrived);
+    const handOut = async (event: EventOf<K>) => {
       if (this.prepare && listeners.size >= this.prepareFrom) await this.prepare(event).catch(this.onError);
       for (const listener of listeners) call(listener, event, this.onError);
+    };
+    // One event at a time, in the order released: the bus's (the pump waits for each) or the reorderer's, whose
+    // held events may also be released by its timer.
+    let handing: Promise<void> = Promise.resolve();
+    const release = (events: EventOf<K>[]) => {
+      for (const event of events) handing = handing.then(() => handOut(event));
+      return handing;
+    };
+    const reorder = this.order ? new Reorderer(this.order, release) : null;
+    const stop = pump(source, this.onError, (arrived) => {
+      const event = this.intern(arrived);
+      return release(reorder ? reorder.push(event) : [event]);
     });
+    const end = () => {
+      stop();
+      reorder?.close();
+    };
     const entry: Entry<EventOf<K>> = { listeners, resyncs: new Map(), ready: this.pubsub.ready?.(this.topic, id) ?? Promise.resolve(), end };
     this.entries.set(id, entry);
     return entry;
