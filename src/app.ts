@@ -206,6 +206,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       services.typing.stop();
       await services.presence.stop();
       await yoga.dispose();
+      metrics.close();
       await redis?.close();
       if (!opts.db) await db.close();
     },

@@ -1,9 +1,11 @@
-// /metrics (Prometheus text format, and who may read it), request ids in errors, slow-operation logs.
+// /metrics (Prometheus text format from prom-client, and who may read it), request ids in errors, slow-operation logs.
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { register as globalRegistry } from 'prom-client';
 import { buildApp } from '../src/app.ts';
 import { createLogger } from '../src/logger.ts';
 import { parseConfig } from '../src/config.ts';
+import { Metrics } from '../src/observability/metrics.ts';
 import { openTestDatabase, startServer, testConfig, useServer } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
 import { Events, Send } from './messaging-ops.ts';
@@ -12,7 +14,7 @@ import { Events, Send } from './messaging-ops.ts';
 function sample(body: string, name: string, labels: Record<string, string> = {}): number | undefined {
   for (const line of body.split('\n')) {
     if (line.startsWith('#')) continue;
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
     const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
@@ -75,6 +77,90 @@ describe('/metrics', () => {
     expect(sample(body, 'parley_graphql_operations_total', { operation: 'Named_1', outcome: 'ok' })).toBe(1);
     await s.gql('{ __typename }');
     expect(sample(await (await fetch(`${s.url}/metrics`)).text(), 'parley_graphql_operations_total', { operation: 'anonymous' })).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('/metrics from prom-client', () => {
+  const server = useServer();
+
+  it('includes the default process, heap, GC and event-loop metrics beside Parley\'s', async () => {
+    const body = await (await fetch(`${server().url}/metrics`)).text();
+    const defaults = [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'process_open_fds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_active_handles_total',
+    ];
+    for (const name of defaults) expect(sample(body, name), name).toBeGreaterThanOrEqual(0);
+    expect(sample(body, 'nodejs_heap_space_size_used_bytes', { space: 'old' })).toBeGreaterThan(0);
+    expect(body).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+    expect(sample(body, 'nodejs_version_info', { version: process.version })).toBe(1);
+    expect(body).toContain('# TYPE parley_graphql_operations_total counter');
+  });
+
+  it('keeps the numbers of two apps in one process apart, and never uses prom-client\'s global registry', async () => {
+    const first = server();
+    const second = await startServer();
+    try {
+      await first.gql('query OnlyOnFirst { __typename }');
+      const [a, b] = await Promise.all([first, second].map(async (s) => (await fetch(`${s.url}/metrics`)).text()));
+      expect(sample(a, 'parley_graphql_operations_total', { operation: 'OnlyOnFirst' })).toBe(1);
+      expect(sample(b, 'parley_graphql_operations_total', { operation: 'OnlyOnFirst' })).toBeUndefined();
+      expect(sample(b, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+      expect(sample(b, 'parley_ws_connections_open')).toBe(0);
+      expect(await globalRegistry.getMetricsAsJSON()).toEqual([]);
+    } finally {
+      await second.stop();
+    }
+    // the stopped app's metrics are gone; the running one still scrapes
+    expect(await (await fetch(`${first.url}/metrics`)).text()).toContain('parley_graphql_operations_total');
+  });
+});
+
+describe('Metrics', () => {
+  it('caps the series of a metric and counts the rest as overflow', async () => {
+    const metrics = new Metrics();
+    for (let i = 0; i < 600; i++) metrics.operations.inc({ operation: `Op${i}`, type: 'query', transport: 'http', outcome: 'ok' });
+    metrics.operations.inc({ operation: 'Op0', type: 'query', transport: 'http', outcome: 'ok' });
+    const body = await metrics.render();
+    const series = body.split('\n').filter((line) => line.startsWith('parley_graphql_operations_total{'));
+    expect(series).toHaveLength(501);
+    expect(sample(body, 'parley_graphql_operations_total', { operation: 'Op0' })).toBe(2);
+    expect(sample(body, 'parley_graphql_operations_total', { overflow: 'true' })).toBe(100);
+    metrics.close();
+  });
+
+  it('reads scrape-time gauges and counters, replaces a name registered twice, keeps the last reading of one that fails', async () => {
+    const metrics = new Metrics();
+    let open = 3;
+    let failing = false;
+    const unlessFailing = <T>(value: T) => {
+      if (failing) throw new Error('closed');
+      return value;
+    };
+    metrics.register('parley_test_open', 'Open things.', () => 99);
+    metrics.register('parley_test_open', 'Open things.', () => unlessFailing(open));
+    const runs = () => unlessFailing([{ labels: { kind: 'shared' }, value: 5 }]);
+    metrics.register('parley_test_runs_total', 'Runs by kind.', runs, 'counter', ['kind']);
+    metrics.register('parley_test_gone', 'A source that is shutting down.', () => {
+      throw new Error('closed');
+    });
+    open = 4;
+    const body = await metrics.render();
+    expect(sample(body, 'parley_test_open')).toBe(4);
+    expect(body).toContain('# TYPE parley_test_runs_total counter');
+    expect(sample(body, 'parley_test_runs_total', { kind: 'shared' })).toBe(5);
+    expect(sample(body, 'parley_test_gone')).toBe(0);
+    open = 5;
+    failing = true;
+    const later = await metrics.render();
+    expect(sample(later, 'parley_test_open')).toBe(4);
+    expect(sample(later, 'parley_test_runs_total', { kind: 'shared' })).toBe(5);
+    metrics.close();
+    expect(await metrics.render()).toBe('\n');
   });
 });
 

@@ -198,6 +198,7 @@ export function createParleyYoga(services: Services) {
     'Subscription events executed once for all subscribers with the same selection (shared), deliveries that reused such a result (reused), and executions with the subscriber\'s own context (own: the first subscriber of an event, personal selections).',
     () => Object.entries(sharedEvents.stats).map(([kind, value]) => ({ labels: { kind }, value })),
     'counter',
+    ['kind'],
   );
 
   const maskedErrors = {

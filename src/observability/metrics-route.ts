@@ -13,9 +13,17 @@ export function serveMetrics(req: IncomingMessage, res: ServerResponse, token: s
     res.end('Unauthorized\n');
     return;
   }
-  const body = metrics.render();
-  res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(req.method === 'HEAD' ? undefined : body);
+  metrics.render().then(
+    (body) => {
+      res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    },
+    () => {
+      // a metric that cannot be collected fails the scrape with a plain 500, never an unhandled rejection
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('Metrics unavailable\n');
+    },
+  );
 }
 
 function sameSecret(given: string, expected: string): boolean {

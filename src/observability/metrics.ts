@@ -1,123 +1,61 @@
-// Prometheus metrics, kept in memory per instance and rendered in the text exposition format (version 0.0.4) at
-// /metrics. Hand-written: counters, gauges (set or read at scrape time) and histograms with fixed buckets.
-// Label values that come from clients (operation names) are sanitised and the number of series per metric is
+// Prometheus metrics of one Parley instance, served at /metrics: prom-client's default process, heap, GC and
+// event-loop metrics plus Parley's own counters, histograms and scrape-time gauges. Each instance has a registry of
+// its own (never prom-client's global one), so several apps in one process (tests) keep separate numbers.
+// Label values that come from clients (operation names) are sanitised, and the number of series per metric is
 // capped, so a client inventing names cannot grow memory without bound.
+import { Counter as PromCounter, Gauge, Histogram as PromHistogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 type Labels = Record<string, string>;
+/** What a scrape-time metric reads: one value, or one value per label set. */
+type Reading = number | { labels: Labels; value: number }[];
 
 const MAX_SERIES = 500;
-const OVERFLOW: Labels = { overflow: 'true' };
+const OVERFLOW_LABEL = 'overflow';
+const OVERFLOW: Labels = { [OVERFLOW_LABEL]: 'true' };
 
-const keyCache = new Map<string, string>();
+/**
+ * The label sets one metric has recorded, so that a new one past MAX_SERIES is counted as `overflow="true"` instead.
+ * Label sets are keyed in their own key order: call sites pass theirs in one order, and a reordered set costs at
+ * worst one more slot under the cap.
+ */
+class SeriesCap {
+  private readonly seen = new Set<string>();
 
-/** The series key (`a="1",b="2"`, sorted, escaped); remembered, since the same label sets come on every request. */
-function labelKey(labels: Labels): string {
-  let raw = '';
-  for (const k in labels) raw += `${k}\u0001${labels[k]}\u0002`;
-  let key = keyCache.get(raw);
-  if (key === undefined) {
-    key = Object.keys(labels)
-      .sort()
-      .map((k) => `${k}="${escapeLabel(labels[k])}"`)
-      .join(',');
-    if (keyCache.size >= MAX_SERIES * 20) keyCache.clear();
-    keyCache.set(raw, key);
-  }
-  return key;
-}
-
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-function formatNumber(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (n === Infinity) return '+Inf';
-  if (n === -Infinity) return '-Inf';
-  return String(n);
-}
-
-abstract class Metric {
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: 'counter' | 'gauge' | 'histogram',
-  ) {}
-  abstract lines(): string[];
-  render(): string {
-    return [`# HELP ${this.name} ${this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join('\n');
+  bound(labels: Labels): Labels {
+    let key = '';
+    for (const name in labels) key += `${name}\u0001${labels[name]}\u0002`;
+    if (this.seen.has(key)) return labels;
+    if (this.seen.size >= MAX_SERIES) return OVERFLOW;
+    this.seen.add(key);
+    return labels;
   }
 }
 
-const series = (name: string, key: string, value: number) => `${name}${key ? `{${key}}` : ''} ${formatNumber(value)}`;
+export class Counter {
+  private readonly cap = new SeriesCap();
+  private readonly counter: PromCounter;
 
-export class Counter extends Metric {
-  private readonly values = new Map<string, number>();
-  constructor(name: string, help: string) {
-    super(name, help, 'counter');
+  constructor(registry: Registry, name: string, help: string, labelNames: string[]) {
+    this.counter = new PromCounter({ name, help, labelNames: [...labelNames, OVERFLOW_LABEL], registers: [registry] });
   }
+
   inc(labels: Labels = {}, by = 1): void {
-    if (!(by >= 0)) return; // counters only go up
-    let key = labelKey(labels);
-    if (!this.values.has(key) && this.values.size >= MAX_SERIES) key = labelKey(OVERFLOW);
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
-  }
-  get(labels: Labels = {}): number {
-    return this.values.get(labelKey(labels)) ?? 0;
-  }
-  lines(): string[] {
-    return [...this.values].map(([key, v]) => series(this.name, key, v));
+    if (!(by >= 0 && by < Infinity)) return; // counters only go up: NaN, infinite and negative amounts are dropped
+    this.counter.inc(this.cap.bound(labels), by);
   }
 }
 
-/** A gauge whose value is read when scraped (open sockets, queries so far...). */
-export class CallbackGauge extends Metric {
-  constructor(
-    name: string,
-    help: string,
-    private readonly read: () => number | { labels: Labels; value: number }[],
-    type: 'gauge' | 'counter' = 'gauge',
-  ) {
-    super(name, help, type);
-  }
-  lines(): string[] {
-    const v = this.read();
-    if (typeof v === 'number') return [series(this.name, '', v)];
-    return v.map((s) => series(this.name, labelKey(s.labels), s.value));
-  }
-}
+export class Histogram {
+  private readonly cap = new SeriesCap();
+  private readonly histogram: PromHistogram;
 
-export class Histogram extends Metric {
-  private readonly values = new Map<string, { buckets: number[]; sum: number; count: number }>();
-  constructor(
-    name: string,
-    help: string,
-    readonly bounds: number[],
-  ) {
-    super(name, help, 'histogram');
+  constructor(registry: Registry, name: string, help: string, labelNames: string[], buckets: number[]) {
+    this.histogram = new PromHistogram({ name, help, labelNames: [...labelNames, OVERFLOW_LABEL], buckets, registers: [registry] });
   }
+
   observe(labels: Labels, value: number): void {
-    let key = labelKey(labels);
-    if (!this.values.has(key) && this.values.size >= MAX_SERIES) key = labelKey(OVERFLOW);
-    let h = this.values.get(key);
-    if (!h) this.values.set(key, (h = { buckets: this.bounds.map(() => 0), sum: 0, count: 0 }));
-    for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]) h.buckets[i]++;
-    h.sum += value;
-    h.count++;
-  }
-  count(labels: Labels): number {
-    return this.values.get(labelKey(labels))?.count ?? 0;
-  }
-  lines(): string[] {
-    const out: string[] = [];
-    for (const [key, h] of this.values) {
-      const sep = key ? ',' : '';
-      this.bounds.forEach((b, i) => out.push(`${this.name}_bucket{${key}${sep}le="${formatNumber(b)}"} ${h.buckets[i]}`));
-      out.push(`${this.name}_bucket{${key}${sep}le="+Inf"} ${h.count}`);
-      out.push(series(`${this.name}_sum`, key, h.sum));
-      out.push(series(`${this.name}_count`, key, h.count));
-    }
-    return out;
+    if (!Number.isFinite(value)) return;
+    this.histogram.observe(this.cap.bound(labels), value);
   }
 }
 
@@ -128,42 +66,108 @@ export function operationLabel(name: string | null | undefined): string {
 }
 
 export class Metrics {
-  private readonly all: Metric[] = [];
-  readonly operations = this.add(new Counter('parley_graphql_operations_total', 'GraphQL operations executed, by operation name, type, transport and outcome (ok or error).'));
-  readonly operationDuration = this.add(
-    new Histogram(
-      'parley_graphql_operation_duration_seconds',
-      'Time to execute a GraphQL query or mutation (subscriptions excluded), by operation name, transport and outcome.',
-      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    ),
+  /** This instance's registry: what /metrics renders. */
+  readonly registry = new Registry();
+  readonly operations = new Counter(
+    this.registry,
+    'parley_graphql_operations_total',
+    'GraphQL operations executed, by operation name, type, transport and outcome (ok or error).',
+    ['operation', 'type', 'transport', 'outcome'],
   );
-  readonly errors = this.add(new Counter('parley_graphql_errors_total', 'Errors in GraphQL results, by error code.'));
-  readonly subscriptionsStarted = this.add(new Counter('parley_subscriptions_started_total', 'Subscriptions started, by transport.'));
-  readonly eventsPublished = this.add(new Counter('parley_events_published_total', 'Events published on the event bus, by topic.'));
-  readonly aiTokens = this.add(new Counter('parley_ai_tokens_total', 'AI chat tokens used, by model and direction (input or output).'));
+  readonly operationDuration = new Histogram(
+    this.registry,
+    'parley_graphql_operation_duration_seconds',
+    'Time to execute a GraphQL query or mutation (subscriptions excluded), by operation name, transport and outcome.',
+    ['operation', 'transport', 'outcome'],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+  readonly errors = new Counter(this.registry, 'parley_graphql_errors_total', 'Errors in GraphQL results, by error code.', ['code']);
+  readonly subscriptionsStarted = new Counter(
+    this.registry,
+    'parley_subscriptions_started_total',
+    'Subscriptions started, by transport.',
+    ['transport'],
+  );
+  readonly eventsPublished = new Counter(
+    this.registry,
+    'parley_events_published_total',
+    'Events published on the event bus, by topic.',
+    ['topic'],
+  );
+  readonly aiTokens = new Counter(
+    this.registry,
+    'parley_ai_tokens_total',
+    'AI chat tokens used, by model and direction (input or output).',
+    ['model', 'direction'],
+  );
 
-  private add<M extends Metric>(metric: M): M {
-    this.all.push(metric);
-    return metric;
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Adds a gauge (or counter) read at scrape time; registering a name twice replaces the earlier one. */
-  register(name: string, help: string, read: () => number | { labels: Labels; value: number }[], type: 'gauge' | 'counter' = 'gauge'): void {
-    const at = this.all.findIndex((m) => m.name === name);
-    const metric = new CallbackGauge(name, help, read, type);
-    if (at >= 0) this.all[at] = metric;
-    else this.all.push(metric);
-  }
-
-  render(): string {
-    const parts: string[] = [];
-    for (const m of this.all) {
-      try {
-        parts.push(m.render());
-      } catch {
-        // a gauge whose source is gone (shutting down) is left out of this scrape
-      }
+  /**
+   * Adds a gauge (or counter) read at scrape time; registering a name twice replaces the earlier one. A reading
+   * with labels uses only the names in `labelNames`. When `read` throws (its source is shutting down), the scrape
+   * shows the last reading (a counter must not seem to restart).
+   */
+  register(name: string, help: string, read: () => Reading, type: 'gauge' | 'counter' = 'gauge', labelNames: string[] = []): void {
+    this.registry.removeSingleMetric(name);
+    const registers = [this.registry];
+    if (type === 'gauge') {
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          const reading = samples(read);
+          if (!reading) return;
+          this.reset();
+          for (const sample of reading) this.set(sample.labels, sample.value);
+        },
+      });
+    } else {
+      new PromCounter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          const reading = samples(read);
+          if (!reading) return;
+          this.reset();
+          for (const sample of reading) if (sample.value >= 0 && sample.value < Infinity) this.inc(sample.labels, sample.value);
+        },
+      });
     }
-    return parts.join('\n') + '\n';
   }
+
+  /** The Prometheus text exposition of every metric of this instance. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** What /metrics answers with. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /**
+   * Drops every metric: prom-client's GC observer and event-loop monitor live as long as the process and hold the
+   * registry, so a stopped instance must not leave its scrape-time callbacks (and what they read) behind in it.
+   */
+  close(): void {
+    this.registry.clear();
+  }
+}
+
+/** A reading as label sets and values; undefined when the source cannot be read. */
+function samples(read: () => Reading): { labels: Labels; value: number }[] | undefined {
+  let reading: Reading;
+  try {
+    reading = read();
+  } catch {
+    return undefined;
+  }
+  return typeof reading === 'number' ? [{ labels: {}, value: reading }] : reading;
 }
