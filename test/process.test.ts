@@ -1,6 +1,7 @@
-// The real entry point, as `npm start` runs it: a child process on a temporary data directory.
+// The real entry point, as `npm start` runs it (the ahead-of-time build, `node --enable-source-maps dist/main.js`):
+// a child process on a temporary data directory.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -8,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openDatabase } from '../src/db/client.ts';
 import { adminUrl } from './helpers/postgres.ts';
-import { LOADER_ARGS, MAIN_ARGS } from './helpers/server.ts';
+import { MAIN_ARGS } from './helpers/server.ts';
 import { openToOthers } from './helpers/modes.ts';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -34,6 +35,27 @@ function startMain(env: Record<string, string>): { child: ChildProcess; url: Pro
   return { child, url, output: () => out };
 }
 
+/** Pids whose parent is `pid` (Linux: /proc/<pid>/stat, field 4). */
+async function childProcesses(pid: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+  }
+  return children;
+}
+
+/** Runs `node <args>` from the repository root; resolves with its exit code and output. */
+async function node(args: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  const [code] = await once(child, 'exit');
+  return { code, out };
+}
+
 describe.skipIf(!!process.env.TEST_DATABASE_URL)('npm start (embedded)', () => {
   const dirs: string[] = [];
   afterAll(async () => {
@@ -51,6 +73,8 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('npm start (embedded)', () => {
     const first = startMain({ DATA_DIR: dir });
     const url = await first.url;
     expect((await fetch(`${url}/ready`)).status).toBe(200);
+    // Plain JavaScript: no compiler process (an esbuild service, say) beside the server, to be signalled in its place.
+    if (process.platform === 'linux') expect(await childProcesses(first.child.pid!)).toEqual([]);
     const secrets = JSON.parse(await readFile(join(dir, 'secrets.json'), 'utf8'));
     expect(secrets.authSecret.length).toBeGreaterThanOrEqual(32);
     // Fresh PGlite files (0666) and directories (0755), migrated: none of it open to the group or others.
@@ -76,30 +100,25 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('npm start (embedded)', () => {
   });
 });
 
-describe('the production TypeScript loader (src/ts-register.mjs)', () => {
-  it('leaves closures as plain functions (no keep-names helper) and maps stack traces to the .ts lines', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-loader-'));
-    const file = join(dir, 'probe.ts');
-    await writeFile(
-      file,
-      [
-        'const make = (n: number) => { const close = (): number => n; return close; };',
-        'const fast: boolean = eval("%HasFastProperties(make(1))");',
-        'console.log(JSON.stringify({ fast, name: make(1).name, stack: new Error("here").stack }));',
-      ].join('\n'),
-    );
-    try {
-      const child = spawn(process.execPath, ['--allow-natives-syntax', ...LOADER_ARGS, file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (c) => (out += c));
-      const [code] = await once(child, 'exit');
-      expect(code).toBe(0);
-      const probe = JSON.parse(out) as { fast: boolean; name: string; stack: string };
-      expect(probe).toMatchObject({ fast: true, name: 'close' });
-      expect(probe.stack).toContain(`${file}:3:`);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+describe('the production build (dist/, npm run build)', () => {
+  it('maps stack traces to the .ts lines (--enable-source-maps)', async () => {
+    const source = await readFile(join(root, 'src/config.ts'), 'utf8');
+    const line = source.split('\n').findIndex((l) => l.includes('throw new ConfigError(')) + 1;
+    expect(line).toBeGreaterThan(0);
+    const probe = "const { parseConfig } = await import('./dist/config.js'); try { parseConfig({ PORT: 'x' }); } catch (err) { console.log(err.stack); }";
+    const { code, out } = await node(['--enable-source-maps', '--input-type=module', '-e', probe]);
+    expect(code).toBe(0);
+    expect(out).toContain(`${join(root, 'src/config.ts')}:${line}:`);
+  });
+
+  it('is what tsc emits: no name-keeping or other helpers, so closures stay plain functions', async () => {
+    const files = (await readdir(join(root, 'dist'), { recursive: true })).filter((f) => f.endsWith('.js'));
+    expect(files).toContain('main.js');
+    const helpers: string[] = [];
+    for (const file of files) {
+      if (/\b__(name|defProp|publicField|decorate|awaiter)\(/.test(await readFile(join(root, 'dist', file), 'utf8'))) helpers.push(file);
     }
+    expect(helpers).toEqual([]);
   });
 });
 

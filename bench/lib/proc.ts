@@ -20,13 +20,27 @@ export const SERVER_CORES = PINNING ? 1 : cpus().length;
 export const LOG_LEVEL = 'warn';
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
-/** `node <args>` pinned to `core` when pinning is available. */
 /**
- * How every benchmark process runs its TypeScript: the way Parley runs in production (npm start, the Dockerfile;
- * see src/ts-hooks.mjs), so Parley, its peers and the load generators all pay the same loader cost.
+ * How peers and load generators run their TypeScript: compiled on load by esbuild, with no name-keeping helpers
+ * (see bench/lib/ts-hooks.mjs), so a peer runs code of the same shape as Parley's ahead-of-time build.
  */
-export const TS = ['--import', './src/ts-register.mjs'];
+export const TS = ['--import', './bench/lib/ts-register.mjs'];
+/** Parley as production runs it (npm start, the Dockerfile): plain JavaScript from dist/, built by `npm run build`. */
+export const PARLEY_MAIN = ['--enable-source-maps', 'dist/main.js'];
 
+// dist/ is (re)built once per benchmark run when it is missing or older than src/, as npm start does.
+let built: Promise<void> | null = null;
+
+function buildParley(): Promise<void> {
+  built ??= new Promise((done, fail) => {
+    const build = spawn(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    build.once('error', fail);
+    build.once('exit', (code) => (code === 0 ? done() : fail(new Error(`npm run build failed (${code})`))));
+  });
+  return built;
+}
+
+/** `node <args>` pinned to `core` when pinning is available. */
 export function nodeCommand(core: number, args: string[]): [string, string[]] {
   return PINNING ? ['taskset', ['-c', String(core), process.execPath, ...args]] : [process.execPath, args];
 }
@@ -64,7 +78,7 @@ export interface Proc {
 
 export interface StartOptions {
   name: string;
-  /** Arguments after `node`, e.g. [...TS, 'src/main.ts']. */
+  /** Arguments after `node`, e.g. PARLEY_MAIN or [...TS, 'bench/peers/<file>.ts']. */
   args: string[];
   env?: Record<string, string>;
   /** Preload the GC/memory probe (and --expose-gc). */
@@ -145,7 +159,8 @@ function migratedTemplate(): Promise<string> {
   template ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-bench-template-'));
     tempDirs.push(dir);
-    const p = await startProcess({ name: 'parley (migrating template)', args: [...TS, 'src/main.ts'], env: parleyEnv(dir) });
+    await buildParley();
+    const p = await startProcess({ name: 'parley (migrating template)', args: PARLEY_MAIN, env: parleyEnv(dir) });
     await p.stop();
     return dir;
   })();
@@ -180,12 +195,13 @@ export async function freshDataDir(): Promise<string> {
   return dataDir;
 }
 
-/** Parley as deployed (`node --import ./src/ts-register.mjs src/main.ts`, NODE_ENV=production), on a fresh copy of the database. */
+/** Parley as deployed (`node --enable-source-maps dist/main.js`, NODE_ENV=production), on a fresh copy of the database. */
 export async function startParley(opts: { env?: Record<string, string>; probe?: boolean; nodeArgs?: string[] } = {}): Promise<Proc> {
   const dataDir = await freshDataDir();
+  await buildParley();
   return startProcess({
     name: 'parley',
-    args: [...(opts.nodeArgs ?? []), ...profileArgs(), ...TS, 'src/main.ts'],
+    args: [...(opts.nodeArgs ?? []), ...profileArgs(), ...PARLEY_MAIN],
     env: { ...parleyEnv(dataDir), ...opts.env },
     probe: opts.probe,
   });
@@ -197,7 +213,7 @@ function profileArgs(): string[] {
   return dir ? ['--cpu-prof', '--cpu-prof-dir', resolve(dir)] : [];
 }
 
-/** A peer from bench/peers/, run through the same TypeScript loader as Parley so both pay the same loader cost. */
+/** A peer from bench/peers/, compiled on load with no name-keeping helpers, like Parley's build (see TS). */
 export function startPeer(file: string, opts: { probe?: boolean; env?: Record<string, string> } = {}): Promise<Proc> {
   return startProcess({ name: file, args: [...TS, `bench/peers/${file}`], probe: opts.probe, env: opts.env });
 }

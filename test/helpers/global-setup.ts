@@ -1,5 +1,7 @@
 // Prepares one migrated database that every test file copies: a PGlite data-dir tarball by default, or a
 // PostgreSQL template database when TEST_DATABASE_URL is set. Copying is much faster than migrating per file.
+// Also brings dist/ up to date once per run: tests that start Parley as a process run it as production does.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,14 @@ declare module 'vitest' {
   }
 }
 
+/** `npm run build` when dist/ is missing or older than src/ (a walk of src/ when it is not). */
+function buildIfStale() {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: new URL('../..', import.meta.url), stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`npm run build failed (${build.status ?? build.error?.message})`);
+}
+
 export default async function setup(project: TestProject) {
+  buildIfStale();
   const url = process.env.TEST_DATABASE_URL;
   if (url) {
     const name = templateName();

@@ -48,10 +48,13 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** `node` arguments (from the repository root) that load TypeScript as npm start and the Dockerfile do. */
-export const LOADER_ARGS = ['--import', './src/ts-register.mjs'];
-/** `node` arguments (from the repository root) that start Parley as npm start and the Dockerfile do. */
-export const MAIN_ARGS = [...LOADER_ARGS, 'src/main.ts'];
+/** `node` arguments that run a TypeScript file as the npm scripts do (tsx: `npm run tenants`, `npm run db:migrate`). */
+export const LOADER_ARGS = ['--import', 'tsx'];
+/**
+ * `node` arguments (from the repository root) that start Parley as npm start and the Dockerfile do: the ahead-of-time
+ * build in dist/, which the suite's global setup brings up to date (test/helpers/global-setup.ts).
+ */
+export const MAIN_ARGS = ['--enable-source-maps', 'dist/main.js'];
 
 let counter = 0;
 const unique = () => `${process.pid}${Date.now().toString(36)}${(counter++).toString(36)}`;
