@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
 # Parley: built in one stage (dependencies, the Prisma client, `npm run build`), shipped as plain JavaScript (dist/)
-# with production dependencies only: no TypeScript tooling in the image, no compiler beside the server. Non-root,
-# migrations applied at start.
+# with production dependencies only (no tsx, no esbuild): no compiler loads or runs beside the server. Non-root,
+# migrations applied at start. Node 24 LTS, the runtime .ci/run also tests.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY prisma ./prisma
@@ -14,10 +14,10 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.mjs ./scripts/
 COPY src ./src
-# Then drop dev dependencies (tsx, esbuild, TypeScript, the test tools) from what the image ships.
+# Then drop dev dependencies (tsx, esbuild, the test tools) from what the image ships.
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000 DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
