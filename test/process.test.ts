@@ -13,13 +13,23 @@ import { MAIN_ARGS } from './helpers/server.ts';
 import { openToOthers } from './helpers/modes.ts';
 
 const root = new URL('..', import.meta.url).pathname;
+const started: ChildProcess[] = [];
+// A failed assertion must not leave a server running (npm passes the signal on to it).
+afterAll(() => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+});
 
-function startMain(env: Record<string, string>): { child: ChildProcess; url: Promise<string>; output: () => string } {
-  const child = spawn(process.execPath, MAIN_ARGS, {
+/** Parley as a child process: `node <MAIN_ARGS>` by default, or another command that starts it (`npm start`). */
+function startMain(
+  env: Record<string, string>,
+  [command, args]: [string, string[]] = [process.execPath, MAIN_ARGS],
+): { child: ChildProcess; url: Promise<string>; output: () => string } {
+  const child = spawn(command, args, {
     cwd: root,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', BCRYPT_COST: '4', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.push(child);
   let out = '';
   const url = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -63,18 +73,24 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('npm start (embedded)', () => {
   });
 
   // A fresh embedded database (initdb + migrations) in a child process: slow on a busy machine, hence the timeout.
-  it('serves, keeps a generated secret, refuses a second process, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
+  it('serves, keeps a generated secret, refuses a second process, and exits 0 on SIGTERM to npm', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-main-'));
     dirs.push(dir);
     await chmod(dir, 0o755);
     // A lock file naming a live process that is not Parley (this test runner) does not block start-up.
     await mkdir(join(dir, 'pglite'));
     await writeFile(join(dir, 'pglite', 'parley.lock'), String(process.pid));
-    const first = startMain({ DATA_DIR: dir });
+    const first = startMain({ DATA_DIR: dir }, ['npm', ['start', '--silent']]);
     const url = await first.url;
     expect((await fetch(`${url}/ready`)).status).toBe(200);
-    // Plain JavaScript: no compiler process (an esbuild service, say) beside the server, to be signalled in its place.
-    if (process.platform === 'linux') expect(await childProcesses(first.child.pid!)).toEqual([]);
+    if (process.platform === 'linux') {
+      // npm's one child is the server itself (no shell between them, so a signal to npm reaches it), and the server
+      // has none: plain JavaScript, no compiler process (an esbuild service, say) to be signalled in its place.
+      const [server, ...others] = await childProcesses(first.child.pid!);
+      expect(others).toEqual([]);
+      expect((await readFile(`/proc/${server}/cmdline`, 'utf8')).split('\0').slice(1, -1)).toEqual(MAIN_ARGS);
+      expect(await childProcesses(server)).toEqual([]);
+    }
     const secrets = JSON.parse(await readFile(join(dir, 'secrets.json'), 'utf8'));
     expect(secrets.authSecret.length).toBeGreaterThanOrEqual(32);
     // Fresh PGlite files (0666) and directories (0755), migrated: none of it open to the group or others.
