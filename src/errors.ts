@@ -107,21 +107,15 @@ const MESSAGE_UNAVAILABLE =
  * request itself.
  */
 export function isUnavailable(err: unknown): boolean {
-  if (transactionTimedOut(err)) return true;
-  for (let e = err as Record<string, unknown> | undefined, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    const code = typeof e.code === 'string' ? e.code : undefined;
-    if (code && (PRISMA_UNAVAILABLE.has(code) || SOCKET_UNAVAILABLE.has(code) || SQLSTATE_UNAVAILABLE.test(code))) return true;
-    // A Prisma error carries the driver adapter's error in meta; a raw DriverAdapterError carries it as its cause.
-    const adapter =
-      (e.meta as { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } | undefined)?.driverAdapterError?.cause ??
-      (e as { kind?: string; originalCode?: string });
-    if (adapter?.kind && ADAPTER_UNAVAILABLE.has(adapter.kind)) return true;
-    if (adapter?.originalCode && SQLSTATE_UNAVAILABLE.test(adapter.originalCode)) return true;
-    if (e.name === 'MaxRetriesPerRequestError') return true;
-    if (typeof e.message === 'string' && MESSAGE_UNAVAILABLE.test(e.message)) return true;
-    e = (e.originalError ?? e.cause) as Record<string, unknown> | undefined;
-  }
-  return false;
+  return (
+    transactionTimedOut(err) ||
+    anyCause(err, (e) => {
+      if (codesOf(e).some((code) => PRISMA_UNAVAILABLE.has(code) || SOCKET_UNAVAILABLE.has(code) || SQLSTATE_UNAVAILABLE.test(code))) return true;
+      const kind = driverError(e).kind;
+      if (typeof kind === 'string' && ADAPTER_UNAVAILABLE.has(kind)) return true;
+      return e.name === 'MaxRetriesPerRequestError' || (typeof e.message === 'string' && MESSAGE_UNAVAILABLE.test(e.message));
+    })
+  );
 }
 
 /**
@@ -129,13 +123,31 @@ export function isUnavailable(err: unknown): boolean {
  * or, on a Prisma or driver adapter error, the SQLSTATE of the driver's error.
  */
 function hasCode(err: unknown, test: (code: string) => boolean): boolean {
-  for (let e = err as Record<string, unknown> | undefined, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    const code = typeof e.code === 'string' ? e.code : undefined;
-    const adapter =
-      (e.meta as { driverAdapterError?: { cause?: { originalCode?: string } } } | undefined)?.driverAdapterError?.cause ??
-      (e as { originalCode?: string });
-    if ((code && test(code)) || (typeof adapter?.originalCode === 'string' && test(adapter.originalCode))) return true;
-    e = (e.originalError ?? e.cause) as Record<string, unknown> | undefined;
+  return anyCause(err, (e) => codesOf(e).some(test));
+}
+
+type ErrorFields = Record<string, unknown>;
+
+/**
+ * True when `test` accepts `err` or an error it wraps: GraphQL's originalError, else an Error's cause, outermost
+ * first. Five levels at most, so a cause cycle cannot loop.
+ */
+function anyCause(err: unknown, test: (e: ErrorFields) => boolean): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const fields = e as ErrorFields;
+    if (test(fields)) return true;
+    e = fields.originalError ?? fields.cause;
   }
   return false;
 }
+
+/**
+ * The driver's error behind `e`: a Prisma error carries the driver adapter's error in meta; a DriverAdapterError
+ * carries it as its cause (met one level down), or is one itself.
+ */
+const driverError = (e: ErrorFields): { kind?: unknown; originalCode?: unknown } =>
+  (e.meta as { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } } | undefined)?.driverAdapterError?.cause ?? e;
+
+/** The codes `e` carries: its own `code`, and the SQLSTATE of the driver's error behind it. */
+const codesOf = (e: ErrorFields): string[] =>
+  [e.code, driverError(e).originalCode].filter((code): code is string => typeof code === 'string');
