@@ -59,12 +59,11 @@ export const configSchema = z
     PUBLIC_URL: z.url().optional(),
     TRUST_PROXY: bool.default(false),
     // Browser apps on other origins that may call Parley with credentials; exact origins (a "*" would open it to all).
-    CORS_ORIGINS: z
-      .string()
-      .default('')
-      .refine((v) => v.split(',').map((o) => o.trim()).filter(Boolean).every(isOrigin), {
+    CORS_ORIGINS: list
+      .refine((origins) => origins.every(isOrigin), {
         message: 'must be comma-separated origins like https://app.example.com (scheme, host and port; no "*", path or trailing "/")',
-      }),
+      })
+      .default([]),
     MAX_BODY_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
     GRAPHQL_MAX_DEPTH: int(1, 100).default(12),
     GRAPHQL_MAX_ALIASES: int(0, 1000).default(30),

@@ -13,6 +13,7 @@ import { LiveConnections } from './realtime/connections.ts';
 import { Privacy } from './accounts/privacy.ts';
 import { RecoveryService } from './accounts/recovery.service.ts';
 import { Authenticator, SessionCache } from './auth/authenticator.ts';
+import { TrustedOrigins } from './auth/trusted.ts';
 import { SigningKeys } from './auth/signing-keys.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { RateLimiter, createMemoryStore, createRedisStore } from './ratelimit/rate-limiter.ts';
@@ -47,6 +48,8 @@ export interface Services {
   limiter: RateLimiter;
   /** Base URL for links and cookies: PUBLIC_URL, or the URL this instance listens on. */
   publicUrl(): string;
+  /** Parley's own origin and CORS_ORIGINS: who may send the session cookie, where redirects may go. */
+  trustedOrigins: TrustedOrigins;
   messaging: Messaging;
   /** This process's id among instances (presence connection sets are kept per instance). */
   instanceId: string;
@@ -127,6 +130,7 @@ export function createServices(deps: {
     mailer,
     limiter,
     publicUrl,
+    trustedOrigins: new TrustedOrigins(config.CORS_ORIGINS, publicUrl),
     messaging: createMessaging(prisma, db.query, deps.pubsub, (tenantId, conversationId, senderId) => {
       typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
     }),

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { useServer, type TestServer } from './helpers/server.ts';
 import { parseConfig } from '../src/config.ts';
+import { TrustedOrigins } from '../src/auth/trusted.ts';
 
 const APP = 'https://app.example.com';
 const OTHER = 'https://other.example.com';
@@ -108,6 +109,15 @@ describe('CORS_ORIGINS', () => {
     for (const value of ['*', 'https://app.example.com/', 'https://app.example.com/app', 'app.example.com', `${APP}, *`, 'ftp://files.example']) {
       expect(() => parseConfig({ CORS_ORIGINS: value }), value).toThrow(/CORS_ORIGINS/);
     }
-    expect(parseConfig({ CORS_ORIGINS: `${APP}, http://localhost:3000` }).CORS_ORIGINS).toBe(`${APP}, http://localhost:3000`);
+    expect(parseConfig({ CORS_ORIGINS: `${APP}, http://localhost:3000,` }).CORS_ORIGINS).toEqual([APP, 'http://localhost:3000']);
+    expect(parseConfig({}).CORS_ORIGINS).toEqual([]);
+  });
+
+  it('is trusted with Parley\'s own origin, which follows the public URL once the server listens', () => {
+    let publicUrl = 'http://127.0.0.1:0';
+    const trusted = new TrustedOrigins(parseConfig({ CORS_ORIGINS: APP }).CORS_ORIGINS, () => publicUrl);
+    expect([trusted.has(APP), trusted.isListed(APP), trusted.has('http://127.0.0.1:0')]).toEqual([true, true, true]);
+    publicUrl = 'http://127.0.0.1:41234';
+    expect([trusted.has('http://127.0.0.1:0'), trusted.has('http://127.0.0.1:41234'), trusted.isListed('http://127.0.0.1:41234')]).toEqual([false, true, false]);
   });
 });

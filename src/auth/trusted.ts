@@ -1,18 +1,36 @@
 // Which origins Parley trusts, and the one check every redirect target goes through (reset and verification links,
 // sign-in/sign-up callbackURL). Trust comes from configuration only: PUBLIC_URL (else the URL this instance listens
 // on) and CORS_ORIGINS. The request's Host header is never consulted: a client chooses it freely.
-import type { Config } from '../config.ts';
 import type { Services } from '../services.ts';
 import { badInput } from '../errors.ts';
 
-/** CORS_ORIGINS: the browser apps on other origins that may call Parley with credentials. */
-export function corsOrigins(config: Pick<Config, 'CORS_ORIGINS'>): Set<string> {
-  return new Set(config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean));
-}
+/** Parley's own origin (PUBLIC_URL, else where it listens) and CORS_ORIGINS; one per app (Services.trustedOrigins). */
+export class TrustedOrigins {
+  private readonly listed: ReadonlySet<string>;
+  /** The public URL last seen and its origin: without PUBLIC_URL it is known once the server listens (port 0: any). */
+  private own = { publicUrl: '', origin: '' };
 
-/** Parley's own origin (PUBLIC_URL, else where it listens) and CORS_ORIGINS. */
-export function isTrustedOrigin(services: Services, origin: string): boolean {
-  return origin === new URL(services.publicUrl()).origin || corsOrigins(services.config).has(origin);
+  constructor(
+    corsOrigins: readonly string[],
+    private readonly publicUrl: () => string,
+  ) {
+    this.listed = new Set(corsOrigins);
+  }
+
+  /** Listed in CORS_ORIGINS: a browser app on another origin that may call Parley with credentials. */
+  isListed(origin: string): boolean {
+    return this.listed.has(origin);
+  }
+
+  has(origin: string): boolean {
+    return origin === this.ownOrigin() || this.listed.has(origin);
+  }
+
+  private ownOrigin(): string {
+    const publicUrl = this.publicUrl();
+    if (publicUrl !== this.own.publicUrl) this.own = { publicUrl, origin: new URL(publicUrl).origin };
+    return this.own.origin;
+  }
 }
 
 /**
@@ -21,7 +39,7 @@ export function isTrustedOrigin(services: Services, origin: string): boolean {
  * under another name than PUBLIC_URL (localhost for 127.0.0.1).
  */
 export function trustedRequestOrigin(services: Services, origin: string, secFetchSite: string | null | undefined): boolean {
-  return isTrustedOrigin(services, origin) || secFetchSite === 'same-origin';
+  return services.trustedOrigins.has(origin) || secFetchSite === 'same-origin';
 }
 
 // C0 controls (tab, CR and LF among them), DEL, C1 controls, and backslashes: the URL parser drops or rewrites them,
@@ -51,6 +69,6 @@ export function trustedRedirect(services: Services, target: string, field: strin
     throw refused();
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refused();
-  if (url.username || url.password || !isTrustedOrigin(services, url.origin)) throw refused();
+  if (url.username || url.password || !services.trustedOrigins.has(url.origin)) throw refused();
   return url;
 }

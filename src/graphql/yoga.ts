@@ -21,7 +21,7 @@ import type { Viewer } from '../accounts/accounts.service.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
 import { AppError, isUnavailable, unavailableError, withExtensions } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
-import { corsOrigins, trustedRequestOrigin } from '../auth/trusted.ts';
+import { trustedRequestOrigin } from '../auth/trusted.ts';
 import { trackHttpStream } from '../realtime/connections.ts';
 import { operationLabel } from '../observability/metrics.ts';
 import { withRequestId, operationName, operationType } from './request-id.ts';
@@ -213,7 +213,6 @@ export function createParleyYoga(services: Services) {
   const mask: MaskError = (error) => maskedErrors.maskError(error, 'Unexpected error.') as GraphQLError;
 
   const production = config.NODE_ENV === 'production';
-  const listedOrigins = corsOrigins(config);
   const yoga = createYoga<ServerContext, Context>({
     schema,
     context,
@@ -231,7 +230,7 @@ export function createParleyYoga(services: Services) {
     // included); any other gets none, preflights too. (Left undefined, yoga would echo every Origin with credentials.)
     cors: (request) => {
       const origin = request.headers.get('origin');
-      return origin && listedOrigins.has(origin) ? { origin: [origin], credentials: true } : false;
+      return origin && services.trustedOrigins.isListed(origin) ? { origin: [origin], credentials: true } : false;
     },
     logging: false,
     // Parsed documents are still cached by yoga; validation results by validationCachePlugin (see there).

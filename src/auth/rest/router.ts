@@ -7,7 +7,7 @@ import { clientIp } from '../../http/client-ip.ts';
 import { refuseNul } from '../../text-rules.ts';
 import { bearerToken } from '../../graphql/yoga.ts';
 import type { Authenticated } from '../authenticator.ts';
-import { corsOrigins, trustedRequestOrigin } from '../trusted.ts';
+import { trustedRequestOrigin } from '../trusted.ts';
 import { RestError, readBody, toRestError, unauthorized, type Route, type RouteContext, type RouteResult } from './http.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { accountRoutes } from './account-routes.ts';
@@ -18,7 +18,6 @@ export const AUTH_BASE_PATH = '/api/auth';
 export function createAuthRouter(services: Services) {
   const { config, logger } = services;
   const routes: Route[] = [...sessionRoutes, ...accountRoutes, ...tokenRoutes];
-  const listedOrigins = corsOrigins(config);
 
   const match = (method: string, path: string): { route: Route; params: Record<string, string> } | null => {
     for (const route of routes) {
@@ -52,7 +51,7 @@ export function createAuthRouter(services: Services) {
 
   function cors(req: IncomingMessage, res: ServerResponse): boolean {
     const origin = req.headers.origin;
-    if (!origin || !listedOrigins.has(origin)) return false;
+    if (!origin || !services.trustedOrigins.isListed(origin)) return false;
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('access-control-allow-credentials', 'true');
     res.setHeader('vary', 'Origin');
