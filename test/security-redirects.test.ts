@@ -27,6 +27,12 @@ const ATTACKS = [
   'https://app.example.com@evil.example/steal',
   'https://user:pw@app.example.com/reset',
   'evil.example/steal',
+  // paths whose dot segments resolve to "//evil.example/steal", which a client normalizing the path reads as a host
+  '/..//evil.example/steal',
+  '/.//evil.example/steal',
+  '/a/..//evil.example/steal',
+  '/%2e%2e//evil.example/steal',
+  `${APP}/..//evil.example/steal`,
 ];
 
 type Result = { errors?: readonly { extensions?: Record<string, unknown> }[] };
@@ -170,6 +176,51 @@ describe('redirect targets', () => {
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ redirect: true, url: target });
       expect(r.location).toBe(target);
+    }
+  });
+
+  it('sends the target it checked, as the URL parser resolved it: percent-encoded, dot segments gone', async () => {
+    const s = server();
+    const e = email();
+    await post(s, '/sign-up/email', { name: 'S', email: e, password: 'password123' });
+    const user = await s.db.prisma.user.findFirstOrThrow({ where: { email: e } });
+    const sessions = () => s.db.prisma.session.count({ where: { userId: user.id } });
+    for (const [target, sent] of [
+      ['/聊天?q=é#ü', '/%E8%81%8A%E5%A4%A9?q=%C3%A9#%C3%BC'],
+      ['/a/../home', '/home'],
+      [`${APP}/聊天`, `${APP}/%E8%81%8A%E5%A4%A9`],
+    ]) {
+      const before = await sessions();
+      const r = await post(s, '/sign-in/email', { email: e, password: 'password123', callbackURL: target });
+      expect([r.status, r.body?.url, r.location], target).toEqual([200, sent, sent]);
+      expect(await sessions()).toBe(before + 1);
+    }
+    // A refused target is refused before anything happens: no session, no account.
+    const before = await sessions();
+    const refused = await post(s, '/sign-in/email', { email: e, password: 'password123', callbackURL: '/..//evil.example' });
+    expect([refused.status, refused.body?.code, refused.location]).toEqual([403, 'INVALID_CALLBACK_URL', null]);
+    expect(await sessions()).toBe(before);
+    const newcomer = email();
+    const signUp = await post(s, '/sign-up/email', { name: 'S', email: newcomer, password: 'password123', callbackURL: '/..//evil.example' });
+    expect(signUp.status).toBe(403);
+    expect(await s.db.prisma.user.count({ where: { email: newcomer } })).toBe(0);
+
+    // The verify-email link redirects to the resolved target too.
+    const link = await get(`${s.url}/api/auth/verify-email?token=whatever&callbackURL=${encodeURIComponent('/x/../聊天')}`);
+    expect([link.status, link.location]).toEqual([302, `${s.url}/%E8%81%8A%E5%A4%A9?error=INVALID_TOKEN`]);
+
+    // Mail links carry the resolved target, and opening one lands on it.
+    for (const [mutation, variables, field] of [
+      ['mutation($e: String!, $r: String) { requestPasswordReset(email: $e, redirectTo: $r) }', { e }, 'r'],
+      ['mutation($c: String) { sendVerificationEmail(callbackURL: $c) }', {}, 'c'],
+    ] as const) {
+      const after = new Date();
+      await s.ok(mutation, { ...variables, [field]: '/x/../聊天' }, { token: (await post(s, '/sign-in/email', { email: e, password: 'password123' })).body.token });
+      const mail = await lastMail(s, e, after);
+      expect(new URL(mail.link!).searchParams.get('callbackURL')).toBe('/%E8%81%8A%E5%A4%A9');
+      const hop = await get(mail.link!);
+      expect(hop.status).toBe(302);
+      expect(new URL(hop.location!).pathname).toBe('/%E8%81%8A%E5%A4%A9');
     }
   });
 });

@@ -39,8 +39,8 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { email, redirectTo }, ctx) => {
-      if (redirectTo) trustedRedirect(ctx.services, redirectTo, 'redirectTo');
-      await ctx.services.recovery.requestPasswordReset(ctx.client, email, redirectTo);
+      const target = redirectTo ? trustedRedirect(ctx.services, redirectTo, 'redirectTo') : null;
+      await ctx.services.recovery.requestPasswordReset(ctx.client, email, target);
       return true;
     },
   }),
@@ -66,8 +66,8 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, { callbackURL }, ctx) => {
-      if (callbackURL) trustedRedirect(ctx.services, callbackURL, 'callbackURL');
-      await ctx.services.recovery.sendVerificationEmail(ctx.client, requireViewer(ctx), null, callbackURL);
+      const target = callbackURL ? trustedRedirect(ctx.services, callbackURL, 'callbackURL') : null;
+      await ctx.services.recovery.sendVerificationEmail(ctx.client, requireViewer(ctx), null, target);
       return true;
     },
   }),

@@ -50,11 +50,15 @@ const MAX_LENGTH = 2048;
 
 /**
  * A redirect target Parley may send a browser to: a path on this server ("/reset", resolved against PUBLIC_URL), or
- * an absolute http(s) URL whose origin is trusted. Returns the resolved URL; anything else is BAD_USER_INPUT with
- * `reason: UNTRUSTED_REDIRECT` naming `field` (the REST routes answer better-auth's 403 INVALID_CALLBACK_URL or
- * INVALID_REDIRECT_URL).
+ * an absolute http(s) URL whose origin is trusted. Anything else is BAD_USER_INPUT with `reason: UNTRUSTED_REDIRECT`
+ * naming `field` (the REST routes answer better-auth's 403 INVALID_CALLBACK_URL or INVALID_REDIRECT_URL).
+ *
+ * Returns the target as the parser resolved it, which is what was checked, and what must be sent on (Location, body,
+ * mail links): for a path, its resolved path, query and fragment, starting with exactly one "/"; for a URL, its
+ * serialization. Either is ASCII (anything else percent-encoded, hosts in punycode), so it is a valid header value,
+ * and checking it again accepts it unchanged (a mailed link is checked again when opened).
  */
-export function trustedRedirect(services: Services, target: string, field: string): URL {
+export function trustedRedirect(services: Services, target: string, field: string): string {
   const refused = () =>
     badInput(`${field} must be a path on this server or a URL on a trusted origin (PUBLIC_URL or CORS_ORIGINS).`, field, 'UNTRUSTED_REDIRECT');
   if (target.length > MAX_LENGTH || UNSAFE.test(target)) throw refused();
@@ -70,5 +74,9 @@ export function trustedRedirect(services: Services, target: string, field: strin
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refused();
   if (url.username || url.password || !services.trustedOrigins.has(url.origin)) throw refused();
-  return url;
+  // "/..//evil.example" resolves to the path "//evil.example": sent as a path it would read as another host.
+  if (url.pathname.startsWith('//')) throw refused();
+  const resolved = path ? url.pathname + url.search + url.hash : url.href;
+  if (resolved.length > MAX_LENGTH) throw refused();
+  return resolved;
 }

@@ -117,19 +117,19 @@ export function toRestError(err: AppError, reasons: Record<string, [number, stri
 const REDIRECT_CODES = { callbackURL: 'INVALID_CALLBACK_URL', redirectURL: 'INVALID_REDIRECT_URL' } as const;
 
 /**
- * A redirect target from a request (body or query), as given, once trustedRedirect accepts it; null when absent.
- * Refused as better-auth refuses it: 403 INVALID_CALLBACK_URL / INVALID_REDIRECT_URL (`label` names which).
+ * A redirect target from a request (body or query) as trustedRedirect resolved it (send that, never the raw value);
+ * null when absent. Refused as better-auth refuses it: 403 INVALID_CALLBACK_URL / INVALID_REDIRECT_URL (`label` names
+ * which). Call it before anything the request changes, so a refused target leaves no session or mail behind.
  */
 export function redirectParam(services: Services, value: unknown, label: keyof typeof REDIRECT_CODES): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') throw new RestError(400, 'BAD_REQUEST', `Invalid ${label}: expected a string`);
   try {
-    trustedRedirect(services, value, label);
+    return trustedRedirect(services, value, label);
   } catch (err) {
     if (err instanceof AppError) throw new RestError(403, REDIRECT_CODES[label], `Invalid ${label}`);
     throw err;
   }
-  return value;
 }
 
 /** better-auth's password length errors, checked before the service so the codes match. */
