@@ -102,6 +102,16 @@ describe('REST wire format', () => {
     expect(ok.res.headers.getSetCookie()[0]).toBe('better-auth.session_token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax');
   });
 
+  it('answers a reset link whose token has a malformed percent escape as an invalid token, not a 500', async () => {
+    const s = server();
+    for (const token of ['%E0', '%', '%zz', 'abc%E0%A4']) {
+      const landed = await fetch(`${s.url}/api/auth/reset-password/${token}?callbackURL=/reset`, { redirect: 'manual' });
+      expect([landed.status, landed.headers.get('location')], token).toEqual([302, `${s.url}/reset?error=INVALID_TOKEN`]);
+      const bare = await fetch(`${s.url}/api/auth/reset-password/${token}`, { redirect: 'manual' });
+      expect([bare.status, (await bare.json()).code], token).toEqual([400, 'VALIDATION_ERROR']);
+    }
+  });
+
   it('refuses untrusted redirect targets', async () => {
     const s = server();
     const r = await post(s, '/request-password-reset', { email: email(), redirectTo: 'https://evil.example/reset' });

@@ -26,7 +26,7 @@ export function createAuthRouter(services: Services) {
       if (!param && route.path === path) return { route, params: {} };
       if (param && path.startsWith(prefix + '/')) {
         const value = path.slice(prefix.length + 1);
-        if (value && !value.includes('/')) return { route, params: { [param]: decodeURIComponent(value) } };
+        if (value && !value.includes('/')) return { route, params: { [param]: decodeParam(value) } };
       }
     }
     return null;
@@ -117,6 +117,18 @@ export function createAuthRouter(services: Services) {
       send(res, { status: rest.status, headers: rest.headers, body: rest.code ? { message: rest.message, code: rest.code } : { message: rest.message } });
     }
   };
+}
+
+/**
+ * A percent-decoded path parameter. A malformed escape ("%E0") is kept as sent, so the route answers it as any wrong
+ * value (an invalid token: no token Parley issues contains "%").
+ */
+function decodeParam(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function header(req: IncomingMessage, name: string): string | null {
