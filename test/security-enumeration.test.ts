@@ -1,7 +1,9 @@
 // Finding out who has an account: users(search:) answers exact-email lookups only for contacts and treats LIKE
 // wildcards literally; a reset request is answered before any account lookup or mail, for known and unknown addresses
-// alike; sign-in attempts on one account share one limit whether they name its email or its username.
+// alike; sign-in attempts on one account share one limit whether they name its email or its username, and a spent
+// account limit locks the account silently, so it does not link an email to a username.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { passwordWork } from '../src/accounts/credentials.ts';
 import { startServer, useServer, type TestServer } from './helpers/server.ts';
 import { createConversation } from './helpers/conversations.ts';
 import { linkIn, startSmtp, type TestSmtp } from './helpers/smtp.ts';
@@ -96,15 +98,68 @@ describe('password reset request', () => {
 });
 
 describe('sign-in limit per account', () => {
-  const server = useServer({ RATE_LIMIT_SIGN_IN_ACCOUNT: '3/60' });
+  const server = useServer({ RATE_LIMIT_SIGN_IN_ACCOUNT: '3/60', RATE_LIMIT_SIGN_IN_IP: '200/60' });
 
-  it('counts attempts by email and by username against one account', async () => {
-    const s = server();
+  async function withUsername(s: TestServer) {
     const u = await s.user({ username: `u${unique().replace(/\W/g, '')}`.slice(0, 30).toLowerCase() });
-    const username = (await s.db.prisma.user.findUniqueOrThrow({ where: { id: u.id } })).username!;
-    for (let i = 0; i < 3; i++) expect(code(await s.gql(SignIn, { i: { email: u.email, password: 'wrong password' } }))).toBe('UNAUTHENTICATED');
-    expect(code(await s.gql(SignIn, { i: { username, password: u.password } }))).toBe('RATE_LIMITED');
-    expect(code(await s.gql(SignIn, { i: { email: username.toUpperCase(), password: u.password } }))).toBe('RATE_LIMITED');
+    return { ...u, username: (await s.db.prisma.user.findUniqueOrThrow({ where: { id: u.id } })).username! };
+  }
+  /** A GraphQL sign-in's answer, without what differs between any two requests. */
+  async function signInAnswer(s: TestServer, i: Record<string, string>) {
+    const { errors, data } = await s.gql(SignIn, { i });
+    return { data, errors: errors?.map(({ message, path, extensions }) => ({ message, path, extensions: { ...extensions, requestId: undefined } })) };
+  }
+  async function restSignIn(s: TestServer, email: string, password: string) {
+    const res = await fetch(`${s.url}/api/auth/sign-in/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
+  }
+
+  it('does not tell which email belongs to a username whose attempts are spent', async () => {
+    const s = server();
+    const carol = await withUsername(s);
+    const stranger = await s.user();
+    const ghost = `ghost${unique()}@example.com`;
+    const wrong = 'wrong password';
+    for (let i = 0; i < 3; i++) expect(code(await s.gql(SignIn, { i: { username: carol.username, password: wrong } }))).toBe('UNAUTHENTICATED');
+    // The typed login's own limit answers for itself ...
+    expect(code(await s.gql(SignIn, { i: { username: carol.username, password: wrong } }))).toBe('RATE_LIMITED');
+    // ... but carol's email, guessed next, answers exactly as another account's email and an unknown one do.
+    const linked = await signInAnswer(s, { email: carol.email, password: wrong });
+    expect(linked.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
+    expect(await signInAnswer(s, { email: stranger.email, password: wrong })).toEqual(linked);
+    expect(await signInAnswer(s, { email: ghost, password: wrong })).toEqual(linked);
+    const rest = await restSignIn(s, carol.email, wrong);
+    expect(rest).toEqual({ status: 401, retryAfter: null, body: { code: 'INVALID_EMAIL_OR_PASSWORD', message: 'Invalid email or password' } });
+    expect(await restSignIn(s, ghost, wrong)).toEqual(rest);
+    // and with the same work: one bcrypt compare, against the hash an unknown account is compared with
+    const dummy = await s.services().accounts.dummyHash();
+    const before = passwordWork();
+    await signInAnswer(s, { email: carol.email, password: wrong });
+    expect([passwordWork().compare - before.compare, passwordWork().lastCompared]).toEqual([1, dummy]);
   });
 
+  it('locks the account after 3 failures by email and by username together, even for the right password', async () => {
+    const s = server();
+    const carol = await withUsername(s);
+    const sessions = () => s.db.prisma.session.count({ where: { userId: carol.id } });
+    const signedUp = await sessions();
+    const wrong = 'wrong password';
+    expect(code(await s.gql(SignIn, { i: { email: carol.email, password: wrong } }))).toBe('UNAUTHENTICATED');
+    expect(code(await s.gql(SignIn, { i: { username: carol.username, password: wrong } }))).toBe('UNAUTHENTICATED');
+    expect(code(await s.gql(SignIn, { i: { email: carol.email.toUpperCase(), password: wrong } }))).toBe('UNAUTHENTICATED');
+    const invalid = { code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' };
+    for (const login of [{ username: carol.username }, { email: carol.email }, { email: carol.username.toUpperCase() }]) {
+      const r = await s.gql(SignIn, { i: { ...login, password: carol.password } });
+      expect([r.data, r.errors?.[0]?.extensions], JSON.stringify(login)).toEqual([null, expect.objectContaining(invalid)]);
+    }
+    expect((await restSignIn(s, carol.email, carol.password)).status).toBe(429); // the email's own 4th attempt
+    expect(await sessions()).toBe(signedUp);
+    // another account is not affected
+    const other = await s.user();
+    expect(code(await s.gql(SignIn, { i: { email: other.email, password: other.password } }))).toBeUndefined();
+  });
 });

@@ -3,7 +3,7 @@
 import type { PrismaClient, User, Session } from '../generated/prisma/client.ts';
 import { AppError, badInput, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import type { LimitName, RateLimiter } from '../ratelimit/rate-limiter.ts';
 import type { SessionCache } from '../auth/authenticator.ts';
 import {
   checkPassword,
@@ -121,13 +121,28 @@ export class AccountService {
     else if (login) where = { tenantId: req.tenantId, username: login };
     if (!where || !input.password) throw badInput('Enter your email (or username) and password.');
     await this.deps.limiter.check('signInIp', req.ip);
+    // Only what the client typed may answer RATE_LIMITED: were it the account's bucket, spending a public username's
+    // attempts would make its email (and nothing else) answer RATE_LIMITED, linking the two.
+    await this.deps.limiter.check('signInAccount', `login:${req.tenantId}:${login}`);
     const user = await this.prisma.user.findFirst({ where });
-    // One bucket per account, whether its email or its username is typed (an unknown login gets a bucket of its own).
-    await this.deps.limiter.check('signInAccount', user ? `user:${user.id}` : `login:${req.tenantId}:${login}`);
-    // Unknown account: still run one bcrypt compare so the response takes the same time.
-    const ok = await verifyPassword(input.password, user?.passwordHash ?? (await this.dummyHash()));
-    if (!user || !ok) throw invalid();
+    // The account's own bucket counts attempts by its email and by its username together. Once spent, the account is
+    // locked silently: the answer and the work of a wrong password, even for the right one.
+    const locked = user ? !(await this.withinLimit('signInAccount', `user:${user.id}`)) : false;
+    // Unknown or locked account: still one bcrypt compare (against the dummy hash), so the response takes the same time.
+    const ok = await verifyPassword(input.password, user && !locked ? user.passwordHash : await this.dummyHash());
+    if (!user || locked || !ok) throw invalid();
     return this.startSession(req, user, input.rememberMe ?? true);
+  }
+
+  /** Counts one attempt against a limit; false, instead of RATE_LIMITED, when it is over. */
+  private async withinLimit(name: LimitName, subject: string): Promise<boolean> {
+    try {
+      await this.deps.limiter.check(name, subject);
+      return true;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'RATE_LIMITED') return false;
+      throw err;
+    }
   }
 
   /** For tests and timing checks: the hash compared against when the account is unknown. */
