@@ -15,7 +15,7 @@
 // cursor on the way stays small: swept conversations are measured against the new snapshot, the rest against the
 // old. A cursor taken during a sweep first finishes that sweep (against its own snapshot), then sweeps to now.
 import type { ConversationEventPayload } from './events.ts';
-import { latestSequences, membershipsSince, nextJoin, viewpoints, visibleSequences } from './events.ts';
+import { latestSequences, membershipsSince, nextJoin, viewpoints, visibleSequences } from '../db/inbox-queries.ts';
 import type { CursorBase, CursorSigner, InboxPosition } from './inbox-cursor.ts';
 import { LogStream, type StreamOptions } from './stream.ts';
 

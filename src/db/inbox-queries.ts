@@ -1,0 +1,95 @@
+// The inbox stream's view of the event log (src/messaging/inbox.ts). A snapshot is PostgreSQL's "xmin:xmax:xip,..."
+// text; an event was in it when pg_visible_in_snapshot(txid, snapshot): its transaction had committed when the
+// snapshot was taken. The viewer's own MEMBER_JOINED/MEMBER_LEFT events are read through their partial index (a few
+// rows per membership).
+import type { PrismaClient } from '../generated/prisma/client.ts';
+
+/** The database's current snapshot. */
+export async function currentSnapshot(prisma: PrismaClient): Promise<string> {
+  const rows = await prisma.$queryRaw<{ snapshot: string }[]>`SELECT pg_current_snapshot()::text AS snapshot`;
+  return rows[0].snapshot;
+}
+
+/**
+ * In one statement, so one snapshot: that snapshot, and the lastSequence in it of the viewer's conversations and of
+ * `also` (conversations the viewer may have left). A conversation's events up to its lastSequence are exactly the
+ * ones the snapshot holds: every event updates lastSequence in its own transaction.
+ */
+export async function latestSequences(prisma: PrismaClient, viewerId: string, also: string[] = []): Promise<{ snapshot: string; sequences: Map<string, number> }> {
+  const rows = await prisma.$queryRaw<{ snapshot: string; id: string | null; lastSequence: number | null }[]>`
+    WITH ids AS (
+      SELECT unnest(${also}::text[]) AS id
+      UNION SELECT "conversationId" FROM "ConversationMember" WHERE "userId" = ${viewerId})
+    SELECT s.snapshot, c.id, c."lastSequence"
+    FROM (SELECT pg_current_snapshot()::text AS snapshot) s
+    LEFT JOIN (ids JOIN "Conversation" c ON c.id = ids.id) ON true`;
+  const sequences = new Map<string, number>();
+  for (const r of rows) if (r.id !== null) sequences.set(r.id, Number(r.lastSequence));
+  return { snapshot: rows[0].snapshot, sequences };
+}
+
+/** Conversations the viewer was a member of in `snapshot`, or joined or left after it. */
+export async function membershipsSince(prisma: PrismaClient, viewerId: string, snapshot: string): Promise<string[]> {
+  const rows = await prisma.$queryRaw<{ id: string }[]>`
+    SELECT "conversationId" AS id FROM (
+      SELECT DISTINCT ON ("conversationId") "conversationId", type, pg_visible_in_snapshot(txid, ${snapshot}::pg_snapshot) AS seen
+      FROM "ConversationEvent" WHERE "userId" = ${viewerId} AND type IN ('MEMBER_JOINED', 'MEMBER_LEFT')
+      ORDER BY "conversationId", sequence DESC) latest
+    WHERE NOT seen OR type = 'MEMBER_JOINED'`;
+  return rows.map((r) => r.id);
+}
+
+/** Per conversation, the last sequence `snapshot` holds (0: none). */
+export async function visibleSequences(prisma: PrismaClient, ids: string[], snapshot: string): Promise<Map<string, number>> {
+  const rows = await prisma.$queryRaw<{ id: string; sequence: number }[]>`
+    SELECT g.id, COALESCE((SELECT e.sequence FROM "ConversationEvent" e
+      WHERE e."conversationId" = g.id AND pg_visible_in_snapshot(e.txid, ${snapshot}::pg_snapshot)
+      ORDER BY e.sequence DESC LIMIT 1), 0) AS sequence
+    FROM unnest(${ids}::text[]) AS g(id)`;
+  return new Map(rows.map((r) => [r.id, Number(r.sequence)]));
+}
+
+/** Where a viewer stands in a conversation: everything up to `sequence` is behind them; `member` there or not. */
+export interface Viewpoint {
+  sequence: number;
+  member: boolean;
+}
+
+/**
+ * The viewpoint of a client that had, of each conversation, everything up to `given` (when known, else -1) or else
+ * everything `snapshot` held. Up to a snapshot, only the viewer's last own membership event matters: after a
+ * departure nothing is theirs to see, so the departure itself is as good a place as the snapshot's last event.
+ */
+export async function viewpoints(
+  prisma: PrismaClient,
+  viewerId: string,
+  of: { id: string; given: number; snapshot: string }[],
+): Promise<Map<string, Viewpoint>> {
+  if (!of.length) return new Map();
+  const rows = await prisma.$queryRaw<{ id: string; given: number; ownSequence: number | null; ownType: string | null; visible: number | null }[]>`
+    SELECT g.id, g.given, own.sequence AS "ownSequence", own.type::text AS "ownType",
+      CASE WHEN g.given < 0 AND own.type = 'MEMBER_JOINED' THEN COALESCE((SELECT e.sequence FROM "ConversationEvent" e
+        WHERE e."conversationId" = g.id AND pg_visible_in_snapshot(e.txid, g.snap::pg_snapshot)
+        ORDER BY e.sequence DESC LIMIT 1), 0) END AS visible
+    FROM unnest(${of.map((o) => o.id)}::text[], ${of.map((o) => o.given)}::int[], ${of.map((o) => o.snapshot)}::text[]) AS g(id, given, snap)
+    LEFT JOIN LATERAL (SELECT e.sequence, e.type FROM "ConversationEvent" e
+      WHERE e."userId" = ${viewerId} AND e."conversationId" = g.id AND e.type IN ('MEMBER_JOINED', 'MEMBER_LEFT')
+        AND CASE WHEN g.given < 0 THEN pg_visible_in_snapshot(e.txid, g.snap::pg_snapshot) ELSE e.sequence <= g.given END
+      ORDER BY e.sequence DESC LIMIT 1) own ON true`;
+  const out = new Map<string, Viewpoint>();
+  for (const r of rows) {
+    const member = r.ownType === 'MEMBER_JOINED';
+    const sequence = r.given >= 0 ? r.given : member ? Number(r.visible) : Number(r.ownSequence ?? 0);
+    out.set(r.id, { sequence, member });
+  }
+  return out;
+}
+
+/** The sequence of the viewer's first MEMBER_JOINED in the conversation after `after` and up to `upTo`, or null. */
+export async function nextJoin(prisma: PrismaClient, viewerId: string, conversationId: string, after: number, upTo: number): Promise<number | null> {
+  const rows = await prisma.$queryRaw<{ sequence: number | null }[]>`
+    SELECT min(sequence) AS sequence FROM "ConversationEvent"
+    WHERE "userId" = ${viewerId} AND "conversationId" = ${conversationId} AND type = 'MEMBER_JOINED'
+      AND sequence > ${after} AND sequence <= ${upTo}`;
+  return rows[0]?.sequence ?? null;
+}
