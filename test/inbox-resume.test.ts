@@ -2,32 +2,18 @@
 // missed in every conversation (ones joined meanwhile from the viewer's MEMBER_JOINED, ones left up to their
 // MEMBER_LEFT), nothing twice, then live; bounded cursors; refused cursors.
 import { describe, expect, it } from 'vitest';
-import type { ExecutionResult } from 'graphql';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { subscribe, type Subscription } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
-import { AddMembers, code, CreateGroup, Edit, RemoveMember, Send, StartDirect } from './messaging-ops.ts';
-import { inboxStream, type InboxStream } from '../src/messaging/inbox.ts';
-import { CursorSigner } from '../src/messaging/inbox-cursor.ts';
-import type { ConversationEventPayload } from '../src/messaging/events.ts';
+import { AddMembers, code, CreateGroup, Edit, RemoveMember, StartDirect } from './messaging-ops.ts';
+import type { InboxStream } from '../src/messaging/inbox.ts';
+import { cursorReader, ev, Inbox, key, openTestInbox, readInbox, readLive, readUntil, send, takeExactly, type InboxRead } from './helpers/inbox.ts';
 
-const Inbox = graphql(`
-  subscription Inbox($cursor: String) {
-    conversationEvents(afterCursor: $cursor) { type sequence conversationId cursor message { id content } user { id } }
-  }
-`);
 const InboxBadArgs = graphql(`
   subscription InboxBadArgs($c: ID, $cursor: String, $after: Int) {
     conversationEvents(conversationId: $c, afterCursor: $cursor, afterSequence: $after) { sequence cursor }
   }
 `);
-
-type Event = { type: string; sequence: number; conversationId: string; cursor?: string | null; message?: { id: string; content?: string | null } | null; user?: { id: string } | null };
-const ev = (r: ExecutionResult<unknown>): Event => {
-  if (r.errors?.length) throw new Error(JSON.stringify(r.errors));
-  return (r.data as { conversationEvents: Event }).conversationEvents;
-};
-const key = (e: { conversationId: string; sequence: number }) => `${e.conversationId}:${e.sequence}`;
 
 /** The first result of a subscription expected to fail: its error's extensions. */
 async function refusal(sub: Subscription<unknown>) {
@@ -47,30 +33,6 @@ async function visibleAfter(s: TestServer, viewer: TestUser, conversationId: str
     if (own && r.type === 'MEMBER_LEFT') member = false;
   }
   return out;
-}
-
-const send = (s: TestServer, by: TestUser, conversationId: string, content: string) =>
-  s.ok(Send, { input: { conversationId, content } }, { token: by.token }).then((r) => r.sendMessage);
-
-/**
- * Takes `n` events, then checks that nothing else was waiting: the next event is a new message sent now. A resumed
- * inbox replays conversation by conversation, so only the order within each conversation is defined.
- */
-async function takeExactly(s: TestServer, sub: Subscription<unknown>, n: number, probe: () => Promise<{ id: string }>) {
-  const got = (await sub.take(n, 20_000)).map(ev);
-  const marker = await probe();
-  expect(ev(await sub.next())).toMatchObject({ message: { id: marker.id } });
-  return got;
-}
-
-/** Reads the inbox until the event of `marker`, returning every event before it (probes and all). */
-async function readUntil(sub: Subscription<unknown>, markerId: string, timeoutMs = 20_000) {
-  const got: Event[] = [];
-  for (;;) {
-    const e = ev(await sub.next(timeoutMs));
-    if (e.message?.id === markerId) return { got, marker: e };
-    got.push(e);
-  }
 }
 
 describe('inbox stream resumed with afterCursor', () => {
@@ -124,7 +86,7 @@ describe('inbox stream resumed with afterCursor', () => {
     expect(expected).toHaveLength(3 + 3 + 2 + 2 + 3);
 
     const resumed = subscribe(s.ws({ token: v.token }), Inbox, { cursor });
-    const got = await takeExactly(s, resumed, expected.length, () => send(s, a, direct, 'live again'));
+    const got = await takeExactly(resumed, expected.length, () => send(s, a, direct, 'live again'));
     expect(got.map(key).sort()).toEqual([...expected].sort()); // everything missed, nothing twice, nothing else
     for (const id of [direct, group, leaving, fresh, passing]) {
       const mine = got.filter((e) => e.conversationId === id).map((e) => e.sequence);
@@ -167,7 +129,7 @@ describe('inbox stream resumed with afterCursor', () => {
     const resumed = subscribe(s.ws({ token: v.token }), Inbox, { cursor: got[middle].cursor });
     // Exactly the events after it (the later messages and the 'end' marker), nothing before, nothing twice.
     const after = [...got.slice(middle + 1), end];
-    const rest = await takeExactly(s, resumed, after.length, () => send(s, a, groups[1], 'marker'));
+    const rest = await takeExactly(resumed, after.length, () => send(s, a, groups[1], 'marker'));
     expect(rest.map(key).sort()).toEqual(after.map(key).sort());
   });
 
@@ -192,7 +154,7 @@ describe('inbox stream resumed with afterCursor', () => {
     await Promise.all(sends);
     const last = new Map<string, number>();
     for (const id of convs) last.set(id, (await s.db.prisma.conversation.findUniqueOrThrow({ where: { id } })).lastSequence);
-    const got = await takeExactly(s, resumed, 45, () => send(s, a, convs[2], 'end'));
+    const got = await takeExactly(resumed, 45, () => send(s, a, convs[2], 'end'));
     for (const id of convs) {
       const seqs = got.filter((e) => e.conversationId === id).map((e) => e.sequence);
       expect(seqs).toEqual(Array.from({ length: last.get(id)! - before.get(id)! }, (_, i) => before.get(id)! + 1 + i));
@@ -230,14 +192,10 @@ describe('inbox stream resumed with afterCursor', () => {
     const [v, a] = [await s.user(), await s.user()];
     const groups: string[] = [];
     for (let i = 0; i < 12; i++) groups.push((await s.ok(CreateGroup, { title: `B${i}`, memberIds: [v.id] }, { token: a.token })).createGroupConversation.id);
-    const services = s.services();
-    const signer = new CursorSigner(s.config.authSecret, 'default', v.id);
-    const open = (cursor: string | null) =>
-      inboxStream({ prisma: services.prisma, pubsub: services.pubsub, viewerId: v.id, signer, resumeFrom: cursor ? signer.decode(cursor) : null, withCursors: true, maxQueued: 5 });
     const read = async (stream: InboxStream) => {
-      const { value } = await stream.next();
+      const got = await readInbox(stream);
       expect(stream.queued()).toBeLessThanOrEqual(5);
-      return { event: value as ConversationEventPayload, cursor: stream.cursorAfter(value as ConversationEventPayload)! };
+      return got;
     };
     /** The next event is the one of a message sent now: nothing else was waiting. */
     const nothingElse = async (stream: InboxStream) => {
@@ -246,26 +204,18 @@ describe('inbox stream resumed with afterCursor', () => {
       return marker.sequence;
     };
 
-    // A cursor from a live inbox (probing until the stream is live, as events before that are history to it).
-    const live = open(null);
-    const first = read(live);
-    const probes: string[] = [];
-    for (let on = false; !on && probes.length < 50; ) {
-      probes.push((await send(s, a, groups[0], 'probe')).id);
-      on = await Promise.race([first.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 200))]);
-    }
-    let seen = await first;
-    while (seen.event.messageId !== probes.at(-1)) seen = await read(live);
+    const live = await openTestInbox(s, v, null, 5);
+    const seen = await readLive(live, () => send(s, a, groups[0], 'probe'));
     await live.return!();
 
     const backlog = new Map(groups.map((g) => [g, [] as number[]]));
     for (let i = 0; i < 25; i++) for (const g of groups) backlog.get(g)!.push((await send(s, a, g, `backlog ${i}`)).sequence);
 
-    const resumed = open(seen.cursor);
-    const firstPart: { event: ConversationEventPayload; cursor: string }[] = [];
+    const resumed = await openTestInbox(s, v, seen.cursor, 5);
+    const firstPart: InboxRead[] = [];
     for (let i = 0; i < 100; i++) firstPart.push(await read(resumed));
     const middle = firstPart.at(-1)!.cursor;
-    expect(signer.decode(middle).base.old).not.toBeNull(); // taken while the resume was still sweeping
+    expect((await cursorReader(s, v))(middle).base.old).not.toBeNull(); // taken while the resume was still sweeping
     const all = [...firstPart];
     for (let i = 100; i < 300; i++) all.push(await read(resumed));
     backlog.get(groups[0])!.push(await nothingElse(resumed)); // the next stream has this marker to catch up on too
@@ -273,7 +223,7 @@ describe('inbox stream resumed with afterCursor', () => {
     for (const g of groups) expect(all.filter((r) => r.event.conversationId === g).map((r) => r.event.sequence)).toEqual(backlog.get(g)!.slice(0, 25));
     expect(Math.max(...all.map((r) => r.cursor.length))).toBeLessThan(1000);
 
-    const again = open(middle);
+    const again = await openTestInbox(s, v, middle, 5);
     const rest = [];
     for (let i = 0; i < 201; i++) rest.push((await read(again)).event);
     await nothingElse(again);

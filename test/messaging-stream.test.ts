@@ -3,8 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { useServer } from './helpers/server.ts';
 import { conversationStream, followedTopics } from '../src/messaging/stream.ts';
-import { inboxStream } from '../src/messaging/inbox.ts';
-import { CursorSigner } from '../src/messaging/inbox-cursor.ts';
+import { openInbox } from '../src/messaging/inbox.ts';
 import { CreateGroup, Send, StartDirect } from './messaging-ops.ts';
 
 describe('conversation stream with a slow consumer', () => {
@@ -20,7 +19,7 @@ describe('conversation stream with a slow consumer', () => {
       const stream =
         scope === 'conversation'
           ? conversationStream({ ...common, conversationId: conv.id, afterSequence: null, startSequence: conv.lastSequence })
-          : inboxStream({ ...common, signer: new CursorSigner(s.config.authSecret, 'default', b.id), resumeFrom: null, withCursors: true });
+          : await openInbox({ ...common, secret: s.config.authSecret, tenantId: 'default', afterCursor: null, withCursors: true });
       // The stream is live once its start task ran (over Redis: once SUBSCRIBE is acknowledged, before it reads its
       // starting point); a message committed before that is history to it. So: probe until an event arrives, then
       // read up to the last probe sent, which may have overtaken a late one.

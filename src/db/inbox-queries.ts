@@ -4,10 +4,29 @@
 // rows per membership).
 import type { PrismaClient } from '../generated/prisma/client.ts';
 
-/** The database's current snapshot. */
-export async function currentSnapshot(prisma: PrismaClient): Promise<string> {
-  const rows = await prisma.$queryRaw<{ snapshot: string }[]>`SELECT pg_current_snapshot()::text AS snapshot`;
-  return rows[0].snapshot;
+/**
+ * Room for PostgreSQL's auxiliary processes that may hold a transaction id: the autovacuum launcher and the special
+ * workers of newer releases (PostgreSQL's own bound counts them with its backends).
+ */
+const AUXILIARY_PROCESSES = 8;
+
+export interface SnapshotNow {
+  snapshot: string;
+  /**
+   * The most transactions any snapshot of this database can list as in progress: PostgreSQL lists at most one per
+   * process slot (connections, autovacuum and background workers, WAL senders) and prepared transaction.
+   */
+  maxInProgress: number;
+}
+
+/** The database's current snapshot, and how long the in-progress list of any of its snapshots can grow. */
+export async function currentSnapshot(prisma: PrismaClient): Promise<SnapshotNow> {
+  const rows = await prisma.$queryRaw<{ snapshot: string; slots: number }[]>`
+    SELECT pg_current_snapshot()::text AS snapshot,
+      current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int
+        + COALESCE(current_setting('autovacuum_worker_slots', true), current_setting('autovacuum_max_workers'))::int
+        + current_setting('max_worker_processes')::int + current_setting('max_wal_senders')::int AS slots`;
+  return { snapshot: rows[0].snapshot, maxInProgress: Number(rows[0].slots) + AUXILIARY_PROCESSES };
 }
 
 /**

@@ -4,10 +4,8 @@ import { builder } from '../graphql/builder.ts';
 import { requireViewer, type Context } from '../graphql/context.ts';
 import { badInput } from '../errors.ts';
 import type { ConversationEventPayload } from './events.ts';
-import { currentSnapshot } from '../db/inbox-queries.ts';
 import { conversationStream } from './stream.ts';
-import { attachInbox, inboxCursorOf, inboxStream } from './inbox.ts';
-import { CursorSigner, invalidCursor, snapshotXmax } from './inbox-cursor.ts';
+import { attachInbox, inboxCursorOf, openInbox } from './inbox.ts';
 import { actorOf } from './loaders.ts';
 import { eventRow } from './event-rows.ts';
 import { SHARED_EVENTS } from '../graphql/shared-events.ts';
@@ -122,18 +120,14 @@ builder.subscriptionFields((t) => ({
 
 /** The inbox stream, from now or resumed after a cursor (checked before anything is streamed). */
 async function subscribeInbox(ctx: Context, afterCursor: string | null, info: GraphQLResolveInfo) {
-  const viewerId = requireViewer(ctx).user.id;
-  const signer = new CursorSigner(ctx.services.config.authSecret, ctx.tenant.id, viewerId);
-  const resumeFrom = afterCursor === null ? null : signer.decode(afterCursor);
-  // A cursor from a database whose transaction ids have not got that far (another cluster, restored with pg_dump).
-  if (resumeFrom && snapshotXmax(resumeFrom.base.target)! > snapshotXmax(await currentSnapshot(ctx.prisma))!) throw invalidCursor();
-  const stream = inboxStream({
+  const stream = await openInbox({
     prisma: ctx.prisma,
     pubsub: ctx.services.pubsub,
-    viewerId,
-    signer,
-    resumeFrom,
-    withCursors: resumeFrom !== null || selects(info.fieldNodes[0].selectionSet, info, 'cursor'),
+    viewerId: requireViewer(ctx).user.id,
+    secret: ctx.services.config.authSecret,
+    tenantId: ctx.tenant.id,
+    afterCursor,
+    withCursors: selects(info.fieldNodes[0].selectionSet, info, 'cursor'),
     onError: (err) => ctx.services.logger.error('inbox stream failed', { error: err }),
   });
   attachInbox(ctx, stream);

@@ -14,9 +14,13 @@
 // conversations is read one conversation and one batch at a time, paused while the consumer is behind, and every
 // cursor on the way stays small: swept conversations are measured against the new snapshot, the rest against the
 // old. A cursor taken during a sweep first finishes that sweep (against its own snapshot), then sweeps to now.
+//
+// The list never grows past MAX_LISTED, however many conversations have traffic while a sweep waits for a slow
+// consumer: a conversation that would need one more entry is held, its new events left in the log, until the next
+// sweep. That sweep's snapshot is taken after them, so it reads them back: late, never lost, never twice.
 import type { ConversationEventPayload } from './events.ts';
-import { latestSequences, membershipsSince, nextJoin, viewpoints, visibleSequences } from '../db/inbox-queries.ts';
-import type { CursorBase, CursorSigner, InboxPosition } from './inbox-cursor.ts';
+import { currentSnapshot, latestSequences, membershipsSince, nextJoin, viewpoints, visibleSequences } from '../db/inbox-queries.ts';
+import { CursorSigner, cursorLimits, invalidCursor, MAX_LISTED, snapshotXmax, type CursorBase, type InboxPosition } from './inbox-cursor.ts';
 import { LogStream, type StreamOptions } from './stream.ts';
 
 /** Conversations read per statement while sweeping. */
@@ -48,6 +52,8 @@ export class InboxStream extends LogStream {
   private readonly out = new Set<string>();
   /** Conversations where the client stands elsewhere than `base` says, and where: the cursor's entries. */
   private readonly dirty = new Map<string, number>();
+  /** Conversations whose new events are left in the log for the next sweep: the list had no room for them. */
+  private readonly held = new Set<string>();
   private base: CursorBase = { target: '', old: null, split: null };
   private sweep: Sweep | null = null;
   private sweepQueued = false;
@@ -89,8 +95,14 @@ export class InboxStream extends LogStream {
     return this.rebase();
   }
 
+  protected handle(event: ConversationEventPayload) {
+    // Held: the next sweep's snapshot, taken after this event committed, reads it back from the log.
+    if (!this.held.has(event.conversationId)) return super.handle(event);
+  }
+
   protected take(event: ConversationEventPayload): boolean {
     const cid = event.conversationId;
+    if (!this.mayList(cid, event.sequence)) return this.hold(cid);
     const own = event.userId === this.viewerId;
     if (own && event.type === 'MEMBER_JOINED') this.out.delete(cid);
     else if (this.out.has(cid)) {
@@ -113,6 +125,7 @@ export class InboxStream extends LogStream {
   /** Outside a membership, the log up to the viewer's next join is not theirs: skip it (or everything up to upTo). */
   protected beforeRead(cid: string, upTo: number): boolean | Promise<boolean> {
     if (!this.out.has(cid)) return true;
+    if (!this.mayList(cid, upTo)) return this.hold(cid);
     const from = this.last.get(cid)!;
     return nextJoin(this.prisma, this.viewerId, cid, from, upTo).then((join) => {
       if (join === null) this.advance(cid, upTo);
@@ -127,9 +140,37 @@ export class InboxStream extends LogStream {
 
   private advance(cid: string, sequence: number) {
     this.last.set(cid, sequence);
+    if (!this.withCursors) return;
     this.dirty.set(cid, sequence);
-    if (!this.withCursors || this.sweep || this.sweepQueued) return;
-    if (this.dirty.size <= Math.max(REBASE_FROM, 2 * this.listedAfterSweep)) return;
+    const rebaseFrom = Math.min(Math.max(REBASE_FROM, 2 * this.listedAfterSweep), MAX_LISTED / 2);
+    if (!this.sweep && this.dirty.size > rebaseFrom) this.sweepSoon();
+  }
+
+  /**
+   * Whether the cursor has room for the conversation up to `sequence`. Conversations that stay listed are at most
+   * MAX_LISTED - 1; the last entry is the sweep's, for the conversation it is bringing up to its snapshot (listed only
+   * until it gets there).
+   */
+  private mayList(cid: string, sequence: number): boolean {
+    if (!this.withCursors) return true;
+    const sweeping = this.sweep?.order[this.sweep.index];
+    const upTo = sweeping === undefined ? -1 : this.sweep!.upTo.get(sweeping)!;
+    if (cid === sweeping && sequence <= upTo) return true;
+    const passing = sweeping !== undefined && this.dirty.has(sweeping) && this.dirty.get(sweeping)! <= upTo;
+    if (this.dirty.has(cid) && !(cid === sweeping && passing)) return true;
+    return this.dirty.size - (passing ? 1 : 0) < MAX_LISTED - 1;
+  }
+
+  /** Leaves the conversation's new events in the log for the next sweep; false: take no more of them now. */
+  private hold(cid: string): false {
+    this.held.add(cid);
+    if (this.sweep) this.sweepAgain = true;
+    else this.sweepSoon();
+    return false;
+  }
+
+  private sweepSoon() {
+    if (this.sweepQueued) return;
     this.sweepQueued = true;
     this.later(() => {
       this.sweepQueued = false;
@@ -160,8 +201,10 @@ export class InboxStream extends LogStream {
       return;
     }
     const since = this.base.target;
+    const held = [...this.held];
+    this.held.clear(); // the snapshot below is taken after every event left in the log for them
     const maybe = await membershipsSince(this.prisma, this.viewerId, since);
-    const now = await latestSequences(this.prisma, this.viewerId, [...new Set([...maybe, ...this.dirty.keys()])]);
+    const now = await latestSequences(this.prisma, this.viewerId, [...new Set([...maybe, ...this.dirty.keys(), ...held])]);
     for (const cid of this.dirty.keys()) if (!now.sequences.has(cid)) this.dirty.delete(cid); // deleted since
     this.base = { target: now.snapshot, old: since, split: '' };
     this.sweep = { upTo: now.sequences, order: [...now.sequences.keys()].sort(), index: 0 };
@@ -201,17 +244,36 @@ export class InboxStream extends LogStream {
     }
   }
 
-  /** The conversation is measured against the sweep's snapshot from now on: listed only if the client is elsewhere. */
+  /**
+   * The conversation is measured against the sweep's snapshot from now on: listed only if the client is past it
+   * (events taken live). Short of it only when the conversation was deleted: nothing of it is left to replay.
+   */
   private settle(cid: string, upTo: number) {
     this.base = { ...this.base, split: cid };
     const at = this.last.get(cid)!;
-    if (at === upTo) this.dirty.delete(cid);
-    else this.dirty.set(cid, at);
+    if (at > upTo) this.dirty.set(cid, at);
+    else this.dirty.delete(cid);
   }
 }
 
-export function inboxStream(o: InboxStreamOptions): InboxStream {
-  return new InboxStream(o);
+export interface OpenInboxOptions extends StreamOptions {
+  /** AUTH_SECRET, and the tenant and viewer cursors are signed for. */
+  secret: string;
+  tenantId: string;
+  /** The cursor to resume after, as the client sent it; null to start from now. */
+  afterCursor: string | null;
+  /** Whether the consumer reads cursors (a resumed stream always keeps them). */
+  withCursors: boolean;
+}
+
+/** The inbox stream, from now or resumed after a cursor (refused with INVALID_CURSOR before anything is streamed). */
+export async function openInbox(o: OpenInboxOptions): Promise<InboxStream> {
+  const now = await currentSnapshot(o.prisma);
+  const signer = new CursorSigner(o.secret, o.tenantId, o.viewerId, cursorLimits(now.maxInProgress));
+  const resumeFrom = o.afterCursor === null ? null : signer.decode(o.afterCursor);
+  // A cursor from a database whose transaction ids have not got that far (another cluster, restored with pg_dump).
+  if (resumeFrom && snapshotXmax(resumeFrom.base.target)! > snapshotXmax(now.snapshot)!) throw invalidCursor();
+  return new InboxStream({ ...o, signer, resumeFrom, withCursors: o.withCursors || resumeFrom !== null });
 }
 
 const INBOX_STREAM = Symbol('inboxStream');

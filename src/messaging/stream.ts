@@ -96,7 +96,7 @@ export abstract class LogStream implements ConversationStream {
   protected abstract take(event: ConversationEventPayload): boolean;
   /** An event of a conversation the stream has no place in yet. */
   protected untracked(_event: ConversationEventPayload): void | Promise<unknown> {}
-  /** Before reading the conversation's log up to `upTo`: false when there is nothing to read. */
+  /** Before reading the conversation's log up to `upTo`: false when there is nothing to read, or nothing now. */
   protected beforeRead(_conversationId: string, _upTo: number): boolean | Promise<boolean> {
     return true;
   }
@@ -176,24 +176,29 @@ export abstract class LogStream implements ConversationStream {
     this.behind.set(conversationId, Math.max(this.behind.get(conversationId) ?? 0, sequence));
   }
 
-  /** Takes consecutive events (starting right after `last`) until the queue is full. */
-  protected deliver(conversationId: string, events: ConversationEventPayload[]) {
+  /** Takes consecutive events (starting right after `last`); a full queue leaves the rest behind. False: take() declined. */
+  protected deliver(conversationId: string, events: ConversationEventPayload[]): boolean {
     for (const event of events) {
-      if (this.queue.length >= this.maxQueued) return this.markBehind(conversationId, events.at(-1)!.sequence);
-      if (!this.take(event)) return;
+      if (this.queue.length >= this.maxQueued) {
+        this.markBehind(conversationId, events.at(-1)!.sequence);
+        return true;
+      }
+      if (!this.take(event)) return false;
     }
+    return true;
   }
 
   /**
-   * Reads events after `last` up to `upTo` from the log, in batches, and delivers them. False when it stopped short
-   * because the queue is full (the rest is read back once the consumer drained it) or the stream ended.
+   * Reads events after `last` up to `upTo` from the log, in batches, and delivers them. False when it stopped short:
+   * the queue is full (the rest is read back once the consumer drained it), the stream ended, or the subclass
+   * declined the rest (beforeRead or take).
    */
   protected async catchUp(conversationId: string, upTo: number): Promise<boolean> {
     for (;;) {
       if (this.ended) return false;
       if (this.last.get(conversationId)! >= upTo) return true;
       const go = this.beforeRead(conversationId, upTo);
-      if (!(go === true || (go !== false && (await go)))) return !this.ended;
+      if (!(go === true || (go !== false && (await go)))) return !this.ended && this.last.get(conversationId)! >= upTo;
       const after = this.last.get(conversationId)!;
       if (after >= upTo) continue;
       if (this.queue.length >= this.maxQueued) {
@@ -203,7 +208,7 @@ export abstract class LogStream implements ConversationStream {
       const batch = await this.logRange(conversationId, after, upTo);
       if (this.ended) return false;
       if (!batch.length) return true; // nothing more in the log: the conversation is gone
-      this.deliver(conversationId, batch);
+      if (!this.deliver(conversationId, batch)) return false;
     }
   }
 
@@ -213,8 +218,8 @@ export abstract class LogStream implements ConversationStream {
     if (seen === undefined) return this.untracked(event);
     if (event.sequence <= seen) return;
     if (this.queue.length >= this.maxQueued || this.behind.has(cid)) return this.markBehind(cid, event.sequence);
-    if (event.sequence === seen + 1) return this.deliver(cid, [event]);
-    return this.catchUp(cid, event.sequence);
+    if (event.sequence > seen + 1) return this.catchUp(cid, event.sequence);
+    this.deliver(cid, [event]);
   }
 
   /** After the consumer drained the queue: read back what was dropped while it was full. */
