@@ -2,7 +2,8 @@
 // reading holds at most `maxQueued` events in memory and still gets every event, in order, once it reads again.
 import { describe, expect, it } from 'vitest';
 import { useServer } from './helpers/server.ts';
-import { conversationStream, followedTopics } from '../src/messaging/stream.ts';
+import { followedTopics } from '../src/messaging/stream.ts';
+import { conversationStream } from '../src/messaging/conversation-stream.ts';
 import { openInbox } from '../src/messaging/inbox.ts';
 import { CreateGroup, Send, StartDirect } from './messaging-ops.ts';
 

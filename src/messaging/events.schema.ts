@@ -4,7 +4,7 @@ import { builder } from '../graphql/builder.ts';
 import { requireViewer, type Context } from '../graphql/context.ts';
 import { badInput } from '../errors.ts';
 import type { ConversationEventPayload } from './events.ts';
-import { conversationStream } from './stream.ts';
+import { conversationStream } from './conversation-stream.ts';
 import { attachInbox, inboxCursorOf, openInbox } from './inbox.ts';
 import { actorOf } from './loaders.ts';
 import { eventRow } from './event-rows.ts';

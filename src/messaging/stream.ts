@@ -1,5 +1,5 @@
-// conversationEvents: a gap-free, duplicate-free stream of one conversation's events (here), or of every
-// conversation of the viewer (InboxStream, inbox.ts; both are a LogStream). The topic is followed FIRST (on Redis:
+// conversationEvents: a gap-free, duplicate-free stream of one conversation's events (conversation-stream.ts), or of
+// every conversation of the viewer (inbox.ts); both are a LogStream, here. The topic is followed FIRST (on Redis:
 // until SUBSCRIBE is acknowledged), then the log is replayed (after `afterSequence`; the inbox: after its cursor),
 // then live events run through the same gate: an event at or below the last delivered sequence of its conversation
 // is dropped, one past a jump pulls the missing range from the log. Membership is checked once, when the stream
@@ -21,7 +21,6 @@ import { fanoutsOf } from './event-topics.ts';
 export { followedTopics } from './event-topics.ts';
 
 const REPLAY_BATCH = 200;
-const MAX_SEQUENCE = 2 ** 31 - 1; // sequences are PostgreSQL integers
 const MAX_QUEUED = 1000;
 
 export interface StreamOptions {
@@ -32,15 +31,6 @@ export interface StreamOptions {
   onError?: (err: unknown) => void;
   /** Events held for a slow consumer before the rest is left in the log to read back (default MAX_QUEUED). */
   maxQueued?: number;
-}
-
-export interface ConversationStreamOptions extends StreamOptions {
-  /** The conversation (the caller has checked membership). */
-  conversationId: string;
-  /** Replay stored events after this sequence first. */
-  afterSequence: number | null;
-  /** The conversation's lastSequence when the caller checked membership (start point without afterSequence). */
-  startSequence: number;
 }
 
 export interface ConversationStream extends AsyncIterableIterator<ConversationEventPayload> {
@@ -62,8 +52,6 @@ export abstract class LogStream implements ConversationStream {
   /** Set by a subclass whose own work waits for the consumer to drain the queue (see drained()). */
   protected paused = false;
   protected ended = false;
-  /** Events up to this sequence are ones the viewer could see when the stream started (a conversation's replay). */
-  protected trustedUpTo = 0;
   /** The event the consumer took last, and what the stream noted with it when it was queued. */
   protected taken: ConversationEventPayload | null = null;
   protected takenNote: unknown = undefined;
@@ -265,42 +253,4 @@ export abstract class LogStream implements ConversationStream {
   [Symbol.asyncIterator]() {
     return this;
   }
-}
-
-/** One conversation's events: replayed after `afterSequence`, then live, until the viewer's own MEMBER_LEFT. */
-class ConversationEvents extends LogStream {
-  private readonly conversationId: string;
-  private readonly afterSequence: number | null;
-
-  constructor(o: ConversationStreamOptions) {
-    super(o);
-    this.conversationId = o.conversationId;
-    this.afterSequence = o.afterSequence;
-    this.trustedUpTo = o.startSequence;
-    this.open(o.pubsub, 'conversation', o.conversationId);
-  }
-
-  protected async start() {
-    this.last.set(this.conversationId, this.afterSequence ?? this.trustedUpTo);
-    if (this.afterSequence !== null) await this.catchUp(this.conversationId, MAX_SEQUENCE);
-  }
-
-  protected resync() {
-    return this.catchUp(this.conversationId, MAX_SEQUENCE);
-  }
-
-  protected take(event: ConversationEventPayload): boolean {
-    this.last.set(event.conversationId, event.sequence);
-    this.emit(event);
-    // Past the replay of what the viewer could already see, their own departure ends the stream.
-    if (event.sequence > this.trustedUpTo && event.type === 'MEMBER_LEFT' && event.userId === this.viewerId) {
-      this.end();
-      return false;
-    }
-    return true;
-  }
-}
-
-export function conversationStream(o: ConversationStreamOptions): ConversationStream {
-  return new ConversationEvents(o);
 }
