@@ -4,11 +4,11 @@
 // a plain list multiplies by LIST_FACTOR. Connection and edge wrappers (edges, node, pageInfo) cost nothing of their
 // own. Scalars are free (they come with their row). Fields that scan, rank, count or aggregate cost what FIELD_COSTS
 // says on top. Fragments are included, each walked once.
-// The budget, GRAPHQL_MAX_COST, is per HTTP request: the operations of a batch (a JSON array) share it.
+// The budget, GRAPHQL_MAX_COST (plugins/query-cost.ts), is per HTTP request: the operations of a batch (a JSON array)
+// share it.
 // The same pass refuses Int `first`/`last` arguments outside 0..MAX_PAGE_SIZE on every field, literal or variable.
 import {
   GraphQLError,
-  parse,
   getNamedType,
   getNullableType,
   getOperationAST,
@@ -23,13 +23,12 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
   type ValueNode,
-  visit,
 } from 'graphql';
-import type { GraphQLParams, Plugin } from 'graphql-yoga';
-import { AppError, badInput } from '../errors.ts';
+import { badInput } from '../errors.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
 
 export interface CostLimits {
+  /** GRAPHQL_MAX_COST: what one HTTP request (every operation of a batch together) may cost. */
   maxCost: number;
   maxPageSize: number;
   defaultPageSize: number;
@@ -63,7 +62,7 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
   // Counts the conversation's unread messages (one grouped statement per page, but it reads every unread row).
   'Conversation.unreadCount': DEFAULT_PAGE_SIZE,
 };
-const PAGE_ARGS = new Set(['first', 'last']);
+export const PAGE_ARGS = new Set(['first', 'last']);
 
 /** A connection: an object type with `edges` and `pageInfo` (every Relay connection in the schema). */
 function isConnection(type: GraphQLNamedType): boolean {
@@ -93,7 +92,7 @@ export function operationCost(
   document: DocumentNode,
   variables: Record<string, unknown> | null | undefined,
   operationName: string | null | undefined,
-  limits: Omit<CostLimits, 'maxCost'>,
+  limits: Pick<CostLimits, 'maxPageSize' | 'defaultPageSize'>,
 ): CostResult {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
@@ -175,114 +174,4 @@ export function operationCost(
     if (root) cost += walk(operation.selectionSet, root, new Set());
   }
   return { cost, errors: [...errors.values()] };
-}
-
-/**
- * Caches validation results by schema and document (documents come from yoga's parse cache, so a repeated query is
- * the same object). It replaces yoga's own validation cache, which stores the result after every plugin's
- * onValidate hook has run, so it would keep a variable-dependent refusal from queryCostPlugin for later requests:
- * placed just before queryCostPlugin, this one stores the plain validation result instead.
- */
-export function validationCachePlugin(): Plugin {
-  const cache = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, readonly Error[]>>();
-  return {
-    onValidate({ params: { schema, documentAST }, setResult }) {
-      let bySchema = cache.get(schema);
-      if (!bySchema) cache.set(schema, (bySchema = new WeakMap()));
-      const cached = bySchema.get(documentAST);
-      if (cached) return setResult(cached as readonly GraphQLError[]);
-      return ({ result }) => void bySchema.set(documentAST, result);
-    },
-  };
-}
-
-/**
- * What an HTTP request with a batch (a JSON array of operations) keeps on its server context, which every operation
- * of the batch sees (yoga gives each one a context inheriting from it): the operations, and their cost once known.
- */
-interface BatchBudget {
-  batch?: { operations: unknown[]; cost?: number };
-}
-
-/**
- * Every operation of a batch, parsed as yoga parses it. What is not an operation with a document that parses costs
- * nothing: it fails on its own.
- */
-function batchCost(schema: GraphQLSchema, operations: unknown[], limits: CostLimits): number {
-  let cost = 0;
-  for (const operation of operations) {
-    const { query, variables, operationName } = (operation ?? {}) as Partial<GraphQLParams>;
-    if (typeof query !== 'string') continue;
-    let document: DocumentNode;
-    try {
-      document = parse(query, { noLocation: true, maxTokens: limits.maxTokens });
-    } catch {
-      continue;
-    }
-    cost += operationCost(schema, document, variables, operationName, limits).cost;
-  }
-  return cost;
-}
-
-const tooComplex = (cost: number, maxCost: number, what: string) =>
-  new AppError('QUERY_TOO_COMPLEX', `${what} (${Math.round(cost)}) is over the limit of ${maxCost}: ask for smaller pages or fewer nested lists.`, {
-    cost: Math.round(cost),
-    maxCost,
-  });
-
-/**
- * Refuses, at validation, operations whose cost is over `maxCost` (QUERY_TOO_COMPLEX with `cost` and `maxCost` in
- * extensions) or with a page size out of range (BAD_USER_INPUT with `field`). Runs after the other validation rules
- * (so the document is valid) and on every request: the result depends on the variables, so it is never cached.
- * The operations of a batch share one budget: the first of them to be validated prices them all, and when together
- * they are over, every one of them is refused, before any of them runs.
- */
-export function queryCostPlugin(limits: CostLimits): Plugin {
-  // The cost depends on the document, the operation and only the variables used as page sizes: remembered per
-  // document (documents come from yoga's parse cache) for a few combinations of those.
-  const cache = new WeakMap<DocumentNode, { pageVariables: string[]; results: Map<string, CostResult> }>();
-  const costOf = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | null | undefined) => {
-    let entry = cache.get(document);
-    if (!entry) {
-      const pageVariables = new Set<string>();
-      visit(document, {
-        Argument(arg) {
-          if (PAGE_ARGS.has(arg.name.value) && arg.value.kind === Kind.VARIABLE) pageVariables.add(arg.value.name.value);
-        },
-      });
-      cache.set(document, (entry = { pageVariables: [...pageVariables], results: new Map() }));
-    }
-    const vars = variables && typeof variables === 'object' ? variables : {};
-    const key = `${operationName ?? ''}\u0000${entry.pageVariables.map((v) => JSON.stringify(vars[v] ?? null)).join(',')}`;
-    let result = entry.results.get(key);
-    if (!result) {
-      result = operationCost(schema, document, variables, operationName, limits);
-      if (result.errors.length > 0) return result; // error objects go to one response each, never shared
-      if (entry.results.size >= 16) entry.results.clear();
-      entry.results.set(key, result);
-    }
-    return result;
-  };
-  return {
-    onRequestParse({ serverContext }) {
-      return {
-        onRequestParseDone({ requestParserResult }) {
-          if (Array.isArray(requestParserResult)) (serverContext as BatchBudget).batch = { operations: requestParserResult };
-        },
-      };
-    },
-    onValidate({ params, context }) {
-      return ({ valid, setResult }) => {
-        if (!valid) return;
-        const request = (context as { params?: { variables?: unknown; operationName?: string | null } }).params;
-        const { cost, errors } = costOf(params.schema, params.documentAST, request?.variables as Record<string, unknown> | undefined, request?.operationName);
-        if (errors.length > 0) return setResult(errors);
-        if (cost > limits.maxCost) return setResult([tooComplex(cost, limits.maxCost, "This query's cost")]);
-        const batch = (context as BatchBudget).batch;
-        if (!batch) return;
-        batch.cost ??= batchCost(params.schema, batch.operations, limits);
-        if (batch.cost > limits.maxCost) setResult([tooComplex(batch.cost, limits.maxCost, 'The cost of the operations of this request together')]);
-      };
-    },
-  };
 }

@@ -1,4 +1,4 @@
-// Small helpers for results and documents used by the operation plugins in yoga.ts.
+// Small helpers for results and documents used by the operation plugins (plugins/operation-log.ts, request-id-in-errors.ts).
 import { getOperationAST, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { withExtensions } from '../errors.ts';
 

@@ -2,8 +2,8 @@
 // for HTTP, SSE and WebSocket operations (the WS server executes through yoga.getEnveloped).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
-import { GraphQLError, type ExecutionArgs, type ValidationContext, type FieldNode } from 'graphql';
+import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
@@ -13,7 +13,11 @@ import { PothosValidationError } from '@pothos/core';
 import { RequestCache } from '@pothos/plugin-scope-auth';
 import { schema } from './schema.ts';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './builder.ts';
-import { queryCostPlugin, validationCachePlugin } from './cost.ts';
+import { queryCostPlugin } from './plugins/query-cost.ts';
+import { validationCachePlugin } from './plugins/validation-cache.ts';
+import { disableIntrospection } from './plugins/disable-introspection.ts';
+import { operationLogPlugin } from './plugins/operation-log.ts';
+import { requestIdInErrorsPlugin } from './plugins/request-id-in-errors.ts';
 import { inputStringsPlugin } from './input-strings.ts';
 import type { Context } from './context.ts';
 import type { Services } from '../services.ts';
@@ -23,10 +27,9 @@ import { AppError, isUnavailable, unavailableError, withExtensions } from '../er
 import { clientIp } from '../http/client-ip.ts';
 import { trustedRequestOrigin } from '../auth/trusted.ts';
 import { trackHttpStream } from '../realtime/connections.ts';
-import { operationLabel } from '../observability/metrics.ts';
-import { withRequestId, operationName, operationType } from './request-id.ts';
+import { withRequestId } from './request-id.ts';
 import { sharedSubscriptionEvents, type MaskError } from './shared-events.ts';
-import { graphiqlPageHeaders, renderGraphiQLPage } from '../http/graphiql.ts';
+import { GRAPHIQL_DEFAULT_QUERY, graphiqlPageHeaders, renderGraphiQLPage } from '../http/graphiql.ts';
 
 /**
  * What the WebSocket server resolved once at connection_init and hands to every operation on that socket, the
@@ -104,66 +107,6 @@ export function createParleyYoga(services: Services) {
   }
 
   const { metrics } = services;
-  const operationLog: Plugin<Context> = {
-    onExecute({ args }) {
-      const started = performance.now();
-      return {
-        onExecuteDone({ result }) {
-          const ctx = args.contextValue;
-          const name = operationName(args);
-          const operation = operationLabel(name);
-          if (Symbol.asyncIterator in result) {
-            // logged by the transport (WS); counted here for SSE, whose streams have no other hook
-            if (ctx.transport === 'http') metrics.subscriptionsStarted.inc({ transport: 'sse' });
-            return;
-          }
-          const ms = performance.now() - started;
-          const codes = result.errors?.map((e) => String(e.extensions?.code ?? 'UNKNOWN'));
-          const outcome = codes?.length ? 'error' : 'ok';
-          const type = operationType(args);
-          metrics.operations.inc({ operation, type, transport: ctx.transport, outcome });
-          metrics.operationDuration.observe({ operation, transport: ctx.transport, outcome }, ms / 1000);
-          for (const code of codes ?? []) metrics.errors.inc({ code });
-          const slow = ms >= config.SLOW_OPERATION_MS;
-          if (!slow && !logger.enabled('info')) return;
-          const entry = {
-            requestId: ctx.requestId,
-            transport: ctx.transport,
-            tenant: ctx.tenant?.id,
-            user: ctx.viewer?.user.id,
-            operation: name,
-            ms: Math.round(ms * 10) / 10,
-            outcome,
-            ...(codes?.length ? { codes } : {}),
-          };
-          logger.info('operation', entry);
-          if (slow) logger.warn('slow operation', { ...entry, thresholdMs: config.SLOW_OPERATION_MS });
-        },
-      };
-    },
-  };
-
-  // Errors carry the request id, so a client's report can be matched with the server's log lines. maskError has no
-  // context, so the id is added to the result after execution (over HTTP, SSE and WebSocket alike).
-  const requestIdInErrors: Plugin<Context, ServerContext> = {
-    // Over HTTP also errors that stop a request before execution (parse, validation, bad parameters).
-    onResultProcess({ result, setResult, serverContext }) {
-      const requestId = serverContext.requestId;
-      if (!requestId || Symbol.asyncIterator in result) return;
-      setResult(Array.isArray(result) ? result.map((r) => withRequestId(r, requestId)) : withRequestId(result, requestId));
-    },
-    onExecute({ args }) {
-      const requestId = args.contextValue.requestId;
-      return {
-        onExecuteDone({ result, setResult }) {
-          if (Symbol.asyncIterator in result) {
-            return { onNext: ({ result: r, setResult: set }) => set(withRequestId(r, requestId)) };
-          }
-          setResult(withRequestId(result, requestId));
-        },
-      };
-    },
-  };
 
   function maskError(error: unknown, message: string): Error {
     const original = error instanceof GraphQLError ? error.originalError : error;
@@ -253,8 +196,8 @@ export function createParleyYoga(services: Services) {
         maxTokens: config.GRAPHQL_MAX_TOKENS,
       }),
       inputStringsPlugin(),
-      operationLog,
-      requestIdInErrors,
+      operationLogPlugin({ metrics, logger, slowOperationMs: config.SLOW_OPERATION_MS }),
+      requestIdInErrorsPlugin(),
       sharedEvents,
       ...(config.graphiql ? [graphiqlPageHeaders()] : []),
     ],
@@ -269,48 +212,5 @@ export function createParleyYoga(services: Services) {
     subscribeOverSocket: (args: ExecutionArgs) => sharedEvents.subscribe(args, mask),
   });
 }
-
-/** Rejects __schema/__type queries (on by default outside production; see INTROSPECTION). */
-function disableIntrospection(): Plugin {
-  return {
-    onValidate({ addValidationRule }) {
-      addValidationRule((context: ValidationContext) => ({
-        Field(node: FieldNode) {
-          if (node.name.value === '__schema' || node.name.value === '__type') {
-            context.reportError(
-              new GraphQLError('Introspection is disabled on this server.', { nodes: [node], extensions: { code: 'FORBIDDEN' } }),
-            );
-          }
-        },
-      }));
-    },
-  };
-}
-
-const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Parley. Sign up, then send the token as a header:
-#   { "Authorization": "Bearer <token>" }
-mutation SignUp {
-  signUp(input: { email: "ada@example.com", password: "correct horse battery", name: "Ada" }) {
-    token
-    user { id name }
-  }
-}
-
-query Me {
-  me { id name email }
-}
-
-# AI chat (works signed out too, as a guest). With no provider configured it answers with the offline parley-echo.
-subscription Chat {
-  chat(input: { message: "Hello! What can you do?" }) {
-    __typename
-    ... on ChatStarted { assistantMessageId session { id title } }
-    ... on ChatToken { index delta }
-    ... on ChatCompleted { answer { content } usage { totalTokens } }
-    ... on ChatStopped { answer { content } }
-    ... on ChatError { code message answer { content } }
-  }
-}
-`;
 
 export type ParleyYoga = ReturnType<typeof createParleyYoga>;

@@ -57,6 +57,33 @@ const ASSETS: Record<string, { content: (m: AssetExports) => string; type: strin
   'graphql.worker.js': { content: (m) => m.graphqlWorker, type: JS },
 };
 
+/** What the editor shows on a first visit: example operations to run as they are. */
+export const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Parley. Sign up, then send the token as a header:
+#   { "Authorization": "Bearer <token>" }
+mutation SignUp {
+  signUp(input: { email: "ada@example.com", password: "correct horse battery", name: "Ada" }) {
+    token
+    user { id name }
+  }
+}
+
+query Me {
+  me { id name email }
+}
+
+# AI chat (works signed out too, as a guest). With no provider configured it answers with the offline parley-echo.
+subscription Chat {
+  chat(input: { message: "Hello! What can you do?" }) {
+    __typename
+    ... on ChatStarted { assistantMessageId session { id title } }
+    ... on ChatToken { index delta }
+    ... on ChatCompleted { answer { content } usage { totalTokens } }
+    ... on ChatStopped { answer { content } }
+    ... on ChatError { code message answer { content } }
+  }
+}
+`;
+
 /** Yoga's `renderGraphiQL`: the page, referring to the assets by path. */
 export function renderGraphiQLPage(opts: GraphiQLOptions): string {
   const options = { favicon: '/favicon.svg', ...opts };
