@@ -72,6 +72,9 @@ export const configSchema = z
     // Estimated rows an HTTP request (every operation of a batch together) may load: page sizes multiply what is under
     // a connection, searches and aggregates cost extra (see src/graphql/cost.ts).
     GRAPHQL_MAX_COST: int(1, 10_000_000).default(5_000),
+    // What a subscription may select, in the same estimated rows: its selection runs again for every event. The web
+    // client's largest costs 24; a page of 100 messages per event is over.
+    GRAPHQL_MAX_EVENT_COST: int(1, 10_000_000).default(100),
     // Operations in one batched (JSON array) HTTP request; 0 turns batching off.
     GRAPHQL_MAX_BATCH: int(0, 100).default(10),
     // node:http timeouts. Headers must arrive within HTTP_HEADERS_TIMEOUT_MS (slow-loris), the whole request body

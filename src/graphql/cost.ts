@@ -4,8 +4,8 @@
 // a plain list multiplies by LIST_FACTOR. Connection and edge wrappers (edges, node, pageInfo) cost nothing of their
 // own. Scalars are free (they come with their row). Fields that scan, rank, count or aggregate cost what FIELD_COSTS
 // says on top. Fragments are included, each walked once.
-// The budget, GRAPHQL_MAX_COST (plugins/query-cost.ts), is per HTTP request: the operations of a batch (a JSON array)
-// share it.
+// The budgets (plugins/query-cost.ts): GRAPHQL_MAX_COST per HTTP request, the operations of a batch (a JSON array)
+// together; GRAPHQL_MAX_EVENT_COST for what a subscription selects, since that selection runs again for every event.
 // The same pass refuses Int `first`/`last` arguments outside 0..MAX_PAGE_SIZE on every field, literal or variable.
 import {
   GraphQLError,
@@ -30,6 +30,8 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
 export interface CostLimits {
   /** GRAPHQL_MAX_COST: what one HTTP request (every operation of a batch together) may cost. */
   maxCost: number;
+  /** GRAPHQL_MAX_EVENT_COST: what a subscription's selection may cost, paid again for every event. */
+  maxEventCost: number;
   maxPageSize: number;
   defaultPageSize: number;
   /** GRAPHQL_MAX_TOKENS: the batch's documents are parsed with the same limit as every document. */

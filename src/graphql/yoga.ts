@@ -191,6 +191,7 @@ export function createParleyYoga(services: Services) {
       validationCachePlugin(),
       queryCostPlugin({
         maxCost: config.GRAPHQL_MAX_COST,
+        maxEventCost: config.GRAPHQL_MAX_EVENT_COST,
         maxPageSize: MAX_PAGE_SIZE,
         defaultPageSize: DEFAULT_PAGE_SIZE,
         maxTokens: config.GRAPHQL_MAX_TOKENS,

@@ -1,7 +1,10 @@
-// The query cost budget (the cost model is ../cost.ts), checked at validation, before the context is built or anything
-// runs, so a refused operation costs no SQL: GRAPHQL_MAX_COST per HTTP request, the operations of a batch (a JSON
-// array) share it.
-import { parse, visit, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
+// The query cost budgets (the cost model is ../cost.ts), checked at validation, before the context is built or anything
+// runs, so a refused operation costs no SQL:
+// - GRAPHQL_MAX_COST per HTTP request: the operations of a batch (a JSON array) share it;
+// - GRAPHQL_MAX_EVENT_COST for a subscription, over WebSocket and SSE alike: its selection is priced once at subscribe
+//   time but executes again for every event it receives, on every subscription a client keeps open, so what it may
+//   select per event is a budget of its own, far smaller than a request's.
+import { getOperationAST, parse, visit, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { AppError } from '../../errors.ts';
 import { operationCost, PAGE_ARGS, type CostLimits, type CostResult } from '../cost.ts';
@@ -42,11 +45,12 @@ const tooComplex = (cost: number, maxCost: number, what: string) =>
   });
 
 /**
- * Refuses, at validation, operations whose cost is over `maxCost` (QUERY_TOO_COMPLEX with `cost` and `maxCost` in
+ * Refuses, at validation, operations whose cost is over their budget (QUERY_TOO_COMPLEX with `cost` and `maxCost` in
  * extensions) or with a page size out of range (BAD_USER_INPUT with `field`). Runs after the other validation rules
  * (so the document is valid) and on every request: the result depends on the variables, so it is never cached.
- * The operations of a batch share one budget: the first of them to be validated prices them all, and when together
- * they are over, every one of them is refused, before any of them runs.
+ * A subscription's budget is `maxEventCost`, a query's or mutation's `maxCost`. The operations of a batch share one
+ * budget: the first of them to be validated prices them all, and when together they are over, every one of them is
+ * refused, before any of them runs.
  */
 export function queryCostPlugin(limits: CostLimits): Plugin {
   // The cost depends on the document, the operation and only the variables used as page sizes: remembered per
@@ -88,6 +92,10 @@ export function queryCostPlugin(limits: CostLimits): Plugin {
         const request = (context as { params?: { variables?: unknown; operationName?: string | null } }).params;
         const { cost, errors } = costOf(params.schema, params.documentAST, request?.variables as Record<string, unknown> | undefined, request?.operationName);
         if (errors.length > 0) return setResult(errors);
+        if (getOperationAST(params.documentAST, request?.operationName ?? undefined)?.operation === 'subscription') {
+          if (cost > limits.maxEventCost) setResult([tooComplex(cost, limits.maxEventCost, 'The cost of what this subscription selects for every event')]);
+          return;
+        }
         if (cost > limits.maxCost) return setResult([tooComplex(cost, limits.maxCost, "This query's cost")]);
         const batch = (context as BatchBudget).batch;
         if (!batch) return;
