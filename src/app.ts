@@ -91,7 +91,6 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
   });
-  const streams = new Set<ServerResponse>();
   const answering = new Set<ServerResponse>();
   let inflight = 0;
   let stopping = false;
@@ -122,10 +121,6 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     if (path === yoga.graphqlEndpoint) {
       const refusal = refuseRequest(req, config.MAX_BODY_BYTES);
       if (refusal) return json(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
-      if (String(req.headers.accept).includes('text/event-stream')) {
-        streams.add(res);
-        res.on('close', () => streams.delete(res));
-      }
       inflight++;
       res.on('close', () => inflight--);
       const requestId = requestIdOf(req);
@@ -158,7 +153,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
 
   const ws = attachWebSocketServer(server, yoga, services);
   metrics.register('parley_http_graphql_requests_in_flight', 'GraphQL HTTP requests being served (SSE streams included).', () => inflight);
-  metrics.register('parley_sse_streams_open', 'Open text/event-stream responses.', () => streams.size);
+  // Subscriptions stream over SSE whatever the Accept header says ("*/*" or none will do), so the registry of live
+  // connections knows them, not the request.
+  metrics.register('parley_sse_streams_open', 'Open subscription streams over SSE.', () => services.connections.openStreams());
   metrics.register('parley_db_queries_total', 'SQL statements sent to the database.', () => db.queryCount(), 'counter');
   metrics.register('parley_event_topics_followed', 'Conversation and inbox topics this instance listens to on the event bus (one subscription each, shared by all its streams).', () => followedTopics(pubsub));
   metrics.register('parley_db_pool_max', 'Size of the PostgreSQL connection pool (0 on embedded PGlite).', () => db.poolSize);
@@ -189,7 +186,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       // Answers in progress end first (saved as interrupted), so their subscribers get a final event.
       await services.assistant.close();
       await ws.close();
-      for (const res of streams) res.destroy(); // SSE streams never end on their own
+      services.connections.dropStreams(); // SSE subscriptions never end on their own
       server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), config.SHUTDOWN_TIMEOUT_MS)));

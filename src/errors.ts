@@ -11,6 +11,7 @@ export const ErrorCode = {
   QUOTA_EXCEEDED: { status: 429, message: 'The usage budget is exhausted.' },
   QUERY_TOO_COMPLEX: { status: 400, message: 'This query asks for too much at once.' },
   TOO_MANY_SUBSCRIPTIONS: { status: 429, message: 'Too many operations running on this connection.' },
+  TOO_MANY_CONNECTIONS: { status: 429, message: 'Too many open connections; close one first.' },
   SLOW_CONSUMER: { status: 503, message: 'This subscription fell too far behind its events and was ended; subscribe again.' },
   TENANT_NOT_FOUND: { status: 400, message: 'Unknown client id (X-Client-ID).' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'A backing service is unavailable; retry shortly.' },

@@ -91,9 +91,9 @@ export function createParleyYoga(services: Services) {
       if (token) viewer = await services.auth.fromBearer(tenant.id, token);
       else if (cookieAllowed(initial.request, services)) viewer = await services.auth.fromCookie(tenant.id, headers.get('cookie'));
       else viewer = null;
-      // A subscription over SSE (or multipart) stays open: registered so that it ends, as a WebSocket closes, when
-      // its session, account or tenant does.
-      if (initial.res) trackHttpStream(services.connections, initial.res, headers.get('accept'), { tenantId: tenant.id, viewer, ip });
+      // A subscription over SSE stays open: registered so that it ends, as a WebSocket closes, when its session,
+      // account or tenant does, and counted for the SSE caps (over one, this throws TOO_MANY_CONNECTIONS).
+      if (initial.res) trackHttpStream(services, initial.res, initial.params, { tenantId: tenant.id, viewer, ip });
     }
     return {
       requestId,

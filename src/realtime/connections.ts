@@ -1,8 +1,13 @@
-// Every long-lived connection of this instance (WebSockets, and SSE or multipart subscription streams), indexed by
-// what can end it: its session (revoked), its user (account deleted) and its tenant (disabled). WebSockets are also
-// counted per user and per client address for the connection caps (WS_MAX_CONNECTIONS_PER_USER / _PER_IP). The
-// counts are this instance's: with several instances a client can hold a cap's worth on each.
+// Every long-lived connection of this instance (WebSockets, and subscriptions streamed over SSE), indexed by
+// what can end it: its session (revoked), its user (account deleted) and its tenant (disabled). The same registry
+// counts them for the connection caps, each transport against caps of its own: WebSockets per signed-in user
+// (WS_MAX_CONNECTIONS_PER_USER, at connection_init) and per client address (WS_MAX_CONNECTIONS_PER_IP, from the
+// upgrade on, so sockets that never send connection_init count too); SSE subscription streams per user and per
+// address (SSE_MAX_STREAMS_PER_USER / _PER_IP). The counts are this instance's: with several instances a client can
+// hold a cap's worth on each.
 import type { ServerResponse } from 'node:http';
+import { getOperationAST, parse } from 'graphql';
+import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { Topics } from './pubsub.ts';
 
@@ -16,13 +21,19 @@ export interface LiveConnection {
   close(code: number, reason: string): void;
 }
 
-type Index = 'tenant' | 'user' | 'session' | 'wsUser' | 'wsIp';
+type Index = 'tenant' | 'user' | 'session' | 'wsUser' | 'streamUser' | 'streamIp';
 
 export class LiveConnections {
   /** Connections by `<index>:<value>`; one map for every index, so adding and removing is one loop. */
   private readonly byKey = new Map<string, Set<LiveConnection>>();
+  /** The subscriptions streamed over HTTP (SSE), which nothing but a shutdown or their client ends. */
+  private readonly streams = new Set<LiveConnection>();
+  /** Upgraded WebSockets per client address, from the upgrade until they close (connection_init or not). */
+  private readonly socketsByAddress = new Map<string, number>();
+  private socketsCounted = 0;
 
   add(connection: LiveConnection) {
+    if (connection.transport === 'http') this.streams.add(connection);
     for (const key of keysOf(connection)) {
       let set = this.byKey.get(key);
       if (!set) this.byKey.set(key, (set = new Set()));
@@ -32,15 +43,47 @@ export class LiveConnections {
 
   /** Forgets a connection (it closed); a second call does nothing. */
   remove(connection: LiveConnection) {
+    this.streams.delete(connection);
     for (const key of keysOf(connection)) {
       const set = this.byKey.get(key);
       if (set?.delete(connection) && set.size === 0) this.byKey.delete(key);
     }
   }
 
-  /** Open WebSockets of a user, or from a client address. */
-  webSockets(index: 'wsUser' | 'wsIp', value: string): number {
+  /** Registered WebSockets of a user, or HTTP subscription streams of a user or from a client address. */
+  count(index: 'wsUser' | 'streamUser' | 'streamIp', value: string): number {
     return this.byKey.get(`${index}:${value}`)?.size ?? 0;
+  }
+
+  /** A WebSocket from `ip` was upgraded; call socketClosed(ip) exactly once when it closes. */
+  socketOpened(ip: string) {
+    this.socketsByAddress.set(ip, (this.socketsByAddress.get(ip) ?? 0) + 1);
+    this.socketsCounted++;
+  }
+
+  socketClosed(ip: string) {
+    const left = (this.socketsByAddress.get(ip) ?? 0) - 1;
+    if (left > 0) this.socketsByAddress.set(ip, left);
+    else this.socketsByAddress.delete(ip);
+    this.socketsCounted--;
+  }
+
+  /** Open WebSockets from a client address (with `ip` omitted: from every address), counted from their upgrade. */
+  socketsFrom(ip?: string): number {
+    return ip === undefined ? this.socketsCounted : (this.socketsByAddress.get(ip) ?? 0);
+  }
+
+  /** Open subscription streams over HTTP. */
+  openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Drops every subscription stream over HTTP (the server is stopping). */
+  dropStreams() {
+    for (const stream of [...this.streams]) {
+      this.remove(stream);
+      stream.close(CLOSE_GOING_AWAY, 'Server shutting down');
+    }
   }
 
   /** Tenants with at least one open connection here. */
@@ -61,7 +104,6 @@ export class LiveConnections {
     }
     return closing.length;
   }
-
 }
 
 function keysOf(c: LiveConnection): string[] {
@@ -72,29 +114,45 @@ function keysOf(c: LiveConnection): string[] {
   add('user', c.userId);
   add('session', c.sessionId);
   if (c.transport === 'ws') {
-    add('wsUser', c.userId);
-    add('wsIp', c.ip);
+    add('wsUser', c.userId); // its address is counted from the upgrade (socketOpened)
+  } else {
+    add('streamUser', c.userId);
+    add('streamIp', c.ip);
   }
   return keys;
 }
 
 export const CLOSE_FORBIDDEN = 4403;
+export const CLOSE_GOING_AWAY = 1001;
 
 /**
- * Registers an HTTP response that streams (the request accepts text/event-stream or multipart/mixed) until it
- * closes; other responses are not tracked (they end on their own within the request timeouts).
+ * Registers a subscription over HTTP until its response closes. Yoga streams every subscription as SSE when the
+ * Accept header admits text/event-stream (wildcards too) or is absent, and answers 406 at once otherwise, so the
+ * operation decides, not the Accept header. Other responses are not tracked: they end on their own within the
+ * request timeouts. Over SSE_MAX_STREAMS_PER_USER or SSE_MAX_STREAMS_PER_IP it throws TOO_MANY_CONNECTIONS (HTTP
+ * 429) instead, before the stream starts. Called from the GraphQL context, once per operation.
  */
 export function trackHttpStream(
-  connections: LiveConnections,
+  services: Pick<Services, 'connections' | 'config' | 'logger'>,
   res: ServerResponse,
-  accept: string | null,
+  operation: { query?: string; operationName?: string },
   who: { tenantId: string; viewer: { user: { id: string }; session: { id: string } } | null; ip: string | null },
 ) {
-  if (!accept || !STREAMING.test(accept) || res.destroyed) return;
+  if (res.destroyed || !isSubscription(operation)) return;
+  const { connections, config, logger } = services;
+  const userId = who.viewer?.user.id ?? null;
+  const overCap = streamCapExceeded(connections, config, userId, who.ip);
+  if (overCap) {
+    logger.warn('subscription stream cap reached', { tenant: who.tenantId, user: userId, ip: who.ip, reason: overCap.reason });
+    throw new AppError('TOO_MANY_CONNECTIONS', `${overCap.reason} (at most ${overCap.limit} at once); end one first.`, {
+      limit: overCap.limit,
+      http: { status: 429 }, // the response's status (yoga reads it and leaves it out of the body)
+    });
+  }
   const connection: LiveConnection = {
     transport: 'http',
     tenantId: who.tenantId,
-    userId: who.viewer?.user.id ?? null,
+    userId,
     sessionId: who.viewer?.session.id ?? null,
     ip: who.ip,
     // Destroyed, not ended: yoga is writing the stream; the client sees the connection drop and, reconnecting, the
@@ -105,7 +163,32 @@ export function trackHttpStream(
   res.once('close', () => connections.remove(connection));
 }
 
-const STREAMING = /text\/event-stream|multipart\/mixed/i;
+/**
+ * Whether the request runs a subscription (what stays open). Yoga has parsed and validated the document before the
+ * context is built; a document without the word cannot hold a subscription, so most requests are not parsed again.
+ */
+function isSubscription({ query, operationName }: { query?: string; operationName?: string }): boolean {
+  if (!query?.includes('subscription')) return false;
+  try {
+    return getOperationAST(parse(query), operationName)?.operation === 'subscription';
+  } catch {
+    return false;
+  }
+}
+
+/** Which HTTP stream cap a new subscription stream would exceed, and its limit; null when it may open. */
+function streamCapExceeded(
+  connections: LiveConnections,
+  config: Services['config'],
+  userId: string | null,
+  ip: string | null,
+): { reason: string; limit: number } | null {
+  const perUser = config.SSE_MAX_STREAMS_PER_USER;
+  if (perUser && userId && connections.count('streamUser', userId) >= perUser) return { reason: 'Too many subscription streams for this user', limit: perUser };
+  const perIp = config.SSE_MAX_STREAMS_PER_IP;
+  if (perIp && ip && connections.count('streamIp', ip) >= perIp) return { reason: 'Too many subscription streams from this address', limit: perIp };
+  return null;
+}
 
 /**
  * Closes connections that lost the right to stay open, on whichever instance holds them: sessions that ended,

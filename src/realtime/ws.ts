@@ -2,12 +2,13 @@
 // connectionParams { clientId, authorization }; every operation then runs through yoga's envelop so context,
 // limits, masking and logging are the same as over HTTP. Sockets are registered in services.connections by tenant,
 // user and session, so a revoked session's, a deleted account's or a disabled tenant's sockets close at once (4403)
-// on whichever instance holds them (realtime/connections.ts); the same registry counts them for the per-user and
-// per-address caps (4429). A socket that authenticated with a JWT access
+// on whichever instance holds them (realtime/connections.ts); the same registry counts them for the caps: per address
+// from the upgrade (over: HTTP 429, no WebSocket is opened), per user at connection_init (over: close 4429). A socket
+// that authenticated with a JWT access
 // token closes (4403, "Access token expired") when that token expires: to stay connected, a client reconnects
 // with a fresh token before then (graphql-ws reads connectionParams again on every connect, so a
 // `connectionParams: async () => ({ authorization: 'Bearer ' + await getToken() })` function is all it takes).
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -15,12 +16,14 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { withRequestId } from '../graphql/request-id.ts';
 import type { Services } from '../services.ts';
 import { bearerToken, type ParleyYoga, type SocketAuth } from '../graphql/yoga.ts';
+import type { Tenant } from '../generated/prisma/client.ts';
+import type { Authenticated } from '../auth/authenticator.ts';
 import { AppError, isUnavailable } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
-import { CLOSE_FORBIDDEN, type LiveConnection, type LiveConnections } from './connections.ts';
+import { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY, type LiveConnection } from './connections.ts';
+import { TokenBucket } from './token-bucket.ts';
 
-export { CLOSE_FORBIDDEN };
-export const CLOSE_GOING_AWAY = 1001;
+export { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY };
 export const CLOSE_TOO_MANY_REQUESTS = 4429;
 /** The database (or Redis) did not answer while the socket was being set up: the client should reconnect later. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
@@ -28,14 +31,17 @@ export const CLOSE_TRY_AGAIN_LATER = 1013;
 type Extra = {
   socket: WebSocket;
   /** The upgrade request; dropped once connection_init is handled (what operations need of it is in `auth`). */
-  request?: import('node:http').IncomingMessage;
+  request?: IncomingMessage;
   auth?: SocketAuth;
   id?: string;
   expiry?: NodeJS.Timeout;
   bucket?: TokenBucket;
-  /** This socket in services.connections, once connection_init succeeded. */
+  /** This socket in services.connections, from connection_init on. */
   connection?: LiveConnection;
 };
+
+/** Who a socket's connection_init says it is: its tenant, and the session behind its token (null for a guest). */
+type Identity = { tenant: Tenant; authenticated: Authenticated | null };
 
 // setTimeout takes at most a 32-bit delay; JWTs live far shorter than that, but a bad clock should not wrap.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -47,11 +53,29 @@ export function attachWebSocketServer(
 ) {
   const { logger, config } = services;
   // A message over WS_MAX_MESSAGE_BYTES: ws closes the socket with 1009 (Message Too Big) without reading it.
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.WS_MAX_MESSAGE_BYTES });
+  const wss = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: config.WS_MAX_MESSAGE_BYTES,
+    // Called synchronously, and the socket is counted in 'connection' below within the same upgrade: a burst of
+    // upgrades from one address cannot all pass the check before any is counted.
+    verifyClient(info: { req: IncomingMessage }, answer: (accept: boolean, status?: number, message?: string) => void) {
+      const perIp = config.WS_MAX_CONNECTIONS_PER_IP;
+      const ip = clientIp(info.req, config.TRUST_PROXY);
+      if (!perIp || !ip || services.connections.socketsFrom(ip) < perIp) return answer(true);
+      logger.warn('ws connection cap reached', { ip, reason: TOO_MANY_FROM_ADDRESS });
+      answer(false, 429, TOO_MANY_FROM_ADDRESS);
+    },
+  });
   /** Running subscriptions, by `<socket id>:<operation id>`; graphql-ws calls onComplete however one ends. */
   const subscriptions = new Set<string>();
   services.metrics.register('parley_ws_connections_open', 'Open WebSocket connections.', () => wss.clients.size);
   services.metrics.register('parley_ws_subscriptions_active', 'Subscriptions running over WebSocket.', () => subscriptions.size);
+  services.metrics.register(
+    'parley_ws_connections_counted',
+    'Open WebSockets counted against WS_MAX_CONNECTIONS_PER_IP: each from its upgrade to its close, with or without connection_init.',
+    () => services.connections.socketsFrom(),
+  );
 
   const dispose = useServer<Record<string, unknown> | undefined, Extra>(
     {
@@ -61,26 +85,30 @@ export function attachWebSocketServer(
       subscribe: (args) => yoga.subscribeOverSocket(args) as never,
       async onConnect(ctx) {
         const clientId = connectionParam(ctx.connectionParams, 'clientId', 'x-client-id');
-        const authorization = connectionParam(ctx.connectionParams, 'authorization');
+        const token = bearerToken(connectionParam(ctx.connectionParams, 'authorization'));
+        const socket = ctx.extra.socket;
         try {
-          const tenant = await services.tenants.resolve(clientId, services.config.REQUIRE_CLIENT_ID);
-          const token = bearerToken(authorization);
-          const authenticated = token ? await services.auth.fromBearer(tenant.id, token) : null;
-          if (token && !authenticated) return false; // a bad token is refused, not downgraded to a guest: 4403
+          const identity = await identify(services, clientId, token);
+          if (!identity) return false; // a bad token is refused, not downgraded to a guest: 4403
+          const { tenant, authenticated } = identity;
           const viewer = authenticated ? { user: authenticated.user, session: authenticated.session } : null;
           const request = ctx.extra.request!;
           const ip = clientIp(request, config.TRUST_PROXY);
-          const socket = ctx.extra.socket;
           if (socket.readyState !== socket.OPEN) return false; // gone while it was being authenticated
           // Checked and registered with no await in between, so sockets connecting at once cannot all slip past.
-          const overCap = connectionCapExceeded(services.connections, config, viewer?.user.id ?? null, ip);
-          if (overCap) {
-            logger.warn('ws connection cap reached', { tenant: tenant.id, user: viewer?.user.id, ip, reason: overCap });
-            socket.close(CLOSE_TOO_MANY_REQUESTS, overCap); // graphql-ws's own close (4403) after this one is ignored
+          const perUser = config.WS_MAX_CONNECTIONS_PER_USER;
+          if (perUser && viewer && services.connections.count('wsUser', viewer.user.id) >= perUser) {
+            logger.warn('ws connection cap reached', { tenant: tenant.id, user: viewer.user.id, ip, reason: TOO_MANY_FOR_USER });
+            socket.close(CLOSE_TOO_MANY_REQUESTS, TOO_MANY_FOR_USER); // graphql-ws's own close (4403) after this one is ignored
             return false;
           }
           ctx.extra.connection = new SocketConnection(socket, tenant.id, viewer?.user.id ?? null, viewer?.session.id ?? null, ip);
-          services.connections.add(ctx.extra.connection);
+          services.connections.add(ctx.extra.connection); // onClose removes it, however the socket ends
+          // From here an ended session, a deleted account or a disabled tenant closes this socket. One that ended while
+          // it was being authenticated was announced before the socket was registered, so ask once more; the
+          // authenticator forgets a session as soon as it hears it ended (and the database has it gone by then).
+          if (!sameIdentity(identity, await identify(services, clientId, token))) return false;
+          if (socket.readyState !== socket.OPEN) return false; // closed meanwhile (by that announcement, say)
           ctx.extra.auth = { tenant, viewer, ip, userAgent: request.headers['user-agent'] ?? null };
           Reflect.set(ctx.extra, 'request', undefined); // (not delete: that would put every socket's extra in dictionary mode)
           const expiresAt = authenticated?.credentialExpiresAt;
@@ -100,7 +128,7 @@ export function attachWebSocketServer(
           if (isUnavailable(err)) {
             // Not 4403: the credentials may be fine. graphql-ws's own close (4403) after this one is ignored.
             logger.warn('ws connect: backing service unavailable', { error: (err as Error).message });
-            ctx.extra.socket.close(CLOSE_TRY_AGAIN_LATER, 'Service unavailable; retry shortly');
+            socket.close(CLOSE_TRY_AGAIN_LATER, 'Service unavailable; retry shortly');
             return false;
           }
           logger.error('ws connect failed', { error: err });
@@ -187,10 +215,17 @@ export function attachWebSocketServer(
     services.config.WS_KEEPALIVE_MS, // ping interval; a client that misses a pong is dropped at the next ping
   );
 
-  // ws emits 'error' on a socket only for a client's protocol violation (an oversized or malformed frame), after it
-  // has already closed the socket with the right code (1009, 1002...). graphql-ws would print each one with
-  // console.error: a client could fill the logs. Log them at debug instead.
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, request) => {
+    // Counted against WS_MAX_CONNECTIONS_PER_IP until it closes: ws emits 'close' once for every socket, whichever
+    // side or error ends it.
+    const ip = clientIp(request, config.TRUST_PROXY);
+    if (ip) {
+      services.connections.socketOpened(ip);
+      socket.once('close', () => services.connections.socketClosed(ip));
+    }
+    // ws emits 'error' on a socket only for a client's protocol violation (an oversized or malformed frame), after it
+    // has already closed the socket with the right code (1009, 1002...). graphql-ws would print each one with
+    // console.error: a client could fill the logs. Log them at debug instead.
     socket.removeAllListeners('error');
     socket.on('error', (err) => logger.debug('ws client error', { error: err.message }));
   });
@@ -206,16 +241,28 @@ export function attachWebSocketServer(
   };
 }
 
+const TOO_MANY_FOR_USER = 'Too many connections for this user';
+const TOO_MANY_FROM_ADDRESS = 'Too many connections from this address';
+
 /**
- * Why a new socket would exceed WS_MAX_CONNECTIONS_PER_USER (signed in) or WS_MAX_CONNECTIONS_PER_IP (everyone), as
- * its close reason; null when it may open. The counts are this instance's open sockets.
+ * The tenant of a connection_init's client id and the session behind its token; null when a token is given but not
+ * valid. Throws AppError for an unknown or disabled tenant.
  */
-function connectionCapExceeded(connections: LiveConnections, config: Services['config'], userId: string | null, ip: string | null): string | null {
-  const perUser = config.WS_MAX_CONNECTIONS_PER_USER;
-  if (perUser && userId && connections.webSockets('wsUser', userId) >= perUser) return 'Too many connections for this user';
-  const perIp = config.WS_MAX_CONNECTIONS_PER_IP;
-  if (perIp && ip && connections.webSockets('wsIp', ip) >= perIp) return 'Too many connections from this address';
-  return null;
+async function identify(services: Services, clientId: string | null, token: string | null): Promise<Identity | null> {
+  const tenant = await services.tenants.resolve(clientId, services.config.REQUIRE_CLIENT_ID);
+  if (!token) return { tenant, authenticated: null };
+  const authenticated = await services.auth.fromBearer(tenant.id, token);
+  return authenticated ? { tenant, authenticated } : null;
+}
+
+/** Whether a second look found the same tenant, user and session as the first. */
+function sameIdentity(first: Identity, again: Identity | null): boolean {
+  return (
+    again !== null &&
+    again.tenant.id === first.tenant.id &&
+    again.authenticated?.user.id === first.authenticated?.user.id &&
+    again.authenticated?.session.id === first.authenticated?.session.id
+  );
 }
 
 /** A socket as services.connections holds it (a class: no closure per socket). */
@@ -254,24 +301,4 @@ function connectionParam(params: Record<string, unknown> | undefined, ...names: 
  */
 function flatUUID(): string {
   return Buffer.from(randomUUID(), 'latin1').toString('latin1');
-}
-
-/** Operations a connection may start: `capacity` at once, refilled at `perSecond`. */
-class TokenBucket {
-  private tokens: number;
-  private last = performance.now();
-  constructor(
-    private readonly capacity: number,
-    private readonly perSecond: number,
-  ) {
-    this.tokens = capacity;
-  }
-  take(): boolean {
-    const now = performance.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
 }
