@@ -181,6 +181,9 @@ function parleyEnv(dataDir: string): Record<string, string> {
     // Likewise thousands of WebSockets from a handful of users on one address: the connection caps would close them.
     WS_MAX_CONNECTIONS_PER_USER: '0',
     WS_MAX_CONNECTIONS_PER_IP: '0',
+    // And one user (or, signed out, one address) keeps 32 HTTP connections busy (CONNECTIONS), plus the probes and
+    // setup requests beside them: the per-client limit on operations in flight would refuse some with RATE_LIMITED.
+    GRAPHQL_MAX_INFLIGHT_PER_CLIENT: '0',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   };
 }
