@@ -1,20 +1,14 @@
 // GraphiQL at /graphql in a real browser (Debian's Chromium through playwright-core), served wholly by Parley: it
 // renders, runs a query over HTTP and a subscription over WebSocket, and nothing it loads or opens leaves the
 // server. Skipped, with a message, where Chromium is not installed (.ci/run installs it).
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { EchoModel } from '../src/assistant/echo-model.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { chromiumInstalled, launchChromium, OUTPUT } from './helpers/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`\n  SKIPPED: GraphiQL browser test (test/browser-graphiql.test.ts) needs Chromium at ${CHROMIUM}: apt-get install -y chromium\n`);
-}
-const OUTPUT = join(process.cwd(), 'test-output', 'browser');
+const hasChromium = chromiumInstalled('the GraphiQL browser test (test/browser-graphiql.test.ts)');
 const WAIT = 20_000;
 
 const QUESTION = 'Hello from GraphiQL';
@@ -33,12 +27,7 @@ describe.skipIf(!hasChromium)('GraphiQL in Chromium', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
-    await mkdir(OUTPUT, { recursive: true });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

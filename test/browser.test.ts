@@ -1,19 +1,13 @@
 // The web client in a real browser: Debian's Chromium driven by playwright-core against a real server. Skipped, with a
 // message, where Chromium is not installed (.ci/run installs it). Screenshots go to test-output/browser/.
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { EchoModel } from '../src/assistant/echo-model.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { chromiumInstalled, launchChromium, OUTPUT } from './helpers/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`\n  SKIPPED: browser tests (test/browser.test.ts) need Chromium at ${CHROMIUM}: apt-get install -y chromium\n`);
-}
-const OUTPUT = join(process.cwd(), 'test-output', 'browser');
+const hasChromium = chromiumInstalled('the web client tests (test/browser.test.ts)');
 const WAIT = 15_000;
 
 describe.skipIf(!hasChromium)('web client in Chromium', () => {
@@ -24,12 +18,7 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
   beforeAll(async () => {
     // A slower offline model, so an answer streams long enough to watch it and to stop it.
     server = await startServer({ CHAT_ECHO_DELAY_MS: '50' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
-    await mkdir(OUTPUT, { recursive: true });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
