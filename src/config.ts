@@ -77,6 +77,9 @@ export const configSchema = z
     GRAPHQL_MAX_EVENT_COST: int(1, 10_000_000).default(100),
     // Operations in one batched (JSON array) HTTP request; 0 turns batching off.
     GRAPHQL_MAX_BATCH: int(0, 100).default(10),
+    // Queries and mutations of one client (signed-in user, else address) running at once, HTTP and WebSocket, each
+    // operation of a batch counted; over: RATE_LIMITED. 0 turns the limit off.
+    GRAPHQL_MAX_INFLIGHT_PER_CLIENT: int(0, 100_000).default(32),
     // node:http timeouts. Headers must arrive within HTTP_HEADERS_TIMEOUT_MS (slow-loris), the whole request body
     // within HTTP_REQUEST_TIMEOUT_MS (408 and close); idle keep-alive sockets close after HTTP_KEEP_ALIVE_TIMEOUT_MS.
     HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(15_000),

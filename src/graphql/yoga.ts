@@ -16,6 +16,7 @@ import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './builder.ts';
 import { queryCostPlugin } from './plugins/query-cost.ts';
 import { validationCachePlugin } from './plugins/validation-cache.ts';
 import { disableIntrospection } from './plugins/disable-introspection.ts';
+import { operationsInFlightPlugin } from './plugins/operations-in-flight.ts';
 import { operationLogPlugin } from './plugins/operation-log.ts';
 import { requestIdInErrorsPlugin } from './plugins/request-id-in-errors.ts';
 import { inputStringsPlugin } from './input-strings.ts';
@@ -201,6 +202,8 @@ export function createParleyYoga(services: Services) {
       requestIdInErrorsPlugin(),
       sharedEvents,
       ...(config.graphiql ? [graphiqlPageHeaders()] : []),
+      // Last, so it counts the execution that really runs, after every other plugin had its say.
+      ...(config.GRAPHQL_MAX_INFLIGHT_PER_CLIENT > 0 ? [operationsInFlightPlugin(config.GRAPHQL_MAX_INFLIGHT_PER_CLIENT)] : []),
     ],
   });
   return Object.assign(yoga, {
