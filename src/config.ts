@@ -117,13 +117,13 @@ export const configSchema = z
     // count too; over: the upgrade is refused with HTTP 429), per instance. 0 turns a cap off.
     WS_MAX_CONNECTIONS_PER_USER: int(0, 1_000_000).default(20),
     WS_MAX_CONNECTIONS_PER_IP: int(0, 1_000_000).default(200),
-    // How long an instance reuses a tenant's status, and how often it re-checks the tenants of its open connections:
-    // the longest a tenant disabled where the event bus does not reach (tenants CLI without Redis) keeps working.
-    TENANT_CACHE_MS: int(100, 600_000).default(5_000),
     // Open subscription streams over SSE per signed-in user and per client address, per instance; over: HTTP 429 with
     // TOO_MANY_CONNECTIONS before the stream starts. 0 turns a cap off.
     SSE_MAX_STREAMS_PER_USER: int(0, 1_000_000).default(20),
     SSE_MAX_STREAMS_PER_IP: int(0, 1_000_000).default(200),
+    // How long an instance reuses a tenant's status, and how often it re-checks the tenants of its open connections:
+    // the longest a tenant disabled where the event bus does not reach (tenants CLI without Redis) keeps working.
+    TENANT_CACHE_MS: int(100, 600_000).default(5_000),
     PRESENCE_TTL_SECONDS: int(2, 3600).default(30),
     PRESENCE_GRACE_MS: int(0, 600_000).default(5_000),
     TYPING_TTL_MS: int(100, 600_000).default(6_000),
