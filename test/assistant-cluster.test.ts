@@ -6,7 +6,8 @@ import { startServer, type TestServer } from './helpers/server.ts';
 import { subscribe, type Subscription } from './helpers/ws.ts';
 import { gatedModel } from './helpers/chat.ts';
 
-const ClusterEventFields = graphql(`
+// The fragment the documents below spread: codegen reads it from this call, nothing uses its value.
+graphql(`
   fragment ClusterEventFields on ChatEvent {
     __typename
     ... on ChatStarted { assistantMessageId }

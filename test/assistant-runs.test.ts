@@ -6,7 +6,8 @@ import { subscribe, type Subscription } from './helpers/ws.ts';
 import { MockLanguageModelV3 } from 'ai/test';
 import { brokenMidStreamModel, failingModel, gatedModel, scriptedModel, stallingModel } from './helpers/chat.ts';
 
-const RunEventFields = graphql(`
+// The fragment the documents below spread: codegen reads it from this call, nothing uses its value.
+graphql(`
   fragment RunEventFields on ChatEvent {
     __typename
     ... on ChatStarted { assistantMessageId session { id title } }

@@ -10,7 +10,8 @@ import { ChatWrites } from '../src/assistant/chat-writes.ts';
 import { randomUUID } from 'node:crypto';
 import { buildContext, deriveTitle } from '../src/assistant/context.ts';
 
-const ChatEventFields = graphql(`
+// The fragment the documents below spread: codegen reads it from this call, nothing uses its value.
+graphql(`
   fragment ChatEventFields on ChatEvent {
     __typename
     ... on ChatStarted {

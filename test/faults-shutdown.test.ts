@@ -47,7 +47,7 @@ describe.skipIf(!REDIS)(titled('graceful shutdown of one instance under load', {
         return { key, on, result, ms: Date.now() - started };
       } catch (err) {
         const e = err as Error & { cause?: { code?: string } };
-        if (e.name === 'TimeoutError') throw new Error(`send ${key} to ${on} hung`);
+        if (e.name === 'TimeoutError') throw new Error(`send ${key} to ${on} hung`, { cause: err });
         return { key, on, failure: e.cause?.code ?? e.message, ms: Date.now() - started };
       }
     };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { graphql } from './gql/index.ts';
-import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
+import { useServer, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
 import { createConversation } from './helpers/conversations.ts';
 import { online } from './helpers/online.ts';

@@ -45,7 +45,8 @@ export const fanOut: Benchmark = {
                   results.push({ ...sat, atRate: atRate.atRate, closed: sat.closed + atRate.closed, resets: sat.resets + atRate.resets, lastError: sat.lastError ?? atRate.lastError });
                 }
               } catch (err) {
-                throw new Error(`${(err as Error).message}\nParley output (exit ${p.child.exitCode}):\n${p.output().slice(-3000)}`);
+                const parleyOutput = `Parley output (exit ${p.child.exitCode}):\n${p.output().slice(-3000)}`;
+                throw new Error(`${(err as Error).message}\n${parleyOutput}`, { cause: err });
               }
               return results;
             },

@@ -14,7 +14,7 @@ import type { SearchHit } from './search.service.ts';
 
 export const DELETED_USER_NAME = 'Deleted user';
 
-const MessageEditRef = builder.prismaObject('MessageEdit', {
+builder.prismaObject('MessageEdit', {
   description: 'An earlier version of an edited message.',
   fields: (t) => ({
     content: t.exposeString('content', { description: 'The text as it was.' }),

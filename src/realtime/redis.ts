@@ -51,7 +51,7 @@ export async function connectRedis(url: string, logger: Logger, timeoutMs = 5_00
   } catch (err) {
     client.disconnect();
     subscriber.disconnect();
-    throw new Error(`Cannot connect to Redis at REDIS_URL (${redact(url)}): ${(err as Error).message}`);
+    throw new Error(`Cannot connect to Redis at REDIS_URL (${redact(url)}): ${(err as Error).message}`, { cause: err });
   }
   return {
     client,
