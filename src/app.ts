@@ -18,7 +18,6 @@ import { closeRevokedConnections } from './realtime/connections.ts';
 import { join } from 'node:path';
 import { AUTH_BASE_PATH, createAuthRouter } from './auth/rest/router.ts';
 import { startSessionSweeper } from './accounts/session-sweeper.ts';
-import { followedTopics } from './messaging/stream.ts';
 import { serveStatic, WEB_ROOT } from './http/static.ts';
 import { DEV_RELOAD_PATH, DEV_RELOAD_SCRIPT, startDevReload } from './http/dev-reload.ts';
 import { GRAPHIQL_ASSET_PATH, GraphiQLAssets } from './http/graphiql.ts';
@@ -157,7 +156,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   // connections knows them, not the request.
   metrics.register('parley_sse_streams_open', 'Open subscription streams over SSE.', () => services.connections.openStreams());
   metrics.register('parley_db_queries_total', 'SQL statements sent to the database.', () => db.queryCount(), 'counter');
-  metrics.register('parley_event_topics_followed', 'Conversation and inbox topics this instance listens to on the event bus (one subscription each, shared by all its streams).', () => followedTopics(pubsub));
+  metrics.register('parley_event_topics_followed', 'Conversation and inbox topics this instance listens to on the event bus (one subscription each, shared by all its streams).', () => services.eventTopics.followed());
   metrics.register('parley_db_pool_max', 'Size of the PostgreSQL connection pool (0 on embedded PGlite).', () => db.poolSize);
 
   const app: App = {
@@ -202,6 +201,8 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       await stopClosingRevoked();
       services.typing.stop();
       await services.presence.stop();
+      services.eventTopics.close();
+      services.sessionEnds.close();
       await yoga.dispose();
       metrics.close();
       await redis?.close();

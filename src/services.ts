@@ -18,6 +18,8 @@ import { SigningKeys } from './auth/signing-keys.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { RateLimiter, createMemoryStore, createRedisStore } from './ratelimit/rate-limiter.ts';
 import { createMessaging, type Messaging } from './messaging/messaging.service.ts';
+import { EventTopics } from './messaging/event-topics.ts';
+import { KeyedFanout } from './realtime/fanout.ts';
 import { randomUUID } from 'node:crypto';
 import { PresenceService } from './presence/presence.service.ts';
 import { MemoryPresenceStore } from './presence/store.ts';
@@ -51,6 +53,10 @@ export interface Services {
   /** Parley's own origin and CORS_ORIGINS: who may send the session cookie, where redirects may go. */
   trustedOrigins: TrustedOrigins;
   messaging: Messaging;
+  /** The conversation and inbox topics conversationEvents streams follow, and the rows of their events. */
+  eventTopics: EventTopics;
+  /** Each user's ended sessions, for their sessionsEnded streams (one bus listener for all of them). */
+  sessionEnds: KeyedFanout<'sessions:revoked'>;
   /** This process's id among instances (presence connection sets are kept per instance). */
   instanceId: string;
   presence: PresenceService;
@@ -134,6 +140,10 @@ export function createServices(deps: {
     messaging: createMessaging(prisma, db.query, deps.pubsub, (tenantId, conversationId, senderId) => {
       typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
     }),
+    eventTopics: new EventTopics(pubsub, prisma, (error) => logger.error('conversation event delivery failed', { error })),
+    sessionEnds: new KeyedFanout(pubsub, 'sessions:revoked', (e) => e.userId, (error) =>
+      logger.error('sessionsEnded listener failed', { error }),
+    ),
     instanceId,
     presence: new PresenceService({
       prisma,

@@ -2,7 +2,6 @@
 // reading holds at most `maxQueued` events in memory and still gets every event, in order, once it reads again.
 import { describe, expect, it } from 'vitest';
 import { useServer } from './helpers/server.ts';
-import { followedTopics } from '../src/messaging/stream.ts';
 import { conversationStream } from '../src/messaging/conversation-stream.ts';
 import { openInbox } from '../src/messaging/inbox.ts';
 import { CreateGroup, Send, StartDirect } from './messaging-ops.ts';
@@ -16,7 +15,7 @@ describe('conversation stream with a slow consumer', () => {
       const [a, b] = [await s.user(), await s.user()];
       const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation;
       const services = s.services();
-      const common = { prisma: services.prisma, pubsub: services.pubsub, viewerId: b.id, maxQueued: 3 };
+      const common = { prisma: services.prisma, topics: services.eventTopics, viewerId: b.id, maxQueued: 3 };
       const stream =
         scope === 'conversation'
           ? conversationStream({ ...common, conversationId: conv.id, afterSequence: null, startSequence: conv.lastSequence })
@@ -61,15 +60,15 @@ describe('conversation stream with a slow consumer', () => {
     const group = (await s.ok(CreateGroup, { title: 'Shared', memberIds: [m.id] }, { token: owner.token })).createGroupConversation.id;
     const services = s.services();
     const { lastSequence } = await services.prisma.conversation.findUniqueOrThrow({ where: { id: group } });
-    const before = followedTopics(services.pubsub);
+    const before = services.eventTopics.followed();
     const streams = Array.from({ length: 5 }, () =>
-      conversationStream({ prisma: services.prisma, pubsub: services.pubsub, viewerId: m.id, conversationId: group, afterSequence: null, startSequence: lastSequence }),
+      conversationStream({ prisma: services.prisma, topics: services.eventTopics, viewerId: m.id, conversationId: group, afterSequence: null, startSequence: lastSequence }),
     );
-    expect(followedTopics(services.pubsub)).toBe(before + 1);
+    expect(services.eventTopics.followed()).toBe(before + 1);
     const pending = streams.map((st) => st.next());
     const sent = (await s.ok(Send, { input: { conversationId: group, content: 'to all' } }, { token: owner.token })).sendMessage;
     for (const p of pending) expect((await p).value).toMatchObject({ sequence: sent.sequence, messageId: sent.id });
     for (const st of streams) await st.return!();
-    expect(followedTopics(services.pubsub)).toBe(before);
+    expect(services.eventTopics.followed()).toBe(before);
   });
 });

@@ -3,8 +3,7 @@ import { builder, onlyScalars } from '../graphql/builder.ts';
 import { requireViewer, type Context } from '../graphql/context.ts';
 import type { Session, User } from '../generated/prisma/client.ts';
 import type { AuthResult } from './accounts.service.ts';
-import { KeyedFanout, followed } from '../realtime/fanout.ts';
-import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import { followed } from '../realtime/fanout.ts';
 
 /** Contact details are private: the user themself, and (once messaging lands) people who share a conversation. */
 export function canSeeContact(ctx: Context, user: Pick<User, 'id'>): boolean | Promise<boolean> {
@@ -186,22 +185,10 @@ builder.subscriptionFields((t) => ({
     description: "Live: the signed-in user's sessions that end, on any device (keeps a sessions screen current).",
     subscribe: async (_root, _args, ctx) => {
       const userId = requireViewer(ctx).user.id;
-      const stream = followed<{ sessionIds: string[]; reason: string }>((push) => sessionEndsOf(ctx).follow(userId, push));
+      const stream = followed<{ sessionIds: string[]; reason: string }>((push) => ctx.services.sessionEnds.follow(userId, push));
       await stream.ready;
       return stream;
     },
     resolve: (event) => event,
   }),
 }));
-
-/** Per bus: the revocations of each user, for their sessionsEnded streams (one bus listener for all of them). */
-const sessionEnds = new WeakMap<ParleyPubSub, KeyedFanout<'sessions:revoked'>>();
-function sessionEndsOf(ctx: Context): KeyedFanout<'sessions:revoked'> {
-  const { pubsub, logger } = ctx.services;
-  let fanout = sessionEnds.get(pubsub);
-  if (!fanout) {
-    fanout = new KeyedFanout(pubsub, 'sessions:revoked', (e) => e.userId, (err) => logger.error('sessionsEnded listener failed', { error: err }));
-    sessionEnds.set(pubsub, fanout);
-  }
-  return fanout;
-}

@@ -25,7 +25,7 @@ class ConversationEvents extends LogStream {
     this.conversationId = o.conversationId;
     this.afterSequence = o.afterSequence;
     this.trustedUpTo = o.startSequence;
-    this.open(o.pubsub, 'conversation', o.conversationId);
+    this.open(o.topics, 'conversation', o.conversationId);
   }
 
   protected async start() {

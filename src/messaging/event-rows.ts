@@ -35,72 +35,77 @@ interface Load {
   promise: Promise<unknown>;
 }
 
-const carriedRows = new WeakMap<ConversationEventPayload, Partial<Record<Field, Known>>>();
+/**
+ * The rows of live events, shared by every subscriber of this app instance: loads and carried rows per event object
+ * (forgotten with the event), and the selections subscribers asked for lately (what prepare() loads ahead).
+ */
+export class EventRows {
+  private readonly carriedRows = new WeakMap<ConversationEventPayload, Partial<Record<Field, Known>>>();
+  private readonly loads = new WeakMap<ConversationEventPayload, Map<string, Load>>();
+  private readonly recent = new Map<Field, Map<string, Query>>();
 
-/** The rows the event carries, by the event field they answer (the sender is also the event's `user`). */
-function carried(event: ConversationEventPayload): Partial<Record<Field, Known>> {
-  let rows = carriedRows.get(event);
-  if (rows) return rows;
-  rows = {};
-  const { message, user } = event.rows ?? {};
-  const sender = user ? known('User', user) : undefined;
-  if (message) rows.message = known('Message', message, sender && message.senderId === sender.row.id ? { sender } : {});
-  if (sender && event.userId === sender.row.id) rows.user = sender;
-  carriedRows.set(event, rows);
-  return rows;
-}
+  /** The row for one subscriber's selection: the value itself when it is already loaded, else the shared load. */
+  row(prisma: PrismaClient, event: ConversationEventPayload, field: Field, query: Query): unknown {
+    const key = field + JSON.stringify(query);
+    this.remember(field, key, query);
+    const entry = this.start(prisma, event, field, key, query);
+    if (!entry) return null;
+    return entry.settled ? entry.value : entry.promise;
+  }
 
-const loads = new WeakMap<ConversationEventPayload, Map<string, Load>>();
-const recent = new Map<Field, Map<string, Query>>();
+  /** Loads the rows recent subscribers selected, before the event is handed out; never fails (a subscriber retries). */
+  async prepare(prisma: PrismaClient, event: ConversationEventPayload): Promise<void> {
+    const pending: Promise<unknown>[] = [];
+    for (const [field, queries] of this.recent) {
+      for (const [key, query] of queries) {
+        const entry = this.start(prisma, event, field, key, query);
+        if (entry && !entry.settled) pending.push(entry.promise);
+      }
+    }
+    await Promise.allSettled(pending);
+  }
 
-function remember(field: Field, key: string, query: Query) {
-  let queries = recent.get(field);
-  if (!queries) recent.set(field, (queries = new Map()));
-  if (queries.has(key)) return;
-  queries.set(key, query);
-  if (queries.size > RECENT_PER_FIELD) queries.delete(queries.keys().next().value!);
-}
+  /** The rows the event carries, by the event field they answer (the sender is also the event's `user`). */
+  private carried(event: ConversationEventPayload): Partial<Record<Field, Known>> {
+    let rows = this.carriedRows.get(event);
+    if (rows) return rows;
+    rows = {};
+    const { message, user } = event.rows ?? {};
+    const sender = user ? known('User', user) : undefined;
+    if (message) rows.message = known('Message', message, sender && message.senderId === sender.row.id ? { sender } : {});
+    if (sender && event.userId === sender.row.id) rows.user = sender;
+    this.carriedRows.set(event, rows);
+    return rows;
+  }
 
-function start(prisma: PrismaClient, event: ConversationEventPayload, field: Field, key: string, query: Query): Load | null {
-  let forEvent = loads.get(event);
-  if (!forEvent) loads.set(event, (forEvent = new Map()));
-  const existing = forEvent.get(key);
-  if (existing) return existing;
-  const inHand = event.rows && carried(event)[field];
-  const value = inHand && answer(query, inHand);
-  if (value) {
-    const entry: Load = { settled: true, value, promise: Promise.resolve(value) };
+  private remember(field: Field, key: string, query: Query) {
+    let queries = this.recent.get(field);
+    if (!queries) this.recent.set(field, (queries = new Map()));
+    if (queries.has(key)) return;
+    queries.set(key, query);
+    if (queries.size > RECENT_PER_FIELD) queries.delete(queries.keys().next().value!);
+  }
+
+  private start(prisma: PrismaClient, event: ConversationEventPayload, field: Field, key: string, query: Query): Load | null {
+    let forEvent = this.loads.get(event);
+    if (!forEvent) this.loads.set(event, (forEvent = new Map()));
+    const existing = forEvent.get(key);
+    if (existing) return existing;
+    const inHand = event.rows && this.carried(event)[field];
+    const value = inHand && answer(query, inHand);
+    if (value) {
+      const entry: Load = { settled: true, value, promise: Promise.resolve(value) };
+      forEvent.set(key, entry);
+      return entry;
+    }
+    const promise = LOADERS[field](prisma, event, query);
+    if (!promise) return null;
+    const entry: Load = { settled: false, value: undefined, promise };
     forEvent.set(key, entry);
+    promise.then(
+      (value) => Object.assign(entry, { settled: true, value }),
+      () => forEvent.delete(key), // a failed load is retried by the next subscriber, not shared
+    );
     return entry;
   }
-  const promise = LOADERS[field](prisma, event, query);
-  if (!promise) return null;
-  const entry: Load = { settled: false, value: undefined, promise };
-  forEvent.set(key, entry);
-  promise.then(
-    (value) => Object.assign(entry, { settled: true, value }),
-    () => forEvent.delete(key), // a failed load is retried by the next subscriber, not shared
-  );
-  return entry;
-}
-
-/** The row for one subscriber's selection: the value itself when it is already loaded, else the shared load. */
-export function eventRow(prisma: PrismaClient, event: ConversationEventPayload, field: Field, query: Query): unknown {
-  const key = field + JSON.stringify(query);
-  remember(field, key, query);
-  const entry = start(prisma, event, field, key, query);
-  if (!entry) return null;
-  return entry.settled ? entry.value : entry.promise;
-}
-
-/** Loads the rows recent subscribers selected, before the event is handed out; never fails (a subscriber retries). */
-export async function prepareEvent(prisma: PrismaClient, event: ConversationEventPayload): Promise<void> {
-  const pending: Promise<unknown>[] = [];
-  for (const [field, queries] of recent) {
-    for (const [key, query] of queries) {
-      const entry = start(prisma, event, field, key, query);
-      if (entry && !entry.settled) pending.push(entry.promise);
-    }
-  }
-  await Promise.allSettled(pending);
 }

@@ -1,8 +1,10 @@
 // The bus topics conversationEvents streams follow: one subscription per conversation (and per viewer's inbox) per
-// process, shared by every stream (realtime/fanout.ts), with one object per event across topics.
+// app instance, shared by every stream (realtime/fanout.ts), with one object per event across topics.
+import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { TopicFanout } from '../realtime/fanout.ts';
 import type { ConversationEventPayload } from './events.ts';
+import { EventRows } from './event-rows.ts';
 
 /** Events remembered by internEvent (a few seconds' worth on a busy server; copies arrive within milliseconds). */
 const INTERNED = 1000;
@@ -25,24 +27,33 @@ export function eventInterner(max = INTERNED) {
   };
 }
 
-const fanouts = new WeakMap<ParleyPubSub, { conversation: TopicFanout<'conversation:event'>; inbox: TopicFanout<'user:event'> }>();
-export function fanoutsOf(pubsub: ParleyPubSub, onError: (err: unknown) => void, prepare: (event: ConversationEventPayload) => Promise<void>) {
-  let f = fanouts.get(pubsub);
-  if (!f) {
+/**
+ * The conversation and inbox topics of one app instance (built by createServices(), closed by app.stop()): one
+ * fan-out each, sharing one interner, and the rows of their events (event-rows.ts).
+ */
+export class EventTopics {
+  readonly conversation: TopicFanout<'conversation:event'>;
+  readonly inbox: TopicFanout<'user:event'>;
+  readonly rows = new EventRows();
+
+  constructor(pubsub: ParleyPubSub, prisma: PrismaClient, onError: (err: unknown) => void) {
     const intern = eventInterner();
     // Sequences are per conversation: an inbox keeps one order per conversation it hears of.
     const order = { key: (event: ConversationEventPayload) => event.conversationId, sequence: (event: ConversationEventPayload) => event.sequence };
-    f = {
-      conversation: new TopicFanout(pubsub, 'conversation:event', onError, { prepare, intern, order }),
-      inbox: new TopicFanout(pubsub, 'user:event', onError, { intern, order }),
-    };
-    fanouts.set(pubsub, f);
+    // A busy conversation's next event has its rows loaded before it is handed out (see event-rows.ts).
+    const prepare = (event: ConversationEventPayload) => this.rows.prepare(prisma, event);
+    this.conversation = new TopicFanout(pubsub, 'conversation:event', onError, { prepare, intern, order });
+    this.inbox = new TopicFanout(pubsub, 'user:event', onError, { intern, order });
   }
-  return f;
-}
 
-/** Conversation and inbox topics this instance follows on the bus (one subscription each, however many streams). */
-export function followedTopics(pubsub: ParleyPubSub): number {
-  const f = fanouts.get(pubsub);
-  return f ? f.conversation.size() + f.inbox.size() : 0;
+  /** Conversation and inbox topics this instance follows on the bus (one subscription each, however many streams). */
+  followed(): number {
+    return this.conversation.size() + this.inbox.size();
+  }
+
+  /** Ends every bus subscription and reorder timer (streams still open see no more live events). */
+  close() {
+    this.conversation.close();
+    this.inbox.close();
+  }
 }

@@ -7,7 +7,6 @@ import type { ConversationEventPayload } from './events.ts';
 import { conversationStream } from './conversation-stream.ts';
 import { attachInbox, inboxCursorOf, openInbox } from './inbox.ts';
 import { actorOf } from './loaders.ts';
-import { eventRow } from './event-rows.ts';
 import { SHARED_EVENTS } from '../graphql/shared-events.ts';
 
 const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
@@ -41,25 +40,25 @@ const ConversationEventRef = builder.objectRef<ConversationEventPayload>('Conver
     conversation: t.prismaField({
       type: 'Conversation',
       description: 'The conversation, as it is now.',
-      resolve: (query, e, _args, ctx) => eventRow(ctx.prisma, e, 'conversation', query) as never,
+      resolve: (query, e, _args, ctx) => ctx.services.eventTopics.rows.row(ctx.prisma, e, 'conversation', query) as never,
     }),
     message: t.prismaField({
       type: 'Message',
       nullable: true,
       description: 'The message concerned (MESSAGE_* events), as it is now.',
-      resolve: (query, e, _args, ctx) => eventRow(ctx.prisma, e, 'message', query) as never,
+      resolve: (query, e, _args, ctx) => ctx.services.eventTopics.rows.row(ctx.prisma, e, 'message', query) as never,
     }),
     user: t.prismaField({
       type: 'User',
       nullable: true,
       description: 'Who did it or whom it concerns (sender, reader, member who joined or left); null if their account is gone.',
-      resolve: (query, e, _args, ctx) => eventRow(ctx.prisma, e, 'user', query) as never,
+      resolve: (query, e, _args, ctx) => ctx.services.eventTopics.rows.row(ctx.prisma, e, 'user', query) as never,
     }),
     member: t.prismaField({
       type: 'ConversationMember',
       nullable: true,
       description: "The membership of `user` in the conversation, as it is now (null once they have left).",
-      resolve: (query, e, _args, ctx) => eventRow(ctx.prisma, e, 'member', query) as never,
+      resolve: (query, e, _args, ctx) => ctx.services.eventTopics.rows.row(ctx.prisma, e, 'member', query) as never,
     }),
     readUpTo: t.exposeInt('readUpTo', { nullable: true, description: 'READ events: the new read pointer (a sequence).' }),
   }),
@@ -106,7 +105,7 @@ builder.subscriptionFields((t) => ({
       }
       return conversationStream({
         prisma: ctx.prisma,
-        pubsub: ctx.services.pubsub,
+        topics: ctx.services.eventTopics,
         viewerId: actor.userId,
         conversationId: member.conversationId,
         afterSequence: after,
@@ -122,7 +121,7 @@ builder.subscriptionFields((t) => ({
 async function subscribeInbox(ctx: Context, afterCursor: string | null, info: GraphQLResolveInfo) {
   const stream = await openInbox({
     prisma: ctx.prisma,
-    pubsub: ctx.services.pubsub,
+    topics: ctx.services.eventTopics,
     viewerId: requireViewer(ctx).user.id,
     secret: ctx.services.config.authSecret,
     tenantId: ctx.tenant.id,

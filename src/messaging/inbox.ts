@@ -70,7 +70,7 @@ export class InboxStream extends LogStream {
       this.base = o.resumeFrom.base;
       for (const [cid, sequence] of o.resumeFrom.entries) this.dirty.set(cid, sequence);
     }
-    this.open(o.pubsub, 'inbox', o.viewerId);
+    this.open(o.topics, 'inbox', o.viewerId);
   }
 
   /** The cursor to resume after `event`, when it is the event the consumer took last (else null). */

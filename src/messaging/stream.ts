@@ -12,20 +12,17 @@
 // stops queueing; once it has drained its queue the missed range is read back from the log, so a slow socket
 // costs memory for at most MAX_QUEUED events and loses nothing.
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import type { Follow } from '../realtime/fanout.ts';
 import { toPayload, type ConversationEventPayload } from './events.ts';
-import { prepareEvent } from './event-rows.ts';
-import { fanoutsOf } from './event-topics.ts';
-
-export { followedTopics } from './event-topics.ts';
+import type { EventTopics } from './event-topics.ts';
 
 const REPLAY_BATCH = 200;
 const MAX_QUEUED = 1000;
 
 export interface StreamOptions {
   prisma: PrismaClient;
-  pubsub: ParleyPubSub;
+  /** The app's conversation and inbox topics (services.eventTopics). */
+  topics: EventTopics;
   viewerId: string;
   /** Where a failure inside the stream is reported (it also ends the stream with that error). */
   onError?: (err: unknown) => void;
@@ -92,10 +89,8 @@ export abstract class LogStream implements ConversationStream {
   protected drained(): void {}
 
   /** Follows the topic, then starts: whatever commits from here on is either in the replay or arrives live. */
-  protected open(pubsub: ParleyPubSub, topic: 'conversation' | 'inbox', id: string) {
-    // A busy conversation's next event has its rows loaded before it is handed out (see event-rows.ts).
-    const fanout = fanoutsOf(pubsub, (err) => this.onError?.(err), (event) => prepareEvent(this.prisma, event))[topic];
-    const follow = fanout.follow(id, (event) => this.run(() => this.handle(event)), () => this.run(() => this.resync()));
+  protected open(topics: EventTopics, topic: 'conversation' | 'inbox', id: string) {
+    const follow = topics[topic].follow(id, (event) => this.run(() => this.handle(event)), () => this.run(() => this.resync()));
     this.follow = follow;
     this.pending++;
     this.tail = follow.ready

@@ -82,6 +82,16 @@ export class TopicFanout<K extends IdTopic> {
     return this.entries.size;
   }
 
+  /** Ends every topic's bus subscription and reorder timer; follows still open stay silent. */
+  close() {
+    const open = [...this.entries.values()];
+    this.entries.clear();
+    for (const entry of open) {
+      entry.listeners.clear(); // a follow closed later finds nothing left to end
+      entry.end();
+    }
+  }
+
   private open(id: string): Entry<EventOf<K>> {
     const source = (this.pubsub.subscribe as (t: K, id: string) => AsyncIterable<EventOf<K>>)(this.topic, id);
     const listeners = new Set<(event: EventOf<K>) => void>();
@@ -126,6 +136,13 @@ export class KeyedFanout<K extends PlainTopic> {
     private readonly keyOf: (event: PlainEventOf<K>) => string,
     private readonly onError: (err: unknown) => void,
   ) {}
+
+  /** Ends the bus subscription; follows still open stay silent. */
+  close() {
+    this.followers.clear();
+    this.end?.();
+    this.end = null;
+  }
 
   /** Calls `listener` synchronously for every event of `key` until closed. */
   follow(key: string, listener: (event: PlainEventOf<K>) => void): Follow {

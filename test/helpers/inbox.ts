@@ -64,9 +64,9 @@ export interface InboxRead {
 
 /** The viewer's inbox (tenant `default`), from now or after `cursor`, holding at most `maxQueued` events for its reader. */
 export function openTestInbox(s: TestServer, viewer: TestUser, cursor: string | null, maxQueued?: number): Promise<InboxStream> {
-  const { prisma, pubsub } = s.services();
+  const { prisma, eventTopics } = s.services();
   const secret = s.config.authSecret;
-  return openInbox({ prisma, pubsub, viewerId: viewer.id, secret, tenantId: 'default', afterCursor: cursor, withCursors: true, maxQueued });
+  return openInbox({ prisma, topics: eventTopics, viewerId: viewer.id, secret, tenantId: 'default', afterCursor: cursor, withCursors: true, maxQueued });
 }
 
 export async function readInbox(stream: InboxStream): Promise<InboxRead> {
