@@ -1,10 +1,8 @@
 // Accounts and sessions: the rules behind sign-up, sign-in, sessions and profiles. GraphQL resolvers and the
 // REST auth routes both call this; neither touches the tables directly.
-import type { PrismaClient, User, Session } from '../generated/prisma/client.ts';
+import type { User, Session } from '../generated/prisma/client.ts';
 import { AppError, badInput, isUniqueViolation, notFound } from '../errors.ts';
-import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import type { LimitName, RateLimiter } from '../ratelimit/rate-limiter.ts';
-import type { SessionCache } from '../auth/authenticator.ts';
+import type { LimitName } from '../ratelimit/rate-limiter.ts';
 import {
   checkPassword,
   dummyHash,
@@ -21,65 +19,8 @@ import {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Who is asking, as far as the transport knows. */
-export interface RequestInfo {
-  tenantId: string;
-  ip: string | null;
-  userAgent: string | null;
-}
-
-export interface Viewer {
-  user: User;
-  session: Session;
-}
-
-export interface AuthResult extends Viewer {
-  /** The bearer token: returned once, never stored. */
-  token: string;
-}
-
-export interface SignUpInput {
-  email: string;
-  password: string;
-  name: string;
-  username?: string | null;
-  phoneNumber?: string | null;
-  image?: string | null;
-}
-
-export interface SignInInput {
-  email?: string | null;
-  username?: string | null;
-  password: string;
-  rememberMe?: boolean | null;
-}
-
-export interface ProfileInput {
-  name?: string | null;
-  username?: string | null;
-  phoneNumber?: string | null;
-  image?: string | null;
-}
-
-export interface AccountDeps {
-  prisma: PrismaClient;
-  pubsub: ParleyPubSub;
-  bcryptCost: number;
-  sessionTtlDays: number;
-  limiter: RateLimiter;
-  /** This instance's cache of live sessions: told synchronously, before the event reaches other instances. */
-  sessionCache?: SessionCache;
-}
-
-export interface ChangePasswordInput {
-  currentPassword: string;
-  newPassword: string;
-  /**
-   * What happens to sessions: 'none' keeps them all; 'others' ends all but the current one; 'renew' ends all of
-   * them, the current one included, and starts a new session (better-auth's `revokeOtherSessions: true`).
-   */
-  sessions: 'none' | 'others' | 'renew';
-}
+export type { AccountDeps, AuthResult, ChangePasswordInput, ProfileInput, RequestInfo, SignInInput, SignUpInput, Viewer } from './accounts.types.ts';
+import type { AccountDeps, AuthResult, ChangePasswordInput, ProfileInput, RequestInfo, SignInInput, SignUpInput, Viewer } from './accounts.types.ts';
 
 export class AccountService {
   private dummy?: Promise<string>;

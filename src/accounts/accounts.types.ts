@@ -1,0 +1,66 @@
+// The shapes the account rules take and give: who is asking, the viewer a credential stands for, and the inputs of
+// sign-up, sign-in, profile and password changes.
+import type { PrismaClient, User, Session } from '../generated/prisma/client.ts';
+import type { ParleyPubSub } from '../realtime/pubsub.ts';
+import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import type { SessionCache } from '../auth/authenticator.ts';
+
+/** Who is asking, as far as the transport knows. */
+export interface RequestInfo {
+  tenantId: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface Viewer {
+  user: User;
+  session: Session;
+}
+
+export interface AuthResult extends Viewer {
+  /** The bearer token: returned once, never stored. */
+  token: string;
+}
+
+export interface SignUpInput {
+  email: string;
+  password: string;
+  name: string;
+  username?: string | null;
+  phoneNumber?: string | null;
+  image?: string | null;
+}
+
+export interface SignInInput {
+  email?: string | null;
+  username?: string | null;
+  password: string;
+  rememberMe?: boolean | null;
+}
+
+export interface ProfileInput {
+  name?: string | null;
+  username?: string | null;
+  phoneNumber?: string | null;
+  image?: string | null;
+}
+
+export interface AccountDeps {
+  prisma: PrismaClient;
+  pubsub: ParleyPubSub;
+  bcryptCost: number;
+  sessionTtlDays: number;
+  limiter: RateLimiter;
+  /** This instance's cache of live sessions: told synchronously, before the event reaches other instances. */
+  sessionCache?: SessionCache;
+}
+
+export interface ChangePasswordInput {
+  currentPassword: string;
+  newPassword: string;
+  /**
+   * What happens to sessions: 'none' keeps them all; 'others' ends all but the current one; 'renew' ends all of
+   * them, the current one included, and starts a new session (better-auth's `revokeOtherSessions: true`).
+   */
+  sessions: 'none' | 'others' | 'renew';
+}
