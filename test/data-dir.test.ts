@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { chmod, lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { testPGlite } from './helpers/pglite.js';
 import { openDatabase, DatabaseLockedError } from '../src/db/client.ts';
 import { LOADER_ARGS } from './helpers/server.ts';
 import { openToOthers } from './helpers/modes.ts';
@@ -25,7 +26,6 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-const template = async () => new Blob([await readFile(inject('pgliteTemplate'))]);
 
 /** A process of its own (not Parley) that keeps running until killed. */
 async function unrelatedProcess(): Promise<number> {
@@ -38,7 +38,7 @@ async function unrelatedProcess(): Promise<number> {
 describe.skipIf(!!process.env.TEST_DATABASE_URL)('the embedded database directory is private', () => {
   it('is created 0700 with nothing under it open to group or others, migrated and reopened', { timeout: 60_000 }, async () => {
     const dir = join(await tempDir(), 'data', 'pglite');
-    const db = await openDatabase({ pgliteDir: dir, pgliteTemplate: await template() });
+    const db = await openDatabase({ pgliteDir: dir, ...(await testPGlite()) });
     await db.migrate();
     await db.prisma.tenant.count();
     expect(await openToOthers(dir)).toEqual([]);
@@ -48,7 +48,7 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('the embedded database director
 
   it('repairs a directory left group- and world-readable (0666 files, 0755 directories), leaving symlinked files alone', { timeout: 60_000 }, async () => {
     const dir = join(await tempDir(), 'pglite');
-    await (await openDatabase({ pgliteDir: dir, pgliteTemplate: await template() })).close();
+    await (await openDatabase({ pgliteDir: dir, ...(await testPGlite()) })).close();
     // What an earlier Parley left: PGlite's own modes everywhere, and an operator's symlink to a file outside.
     const outside = join(await tempDir(), 'shared.conf');
     await writeFile(outside, 'x', { mode: 0o644 });
@@ -63,7 +63,7 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('the embedded database director
     await loosen(dir);
     expect((await openToOthers(dir)).length).toBeGreaterThan(900);
 
-    const db = await openDatabase({ pgliteDir: dir });
+    const db = await openDatabase({ pgliteDir: dir, ...(await testPGlite({ bare: true })) });
     expect(await openToOthers(dir)).toEqual([]);
     expect((await lstat(join(dir, 'PG_VERSION'))).mode & 0o777).toBe(0o600);
     expect((await lstat(join(dir, 'base'))).mode & 0o777).toBe(0o700);
@@ -79,7 +79,7 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('the embedded database lock', (
     const [bare, recorded] = [String(await unrelatedProcess()), JSON.stringify({ pid: process.ppid })];
     for (const content of [bare, recorded, '999999999']) {
       await writeFile(join(dir, 'parley.lock'), content);
-      const db = await openDatabase({ pgliteDir: dir, pgliteTemplate: content === bare ? await template() : undefined });
+      const db = await openDatabase({ pgliteDir: dir, ...(await testPGlite({ bare: content !== bare })) });
       expect(JSON.parse(await readFile(join(dir, 'parley.lock'), 'utf8'))).toMatchObject({ pid: process.pid });
       await db.close();
     }
@@ -87,9 +87,9 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('the embedded database lock', (
 
   it('refuses a second opener, in this process or another, naming the holder; frees it on close and when the holder is killed', { timeout: 60_000 }, async () => {
     const dir = await tempDir();
-    const db = await openDatabase({ pgliteDir: dir, pgliteTemplate: await template() });
-    await expect(openDatabase({ pgliteDir: dir })).rejects.toThrow(DatabaseLockedError);
-    await expect(openDatabase({ pgliteDir: dir })).rejects.toThrow(`in use by another Parley process (pid ${process.pid})`);
+    const db = await openDatabase({ pgliteDir: dir, ...(await testPGlite()) });
+    await expect(openDatabase({ pgliteDir: dir, ...(await testPGlite({ bare: true })) })).rejects.toThrow(DatabaseLockedError);
+    await expect(openDatabase({ pgliteDir: dir, ...(await testPGlite({ bare: true })) })).rejects.toThrow(`in use by another Parley process (pid ${process.pid})`);
     await db.close();
     expect(await readFile(join(dir, 'parley.lock'), 'utf8')).toBe(''); // names nobody once released
 
@@ -101,10 +101,10 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('the embedded database lock', (
     );
     children.push(holder);
     await once(holder.stdout!, 'data');
-    await expect(openDatabase({ pgliteDir: dir })).rejects.toThrow(`in use by another Parley process (pid ${holder.pid})`);
+    await expect(openDatabase({ pgliteDir: dir, ...(await testPGlite({ bare: true })) })).rejects.toThrow(`in use by another Parley process (pid ${holder.pid})`);
     holder.kill('SIGKILL');
     await once(holder, 'exit');
-    await (await openDatabase({ pgliteDir: dir })).close();
+    await (await openDatabase({ pgliteDir: dir, ...(await testPGlite({ bare: true })) })).close();
   });
 
   it.skipIf(process.platform !== 'linux')('without flock(1) on the PATH, tells the running holder from an unrelated process that got its pid', { timeout: 60_000 }, async () => {
@@ -115,12 +115,12 @@ describe.skipIf(!!process.env.TEST_DATABASE_URL)('the embedded database lock', (
     vi.stubEnv('PATH', join(root, 'no-such-dir'));
     // Recorded with its own start time, the process counts as the holder: only the record can tell.
     await writeFile(join(dir, 'parley.lock'), JSON.stringify({ pid, started }));
-    await expect(openDatabase({ pgliteDir: dir })).rejects.toThrow(`in use by another Parley process (pid ${pid})`);
+    await expect(openDatabase({ pgliteDir: dir, ...(await testPGlite({ bare: true })) })).rejects.toThrow(`in use by another Parley process (pid ${pid})`);
     // The pid is alive, but it is not the process that took the lock (another start time, another boot).
     await writeFile(join(dir, 'parley.lock'), JSON.stringify({ pid, started: 'another-boot:12345' }));
-    const db = await openDatabase({ pgliteDir: dir, pgliteTemplate: await template() });
-    await expect(openDatabase({ pgliteDir: dir })).rejects.toThrow(`in use by another Parley process (pid ${process.pid})`);
+    const db = await openDatabase({ pgliteDir: dir, ...(await testPGlite()) });
+    await expect(openDatabase({ pgliteDir: dir, ...(await testPGlite({ bare: true })) })).rejects.toThrow(`in use by another Parley process (pid ${process.pid})`);
     await db.close();
-    await (await openDatabase({ pgliteDir: dir })).close();
+    await (await openDatabase({ pgliteDir: dir, ...(await testPGlite({ bare: true })) })).close();
   });
 });

@@ -1,8 +1,8 @@
 // One viewer cannot hold the database for long. On PostgreSQL every statement but the migrations' runs under
 // statement_timeout; on embedded PGlite (one connection, statements that cannot be interrupted) the wait in front of
 // it is bounded and so is the queue. Either way the client gets a retryable SERVICE_UNAVAILABLE, never an internal error.
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { testPGlite } from './helpers/pglite.js';
 import pg from 'pg';
 import type { ExecutionResult } from 'graphql';
 import { openDatabase, type Database } from '../src/db/client.ts';
@@ -97,8 +97,7 @@ describe.skipIf(!!POSTGRES)('embedded PGlite: the wait for its one connection is
   let s: TestServer;
   let alice: TestUser;
   beforeAll(async () => {
-    const template = new Blob([await readFile(inject('pgliteTemplate'))]);
-    db = await openDatabase({ pgliteDir: 'memory://', pgliteTemplate: template, statementTimeoutMs: LIMIT_MS });
+    db = await openDatabase({ pgliteDir: 'memory://', ...(await testPGlite()), statementTimeoutMs: LIMIT_MS });
     s = await startServer({}, { db });
     alice = await s.user();
   });
@@ -150,7 +149,7 @@ describe.skipIf(!!POSTGRES)('embedded PGlite: the wait for its one connection is
   });
 
   it('bounds how many statements wait: beyond 1000 they are refused at once', async () => {
-    const unlimited = await openDatabase({ pgliteDir: 'memory://', pgliteTemplate: new Blob([await readFile(inject('pgliteTemplate'))]) });
+    const unlimited = await openDatabase({ pgliteDir: 'memory://', ...(await testPGlite()) });
     try {
       let release!: () => void;
       const released = new Promise<void>((r) => (release = r));

@@ -5,10 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmdirSync } from 'node:fs';
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPGlite } from './helpers/pglite.js';
 import type { ExecutionResult } from 'graphql';
 import { openDatabase, type Database } from '../src/db/client.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
@@ -56,8 +57,7 @@ describe.skipIf(!disk)(titled('embedded database on a full disk', { 'root (to mo
   let db: Database;
   let s: TestServer;
   beforeAll(async () => {
-    const template = new Blob([await readFile(inject('pgliteTemplate'))]);
-    db = await openDatabase({ pgliteDir: join(disk!, 'pglite'), pgliteTemplate: template, diskFullReportMs: 1_000 });
+    db = await openDatabase({ pgliteDir: join(disk!, 'pglite'), ...(await testPGlite()), diskFullReportMs: 1_000 });
     s = await startServer({}, { db });
   });
   afterAll(async () => {

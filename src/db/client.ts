@@ -42,6 +42,12 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** PGlite's two WebAssembly modules, compiled: the server and initdb. */
+export interface PGliteWasm {
+  pglite: WebAssembly.Module;
+  initdb: WebAssembly.Module;
+}
+
 export interface DatabaseOptions {
   /** postgresql://... ; when absent, embedded PGlite is used. */
   url?: string;
@@ -49,6 +55,8 @@ export interface DatabaseOptions {
   pgliteDir?: string;
   /** A tarball of a PGlite data directory to start from (tests use a migrated template). */
   pgliteTemplate?: Blob;
+  /** PGlite's WebAssembly, compiled once by the caller; without it every open compiles its own (see test/helpers/pglite.ts). */
+  pgliteWasm?: PGliteWasm;
   /** Size of the PostgreSQL connection pool. */
   poolSize?: number;
   /**
@@ -127,7 +135,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     }
     let pglite: PGlite;
     try {
-      pglite = new PGlite(dir, opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {});
+      pglite = new PGlite(dir, {
+        ...(opts.pgliteTemplate ? { loadDataDir: opts.pgliteTemplate } : {}),
+        ...(opts.pgliteWasm ? { pgliteWasmModule: opts.pgliteWasm.pglite, initdbWasmModule: opts.pgliteWasm.initdb } : {}),
+      });
       await pglite.waitReady;
       await repairFiles();
     } catch (err) {

@@ -1,7 +1,7 @@
 // Starts a real Parley on port 0 with its own database (a copy of the migrated template: PGlite by default,
 // PostgreSQL when TEST_DATABASE_URL is set) and gives tests HTTP, WebSocket and signed-in-user helpers.
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { testPGlite } from './pglite.js';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { print, type ExecutionResult } from 'graphql';
@@ -86,8 +86,7 @@ export async function openTestDatabase(): Promise<{ db: Database; url?: string; 
     const db = await openDatabase({ url: copy.url, poolSize: 5 });
     return { db, url: copy.url, drop: copy.drop };
   }
-  const template = new Blob([await readFile(inject('pgliteTemplate'))]);
-  const db = await openDatabase({ pgliteDir: 'memory://', pgliteTemplate: template });
+  const db = await openDatabase({ pgliteDir: 'memory://', ...(await testPGlite()) });
   return { db, drop: async () => {} };
 }
 
