@@ -1,12 +1,16 @@
 // Fan-out load process (rows 4 and 8), pinned to the load core: opens `subscribers` WebSocket clients (graphql-ws
-// subscribed to one query, or raw `ws`), then one sender sends messages whose text carries the send time, and every
-// delivery's send-to-receive time is recorded. Two phases: saturation (a few sends in flight, as fast as they are
-// accepted) for deliveries/s, then a fixed send rate for latency. Prints one JSON line.
+// subscribed to one query, raw `ws`, or Socket.IO as socketio-client.ts opens it), then one sender sends messages
+// whose text carries the send time, and every delivery's send-to-receive time is recorded. Two phases: saturation (a
+// few sends in flight, as fast as they are accepted) for deliveries/s, then a fixed send rate for latency. Prints one
+// JSON line.
 import WebSocket from 'ws';
 import { summarize, type LatencySummary } from './stats.ts';
+import { openSocketIo, type Closable, type SocketIoClient } from './socketio-client.ts';
 
 export interface FanoutSpec {
-  protocol: 'graphql-ws' | 'raw';
+  protocol: 'graphql-ws' | 'raw' | 'socket.io';
+  /** socket.io: a lean `ws` client speaking its protocol (the default), or socket.io-client itself. */
+  socketIoClient?: SocketIoClient;
   /** WebSocket URLs; subscriber i connects to wsUrls[i % length] (row 8 splits them over two instances). */
   wsUrls: string[];
   subscribers: number;
@@ -49,7 +53,7 @@ let closed = 0;
 let resets = 0;
 let lastError: string | undefined;
 
-function onFrame(data: WebSocket.RawData) {
+function onFrame(data: WebSocket.RawData | string) {
   const text = String(data);
   const m = STAMP.exec(text);
   if (!m) return;
@@ -58,8 +62,18 @@ function onFrame(data: WebSocket.RawData) {
   if (!sample) sample = text;
 }
 
-function open(i: number): Promise<WebSocket> {
+function open(i: number): Promise<Closable> {
   const url = spec.wsUrls[i % spec.wsUrls.length];
+  if (spec.protocol === 'socket.io') {
+    return openSocketIo(url, spec.socketIoClient ?? 'lean', {
+      onText: onFrame,
+      onError: (message) => (lastError = message),
+      onClose: (reason) => {
+        closed++;
+        lastError = reason;
+      },
+    });
+  }
   return new Promise((resolve, reject) => {
     const ws = spec.protocol === 'raw' ? new WebSocket(url) : new WebSocket(url, 'graphql-transport-ws');
     let opened = false;
@@ -121,7 +135,7 @@ async function waitDelivered(target: number, timeoutMs: number) {
   while (delivered < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
 }
 
-const sockets: WebSocket[] = [];
+const sockets: Closable[] = [];
 for (let i = 0; i < spec.subscribers; i += 50) {
   sockets.push(...(await Promise.all(Array.from({ length: Math.min(50, spec.subscribers - i) }, (_, k) => open(i + k)))));
 }
