@@ -1,48 +1,40 @@
-// graphql-yoga's pub/sub with a bound on every subscription. yoga's subscriptions are Repeaters that keep any number
-// of unread events and, past 1,024, throw RepeaterOverflowError inside the event target's listener: in memory that
-// is an uncaught exception, through Redis one thrown inside ioredis's message handler, and either ends the process.
-// (Its `repeaterBuffer` option is one buffer object shared by every subscription, so it cannot bound them each.)
-// Here each subscription is a Delivery. The bus's readers are fan-outs and the services' own listeners, all reading
+// The event bus's subscriptions, each with a bound. An unbounded queue (yoga's pub/sub keeps Repeaters that throw
+// RepeaterOverflowError past 1,024 unread events, inside the bus's listener) would end the process: in memory as an
+// uncaught exception, through Redis as one thrown inside ioredis's message handler. Here each subscription is a
+// Delivery. The bus's readers are fan-outs and the services' own listeners, all reading
 // at once, so the bound is a safety net: past it the oldest unread event is dropped and reported, and the reader
 // keeps running (conversation streams read dropped events back from their log; presence keeps the latest states).
-import { createPubSub } from 'graphql-yoga';
+import type { Channels } from './channels.ts';
 import { Delivery } from './delivery.ts';
 
 /** Unread events one bus subscription may hold (its reader is an in-process listener that reads at once). */
 export const BUS_MAX_QUEUED = 10_000;
 
-/** What a bus subscription listens on: an EventTarget, or yoga's Redis event target. */
-interface Target {
-  addEventListener(type: string, listener: (event: Event) => void): void;
-  removeEventListener(type: string, listener: (event: Event) => void): void;
-  dispatchEvent(event: Event): boolean;
-}
-
 export interface BoundedPubSub {
+  /** Publishes on `<topic>` (`publish(topic, payload)`) or `<topic>:<id>` (`publish(topic, id, payload)`). */
   publish(topic: string, ...args: unknown[]): void;
   /** Listens on `<topic>[:<id>]` at once (not at the first read) until return(). */
   subscribe(topic: string, id?: string): Delivery<unknown>;
 }
 
-/** yoga's publish, and subscriptions that never throw into `target`'s listeners; `onError` hears what went wrong. */
-export function boundedPubSub(target: Target, onError: (err: Error) => void, maxQueued = BUS_MAX_QUEUED): BoundedPubSub {
-  const { publish } = createPubSub<Record<string, [unknown] | [string, unknown]>>({ eventTarget: target as never });
+/** Publishing on `channels`, and subscriptions that never throw into their listeners; `onError` hears what went wrong. */
+export function boundedPubSub(channels: Channels, onError: (err: Error) => void, maxQueued = BUS_MAX_QUEUED): BoundedPubSub {
   return {
-    publish: publish as BoundedPubSub['publish'],
+    publish(topic, ...args) {
+      if (args.length > 1) channels.publish(`${topic}:${String(args[0])}`, args[1]);
+      else channels.publish(topic, args[0]);
+    },
     subscribe(topic, id) {
-      const channel = id === undefined ? topic : `${topic}:${id}`; // as yoga's publish names it
+      const channel = id === undefined ? topic : `${topic}:${id}`;
       return new Delivery<unknown>(
-        (push) => {
-          const listener = (event: Event) => {
+        (push) =>
+          channels.listen(channel, (payload) => {
             try {
-              push((event as CustomEvent).detail);
+              push(payload);
             } catch (err) {
               onError(err as Error);
             }
-          };
-          target.addEventListener(channel, listener);
-          return { ready: Promise.resolve(), close: () => target.removeEventListener(channel, listener) };
-        },
+          }),
         {
           maxQueued,
           overflow: 'drop-oldest',

@@ -1,10 +1,9 @@
 // One typed map of every event topic. In memory by default; through Redis when REDIS_URL is set, so every
 // instance's subscribers see every instance's events. Publish only after the database write has committed.
-import { setMaxListeners } from 'node:events';
 import type { PubSub } from 'graphql-yoga';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Redis } from 'ioredis';
 import { boundedPubSub } from './bounded-pubsub.ts';
+import { MemoryChannels, RedisChannels } from './channels.ts';
 import type { ConversationEventPayload } from '../messaging/events.ts';
 import type { BusEvent, StopRequest } from '../assistant/events.ts';
 
@@ -109,20 +108,12 @@ export function countPublishes(pubsub: ParleyPubSub, count: (topic: keyof Topics
 
 /** `onError` hears of a subscription that fell too far behind (it loses its oldest events). */
 export function createMemoryPubSub(onError: (err: Error) => void = () => {}): ParleyPubSub {
-  // One listener per live subscription: thousands on one conversation's topic are normal, not a leak.
-  const eventTarget = new EventTarget();
-  setMaxListeners(0, eventTarget);
-  return boundedPubSub(eventTarget, onError) as unknown as ParleyPubSub;
+  return boundedPubSub(new MemoryChannels(onError), onError) as unknown as ParleyPubSub;
 }
 
 /**
- * Events through Redis pub/sub. Channels are `<prefix><topic>[:<id>]`, so deployments (or test runs) sharing one
- * Redis do not hear each other. The event target sees thin wrappers of the two connections:
- * - a PUBLISH, SUBSCRIBE or UNSUBSCRIBE that fails while Redis is away is reported to `onError` (the event target
- *   does not await them, so a failure would otherwise be an unhandled rejection, which ends the process), and a
- *   failed SUBSCRIBE is made again when the connection is back;
- * - each SUBSCRIBE's acknowledgement is kept per channel, so `ready()` can tell a subscriber when it is really
- *   listening (a stream that then reads the database misses nothing published in between).
+ * Events through Redis pub/sub (channels.ts). Channels are `<prefix><topic>[:<id>]`, so deployments (or test runs)
+ * sharing one Redis do not hear each other.
  */
 export function createRedisPubSub(
   publishClient: Redis,
@@ -130,76 +121,12 @@ export function createRedisPubSub(
   prefix: string,
   onError: (err: Error, command: string) => void = () => {},
 ): ParleyPubSub {
-  const subscribing = new Map<string, Promise<unknown>>();
-  const safe = (command: string, p: Promise<unknown>) => p.catch((err: Error) => onError(err, command));
-  const publisher = { publish: (channel: string, message: string) => void safe('publish', publishClient.publish(channel, message)) };
-  /** Resolves at the connection's next 'ready' (after a reconnect), or when it ends for good; one wait for all. */
-  let nextReady: Promise<void> | null = null;
-  const reconnected = () =>
-    (nextReady ??= new Promise<void>((resolve) => {
-      const done = () => {
-        subscribeClient.off('ready', done).off('end', done);
-        nextReady = null;
-        resolve();
-      };
-      subscribeClient.once('ready', done).once('end', done);
-    }));
-  const subscriber = {
-    on: (event: string, listener: Parameters<Redis['on']>[1]) => subscribeClient.on(event, listener),
-    subscribe: (channel: string) => {
-      // A SUBSCRIBE that fails while Redis is away (ioredis gives up on queued commands after a few reconnect
-      // attempts) is made again once the connection is back: the event target sends it only once per channel, and
-      // ioredis re-subscribes by itself only channels Redis had acknowledged. Until then ready() waits.
-      let acknowledged: Promise<void> | undefined = undefined;
-      acknowledged = (async () => {
-        for (;;) {
-          try {
-            await subscribeClient.subscribe(channel);
-            return;
-          } catch (err) {
-            onError(err as Error, 'subscribe');
-            await reconnected();
-            if (subscribing.get(channel) !== acknowledged || subscribeClient.status === 'end') return;
-          }
-        }
-      })();
-      subscribing.set(channel, acknowledged);
-      return acknowledged;
-    },
-    unsubscribe: (channel: string) => {
-      subscribing.delete(channel);
-      return safe('unsubscribe', subscribeClient.unsubscribe(channel));
-    },
-  };
-  // After a reconnect: ioredis re-sends the SUBSCRIBEs Redis had acknowledged before it says 'ready', so a PING
-  // answered after that (replies come in order) means every channel is live again; then wait for the ones that
-  // had failed, and tell the listeners.
-  const reconnectListeners = new Set<() => void>();
-  let wasReady = subscribeClient.status === 'ready';
-  subscribeClient.on('ready', () => {
-    if (!wasReady) {
-      wasReady = true;
-      return;
-    }
-    void (async () => {
-      await subscribeClient.ping().catch(() => {});
-      await Promise.all([...subscribing.values()]);
-      for (const listener of reconnectListeners) listener();
-    })().catch((err: Error) => onError(err, 'resync'));
-  });
-  const inner = boundedPubSub(
-    createRedisEventTarget({ publishClient: publisher as unknown as Redis, subscribeClient: subscriber as unknown as Redis }),
-    (err) => onError(err, 'deliver'),
-  );
+  const channels = new RedisChannels(publishClient, subscribeClient, onError);
+  const inner = boundedPubSub(channels, (err) => onError(err, 'deliver'));
   return {
     publish: (topic: string, ...args: unknown[]) => inner.publish(prefix + topic, ...args),
     subscribe: (topic: string, id?: string) => inner.subscribe(prefix + topic, id),
-    ready: async (topic: string, id?: string) => {
-      await subscribing.get(prefix + (id === undefined ? topic : `${topic}:${id}`));
-    },
-    onReconnect: (listener: () => void) => {
-      reconnectListeners.add(listener);
-      return () => reconnectListeners.delete(listener);
-    },
+    ready: (topic: string, id?: string) => channels.ready(prefix + (id === undefined ? topic : `${topic}:${id}`)),
+    onReconnect: (listener: () => void) => channels.onReconnect(listener),
   } as unknown as ParleyPubSub;
 }
