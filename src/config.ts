@@ -107,8 +107,8 @@ export const configSchema = z
     // A socket that has not sent connection_init within this time is closed (4408).
     WS_CONNECTION_INIT_TIMEOUT_MS: int(50, 120_000).default(10_000),
     // Per WebSocket connection: operations running at once (over: a TOO_MANY_SUBSCRIPTIONS error for that operation),
-    // operations started ("<burst>/<seconds>" token bucket, or "off"; over: close 4429) and the largest message
-    // (over: close 1009, "Message Too Big").
+    // operations started ("<burst>/<seconds>": the burst at once, then burst/seconds; or "off"; over: close 4429)
+    // and the largest message (over: close 1009, "Message Too Big").
     WS_MAX_SUBSCRIPTIONS: int(1, 10_000).default(100),
     WS_OPERATION_RATE_LIMIT: rateLimit.prefault('100/10'),
     WS_MAX_MESSAGE_BYTES: int(1024, 50 * 1024 * 1024).default(256 * 1024),

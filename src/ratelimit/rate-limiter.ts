@@ -1,7 +1,9 @@
-// Fixed-window rate limits. In memory for one instance; in Redis (INCR + PEXPIRE) when REDIS_URL is set, so every
-// instance counts against the same window. A fixed window lets a burst of up to 2x `max` straddle a boundary;
+// The named rate limits, as fixed windows of rate-limiter-flexible: in memory for one instance (RateLimiterMemory);
+// in Redis when REDIS_URL is set (RateLimiterRedis over the app's ioredis client, one atomic script per check), so
+// every instance counts against the same window. A fixed window lets a burst of up to 2x `max` straddle a boundary;
 // that is acceptable for abuse protection and costs one round trip per check.
 import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimitSetting } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -22,46 +24,53 @@ export interface RateLimitStore {
   hit(key: string, limit: Limit): Promise<Hit>;
 }
 
-export function createMemoryStore(): RateLimitStore {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  let lastSweep = Date.now();
+/** Where the library puts a key: `<prefix>rl:<limit name>:<subject>`. */
+const KEY_PREFIX = 'rl';
+
+/**
+ * A store over rate-limiter-flexible: one limiter per distinct `max/windowSeconds` (made by `create`), the limit's
+ * name and subject in its key. A refusal comes back as the library's RateLimiterRes; anything else is the store
+ * failing, and goes to `unavailable`.
+ */
+function libraryStore(create: (limit: Limit) => RateLimiterAbstract, unavailable: (err: unknown) => Hit): RateLimitStore {
+  const limiters = new Map<string, RateLimiterAbstract>();
+  const limiterFor = (limit: Limit) => {
+    const id = `${limit.max}/${limit.windowSeconds}`;
+    let limiter = limiters.get(id);
+    if (!limiter) limiters.set(id, (limiter = create(limit)));
+    return limiter;
+  };
   return {
     async hit(key, limit) {
-      const now = Date.now();
-      if (now - lastSweep > 60_000 || windows.size > 100_000) {
-        for (const [k, w] of windows) if (w.resetAt <= now) windows.delete(k);
-        lastSweep = now;
+      try {
+        await limiterFor(limit).consume(key);
+        return { allowed: true, retryAfter: 0 };
+      } catch (res) {
+        if (!(res instanceof RateLimiterRes)) return unavailable(res);
+        return { allowed: false, retryAfter: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
       }
-      let w = windows.get(key);
-      if (!w || w.resetAt <= now) {
-        w = { count: 0, resetAt: now + limit.windowSeconds * 1000 };
-        windows.set(key, w);
-      }
-      w.count++;
-      const allowed = w.count <= limit.max;
-      return { allowed, retryAfter: allowed ? 0 : Math.max(1, Math.ceil((w.resetAt - now) / 1000)) };
     },
   };
 }
 
-export function createRedisStore(redis: Redis, prefix: string, logger: Logger): RateLimitStore {
-  return {
-    async hit(key, limit) {
-      try {
-        const k = `${prefix}rl:${key}`;
-        // NX: only the first hit of a window sets the expiry, so the window does not slide with every request.
-        const results = await redis.multi().incr(k).pexpire(k, limit.windowSeconds * 1000, 'NX').pttl(k).exec();
-        const count = Number(results?.[0]?.[1] ?? 0);
-        const ttl = Number(results?.[2]?.[1] ?? 0);
-        const allowed = count <= limit.max;
-        return { allowed, retryAfter: allowed ? 0 : Math.max(1, Math.ceil(ttl / 1000)) };
-      } catch (err) {
-        // Fail open: an unreachable Redis must not lock every user out of signing in.
-        logger.warn('rate limit store unavailable', { error: (err as Error).message });
-        return { allowed: true, retryAfter: 0 };
-      }
+export function createMemoryStore(): RateLimitStore {
+  return libraryStore(
+    (limit) => new RateLimiterMemory({ keyPrefix: KEY_PREFIX, points: limit.max, duration: limit.windowSeconds }),
+    (err) => {
+      throw err; // memory does not fail: this is a bug, not an outage
     },
-  };
+  );
+}
+
+export function createRedisStore(redis: Redis, prefix: string, logger: Logger): RateLimitStore {
+  return libraryStore(
+    (limit) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}${KEY_PREFIX}`, points: limit.max, duration: limit.windowSeconds }),
+    (err) => {
+      // Fail open: an unreachable Redis must not lock every user out of signing in.
+      logger.warn('rate limit store unavailable', { error: (err as Error).message });
+      return { allowed: true, retryAfter: 0 };
+    },
+  );
 }
 
 export type LimitName = 'signInAccount' | 'signInIp' | 'signUpIp' | 'mailIp' | 'chatUser' | 'chatGuestIp' | 'setStatus';

@@ -160,11 +160,13 @@ export function attachWebSocketServer(
       async onSubscribe(ctx, id, payload) {
         // Per-connection limits, before any work: a flood of operations closes the socket (4429); too many running
         // at once refuses just this one (the socket stays usable). ctx.subscriptions holds every operation in flight
-        // on the socket, this one included.
+        // on the socket, this one included. Counted before the rate check awaits: operations that arrived together
+        // with this one register meanwhile, and must not count against it.
+        const running = Object.keys(ctx.subscriptions).length;
         const rate = config.WS_OPERATION_RATE_LIMIT;
         if (rate) {
           ctx.extra.bucket ??= new TokenBucket(rate.max, rate.max / rate.windowSeconds);
-          if (!ctx.extra.bucket.take()) {
+          if (!(await ctx.extra.bucket.take())) {
             // Messages already received may still arrive after the close: log and close once.
             if (ctx.extra.socket.readyState === ctx.extra.socket.OPEN) {
               logger.warn('ws operation rate exceeded', { socket: ctx.extra.id, tenant: ctx.extra.auth?.tenant.id });
@@ -173,7 +175,6 @@ export function attachWebSocketServer(
             return [new GraphQLError('Too many requests.', { extensions: { code: 'RATE_LIMITED' } })];
           }
         }
-        const running = Object.keys(ctx.subscriptions).length;
         if (running > config.WS_MAX_SUBSCRIPTIONS) {
           return [
             new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations can run at once on one connection; complete one first.`, {
