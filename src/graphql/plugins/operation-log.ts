@@ -8,6 +8,11 @@ import { operationName, operationType } from '../request-id.ts';
 
 export function operationLogPlugin({ metrics, logger, slowOperationMs }: { metrics: Metrics; logger: Logger; slowOperationMs: number }): Plugin<Context> {
   return {
+    // A subscription never passes onExecute. Over WebSocket the transport counts and logs it; over HTTP (SSE) its
+    // result is the stream, and this hook, which runs for HTTP requests only, sees it.
+    onResultProcess({ result }) {
+      if (Symbol.asyncIterator in result) metrics.subscriptionsStarted.inc({ transport: 'sse' });
+    },
     onExecute({ args }) {
       const started = performance.now();
       return {
@@ -15,11 +20,7 @@ export function operationLogPlugin({ metrics, logger, slowOperationMs }: { metri
           const ctx = args.contextValue;
           const name = operationName(args);
           const operation = operationLabel(name);
-          if (Symbol.asyncIterator in result) {
-            // logged by the transport (WS); counted here for SSE, whose streams have no other hook
-            if (ctx.transport === 'http') metrics.subscriptionsStarted.inc({ transport: 'sse' });
-            return;
-          }
+          if (Symbol.asyncIterator in result) return; // incremental delivery (@defer, @stream), which is not enabled
           const ms = performance.now() - started;
           const codes = result.errors?.map((e) => String(e.extensions?.code ?? 'UNKNOWN'));
           const outcome = codes?.length ? 'error' : 'ok';
