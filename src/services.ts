@@ -12,7 +12,8 @@ import { TenantService } from './accounts/tenants.ts';
 import { LiveConnections } from './realtime/connections.ts';
 import { Privacy } from './accounts/privacy.ts';
 import { RecoveryService } from './accounts/recovery.service.ts';
-import { Authenticator, SessionCache } from './auth/authenticator.ts';
+import { Authenticator } from './auth/authenticator.ts';
+import { SessionCache } from './auth/session-cache.ts';
 import { TrustedOrigins } from './auth/trusted.ts';
 import { SigningKeys } from './auth/signing-keys.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
@@ -131,6 +132,7 @@ export function createServices(deps: {
       secret: config.authSecret,
       issuer: config.PUBLIC_URL ?? 'parley',
       accessTokenTtlSeconds: config.JWT_TTL_SECONDS,
+      sessionTtlDays: config.SESSION_TTL_DAYS,
     }),
     signingKeys,
     mailer,

@@ -154,7 +154,7 @@ describe('assistant with the offline model', () => {
     const s = server();
     const users = await Promise.all([s.user(), s.user(), s.user()]);
     const assistant = s.services().assistant;
-    const viewers = await Promise.all(users.map((u) => s.services().accounts.authenticate('default', u.token)));
+    const viewers = await Promise.all(users.map((u) => s.services().auth.fromBearer('default', u.token)));
     const existing = await assistant.createSession(viewers[0]!, { title: 'Kept' });
 
     // Twelve chats started together, four of them continuing one session: each answers its own message.
@@ -185,7 +185,7 @@ describe('assistant with the offline model', () => {
     const u = await s.user();
     const tenantId = 'default';
     const writes = new ChatWrites(s.db.prisma);
-    const gone = await s.services().assistant.createSession((await s.services().accounts.authenticate(tenantId, u.token))!, {});
+    const gone = await s.services().assistant.createSession((await s.services().auth.fromBearer(tenantId, u.token))!, {});
     await s.db.prisma.chatSession.delete({ where: { id: gone.id } });
     const at = new Date();
     const chat = (i: number, sessionId: string = randomUUID()) => {

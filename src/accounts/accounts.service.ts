@@ -109,45 +109,6 @@ export class AccountService {
   }
 
   /**
-   * The viewer behind a bearer token in this tenant, or null. Never throws for a bad token: a request with a bad
-   * token is simply signed out. A token from another tenant is not valid here.
-   */
-  async authenticate(tenantId: string, token: string): Promise<Viewer | null> {
-    if (!token || token.length > 200) return null;
-    const tokenHash = hashToken(token);
-    const cache = this.deps.sessionCache;
-    const now = Date.now();
-    const cached = cache?.getByToken(tokenHash);
-    if (cached === null) return null;
-    if (cached) {
-      const { session } = cached;
-      const fresh = session.expiresAt.getTime() > now && !(session.rememberMe && now - session.updatedAt.getTime() > DAY_MS);
-      if (fresh) return session.tenantId === tenantId ? cached : null;
-      // Expired, or due for its sliding renewal: the database decides.
-      cache!.forgetSession(session.id);
-    }
-    const epoch = cache?.epoch() ?? 0;
-    const found = await this.prisma.session.findUnique({ where: { tokenHash }, include: { user: true } });
-    if (!found || found.tenantId !== tenantId) return null;
-    if (found.expiresAt.getTime() <= now) {
-      await this.revoke(found.user, [found.id], 'session expired');
-      return null;
-    }
-    const { user, ...session } = found;
-    let viewer: Viewer = { user, session };
-    // Sliding expiry: a remembered session used after a day gets a fresh lifetime.
-    if (session.rememberMe && now - session.updatedAt.getTime() > DAY_MS) {
-      const updated = await this.prisma.session.update({
-        where: { id: session.id },
-        data: { expiresAt: new Date(now + this.deps.sessionTtlDays * DAY_MS) },
-      });
-      viewer = { user, session: updated };
-    }
-    cache?.setForToken(tokenHash, viewer, epoch);
-    return viewer;
-  }
-
-  /**
    * The one path for "a User row changed" (profile, password, email verification, status, deletion): call it after
    * the write has committed. Drops this instance's cached copies at once and tells every other instance to do the
    * same, so the next request anywhere reads the new row.

@@ -3,7 +3,6 @@
 import type { PrismaClient, User, Session } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
-import type { SessionCache } from '../auth/authenticator.ts';
 
 /** Who is asking, as far as the transport knows. */
 export interface RequestInfo {
@@ -45,6 +44,17 @@ export interface ProfileInput {
   image?: string | null;
 }
 
+/**
+ * What the account rules tell this instance's cache of live sessions (auth's SessionCache) when they end sessions or
+ * change a user. An interface here, so accounts need not know the cache that implements it.
+ */
+export interface SessionInvalidation {
+  /** These sessions ended: remember them as dead. */
+  revoke(sessionIds: string[]): void;
+  /** A User column changed: forget every cached session of the user. */
+  forgetUser(userId: string): void;
+}
+
 export interface AccountDeps {
   prisma: PrismaClient;
   pubsub: ParleyPubSub;
@@ -52,7 +62,7 @@ export interface AccountDeps {
   sessionTtlDays: number;
   limiter: RateLimiter;
   /** This instance's cache of live sessions: told synchronously, before the event reaches other instances. */
-  sessionCache?: SessionCache;
+  sessionCache?: SessionInvalidation;
 }
 
 export interface ChangePasswordInput {

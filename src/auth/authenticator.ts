@@ -1,27 +1,29 @@
-// Who is making a request: one place that turns a credential into a viewer for every transport (GraphQL over
-// HTTP/SSE/WS and the REST routes). Accepted credentials:
+// The one owner of "which session is this credential": turns a session token, a JWT or the session cookie into a
+// viewer for every transport (GraphQL over HTTP/SSE/WS and the REST routes, which read the credential with
+// ./credentials.ts). Accepted credentials:
 //  - `Authorization: Bearer <opaque session token>` (also better-auth's signed form `<token>.<signature>`),
 //  - `Authorization: Bearer <JWT access token>` (EdDSA, from `accessToken` or GET /api/auth/token),
-//  - the better-auth session cookie (the caller decides when a cookie may be honoured; see CSRF in yoga.ts).
+//  - the better-auth session cookie (the caller decides when a cookie may be honoured; see ./credentials.ts).
 //
 // JWTs are verified without a database round trip per request: the signature is checked against the cached key
-// set, then the session id (`sid`) is looked up in a small in-process cache of live sessions with their user.
-// Opaque tokens use the same cache, keyed by the token's hash (see AccountService.authenticate). An entry is
-// dropped the moment this instance revokes the session or changes the user, and on every other instance when the
-// `sessions:revoked` / `users:changed` event arrives (milliseconds through Redis). Entries also expire after
-// SESSION_CACHE_MS, which bounds how long a revoked session or an old profile could still be served if an event
-// were lost (e.g. during a Redis outage).
+// set, then the session id (`sid`) is looked up in this instance's SessionCache of live sessions with their user.
+// Opaque tokens use the same cache, keyed by the token's hash; their sliding expiry is renewed here too. The cache is
+// kept current by AccountService (synchronously) and by the `sessions:revoked` / `users:changed` events this class
+// listens for (./session-cache.ts).
 import { randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { AccountService, Viewer } from '../accounts/accounts.service.ts';
+import { hashToken } from '../accounts/credentials.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import type { Logger } from '../logger.ts';
 import { ALG, type SigningKeys } from './signing-keys.ts';
 import { sessionTokenFromCookie, verifySigned } from './cookies.ts';
+import type { SessionCache } from './session-cache.ts';
 
-export const SESSION_CACHE_MS = 30_000;
-const MAX_CACHE = 50_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Verified JWTs remembered per instance (each about 1 KiB with its claims). */
+const VERIFIED_JWTS = 10_000;
 
 export interface Authenticated extends Viewer {
   /** The raw opaque token when the credential was one (or a cookie); null for a JWT. */
@@ -33,84 +35,6 @@ export interface Authenticated extends Viewer {
 export interface AccessToken {
   token: string;
   expiresAt: Date;
-}
-
-/**
- * Live (or known-dead) sessions by id, with their user, for JWT checks and (by token hash) for opaque tokens.
- * Bounded in size and time; dropped per session on revocation and per user whenever a User row changes.
- */
-/** Verified JWTs remembered per instance (each about 1 KiB with its claims). */
-const VERIFIED_JWTS = 10_000;
-
-export class SessionCache {
-  private entries = new Map<string, { viewer: Viewer | null; until: number }>();
-  private byToken = new Map<string, string>();
-  /**
-   * Bumped by every invalidation. A loader reads it before going to the database and stores its result only if it
-   * is unchanged, so a read that raced a profile change or a revocation never re-caches the old row.
-   */
-  private generation = 0;
-
-  epoch(): number {
-    return this.generation;
-  }
-
-  get(sessionId: string): Viewer | null | undefined {
-    const e = this.entries.get(sessionId);
-    if (!e) return undefined;
-    if (e.until <= Date.now()) {
-      this.entries.delete(sessionId);
-      return undefined;
-    }
-    return e.viewer;
-  }
-
-  /** The viewer behind an opaque token's hash: a viewer, null when its session is known dead, undefined if unknown. */
-  getByToken(tokenHash: string): Viewer | null | undefined {
-    const sessionId = this.byToken.get(tokenHash);
-    if (sessionId === undefined) return undefined;
-    const viewer = this.get(sessionId);
-    if (viewer === undefined) this.byToken.delete(tokenHash);
-    return viewer;
-  }
-
-  /** Stores a lookup's result unless something was invalidated since `epoch` was read (then it may be stale). */
-  set(sessionId: string, viewer: Viewer | null, epoch = this.generation) {
-    if (epoch !== this.generation) return;
-    this.put(sessionId, viewer);
-  }
-
-  setForToken(tokenHash: string, viewer: Viewer, epoch: number) {
-    if (epoch !== this.generation) return;
-    this.put(viewer.session.id, viewer);
-    this.byToken.set(tokenHash, viewer.session.id);
-  }
-
-  /** Drops one session (e.g. it expired); its token hash then misses and is looked up again. */
-  forgetSession(sessionId: string) {
-    this.generation++;
-    this.entries.delete(sessionId);
-  }
-
-  /** Marks sessions dead (revoked ids are never reused, so a negative entry is safe). */
-  revoke(sessionIds: string[]) {
-    this.generation++;
-    for (const id of sessionIds) this.put(id, null);
-  }
-
-  /** Forgets everything cached for a user (a User column changed). */
-  forgetUser(userId: string) {
-    this.generation++;
-    for (const [id, e] of this.entries) if (e.viewer?.user.id === userId) this.entries.delete(id);
-  }
-
-  private put(sessionId: string, viewer: Viewer | null) {
-    if (this.entries.size >= MAX_CACHE || this.byToken.size >= MAX_CACHE) {
-      this.entries.clear();
-      this.byToken.clear();
-    }
-    this.entries.set(sessionId, { viewer, until: Date.now() + SESSION_CACHE_MS });
-  }
 }
 
 const looksLikeJwt = (s: string) => s.startsWith('eyJ') && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(s);
@@ -131,6 +55,8 @@ export class Authenticator {
       /** iss and aud of access tokens. */
       issuer: string;
       accessTokenTtlSeconds: number;
+      /** How long a remembered session lives from its last renewal (SESSION_TTL_DAYS). */
+      sessionTtlDays: number;
     },
   ) {}
 
@@ -178,10 +104,48 @@ export class Authenticator {
     return raw ? this.fromOpaque(tenantId, raw) : null;
   }
 
-  /** Opaque tokens go through AccountService.authenticate, which keeps them in the same cache by token hash. */
   private async fromOpaque(tenantId: string, raw: string): Promise<Authenticated | null> {
-    const viewer = await this.deps.accounts.authenticate(tenantId, raw);
+    const viewer = await this.opaqueSession(tenantId, raw);
     return viewer ? { ...viewer, token: raw, credentialExpiresAt: null } : null;
+  }
+
+  /**
+   * The viewer behind an opaque session token in this tenant, or null; a token from another tenant is not valid here.
+   * Cached by the token's hash. A session past its expiry is ended (and announced); a remembered session used a day
+   * or more after its last renewal gets a fresh lifetime (sliding expiry), so both go to the database.
+   */
+  private async opaqueSession(tenantId: string, token: string): Promise<Viewer | null> {
+    if (!token || token.length > 200) return null;
+    const tokenHash = hashToken(token);
+    const { cache, prisma } = this.deps;
+    const now = Date.now();
+    const cached = cache.getByToken(tokenHash);
+    if (cached === null) return null;
+    if (cached) {
+      const { session } = cached;
+      const fresh = session.expiresAt.getTime() > now && !(session.rememberMe && now - session.updatedAt.getTime() > DAY_MS);
+      if (fresh) return session.tenantId === tenantId ? cached : null;
+      // Expired, or due for its sliding renewal: the database decides.
+      cache.forgetSession(session.id);
+    }
+    const epoch = cache.epoch();
+    const found = await prisma.session.findUnique({ where: { tokenHash }, include: { user: true } });
+    if (!found || found.tenantId !== tenantId) return null;
+    if (found.expiresAt.getTime() <= now) {
+      await this.deps.accounts.revoke(found.user, [found.id], 'session expired');
+      return null;
+    }
+    const { user, ...session } = found;
+    let viewer: Viewer = { user, session };
+    if (session.rememberMe && now - session.updatedAt.getTime() > DAY_MS) {
+      const updated = await prisma.session.update({
+        where: { id: session.id },
+        data: { expiresAt: new Date(now + this.deps.sessionTtlDays * DAY_MS) },
+      });
+      viewer = { user, session: updated };
+    }
+    cache.setForToken(tokenHash, viewer, epoch);
+    return viewer;
   }
 
   async issueAccessToken(viewer: Viewer): Promise<AccessToken> {

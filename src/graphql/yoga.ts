@@ -26,7 +26,7 @@ import type { Viewer } from '../accounts/accounts.service.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
 import { AppError, isUnavailable, unavailableError, withExtensions } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
-import { trustedRequestOrigin } from '../auth/trusted.ts';
+import { graphqlCredential, viewerFor } from '../auth/credentials.ts';
 import { trackHttpStream } from '../realtime/connections.ts';
 import { withRequestId } from './request-id.ts';
 import { sharedSubscriptionEvents, type MaskError } from './shared-events.ts';
@@ -50,29 +50,6 @@ export interface ServerContext {
   requestId?: string;
 }
 
-export function bearerToken(authorization: string | null | undefined): string | null {
-  if (!authorization) return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  return m ? m[1] : null;
-}
-
-/**
- * CSRF: the better-auth session cookie is honoured only on requests a browser cannot send cross-site without a
- * CORS preflight (which only CORS_ORIGINS pass). Every POST that reaches GraphQL is JSON (app.ts refuses form and
- * text bodies), so POSTs qualify. A GET (query string, or EventSource for SSE) can be a "simple" cross-site request,
- * so there the cookie counts only with a header no simple request can carry: `x-client-id` or
- * `apollo-require-preflight`. Otherwise the GET runs as a guest. Bearer tokens are never sent automatically, so they
- * need no such rule. WebSockets ignore cookies altogether (a browser sends them on cross-site upgrades); use
- * connectionParams with a session token or a JWT from GET /api/auth/token. A request a page on an untrusted origin
- * sent (its Origin is neither Parley's own nor in CORS_ORIGINS) runs as a guest, whatever its method.
- */
-function cookieAllowed(request: Request, services: Services): boolean {
-  const origin = request.headers.get('origin');
-  if (origin !== null && !trustedRequestOrigin(services, origin, request.headers.get('sec-fetch-site'))) return false;
-  if (request.method === 'POST') return true;
-  return request.headers.has('x-client-id') || request.headers.has('apollo-require-preflight');
-}
-
 export function createParleyYoga(services: Services) {
   const { config, logger } = services;
 
@@ -88,10 +65,8 @@ export function createParleyYoga(services: Services) {
     } else {
       const headers = initial.request.headers;
       tenant = await services.tenants.resolve(headers.get('x-client-id'), config.REQUIRE_CLIENT_ID);
-      const token = bearerToken(headers.get('authorization'));
-      if (token) viewer = await services.auth.fromBearer(tenant.id, token);
-      else if (cookieAllowed(initial.request, services)) viewer = await services.auth.fromCookie(tenant.id, headers.get('cookie'));
-      else viewer = null;
+      // A bearer token, else the session cookie where the CSRF rule lets it count (see auth/credentials.ts).
+      viewer = await viewerFor(services.auth, tenant.id, graphqlCredential(services, initial.request.method, (name) => headers.get(name)));
       // A subscription over SSE stays open: registered so that it ends, as a WebSocket closes, when its session,
       // account or tenant does, and counted for the SSE caps (over one, this throws TOO_MANY_CONNECTIONS).
       if (initial.res) trackHttpStream(services, initial.res, initial.params, { tenantId: tenant.id, viewer, ip });

@@ -15,9 +15,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { withRequestId } from '../graphql/request-id.ts';
 import type { Services } from '../services.ts';
-import { bearerToken, type ParleyYoga, type SocketAuth } from '../graphql/yoga.ts';
+import type { ParleyYoga, SocketAuth } from '../graphql/yoga.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
 import type { Authenticated } from '../auth/authenticator.ts';
+import { socketCredential, viewerFor, type Credential } from '../auth/credentials.ts';
 import { AppError, isUnavailable } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY, type LiveConnection } from './connections.ts';
@@ -84,11 +85,10 @@ export function attachWebSocketServer(
       // Subscriptions skip envelop's subscribe (see yoga.subscribeOverSocket); queries and mutations run through it.
       subscribe: (args) => yoga.subscribeOverSocket(args) as never,
       async onConnect(ctx) {
-        const clientId = connectionParam(ctx.connectionParams, 'clientId', 'x-client-id');
-        const token = bearerToken(connectionParam(ctx.connectionParams, 'authorization'));
+        const { clientId, credential } = socketCredential(ctx.connectionParams);
         const socket = ctx.extra.socket;
         try {
-          const identity = await identify(services, clientId, token);
+          const identity = await identify(services, clientId, credential);
           if (!identity) return false; // a bad token is refused, not downgraded to a guest: 4403
           const { tenant, authenticated } = identity;
           const viewer = authenticated ? { user: authenticated.user, session: authenticated.session } : null;
@@ -107,7 +107,7 @@ export function attachWebSocketServer(
           // From here an ended session, a deleted account or a disabled tenant closes this socket. One that ended while
           // it was being authenticated was announced before the socket was registered, so ask once more; the
           // authenticator forgets a session as soon as it hears it ended (and the database has it gone by then).
-          if (!sameIdentity(identity, await identify(services, clientId, token))) return false;
+          if (!sameIdentity(identity, await identify(services, clientId, credential))) return false;
           if (socket.readyState !== socket.OPEN) return false; // closed meanwhile (by that announcement, say)
           ctx.extra.auth = { tenant, viewer, ip, userAgent: request.headers['user-agent'] ?? null };
           Reflect.set(ctx.extra, 'request', undefined); // (not delete: that would put every socket's extra in dictionary mode)
@@ -246,14 +246,13 @@ const TOO_MANY_FOR_USER = 'Too many connections for this user';
 const TOO_MANY_FROM_ADDRESS = 'Too many connections from this address';
 
 /**
- * The tenant of a connection_init's client id and the session behind its token; null when a token is given but not
- * valid. Throws AppError for an unknown or disabled tenant.
+ * The tenant of a connection_init's client id and the session behind its credential; null when a token is given but
+ * not valid (refused, not downgraded to a guest). Throws AppError for an unknown or disabled tenant.
  */
-async function identify(services: Services, clientId: string | null, token: string | null): Promise<Identity | null> {
+async function identify(services: Services, clientId: string | null, credential: Credential): Promise<Identity | null> {
   const tenant = await services.tenants.resolve(clientId, services.config.REQUIRE_CLIENT_ID);
-  if (!token) return { tenant, authenticated: null };
-  const authenticated = await services.auth.fromBearer(tenant.id, token);
-  return authenticated ? { tenant, authenticated } : null;
+  const authenticated = await viewerFor(services.auth, tenant.id, credential);
+  return authenticated || !credential.bearer ? { tenant, authenticated } : null;
 }
 
 /** Whether a second look found the same tenant, user and session as the first. */
@@ -279,21 +278,6 @@ class SocketConnection implements LiveConnection {
   close(code: number, reason: string) {
     this.socket.close(code, reason);
   }
-}
-
-/**
- * Reads a connection parameter the way clients send it: `{ authorization }` as Parley documents, or nested in
- * `headers` with any capitalisation (GraphiQL and Apollo Sandbox put HTTP-style headers there).
- */
-function connectionParam(params: Record<string, unknown> | undefined, ...names: string[]): string | null {
-  const sources = [params ?? {}, (params?.headers ?? {}) as Record<string, unknown>];
-  for (const source of sources) {
-    if (typeof source !== 'object' || source === null) continue;
-    for (const [key, value] of Object.entries(source)) {
-      if (typeof value === 'string' && names.some((n) => n.toLowerCase() === key.toLowerCase())) return value;
-    }
-  }
-  return null;
 }
 
 /**

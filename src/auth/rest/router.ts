@@ -5,8 +5,8 @@ import type { Services } from '../../services.ts';
 import { AppError, ErrorCode, isUnavailable } from '../../errors.ts';
 import { clientIp } from '../../http/client-ip.ts';
 import { refuseNul } from '../../text-rules.ts';
-import { bearerToken } from '../../graphql/yoga.ts';
 import type { Authenticated } from '../authenticator.ts';
+import { restCredential, viewerFor } from '../credentials.ts';
 import { trustedRequestOrigin } from '../trusted.ts';
 import { RestError, readBody, toRestError, unauthorized, type Route, type RouteContext, type RouteResult } from './http.ts';
 import { sessionRoutes } from './session-routes.ts';
@@ -43,12 +43,6 @@ export function createAuthRouter(services: Services) {
     if (origin && !trustedFrom(req, origin)) throw new RestError(403, 'INVALID_ORIGIN', 'Invalid origin');
   }
 
-  /** The Cookie header, unless a page on an untrusted origin sent the request (then it runs signed out). */
-  function cookieOf(req: IncomingMessage): string | null {
-    const origin = header(req, 'origin');
-    return origin !== null && !trustedFrom(req, origin) ? null : header(req, 'cookie');
-  }
-
   function cors(req: IncomingMessage, res: ServerResponse): boolean {
     const origin = req.headers.origin;
     if (!origin || !services.trustedOrigins.isListed(origin)) return false;
@@ -79,11 +73,10 @@ export function createAuthRouter(services: Services) {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const tenant = await services.tenants.resolve(header(req, 'x-client-id'), config.REQUIRE_CLIENT_ID);
       const body = req.method === 'POST' ? refuseNul(await readBody(req, config.MAX_BODY_BYTES, !!found.route.form)) : {};
-      const token = bearerToken(header(req, 'authorization'));
-      const cookieHeader = token ? null : cookieOf(req);
+      // A bearer token, else the cookie unless an untrusted page sent the request (see auth/credentials.ts).
+      const credential = restCredential(services, (name) => header(req, name));
       let resolved: Promise<Authenticated | null> | undefined;
-      const viewer = () =>
-        (resolved ??= token ? services.auth.fromBearer(tenant.id, token) : services.auth.fromCookie(tenant.id, cookieHeader));
+      const viewer = () => (resolved ??= viewerFor(services.auth, tenant.id, credential));
       const ctx: RouteContext = {
         req,
         url,
@@ -98,7 +91,7 @@ export function createAuthRouter(services: Services) {
           if (!v) throw unauthorized();
           return v;
         },
-        cookieHeader,
+        cookieHeader: credential.cookie,
       };
       send(res, await found.route.handler(ctx));
     } catch (err) {
