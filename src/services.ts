@@ -19,6 +19,7 @@ import { SigningKeys } from './auth/signing-keys.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { RateLimiter, createMemoryStore, createRedisStore } from './ratelimit/rate-limiter.ts';
 import { createMessaging, type Messaging } from './messaging/messaging.service.ts';
+import { RequestLoaders } from './messaging/loaders.ts';
 import { EventTopics } from './messaging/event-topics.ts';
 import { KeyedFanout } from './realtime/fanout.ts';
 import { randomUUID } from 'node:crypto';
@@ -54,6 +55,8 @@ export interface Services {
   /** Parley's own origin and CORS_ORIGINS: who may send the session cookie, where redirects may go. */
   trustedOrigins: TrustedOrigins;
   messaging: Messaging;
+  /** Each request context's DataLoaders (per-request batching of unread counts, last messages, read receipts). */
+  loaders: RequestLoaders;
   /** The conversation and inbox topics conversationEvents streams follow, and the rows of their events. */
   eventTopics: EventTopics;
   /** Each user's ended sessions, for their sessionsEnded streams (one bus listener for all of them). */
@@ -139,6 +142,7 @@ export function createServices(deps: {
     limiter,
     publicUrl,
     trustedOrigins: new TrustedOrigins(config.CORS_ORIGINS, publicUrl),
+    loaders: new RequestLoaders(),
     messaging: createMessaging(prisma, db.query, deps.pubsub, (tenantId, conversationId, senderId) => {
       typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
     }),

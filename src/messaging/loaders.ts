@@ -1,30 +1,48 @@
 // Per-request batching for fields that would otherwise query once per parent (unread counts, last messages,
-// read receipts): keys asked for in the same tick share one query. Nothing is cached across batches, because a
-// subscription reuses one context for every event and read state moves between events.
+// read receipts): keys asked for while the resolvers of a tick run share one query, through one DataLoader per batch
+// name and request context. Nothing is cached across batches (`cache: false`), because a subscription reuses one
+// context for every event and read state moves between events.
+import DataLoader from 'dataloader';
 import { requireViewer, type Context } from '../graphql/context.ts';
 import type { Page } from './input.ts';
 
-type Batch = { keys: Set<string>; result: Promise<Map<string, unknown>> };
-const batches = new WeakMap<object, Map<string, Batch>>();
+type Fetch<V> = (keys: string[]) => Promise<Map<string, V>>;
 
-export function batchLoad<V>(ctx: Context, name: string, key: string, fetch: (keys: string[]) => Promise<Map<string, V>>): Promise<V | undefined> {
-  let byName = batches.get(ctx);
-  if (!byName) batches.set(ctx, (byName = new Map()));
-  let batch = byName.get(name);
-  if (!batch) {
-    const keys = new Set<string>();
-    const result = new Promise<Map<string, unknown>>((resolve, reject) => {
-      setImmediate(() => {
-        byName.delete(name);
-        fetch([...keys]).then(resolve, reject);
-      });
-    });
-    batch = { keys, result };
-    byName.set(name, batch);
+/**
+ * The DataLoaders of every request context of one app (services.loaders), made on a name's first use and gone with
+ * the context. They are found by the context object rather than kept in it: a subscription event's shared execution
+ * (graphql/shared-events.ts) runs with a stand-in context that reports any property read, and gets loaders of its own.
+ */
+export class RequestLoaders {
+  private readonly byContext = new WeakMap<object, Map<string, DataLoader<string, unknown>>>();
+
+  /** The context's loader for `name`; its first caller's `fetch` loads every batch. */
+  loader<V>(ctx: object, name: string, fetch: Fetch<V>): DataLoader<string, V | undefined> {
+    let byName = this.byContext.get(ctx);
+    if (!byName) this.byContext.set(ctx, (byName = new Map()));
+    let loader = byName.get(name) as DataLoader<string, V | undefined> | undefined;
+    if (!loader) byName.set(name, (loader = batchLoader(fetch)));
+    return loader;
   }
-  batch.keys.add(key);
-  return batch.result.then((map) => map.get(key) as V | undefined);
 }
+
+/**
+ * One query per batch, each key asked once. A batch goes out in the event loop's check phase (setImmediate), as the
+ * hand-written loader before it did, rather than at DataLoader's default next tick: resolvers whose parents arrived
+ * in separate I/O callbacks of the same loop turn still share it.
+ */
+const batchLoader = <V>(fetch: Fetch<V>) =>
+  new DataLoader<string, V | undefined>(
+    async (keys) => {
+      const found = await fetch([...new Set(keys)]);
+      return keys.map((key) => found.get(key));
+    },
+    { cache: false, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
+  );
+
+/** Loads `key` in the context's current batch of `name` (see RequestLoaders): undefined when `fetch` did not find it. */
+export const batchLoad = <V>(ctx: Context, name: string, key: string, fetch: Fetch<V>): Promise<V | undefined> =>
+  ctx.services.loaders.loader(ctx, name, fetch).load(key);
 
 /**
  * Joins each node of a page to its row, loaded by id in one query, keeping the order; `join` makes the new node.
