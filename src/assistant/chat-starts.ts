@@ -1,0 +1,167 @@
+// Starting an answer, once AssistantService has checked the input: the rate limit and token budget, the user's
+// message (saved with its session for a signed-in user, kept in memory for a guest), the model's context, and the
+// run's body in the background: generate (and for a new session a title), count and record the tokens it used, and
+// save the final answer.
+import { randomUUID } from 'node:crypto';
+import type { PrismaClient, ChatSession, ChatMessage } from '../generated/prisma/client.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Viewer } from '../accounts/accounts.service.ts';
+import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { AppError, notFound } from '../errors.ts';
+import type { ModelRegistry } from './models.ts';
+import type { RunRegistry } from './runs.ts';
+import type { Budgets } from './budgets.ts';
+import { ChatWrites } from './chat-writes.ts';
+import { generate } from './generate.ts';
+import { buildContext, deriveTitle, modelTitle } from './context.ts';
+import { guestMessage, snapshotOf, terminalFromOutcome } from './snapshots.ts';
+import type { MessageSnapshot, RunOwner, TokenUsage } from './events.ts';
+import type { ChatActor, ChatInput, ChatStarted } from './assistant.service.ts';
+
+export interface ChatStartsDeps {
+  config: Config;
+  prisma: PrismaClient;
+  logger: Logger;
+  limiter: RateLimiter;
+  metrics?: Metrics;
+  models: ModelRegistry;
+  runs: RunRegistry;
+  budgets: Budgets;
+}
+
+export class ChatStarts {
+  private readonly writes: ChatWrites;
+
+  constructor(private readonly deps: ChatStartsDeps) {
+    this.writes = new ChatWrites(deps.prisma);
+  }
+
+  /** A guest's answer: nothing is saved; the run is followed by its message id. */
+  async guest(actor: ChatActor, text: string, input: ChatInput): Promise<ChatStarted> {
+    const { config, models, runs, budgets, limiter } = this.deps;
+    if (config.CHAT_GUEST_RATE_LIMIT === 0) throw new AppError('UNAUTHENTICATED', 'Sign in to chat with the assistant.');
+    if (input.sessionId) throw new AppError('UNAUTHENTICATED', 'Sign in to continue a saved chat session.');
+    const entry = models.get(input.model);
+    await limiter.check('chatGuestIp', `${actor.tenantId}:${actor.ip ?? 'unknown'}`);
+    const owner: RunOwner = { tenantId: actor.tenantId, userId: null };
+    await budgets.check(owner);
+    const userMessage = guestMessage(actor.tenantId, 'USER', text, entry.id, 'COMPLETE');
+    const assistant = guestMessage(actor.tenantId, 'ASSISTANT', '', entry.id, 'STREAMING');
+    const context = buildContext([{ role: 'USER', content: text }], config.CHAT_SYSTEM_PROMPT, config.CHAT_CONTEXT_TOKENS);
+    runs.start(assistant.id, owner, async (run) => {
+      const outcome = await generate(run, this.generateOptions(entry.model, context));
+      await this.spent(owner, null, entry.id, outcome.usage);
+      const message = { ...assistant, ...snapshotOf(outcome), updatedAt: new Date() };
+      return terminalFromOutcome(outcome, message);
+    });
+    return { session: null, userMessage, assistantMessageId: assistant.id };
+  }
+
+  /** A signed-in user's answer, in `existing` (the viewer's own session, already checked) or a new session. */
+  async saved(viewer: Viewer, existing: ChatSession | null, text: string, title: string | null, input: ChatInput): Promise<ChatStarted> {
+    const { config, models, runs, budgets, limiter, prisma } = this.deps;
+    const { user } = viewer;
+    // A session whose model is no longer configured carries on with the default one.
+    const sessionModel = existing && models.has(existing.model) ? existing.model : null;
+    const entry = models.get(input.model ?? sessionModel);
+    await limiter.check('chatUser', user.id);
+    const spender = { tenantId: user.tenantId, userId: user.id };
+    await budgets.check(spender);
+
+    // One statement writes the session (new, or the existing one's updatedAt) and both messages, atomic without a
+    // transaction (chat-writes.ts). Distinct timestamps keep the pair in order in the session's list.
+    const now = Date.now();
+    const session: ChatSession = existing
+      ? { ...existing, updatedAt: new Date(now) }
+      : { id: randomUUID(), tenantId: user.tenantId, userId: user.id, title: title ?? deriveTitle(text), model: entry.id, createdAt: new Date(now), updatedAt: new Date(now) };
+    const message = (role: ChatMessage['role'], content: string, status: ChatMessage['status'], at: number): ChatMessage => ({
+      id: randomUUID(),
+      tenantId: user.tenantId,
+      userId: user.id,
+      sessionId: session.id,
+      role,
+      content,
+      status,
+      model: entry.id,
+      inputTokens: 0,
+      outputTokens: 0,
+      errorCode: null,
+      createdAt: new Date(at),
+      updatedAt: new Date(at),
+    });
+    const userMessage = message('USER', text, 'COMPLETE', now);
+    const assistant = message('ASSISTANT', '', 'STREAMING', now + 1);
+    const written = await this.writes.start({ session: session, isNew: !existing, messages: [userMessage, assistant] });
+    // Nothing written: the session was deleted since it was read.
+    if (!written) throw notFound('Chat session');
+    // The session's history up to this message (not the turns of chats started after it), then this message.
+    const earlier = existing
+      ? await prisma.chatMessage.findMany({
+          where: { sessionId: session.id, createdAt: { lte: userMessage.createdAt }, id: { notIn: [userMessage.id, assistant.id] } },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          take: 199,
+          select: { role: true, content: true },
+        })
+      : [];
+    const history = [...earlier.reverse(), { role: userMessage.role, content: userMessage.content }];
+    const context = buildContext(history, config.CHAT_SYSTEM_PROMPT, config.CHAT_CONTEXT_TOKENS);
+    const wantsTitle = !existing && !title && entry.titles;
+
+    runs.start(assistant.id, spender, async (run) => {
+      const titled = wantsTitle ? modelTitle(entry.model, text, 15_000) : null;
+      const outcome = await generate(run, this.generateOptions(entry.model, context));
+      const named = await titled;
+      if (named) {
+        outcome.usage.inputTokens += named.usage.inputTokens;
+        outcome.usage.outputTokens += named.usage.outputTokens;
+        await prisma.chatSession.updateMany({ where: { id: session.id }, data: { title: named.title } }).catch(() => {});
+      }
+      return terminalFromOutcome(outcome, await this.save(spender, assistant, entry.id, outcome));
+    });
+    return { session, userMessage, assistantMessageId: assistant.id };
+  }
+
+  private generateOptions(model: Parameters<typeof generate>[1]['model'], context: ReturnType<typeof buildContext>) {
+    const c = this.deps.config;
+    return {
+      model,
+      ...context,
+      maxOutputTokens: c.CHAT_MAX_OUTPUT_TOKENS,
+      timeoutMs: c.CHAT_TIMEOUT_MS,
+      chunkTimeoutMs: c.CHAT_CHUNK_TIMEOUT_MS,
+      logger: this.deps.logger,
+    };
+  }
+
+  /** Records the tokens an answer used; a failure is logged, never turned into a failed answer. */
+  private async spent(spender: RunOwner, messageId: string | null, model: string, usage: TokenUsage): Promise<void> {
+    this.countTokens(model, usage);
+    await this.deps.budgets.record(spender, messageId, model, usage).catch((err) => {
+      this.deps.logger.error('chat usage not recorded', { messageId, error: err });
+    });
+  }
+
+  private countTokens(model: string, usage: TokenUsage) {
+    this.deps.metrics?.aiTokens.inc({ model, direction: 'input' }, usage.inputTokens);
+    this.deps.metrics?.aiTokens.inc({ model, direction: 'output' }, usage.outputTokens);
+  }
+
+  /**
+   * Saves the final answer and records its usage in one statement. If the session was deleted meanwhile, the usage
+   * still counts and the event still carries what was generated.
+   */
+  private async save(spender: RunOwner, assistant: ChatMessage, model: string, outcome: Parameters<typeof snapshotOf>[0]): Promise<MessageSnapshot> {
+    const data = snapshotOf(outcome);
+    const saved: ChatMessage = { ...assistant, ...data, updatedAt: new Date() };
+    this.countTokens(model, outcome.usage);
+    try {
+      const stored = await this.writes.end({ message: saved, usage: { spender, messageId: assistant.id, model, usage: outcome.usage } });
+      if (!stored) this.deps.logger.info('chat answer not saved: its session was deleted', { messageId: assistant.id });
+    } catch (err) {
+      this.deps.logger.error('chat answer and usage not saved', { messageId: assistant.id, error: err });
+    }
+    return saved;
+  }
+}
