@@ -11,7 +11,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { makeServer } from 'graphql-ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { withRequestId } from '../graphql/request-id.ts';
 import type { Services } from '../services.ts';
@@ -23,6 +23,7 @@ import { AppError, isUnavailable } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY, type LiveConnection } from './connections.ts';
 import { TokenBucket } from './token-bucket.ts';
+import { serveSockets } from './ws-socket.ts';
 
 export { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY };
 export const CLOSE_TOO_MANY_REQUESTS = 4429;
@@ -78,7 +79,7 @@ export function attachWebSocketServer(
     () => services.connections.socketsFrom(),
   );
 
-  const dispose = useServer<Record<string, unknown> | undefined, Extra>(
+  const graphqlWs = makeServer<Record<string, unknown> | undefined, Extra>(
     {
       connectionInitWaitTimeout: services.config.WS_CONNECTION_INIT_TIMEOUT_MS,
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
@@ -110,7 +111,7 @@ export function attachWebSocketServer(
           if (!sameIdentity(identity, await identify(services, clientId, credential))) return false;
           if (socket.readyState !== socket.OPEN) return false; // closed meanwhile (by that announcement, say)
           ctx.extra.auth = { tenant, viewer, ip, userAgent: request.headers['user-agent'] ?? null };
-          Reflect.set(ctx.extra, 'request', undefined); // (not delete: that would put every socket's extra in dictionary mode)
+          ctx.extra.request = undefined; // (not delete: that would put every socket's extra in dictionary mode)
           const expiresAt = authenticated?.credentialExpiresAt;
           if (expiresAt) {
             const ms = Math.min(Math.max(0, expiresAt.getTime() - Date.now()), MAX_TIMER_MS);
@@ -212,9 +213,12 @@ export function attachWebSocketServer(
         };
       },
     },
-    wss,
-    services.config.WS_KEEPALIVE_MS, // ping interval; a client that misses a pong is dropped at the next ping
   );
+  const sockets = serveSockets(wss, graphqlWs, {
+    keepAliveMs: services.config.WS_KEEPALIVE_MS, // a client that misses a pong is dropped at the next ping
+    logger,
+    extraFor: (socket, request) => ({ socket, request }),
+  });
 
   wss.on('connection', (socket, request) => {
     // Counted against WS_MAX_CONNECTIONS_PER_IP until it closes: ws emits 'close' once for every socket, whichever
@@ -224,20 +228,13 @@ export function attachWebSocketServer(
       services.connections.socketOpened(ip);
       socket.once('close', () => services.connections.socketClosed(ip));
     }
-    // ws emits 'error' on a socket only for a client's protocol violation (an oversized or malformed frame), after it
-    // has already closed the socket with the right code (1009, 1002...). graphql-ws would print each one with
-    // console.error: a client could fill the logs. Log them at debug instead.
-    socket.removeAllListeners('error');
-    socket.on('error', (err) => logger.debug('ws client error', { error: err.message }));
   });
 
   return {
     wss,
     openSockets: () => wss.clients.size,
     async close() {
-      for (const client of wss.clients) client.close(CLOSE_GOING_AWAY, 'Server shutting down');
-      await dispose.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await sockets.dispose(CLOSE_GOING_AWAY, 'Server shutting down');
     },
   };
 }
