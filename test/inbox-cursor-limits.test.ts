@@ -8,7 +8,7 @@ import { subscribe } from './helpers/ws.ts';
 import { CreateGroup, StartDirect } from './messaging-ops.ts';
 import { cursorReader, Inbox, key, openTestInbox, readInbox, readLive, readUntil, send, takeExactly, type InboxRead } from './helpers/inbox.ts';
 import { CursorSigner, cursorLimits, MAX_LISTED, type InboxPosition } from '../src/messaging/inbox-cursor.ts';
-import { currentSnapshot } from '../src/db/inbox-queries.ts';
+import { currentSnapshot } from '../src/db/sql/inbox.ts';
 import type { ConversationEventPayload } from '../src/messaging/events.ts';
 
 /** Conversations with traffic during the sweep: their entries alone would take some 20 KB. */

@@ -17,7 +17,7 @@
 // set of limits. The list is bounded by MAX_LISTED (the stream holds a conversation back rather than list one more).
 // A snapshot's in-progress list is as long as the database's transactions in flight, on a busy shared cluster
 // thousands of characters: it travels as differences in base 36, and its bound is the database's own (the most
-// transactions it can have in flight, read from its settings: inbox-queries.ts).
+// transactions it can have in flight, read from its settings: db/sql/inbox.ts).
 //
 // The cursor is signed (HMAC with AUTH_SECRET) for one tenant and viewer: nobody can make one up or use another's,
 // and whatever it names, the stream only ever replays conversations from the log of the viewer's own memberships.

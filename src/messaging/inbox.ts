@@ -19,7 +19,7 @@
 // consumer: a conversation that would need one more entry is held, its new events left in the log, until the next
 // sweep. That sweep's snapshot is taken after them, so it reads them back: late, never lost, never twice.
 import type { ConversationEventPayload } from './events.ts';
-import { currentSnapshot, latestSequences, membershipsSince, nextJoin, viewpoints, visibleSequences } from '../db/inbox-queries.ts';
+import { currentSnapshot, latestSequences, membershipsSince, nextJoin, viewpoints, visibleSequences } from '../db/sql/inbox.ts';
 import { CursorSigner, cursorLimits, invalidCursor, MAX_LISTED, snapshotXmax, type CursorBase, type InboxPosition } from './inbox-cursor.ts';
 import { LogStream, type StreamOptions } from './stream.ts';
 

@@ -9,7 +9,7 @@ import { graphql } from '../gql/index.ts';
 import { Send } from '../messaging-ops.ts';
 import { openInbox, type InboxStream } from '../../src/messaging/inbox.ts';
 import { CursorSigner, cursorLimits, type InboxPosition } from '../../src/messaging/inbox-cursor.ts';
-import { currentSnapshot } from '../../src/db/inbox-queries.ts';
+import { currentSnapshot } from '../../src/db/sql/inbox.ts';
 import type { ConversationEventPayload } from '../../src/messaging/events.ts';
 
 export const Inbox = graphql(`
