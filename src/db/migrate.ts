@@ -37,20 +37,35 @@ export async function loadMigrations(baseDir = MIGRATIONS_DIR): Promise<Migratio
 }
 
 type Bg = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
-let bgPromise: Promise<Bg> | undefined;
 
-/** Node 20 cannot `import` a .wasm module, so the wasm-bindgen glue is wired up by hand, once per process. */
-function loadEngineModule(): Promise<Bg> {
-  bgPromise ??= (async () => {
-    const bg: Bg = await import('@prisma/schema-engine-wasm/schema_engine_bg');
-    const require = createRequire(import.meta.url);
-    const wasmPath = join(dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
-    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': bg as never });
+/** True once the engine's glue module has its WebAssembly instance (version() calls into it). */
+function isStarted(bg: Bg): boolean {
+  try {
+    bg.version();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The schema engine's wasm-bindgen glue, wired to its WebAssembly instance by hand (Node 20 cannot `import` a .wasm
+ * module). The glue is one module per process holding one instance, so the instance is set only when the glue has
+ * none yet: replacing it would pull the memory from under an engine another database is running. Parley keeps no
+ * state of its own here: the glue's module is the record of whether this was done.
+ */
+async function loadEngineModule(): Promise<Bg> {
+  const bg: Bg = await import('@prisma/schema-engine-wasm/schema_engine_bg');
+  if (isStarted(bg)) return bg;
+  const require = createRequire(import.meta.url);
+  const wasmPath = join(dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
+  const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': bg as never });
+  // Checked again with no await in between: a concurrent first load may have finished while this one compiled.
+  if (!isStarted(bg)) {
     bg.__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start: () => void }).__wbindgen_start();
-    return bg;
-  })();
-  return bgPromise;
+  }
+  return bg;
 }
 
 /**
