@@ -67,12 +67,7 @@ export const ConversationRef = builder.prismaObject('Conversation', {
       nullable: true,
       description: 'The latest message (a tombstone if it was deleted).',
       resolve: async (query, c, _args, ctx) => {
-        const id = await batchLoad(ctx, 'lastMessage', c.id, async (ids) => {
-          const rows = await ctx.prisma.$queryRaw<{ conversationId: string; id: string }[]>`
-            SELECT DISTINCT ON ("conversationId") "conversationId", id FROM "Message"
-            WHERE "conversationId" = ANY(${ids}::text[]) ORDER BY "conversationId", sequence DESC`;
-          return new Map(rows.map((r) => [r.conversationId, r.id]));
-        });
+        const id = await batchLoad(ctx, 'lastMessage', c.id, (ids) => ctx.services.messaging.conversations.lastMessageIds(ids));
         if (!id) return null;
         const rows = await batchLoad(ctx, `lastMessageRows:${JSON.stringify(query)}`, id, async (ids) => {
           const found = (await ctx.prisma.message.findMany({ ...query, where: { id: { in: ids } } })) as Message[];

@@ -5,6 +5,7 @@ import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../e
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { appendEvents, publishEvents, type ConversationEventPayload, type EventDraft } from './events.ts';
 import { cleanTitle, decodeCursor, encodeCursor, isStringPair, MAX_GROUP_MEMBERS, pageSize, toPage } from './input.ts';
+import { lastMessageIds, lockConversation, unreadCounts } from '../db/sql/conversations.ts';
 
 export interface Actor {
   tenantId: string;
@@ -158,7 +159,7 @@ export class ConversationService {
   ): Promise<Conversation> {
     const { events, members, conversation } = await this.prisma.$transaction(async (tx) => {
       // Lock the conversation row first so concurrent membership changes apply one after another.
-      await tx.$queryRaw`SELECT id FROM "Conversation" WHERE id = ${conversationId} FOR UPDATE`;
+      await lockConversation(tx, conversationId);
       const before = await tx.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
       const drafts = await change(tx, before.map((m) => m.userId));
       const events: ConversationEventPayload[] = drafts.length ? await appendEvents(tx, conversationId, drafts) : [];
@@ -194,15 +195,11 @@ export class ConversationService {
   /** Unread messages per conversation for the viewer: one grouped query for a whole page. */
   async unreadCounts(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
     if (!conversationIds.length) return new Map();
-    const rows = await this.prisma.$queryRaw<{ conversationId: string; unread: bigint | number }[]>`
-      SELECT m."conversationId", count(*) AS unread
-      FROM "Message" m
-      JOIN "ConversationMember" cm ON cm."conversationId" = m."conversationId" AND cm."userId" = ${userId}
-      WHERE m."conversationId" = ANY(${conversationIds}::text[])
-        AND m.sequence > cm."lastReadSequence"
-        AND m."deletedAt" IS NULL
-        AND m."senderId" IS DISTINCT FROM ${userId}
-      GROUP BY m."conversationId"`;
-    return new Map(rows.map((r) => [r.conversationId, Number(r.unread)]));
+    return unreadCounts(this.prisma, userId, conversationIds);
+  }
+
+  /** The latest message's id per conversation (of those with any): one query for a whole page. */
+  lastMessageIds(conversationIds: string[]): Promise<Map<string, string>> {
+    return lastMessageIds(this.prisma, conversationIds);
   }
 }

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { ConversationEventType, Message, PrismaClient, User } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import type { SqlQuery } from '../db/client.ts';
-import { carriedColumns, fromArray, selectList } from '../db/rows.ts';
+import { takeSequences } from '../db/sql/events.ts';
+import { appendMessageRow } from '../db/sql/messages.ts';
 
 export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
 
@@ -47,18 +48,6 @@ export interface EventDraft {
   readUpTo?: number | null;
 }
 
-/** Takes `count` sequence numbers in the conversation (row-locked until commit); returns the first one. */
-export async function takeSequences(tx: Tx, conversationId: string, count = 1): Promise<number> {
-  const rows = await tx.$queryRaw<{ last: number }[]>`
-    UPDATE "Conversation" SET "lastSequence" = "lastSequence" + ${count}, "updatedAt" = now()
-    WHERE id = ${conversationId} RETURNING "lastSequence" AS last`;
-  if (!rows[0]) throw new Error(`conversation ${conversationId} vanished`);
-  return Number(rows[0].last) - count + 1;
-}
-
-const MESSAGE_FIELDS = carriedColumns('Message');
-const MESSAGE_SELECT = selectList(MESSAGE_FIELDS);
-
 export interface MessageDraft {
   tenantId: string;
   conversationId: string;
@@ -78,15 +67,8 @@ export interface MessageDraft {
  */
 export async function appendMessage(sql: SqlQuery, d: MessageDraft): Promise<{ message: Message; event: ConversationEventPayload } | null> {
   const messageId = randomUUID();
-  // parley_append_message (migration 20261202183000): the sender's clock goes as UTC wall time, as the
-  // timestamp(3) columns hold it.
-  const rows = await sql(
-    `SELECT ${MESSAGE_SELECT} FROM parley_append_message($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3))`,
-    [messageId, randomUUID(), d.tenantId, d.conversationId, d.senderId, d.content, d.clientMessageId, d.now.toISOString().slice(0, -1)],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  const message = fromArray<Message>(MESSAGE_FIELDS, row);
+  const message = await appendMessageRow(sql, { ...d, messageId, eventId: randomUUID() });
+  if (!message) return null;
   const { sequence, createdAt } = message;
   const event = toPayload({ conversationId: d.conversationId, sequence, type: 'MESSAGE_ADDED', messageId, userId: d.senderId, readUpTo: null, createdAt });
   return { message, event };

@@ -7,7 +7,7 @@ import { appendEvents, appendMessage, eventUser, publishEvents, toPayload, type 
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage, type Page } from './input.ts';
 import type { SqlQuery } from '../db/client.ts';
-import { carriedColumns, fromArray, selectList } from '../db/rows.ts';
+import { historyPage, type HistoryRow } from '../db/sql/messages.ts';
 
 /** Member ids MessageService remembers, over the conversations most recently written to (see audience). */
 const MAX_KNOWN_MEMBERS = 100_000;
@@ -22,27 +22,6 @@ export interface SendInput {
 }
 
 export type PageArgs = { first?: number | null; after?: string | null; last?: number | null; before?: string | null };
-
-/** A history message with its sender (null once the account is deleted), as page() reads them. */
-export interface HistoryRow {
-  message: Message;
-  sender: Omit<User, 'passwordHash'> | null;
-}
-
-const MESSAGE_FIELDS = carriedColumns('Message');
-const SENDER_FIELDS = carriedColumns('User');
-/** The page's columns: the message's, then its sender's. */
-const HISTORY_SELECT = `${selectList(MESSAGE_FIELDS, 'm')}, ${selectList(SENDER_FIELDS, 'u')}`;
-const MESSAGE_ID = MESSAGE_FIELDS.indexOf('id');
-const SENDER_ID = MESSAGE_FIELDS.length + SENDER_FIELDS.indexOf('id');
-
-/** One row of the page statement as a message and its sender; a sender met earlier in the page is the same object. */
-function historyRow(r: unknown[], senders: Map<unknown, HistoryRow['sender']>): HistoryRow {
-  const id = r[SENDER_ID];
-  let sender = id === null ? null : senders.get(id);
-  if (sender === undefined) senders.set(id, (sender = fromArray<NonNullable<HistoryRow['sender']>>(SENDER_FIELDS, r, MESSAGE_FIELDS.length)));
-  return { message: fromArray<Message>(MESSAGE_FIELDS, r), sender };
-}
 
 export class MessageService {
   constructor(
@@ -218,27 +197,8 @@ export class MessageService {
     const limit = backward ? pageSize(args.last, 'last') : pageSize(args.first, 'first');
     const after = decodeCursor('m', args.after, 'after', isSequence);
     const before = decodeCursor('m', args.before, 'before', isSequence);
-    const values: unknown[] = [conversationId, limit + 1];
-    const bound = (op: '>' | '<', value: number | null) => (value === null ? '' : ` AND sequence ${op} $${values.push(value)}`);
-    const range = bound('>', after) + bound('<', before);
-    const [from, where] = viewer
-      ? [
-          `"ConversationMember" cm JOIN "Conversation" c ON c.id = cm."conversationId" AND c."tenantId" = $${values.push(viewer.tenantId)}`,
-          `WHERE cm."conversationId" = $1 AND cm."userId" = $${values.push(viewer.userId)}`,
-        ]
-      : ['(SELECT $1::text AS "conversationId") cm', ''];
-    const order = backward ? 'DESC' : 'ASC';
-    const rows = await this.sql(
-      `SELECT ${HISTORY_SELECT} FROM ${from}
-       LEFT JOIN LATERAL (SELECT ${selectList(MESSAGE_FIELDS)} FROM "Message"
-         WHERE "conversationId" = cm."conversationId"${range} ORDER BY sequence ${order} LIMIT $2) m ON true
-       LEFT JOIN "User" u ON u.id = m."senderId"
-       ${where} ORDER BY m.sequence ${order}`,
-      values,
-    );
-    if (viewer && rows.length === 0) throw notFound('Conversation');
-    const senders = new Map<unknown, HistoryRow['sender']>();
-    const page = rows.filter((r) => r[MESSAGE_ID] !== null).map((r) => historyRow(r, senders));
+    const page = await historyPage(this.sql, { conversationId, take: limit + 1, after, before, backward, viewer });
+    if (!page) throw notFound('Conversation');
     return toPage(page, limit, (r) => encodeCursor('m', r.message.sequence), { backward, hadCursor: (backward ? before : after) !== null });
   }
 }

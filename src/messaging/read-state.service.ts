@@ -5,6 +5,7 @@ import { badInput, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { appendEvents, publishEvents } from './events.ts';
 import type { Actor, ConversationService } from './conversations.service.ts';
+import { lockConversation } from '../db/sql/conversations.ts';
 
 export class ReadStateService {
   constructor(
@@ -45,7 +46,7 @@ export class ReadStateService {
     const result = await this.prisma.$transaction(async (tx) => {
       // Conversation row first (the lock order every writer uses), then a conditional update: only a forward
       // move writes, and only once however many reads race.
-      await tx.$queryRaw`SELECT id FROM "Conversation" WHERE id = ${conversationId} FOR UPDATE`;
+      await lockConversation(tx, conversationId);
       const moved = await tx.conversationMember.updateMany({
         where: { conversationId, userId: actor.userId, lastReadSequence: { lt: upTo } },
         data: { lastReadSequence: upTo, lastReadAt: new Date() },

@@ -1,0 +1,110 @@
+// The two hot paths of messages, each one statement through Database.query: a send (parley_append_message, whose
+// definition is parley_append_message.sql beside this file) and a history page with its senders.
+import type { Message, User } from '../../generated/prisma/client.ts';
+import { carriedColumns, fromArray, selectList } from '../rows.ts';
+import { decoded, type SqlQuery } from './statement.ts';
+
+/** A message's columns as both statements read them (every column: a Message has no withheld one). */
+export const MESSAGE_COLUMNS = carriedColumns('Message');
+/** A sender's columns: every column but the withheld ones (the password hash). */
+export const SENDER_COLUMNS = carriedColumns('User');
+const MESSAGE_SELECT = selectList(MESSAGE_COLUMNS);
+/** The page's columns: the message's, then its sender's. */
+const HISTORY_SELECT = `${selectList(MESSAGE_COLUMNS, 'm')}, ${selectList(SENDER_COLUMNS, 'u')}`;
+const MESSAGE_ID = MESSAGE_COLUMNS.indexOf('id');
+const SENDER_ID = MESSAGE_COLUMNS.length + SENDER_COLUMNS.indexOf('id');
+
+export type Sender = Omit<User, 'passwordHash'>;
+
+/** A history message with its sender (null once the account is deleted). */
+export interface HistoryRow {
+  message: Message;
+  sender: Sender | null;
+}
+
+/** A Message from an array row holding MESSAGE_COLUMNS (from `offset` on). */
+export const decodeMessage = (row: unknown[], offset = 0): Message => fromArray<Message>(MESSAGE_COLUMNS, row, offset);
+
+export interface AppendedMessage {
+  messageId: string;
+  eventId: string;
+  tenantId: string;
+  conversationId: string;
+  senderId: string;
+  content: string;
+  clientMessageId: string | null;
+  /** The sender's clock when the message was sent. */
+  now: Date;
+}
+
+/**
+ * Stores a message and its MESSAGE_ADDED event (parley_append_message): the stored row, or null, with nothing
+ * written, when the sender is not a member of the conversation in their tenant.
+ */
+export async function appendMessageRow(query: SqlQuery, m: AppendedMessage): Promise<Message | null> {
+  // The sender's clock goes as UTC wall time, as the timestamp(3) columns hold it.
+  const rows = await decoded(
+    query,
+    `SELECT ${MESSAGE_SELECT} FROM parley_append_message($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3))`,
+    [m.messageId, m.eventId, m.tenantId, m.conversationId, m.senderId, m.content, m.clientMessageId, m.now.toISOString().slice(0, -1)],
+    decodeMessage,
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * A decoder of history rows: a row of the page statement as a message and its sender (a sender met earlier by the
+ * same decoder is the same object), or null for the row a member's empty page reads.
+ */
+export function historyDecoder(): (row: unknown[]) => HistoryRow | null {
+  const senders = new Map<unknown, Sender | null>();
+  return (row) => {
+    if (row[MESSAGE_ID] === null) return null;
+    const id = row[SENDER_ID];
+    let sender = id === null ? null : senders.get(id);
+    if (sender === undefined) senders.set(id, (sender = fromArray<Sender>(SENDER_COLUMNS, row, MESSAGE_COLUMNS.length)));
+    return { message: decodeMessage(row), sender };
+  };
+}
+
+export interface HistoryRange {
+  conversationId: string;
+  /** Rows to read at most. */
+  take: number;
+  /** Sequences strictly after / before (null: unbounded). */
+  after: number | null;
+  before: number | null;
+  /** Newest first (the page's last rows) instead of oldest first. */
+  backward: boolean;
+  /** When given, the same statement checks that this user is a member of the conversation in this tenant. */
+  viewer?: { tenantId: string; userId: string };
+}
+
+/**
+ * One history page in one statement, in the order read (by sequence, descending when `backward`): the messages
+ * (every column) with their senders. Null when `viewer` is given and is not a member.
+ */
+export async function historyPage(query: SqlQuery, r: HistoryRange): Promise<HistoryRow[] | null> {
+  const values: unknown[] = [r.conversationId, r.take];
+  const bound = (op: '>' | '<', value: number | null) => (value === null ? '' : ` AND sequence ${op} $${values.push(value)}`);
+  const range = bound('>', r.after) + bound('<', r.before);
+  const [from, where] = r.viewer
+    ? [
+        `"ConversationMember" cm JOIN "Conversation" c ON c.id = cm."conversationId" AND c."tenantId" = $${values.push(r.viewer.tenantId)}`,
+        `WHERE cm."conversationId" = $1 AND cm."userId" = $${values.push(r.viewer.userId)}`,
+      ]
+    : ['(SELECT $1::text AS "conversationId") cm', ''];
+  const order = r.backward ? 'DESC' : 'ASC';
+  const rows = await decoded(
+    query,
+    `SELECT ${HISTORY_SELECT} FROM ${from}
+       LEFT JOIN LATERAL (SELECT ${MESSAGE_SELECT} FROM "Message"
+         WHERE "conversationId" = cm."conversationId"${range} ORDER BY sequence ${order} LIMIT $2) m ON true
+       LEFT JOIN "User" u ON u.id = m."senderId"
+       ${where} ORDER BY m.sequence ${order}`,
+    values,
+    historyDecoder(),
+  );
+  if (r.viewer && rows.length === 0) return null;
+  return rows.filter((row) => row !== null);
+}
