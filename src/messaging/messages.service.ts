@@ -1,6 +1,7 @@
 // Messages: send (idempotent by clientMessageId), edit with history, tombstone delete, and history pages by
 // sequence. Every change is a conversation event in the same transaction (see events.ts).
 import type { Message, PrismaClient, User } from '../generated/prisma/client.ts';
+import { LRUCache } from 'lru-cache';
 import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { appendEvents, appendMessage, eventUser, publishEvents, toPayload, type ConversationEventPayload } from './events.ts';
@@ -34,9 +35,14 @@ export class MessageService {
     private readonly onSent: (tenantId: string, conversationId: string, senderId: string) => void = () => {},
   ) {}
 
-  /** The members of conversations this instance wrote to lately, as of a sequence (see audience). */
-  private readonly members = new Map<string, { sequence: number; ids: string[] }>();
-  private knownMembers = 0;
+  /**
+   * The members of conversations this instance wrote to lately, as of a sequence (see audience): at most
+   * MAX_KNOWN_MEMBERS ids in all, the conversation least recently written to forgotten first.
+   */
+  private readonly members = new LRUCache<string, { sequence: number; ids: string[] }>({
+    maxSize: MAX_KNOWN_MEMBERS,
+    sizeCalculation: (known) => Math.max(1, known.ids.length),
+  });
 
   /**
    * Who hears of the conversation's events `first`..`last` (none of them a membership change) on their own topic,
@@ -46,25 +52,15 @@ export class MessageService {
    * commit, as before. A deleted account's memberships go without an event; publishing to its topic is harmless.
    */
   private async audience(conversationId: string, first: number, last: number): Promise<string[]> {
-    const known = this.members.get(conversationId);
+    const known = this.members.get(conversationId); // (now the most recently used)
     if (known?.sequence === first - 1) {
       known.sequence = last;
-      this.members.delete(conversationId); // most recently used last
-      this.members.set(conversationId, known);
       return known.ids;
     }
     const rows = await this.prisma.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
     const ids = rows.map((r) => r.userId);
-    this.forget(conversationId);
     this.members.set(conversationId, { sequence: last, ids });
-    this.knownMembers += ids.length;
-    while (this.knownMembers > MAX_KNOWN_MEMBERS) this.forget(this.members.keys().next().value!);
     return ids;
-  }
-
-  private forget(conversationId: string) {
-    this.knownMembers -= this.members.get(conversationId)?.ids.length ?? 0;
-    this.members.delete(conversationId);
   }
 
   /** Publishes committed events (consecutive, of one conversation) to the conversation and its members. */

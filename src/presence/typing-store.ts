@@ -5,6 +5,7 @@
 // remembered until its window is over, so starting and stopping in turn cannot publish more than the limit allows.
 // In Redis the record carries a TTL a little longer than that, so a state whose owner died disappears on its own.
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 
 export interface TypingRules {
   /** A shown state's refresh within this is not published again. */
@@ -34,21 +35,30 @@ interface TypingRecord {
   shownAt: number;
   windowAt: number;
   starts: number;
-  expiresAt: number;
 }
 
+/**
+ * Records kept in memory at most: far more (user, conversation) pairs than type within one keepMs, so a record goes
+ * when its time-to-live ends, as in Redis, and this bound only caps memory under a flood of distinct keys.
+ */
+const MAX_RECORDS = 100_000;
+
 export class MemoryTypingStore implements TypingStore {
-  private records = new Map<string, TypingRecord>();
-  private lastSweep = 0;
+  /** Each record lives keepMs after its latest start; expired ones are dropped once a minute (purgeStale). */
+  private records = new LRUCache<string, TypingRecord>({ max: MAX_RECORDS });
+  private lastPurge = 0;
 
   async start(key: string, token: string, now: number, rules: TypingRules) {
-    this.sweep(now);
-    const cur = this.records.get(key) ?? { token: null, shownAt: 0, windowAt: now, starts: 0, expiresAt: 0 };
+    if (now - this.lastPurge >= 60_000) {
+      this.lastPurge = now;
+      this.records.purgeStale();
+    }
+    const cur = this.records.get(key) ?? { token: null, shownAt: 0, windowAt: now, starts: 0 };
     if (rules.starts && now - cur.windowAt >= rules.starts.windowMs) Object.assign(cur, { windowAt: now, starts: 0 });
     const repeat = cur.token !== null && cur.shownAt > 0 && now - cur.shownAt < rules.throttleMs;
     const publish = !repeat && (!rules.starts || cur.starts < rules.starts.max);
     if (publish) Object.assign(cur, { shownAt: now, starts: cur.starts + 1 });
-    this.records.set(key, { ...cur, token, expiresAt: now + keepMs(rules) });
+    this.records.set(key, { ...cur, token }, { ttl: keepMs(rules) });
     return publish;
   }
 
@@ -66,12 +76,6 @@ export class MemoryTypingStore implements TypingStore {
     const shown = cur.shownAt > 0;
     Object.assign(cur, { token: null, shownAt: 0 });
     return shown;
-  }
-
-  private sweep(now: number) {
-    if (now - this.lastSweep < 60_000) return;
-    this.lastSweep = now;
-    for (const [key, record] of this.records) if (record.expiresAt <= now) this.records.delete(key);
   }
 }
 

@@ -6,6 +6,7 @@
 //   select per event is a budget of its own, far smaller than a request's.
 import { getOperationAST, parse, visit, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import { AppError } from '../../errors.ts';
 import { operationCost, PAGE_ARGS, type CostLimits, type CostResult } from '../cost.ts';
 
@@ -54,8 +55,8 @@ const tooComplex = (cost: number, maxCost: number, what: string) =>
  */
 export function queryCostPlugin(limits: CostLimits): Plugin {
   // The cost depends on the document, the operation and only the variables used as page sizes: remembered per
-  // document (documents come from yoga's parse cache) for a few combinations of those.
-  const cache = new WeakMap<DocumentNode, { pageVariables: string[]; results: Map<string, CostResult> }>();
+  // document (documents come from yoga's parse cache) for the 16 combinations of those used last.
+  const cache = new WeakMap<DocumentNode, { pageVariables: string[]; results: LRUCache<string, CostResult> }>();
   const costOf = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | null | undefined) => {
     let entry = cache.get(document);
     if (!entry) {
@@ -65,7 +66,7 @@ export function queryCostPlugin(limits: CostLimits): Plugin {
           if (PAGE_ARGS.has(arg.name.value) && arg.value.kind === Kind.VARIABLE) pageVariables.add(arg.value.name.value);
         },
       });
-      cache.set(document, (entry = { pageVariables: [...pageVariables], results: new Map() }));
+      cache.set(document, (entry = { pageVariables: [...pageVariables], results: new LRUCache({ max: 16 }) }));
     }
     const vars = variables && typeof variables === 'object' ? variables : {};
     const key = `${operationName ?? ''}\u0000${entry.pageVariables.map((v) => JSON.stringify(vars[v] ?? null)).join(',')}`;
@@ -73,7 +74,6 @@ export function queryCostPlugin(limits: CostLimits): Plugin {
     if (!result) {
       result = operationCost(schema, document, variables, operationName, limits);
       if (result.errors.length > 0) return result; // error objects go to one response each, never shared
-      if (entry.results.size >= 16) entry.results.clear();
       entry.results.set(key, result);
     }
     return result;
