@@ -1,5 +1,6 @@
-// Parley's error vocabulary: every error a client sees carries one of these codes in `extensions.code`.
-import { GraphQLError } from 'graphql';
+// Parley's error vocabulary: every error a client sees carries one of these codes. It belongs to no transport: each
+// maps an AppError at its edge (GraphQL over HTTP, SSE and WebSocket: graphql/errors.ts, the `extensions.code` of the
+// error; REST: toRestError() in auth/rest/http.ts, better-auth's status and `code`), so services never depend on one.
 
 export const ErrorCode = {
   UNAUTHENTICATED: { status: 401, message: 'You must be signed in to do this.' },
@@ -21,27 +22,24 @@ export const ErrorCode = {
 export type ErrorCodeName = keyof typeof ErrorCode;
 
 /** A client-facing error: a stable code, a human message, and optional details (e.g. `field`, `retryAfter`). */
-export class AppError extends GraphQLError {
+export class AppError extends Error {
+  override readonly name = 'AppError';
   readonly code: ErrorCodeName;
+  /** Stable, machine-readable facts about the error (`field`, `reason`, `retryAfter`, `limit`...), sent beside the code. */
+  readonly details: Readonly<Record<string, unknown>>;
   constructor(code: ErrorCodeName, message?: string, details: Record<string, unknown> = {}) {
-    super(message ?? ErrorCode[code].message, { extensions: { code, ...details } });
+    super(message ?? ErrorCode[code].message);
     this.code = code;
+    this.details = details;
   }
+  /** The HTTP status this code stands for. */
   get status(): number {
     return ErrorCode[this.code].status;
   }
-}
-
-/** The same error (location, path, original error) with more extensions. */
-export function withExtensions(e: GraphQLError, extensions: Record<string, unknown>): GraphQLError {
-  return new GraphQLError(e.message, {
-    nodes: e.nodes,
-    source: e.source,
-    positions: e.positions,
-    path: e.path,
-    originalError: e.originalError,
-    extensions: { ...e.extensions, ...extensions },
-  });
+  /** What a client reads besides the message, in this order: `{ code, ...details }` (GraphQL's `extensions`). */
+  get extensions(): Record<string, unknown> {
+    return { code: this.code, ...this.details };
+  }
 }
 
 /** `reason` is a finer, stable code for clients (e.g. INVALID_TOKEN), also used by the REST routes. */

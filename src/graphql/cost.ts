@@ -25,6 +25,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import { badInput } from '../errors.ts';
+import { graphqlError } from './errors.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
 
 export interface CostLimits {
@@ -151,7 +152,7 @@ export function operationCost(
         if (value === null) continue;
         if (!Number.isInteger(value) || value < 0 || value > limits.maxPageSize) {
           const key = arg.name.value;
-          errors.set(key, badInput(`${key} must be between 0 and ${limits.maxPageSize}.`, key));
+          errors.set(key, graphqlError(badInput(`${key} must be between 0 and ${limits.maxPageSize}.`, key)));
         } else {
           pageSize = Math.max(pageSize ?? 0, value);
         }

@@ -9,6 +9,7 @@
 import { Kind, visit, type ASTNode, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { fieldWithNul, nulRefused } from '../text-rules.ts';
+import { graphqlError } from './errors.ts';
 
 const NUL = '\u0000';
 
@@ -60,7 +61,7 @@ export function inputStringsPlugin(): Plugin {
         if (!valid) return;
         const variables = (context as { params?: { variables?: unknown } }).params?.variables;
         const field = nulInputField(params.documentAST, variables);
-        if (field !== null) setResult([nulRefused(field)]);
+        if (field !== null) setResult([graphqlError(nulRefused(field))]);
       };
     },
   };

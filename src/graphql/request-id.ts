@@ -1,6 +1,6 @@
 // Small helpers for results and documents used by the operation plugins (plugins/operation-log.ts, request-id-in-errors.ts).
 import { getOperationAST, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import { withExtensions } from '../errors.ts';
+import { withExtensions } from './errors.ts';
 
 /** The result with `extensions.requestId` on each of its errors (unchanged when there are none). */
 export function withRequestId<R extends ExecutionResult>(result: R, requestId: string): R {

@@ -40,7 +40,8 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { isUnavailable, serviceUnavailable, withExtensions } from '../errors.ts';
+import { isUnavailable, serviceUnavailable } from '../errors.ts';
+import { withExtensions } from './errors.ts';
 
 /** Field extension of a subscription field whose events may be shared: `{ ignoresArguments: boolean }`. */
 export const SHARED_EVENTS = 'sharedEvents';

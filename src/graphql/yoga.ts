@@ -24,7 +24,8 @@ import type { Context } from './context.ts';
 import type { Services } from '../services.ts';
 import type { Viewer } from '../accounts/accounts.service.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
-import { AppError, isUnavailable, unavailableError, withExtensions } from '../errors.ts';
+import { isUnavailable, unavailableError } from '../errors.ts';
+import { graphqlError, maskedAppError, withExtensions } from './errors.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { graphqlCredential, viewerFor } from '../auth/credentials.ts';
 import { trackHttpStream } from '../realtime/connections.ts';
@@ -85,8 +86,9 @@ export function createParleyYoga(services: Services) {
   const { metrics } = services;
 
   function maskError(error: unknown, message: string): Error {
+    const appError = maskedAppError(error);
+    if (appError) return appError;
     const original = error instanceof GraphQLError ? error.originalError : error;
-    if (original instanceof AppError) return original;
     // Pothos's connection helpers refuse bad cursors and argument combinations this way: the client's fault.
     if (original instanceof PothosValidationError) {
       return new GraphQLError(original.message, {
@@ -102,7 +104,7 @@ export function createParleyYoga(services: Services) {
       // The database or Redis is restarting, out of reach, out of disk, or cancelled a statement that took too long:
       // a stable, retryable code, not an internal error.
       logger.warn('backing service unavailable', { error: (original as Error).message });
-      return unavailableError(original);
+      return graphqlError(unavailableError(original));
     }
     logger.error('unexpected error', { error: original ?? error });
     return new GraphQLError(message, {
@@ -128,7 +130,7 @@ export function createParleyYoga(services: Services) {
       return typeof requestId === 'string' ? withRequestId({ errors: [masked as GraphQLError] }, requestId).errors![0] : masked;
     },
   };
-  // maskError returns GraphQLErrors (AppError is one) for every input.
+  // maskError returns GraphQLErrors for every input (an AppError as graphqlError() sends it).
   const mask: MaskError = (error) => maskedErrors.maskError(error, 'Unexpected error.') as GraphQLError;
 
   const production = config.NODE_ENV === 'production';

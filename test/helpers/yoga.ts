@@ -2,7 +2,8 @@
 // database): a tiny schema, and a context shaped like Parley's for what the plugins read (request id, transport,
 // tenant, viewer, client address). Who is asking comes from two test headers: `x-test-user` (a signed-in viewer) and
 // `x-test-ip` (the client's address).
-import { createSchema, createYoga, type YogaServerOptions } from 'graphql-yoga';
+import { createSchema, createYoga, maskError, type YogaServerOptions } from 'graphql-yoga';
+import { maskedAppError } from '../../src/graphql/errors.ts';
 import type { Context } from '../../src/graphql/context.ts';
 import type { ServerContext } from '../../src/graphql/yoga.ts';
 
@@ -59,6 +60,8 @@ export function testYoga(options: { plugins: NonNullable<YogaServerOptions<Serve
     logging: false,
     // As Parley's yoga: validation results are cached by validationCachePlugin, if at all.
     parserAndValidationCache: { validationCache: false },
+    // As Parley's yoga: a service's AppError reaches the client as graphql/errors.ts sends it; the rest as yoga masks it.
+    maskedErrors: { maskError: (error, message, isDev) => maskedAppError(error) ?? maskError(error, message, isDev) },
     context: ({ request, requestId }) => {
       const user = request.headers.get('x-test-user');
       const ip = request.headers.get('x-test-ip');

@@ -101,7 +101,7 @@ export function str(body: Record<string, unknown>, field: string, opts: { option
  * better-auth client expects for this route.
  */
 export function toRestError(err: AppError, reasons: Record<string, [number, string, string?]> = {}): RestError {
-  const ext = err.extensions as { field?: string; reason?: string; retryAfter?: number };
+  const ext = err.details as { field?: string; reason?: string; retryAfter?: number };
   if (err.code === 'RATE_LIMITED') {
     const s = String(ext.retryAfter ?? 60);
     return new RestError(429, null, 'Too many requests. Please try again later.', { 'retry-after': s, 'x-retry-after': s });

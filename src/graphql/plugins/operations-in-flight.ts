@@ -9,6 +9,7 @@
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { AppError } from '../../errors.ts';
+import { graphqlError } from '../errors.ts';
 import type { Context } from '../context.ts';
 
 /** Which client an operation counts against, or null when it has neither a viewer nor an address. */
@@ -22,10 +23,12 @@ export function operationsInFlightPlugin(maxPerClient: number): Plugin<Context> 
   // last operation, so it holds only clients with something running.
   const running = new Map<string, number>();
   const tooMany = () =>
-    new AppError('RATE_LIMITED', `At most ${maxPerClient} of your operations can run at once; wait for one to finish.`, {
-      retryAfter: 1,
-      limit: maxPerClient,
-    });
+    graphqlError(
+      new AppError('RATE_LIMITED', `At most ${maxPerClient} of your operations can run at once; wait for one to finish.`, {
+        retryAfter: 1,
+        limit: maxPerClient,
+      }),
+    );
 
   return {
     onExecute({ executeFn, setExecuteFn }) {

@@ -8,6 +8,7 @@ import { getOperationAST, parse, visit, Kind, type DocumentNode, type GraphQLSch
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../../errors.ts';
+import { graphqlError } from '../errors.ts';
 import { operationCost, PAGE_ARGS, type CostLimits, type CostResult } from '../cost.ts';
 
 /**
@@ -40,10 +41,12 @@ function batchCost(schema: GraphQLSchema, operations: unknown[], limits: CostLim
 
 /** QUERY_TOO_COMPLEX with the cost and the budget it is over (`maxCost`). */
 const tooComplex = (cost: number, maxCost: number, what: string) =>
-  new AppError('QUERY_TOO_COMPLEX', `${what} (${Math.round(cost)}) is over the limit of ${maxCost}: ask for smaller pages or fewer nested lists.`, {
-    cost: Math.round(cost),
-    maxCost,
-  });
+  graphqlError(
+    new AppError('QUERY_TOO_COMPLEX', `${what} (${Math.round(cost)}) is over the limit of ${maxCost}: ask for smaller pages or fewer nested lists.`, {
+      cost: Math.round(cost),
+      maxCost,
+    }),
+  );
 
 /**
  * Refuses, at validation, operations whose cost is over their budget (QUERY_TOO_COMPLEX with `cost` and `maxCost` in
