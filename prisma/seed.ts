@@ -1,6 +1,6 @@
 // `npm run db:seed`: demo data for trying Parley: a tenant "demo" and three users with known passwords.
 // Idempotent: running it again leaves existing users alone.
-import { hashPassword } from '../src/accounts/credentials.ts';
+import { PasswordHasher } from '../src/accounts/password-hasher.ts';
 import { openCliDatabase } from '../scripts/cli-db.ts';
 
 const PASSWORD = 'parley-demo-password';
@@ -11,10 +11,11 @@ const people = [
 ];
 
 const db = await openCliDatabase();
+const passwords = new PasswordHasher({ cost: 10, concurrency: 1 });
 try {
   await db.migrate();
   await db.prisma.tenant.upsert({ where: { id: 'demo' }, create: { id: 'demo', name: 'Demo' }, update: {} });
-  const passwordHash = await hashPassword(PASSWORD, 10);
+  const passwordHash = await passwords.hash(PASSWORD);
   for (const tenantId of ['default', 'demo']) {
     for (const p of people) {
       await db.prisma.user.upsert({
@@ -27,5 +28,6 @@ try {
   console.log('Seeded tenants "default" and "demo" (send X-Client-ID: demo for the latter), each with:');
   for (const p of people) console.log(`  ${p.email.padEnd(20)} username ${p.username.padEnd(6)} password ${PASSWORD}`);
 } finally {
+  await passwords.close();
   await db.close();
 }

@@ -197,6 +197,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       clearTimeout(timer);
       await stopSweeper();
       await services.recovery.idle(); // reset and verification mail answered before it was sent
+      await services.passwords.close();
       await services.auth.stop();
       await stopClosingRevoked();
       services.typing.stop();

@@ -7,7 +7,7 @@ import type { Logger } from './logger.ts';
 import type { ParleyPubSub } from './realtime/pubsub.ts';
 import type { Redis } from 'ioredis';
 import { AccountService } from './accounts/accounts.service.ts';
-import { setBcryptConcurrency } from './accounts/credentials.ts';
+import { PasswordHasher } from './accounts/password-hasher.ts';
 import { TenantService } from './accounts/tenants.ts';
 import { LiveConnections } from './realtime/connections.ts';
 import { Privacy } from './accounts/privacy.ts';
@@ -45,6 +45,8 @@ export interface Services {
   accounts: AccountService;
   privacy: Privacy;
   recovery: RecoveryService;
+  /** bcrypt on worker threads, BCRYPT_CONCURRENCY at once (closed by app.stop()). */
+  passwords: PasswordHasher;
   /** Turns credentials (session token, JWT, cookie) into a viewer; issues access tokens. */
   auth: Authenticator;
   signingKeys: SigningKeys;
@@ -92,12 +94,12 @@ export function createServices(deps: {
     chatGuestIp: config.CHAT_GUEST_RATE_LIMIT ? { max: config.CHAT_GUEST_RATE_LIMIT, windowSeconds: 60 } : null,
     setStatus: config.PRESENCE_STATUS_RATE_LIMIT,
   });
-  setBcryptConcurrency(config.BCRYPT_CONCURRENCY);
+  const passwords = new PasswordHasher({ cost: config.BCRYPT_COST, concurrency: config.BCRYPT_CONCURRENCY });
   const sessionCache = new SessionCache();
   const accounts = new AccountService({
     prisma,
     pubsub,
-    bcryptCost: config.BCRYPT_COST,
+    passwords,
     sessionTtlDays: config.SESSION_TTL_DAYS,
     limiter,
     sessionCache,
@@ -124,7 +126,8 @@ export function createServices(deps: {
     connections: new LiveConnections(),
     accounts,
     privacy: new Privacy(prisma),
-    recovery: new RecoveryService({ prisma, accounts, mailer, limiter, bcryptCost: config.BCRYPT_COST, publicUrl, logger }),
+    recovery: new RecoveryService({ prisma, accounts, mailer, limiter, passwords, publicUrl, logger }),
+    passwords,
     auth: new Authenticator({
       prisma,
       accounts,

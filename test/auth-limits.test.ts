@@ -1,6 +1,5 @@
 // Rate limits on sign-in, sign-up and recovery mail (GraphQL RATE_LIMITED with retryAfter; REST 429 with
 // Retry-After), shared across instances through Redis; and the unknown-email hash compare.
-import { passwordWork } from '../src/accounts/credentials.ts';
 import { describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { startServer, useServer, type TestServer } from './helpers/server.ts';
@@ -77,9 +76,9 @@ describe('sign-in timing', () => {
   it('an unknown email still runs one bcrypt compare', async () => {
     const s = server();
     const dummy = await s.services().accounts.dummyHash();
-    const before = passwordWork();
+    const before = s.services().passwords.work();
     expect(code(await s.gql(SignIn, { i: { email: email(), password: 'wrong password' } }))).toBe('UNAUTHENTICATED');
-    const after = passwordWork();
+    const after = s.services().passwords.work();
     expect(after.compare - before.compare).toBe(1);
     expect(after.hash - before.hash).toBe(0);
     expect(after.lastCompared).toBe(dummy);

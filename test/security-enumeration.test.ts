@@ -3,7 +3,6 @@
 // alike; sign-in attempts on one account share one limit whether they name its email or its username, and a spent
 // account limit locks the account silently, so it does not link an email to a username.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { passwordWork } from '../src/accounts/credentials.ts';
 import { startServer, useServer, type TestServer } from './helpers/server.ts';
 import { createConversation } from './helpers/conversations.ts';
 import { linkIn, startSmtp, type TestSmtp } from './helpers/smtp.ts';
@@ -137,9 +136,10 @@ describe('sign-in limit per account', () => {
     expect(await restSignIn(s, ghost, wrong)).toEqual(rest);
     // and with the same work: one bcrypt compare, against the hash an unknown account is compared with
     const dummy = await s.services().accounts.dummyHash();
-    const before = passwordWork();
+    const before = s.services().passwords.work();
     await signInAnswer(s, { email: carol.email, password: wrong });
-    expect([passwordWork().compare - before.compare, passwordWork().lastCompared]).toEqual([1, dummy]);
+    const after = s.services().passwords.work();
+    expect([after.compare - before.compare, after.lastCompared]).toEqual([1, dummy]);
   });
 
   it('locks the account after 3 failures by email and by username together, even for the right password', async () => {

@@ -5,8 +5,6 @@ import { AppError, badInput, isUniqueViolation, notFound } from '../errors.ts';
 import type { LimitName } from '../ratelimit/rate-limiter.ts';
 import {
   checkPassword,
-  dummyHash,
-  hashPassword,
   hashToken,
   newToken,
   normalizeEmail,
@@ -14,7 +12,6 @@ import {
   normalizeName,
   normalizePhone,
   normalizeUsername,
-  verifyPassword,
 } from './credentials.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -23,7 +20,6 @@ export type { AccountDeps, AuthResult, ChangePasswordInput, ProfileInput, Reques
 import type { AccountDeps, AuthResult, ChangePasswordInput, ProfileInput, RequestInfo, SignInInput, SignUpInput, Viewer } from './accounts.types.ts';
 
 export class AccountService {
-  private dummy?: Promise<string>;
   constructor(private readonly deps: AccountDeps) {}
 
   private get prisma() {
@@ -38,7 +34,7 @@ export class AccountService {
     const username = input.username ? normalizeUsername(input.username) : null;
     const phoneNumber = input.phoneNumber ? normalizePhone(input.phoneNumber) : null;
     const image = normalizeImage(input.image);
-    const passwordHash = await hashPassword(input.password, this.deps.bcryptCost);
+    const passwordHash = await this.deps.passwords.hash(input.password);
     let user: User;
     try {
       user = await this.prisma.user.create({
@@ -70,7 +66,7 @@ export class AccountService {
     // locked silently: the answer and the work of a wrong password, even for the right one.
     const locked = user ? !(await this.withinLimit('signInAccount', `user:${user.id}`)) : false;
     // Unknown or locked account: still one bcrypt compare (against the dummy hash), so the response takes the same time.
-    const ok = await verifyPassword(input.password, user && !locked ? user.passwordHash : await this.dummyHash());
+    const ok = await this.deps.passwords.verify(input.password, user && !locked ? user.passwordHash : await this.dummyHash());
     if (!user || locked || !ok) throw invalid();
     return this.startSession(req, user, input.rememberMe ?? true);
   }
@@ -88,8 +84,7 @@ export class AccountService {
 
   /** For tests and timing checks: the hash compared against when the account is unknown. */
   dummyHash(): Promise<string> {
-    this.dummy ??= dummyHash(this.deps.bcryptCost);
-    return this.dummy;
+    return this.deps.passwords.dummyHash();
   }
 
   async startSession(req: RequestInfo, user: User, rememberMe: boolean): Promise<AuthResult> {
@@ -192,12 +187,12 @@ export class AccountService {
   async changePassword(req: RequestInfo, viewer: Viewer, input: ChangePasswordInput): Promise<{ user: User; renewed: AuthResult | null }> {
     checkPassword(input.newPassword, 'newPassword');
     const current = await this.prisma.user.findUniqueOrThrow({ where: { id: viewer.user.id } });
-    if (!(await verifyPassword(input.currentPassword ?? '', current.passwordHash))) {
+    if (!(await this.deps.passwords.verify(input.currentPassword ?? '', current.passwordHash))) {
       throw badInput('The current password is not correct.', 'currentPassword', 'INVALID_PASSWORD');
     }
     const user = await this.prisma.user.update({
       where: { id: current.id },
-      data: { passwordHash: await hashPassword(input.newPassword, this.deps.bcryptCost) },
+      data: { passwordHash: await this.deps.passwords.hash(input.newPassword) },
     });
     this.userChanged(user);
     if (input.sessions === 'none') return { user, renewed: null };
@@ -221,7 +216,7 @@ export class AccountService {
       if (Date.now() - viewer.session.createdAt.getTime() > DAY_MS) {
         throw badInput('Sign in again (or give your password) to delete the account.', 'password', 'SESSION_EXPIRED');
       }
-    } else if (!(await verifyPassword(password, user.passwordHash))) {
+    } else if (!(await this.deps.passwords.verify(password, user.passwordHash))) {
       throw badInput('The password is not correct.', 'password', 'INVALID_PASSWORD');
     }
     const sessions = await this.prisma.session.findMany({ where: { userId: user.id }, select: { id: true } });

@@ -3,6 +3,7 @@
 import type { PrismaClient, User, Session } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import type { PasswordHasher } from './password-hasher.ts';
 
 /** Who is asking, as far as the transport knows. */
 export interface RequestInfo {
@@ -58,7 +59,8 @@ export interface SessionInvalidation {
 export interface AccountDeps {
   prisma: PrismaClient;
   pubsub: ParleyPubSub;
-  bcryptCost: number;
+  /** This app's bcrypt pool (BCRYPT_COST, BCRYPT_CONCURRENCY). */
+  passwords: PasswordHasher;
   sessionTtlDays: number;
   limiter: RateLimiter;
   /** This instance's cache of live sessions: told synchronously, before the event reaches other instances. */

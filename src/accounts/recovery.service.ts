@@ -7,7 +7,8 @@ import type { Logger } from '../logger.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import type { AccountService, RequestInfo, Viewer } from './accounts.service.ts';
-import { checkPassword, hashPassword, hashToken, newToken, normalizeEmail } from './credentials.ts';
+import { checkPassword, hashToken, newToken, normalizeEmail } from './credentials.ts';
+import type { PasswordHasher } from './password-hasher.ts';
 
 export const TOKEN_TTL_MS = 60 * 60 * 1000;
 
@@ -16,7 +17,7 @@ export interface RecoveryDeps {
   accounts: AccountService;
   mailer: Mailer;
   limiter: RateLimiter;
-  bcryptCost: number;
+  passwords: PasswordHasher;
   /** Base of links in mail: PUBLIC_URL, or this server's own URL in development. */
   publicUrl: () => string;
   logger: Logger;
@@ -124,7 +125,7 @@ export class RecoveryService {
     const userId = await this.consume(token, 'PASSWORD_RESET');
     const user = await this.prisma.user.update({
       where: { id: userId },
-      data: { passwordHash: await hashPassword(newPassword, this.deps.bcryptCost) },
+      data: { passwordHash: await this.deps.passwords.hash(newPassword) },
     });
     this.deps.accounts.userChanged(user);
     await this.deps.accounts.revokeAll(user, 'password reset');
