@@ -112,6 +112,9 @@ export const configSchema = z
     WS_MAX_SUBSCRIPTIONS: int(1, 10_000).default(100),
     WS_OPERATION_RATE_LIMIT: rateLimit.prefault('100/10'),
     WS_MAX_MESSAGE_BYTES: int(1024, 50 * 1024 * 1024).default(256 * 1024),
+    // Subscription results go to the socket as frames Parley writes itself, each shared result serialized once
+    // (realtime/ws-frames.ts); false sends them through graphql-ws's own per-subscriber path (same bytes, slower).
+    WS_DIRECT_FRAMES: bool.default(true),
     // Open WebSockets per signed-in user (counted at connection_init; over: close 4429) and per client address
     // (TRUST_PROXY: the X-Forwarded-For one; counted from the upgrade, so sockets that never send connection_init
     // count too; over: the upgrade is refused with HTTP 429), per instance. 0 turns a cap off.

@@ -24,6 +24,7 @@ import { clientIp } from '../http/client-ip.ts';
 import { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY, type LiveConnection } from './connections.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { serveSockets } from './ws-socket.ts';
+import { DirectFrames, PayloadCache } from './ws-frames.ts';
 
 export { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY };
 export const CLOSE_TOO_MANY_REQUESTS = 4429;
@@ -71,6 +72,10 @@ export function attachWebSocketServer(
   });
   /** Running subscriptions, by `<socket id>:<operation id>`; graphql-ws calls onComplete however one ends. */
   const subscriptions = new Set<string>();
+  /** Each subscription result's JSON, made once however many sockets it goes to (ws-frames.ts). */
+  const payloads = new PayloadCache();
+  services.metrics.register('parley_ws_payloads_serialized_total', 'Subscription results serialized for WebSocket frames (WS_DIRECT_FRAMES).', () => payloads.stats.serialized, 'counter');
+  services.metrics.register('parley_ws_payloads_reused_total', 'WebSocket frames that reused a result serialized for another socket.', () => payloads.stats.reused, 'counter');
   services.metrics.register('parley_ws_connections_open', 'Open WebSocket connections.', () => wss.clients.size);
   services.metrics.register('parley_ws_subscriptions_active', 'Subscriptions running over WebSocket.', () => subscriptions.size);
   services.metrics.register(
@@ -152,6 +157,7 @@ export function attachWebSocketServer(
             user: ctx.extra.auth?.viewer?.user.id,
             operation: payload.operationName ?? null,
           });
+          if (config.WS_DIRECT_FRAMES) return new DirectFrames(result[Symbol.asyncIterator](), id, ctx.extra.socket, payloads);
         }
       },
       onComplete(ctx, id) {

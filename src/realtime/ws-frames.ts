@@ -1,0 +1,106 @@
+// Subscription results written to a WebSocket as graphql-ws `next` frames by Parley itself, each result serialized
+// once however many sockets it goes to. graphql-ws's own path builds every frame per subscriber (a copy of the
+// result, JSON.stringify of it, a promise per send); a message to a group of 1,000 is one shared result
+// (graphql/shared-events.ts), so here its JSON is made once and each socket's frame is that text behind the
+// subscription's own id. The frames are byte-for-byte what graphql-ws would send (test/ws-frames.test.ts compares the
+// two with WS_DIRECT_FRAMES=false).
+//
+// graphql-ws still runs the protocol: it subscribes, hands the operation's result to onOperation (ws.ts), which
+// swaps in a DirectFrames, and for-awaits it. DirectFrames never yields: its first next() pumps the real results to
+// the socket and settles when they end, so graphql-ws then sends `complete`, or `error` with what ended them, after
+// the last frame, exactly as if it had sent the frames itself. A client's `complete` or a closing socket reaches the
+// results through return().
+//
+// Backpressure: graphql-ws waits for every send to reach the socket, so a client that stops reading stops pulling
+// results (and its stream's own bound takes over, see messaging/stream.ts). Here sends go out at once while the
+// socket's buffer is under HIGH_WATER_BYTES, and the pump waits for the socket to take the frame past it: a stalled
+// client holds at most that much in its buffer before it stops pulling.
+import type { ExecutionResult } from 'graphql';
+import type { WebSocket } from 'ws';
+
+/** Bytes a socket may have waiting to be written before its results wait for it. */
+export const HIGH_WATER_BYTES = 64 * 1024;
+
+/** The JSON of each result sent, kept while the result is alive: the same shared result is serialized once. */
+export class PayloadCache {
+  private readonly json = new WeakMap<object, string>();
+  /** Results serialized, and frames that reused a serialization (for metrics and tests). */
+  readonly stats = { serialized: 0, reused: 0 };
+
+  of(result: ExecutionResult): string {
+    const cached = this.json.get(result);
+    if (cached !== undefined) {
+      this.stats.reused++;
+      return cached;
+    }
+    this.stats.serialized++;
+    const text = serialize(result);
+    this.json.set(result, text);
+    return text;
+  }
+}
+
+/** A result's payload as graphql-ws writes it: the result's fields, then its errors (if any) in their JSON form. */
+function serialize(result: ExecutionResult): string {
+  if (!result.errors) return JSON.stringify(result);
+  const { errors, ...rest } = result;
+  return JSON.stringify({ ...rest, errors: errors.map((e) => e.toJSON()) });
+}
+
+const DONE: IteratorResult<never> = { value: undefined, done: true };
+
+/** The stand-in graphql-ws iterates while the results go to the socket directly (see the top of this file). */
+export class DirectFrames implements AsyncIterableIterator<never> {
+  private readonly prefix: string;
+  private pumping: Promise<IteratorResult<never>> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly results: AsyncIterator<ExecutionResult>,
+    id: string,
+    private readonly socket: WebSocket,
+    private readonly payloads: PayloadCache,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  }
+
+  next(): Promise<IteratorResult<never>> {
+    return (this.pumping ??= this.pump());
+  }
+
+  private async pump(): Promise<IteratorResult<never>> {
+    for (;;) {
+      const next = await this.results.next();
+      if (next.done || this.stopped) return DONE;
+      const sent = this.send(next.value);
+      if (sent) await sent;
+    }
+  }
+
+  /** Writes one frame; a promise when the socket's buffer is past HIGH_WATER_BYTES, settled once it took the frame. */
+  private send(result: ExecutionResult): Promise<void> | undefined {
+    const socket = this.socket;
+    if (socket.readyState !== socket.OPEN) return;
+    const frame = this.prefix + this.payloads.of(result) + '}';
+    if (socket.bufferedAmount < HIGH_WATER_BYTES) {
+      socket.send(frame);
+      return;
+    }
+    return new Promise<void>((resolve, reject) => socket.send(frame, (err) => (err ? reject(err) : resolve())));
+  }
+
+  async return(): Promise<IteratorResult<never>> {
+    this.stopped = true;
+    await this.results.return?.();
+    return DONE;
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<never>> {
+    await this.return();
+    throw err;
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}
