@@ -42,6 +42,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { isUnavailable, serviceUnavailable } from '../errors.ts';
 import { withExtensions } from './errors.ts';
+import { LRUCache } from 'lru-cache';
 
 /** Field extension of a subscription field whose events may be shared: `{ ignoresArguments: boolean }`. */
 export const SHARED_EVENTS = 'sharedEvents';
@@ -104,7 +105,7 @@ export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): Shared
   /** Per event: the key of its first subscriber, then per key null (executed once, own) or the shared execution. */
   const results = new WeakMap<object, string | Map<string, Shared | null>>();
   const documentIds = new WeakMap<DocumentNode, number>();
-  const personal = new Map<string, true>();
+  const personal = new LRUCache<string, true>({ max: MAX_PERSONAL });
   let nextDocumentId = 0;
 
   /** Executes an event with the subscriber's own context, then releases what the execution cached in it. */
@@ -131,7 +132,7 @@ export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): Shared
         stats.shared++;
         return (entry.value = result);
       }
-      if (touched) remember(personal, documentKey);
+      if (touched) personal.set(documentKey, true);
       return (entry.value = null);
     };
     try {
@@ -293,11 +294,6 @@ function watched<T extends object>(context: T, onPersonal: () => void): T {
   });
 }
 
-function remember(map: Map<string, true>, key: string) {
-  map.delete(key);
-  map.set(key, true);
-  if (map.size > MAX_PERSONAL) map.delete(map.keys().next().value!);
-}
 
 function located(err: unknown, operation: OperationDefinitionNode | null | undefined): GraphQLError {
   const error = err instanceof Error ? err : new Error(String(err));

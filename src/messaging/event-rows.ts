@@ -12,6 +12,7 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { answer, known, type Known } from '../db/rows.ts';
 import type { ConversationEventPayload } from './events.ts';
+import { LRUCache } from 'lru-cache';
 
 type Field = 'conversation' | 'message' | 'user' | 'member';
 type Query = Record<string, unknown>;
@@ -42,7 +43,7 @@ interface Load {
 export class EventRows {
   private readonly carriedRows = new WeakMap<ConversationEventPayload, Partial<Record<Field, Known>>>();
   private readonly loads = new WeakMap<ConversationEventPayload, Map<string, Load>>();
-  private readonly recent = new Map<Field, Map<string, Query>>();
+  private readonly recent = new Map<Field, LRUCache<string, Query>>();
 
   /** The row for one subscriber's selection: the value itself when it is already loaded, else the shared load. */
   row(prisma: PrismaClient, event: ConversationEventPayload, field: Field, query: Query): unknown {
@@ -80,10 +81,8 @@ export class EventRows {
 
   private remember(field: Field, key: string, query: Query) {
     let queries = this.recent.get(field);
-    if (!queries) this.recent.set(field, (queries = new Map()));
-    if (queries.has(key)) return;
-    queries.set(key, query);
-    if (queries.size > RECENT_PER_FIELD) queries.delete(queries.keys().next().value!);
+    if (!queries) this.recent.set(field, (queries = new LRUCache({ max: RECENT_PER_FIELD })));
+    if (!queries.has(key)) queries.set(key, query);
   }
 
   private start(prisma: PrismaClient, event: ConversationEventPayload, field: Field, key: string, query: Query): Load | null {

@@ -5,6 +5,7 @@ import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { TopicFanout } from '../realtime/fanout.ts';
 import type { ConversationEventPayload } from './events.ts';
 import { EventRows } from './event-rows.ts';
+import { LRUCache } from 'lru-cache';
 
 /** Events remembered by internEvent (a few seconds' worth on a busy server; copies arrive within milliseconds). */
 const INTERNED = 1000;
@@ -16,13 +17,12 @@ const INTERNED = 1000;
  * for its own. The conversation topic is published first, so the copy kept is the one that carries rows.
  */
 export function eventInterner(max = INTERNED) {
-  const recent = new Map<string, ConversationEventPayload>();
+  const recent = new LRUCache<string, ConversationEventPayload>({ max });
   return (event: ConversationEventPayload): ConversationEventPayload => {
     const key = `${event.conversationId}:${event.sequence}`;
     const seen = recent.get(key);
     if (seen && seen.type === event.type) return seen;
     recent.set(key, event);
-    if (recent.size > max) recent.delete(recent.keys().next().value!);
     return event;
   };
 }
