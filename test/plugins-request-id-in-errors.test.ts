@@ -50,10 +50,32 @@ describe('requestIdInErrorsPlugin', () => {
     expect(events).toEqual([{ errors: [expect.objectContaining({ message: 'No such stream.', extensions: { code: 'NOT_FOUND', requestId } })] }]);
   });
 
-  // Not yet: errors inside a running stream's events. Subscriptions run through onSubscribe, never onExecute, and a
-  // new onSubscribe hook would be skipped over WebSocket (subscribeOverSocket, see server.test.ts); the fix belongs
-  // in graphql/yoga.ts and realtime/ws.ts together.
-  it.todo("adds it to the failing event of a subscription's stream, over SSE and WebSocket");
+  it("adds it to the failing event of a subscription's stream, over SSE (WebSocket: server.test.ts)", async () => {
+    const failing = testYoga({
+      plugins: [requestIdInErrorsPlugin()],
+      resolvers: {
+        Subscription: {
+          items: {
+            subscribe: async function* () {
+              yield { items: { edges: [{ node: { id: '1' }, cursor: '1' }], pageInfo: { hasNextPage: false } } };
+              yield {
+                items: {
+                  get edges(): never {
+                    throw new AppError('NOT_FOUND', 'Gone.'); // the event's result has an error
+                  },
+                },
+              };
+            },
+          },
+        },
+      },
+    });
+    const events = await sse(failing, { query: 'subscription { items { edges { node { id } } } }' }, { requestId });
+    expect(events).toEqual([
+      { data: { items: { edges: [{ node: { id: '1' } }] } } },
+      expect.objectContaining({ errors: [expect.objectContaining({ message: 'Gone.', extensions: { code: 'NOT_FOUND', requestId } })] }),
+    ]);
+  });
 
   it('is what adds it: the same yoga without the plugin answers without one', async () => {
     const bare = testYoga({ plugins: [], resolvers: { Query: { broken: () => Promise.reject(new AppError('FORBIDDEN')) } } });

@@ -186,9 +186,29 @@ describe('subscriptions over WebSocket (past envelop\'s subscribe)', () => {
     // Each known hook and why a socket subscription does without it: envelop's engine (graphql-js's subscribe,
     // which shared-events calls itself), yoga's result processors and AbortError rethrow (HTTP requests only),
     // the shared-events plugin (which subscribeOverSocket runs) and envelop's masked errors (its mask).
-    const known = ['engine.subscribe', 'isSubscriptionRequestMap', 'isAbortError', 'getOperationAST', 'handleStreamOrSingleExecutionResult'];
+    // And the request id on a stream's errors, which subscribeOverSocket adds itself.
+    const known = ['engine.subscribe', 'isSubscriptionRequestMap', 'isAbortError', 'getOperationAST', 'handleStreamOrSingleExecutionResult', 'withRequestId'];
     expect(hooks.map((h) => known.find((k) => h.includes(k)) ?? h.slice(0, 200))).toEqual(expect.arrayContaining(known));
     expect(hooks).toHaveLength(known.length);
+  });
+
+  it("put the request id on a stream's errors, as requestIdInErrorsPlugin does over SSE", async () => {
+    const { createParleyYoga } = await import('../src/graphql/yoga.ts');
+    const { buildSchema, parse } = await import('graphql');
+    const yoga = createParleyYoga(server().app.services);
+    const schema = buildSchema('type Query { ok: Boolean } type Subscription { tick: Int! }');
+    async function* tick() {
+      yield { tick: 1 };
+      yield { tick: null };
+    }
+    const stream = (await yoga.subscribeOverSocket({
+      schema,
+      document: parse('subscription { tick }'),
+      rootValue: { tick },
+      contextValue: { requestId: 'socket:op' },
+    })) as AsyncIterableIterator<{ data?: unknown; errors?: readonly { extensions: Record<string, unknown> }[] }>;
+    expect((await stream.next()).value).toEqual({ data: { tick: 1 } });
+    expect((await stream.next()).value?.errors?.[0].extensions).toMatchObject({ requestId: 'socket:op' });
   });
 
   it('mask what a stream and its events throw as over HTTP: internal messages never reach the client', async () => {

@@ -190,7 +190,11 @@ export function createParleyYoga(services: Services) {
      * and validation still go through envelop. Of the plugins' onSubscribe hooks this skips, the others have nothing
      * to do over a socket (they read the HTTP request); server.test.ts lists them, so a new one is not missed.
      */
-    subscribeOverSocket: (args: ExecutionArgs) => sharedEvents.subscribe(args, mask),
+    subscribeOverSocket: (args: ExecutionArgs) => {
+      // What requestIdInErrorsPlugin's onSubscribe does over SSE: every error of the stream carries the request id.
+      const requestId = (args.contextValue as Partial<Context>).requestId;
+      return sharedEvents.subscribe(args, requestId ? (error) => withExtensions(mask(error), { requestId }) : mask);
+    },
   });
 }
 

@@ -1,5 +1,6 @@
 // Errors carry the request id, so a client's report can be matched with the server's log lines. maskError has no
-// context, so the id is added to the result after execution (over HTTP, SSE and WebSocket alike).
+// context, so the id is added to the result after execution, and to each event of a subscription's stream (over
+// HTTP and SSE here; over WebSocket, which subscribes past envelop, yoga.subscribeOverSocket does the same).
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { withRequestId } from '../request-id.ts';
@@ -12,6 +13,15 @@ export function requestIdInErrorsPlugin(): Plugin<Context, ServerContext> {
       const requestId = serverContext.requestId;
       if (!requestId || Symbol.asyncIterator in result) return;
       setResult(Array.isArray(result) ? result.map((r) => withRequestId(r, requestId)) : withRequestId(result, requestId));
+    },
+    onSubscribe({ args }) {
+      const requestId = args.contextValue.requestId;
+      return {
+        onSubscribeResult({ result }) {
+          if (!(Symbol.asyncIterator in result)) return;
+          return { onNext: ({ result: r, setResult: set }) => set(withRequestId(r, requestId)) };
+        },
+      };
     },
     onExecute({ args }) {
       const requestId = args.contextValue.requestId;
