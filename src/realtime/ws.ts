@@ -24,6 +24,7 @@ import { clientIp } from '../http/client-ip.ts';
 import { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY, type LiveConnection } from './connections.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { serveSockets } from './ws-socket.ts';
+import { graphqlError } from '../graphql/errors.ts';
 import { DirectFrames, PayloadCache } from './ws-frames.ts';
 
 export { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY };
@@ -179,14 +180,16 @@ export function attachWebSocketServer(
               logger.warn('ws operation rate exceeded', { socket: ctx.extra.id, tenant: ctx.extra.auth?.tenant.id });
               ctx.extra.socket.close(CLOSE_TOO_MANY_REQUESTS, 'Too many requests');
             }
-            return [new GraphQLError('Too many requests.', { extensions: { code: 'RATE_LIMITED' } })];
+            return [graphqlError(new AppError('RATE_LIMITED', 'Too many requests.'))];
           }
         }
         if (running > config.WS_MAX_SUBSCRIPTIONS) {
           return [
-            new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations can run at once on one connection; complete one first.`, {
-              extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: config.WS_MAX_SUBSCRIPTIONS },
-            }),
+            graphqlError(
+              new AppError('TOO_MANY_SUBSCRIPTIONS', `At most ${config.WS_MAX_SUBSCRIPTIONS} operations can run at once on one connection; complete one first.`, {
+                limit: config.WS_MAX_SUBSCRIPTIONS,
+              }),
+            ),
           ];
         }
         const { schema, execute, contextFactory, parse, validate } = yoga.getEnveloped({
