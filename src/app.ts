@@ -2,7 +2,6 @@
 // /graphql, plus /health, /ready, the REST auth routes and the web client (web/) at /. It listens only when start()
 // is called; stop() drains and closes everything.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
@@ -10,6 +9,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { countPublishes, createMemoryPubSub, createRedisPubSub, type ParleyPubSub } from './realtime/pubsub.ts';
 import { Metrics } from './observability/metrics.ts';
 import { serveMetrics } from './observability/metrics-route.ts';
+import { serveReady } from './observability/ready-route.ts';
 import { connectRedis, type RedisConnections } from './realtime/redis.ts';
 import { createServices, type Services } from './services.ts';
 import { createParleyYoga } from './graphql/yoga.ts';
@@ -21,6 +21,9 @@ import { startSessionSweeper } from './accounts/session-sweeper.ts';
 import { serveStatic, WEB_ROOT } from './http/static.ts';
 import { DEV_RELOAD_PATH, DEV_RELOAD_SCRIPT, startDevReload } from './http/dev-reload.ts';
 import { GRAPHIQL_ASSET_PATH, GraphiQLAssets } from './http/graphiql.ts';
+import { refuseRequest, requestIdOf, sendRefusal } from './http/graphql-request.ts';
+import { json } from './http/json.ts';
+import { slowClientLimits } from './http/slow-clients.ts';
 
 export interface AppOptions {
   /** An already-open database (tests pass one); otherwise opened from config. */
@@ -82,14 +85,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   const staticOptions = devReload ? { injectIntoIndex: DEV_RELOAD_SCRIPT } : {};
   const graphiqlAssets = config.graphiql ? new GraphiQLAssets() : null;
 
-  // Slow clients (slow-loris): headers and body must arrive in time, else 408 and close. node:http checks those
-  // deadlines every connectionsCheckingInterval, so the interval follows the shortest of them.
-  const server = createServer({
-    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
-    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
-    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
-    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
-  });
+  const server = createServer(slowClientLimits(config));
   const answering = new Set<ServerResponse>();
   let inflight = 0;
   let stopping = false;
@@ -104,22 +100,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     }
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return json(res, 200, { status: 'ok' });
-    if (path === '/ready') {
-      if (stopping) return json(res, 503, { status: 'stopping' });
-      void db.ping().then((answers) => {
-        // A database that answers may still refuse writes: a full disk shows only in the errors it raised lately.
-        const reason = answers ? db.alarm() : null;
-        const database = answers && !reason;
-        const events = redis ? redis.ready() : true;
-        const ok = database && events;
-        json(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', database, ...(reason ? { reason } : {}), ...(redis ? { redis: events } : {}) });
-      });
-      return;
-    }
+    if (path === '/ready') return serveReady(res, { db, redis, stopping });
     if (path === '/metrics' && config.metrics) return serveMetrics(req, res, config.METRICS_TOKEN, metrics);
     if (path === yoga.graphqlEndpoint) {
       const refusal = refuseRequest(req, config.MAX_BODY_BYTES);
-      if (refusal) return json(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
+      if (refusal) return sendRefusal(res, refusal);
       inflight++;
       res.on('close', () => inflight--);
       const requestId = requestIdOf(req);
@@ -211,51 +196,4 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     },
   };
   return app;
-}
-
-/** The caller's X-Request-Id when it is a plausible id (so logs stay clean), else a new one. */
-function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
-}
-
-function json(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body));
-}
-
-/**
- * Limits applied before GraphQL sees a request: GET parameters that are not JSON, body size, and CSRF prevention. A browser can send a "simple"
- * cross-site request (form or text/plain POST) without a CORS preflight; such requests are refused, so every
- * POST that runs is either JSON (preflighted) or sent by a non-browser client.
- */
-function refuseRequest(req: IncomingMessage, maxBytes: number): { status: number; code: string; message: string } | null {
-  if (req.method === 'GET') {
-    // yoga parses these with a bare JSON.parse, so bad JSON would surface as an unexpected (500) error.
-    const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
-    for (const name of ['variables', 'extensions']) {
-      const value = params.get(name);
-      if (!value) continue;
-      try {
-        JSON.parse(value);
-      } catch {
-        return { status: 400, code: 'BAD_USER_INPUT', message: `The ${name} parameter is not valid JSON.` };
-      }
-    }
-    return null;
-  }
-  if (req.method !== 'POST') return null;
-  const length = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isNaN(length)) {
-    if (req.headers['transfer-encoding']) {
-      return { status: 411, code: 'BAD_USER_INPUT', message: 'Send a Content-Length header (chunked bodies are not accepted).' };
-    }
-  } else if (length > maxBytes) {
-    return { status: 413, code: 'BAD_USER_INPUT', message: `Request body is larger than ${maxBytes} bytes.` };
-  }
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json' && type !== 'application/graphql-response+json' && type !== 'application/graphql+json') {
-    return { status: 415, code: 'BAD_USER_INPUT', message: 'POST bodies must be application/json.' };
-  }
-  return null;
 }
