@@ -5,6 +5,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { useServer, useTwoInstances, type TestServer } from './helpers/server.ts';
 import { online } from './helpers/online.ts';
+import { MAX_SESSIONS_CACHED, SessionCache } from '../src/auth/session-cache.ts';
+import type { Viewer } from '../src/accounts/accounts.types.ts';
 
 const REDIS = process.env.TEST_REDIS_URL;
 
@@ -141,5 +143,34 @@ describe.skipIf(!REDIS)('viewer cache across two instances', () => {
       await events.return?.();
     }
     expect((await b.ok(Me, {}, { token: second.token })).me).toBeNull();
+  });
+});
+
+describe('SessionCache bounds', () => {
+  const viewer = (sessionId: string, userId = `u-${sessionId}`) => ({ user: { id: userId }, session: { id: sessionId } }) as Viewer;
+
+  it(`holds at most ${MAX_SESSIONS_CACHED} sessions; the least recently used goes with its token hash`, () => {
+    const cache = new SessionCache();
+    for (let i = 0; i <= MAX_SESSIONS_CACHED; i++) cache.setForToken(`hash-${i}`, viewer(`s-${i}`), cache.epoch());
+    expect(cache.sizes()).toEqual({ sessions: MAX_SESSIONS_CACHED, tokens: MAX_SESSIONS_CACHED });
+    expect(cache.getByToken('hash-0')).toBeUndefined();
+    expect(cache.get('s-0')).toBeUndefined();
+    expect(cache.getByToken(`hash-${MAX_SESSIONS_CACHED}`)?.session.id).toBe(`s-${MAX_SESSIONS_CACHED}`);
+  });
+
+  it('a revoked session is refused by both indexes, and once forgotten is gone from both', () => {
+    const cache = new SessionCache();
+    cache.setForToken('hash-a', viewer('a'), cache.epoch());
+    cache.setForToken('hash-b', viewer('b'), cache.epoch());
+    cache.revoke(['a']);
+    expect(cache.get('a')).toBeNull();
+    expect(cache.getByToken('hash-a')).toBeNull();
+    expect(cache.sizes()).toEqual({ sessions: 2, tokens: 2 });
+    cache.forgetSession('a');
+    expect(cache.getByToken('hash-a')).toBeUndefined();
+    expect(cache.sizes()).toEqual({ sessions: 1, tokens: 1 });
+    cache.forgetUser('u-b');
+    expect(cache.getByToken('hash-b')).toBeUndefined();
+    expect(cache.sizes()).toEqual({ sessions: 0, tokens: 0 });
   });
 });

@@ -6,6 +6,8 @@ import { graphql } from './gql/index.ts';
 import { startServer, useServer, type TestServer } from './helpers/server.ts';
 import { closed, subscribe } from './helpers/ws.ts';
 import { watchClose } from './helpers/auth.ts';
+import { Authenticator } from '../src/auth/authenticator.ts';
+import { SessionCache } from '../src/auth/session-cache.ts';
 
 const AccessToken = graphql(`mutation AccessToken { accessToken { token expiresAt tokenType } }`);
 const Me = graphql(`query TokenMe { me { id } session { id } }`);
@@ -89,6 +91,36 @@ describe('access tokens', () => {
     const stored = await s.db.prisma.signingKey.findMany();
     expect(stored.filter((k) => !k.retiredAt)).toHaveLength(1);
     expect(JSON.stringify(stored)).not.toContain('"d":'); // private keys are stored encrypted
+  });
+
+  it('remembers at most its bound of verified tokens, and never an expired one', async () => {
+    const s = server();
+    const u = await s.user();
+    const services = s.services();
+    const viewer = (await services.auth.fromBearer('default', u.token))!;
+    const auth = new Authenticator({
+      prisma: services.prisma,
+      accounts: services.accounts,
+      keys: services.signingKeys,
+      cache: new SessionCache(),
+      pubsub: services.pubsub,
+      logger: services.logger,
+      secret: services.config.authSecret,
+      issuer: 'parley',
+      accessTokenTtlSeconds: 900,
+      sessionTtlDays: services.config.SESSION_TTL_DAYS,
+      maxVerifiedJwts: 2,
+    });
+    // A token never outlives its session: one issued for a session already past its expiry is expired at once.
+    const ended = { ...viewer, session: { ...viewer.session, expiresAt: new Date(Date.now() - 60_000) } };
+    expect(await auth.fromBearer('default', (await auth.issueAccessToken(ended)).token)).toBeNull();
+    expect(auth.verifiedJwts).toBe(0);
+    const tokens = [await auth.issueAccessToken(viewer), await auth.issueAccessToken(viewer), await auth.issueAccessToken(viewer)];
+    for (const { token } of tokens) expect((await auth.fromBearer('default', token))?.session.id).toBe(viewer.session.id);
+    expect(auth.verifiedJwts).toBe(2);
+    // A token verified again (evicted, or remembered) is accepted all the same.
+    expect((await auth.fromBearer('default', tokens[0].token))?.user.id).toBe(u.id);
+    expect(auth.verifiedJwts).toBe(2);
   });
 });
 

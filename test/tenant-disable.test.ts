@@ -11,6 +11,7 @@ import { LOADER_ARGS, openTestDatabase, startServer, useServer, useTwoInstances,
 import { rawSocket } from './helpers/raw-ws.ts';
 import { titled } from './helpers/faults.ts';
 import { openDatabase, type Database } from '../src/db/client.ts';
+import { TenantService } from '../src/accounts/tenants.ts';
 
 const REDIS = process.env.TEST_REDIS_URL;
 const POSTGRES = process.env.TEST_DATABASE_URL;
@@ -131,6 +132,26 @@ describe('a tenant disabled where no event announces it (a direct database updat
     expect(await socket.closed()).toEqual({ code: 4403, reason: 'Tenant disabled' });
     await sse.ended();
     expect(code(await s.gql(ME, {}, { token: u.token, clientId: t }))).toBe('TENANT_NOT_FOUND');
+  });
+});
+
+describe('the tenant cache', () => {
+  const server = useServer(EVENTS_ONLY);
+
+  it('holds at most its bound of client ids, the least recently used going first; forget() drops one', async () => {
+    const s = server();
+    const [a, b, c] = [await newTenant(s), await newTenant(s), await newTenant(s)];
+    const tenants = new TenantService(s.db.prisma, { cacheMs: 600_000, maxCached: 2 });
+    const resolves = async (id: string) => (await tenants.resolve(id, true).then(() => true, () => false));
+    expect([await resolves(a), await resolves(b)]).toEqual([true, true]);
+    // Disabled behind the cache's back: what it still holds is served until it goes.
+    await s.db.prisma.tenant.updateMany({ where: { id: { in: [a, b] } }, data: { disabled: true } });
+    expect(await resolves(b)).toBe(true);
+    expect(await resolves(c)).toBe(true); // a, the least recently used, makes room
+    expect(await resolves(b)).toBe(true);
+    expect(await resolves(a)).toBe(false); // read again: disabled
+    tenants.forget(b);
+    expect(await resolves(b)).toBe(false);
   });
 });
 

@@ -12,6 +12,7 @@
 // listens for (./session-cache.ts).
 import { randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { AccountService, Viewer } from '../accounts/accounts.service.ts';
 import { hashToken } from '../accounts/credentials.ts';
@@ -22,8 +23,8 @@ import { sessionTokenFromCookie, verifySigned } from './cookies.ts';
 import type { SessionCache } from './session-cache.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Verified JWTs remembered per instance (each about 1 KiB with its claims). */
-const VERIFIED_JWTS = 10_000;
+/** Verified JWTs remembered per instance (each about 1 KiB with its claims); past it the least recently used go. */
+export const VERIFIED_JWTS = 10_000;
 
 export interface Authenticated extends Viewer {
   /** The raw opaque token when the credential was one (or a cookie); null for a JWT. */
@@ -57,8 +58,17 @@ export class Authenticator {
       accessTokenTtlSeconds: number;
       /** How long a remembered session lives from its last renewal (SESSION_TTL_DAYS). */
       sessionTtlDays: number;
+      /** How many verified JWTs to remember; VERIFIED_JWTS unless a test asks for fewer. */
+      maxVerifiedJwts?: number;
     },
-  ) {}
+  ) {
+    this.verified = new LRUCache({ max: deps.maxVerifiedJwts ?? VERIFIED_JWTS });
+  }
+
+  /** How many verified JWTs this instance remembers (for tests and diagnostics). */
+  get verifiedJwts(): number {
+    return this.verified.size;
+  }
 
   /** Listens for revocations from every instance. */
   start() {
@@ -169,16 +179,14 @@ export class Authenticator {
   /**
    * Claims of JWTs whose signature was checked, by the token itself, until they expire: the same string always has
    * the same (valid) signature, so a client sending its token on every request costs one EdDSA check, not one per
-   * request. Whether the session is still alive is asked on every use all the same. Bounded.
+   * request. Whether the session is still alive is asked on every use all the same. Bounded; each entry's ttl is
+   * what is left of its token's lifetime, so an expired token is verified (and refused) again.
    */
-  private verified = new Map<string, JWTPayload>();
+  private readonly verified: LRUCache<string, JWTPayload>;
 
   private async verifiedClaims(jwt: string): Promise<JWTPayload | null> {
     const known = this.verified.get(jwt);
-    if (known) {
-      if ((known.exp ?? 0) * 1000 > Date.now()) return known;
-      this.verified.delete(jwt);
-    }
+    if (known) return known;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(
@@ -193,8 +201,9 @@ export class Authenticator {
     } catch {
       return null;
     }
-    if (this.verified.size >= VERIFIED_JWTS) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(jwt, payload);
+    // A token without `exp` is refused by fromJwt; one that expires within the millisecond is not worth keeping.
+    const left = (payload.exp ?? 0) * 1000 - Date.now();
+    if (left >= 1) this.verified.set(jwt, payload, { ttl: left });
     return payload;
   }
 

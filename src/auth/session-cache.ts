@@ -4,18 +4,37 @@
 // `users:changed` event arrives (the Authenticator listens). Entries also expire after SESSION_CACHE_MS, which bounds
 // how long a revoked session or an old profile could still be served if an event were lost (e.g. during a Redis
 // outage).
+import { LRUCache } from 'lru-cache';
 import type { SessionInvalidation, Viewer } from '../accounts/accounts.types.ts';
 
 export const SESSION_CACHE_MS = 30_000;
-const MAX_CACHE = 50_000;
+/** Sessions (and token hashes) remembered per instance; past it the least recently used go first. */
+export const MAX_SESSIONS_CACHED = 50_000;
+
+/** A cached session: its viewer (null: known dead) and, when an opaque token found it, that token's hash. */
+interface Entry {
+  viewer: Viewer | null;
+  tokenHash?: string;
+}
 
 /**
  * Live (or known-dead) sessions by id, with their user, for JWT checks and (by token hash) for opaque tokens.
  * Bounded in size and time; dropped per session on revocation and per user whenever a User row changes.
  */
 export class SessionCache implements SessionInvalidation {
-  private entries = new Map<string, { viewer: Viewer | null; until: number }>();
-  private byToken = new Map<string, string>();
+  /**
+   * Token hash -> session id. Every key belongs to the entry that holds it: an entry leaving `entries` for any reason
+   * (evicted, expired, deleted, replaced) takes its hash with it, so this index is never larger than `entries` and
+   * never evicts on its own; its bound is a backstop.
+   */
+  private readonly byToken = new LRUCache<string, string>({ max: MAX_SESSIONS_CACHED });
+  private readonly entries = new LRUCache<string, Entry>({
+    max: MAX_SESSIONS_CACHED,
+    ttl: SESSION_CACHE_MS,
+    dispose: (entry, sessionId) => {
+      if (entry.tokenHash !== undefined && this.byToken.peek(entry.tokenHash) === sessionId) this.byToken.delete(entry.tokenHash);
+    },
+  });
   /**
    * Bumped by every invalidation. A loader reads it before going to the database and stores its result only if it
    * is unchanged, so a read that raced a profile change or a revocation never re-caches the old row.
@@ -26,23 +45,19 @@ export class SessionCache implements SessionInvalidation {
     return this.generation;
   }
 
+  /** How many sessions and token hashes are held (for tests and diagnostics). */
+  sizes(): { sessions: number; tokens: number } {
+    return { sessions: this.entries.size, tokens: this.byToken.size };
+  }
+
   get(sessionId: string): Viewer | null | undefined {
-    const e = this.entries.get(sessionId);
-    if (!e) return undefined;
-    if (e.until <= Date.now()) {
-      this.entries.delete(sessionId);
-      return undefined;
-    }
-    return e.viewer;
+    return this.entries.get(sessionId)?.viewer;
   }
 
   /** The viewer behind an opaque token's hash: a viewer, null when its session is known dead, undefined if unknown. */
   getByToken(tokenHash: string): Viewer | null | undefined {
     const sessionId = this.byToken.get(tokenHash);
-    if (sessionId === undefined) return undefined;
-    const viewer = this.get(sessionId);
-    if (viewer === undefined) this.byToken.delete(tokenHash);
-    return viewer;
+    return sessionId === undefined ? undefined : this.get(sessionId);
   }
 
   /** Stores a lookup's result unless something was invalidated since `epoch` was read (then it may be stale). */
@@ -53,17 +68,19 @@ export class SessionCache implements SessionInvalidation {
 
   setForToken(tokenHash: string, viewer: Viewer, epoch: number) {
     if (epoch !== this.generation) return;
-    this.put(viewer.session.id, viewer);
-    this.byToken.set(tokenHash, viewer.session.id);
+    this.put(viewer.session.id, viewer, tokenHash);
   }
 
-  /** Drops one session (e.g. it expired); its token hash then misses and is looked up again. */
+  /** Drops one session (e.g. it expired), with its token hash: the token is looked up again. */
   forgetSession(sessionId: string) {
     this.generation++;
     this.entries.delete(sessionId);
   }
 
-  /** Marks sessions dead (revoked ids are never reused, so a negative entry is safe). */
+  /**
+   * Marks sessions dead (revoked ids are never reused, so a negative entry is safe). A token hash known for one keeps
+   * pointing at it, so the revoked token is refused without a database read until the entry expires.
+   */
   revoke(sessionIds: string[]) {
     this.generation++;
     for (const id of sessionIds) this.put(id, null);
@@ -72,14 +89,18 @@ export class SessionCache implements SessionInvalidation {
   /** Forgets everything cached for a user (a User column changed). */
   forgetUser(userId: string) {
     this.generation++;
-    for (const [id, e] of this.entries) if (e.viewer?.user.id === userId) this.entries.delete(id);
+    const ids: string[] = [];
+    for (const [id, e] of this.entries.entries()) if (e.viewer?.user.id === userId) ids.push(id);
+    for (const id of ids) this.entries.delete(id);
   }
 
-  private put(sessionId: string, viewer: Viewer | null) {
-    if (this.entries.size >= MAX_CACHE || this.byToken.size >= MAX_CACHE) {
-      this.entries.clear();
-      this.byToken.clear();
-    }
-    this.entries.set(sessionId, { viewer, until: Date.now() + SESSION_CACHE_MS });
+  /**
+   * Replaces a session's entry (the old one's token hash leaves with it, by `dispose`) and indexes the token hash the
+   * new entry carries: the one given, else the one the session was already known by.
+   */
+  private put(sessionId: string, viewer: Viewer | null, tokenHash?: string) {
+    const hash = tokenHash ?? this.entries.peek(sessionId, { allowStale: true })?.tokenHash;
+    this.entries.set(sessionId, { viewer, tokenHash: hash });
+    if (hash !== undefined) this.byToken.set(hash, sessionId);
   }
 }
