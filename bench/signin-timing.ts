@@ -41,7 +41,10 @@ const median = (xs: number[]) => {
 
 try {
   const known = 'bench@example.com';
-  await app.services.accounts.signUp({ tenantId: 'default', ip: null, userAgent: null }, { email: known, password: 'correct horse battery', name: 'Bench' });
+  await app.services.accounts.signUp(
+    { tenantId: 'default', ip: null, userAgent: null },
+    { email: known, password: 'correct horse battery', name: 'Bench' },
+  );
   // Warm up: the dummy hash is made lazily on the first unknown-email sign-in.
   await signIn('warmup@example.com', 'wrong password');
   await signIn(known, 'wrong password');

@@ -48,7 +48,9 @@ function typescriptCompiler() {
   try {
     return createRequire(import.meta.url).resolve('typescript/bin/tsc');
   } catch {
-    throw new Error('dist/ is missing or stale and TypeScript is not installed: run `npm ci` (with dev dependencies), then `npm run build`.');
+    throw new Error(
+      'dist/ is missing or stale and TypeScript is not installed: run `npm ci` (with dev dependencies), then `npm run build`.',
+    );
   }
 }
 
@@ -57,7 +59,9 @@ async function build() {
   // Built beside dist/ and swapped in whole, so a server starting meanwhile never loads half of one build.
   const out = `${DIST}.tmp-${process.pid}`;
   await rm(out, { recursive: true, force: true });
-  const tsc = spawnSync(process.execPath, [typescriptCompiler(), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], { stdio: 'inherit' });
+  const tsc = spawnSync(process.execPath, [typescriptCompiler(), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], {
+    stdio: 'inherit',
+  });
   if (tsc.status !== 0) {
     await rm(out, { recursive: true, force: true });
     throw new Error(`tsc failed (${tsc.status ?? tsc.signal})`);

@@ -9,7 +9,11 @@ import { openDatabase } from '../src/db/client.ts';
 import { rotateSigningKey, keepRetiredMs } from '../src/auth/signing-keys.ts';
 
 const config = parseConfig();
-const secret = await resolveAuthSecret({ authSecret: config.AUTH_SECRET, dataDir: config.DATA_DIR, production: config.NODE_ENV === 'production' });
+const secret = await resolveAuthSecret({
+  authSecret: config.AUTH_SECRET,
+  dataDir: config.DATA_DIR,
+  production: config.NODE_ENV === 'production',
+});
 const db = await openDatabase({ url: config.DATABASE_URL, pgliteDir: join(config.DATA_DIR, 'pglite'), poolSize: 1 });
 try {
   await db.migrate();

@@ -28,9 +28,7 @@ try {
   } else {
     redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL, createLogger('silent')).catch(warnNoRedis) : null;
     let published = true;
-    const pubsub = redis
-      ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX, () => (published = false))
-      : undefined;
+    const pubsub = redis ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX, () => (published = false)) : undefined;
     const t = await new TenantService(db.prisma, { pubsub }).setDisabled(id, command === 'disable');
     console.log(`Tenant "${t.id}" is now ${t.disabled ? 'disabled' : 'active'}.`);
     // Commands on one connection run in order: once NUMSUB answers, the PUBLISH before it has been handled.

@@ -122,7 +122,9 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     }
     if (devReload && path === DEV_RELOAD_PATH) return devReload.serve(res);
     const serving =
-      graphiqlAssets && path.startsWith(GRAPHIQL_ASSET_PATH) ? graphiqlAssets.serve(req, res, path) : serveStatic(req, res, path, staticOptions);
+      graphiqlAssets && path.startsWith(GRAPHIQL_ASSET_PATH)
+        ? graphiqlAssets.serve(req, res, path)
+        : serveStatic(req, res, path, staticOptions);
     serving.then(
       (served) => {
         if (!served) json(res, 404, { error: 'Not found', hint: 'GraphQL is served at /graphql, the web client at /' });
@@ -141,7 +143,11 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
   // connections knows them, not the request.
   metrics.register('parley_sse_streams_open', 'Open subscription streams over SSE.', () => services.connections.openStreams());
   metrics.register('parley_db_queries_total', 'SQL statements sent to the database.', () => db.queryCount(), 'counter');
-  metrics.register('parley_event_topics_followed', 'Conversation and inbox topics this instance listens to on the event bus (one subscription each, shared by all its streams).', () => services.eventTopics.followed());
+  metrics.register(
+    'parley_event_topics_followed',
+    'Conversation and inbox topics this instance listens to on the event bus (one subscription each, shared by all its streams).',
+    () => services.eventTopics.followed(),
+  );
   metrics.register('parley_db_pool_max', 'Size of the PostgreSQL connection pool (0 on embedded PGlite).', () => db.poolSize);
 
   const app: App = {

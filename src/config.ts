@@ -2,9 +2,7 @@
 // names every offending variable. `.env.example` lists the same variables with their defaults.
 import { z } from 'zod';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalUrl = (protocols: string[]) =>
   z
@@ -34,7 +32,12 @@ function isOrigin(value: string): boolean {
   }
 }
 /** A comma-separated list ("a, b,c"); empty entries dropped. */
-const list = z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 export const configSchema = z
   .object({
@@ -49,7 +52,10 @@ export const configSchema = z
     // statement cannot be stopped, it is the longest one waits for the connection. 0 turns the limit off.
     DATABASE_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(5_000),
     REDIS_URL: optionalUrl(['redis://', 'rediss://']),
-    REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'must be up to 64 of a-z, 0-9, "_", ":", ".", "-"').default('parley:'),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[\w:.-]{0,64}$/, 'must be up to 64 of a-z, 0-9, "_", ":", ".", "-"')
+      .default('parley:'),
     REQUIRE_CLIENT_ID: bool.default(false),
     AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     BCRYPT_COST: int(4, 15).default(12),

@@ -52,12 +52,22 @@ export const forbidden = (message?: string) => new AppError('FORBIDDEN', message
 /** Prisma's unique-constraint violation, whichever driver adapter raised it. */
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as
-    | { code?: string; cause?: { originalCode?: string }; meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } }
+    | {
+        code?: string;
+        cause?: { originalCode?: string };
+        meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } };
+      }
     | undefined;
   // P2002 from the query builder; a raw statement ($queryRaw) fails with P2010 and the driver's error in meta; one
   // sent straight through the driver (Database.query) with the SQLSTATE as its code.
   const driver = e?.meta?.driverAdapterError?.cause;
-  return e?.code === 'P2002' || e?.code === '23505' || e?.cause?.originalCode === '23505' || driver?.originalCode === '23505' || driver?.kind === 'UniqueConstraintViolation';
+  return (
+    e?.code === 'P2002' ||
+    e?.code === '23505' ||
+    e?.cause?.originalCode === '23505' ||
+    driver?.originalCode === '23505' ||
+    driver?.kind === 'UniqueConstraintViolation'
+  );
 }
 
 /** SERVICE_UNAVAILABLE with `retryable: true`: the request did nothing useful; the same request may succeed shortly. */
@@ -73,7 +83,10 @@ export const serviceUnavailable = (message?: string, reason?: string) =>
  */
 export const unavailableError = (err: unknown) =>
   hasCode(err, (code) => code === '57014') || transactionTimedOut(err)
-    ? serviceUnavailable('The database took too long to answer and the statement was cancelled; retry, or ask for less at once.', 'STATEMENT_TIMEOUT')
+    ? serviceUnavailable(
+        'The database took too long to answer and the statement was cancelled; retry, or ask for less at once.',
+        'STATEMENT_TIMEOUT',
+      )
     : serviceUnavailable();
 
 /** True when `err` (or an error it wraps) says the database's disk is full (SQLSTATE 53100; PGlite too turns ENOSPC into it). */
@@ -95,7 +108,16 @@ const transactionTimedOut = (err: unknown) => {
   const e = err as { code?: unknown; message?: unknown } | undefined;
   return e?.code === 'P2028' && typeof e.message === 'string' && TRANSACTION_TIMED_OUT.test(e.message);
 };
-const SOCKET_UNAVAILABLE = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const SOCKET_UNAVAILABLE = new Set([
+  'ENOTFOUND',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
 // node-postgres and ioredis errors that carry no code.
 const MESSAGE_UNAVAILABLE =
   /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed\.|Stream isn't writeable|Reached the max retries per request limit)/;
@@ -109,7 +131,8 @@ export function isUnavailable(err: unknown): boolean {
   return (
     transactionTimedOut(err) ||
     anyCause(err, (e) => {
-      if (codesOf(e).some((code) => PRISMA_UNAVAILABLE.has(code) || SOCKET_UNAVAILABLE.has(code) || SQLSTATE_UNAVAILABLE.test(code))) return true;
+      if (codesOf(e).some((code) => PRISMA_UNAVAILABLE.has(code) || SOCKET_UNAVAILABLE.has(code) || SQLSTATE_UNAVAILABLE.test(code)))
+        return true;
       const kind = driverError(e).kind;
       if (typeof kind === 'string' && ADAPTER_UNAVAILABLE.has(kind)) return true;
       return e.name === 'MaxRetriesPerRequestError' || (typeof e.message === 'string' && MESSAGE_UNAVAILABLE.test(e.message));

@@ -15,7 +15,10 @@ async function main() {
       await privateDirectory(parsed.DATA_DIR);
       const refused = await repairModes(parsed.DATA_DIR);
       if (refused.length) {
-        createLogger(parsed.LOG_LEVEL).warn('DATA_DIR: entries of another owner stay readable by others', { count: refused.length, paths: refused.slice(0, 10) });
+        createLogger(parsed.LOG_LEVEL).warn('DATA_DIR: entries of another owner stay readable by others', {
+          count: refused.length,
+          paths: refused.slice(0, 10),
+        });
       }
     }
     const authSecret = await resolveAuthSecret({

@@ -104,7 +104,13 @@ export function createServices(deps: {
     limiter,
     sessionCache,
   });
-  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, prisma, logger, production: config.NODE_ENV === 'production' });
+  const mailer = createMailer({
+    smtpUrl: config.SMTP_URL,
+    from: config.MAIL_FROM,
+    prisma,
+    logger,
+    production: config.NODE_ENV === 'production',
+  });
   const signingKeys = new SigningKeys(prisma, config.authSecret, config.JWT_TTL_SECONDS * 1000, logger);
   const { listenUrl: _listenUrl, ...shared } = deps;
   const typing = new TypingService({
@@ -150,8 +156,11 @@ export function createServices(deps: {
       typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
     }),
     eventTopics: new EventTopics(pubsub, prisma, (error) => logger.error('conversation event delivery failed', { error })),
-    sessionEnds: new KeyedFanout(pubsub, 'sessions:revoked', (e) => e.userId, (error) =>
-      logger.error('sessionsEnded listener failed', { error }),
+    sessionEnds: new KeyedFanout(
+      pubsub,
+      'sessions:revoked',
+      (e) => e.userId,
+      (error) => logger.error('sessionsEnded listener failed', { error }),
     ),
     instanceId,
     presence: new PresenceService({

@@ -38,7 +38,10 @@ export function cleanText(raw: string, rule: TextRule): string | null {
   if (text === '') return null;
   const { field, label } = rule;
   if (rule.multiline ? CONTROL_BUT_NEWLINE_AND_TAB.test(text) : CONTROL.test(text) || LINE_SEPARATOR.test(text)) {
-    throw badInput(`${label} cannot contain control characters${rule.multiline ? ' (other than newline and tab)' : ' or line breaks'}.`, field);
+    throw badInput(
+      `${label} cannot contain control characters${rule.multiline ? ' (other than newline and tab)' : ' or line breaks'}.`,
+      field,
+    );
   }
   if (BIDI_CONTROL.test(text)) {
     throw badInput(`${label} cannot contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069).`, field);

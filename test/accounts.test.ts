@@ -7,25 +7,96 @@ const SignUp = graphql(`
   mutation SignUp($input: SignUpInput!) {
     signUp(input: $input) {
       token
-      user { id email name username phoneNumber emailVerified createdAt }
-      session { id current expiresAt }
+      user {
+        id
+        email
+        name
+        username
+        phoneNumber
+        emailVerified
+        createdAt
+      }
+      session {
+        id
+        current
+        expiresAt
+      }
     }
   }
 `);
 const SignIn = graphql(`
   mutation SignIn($input: SignInInput!) {
-    signIn(input: $input) { token user { id email } session { id expiresAt } }
+    signIn(input: $input) {
+      token
+      user {
+        id
+        email
+      }
+      session {
+        id
+        expiresAt
+      }
+    }
   }
 `);
-const Me = graphql(`query Me { me { id name email username phoneNumber } session { id current } }`);
-const Sessions = graphql(`query Sessions { sessions { id current userAgent } }`);
-const SignOut = graphql(`mutation SignOut { signOut }`);
-const RevokeSession = graphql(`mutation RevokeSession($id: ID!) { revokeSession(id: $id) }`);
-const RevokeOthers = graphql(`mutation RevokeOthers { revokeOtherSessions }`);
-const UpdateProfile = graphql(`
-  mutation UpdateProfile($input: UpdateProfileInput!) { updateProfile(input: $input) { id name username phoneNumber image } }
+const Me = graphql(`
+  query Me {
+    me {
+      id
+      name
+      email
+      username
+      phoneNumber
+    }
+    session {
+      id
+      current
+    }
+  }
 `);
-const SessionsEnded = graphql(`subscription SessionsEnded { sessionsEnded { sessionIds reason } }`);
+const Sessions = graphql(`
+  query Sessions {
+    sessions {
+      id
+      current
+      userAgent
+    }
+  }
+`);
+const SignOut = graphql(`
+  mutation SignOut {
+    signOut
+  }
+`);
+const RevokeSession = graphql(`
+  mutation RevokeSession($id: ID!) {
+    revokeSession(id: $id)
+  }
+`);
+const RevokeOthers = graphql(`
+  mutation RevokeOthers {
+    revokeOtherSessions
+  }
+`);
+const UpdateProfile = graphql(`
+  mutation UpdateProfile($input: UpdateProfileInput!) {
+    updateProfile(input: $input) {
+      id
+      name
+      username
+      phoneNumber
+      image
+    }
+  }
+`);
+const SessionsEnded = graphql(`
+  subscription SessionsEnded {
+    sessionsEnded {
+      sessionIds
+      reason
+    }
+  }
+`);
 
 const code = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
 
@@ -41,7 +112,13 @@ describe('accounts', () => {
       input: { email: `  ${raw} `, password: 'correct horse', name: ' Ada ', username: 'Ada.L', phoneNumber: '+44 20 7946 0958' },
     });
     expect(signUp.token.length).toBeGreaterThanOrEqual(43);
-    expect(signUp.user).toMatchObject({ email: raw.toLowerCase(), name: 'Ada', username: 'ada.l', phoneNumber: '+442079460958', emailVerified: false });
+    expect(signUp.user).toMatchObject({
+      email: raw.toLowerCase(),
+      name: 'Ada',
+      username: 'ada.l',
+      phoneNumber: '+442079460958',
+      emailVerified: false,
+    });
     expect(signUp.session.current).toBe(true);
     const days = (Date.parse(signUp.session.expiresAt) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(6.9);
@@ -226,7 +303,11 @@ describe('accounts', () => {
   it('updates the profile and validates it', async () => {
     const s = server();
     const u = await s.user();
-    const r = await s.ok(UpdateProfile, { input: { name: 'New Name', username: `New_${n++}`, phoneNumber: '+1 (415) 555-0123' } }, { token: u.token });
+    const r = await s.ok(
+      UpdateProfile,
+      { input: { name: 'New Name', username: `New_${n++}`, phoneNumber: '+1 (415) 555-0123' } },
+      { token: u.token },
+    );
     expect(r.updateProfile).toMatchObject({ name: 'New Name', phoneNumber: '+14155550123' });
     const cleared = await s.ok(UpdateProfile, { input: { phoneNumber: null } }, { token: u.token });
     expect(cleared.updateProfile.phoneNumber).toBeNull();

@@ -10,18 +10,52 @@ import { gatedModel } from './helpers/chat.ts';
 graphql(`
   fragment ClusterEventFields on ChatEvent {
     __typename
-    ... on ChatStarted { assistantMessageId }
-    ... on ChatToken { index delta }
-    ... on ChatCompleted { answer { content status } }
-    ... on ChatStopped { answer { content status } }
-    ... on ChatError { code }
+    ... on ChatStarted {
+      assistantMessageId
+    }
+    ... on ChatToken {
+      index
+      delta
+    }
+    ... on ChatCompleted {
+      answer {
+        content
+        status
+      }
+    }
+    ... on ChatStopped {
+      answer {
+        content
+        status
+      }
+    }
+    ... on ChatError {
+      code
+    }
   }
 `);
-const ClusterChat = graphql(`subscription ClusterChat($input: ChatInput!) { chat(input: $input) { ...ClusterEventFields } }`);
-const ClusterStream = graphql(`
-  subscription ClusterStream($messageId: ID!, $afterIndex: Int) { chatStream(messageId: $messageId, afterIndex: $afterIndex) { ...ClusterEventFields } }
+const ClusterChat = graphql(`
+  subscription ClusterChat($input: ChatInput!) {
+    chat(input: $input) {
+      ...ClusterEventFields
+    }
+  }
 `);
-const ClusterStop = graphql(`mutation ClusterStop($messageId: ID!) { stopChat(messageId: $messageId) { status content } }`);
+const ClusterStream = graphql(`
+  subscription ClusterStream($messageId: ID!, $afterIndex: Int) {
+    chatStream(messageId: $messageId, afterIndex: $afterIndex) {
+      ...ClusterEventFields
+    }
+  }
+`);
+const ClusterStop = graphql(`
+  mutation ClusterStop($messageId: ID!) {
+    stopChat(messageId: $messageId) {
+      status
+      content
+    }
+  }
+`);
 
 type Event = { __typename?: string; [k: string]: unknown };
 async function next(sub: Subscription<unknown>): Promise<Event> {
@@ -58,7 +92,10 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('assistant across instances (Redis)
     const { assistantMessageId } = (await next(onA)) as { assistantMessageId: string };
     for (let i = 0; i < 3; i++) await next(onA);
 
-    const onB = subscribe(b.ws({ token: u.token }), ClusterStream, { messageId: assistantMessageId, afterIndex: 0 }) as Subscription<unknown>;
+    const onB = subscribe(b.ws({ token: u.token }), ClusterStream, {
+      messageId: assistantMessageId,
+      afterIndex: 0,
+    }) as Subscription<unknown>;
     expect([await next(onB), await next(onB)]).toEqual([
       { __typename: 'ChatToken', index: 1, delta: 't1' },
       { __typename: 'ChatToken', index: 2, delta: 't2' },

@@ -58,7 +58,10 @@ describe('chat final events in one document', () => {
     const s = server();
     const u = await s.user();
     const events = await untilFinal(subscribe<Chat, Record<string, never>>(s.ws({ token: u.token }), naturalChat('Hello there')));
-    const text = events.filter((e) => e.__typename === 'ChatToken').map((e) => e.delta).join('');
+    const text = events
+      .filter((e) => e.__typename === 'ChatToken')
+      .map((e) => e.delta)
+      .join('');
     expect(text.length).toBeGreaterThan(0);
     expect(events.at(-1)).toEqual({ __typename: 'ChatCompleted', answer: { content: text } });
   });
@@ -83,7 +86,9 @@ describe('chat final events in one document', () => {
     expect(events.at(-1)).toEqual(failed);
     expect(String(events.at(-1)!.message).length).toBeGreaterThan(0);
 
-    const followed = await untilFinal(subscribe<Chat, Record<string, never>>(s.ws({ token: u.token }), naturalStream(events[0].assistantMessageId!)));
+    const followed = await untilFinal(
+      subscribe<Chat, Record<string, never>>(s.ws({ token: u.token }), naturalStream(events[0].assistantMessageId!)),
+    );
     expect(followed.at(-1)).toEqual(failed);
   });
 });

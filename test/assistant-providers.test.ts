@@ -9,21 +9,70 @@ import { subscribe, type Subscription } from './helpers/ws.ts';
 import { ModelRegistry } from '../src/assistant/models.ts';
 import { testConfig } from './helpers/server.ts';
 
-const ProviderModels = graphql(`query ProviderModels { chatModels { id provider offline default } }`);
+const ProviderModels = graphql(`
+  query ProviderModels {
+    chatModels {
+      id
+      provider
+      offline
+      default
+    }
+  }
+`);
 const ProviderChat = graphql(`
   subscription ProviderChat($input: ChatInput!) {
     chat(input: $input) {
       __typename
-      ... on ChatStarted { assistantMessageId session { id } }
-      ... on ChatToken { index delta }
-      ... on ChatCompleted { answer { content status } usage { inputTokens outputTokens } }
-      ... on ChatStopped { answer { content status } }
-      ... on ChatError { code answer { status } }
+      ... on ChatStarted {
+        assistantMessageId
+        session {
+          id
+        }
+      }
+      ... on ChatToken {
+        index
+        delta
+      }
+      ... on ChatCompleted {
+        answer {
+          content
+          status
+        }
+        usage {
+          inputTokens
+          outputTokens
+        }
+      }
+      ... on ChatStopped {
+        answer {
+          content
+          status
+        }
+      }
+      ... on ChatError {
+        code
+        answer {
+          status
+        }
+      }
     }
   }
 `);
-const ProviderStop = graphql(`mutation ProviderStop($messageId: ID!) { stopChat(messageId: $messageId) { status content } }`);
-const ProviderTitle = graphql(`query ProviderTitle($id: ID!) { chatSession(id: $id) { title } }`);
+const ProviderStop = graphql(`
+  mutation ProviderStop($messageId: ID!) {
+    stopChat(messageId: $messageId) {
+      status
+      content
+    }
+  }
+`);
+const ProviderTitle = graphql(`
+  query ProviderTitle($id: ID!) {
+    chatSession(id: $id) {
+      title
+    }
+  }
+`);
 
 type Event = { __typename?: string; [k: string]: unknown };
 
@@ -43,16 +92,27 @@ function fakeProvider() {
     }
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({
-        id: 't', object: 'chat.completion', created: 1, model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: 'Counting words' }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-      }));
+      return res.end(
+        JSON.stringify({
+          id: 't',
+          object: 'chat.completion',
+          created: 1,
+          model: body.model,
+          choices: [{ index: 0, message: { role: 'assistant', content: 'Counting words' }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+        }),
+      );
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const send = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
     const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-      send({ id: 'c', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] });
+      send({
+        id: 'c',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: body.model,
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      });
     if (body.model === 'slow') {
       chunk({ content: 'Thinking' });
       res.on('close', () => slowClosed());
@@ -60,7 +120,14 @@ function fakeProvider() {
     }
     for (const w of ['one', ' two', ' three']) chunk({ content: w });
     chunk({}, 'stop');
-    send({ id: 'c', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [], usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 } });
+    send({
+      id: 'c',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: body.model,
+      choices: [],
+      usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
+    });
     res.end('data: [DONE]\n\n');
   });
   return { server, requests, slowClosed: closed };
@@ -107,11 +174,20 @@ describe('an OpenAI-compatible provider', () => {
 
   it('streams an answer with reported usage and a model-written title', async () => {
     const u = await s.user();
-    const got = await events(subscribe(s.ws({ token: u.token }), ProviderChat, { input: { message: 'count to three' } }) as Subscription<unknown>);
-    const text = got.filter((e) => e.__typename === 'ChatToken').map((e) => e.delta).join('');
+    const got = await events(
+      subscribe(s.ws({ token: u.token }), ProviderChat, { input: { message: 'count to three' } }) as Subscription<unknown>,
+    );
+    const text = got
+      .filter((e) => e.__typename === 'ChatToken')
+      .map((e) => e.delta)
+      .join('');
     expect(text).toBe('one two three');
     // 7 + 5 for the answer, 3 + 2 for the title.
-    expect(got.at(-1)).toEqual({ __typename: 'ChatCompleted', answer: { content: 'one two three', status: 'COMPLETE' }, usage: { inputTokens: 10, outputTokens: 7 } });
+    expect(got.at(-1)).toEqual({
+      __typename: 'ChatCompleted',
+      answer: { content: 'one two three', status: 'COMPLETE' },
+      usage: { inputTokens: 10, outputTokens: 7 },
+    });
     const sessionId = (got[0] as { session: { id: string } }).session.id;
     expect((await s.ok(ProviderTitle, { id: sessionId }, { token: u.token })).chatSession.title).toBe('Counting words');
     const streamed = fake.requests.find((r) => r.body.stream === true)!;
@@ -121,13 +197,17 @@ describe('an OpenAI-compatible provider', () => {
 
   it('maps a 401 to PROVIDER_AUTH', async () => {
     const u = await s.user();
-    const got = await events(subscribe(s.ws({ token: u.token }), ProviderChat, { input: { message: 'hi', model: 'local:e401' } }) as Subscription<unknown>);
+    const got = await events(
+      subscribe(s.ws({ token: u.token }), ProviderChat, { input: { message: 'hi', model: 'local:e401' } }) as Subscription<unknown>,
+    );
     expect(got.at(-1)).toEqual({ __typename: 'ChatError', code: 'PROVIDER_AUTH', answer: { status: 'FAILED' } });
   });
 
   it('closes the HTTP request to the provider when stopped', async () => {
     const u = await s.user();
-    const sub = subscribe(s.ws({ token: u.token }), ProviderChat, { input: { message: 'hi', model: 'local:slow', title: 'No title call' } });
+    const sub = subscribe(s.ws({ token: u.token }), ProviderChat, {
+      input: { message: 'hi', model: 'local:slow', title: 'No title call' },
+    });
     const started = (await sub.next()).data!.chat as { assistantMessageId: string };
     expect((await sub.next()).data!.chat).toEqual({ __typename: 'ChatToken', index: 0, delta: 'Thinking' });
     const { stopChat } = await s.ok(ProviderStop, { messageId: started.assistantMessageId }, { token: u.token });
@@ -139,10 +219,18 @@ describe('an OpenAI-compatible provider', () => {
 describe('model configuration', () => {
   it('registers every configured provider and checks CHAT_DEFAULT_MODEL', () => {
     const registry = new ModelRegistry(
-      testConfig({ ANTHROPIC_API_KEY: 'a', ANTHROPIC_MODELS: 'claude-x', OPENAI_API_KEY: 'o', OPENAI_MODELS: 'gpt-x,gpt-y', CHAT_DEFAULT_MODEL: 'openai:gpt-y' }),
+      testConfig({
+        ANTHROPIC_API_KEY: 'a',
+        ANTHROPIC_MODELS: 'claude-x',
+        OPENAI_API_KEY: 'o',
+        OPENAI_MODELS: 'gpt-x,gpt-y',
+        CHAT_DEFAULT_MODEL: 'openai:gpt-y',
+      }),
     );
     expect(registry.list().map((m) => m.id)).toEqual(['anthropic:claude-x', 'openai:gpt-x', 'openai:gpt-y', 'parley-echo']);
     expect(registry.defaultId).toBe('openai:gpt-y');
-    expect(() => new ModelRegistry(testConfig({ CHAT_DEFAULT_MODEL: 'gpt-9' }))).toThrow(/CHAT_DEFAULT_MODEL="gpt-9" is not a configured model/);
+    expect(() => new ModelRegistry(testConfig({ CHAT_DEFAULT_MODEL: 'gpt-9' }))).toThrow(
+      /CHAT_DEFAULT_MODEL="gpt-9" is not a configured model/,
+    );
   });
 });

@@ -10,22 +10,95 @@ import { brokenMidStreamModel, failingModel, gatedModel, scriptedModel, stalling
 graphql(`
   fragment RunEventFields on ChatEvent {
     __typename
-    ... on ChatStarted { assistantMessageId session { id title } }
-    ... on ChatToken { index delta }
-    ... on ChatCompleted { answer { id content status } usage { inputTokens outputTokens totalTokens } }
-    ... on ChatStopped { answer { id content status } }
-    ... on ChatError { code message answer { id content status errorCode } }
+    ... on ChatStarted {
+      assistantMessageId
+      session {
+        id
+        title
+      }
+    }
+    ... on ChatToken {
+      index
+      delta
+    }
+    ... on ChatCompleted {
+      answer {
+        id
+        content
+        status
+      }
+      usage {
+        inputTokens
+        outputTokens
+        totalTokens
+      }
+    }
+    ... on ChatStopped {
+      answer {
+        id
+        content
+        status
+      }
+    }
+    ... on ChatError {
+      code
+      message
+      answer {
+        id
+        content
+        status
+        errorCode
+      }
+    }
   }
 `);
-const RunChat = graphql(`subscription RunChat($input: ChatInput!) { chat(input: $input) { ...RunEventFields } }`);
-const RunStream = graphql(`
-  subscription RunStream($messageId: ID!, $afterIndex: Int) { chatStream(messageId: $messageId, afterIndex: $afterIndex) { ...RunEventFields } }
+const RunChat = graphql(`
+  subscription RunChat($input: ChatInput!) {
+    chat(input: $input) {
+      ...RunEventFields
+    }
+  }
 `);
-const Stop = graphql(`mutation RunStop($messageId: ID!) { stopChat(messageId: $messageId) { id status content saved } }`);
-const DeleteSession = graphql(`mutation RunDeleteSession($id: ID!) { deleteChatSession(id: $id) }`);
-const SessionTitle = graphql(`query RunSessionTitle($id: ID!) { chatSession(id: $id) { title } }`);
+const RunStream = graphql(`
+  subscription RunStream($messageId: ID!, $afterIndex: Int) {
+    chatStream(messageId: $messageId, afterIndex: $afterIndex) {
+      ...RunEventFields
+    }
+  }
+`);
+const Stop = graphql(`
+  mutation RunStop($messageId: ID!) {
+    stopChat(messageId: $messageId) {
+      id
+      status
+      content
+      saved
+    }
+  }
+`);
+const DeleteSession = graphql(`
+  mutation RunDeleteSession($id: ID!) {
+    deleteChatSession(id: $id)
+  }
+`);
+const SessionTitle = graphql(`
+  query RunSessionTitle($id: ID!) {
+    chatSession(id: $id) {
+      title
+    }
+  }
+`);
 const Usage = graphql(`
-  query RunUsage { chatUsage { usedToday dailyLimit remainingToday tenantUsedThisMonth monthlyLimit remainingThisMonth } }
+  query RunUsage {
+    chatUsage {
+      usedToday
+      dailyLimit
+      remainingToday
+      tenantUsedThisMonth
+      monthlyLimit
+      remainingThisMonth
+    }
+  }
 `);
 
 type Event = { __typename?: string; [k: string]: unknown };
@@ -52,7 +125,11 @@ function startChat(s: TestServer, input: Record<string, unknown>, token?: string
 }
 
 let n = 0;
-const register = (s: TestServer, model: Parameters<TestServer['app']['services']['assistant']['models']['register']>[1], titles = false) => {
+const register = (
+  s: TestServer,
+  model: Parameters<TestServer['app']['services']['assistant']['models']['register']>[1],
+  titles = false,
+) => {
   const id = `mock-${n++}`;
   s.services().assistant.models.register(id, model, { titles });
   return id;
@@ -72,7 +149,10 @@ describe('assistant runs', () => {
 
     const { stopChat } = await s.ok(Stop, { messageId: started.assistantMessageId }, { token: u.token });
     expect(stopChat).toEqual({ id: started.assistantMessageId, status: 'STOPPED', content: 'Hello there,', saved: true });
-    expect(await nextEvent(sub)).toEqual({ __typename: 'ChatStopped', answer: { id: started.assistantMessageId, content: 'Hello there,', status: 'STOPPED' } });
+    expect(await nextEvent(sub)).toEqual({
+      __typename: 'ChatStopped',
+      answer: { id: started.assistantMessageId, content: 'Hello there,', status: 'STOPPED' },
+    });
     await sub.ended();
     await g.abortSeen;
     expect(g.seen.aborted).toBe(true);
@@ -106,7 +186,9 @@ describe('assistant runs', () => {
     await nextEvent(sub);
     await client.dispose();
     g.release();
-    const resumed = await rest(subscribe(s.ws({ token: u.token }), RunStream, { messageId: started.assistantMessageId, afterIndex: 1 }) as Subscription<unknown>);
+    const resumed = await rest(
+      subscribe(s.ws({ token: u.token }), RunStream, { messageId: started.assistantMessageId, afterIndex: 1 }) as Subscription<unknown>,
+    );
     expect(resumed.map((e) => e.__typename)).toEqual(['ChatToken', 'ChatToken', 'ChatCompleted']);
     expect(resumed.at(-1)).toMatchObject({ answer: { content: 'one two three four', status: 'COMPLETE' } });
     expect(g.seen.aborted).toBe(false);
@@ -122,7 +204,10 @@ describe('assistant runs', () => {
     const { assistantMessageId } = (await nextEvent(first)) as { assistantMessageId: string };
     for (let i = 0; i < 3; i++) await nextEvent(first);
 
-    const second = subscribe(s.ws({ token: u.token }), RunStream, { messageId: assistantMessageId, afterIndex: 0 }) as Subscription<unknown>;
+    const second = subscribe(s.ws({ token: u.token }), RunStream, {
+      messageId: assistantMessageId,
+      afterIndex: 0,
+    }) as Subscription<unknown>;
     const replayed = [await nextEvent(second), await nextEvent(second)];
     expect(replayed).toEqual([
       { __typename: 'ChatToken', index: 1, delta: 't1' },
@@ -179,8 +264,12 @@ describe('assistant runs', () => {
 
     const down = failingModel(503);
     const refused = failingModel(401);
-    expect((await rest(startChat(s, { message: 'a', model: register(s, down) }, u.token))).at(-1)).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
-    expect((await rest(startChat(s, { message: 'b', model: register(s, refused) }, u.token))).at(-1)).toMatchObject({ code: 'PROVIDER_AUTH' });
+    expect((await rest(startChat(s, { message: 'a', model: register(s, down) }, u.token))).at(-1)).toMatchObject({
+      code: 'PROVIDER_UNAVAILABLE',
+    });
+    expect((await rest(startChat(s, { message: 'b', model: register(s, refused) }, u.token))).at(-1)).toMatchObject({
+      code: 'PROVIDER_AUTH',
+    });
     expect([down.doStreamCalls.length, refused.doStreamCalls.length]).toEqual([2, 1]);
   });
 
@@ -228,7 +317,8 @@ describe('assistant budgets and timeouts', () => {
     await s.services().tenants.add(clientId);
     const a = await s.user({ clientId });
     const b = await s.user({ clientId });
-    for (let i = 0; i < 2; i++) expect((await rest(startChat(s, { message: `a${i}`, model: id }, a.token, clientId))).at(-1)!.__typename).toBe('ChatCompleted');
+    for (let i = 0; i < 2; i++)
+      expect((await rest(startChat(s, { message: `a${i}`, model: id }, a.token, clientId))).at(-1)!.__typename).toBe('ChatCompleted');
     const refused = await startChat(s, { message: 'a2', model: id }, a.token, clientId).next();
     expect(refused.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', budget: 'USER_DAILY', limit: 50 });
     expect(model.doStreamCalls).toHaveLength(2);
@@ -261,7 +351,11 @@ describe('assistant budgets and timeouts', () => {
     const s = server();
     const u = await s.user();
     const events = await rest(startChat(s, { message: 'slow', model: register(s, stallingModel('Partial')) }, u.token));
-    expect(events.at(-1)).toMatchObject({ __typename: 'ChatError', code: 'PROVIDER_TIMEOUT', answer: { content: 'Partial', status: 'FAILED' } });
+    expect(events.at(-1)).toMatchObject({
+      __typename: 'ChatError',
+      code: 'PROVIDER_TIMEOUT',
+      answer: { content: 'Partial', status: 'FAILED' },
+    });
   });
 });
 

@@ -16,53 +16,207 @@ graphql(`
     __typename
     ... on ChatStarted {
       assistantMessageId
-      session { id title model }
-      userMessage { id role content status saved sessionId }
+      session {
+        id
+        title
+        model
+      }
+      userMessage {
+        id
+        role
+        content
+        status
+        saved
+        sessionId
+      }
     }
-    ... on ChatToken { index delta }
+    ... on ChatToken {
+      index
+      delta
+    }
     ... on ChatCompleted {
-      answer { id role content status model saved sessionId inputTokens outputTokens errorCode }
-      usage { inputTokens outputTokens totalTokens }
+      answer {
+        id
+        role
+        content
+        status
+        model
+        saved
+        sessionId
+        inputTokens
+        outputTokens
+        errorCode
+      }
+      usage {
+        inputTokens
+        outputTokens
+        totalTokens
+      }
     }
-    ... on ChatStopped { answer { id content status } }
-    ... on ChatError { code message answer { id content status errorCode } }
+    ... on ChatStopped {
+      answer {
+        id
+        content
+        status
+      }
+    }
+    ... on ChatError {
+      code
+      message
+      answer {
+        id
+        content
+        status
+        errorCode
+      }
+    }
   }
 `);
 const Chat = graphql(`
-  subscription Chat($input: ChatInput!) { chat(input: $input) { ...ChatEventFields } }
+  subscription Chat($input: ChatInput!) {
+    chat(input: $input) {
+      ...ChatEventFields
+    }
+  }
 `);
 const ChatStream = graphql(`
-  subscription ChatStream($messageId: ID!, $afterIndex: Int) { chatStream(messageId: $messageId, afterIndex: $afterIndex) { ...ChatEventFields } }
+  subscription ChatStream($messageId: ID!, $afterIndex: Int) {
+    chatStream(messageId: $messageId, afterIndex: $afterIndex) {
+      ...ChatEventFields
+    }
+  }
 `);
-const Models = graphql(`query ChatModels { chatModels { id label provider offline default } }`);
+const Models = graphql(`
+  query ChatModels {
+    chatModels {
+      id
+      label
+      provider
+      offline
+      default
+    }
+  }
+`);
 const Sessions = graphql(`
   query ChatSessions($first: Int, $after: String) {
-    chatSessions(first: $first, after: $after) { edges { cursor node { id title } } pageInfo { hasNextPage endCursor } }
+    chatSessions(first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          id
+          title
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
   }
 `);
 const Session = graphql(`
   query ChatSession($id: ID!, $last: Int) {
-    chatSession(id: $id) { id title model messages(last: $last) { edges { node { id role content status model } } } }
+    chatSession(id: $id) {
+      id
+      title
+      model
+      messages(last: $last) {
+        edges {
+          node {
+            id
+            role
+            content
+            status
+            model
+          }
+        }
+      }
+    }
   }
 `);
 const ChatTimes = graphql(`
   subscription ChatTimes($input: ChatInput!) {
     chat(input: $input) {
       __typename
-      ... on ChatStarted { assistantMessageId session { id createdAt updatedAt } userMessage { id createdAt updatedAt } }
-      ... on ChatCompleted { answer { id content createdAt updatedAt } usage { inputTokens outputTokens } }
+      ... on ChatStarted {
+        assistantMessageId
+        session {
+          id
+          createdAt
+          updatedAt
+        }
+        userMessage {
+          id
+          createdAt
+          updatedAt
+        }
+      }
+      ... on ChatCompleted {
+        answer {
+          id
+          content
+          createdAt
+          updatedAt
+        }
+        usage {
+          inputTokens
+          outputTokens
+        }
+      }
     }
   }
 `);
 const SessionTimes = graphql(`
   query ChatSessionTimes($id: ID!) {
-    chatSession(id: $id) { createdAt updatedAt messages { edges { node { id content status createdAt updatedAt } } } }
+    chatSession(id: $id) {
+      createdAt
+      updatedAt
+      messages {
+        edges {
+          node {
+            id
+            content
+            status
+            createdAt
+            updatedAt
+          }
+        }
+      }
+    }
   }
 `);
-const CreateSession = graphql(`mutation CreateChatSession($title: String, $model: String) { createChatSession(title: $title, model: $model) { id title model } }`);
-const UpdateSession = graphql(`mutation UpdateChatSession($id: ID!, $title: String, $model: String) { updateChatSession(id: $id, title: $title, model: $model) { id title model } }`);
-const DeleteSession = graphql(`mutation DeleteChatSession($id: ID!) { deleteChatSession(id: $id) }`);
-const StopChat = graphql(`mutation StopChat($messageId: ID!) { stopChat(messageId: $messageId) { id status content } }`);
+const CreateSession = graphql(`
+  mutation CreateChatSession($title: String, $model: String) {
+    createChatSession(title: $title, model: $model) {
+      id
+      title
+      model
+    }
+  }
+`);
+const UpdateSession = graphql(`
+  mutation UpdateChatSession($id: ID!, $title: String, $model: String) {
+    updateChatSession(id: $id, title: $title, model: $model) {
+      id
+      title
+      model
+    }
+  }
+`);
+const DeleteSession = graphql(`
+  mutation DeleteChatSession($id: ID!) {
+    deleteChatSession(id: $id)
+  }
+`);
+const StopChat = graphql(`
+  mutation StopChat($messageId: ID!) {
+    stopChat(messageId: $messageId) {
+      id
+      status
+      content
+    }
+  }
+`);
 
 type Event = { __typename?: string; [k: string]: unknown };
 const code = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
@@ -101,16 +255,31 @@ describe('assistant with the offline model', () => {
     expect(errors).toBeUndefined();
     const [started, ...rest] = events;
     expect(started.__typename).toBe('ChatStarted');
-    const st = started as { assistantMessageId: string; session: { id: string; title: string; model: string }; userMessage: Record<string, unknown> };
+    const st = started as {
+      assistantMessageId: string;
+      session: { id: string; title: string; model: string };
+      userMessage: Record<string, unknown>;
+    };
     expect(st.session).toMatchObject({ title: 'What is the capital of Portugal?', model: 'parley-echo' });
     expect(st.userMessage).toMatchObject({ role: 'USER', content: message, status: 'COMPLETE', saved: true, sessionId: st.session.id });
     const tokens = tokensOf(rest);
     expect(tokens.map((t) => t.index)).toEqual(tokens.map((_, i) => i));
     const text = tokens.map((t) => t.delta).join('');
     expect(text).toBe(EchoModel.reply(message));
-    const done = rest.at(-1) as { __typename: string; answer: Record<string, unknown>; usage: { inputTokens: number; outputTokens: number; totalTokens: number } };
+    const done = rest.at(-1) as {
+      __typename: string;
+      answer: Record<string, unknown>;
+      usage: { inputTokens: number; outputTokens: number; totalTokens: number };
+    };
     expect(done.__typename).toBe('ChatCompleted');
-    expect(done.answer).toMatchObject({ id: st.assistantMessageId, role: 'ASSISTANT', content: text, status: 'COMPLETE', model: 'parley-echo', saved: true });
+    expect(done.answer).toMatchObject({
+      id: st.assistantMessageId,
+      role: 'ASSISTANT',
+      content: text,
+      status: 'COMPLETE',
+      model: 'parley-echo',
+      saved: true,
+    });
     expect(done.usage.outputTokens).toBeGreaterThan(0);
     expect(done.usage.totalTokens).toBe(done.usage.inputTokens + done.usage.outputTokens);
 
@@ -132,13 +301,20 @@ describe('assistant with the offline model', () => {
     const before = s.db.queryCount();
     const sub = subscribe(client, ChatTimes, { input: { message: 'count my statements' } });
     const events: Event[] = [];
-    for (let e: Event = { __typename: '' }; !terminal(e); ) events.push((e = (await sub.next()).data!.chat as Event));
+    for (let e: Event = { __typename: '' }; !terminal(e);) events.push((e = (await sub.next()).data!.chat as Event));
     await sub.ended();
     // Session and both messages in one statement, the answer and its usage record in one: no reads in between.
     expect(s.db.queryCount() - before).toBe(2);
 
-    const started = events[0] as { assistantMessageId: string; session: { id: string; createdAt: string; updatedAt: string }; userMessage: { id: string; createdAt: string; updatedAt: string } };
-    const done = events.at(-1) as { answer: { id: string; content: string; createdAt: string; updatedAt: string }; usage: { inputTokens: number; outputTokens: number } };
+    const started = events[0] as {
+      assistantMessageId: string;
+      session: { id: string; createdAt: string; updatedAt: string };
+      userMessage: { id: string; createdAt: string; updatedAt: string };
+    };
+    const done = events.at(-1) as {
+      answer: { id: string; content: string; createdAt: string; updatedAt: string };
+      usage: { inputTokens: number; outputTokens: number };
+    };
     const { chatSession } = await s.ok(SessionTimes, { id: started.session.id }, { token: u.token });
     expect(chatSession).toMatchObject({ createdAt: started.session.createdAt, updatedAt: started.session.updatedAt });
     expect(chatSession!.messages.edges.map((e) => e.node)).toEqual([
@@ -160,7 +336,10 @@ describe('assistant with the offline model', () => {
     // Twelve chats started together, four of them continuing one session: each answers its own message.
     const started = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        assistant.startChat({ tenantId: 'default', viewer: viewers[i % 3], ip: null }, { message: `chat ${i}`, sessionId: i % 3 === 0 ? existing.id : null }),
+        assistant.startChat(
+          { tenantId: 'default', viewer: viewers[i % 3], ip: null },
+          { message: `chat ${i}`, sessionId: i % 3 === 0 ? existing.id : null },
+        ),
       ),
     );
     const ends = await Promise.all(started.map((c) => assistant.runs.get(c.assistantMessageId)!.done));
@@ -168,7 +347,10 @@ describe('assistant with the offline model', () => {
 
     for (const [i, c] of started.entries()) {
       const owner = users[i % 3];
-      const rows = await s.db.prisma.chatMessage.findMany({ where: { id: { in: [c.userMessage.id, c.assistantMessageId] } }, orderBy: { createdAt: 'asc' } });
+      const rows = await s.db.prisma.chatMessage.findMany({
+        where: { id: { in: [c.userMessage.id, c.assistantMessageId] } },
+        orderBy: { createdAt: 'asc' },
+      });
       expect(rows.map((r) => [r.role, r.content, r.status, r.userId, r.sessionId])).toEqual([
         ['USER', `chat ${i}`, 'COMPLETE', owner.id, c.session!.id],
         ['ASSISTANT', EchoModel.reply(`chat ${i}`), 'COMPLETE', owner.id, c.session!.id],
@@ -190,7 +372,17 @@ describe('assistant with the offline model', () => {
     const at = new Date();
     const chat = (i: number, sessionId: string = randomUUID()) => {
       const session = { id: sessionId, tenantId, userId: u.id, title: `t${i}`, model: 'parley-echo', createdAt: at, updatedAt: at };
-      const base = { tenantId, userId: u.id, sessionId, model: 'parley-echo', inputTokens: 0, outputTokens: 0, errorCode: null, createdAt: at, updatedAt: at };
+      const base = {
+        tenantId,
+        userId: u.id,
+        sessionId,
+        model: 'parley-echo',
+        inputTokens: 0,
+        outputTokens: 0,
+        errorCode: null,
+        createdAt: at,
+        updatedAt: at,
+      };
       const messages = [
         { ...base, id: randomUUID(), role: 'USER' as const, content: `q${i}`, status: 'COMPLETE' as const },
         { ...base, id: randomUUID(), role: 'ASSISTANT' as const, content: '', status: 'STREAMING' as const },
@@ -201,7 +393,10 @@ describe('assistant with the offline model', () => {
     const orphan = chat(5, gone.id); // continues a session deleted meanwhile: nothing of it is written
 
     let before = s.db.queryCount();
-    const started = await Promise.all([...chats.map((c) => writes.start({ ...c, isNew: true })), writes.start({ ...orphan, isNew: false })]);
+    const started = await Promise.all([
+      ...chats.map((c) => writes.start({ ...c, isNew: true })),
+      writes.start({ ...orphan, isNew: false }),
+    ]);
     expect(s.db.queryCount() - before).toBe(1);
     expect(started).toEqual([true, true, true, true, true, false]);
     expect(await s.db.prisma.chatMessage.count({ where: { userId: u.id } })).toBe(10);
@@ -212,13 +407,21 @@ describe('assistant with the offline model', () => {
       [...chats, orphan].map((c, i) =>
         writes.end({
           message: { ...c.messages[1], content: `a${i}`, status: 'COMPLETE', outputTokens: i, updatedAt: new Date() },
-          usage: { spender: { tenantId, userId: u.id }, messageId: c.messages[1].id, model: 'parley-echo', usage: { inputTokens: 1, outputTokens: i } },
+          usage: {
+            spender: { tenantId, userId: u.id },
+            messageId: c.messages[1].id,
+            model: 'parley-echo',
+            usage: { inputTokens: 1, outputTokens: i },
+          },
         }),
       ),
     );
     expect(s.db.queryCount() - before).toBe(1);
     expect(ended).toEqual([true, true, true, true, true, false]);
-    const answers = await s.db.prisma.chatMessage.findMany({ where: { userId: u.id, role: 'ASSISTANT' }, orderBy: { outputTokens: 'asc' } });
+    const answers = await s.db.prisma.chatMessage.findMany({
+      where: { userId: u.id, role: 'ASSISTANT' },
+      orderBy: { outputTokens: 'asc' },
+    });
     expect(answers.map((m) => [m.content, m.status, m.outputTokens])).toEqual([0, 1, 2, 3, 4].map((i) => [`a${i}`, 'COMPLETE', i]));
     // The usage of the orphaned answer still counts: the provider charged for it.
     expect(await s.db.prisma.chatUsageRecord.count({ where: { userId: u.id } })).toBe(6);
@@ -261,7 +464,11 @@ describe('assistant with the offline model', () => {
     const started = events[0] as { session: unknown; userMessage: { saved: boolean; sessionId: string | null } };
     expect(started.session).toBeNull();
     expect(started.userMessage).toMatchObject({ saved: false, sessionId: null });
-    expect(tokensOf(events).map((t) => t.delta).join('')).toBe(EchoModel.reply('hello as a guest'));
+    expect(
+      tokensOf(events)
+        .map((t) => t.delta)
+        .join(''),
+    ).toBe(EchoModel.reply('hello as a guest'));
     expect(events.at(-1)).toMatchObject({ __typename: 'ChatCompleted', answer: { saved: false, status: 'COMPLETE' } });
     expect(await s.db.prisma.chatMessage.count()).toBe(before);
     expect(await s.db.prisma.chatSession.count()).toBe(sessionsBefore);
@@ -283,7 +490,12 @@ describe('assistant with the offline model', () => {
     // Over WebSocket the address is the upgrade request's, read once at connection_init: the same limit applies.
     const limitedWs = await chatOverWs(s, { message: 'one too many, over ws' }, undefined, s.ws({ headers: ip }));
     expect(limitedWs.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
-    const otherWs = await chatOverWs(s, { message: 'another address, over ws' }, undefined, s.ws({ headers: { 'x-forwarded-for': '203.0.113.9' } }));
+    const otherWs = await chatOverWs(
+      s,
+      { message: 'another address, over ws' },
+      undefined,
+      s.ws({ headers: { 'x-forwarded-for': '203.0.113.9' } }),
+    );
     expect(otherWs.errors).toBeUndefined();
     expect(otherWs.events.at(-1)).toMatchObject({ __typename: 'ChatCompleted' });
 

@@ -10,13 +10,61 @@ import type { Viewer } from '../src/accounts/accounts.types.ts';
 
 const REDIS = process.env.TEST_REDIS_URL;
 
-const Me = graphql(`query CacheMe { me { id name username } }`);
-const MeStatus = graphql(`query CacheMeStatus { me { id presence { status statusText } } }`);
-const UpdateProfile = graphql(`mutation CacheUpdateProfile($input: UpdateProfileInput!) { updateProfile(input: $input) { id name } }`);
-const SetStatus = graphql(`mutation CacheSetStatus($status: PresenceStatus!, $text: String) { setStatus(status: $status, text: $text) { status } }`);
-const SignIn = graphql(`mutation CacheSignIn($input: SignInInput!) { signIn(input: $input) { token session { id } } }`);
-const RevokeSession = graphql(`mutation CacheRevoke($id: ID!) { revokeSession(id: $id) }`);
-const SignOut = graphql(`mutation CacheSignOut { signOut }`);
+const Me = graphql(`
+  query CacheMe {
+    me {
+      id
+      name
+      username
+    }
+  }
+`);
+const MeStatus = graphql(`
+  query CacheMeStatus {
+    me {
+      id
+      presence {
+        status
+        statusText
+      }
+    }
+  }
+`);
+const UpdateProfile = graphql(`
+  mutation CacheUpdateProfile($input: UpdateProfileInput!) {
+    updateProfile(input: $input) {
+      id
+      name
+    }
+  }
+`);
+const SetStatus = graphql(`
+  mutation CacheSetStatus($status: PresenceStatus!, $text: String) {
+    setStatus(status: $status, text: $text) {
+      status
+    }
+  }
+`);
+const SignIn = graphql(`
+  mutation CacheSignIn($input: SignInInput!) {
+    signIn(input: $input) {
+      token
+      session {
+        id
+      }
+    }
+  }
+`);
+const RevokeSession = graphql(`
+  mutation CacheRevoke($id: ID!) {
+    revokeSession(id: $id)
+  }
+`);
+const SignOut = graphql(`
+  mutation CacheSignOut {
+    signOut
+  }
+`);
 
 /** Two requests, so the second is certainly answered from the cache. */
 const warm = async (s: TestServer, token: string) => {

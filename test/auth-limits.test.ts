@@ -4,9 +4,25 @@ import { describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { startServer, useServer, type TestServer } from './helpers/server.ts';
 
-const SignIn = graphql(`mutation LimitSignIn($i: SignInInput!) { signIn(input: $i) { token } }`);
-const SignUp = graphql(`mutation LimitSignUp($i: SignUpInput!) { signUp(input: $i) { token } }`);
-const RequestReset = graphql(`mutation LimitReset($email: String!) { requestPasswordReset(email: $email) }`);
+const SignIn = graphql(`
+  mutation LimitSignIn($i: SignInInput!) {
+    signIn(input: $i) {
+      token
+    }
+  }
+`);
+const SignUp = graphql(`
+  mutation LimitSignUp($i: SignUpInput!) {
+    signUp(input: $i) {
+      token
+    }
+  }
+`);
+const RequestReset = graphql(`
+  mutation LimitReset($email: String!) {
+    requestPasswordReset(email: $email)
+  }
+`);
 
 type Result = { errors?: readonly { extensions?: Record<string, unknown> }[] };
 const code = (r: Result) => r.errors?.[0]?.extensions?.code;
@@ -22,7 +38,8 @@ describe('sign-in limits', () => {
   it('per account: the 4th attempt in a minute is RATE_LIMITED with retryAfter, also over REST (429)', async () => {
     const s = server();
     const u = await s.user();
-    for (let i = 0; i < 3; i++) expect(code(await s.gql(SignIn, { i: { email: u.email, password: 'wrong password' } }))).toBe('UNAUTHENTICATED');
+    for (let i = 0; i < 3; i++)
+      expect(code(await s.gql(SignIn, { i: { email: u.email, password: 'wrong password' } }))).toBe('UNAUTHENTICATED');
     const limited = await s.gql(SignIn, { i: { email: u.email, password: u.password } }); // even the right password
     expect(code(limited)).toBe('RATE_LIMITED');
     const retryAfter = limited.errors?.[0]?.extensions?.retryAfter as number;
@@ -40,7 +57,8 @@ describe('sign-in limits', () => {
   it('per IP: many accounts from one address hit the address limit', async () => {
     const s = server();
     let last: Result = {};
-    for (let i = 0; i < 10 && code(last) !== 'RATE_LIMITED'; i++) last = await s.gql(SignIn, { i: { email: email(), password: 'whatever pass' } });
+    for (let i = 0; i < 10 && code(last) !== 'RATE_LIMITED'; i++)
+      last = await s.gql(SignIn, { i: { email: email(), password: 'whatever pass' } });
     expect(code(last)).toBe('RATE_LIMITED');
   });
 });

@@ -6,19 +6,65 @@ import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
 import { lastMail, tokenFromLink, watchClose } from './helpers/auth.ts';
 
-const RequestReset = graphql(`mutation RequestReset($email: String!) { requestPasswordReset(email: $email) }`);
-const ResetPassword = graphql(`mutation ResetPassword($token: String!, $pw: String!) { resetPassword(token: $token, newPassword: $pw) }`);
-const SendVerification = graphql(`mutation SendVerification { sendVerificationEmail }`);
-const VerifyEmail = graphql(`mutation VerifyEmail($token: String!) { verifyEmail(token: $token) { id emailVerified } }`);
+const RequestReset = graphql(`
+  mutation RequestReset($email: String!) {
+    requestPasswordReset(email: $email)
+  }
+`);
+const ResetPassword = graphql(`
+  mutation ResetPassword($token: String!, $pw: String!) {
+    resetPassword(token: $token, newPassword: $pw)
+  }
+`);
+const SendVerification = graphql(`
+  mutation SendVerification {
+    sendVerificationEmail
+  }
+`);
+const VerifyEmail = graphql(`
+  mutation VerifyEmail($token: String!) {
+    verifyEmail(token: $token) {
+      id
+      emailVerified
+    }
+  }
+`);
 const ChangePassword = graphql(`
   mutation ChangePassword($current: String!, $next: String!, $revoke: Boolean) {
     changePassword(currentPassword: $current, newPassword: $next, revokeOtherSessions: $revoke)
   }
 `);
-const DeleteAccount = graphql(`mutation DeleteAccount($pw: String!) { deleteAccount(password: $pw) }`);
-const SignIn = graphql(`mutation RecoverySignIn($i: SignInInput!) { signIn(input: $i) { token session { id } } }`);
-const Me = graphql(`query RecoveryMe { me { id emailVerified } }`);
-const SessionsEnded = graphql(`subscription RecoverySessionsEnded { sessionsEnded { sessionIds reason } }`);
+const DeleteAccount = graphql(`
+  mutation DeleteAccount($pw: String!) {
+    deleteAccount(password: $pw)
+  }
+`);
+const SignIn = graphql(`
+  mutation RecoverySignIn($i: SignInInput!) {
+    signIn(input: $i) {
+      token
+      session {
+        id
+      }
+    }
+  }
+`);
+const Me = graphql(`
+  query RecoveryMe {
+    me {
+      id
+      emailVerified
+    }
+  }
+`);
+const SessionsEnded = graphql(`
+  subscription RecoverySessionsEnded {
+    sessionsEnded {
+      sessionIds
+      reason
+    }
+  }
+`);
 
 const code = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
 const reason = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.reason;
@@ -31,7 +77,15 @@ async function liveSocket(s: TestServer, u: TestUser) {
   const events = subscribe(client, SessionsEnded);
   await events.live(async () => {
     const probe = await s.ok(SignIn, { i: { email: u.email, password: u.password } });
-    await s.ok(graphql(`mutation RecoveryProbeOut { signOut }`), {}, { token: probe.signIn.token });
+    await s.ok(
+      graphql(`
+        mutation RecoveryProbeOut {
+          signOut
+        }
+      `),
+      {},
+      { token: probe.signIn.token },
+    );
   });
   return { token: session.signIn.token, close: () => watcher.wait(), events };
 }
@@ -108,7 +162,7 @@ describe('email verification, password change, account deletion', () => {
     expect((await s.ok(Me, {}, { token: other.token })).me).toBeNull();
   });
 
-  it('deleteAccount closes sockets and leaves the messages in other people\'s conversations without a sender', async () => {
+  it("deleteAccount closes sockets and leaves the messages in other people's conversations without a sender", async () => {
     const s = server();
     const [u, friend] = [await s.user(), await s.user()];
     const conversation = await s.db.prisma.conversation.create({

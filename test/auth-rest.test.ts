@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { startServer, useServer, type TestServer } from './helpers/server.ts';
 
-const Me = graphql(`query CookieMe { me { id email } }`);
+const Me = graphql(`
+  query CookieMe {
+    me {
+      id
+      email
+    }
+  }
+`);
 let n = 0;
 const email = () => `rest${process.pid}x${Date.now()}x${n++}@example.com`;
 

@@ -9,10 +9,38 @@ import { watchClose } from './helpers/auth.ts';
 import { Authenticator } from '../src/auth/authenticator.ts';
 import { SessionCache } from '../src/auth/session-cache.ts';
 
-const AccessToken = graphql(`mutation AccessToken { accessToken { token expiresAt tokenType } }`);
-const Me = graphql(`query TokenMe { me { id } session { id } }`);
-const SignOut = graphql(`mutation TokenSignOut { signOut }`);
-const SessionsEnded = graphql(`subscription TokenSessionsEnded { sessionsEnded { sessionIds reason } }`);
+const AccessToken = graphql(`
+  mutation AccessToken {
+    accessToken {
+      token
+      expiresAt
+      tokenType
+    }
+  }
+`);
+const Me = graphql(`
+  query TokenMe {
+    me {
+      id
+    }
+    session {
+      id
+    }
+  }
+`);
+const SignOut = graphql(`
+  mutation TokenSignOut {
+    signOut
+  }
+`);
+const SessionsEnded = graphql(`
+  subscription TokenSessionsEnded {
+    sessionsEnded {
+      sessionIds
+      reason
+    }
+  }
+`);
 
 const jwks = async (s: TestServer) => createLocalJWKSet((await (await fetch(`${s.url}/api/auth/jwks`)).json()) as JSONWebKeySet);
 
@@ -51,7 +79,16 @@ describe('access tokens', () => {
     const close = watchClose(client);
     await events.live(async () => {
       // Probe: another session of the same user signs out, which this subscription reports.
-      const extra = await s.gql(graphql(`mutation TokenSignIn($i: SignInInput!) { signIn(input: $i) { token } }`), { i: { email: u.email, password: u.password } });
+      const extra = await s.gql(
+        graphql(`
+          mutation TokenSignIn($i: SignInInput!) {
+            signIn(input: $i) {
+              token
+            }
+          }
+        `),
+        { i: { email: u.email, password: u.password } },
+      );
       await s.ok(SignOut, {}, { token: extra.data!.signIn.token });
     });
 
@@ -155,7 +192,16 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('two instances sharing PostgreSQL/P
       const close = watchClose(client);
       const sub = subscribe(client, SessionsEnded);
       await sub.live(async () => {
-        const extra = await a.gql(graphql(`mutation TokenSignIn2($i: SignInInput!) { signIn(input: $i) { token } }`), { i: { email: u.email, password: u.password } });
+        const extra = await a.gql(
+          graphql(`
+            mutation TokenSignIn2($i: SignInInput!) {
+              signIn(input: $i) {
+                token
+              }
+            }
+          `),
+          { i: { email: u.email, password: u.password } },
+        );
         await a.ok(SignOut, {}, { token: extra.data!.signIn.token });
       });
       await a.ok(SignOut, {}, { token: u.token });

@@ -18,7 +18,10 @@ describe('Batcher', () => {
     const second = [4, 5].map((i) => b.add(i));
     release();
     expect(await Promise.all([...first, ...second])).toEqual(['#1', '#2', '#3', '#4', '#5']);
-    expect(groups).toEqual([[1, 2, 3], [4, 5]]);
+    expect(groups).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
   });
 
   it('retries a failed group item by item: only the bad item fails', async () => {

@@ -50,7 +50,10 @@ describe.skipIf(!hasChromium)('GraphiQL in Chromium', () => {
 
   /** The response pane's JSON without its whitespace (Monaco draws wrapped, separate lines; compare it so). */
   const response = (page: Page) =>
-    page.locator('.graphiql-response .view-lines').first().evaluate((el) => (el as HTMLElement).innerText.replace(/\s+/g, ''));
+    page
+      .locator('.graphiql-response .view-lines')
+      .first()
+      .evaluate((el) => (el as HTMLElement).innerText.replace(/\s+/g, ''));
   const compact = (value: unknown) => JSON.stringify(value).replace(/\s+/g, '');
 
   it('renders, runs a query and a subscription over WebSocket, and requests nothing off the server', { timeout: 90_000 }, async () => {
@@ -81,7 +84,9 @@ describe.skipIf(!hasChromium)('GraphiQL in Chromium', () => {
 
     await run(page, SUBSCRIPTION);
     await page.locator('.graphiql-response .view-lines', { hasText: 'ChatCompleted' }).waitFor();
-    expect(await response(page)).toBe(compact({ data: { chat: { __typename: 'ChatCompleted', answer: { content: EchoModel.reply(QUESTION) } } } }));
+    expect(await response(page)).toBe(
+      compact({ data: { chat: { __typename: 'ChatCompleted', answer: { content: EchoModel.reply(QUESTION) } } } }),
+    );
     const { host } = new URL(server.url);
     expect(sockets).toEqual([`ws://${host}/graphql`]);
 

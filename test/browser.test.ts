@@ -108,7 +108,10 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await composerA.fill('Five it is. See you there!');
     await composerA.press('Enter');
     await grace.locator('#message-list', { hasText: 'Five it is. See you there!' }).waitFor();
-    await ada.locator('#message-list .message.mine', { hasText: 'Five it is' }).locator('.receipt', { hasText: 'Read by Grace Hopper' }).waitFor();
+    await ada
+      .locator('#message-list .message.mine', { hasText: 'Five it is' })
+      .locator('.receipt', { hasText: 'Read by Grace Hopper' })
+      .waitFor();
     await composerG.fill('Perfect');
     await ada.locator('#typing', { hasText: 'Grace Hopper is typing…' }).waitFor();
     await screenshot(ada, 'conversation');
@@ -128,11 +131,13 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await page.getByRole('button', { name: 'Ask' }).click();
 
     // Part of the answer is on screen while it is still streaming...
-    const partial = await page.waitForFunction(() => {
-      const el = document.querySelector<HTMLElement>('#chat-transcript .turn.assistant:last-child');
-      const text = el?.querySelector('.content')?.textContent ?? '';
-      return el?.dataset.status === 'STREAMING' && el.getAttribute('aria-busy') === 'true' && text.length > 0 && text;
-    }).then((handle) => handle.jsonValue() as Promise<string>);
+    const partial = await page
+      .waitForFunction(() => {
+        const el = document.querySelector<HTMLElement>('#chat-transcript .turn.assistant:last-child');
+        const text = el?.querySelector('.content')?.textContent ?? '';
+        return el?.dataset.status === 'STREAMING' && el.getAttribute('aria-busy') === 'true' && text.length > 0 && text;
+      })
+      .then((handle) => handle.jsonValue() as Promise<string>);
     // ...then the whole of it.
     await page.locator('#chat-transcript .turn.assistant[data-status="COMPLETE"]').waitFor();
     const full = EchoModel.reply(question);
@@ -159,7 +164,10 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     // Both chats are listed; the first one opens with its answer.
     await page.locator('#chat-sessions li').nth(1).waitFor();
     expect(await page.locator('#chat-sessions li').count()).toBe(2);
-    await page.locator('#chat-sessions').getByRole('button', { name: /Lisbon/ }).click();
+    await page
+      .locator('#chat-sessions')
+      .getByRole('button', { name: /Lisbon/ })
+      .click();
     await page.locator('#chat-transcript .turn.assistant .content', { hasText: full }).waitFor();
     await page.locator('#chat-transcript .turn.assistant .content', { hasText: 'word3' }).waitFor({ state: 'detached' });
     expect(await page.locator('#chat-transcript .turn').allTextContents()).toEqual([`You${question}`, `Assistant${full}`]);
@@ -265,7 +273,11 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     );
     const vint = found.users.edges[0].node.id;
     for (let i = 1; i <= 45; i++) {
-      await server.ok('mutation($to: ID!, $c: String!) { sendMessage(input: { toUserId: $to, content: $c }) { id } }', { to: vint, c: `Packet ${i}` }, { token: bob.token });
+      await server.ok(
+        'mutation($to: ID!, $c: String!) { sendMessage(input: { toUserId: $to, content: $c }) { id } }',
+        { to: vint, c: `Packet ${i}` },
+        { token: bob.token },
+      );
     }
     const item = page.locator('#conversation-list button', { hasText: 'Bob Kahn' });
     await item.locator('.badge', { hasText: '45' }).waitFor();

@@ -113,7 +113,11 @@ describe('graphql-transport-ws messages', () => {
       seen.push(await ws.next());
     }
     // Only the running subscription got the live events; the completed one sent nothing more, not even complete.
-    expect(seen.map((m) => [m.id, m.type])).toEqual([['new', 'next'], ['new', 'next'], ['new', 'next']]);
+    expect(seen.map((m) => [m.id, m.type])).toEqual([
+      ['new', 'next'],
+      ['new', 'next'],
+      ['new', 'next'],
+    ]);
     ws.send({ type: 'ping' });
     expect(await ws.next()).toEqual({ type: 'pong' });
   });
@@ -169,7 +173,9 @@ describe('SSE and WebSocket deliver the same events', () => {
     wsSub.stop();
 
     expect(sseEvents).toEqual(wsEvents);
-    const contents = wsEvents.map((e) => (e.data as { conversationEvents: { message?: { content?: string } } }).conversationEvents.message?.content);
+    const contents = wsEvents.map(
+      (e) => (e.data as { conversationEvents: { message?: { content?: string } } }).conversationEvents.message?.content,
+    );
     expect(contents).toEqual(['before 1', 'before 2', 'live 1', 'live 2']);
   });
 });

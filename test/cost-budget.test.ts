@@ -19,7 +19,11 @@ const SEARCH = 'searchMessages(query: "lunch", first: 1) { pageInfo { hasNextPag
 /** Two users in a direct conversation: a sent b a message. */
 async function talking(s: TestServer) {
   const [a, b] = [await s.user(), await s.user()];
-  await s.ok('mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }', { i: { toUserId: b.id, content: 'lunch at noon?' } }, { token: a.token });
+  await s.ok(
+    'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }',
+    { i: { toUserId: b.id, content: 'lunch at noon?' } },
+    { token: a.token },
+  );
   return { a, b };
 }
 
@@ -93,8 +97,15 @@ describe('cost of fields that scan and aggregate, and one budget per request', (
     // The web client's conversation list, a search page with its messages, statistics, usage, people search.
     const inbox = `{ conversations(first: 50) { edges { node { id kind title unreadCount lastSequence lastActivityAt
       lastMessage { content deletedAt senderName sender { id } } members { user { id name presence { status } } } } } } }`;
-    const search = '{ searchMessages(query: "lunch") { edges { node { snippet rank message { id content sender { name } } } } pageInfo { hasNextPage } } }';
-    const everyday = [inbox, search, '{ messageStats { sent received unread conversations perDay { date sent } } }', '{ chatUsage { usedToday } }', '{ users(search: "u", first: 8) { edges { node { id name } } } }'];
+    const search =
+      '{ searchMessages(query: "lunch") { edges { node { snippet rank message { id content sender { name } } } } pageInfo { hasNextPage } } }';
+    const everyday = [
+      inbox,
+      search,
+      '{ messageStats { sent received unread conversations perDay { date sent } } }',
+      '{ chatUsage { usedToday } }',
+      '{ users(search: "u", first: 8) { edges { node { id name } } } }',
+    ];
     for (const query of everyday) expect(((await s.gql(query, {}, { token: a.token })) as Result).errors, query).toBeUndefined();
     const { results } = await batch(s, a, everyday);
     expect(results.map((r) => r.errors)).toEqual(everyday.map(() => undefined));
@@ -137,14 +148,18 @@ describe('a budget for what a subscription selects per event', () => {
 
   it('is the default, and what the web client, the README and GraphiQL subscribe to costs at most a third of it', async () => {
     expect(testConfig().GRAPHQL_MAX_EVENT_COST).toBe(MAX_EVENT_COST);
-    const web = await Promise.all(['conversations.js', 'thread.js', 'assistant.js'].map((f) => readFile(new URL(`../web/js/${f}`, import.meta.url), 'utf8')));
+    const web = await Promise.all(
+      ['conversations.js', 'thread.js', 'assistant.js'].map((f) => readFile(new URL(`../web/js/${f}`, import.meta.url), 'utf8')),
+    );
     const webDocs = subscriptionsIn(web).map((doc) => parse(doc));
     const readmeDocs = readmeSubscriptions(await readFile(new URL('../README.md', import.meta.url), 'utf8'));
     const graphiql = parse(GRAPHIQL_DEFAULT_QUERY);
     expect(webDocs).toHaveLength(6); // inbox, presence, one conversation, typing, chat, chatStream
     expect(readmeDocs.length).toBeGreaterThanOrEqual(5);
     for (const document of [...webDocs, ...readmeDocs]) expect(costOf(document), print(document)).toBeLessThanOrEqual(MAX_EVENT_COST / 3);
-    expect(operationCost(schema, graphiql, {}, 'Chat', { maxPageSize: 100, defaultPageSize: 20 }).cost).toBeLessThanOrEqual(MAX_EVENT_COST / 3);
+    expect(operationCost(schema, graphiql, {}, 'Chat', { maxPageSize: 100, defaultPageSize: 20 }).cost).toBeLessThanOrEqual(
+      MAX_EVENT_COST / 3,
+    );
     expect(costOf(parse(HEAVY))).toBeGreaterThan(MAX_EVENT_COST);
   });
 
@@ -175,13 +190,15 @@ describe('a budget for what a subscription selects per event', () => {
   it('still delivers what the web client subscribes to', async () => {
     const s = server();
     const { a, b } = await talking(s);
-    const [inbox] = subscriptionsIn([await readFile(new URL('../web/js/conversations.js', import.meta.url), 'utf8')]).filter((d) => d.includes('conversationEvents'));
-    const sub = subscribe<{ conversationEvents: { conversation: { unreadCount: number; lastMessage: { content: string } } } }, Record<string, unknown>>(
-      s.ws({ token: b.token }),
-      inbox,
-      { cursor: null },
+    const [inbox] = subscriptionsIn([await readFile(new URL('../web/js/conversations.js', import.meta.url), 'utf8')]).filter((d) =>
+      d.includes('conversationEvents'),
     );
-    const send = (content: string) => s.ok('mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }', { i: { toUserId: b.id, content } }, { token: a.token });
+    const sub = subscribe<
+      { conversationEvents: { conversation: { unreadCount: number; lastMessage: { content: string } } } },
+      Record<string, unknown>
+    >(s.ws({ token: b.token }), inbox, { cursor: null });
+    const send = (content: string) =>
+      s.ok('mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }', { i: { toUserId: b.id, content } }, { token: a.token });
     await sub.live(() => send('probe'));
     await send('hello there');
     const event = await sub.until((e) => e.data?.conversationEvents.conversation?.lastMessage?.content === 'hello there');
@@ -192,8 +209,16 @@ describe('a budget for what a subscription selects per event', () => {
     const s = await startServer({ GRAPHQL_MAX_EVENT_COST: '300' });
     try {
       const { a, b } = await talking(s);
-      const sub = subscribe<{ conversationEvents: { conversation: { messages: { edges: unknown[] } } } }, Record<string, unknown>>(s.ws({ token: b.token }), HEAVY);
-      const send = () => s.ok('mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }', { i: { toUserId: b.id, content: 'more' } }, { token: a.token });
+      const sub = subscribe<{ conversationEvents: { conversation: { messages: { edges: unknown[] } } } }, Record<string, unknown>>(
+        s.ws({ token: b.token }),
+        HEAVY,
+      );
+      const send = () =>
+        s.ok(
+          'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }',
+          { i: { toUserId: b.id, content: 'more' } },
+          { token: a.token },
+        );
       await sub.live(send);
       await send();
       const event = await sub.until((e) => (e.data?.conversationEvents.conversation?.messages.edges.length ?? 0) >= 3);

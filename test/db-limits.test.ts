@@ -24,7 +24,11 @@ const expectStatementTimeout = (result: ExecutionResult<unknown>) => {
 };
 
 /** Resolves when `promise` settles, with its error (or null). */
-const failureOf = (promise: Promise<unknown>) => promise.then(() => null, (err: unknown) => err as { code?: string });
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (err: unknown) => err as { code?: string },
+  );
 
 describe.skipIf(!POSTGRES)(titled('PostgreSQL statement timeout', { TEST_DATABASE_URL: POSTGRES }), () => {
   let copy: Awaited<ReturnType<typeof createDatabaseFromTemplate>>;
@@ -45,7 +49,10 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL statement timeout', { TEST_DATABAS
     const err = await failureOf(db.query('SELECT pg_sleep(30)', []));
     expect(err?.code).toBe('57014');
     // Cancelled by the server, not abandoned by the client: nothing is left running.
-    const running = await db.query(`SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'`, []);
+    const running = await db.query(
+      `SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'`,
+      [],
+    );
     expect(running).toEqual([[0]]);
     // Every pooled connection (3) still works.
     expect(await Promise.all([1, 2, 3].map((n) => db.query('SELECT $1::int', [n])))).toEqual([[[1]], [[2]], [[3]]]);
@@ -55,7 +62,13 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL statement timeout', { TEST_DATABAS
     const [alice, bob] = [await s.user(), await s.user()];
     const conversationId = await createConversation(s, [alice, bob]);
     const lastSequence = async () =>
-      (await s.ok<{ conversation: { lastSequence: number } }, Record<string, unknown>>(LastSequence, { id: conversationId }, { token: alice.token })).conversation.lastSequence;
+      (
+        await s.ok<{ conversation: { lastSequence: number } }, Record<string, unknown>>(
+          LastSequence,
+          { id: conversationId },
+          { token: alice.token },
+        )
+      ).conversation.lastSequence;
     const before = await lastSequence();
     // Another session holds the conversation's row: every send to it waits on the lock.
     const holder = new pg.Client({ connectionString: copy.url });
@@ -70,7 +83,11 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL statement timeout', { TEST_DATABAS
       await holder.query('COMMIT');
       await holder.end();
     }
-    const sent = await s.ok<{ sendMessage: { sequence: number } }, Record<string, unknown>>(Send, { input: { conversationId, content: 'after' } }, { token: alice.token });
+    const sent = await s.ok<{ sendMessage: { sequence: number } }, Record<string, unknown>>(
+      Send,
+      { input: { conversationId, content: 'after' } },
+      { token: alice.token },
+    );
     expect(sent.sendMessage.sequence).toBe(before + 1); // the cancelled send stored nothing
   });
 

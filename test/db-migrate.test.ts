@@ -9,11 +9,14 @@ describe('the schema engine', () => {
   // template), and the engine's module holds one WebAssembly instance per process: a second load must not replace
   // the instance under the first database's engine.
   it('migrates two fresh embedded databases at once in one process', { timeout: 120_000 }, async () => {
-    const opened = await Promise.all([0, 1].map(async () => openDatabase({ pgliteDir: 'memory://', ...(await testPGlite({ bare: true })) })));
+    const opened = await Promise.all(
+      [0, 1].map(async () => openDatabase({ pgliteDir: 'memory://', ...(await testPGlite({ bare: true })) })),
+    );
     try {
       const all = (await loadMigrations()).migrationDirectories.map((d) => d.path);
       expect(await Promise.all(opened.map((db) => db.migrate()))).toEqual([all, all]);
-      for (const db of opened) expect(await db.prisma.$queryRaw`SELECT 1 FROM pg_proc WHERE proname = 'parley_append_message'`).toHaveLength(1);
+      for (const db of opened)
+        expect(await db.prisma.$queryRaw`SELECT 1 FROM pg_proc WHERE proname = 'parley_append_message'`).toHaveLength(1);
     } finally {
       await Promise.all(opened.map((db) => db.close()));
     }

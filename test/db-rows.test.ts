@@ -8,7 +8,8 @@ import { historyPage, type HistoryRow } from '../src/db/sql/messages.ts';
 import { answer, known, WITHHELD, type Known } from '../src/db/rows.ts';
 
 const s = useServer();
-const SEND = 'mutation($c: ID!, $text: String!, $key: String) { sendMessage(input: { conversationId: $c, content: $text, clientMessageId: $key }) { id } }';
+const SEND =
+  'mutation($c: ID!, $text: String!, $key: String) { sendMessage(input: { conversationId: $c, content: $text, clientMessageId: $key }) { id } }';
 
 let rows: HistoryRow[];
 beforeAll(async () => {
@@ -16,7 +17,8 @@ beforeAll(async () => {
   const [alice, bob, carol] = [await server.user(), await server.user(), await server.user()];
   const conversationId = await createConversation(server, [alice, bob, carol], 'rows');
   const send = async (by: TestUser, text: string, key: string | null = null) =>
-    (await server.ok<{ sendMessage: { id: string } }, Record<string, unknown>>(SEND, { c: conversationId, text, key }, { token: by.token })).sendMessage.id;
+    (await server.ok<{ sendMessage: { id: string } }, Record<string, unknown>>(SEND, { c: conversationId, text, key }, { token: by.token }))
+      .sendMessage.id;
   await send(alice, 'plain');
   await send(bob, 'with a key', 'key-1');
   const edited = await send(alice, 'before the edit');
@@ -43,7 +45,9 @@ const ANSWERED: Record<string, Record<string, unknown>> = {
   scalars: { select: { id: true, content: true, sequence: true, clientMessageId: true, senderId: true } },
   dates: { select: { createdAt: true, editedAt: true, deletedAt: true } },
   'a field left out': { select: { id: true, content: false } },
-  'a nested select': { select: { id: true, sender: { select: { id: true, name: true, status: true, createdAt: true, lastSeenAt: true } } } },
+  'a nested select': {
+    select: { id: true, sender: { select: { id: true, name: true, status: true, createdAt: true, lastSeenAt: true } } },
+  },
   'an include': { include: { sender: true } },
   'an include with a nested select': { include: { sender: { select: { name: true, image: true } } } },
   'a nested include': { select: { content: true, sender: { include: {} } } },
@@ -60,7 +64,11 @@ const UNANSWERED: Record<string, Record<string, unknown>> = {
 /** What Prisma returns, less the columns rows in hand never carry (no resolver reads them). */
 function withoutWithheld(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => !WITHHELD.has(key)).map(([key, v]) => [key, withoutWithheld(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !WITHHELD.has(key))
+      .map(([key, v]) => [key, withoutWithheld(v)]),
+  );
 }
 
 describe.each(Object.entries(IN_HAND))('answer() from %s', (_, inHand) => {
@@ -89,6 +97,8 @@ describe('answer() from partial rows', () => {
   it('covers the null relation of a deleted sender with null, as Prisma does', () => {
     const orphan = rows.find((r) => r.sender === null)!;
     expect(orphan.message.senderId).toBeNull();
-    expect(answer({ select: { sender: { select: { memberships: true } } } }, IN_HAND['a history page'](orphan))).toStrictEqual({ sender: null });
+    expect(answer({ select: { sender: { select: { memberships: true } } } }, IN_HAND['a history page'](orphan))).toStrictEqual({
+      sender: null,
+    });
   });
 });

@@ -23,10 +23,18 @@ beforeAll(async () => {
   const server = s();
   [alice, bob] = [await server.user(), await server.user()];
   tenantId = (await server.db.prisma.user.findUniqueOrThrow({ where: { id: alice.id } })).tenantId;
-  [talk, quiet, gone] = [await createConversation(server, [alice, bob], 'talk'), await createConversation(server, [alice, bob], 'quiet'), await createConversation(server, [alice, bob], 'gone')];
+  [talk, quiet, gone] = [
+    await createConversation(server, [alice, bob], 'talk'),
+    await createConversation(server, [alice, bob], 'quiet'),
+    await createConversation(server, [alice, bob], 'gone'),
+  ];
   const read = await send(alice, talk, 'read by bob');
   await send(bob, talk, 'from bob with a <b>needle</b> & "quotes"');
-  await server.ok('mutation($c: ID!, $m: ID) { markConversationRead(conversationId: $c, upToMessageId: $m) { id } }', { c: talk, m: read }, { token: bob.token });
+  await server.ok(
+    'mutation($c: ID!, $m: ID) { markConversationRead(conversationId: $c, upToMessageId: $m) { id } }',
+    { c: talk, m: read },
+    { token: bob.token },
+  );
   await send(alice, talk, 'unread one');
   const deleted = await send(alice, talk, 'deleted needle');
   await server.ok('mutation($id: ID!) { deleteMessage(id: $id) { id } }', { id: deleted }, { token: alice.token });
@@ -36,11 +44,15 @@ beforeAll(async () => {
 });
 
 const send = async (by: TestUser, conversationId: string, text: string): Promise<string> =>
-  (await s().ok<{ sendMessage: { id: string } }, Record<string, unknown>>(SEND, { c: conversationId, text }, { token: by.token })).sendMessage.id;
+  (await s().ok<{ sendMessage: { id: string } }, Record<string, unknown>>(SEND, { c: conversationId, text }, { token: by.token }))
+    .sendMessage.id;
 const messagesOf = (conversationId: string) => s().db.prisma.message.findMany({ where: { conversationId }, orderBy: { sequence: 'asc' } });
 const conversation = (id: string) => s().db.prisma.conversation.findUniqueOrThrow({ where: { id } });
 const bobsOwnEvents = (conversationId: string) =>
-  s().db.prisma.conversationEvent.findMany({ where: { conversationId, userId: bob.id, type: { in: ['MEMBER_JOINED', 'MEMBER_LEFT'] } }, orderBy: { sequence: 'asc' } });
+  s().db.prisma.conversationEvent.findMany({
+    where: { conversationId, userId: bob.id, type: { in: ['MEMBER_JOINED', 'MEMBER_LEFT'] } },
+    orderBy: { sequence: 'asc' },
+  });
 
 describe('events and conversations', () => {
   it('takeSequences returns the first of the sequences it took', async () => {
@@ -62,7 +74,9 @@ describe('events and conversations', () => {
   });
 
   it('unreadCounts: messages of others after the read pointer, not deleted', async () => {
-    const member = await s().db.prisma.conversationMember.findUniqueOrThrow({ where: { conversationId_userId: { conversationId: talk, userId: bob.id } } });
+    const member = await s().db.prisma.conversationMember.findUniqueOrThrow({
+      where: { conversationId_userId: { conversationId: talk, userId: bob.id } },
+    });
     const unread = (await messagesOf(talk)).filter((m) => m.senderId !== bob.id && !m.deletedAt && m.sequence > member.lastReadSequence);
     expect(unread.map((m) => m.content)).toEqual(['unread one', 'unread two']);
     expect(await unreadCounts(s().db.prisma, bob.id, [talk, quiet])).toEqual(new Map([[talk, 2]]));
@@ -71,7 +85,12 @@ describe('events and conversations', () => {
   it('lastMessageIds: the latest message of each conversation that has one (a tombstone counts)', async () => {
     const latest = (await messagesOf(talk)).at(-1)!;
     const goneLatest = (await messagesOf(gone)).at(-1)!;
-    expect(await lastMessageIds(s().db.prisma, [talk, quiet, gone])).toEqual(new Map([[talk, latest.id], [gone, goneLatest.id]]));
+    expect(await lastMessageIds(s().db.prisma, [talk, quiet, gone])).toEqual(
+      new Map([
+        [talk, latest.id],
+        [gone, goneLatest.id],
+      ]),
+    );
   });
 });
 
@@ -84,14 +103,18 @@ describe('search and statistics', () => {
     expect(hit.rank).toBeTypeOf('number');
     expect(hit.rank).toBeGreaterThan(0);
     expect(hit.snippet).toContain('&lt;b&gt;<mark>needle</mark>&lt;/b&gt; &amp; &quot;quotes');
-    expect(await searchMessages(s().db.prisma, { query: 'needle', tenantId, userId: bob.id, conversationId: quiet, take: 10, offset: 0 })).toEqual([]);
+    expect(
+      await searchMessages(s().db.prisma, { query: 'needle', tenantId, userId: bob.id, conversationId: quiet, take: 10, offset: 0 }),
+    ).toEqual([]);
     expect(await searchMessages(s().db.prisma, { query: 'needle', tenantId, userId: bob.id, take: 10, offset: 1 })).toEqual([]);
   });
 
   it('messageTotals and messagesPerDay count what Prisma reads', async () => {
     const { prisma } = s().db;
     const memberships = await prisma.conversationMember.findMany({ where: { userId: bob.id } });
-    const visible = (await prisma.message.findMany({ where: { conversationId: { in: memberships.map((m) => m.conversationId) }, deletedAt: null } }));
+    const visible = await prisma.message.findMany({
+      where: { conversationId: { in: memberships.map((m) => m.conversationId) }, deletedAt: null },
+    });
     const received = visible.filter((m) => m.senderId !== bob.id);
     const pointer = new Map(memberships.map((m) => [m.conversationId, m.lastReadSequence]));
     const totals = await messageTotals(prisma, tenantId, bob.id);
@@ -104,7 +127,9 @@ describe('search and statistics', () => {
     const since = new Date(Date.now() - 29 * 86_400_000);
     since.setUTCHours(0, 0, 0, 0);
     const days = await messagesPerDay(prisma, bob.id, since);
-    expect(days.map((d) => d.date)).toEqual(Array.from({ length: 30 }, (_, i) => new Date(since.getTime() + i * 86_400_000).toISOString().slice(0, 10)));
+    expect(days.map((d) => d.date)).toEqual(
+      Array.from({ length: 30 }, (_, i) => new Date(since.getTime() + i * 86_400_000).toISOString().slice(0, 10)),
+    );
     const sum = (key: 'sent' | 'received') => days.reduce((n, d) => n + d[key], 0);
     expect([sum('sent'), sum('received')]).toEqual([visible.length - received.length, received.length]);
   });
@@ -132,7 +157,13 @@ describe('the inbox view of the log', () => {
     const memberOf = (await prisma.conversationMember.findMany({ where: { userId: bob.id } })).map((m) => m.conversationId);
     expect(new Set(await membershipsSince(prisma, bob.id, snapshot))).toEqual(new Set(memberOf));
     const [talkNow, goneNow] = [(await conversation(talk)).lastSequence, (await conversation(gone)).lastSequence];
-    expect(await visibleSequences(prisma, [talk, gone, 'none'], snapshot)).toEqual(new Map([[talk, talkNow], [gone, goneNow], ['none', 0]]));
+    expect(await visibleSequences(prisma, [talk, gone, 'none'], snapshot)).toEqual(
+      new Map([
+        [talk, talkNow],
+        [gone, goneNow],
+        ['none', 0],
+      ]),
+    );
     const [left] = (await bobsOwnEvents(gone)).filter((e) => e.type === 'MEMBER_LEFT');
     const [joinedQuiet] = await bobsOwnEvents(quiet);
     const seen = await viewpoints(prisma, bob.id, [
@@ -140,11 +171,13 @@ describe('the inbox view of the log', () => {
       { id: gone, given: -1, snapshot },
       { id: quiet, given: joinedQuiet.sequence, snapshot },
     ]);
-    expect(seen).toEqual(new Map([
-      [talk, { sequence: talkNow, member: true }],
-      [gone, { sequence: left.sequence, member: false }],
-      [quiet, { sequence: joinedQuiet.sequence, member: true }],
-    ]));
+    expect(seen).toEqual(
+      new Map([
+        [talk, { sequence: talkNow, member: true }],
+        [gone, { sequence: left.sequence, member: false }],
+        [quiet, { sequence: joinedQuiet.sequence, member: true }],
+      ]),
+    );
     const [joined] = await bobsOwnEvents(talk);
     expect(await nextJoin(prisma, bob.id, talk, 0, talkNow)).toBe(joined.sequence);
     expect(await nextJoin(prisma, bob.id, talk, joined.sequence, talkNow)).toBeNull();

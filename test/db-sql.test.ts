@@ -22,7 +22,8 @@ beforeAll(async () => {
 });
 
 const send = async (by: TestUser, conversationId: string, text: string): Promise<string> =>
-  (await s().ok<{ sendMessage: { id: string } }, Record<string, unknown>>(SEND, { c: conversationId, text }, { token: by.token })).sendMessage.id;
+  (await s().ok<{ sendMessage: { id: string } }, Record<string, unknown>>(SEND, { c: conversationId, text }, { token: by.token }))
+    .sendMessage.id;
 const lastSequence = async (id: string) => (await s().db.prisma.conversation.findUniqueOrThrow({ where: { id } })).lastSequence;
 
 describe('parley_append_message', () => {
@@ -86,11 +87,7 @@ describe('parley_append_message', () => {
 
   it('writes nothing for a sender who is not a member, another tenant or an unknown conversation', async () => {
     const before = await lastSequence(conversationId);
-    const refused = [
-      draft({ senderId: dave.id }),
-      draft({ tenantId: `other-${randomUUID()}` }),
-      draft({ conversationId: randomUUID() }),
-    ];
+    const refused = [draft({ senderId: dave.id }), draft({ tenantId: `other-${randomUUID()}` }), draft({ conversationId: randomUUID() })];
     for (const d of refused) expect(await appendMessageRow(s().db.query, d)).toBeNull();
     expect(await lastSequence(conversationId)).toBe(before);
     const ids = refused.map((d) => d.messageId);

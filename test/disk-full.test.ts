@@ -69,36 +69,43 @@ describe.skipIf(!disk)(titled('embedded database on a full disk', { 'root (to mo
     }
   });
 
-  it('answers SERVICE_UNAVAILABLE (retryable), /ready reports "disk full", and recovers when space is freed', { timeout: 120_000 }, async () => {
-    const [alice, bob] = [await s.user(), await s.user()];
-    const conversationId = await createConversation(s, [alice, bob]);
-    const send = (content: string) => s.gql(Send, { input: { conversationId, content } }, { token: alice.token }) as Promise<ExecutionResult<{ sendMessage: { id: string; sequence: number } }>>;
-    await waitForReady(s, 200);
-
-    const edited = (await send('to be edited')).data!.sendMessage;
-    const edit = (content: string) => s.gql(Edit, { id: edited.id, content }, { token: alice.token });
-    const ballast = join(disk!, 'ballast');
-    await fillDisk(ballast);
-    // Text that does not compress, until a write needs a page the disk no longer has: sends (one statement through
-    // the driver) and edits (a Prisma transaction; every edit leaves a new row version).
-    for (const write of [send, edit]) {
-      let refused: ExecutionResult<unknown> | undefined;
-      for (let i = 0; i < 500 && !refused; i++) {
-        const result = await write(randomBytes(2_400).toString('base64'));
-        if (result.errors) refused = result;
-      }
-      expect(refused?.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
-      expect(JSON.stringify(refused?.errors)).not.toMatch(/INTERNAL_SERVER_ERROR|No space|53100/);
-      const ready = await fetch(`${s.url}/ready`);
-      expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ status: 'unavailable', database: false, reason: 'disk full' });
-      // Reads work on a full disk: once no write has failed for a while, /ready no longer reports it.
+  it(
+    'answers SERVICE_UNAVAILABLE (retryable), /ready reports "disk full", and recovers when space is freed',
+    { timeout: 120_000 },
+    async () => {
+      const [alice, bob] = [await s.user(), await s.user()];
+      const conversationId = await createConversation(s, [alice, bob]);
+      const send = (content: string) =>
+        s.gql(Send, { input: { conversationId, content } }, { token: alice.token }) as Promise<
+          ExecutionResult<{ sendMessage: { id: string; sequence: number } }>
+        >;
       await waitForReady(s, 200);
-    }
 
-    await rm(ballast);
-    const sent = await send('space again');
-    expect(sent.errors).toBeUndefined();
-    expect(await waitForReady(s, 200)).toMatchObject({ database: true });
-  });
+      const edited = (await send('to be edited')).data!.sendMessage;
+      const edit = (content: string) => s.gql(Edit, { id: edited.id, content }, { token: alice.token });
+      const ballast = join(disk!, 'ballast');
+      await fillDisk(ballast);
+      // Text that does not compress, until a write needs a page the disk no longer has: sends (one statement through
+      // the driver) and edits (a Prisma transaction; every edit leaves a new row version).
+      for (const write of [send, edit]) {
+        let refused: ExecutionResult<unknown> | undefined;
+        for (let i = 0; i < 500 && !refused; i++) {
+          const result = await write(randomBytes(2_400).toString('base64'));
+          if (result.errors) refused = result;
+        }
+        expect(refused?.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+        expect(JSON.stringify(refused?.errors)).not.toMatch(/INTERNAL_SERVER_ERROR|No space|53100/);
+        const ready = await fetch(`${s.url}/ready`);
+        expect(ready.status).toBe(503);
+        expect(await ready.json()).toMatchObject({ status: 'unavailable', database: false, reason: 'disk full' });
+        // Reads work on a full disk: once no write has failed for a while, /ready no longer reports it.
+        await waitForReady(s, 200);
+      }
+
+      await rm(ballast);
+      const sent = await send('space again');
+      expect(sent.errors).toBeUndefined();
+      expect(await waitForReady(s, 200)).toMatchObject({ database: true });
+    },
+  );
 });

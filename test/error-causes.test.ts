@@ -15,7 +15,8 @@ const wrapped = (inner: unknown, levels: number): unknown => {
 const prismaRaw = (originalCode: string, kind = 'postgres') =>
   Object.assign(new Error('Raw query failed'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind, originalCode } } } });
 /** A DriverAdapterError as the adapter raises it: the driver's error as its cause. */
-const adapterError = (originalCode: string) => Object.assign(new Error('DriverAdapterError'), { cause: { kind: 'postgres', originalCode } });
+const adapterError = (originalCode: string) =>
+  Object.assign(new Error('DriverAdapterError'), { cause: { kind: 'postgres', originalCode } });
 
 describe('backing services unavailable, wherever the error sits in the chain', () => {
   it('recognises codes, driver errors, names and messages at any of the first five levels', () => {
@@ -40,7 +41,7 @@ describe('backing services unavailable, wherever the error sits in the chain', (
     expect(isUnavailable(Object.assign(new Error('Unable to start a transaction in the given time.'), { code: 'P2028' }))).toBe(true);
   });
 
-  it('does not take the request\'s own faults for an outage, nor look deeper than five levels', () => {
+  it("does not take the request's own faults for an outage, nor look deeper than five levels", () => {
     for (const err of [coded('23505'), prismaRaw('22P02'), coded('P2002'), new Error('boom'), null, undefined, 'text', { code: 42 }]) {
       expect(isUnavailable(wrapped(err, 2))).toBe(false);
     }
@@ -55,7 +56,11 @@ describe('backing services unavailable, wherever the error sits in the chain', (
     expect(isDiskFull(wrapped(prismaRaw('53100'), 1))).toBe(true);
     expect(isDiskFull(adapterError('53100'))).toBe(true);
     expect(isDiskFull(coded('53200'))).toBe(false);
-    expect(unavailableError(wrapped(prismaRaw('57014'), 2)).extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true, reason: 'STATEMENT_TIMEOUT' });
+    expect(unavailableError(wrapped(prismaRaw('57014'), 2)).extensions).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      retryable: true,
+      reason: 'STATEMENT_TIMEOUT',
+    });
     expect(unavailableError(adapterError('57014')).extensions.reason).toBe('STATEMENT_TIMEOUT');
     expect(unavailableError(coded('ECONNREFUSED')).extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryable: true });
   });

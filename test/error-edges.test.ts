@@ -22,7 +22,10 @@ describe('the error vocabulary is transport-neutral', () => {
 
   it('one AppError: its code and details as GraphQL extensions, its status and retry time over REST', () => {
     const e = new AppError('RATE_LIMITED', 'Slow down.', { retryAfter: 7 });
-    expect(JSON.parse(JSON.stringify(graphqlError(e)))).toEqual({ message: 'Slow down.', extensions: { code: 'RATE_LIMITED', retryAfter: 7 } });
+    expect(JSON.parse(JSON.stringify(graphqlError(e)))).toEqual({
+      message: 'Slow down.',
+      extensions: { code: 'RATE_LIMITED', retryAfter: 7 },
+    });
     const rest = toRestError(e);
     expect([rest.status, rest.headers['retry-after']]).toEqual([429, '7']);
   });

@@ -44,7 +44,10 @@ async function followedOnB() {
   const write = async (...contents: string[]) => {
     const from = (await db.prisma.conversation.findUniqueOrThrow({ where: { id } })).lastSequence;
     for (const content of contents) await a.ok(Send, { id, content }, { token: alice.token });
-    const rows = await db.prisma.conversationEvent.findMany({ where: { conversationId: id, sequence: { gt: from } }, orderBy: { sequence: 'asc' } });
+    const rows = await db.prisma.conversationEvent.findMany({
+      where: { conversationId: id, sequence: { gt: from } },
+      orderBy: { sequence: 'asc' },
+    });
     return rows.map(toPayload);
   };
   return { id, subs, write };
@@ -60,7 +63,11 @@ describe('events published out of order', () => {
     const before = db.queryCount();
     b.services().pubsub.publish('conversation:event', id, two);
     b.services().pubsub.publish('conversation:event', id, one);
-    for (const sub of subs) expect(seen(await sub.take(2))).toEqual([[one.sequence, 'one'], [two.sequence, 'two']]);
+    for (const sub of subs)
+      expect(seen(await sub.take(2))).toEqual([
+        [one.sequence, 'one'],
+        [two.sequence, 'two'],
+      ]);
     // Loading the two messages for everyone once, not a read of the gap per stream (which was SUBSCRIBERS or more).
     expect(db.queryCount() - before).toBeLessThan(SUBSCRIBERS / 4);
   });
@@ -69,6 +76,10 @@ describe('events published out of order', () => {
     const { id, subs, write } = await followedOnB();
     const [one, two] = await write('lost', 'late');
     b.services().pubsub.publish('conversation:event', id, two);
-    for (const sub of subs) expect(seen(await sub.take(2))).toEqual([[one.sequence, 'lost'], [two.sequence, 'late']]);
+    for (const sub of subs)
+      expect(seen(await sub.take(2))).toEqual([
+        [one.sequence, 'lost'],
+        [two.sequence, 'late'],
+      ]);
   });
 });

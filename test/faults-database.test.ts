@@ -21,13 +21,57 @@ const POSTGRES = process.env.TEST_DATABASE_URL;
 const REDIS = process.env.TEST_REDIS_URL;
 
 const SendFault = graphql(`
-  mutation FaultsSend($input: SendMessageInput!) { sendMessage(input: $input) { id sequence clientMessageId } }
+  mutation FaultsSend($input: SendMessageInput!) {
+    sendMessage(input: $input) {
+      id
+      sequence
+      clientMessageId
+    }
+  }
 `);
-const ConversationFault = graphql(`query FaultsConversation($id: ID!) { conversation(id: $id) { id lastSequence } }`);
-const PresenceFault = graphql(`query FaultsPresence($userIds: [ID!]!) { presence(userIds: $userIds) { status } }`);
-const FaultsEventsStart = graphql(`subscription FaultsEventsStart($c: ID) { conversationEvents(conversationId: $c) { sequence } }`);
-const CarriedEvents = graphql(`subscription FaultsCarried($c: ID) { conversationEvents(conversationId: $c) { sequence message { id content sender { name } } } }`);
-const SignInFault = graphql(`mutation FaultsSignIn($input: SignInInput!) { signIn(input: $input) { token } }`);
+const ConversationFault = graphql(`
+  query FaultsConversation($id: ID!) {
+    conversation(id: $id) {
+      id
+      lastSequence
+    }
+  }
+`);
+const PresenceFault = graphql(`
+  query FaultsPresence($userIds: [ID!]!) {
+    presence(userIds: $userIds) {
+      status
+    }
+  }
+`);
+const FaultsEventsStart = graphql(`
+  subscription FaultsEventsStart($c: ID) {
+    conversationEvents(conversationId: $c) {
+      sequence
+    }
+  }
+`);
+const CarriedEvents = graphql(`
+  subscription FaultsCarried($c: ID) {
+    conversationEvents(conversationId: $c) {
+      sequence
+      message {
+        id
+        content
+        sender {
+          name
+        }
+      }
+    }
+  }
+`);
+const SignInFault = graphql(`
+  mutation FaultsSignIn($input: SignInInput!) {
+    signIn(input: $input) {
+      token
+    }
+  }
+`);
 
 type SendResult = ExecutionResult<{ sendMessage: { id: string; sequence: number; clientMessageId?: string | null } }>;
 
@@ -82,7 +126,9 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
     proxy.cut();
     expectRetryable(await s.gql(ConversationFault, { id: conversationId }, { token: alice.token })); // in a resolver
     expectRetryable(await s.gql(ConversationFault, { id: conversationId }, { token: fresh })); // in the context
-    expectRetryable(await s.gql(SendFault, { input: { conversationId, content: 'during', clientMessageId: 'k-during' } }, { token: alice.token }));
+    expectRetryable(
+      await s.gql(SendFault, { input: { conversationId, content: 'during', clientMessageId: 'k-during' } }, { token: alice.token }),
+    );
     expect(await waitForReady(s, 503)).toMatchObject({ status: 'unavailable', database: false });
     expect((await fetch(`${s.url}/health`)).status).toBe(200);
     // A subscription started on a socket opened before the outage gets the same retryable error.
@@ -97,7 +143,14 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
     expect(rest.headers.get('retry-after')).toBe('1');
     expect(await rest.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     // A WebSocket opened now is told to come back later (1013), not that its credentials are bad (4403).
-    const socket = createClient({ url: s.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, connectionParams: { authorization: `Bearer ${fresh}` } });
+    const socket = createClient({
+      url: s.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: () => {},
+      connectionParams: { authorization: `Bearer ${fresh}` },
+    });
     expect((await closed(socket)).code).toBe(1013);
     await socket.dispose();
     // Bob leaves while his last-seen time cannot be written: the grace period must still end his presence. (Read
@@ -110,8 +163,16 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
     expect(await waitForReady(s, 200)).toMatchObject({ status: 'ready', database: true });
     expect((await s.ok(ConversationFault, { id: conversationId }, { token: fresh })).conversation?.id).toBe(conversationId);
     // The send that failed, retried with its clientMessageId (twice), is stored once.
-    const retried = await s.ok(SendFault, { input: { conversationId, content: 'during', clientMessageId: 'k-during' } }, { token: alice.token });
-    const again = await s.ok(SendFault, { input: { conversationId, content: 'during', clientMessageId: 'k-during' } }, { token: alice.token });
+    const retried = await s.ok(
+      SendFault,
+      { input: { conversationId, content: 'during', clientMessageId: 'k-during' } },
+      { token: alice.token },
+    );
+    const again = await s.ok(
+      SendFault,
+      { input: { conversationId, content: 'during', clientMessageId: 'k-during' } },
+      { token: alice.token },
+    );
     expect(again.sendMessage.id).toBe(retried.sendMessage.id);
     const stored = await history(s, alice, conversationId);
     expect(stored.filter((m) => m.clientMessageId === 'k-during').map((m) => m.id)).toEqual([retried.sendMessage.id]);
@@ -149,7 +210,8 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
     const conversationId = await createConversation(s, [alice, bob]);
     const start = (await s.ok(ConversationFault, { id: conversationId }, { token: alice.token })).conversation!.lastSequence;
     const events = recordEvents(s.ws({ token: bob.token }), conversationId, start);
-    const send = async (content: string) => (await s.ok(SendFault, { input: { conversationId, content } }, { token: alice.token })).sendMessage;
+    const send = async (content: string) =>
+      (await s.ok(SendFault, { input: { conversationId, content } }, { token: alice.token })).sendMessage;
     for (let i = 0; events.seen.length === 0; i++) {
       await send(`probe ${i}`);
       await events.reach(start + i + 1, 1_000).catch(() => {});
@@ -157,7 +219,9 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
 
     // The connection drops while the event's `member` is being read (nothing else reads a membership by its key
     // meanwhile; the message and its sender travel with the event).
-    const lost = proxy.loseAnswerTo('FROM "public"."ConversationMember" AS "t0" WHERE (("t0"."conversationId" = $1 AND "t0"."userId" = $2)');
+    const lost = proxy.loseAnswerTo(
+      'FROM "public"."ConversationMember" AS "t0" WHERE (("t0"."conversationId" = $1 AND "t0"."userId" = $2)',
+    );
     const sent = await send('its event loses the database');
     await lost;
     const error = (await events.current().ended(10_000)) as { extensions?: Record<string, unknown> }[] | undefined;
@@ -176,7 +240,11 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
     const events = recordEvents(s.ws({ token: bob.token }), conversationId, start);
 
     const send = (key: string): Promise<SendResult> =>
-      s.gql(SendFault, { input: { conversationId, content: `m ${key}`, clientMessageId: key } }, { token: alice.token }) as Promise<SendResult>;
+      s.gql(
+        SendFault,
+        { input: { conversationId, content: `m ${key}`, clientMessageId: key } },
+        { token: alice.token },
+      ) as Promise<SendResult>;
     const outcomes = new Map<string, SendResult>();
     let failures = 0;
     let failed: () => void = () => {};
@@ -214,15 +282,28 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
         stored.set(key, result.data!.sendMessage.id);
       }
     }
-    const marker = (await s.ok(SendFault, { input: { conversationId, content: 'marker', clientMessageId: 'marker' } }, { token: alice.token })).sendMessage;
+    const marker = (
+      await s.ok(SendFault, { input: { conversationId, content: 'marker', clientMessageId: 'marker' } }, { token: alice.token })
+    ).sendMessage;
 
     const messages = await history(s, alice, conversationId);
     // Exactly one stored message per key, and it is the one the sender was given.
-    expect(messages.filter((m) => m.clientMessageId !== 'marker').map((m) => m.clientMessageId).sort()).toEqual([...stored.keys()].sort());
+    expect(
+      messages
+        .filter((m) => m.clientMessageId !== 'marker')
+        .map((m) => m.clientMessageId)
+        .sort(),
+    ).toEqual([...stored.keys()].sort());
     for (const m of messages) if (m.clientMessageId !== 'marker') expect(m.id).toBe(stored.get(m.clientMessageId!));
 
     // The subscriber: either its stream lived through the restart, or it ended with an error and is resumed.
-    const end = await Promise.race([events.reach(marker.sequence, 10_000).then(() => 'live'), events.current().ended(10_000).then(() => 'ended')]);
+    const end = await Promise.race([
+      events.reach(marker.sequence, 10_000).then(() => 'live'),
+      events
+        .current()
+        .ended(10_000)
+        .then(() => 'ended'),
+    ]);
     if (end === 'ended') {
       events.resume(s.ws({ token: bob.token }));
       await events.reach(marker.sequence);
@@ -234,68 +315,80 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
   });
 });
 
-describe.skipIf(!POSTGRES || !REDIS)(titled('PostgreSQL lost by one instance while events arrive from another', { TEST_DATABASE_URL: POSTGRES, TEST_REDIS_URL: REDIS }), () => {
-  let env: Awaited<ReturnType<typeof serverBehindProxy>>;
-  let a: TestServer;
-  let b: TestServer;
-  let dbA: Database;
-  beforeAll(async () => {
-    const prefix = `test:faults-db:${process.pid}:${Date.now()}:`;
-    env = await serverBehindProxy({ REDIS_PREFIX: prefix });
-    b = env.server;
-    dbA = await openDatabase({ url: env.copy.url, poolSize: 5 });
-    a = await startServer({ REDIS_PREFIX: prefix }, { db: dbA });
-  });
-  afterAll(async () => {
-    await a?.stop();
-    await dbA?.close();
-    await env?.stop();
-  });
+describe.skipIf(!POSTGRES || !REDIS)(
+  titled('PostgreSQL lost by one instance while events arrive from another', { TEST_DATABASE_URL: POSTGRES, TEST_REDIS_URL: REDIS }),
+  () => {
+    let env: Awaited<ReturnType<typeof serverBehindProxy>>;
+    let a: TestServer;
+    let b: TestServer;
+    let dbA: Database;
+    beforeAll(async () => {
+      const prefix = `test:faults-db:${process.pid}:${Date.now()}:`;
+      env = await serverBehindProxy({ REDIS_PREFIX: prefix });
+      b = env.server;
+      dbA = await openDatabase({ url: env.copy.url, poolSize: 5 });
+      a = await startServer({ REDIS_PREFIX: prefix }, { db: dbA });
+    });
+    afterAll(async () => {
+      await a?.stop();
+      await dbA?.close();
+      await env?.stop();
+    });
 
-  it('a subscription whose server cannot read the log ends with a retryable error, and resumes with afterSequence without gaps', async () => {
-    const [alice, bob]: TestUser[] = [await a.user(), await a.user()];
-    const conversationId = await createConversation(a, [alice, bob]);
-    const start = (await a.ok(ConversationFault, { id: conversationId }, { token: alice.token })).conversation!.lastSequence;
-    const events = recordEvents(b.ws({ token: bob.token }), conversationId, start);
-    const sendOnA = async (content: string) => (await a.ok(SendFault, { input: { conversationId, content } }, { token: alice.token })).sendMessage;
-    // Live on B (the subscription starts asynchronously): send until one arrives.
-    for (let i = 0; events.seen.length === 0; i++) {
-      await sendOnA(`probe ${i}`);
-      await events.reach(start + i + 1, 1_000).catch(() => {});
-    }
+    it('a subscription whose server cannot read the log ends with a retryable error, and resumes with afterSequence without gaps', async () => {
+      const [alice, bob]: TestUser[] = [await a.user(), await a.user()];
+      const conversationId = await createConversation(a, [alice, bob]);
+      const start = (await a.ok(ConversationFault, { id: conversationId }, { token: alice.token })).conversation!.lastSequence;
+      const events = recordEvents(b.ws({ token: bob.token }), conversationId, start);
+      const sendOnA = async (content: string) =>
+        (await a.ok(SendFault, { input: { conversationId, content } }, { token: alice.token })).sendMessage;
+      // Live on B (the subscription starts asynchronously): send until one arrives.
+      for (let i = 0; events.seen.length === 0; i++) {
+        await sendOnA(`probe ${i}`);
+        await events.reach(start + i + 1, 1_000).catch(() => {});
+      }
 
-    env.proxy.cut();
-    const during = await sendOnA('while B has no database');
-    // B hears the event but cannot read the membership it selects: the stream ends with a clean, retryable error.
-    const error = (await events.current().ended(10_000)) as { extensions?: Record<string, unknown> }[] | undefined;
-    expect(JSON.stringify(error)).not.toMatch(/prisma|P10\d\d|ECONN|at \//i);
-    expect(error?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
-    const after = await sendOnA('also missed');
+      env.proxy.cut();
+      const during = await sendOnA('while B has no database');
+      // B hears the event but cannot read the membership it selects: the stream ends with a clean, retryable error.
+      const error = (await events.current().ended(10_000)) as { extensions?: Record<string, unknown> }[] | undefined;
+      expect(JSON.stringify(error)).not.toMatch(/prisma|P10\d\d|ECONN|at \//i);
+      expect(error?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+      const after = await sendOnA('also missed');
 
-    env.proxy.restore();
-    await waitForReady(b, 200);
-    events.resume(b.ws({ token: bob.token }));
-    await events.reach(after.sequence);
-    const last = await sendOnA('live again');
-    await events.reach(last.sequence);
-    expect(events.seen.map((e) => e.sequence)).toEqual(Array.from({ length: last.sequence - start }, (_, i) => start + 1 + i));
-    expect(events.seen.map((e) => e.messageId)).toContain(during.id);
-  });
-
-  it('delivers a live message on B without its database when the selection is what the event carries (message, sender)', async () => {
-    const [alice, bob]: TestUser[] = [await a.user(), await a.user()];
-    const conversationId = await createConversation(a, [alice, bob]);
-    const sendOnA = async (content: string) => (await a.ok(SendFault, { input: { conversationId, content } }, { token: alice.token })).sendMessage;
-    const sub = subscribe(b.ws({ token: bob.token }), CarriedEvents, { c: conversationId });
-    await sub.live(() => sendOnA('probe'));
-    env.proxy.cut();
-    try {
-      const sent = await sendOnA('while B has no database');
-      const got = await sub.until((r) => JSON.stringify(r).includes(sent.id));
-      expect(got).toEqual({ data: { conversationEvents: { sequence: sent.sequence, message: { id: sent.id, content: 'while B has no database', sender: { name: alice.name } } } } });
-    } finally {
       env.proxy.restore();
       await waitForReady(b, 200);
-    }
-  });
-});
+      events.resume(b.ws({ token: bob.token }));
+      await events.reach(after.sequence);
+      const last = await sendOnA('live again');
+      await events.reach(last.sequence);
+      expect(events.seen.map((e) => e.sequence)).toEqual(Array.from({ length: last.sequence - start }, (_, i) => start + 1 + i));
+      expect(events.seen.map((e) => e.messageId)).toContain(during.id);
+    });
+
+    it('delivers a live message on B without its database when the selection is what the event carries (message, sender)', async () => {
+      const [alice, bob]: TestUser[] = [await a.user(), await a.user()];
+      const conversationId = await createConversation(a, [alice, bob]);
+      const sendOnA = async (content: string) =>
+        (await a.ok(SendFault, { input: { conversationId, content } }, { token: alice.token })).sendMessage;
+      const sub = subscribe(b.ws({ token: bob.token }), CarriedEvents, { c: conversationId });
+      await sub.live(() => sendOnA('probe'));
+      env.proxy.cut();
+      try {
+        const sent = await sendOnA('while B has no database');
+        const got = await sub.until((r) => JSON.stringify(r).includes(sent.id));
+        expect(got).toEqual({
+          data: {
+            conversationEvents: {
+              sequence: sent.sequence,
+              message: { id: sent.id, content: 'while B has no database', sender: { name: alice.name } },
+            },
+          },
+        });
+      } finally {
+        env.proxy.restore();
+        await waitForReady(b, 200);
+      }
+    });
+  },
+);

@@ -16,11 +16,37 @@ const REDIS = process.env.TEST_REDIS_URL;
 const NEEDS = { TEST_REDIS_URL: REDIS, 'redis-server on PATH': hasRedisServer() };
 const canRun = Object.values(NEEDS).every(Boolean);
 
-const SendRedis = graphql(`mutation RedisFaultSend($input: SendMessageInput!) { sendMessage(input: $input) { id sequence } }`);
-const LastSequenceRedis = graphql(`query RedisFaultLastSequence($id: ID!) { conversation(id: $id) { lastSequence } }`);
-const PresenceRedis = graphql(`query RedisFaultPresence($userIds: [ID!]!) { presence(userIds: $userIds) { status } }`);
+const SendRedis = graphql(`
+  mutation RedisFaultSend($input: SendMessageInput!) {
+    sendMessage(input: $input) {
+      id
+      sequence
+    }
+  }
+`);
+const LastSequenceRedis = graphql(`
+  query RedisFaultLastSequence($id: ID!) {
+    conversation(id: $id) {
+      lastSequence
+    }
+  }
+`);
+const PresenceRedis = graphql(`
+  query RedisFaultPresence($userIds: [ID!]!) {
+    presence(userIds: $userIds) {
+      status
+    }
+  }
+`);
 const PresenceChangedRedis = graphql(`
-  subscription RedisFaultPresenceChanged($userIds: [ID!]) { presenceChanged(userIds: $userIds) { user { id } status } }
+  subscription RedisFaultPresenceChanged($userIds: [ID!]) {
+    presenceChanged(userIds: $userIds) {
+      user {
+        id
+      }
+      status
+    }
+  }
 `);
 
 describe.skipIf(!canRun)(titled('Redis restart under two instances', NEEDS), () => {
@@ -49,7 +75,8 @@ describe.skipIf(!canRun)(titled('Redis restart under two instances', NEEDS), () 
     const [alice, bob, carol] = [await a.user(), await a.user(), await a.user()];
     const conversationId = await createConversation(a, [alice, bob, carol]);
     const start = (await a.ok(LastSequenceRedis, { id: conversationId }, { token: alice.token })).conversation!.lastSequence;
-    const send = async (content: string) => (await a.ok(SendRedis, { input: { conversationId, content } }, { token: alice.token })).sendMessage;
+    const send = async (content: string) =>
+      (await a.ok(SendRedis, { input: { conversationId, content } }, { token: alice.token })).sendMessage;
     // Bob listens on B to what Alice sends on A; Carol is online with a socket on A.
     const events = recordEvents(b.ws({ token: bob.token }), conversationId, start);
     for (let i = 0; events.seen.length === 0; i++) {
@@ -143,4 +170,3 @@ describe.skipIf(!canRun)(titled('Redis out of reach for one instance (its data k
     await until(async () => (await statuses()).join() === 'OFFLINE,OFFLINE,OFFLINE', 10_000, 'everyone offline');
   });
 });
-

@@ -12,9 +12,21 @@ import { createConversation } from './helpers/conversations.ts';
 const REDIS = process.env.TEST_REDIS_URL;
 
 const SendShutdown = graphql(`
-  mutation ShutdownSend($input: SendMessageInput!) { sendMessage(input: $input) { id sequence clientMessageId } }
+  mutation ShutdownSend($input: SendMessageInput!) {
+    sendMessage(input: $input) {
+      id
+      sequence
+      clientMessageId
+    }
+  }
 `);
-const LastSequenceShutdown = graphql(`query ShutdownLastSequence($id: ID!) { conversation(id: $id) { lastSequence } }`);
+const LastSequenceShutdown = graphql(`
+  query ShutdownLastSequence($id: ID!) {
+    conversation(id: $id) {
+      lastSequence
+    }
+  }
+`);
 
 type SendResult = ExecutionResult<{ sendMessage: { id: string; sequence: number } }>;
 type Outcome = { key: string; on: 'A' | 'B'; result?: SendResult; failure?: string; ms: number };
@@ -40,7 +52,10 @@ describe.skipIf(!REDIS)(titled('graceful shutdown of one instance under load', {
         const res = await fetch(`${s.url}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${alice.token}` },
-          body: JSON.stringify({ query: print(SendShutdown), variables: { input: { conversationId, content: `m ${key}`, clientMessageId: key } } }),
+          body: JSON.stringify({
+            query: print(SendShutdown),
+            variables: { input: { conversationId, content: `m ${key}`, clientMessageId: key } },
+          }),
           signal: AbortSignal.timeout(15_000),
         });
         const result = (await res.json()) as SendResult;

@@ -73,14 +73,31 @@ function httpCase(r: Rng, users: TestUser[], ids: string[]): HttpCase {
   if (kind < 60) return { method: 'POST', path: '/graphql', headers, body: json(operation()) };
   if (kind < 70) return { method: 'POST', path: '/graphql', headers, body: malformedBody(r, json(operation())) };
   if (kind < 76) {
-    const type = r.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/graphql', '', 'application/json; charset=utf-16', 'application/xml']);
-    return { method: r.pick(['POST', 'POST', 'PUT', 'PATCH', 'DELETE']), path: '/graphql', headers: { ...headers, 'content-type': type }, body: json(operation()) };
+    const type = r.pick([
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/graphql',
+      '',
+      'application/json; charset=utf-16',
+      'application/xml',
+    ]);
+    return {
+      method: r.pick(['POST', 'POST', 'PUT', 'PATCH', 'DELETE']),
+      path: '/graphql',
+      headers: { ...headers, 'content-type': type },
+      body: json(operation()),
+    };
   }
   if (kind < 84) {
     const { query, variables } = operation();
     const params = new URLSearchParams({ query, ...(r.chance(0.5) ? { variables: json(variables) } : { variables: randomString(r) }) });
     if (r.chance(0.2)) params.set(randomString(r).slice(0, 10), randomString(r).slice(0, 100));
-    return { method: 'GET', path: `/graphql?${params}`, headers: { accept: r.pick(['application/json', '*/*', 'text/html', 'application/graphql-response+json']) } };
+    return {
+      method: 'GET',
+      path: `/graphql?${params}`,
+      headers: { accept: r.pick(['application/json', '*/*', 'text/html', 'application/graphql-response+json']) },
+    };
   }
   if (kind < 90) {
     const batch = Array.from({ length: 1 + r.int(7) }, () => (r.chance(0.8) ? operation() : randomJson(r, ids)));
@@ -207,7 +224,12 @@ describe('fuzz', () => {
         const i = next++;
         const c = httpCase(new Rng(SEED + i), users, ids);
         try {
-          const res = await fetch(`${s.url}${c.path}`, { method: c.method, headers: c.headers, body: c.body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+          const res = await fetch(`${s.url}${c.path}`, {
+            method: c.method,
+            headers: c.headers,
+            body: c.body,
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          });
           const bad = badAnswer(res.status, res.headers.get('content-type') ?? '', await res.text());
           if (bad) failures.push(`case ${i} (${c.method} ${c.path.slice(0, 80)} ${c.body?.slice(0, 200)}): ${bad}`);
         } catch (err) {
@@ -230,7 +252,9 @@ describe('fuzz', () => {
         const r = new Rng(SEED * 7 + i);
         if (!socket.isOpen()) socket = await openSocket(s, r.chance(0.5) ? r.pick(users).token : null);
         if (r.chance(0.9)) {
-          const op = r.chance(0.5) ? randomOperation(r, schema, ids) : { query: mutateDocument(r, r.pick(SEEDS)), variables: randomJson(r, ids) };
+          const op = r.chance(0.5)
+            ? randomOperation(r, schema, ids)
+            : { query: mutateDocument(r, r.pick(SEEDS)), variables: randomJson(r, ids) };
           const bad = await socket.operation(`op${i}`, op);
           if (bad) failures.push(`ws case ${i} (${JSON.stringify(op).slice(0, 200)}): ${bad}`);
         } else {

@@ -17,7 +17,11 @@ describe('refuseRequest', () => {
       code: 'BAD_USER_INPUT',
       message: 'The variables parameter is not valid JSON.',
     });
-    expect(refuseRequest(get(`query=${q}&extensions=nope`), MAX)).toMatchObject({ status: 400, code: 'BAD_USER_INPUT', message: /extensions/ });
+    expect(refuseRequest(get(`query=${q}&extensions=nope`), MAX)).toMatchObject({
+      status: 400,
+      code: 'BAD_USER_INPUT',
+      message: /extensions/,
+    });
   });
 
   it('lets GET through with JSON parameters, empty or absent ones, and leaves the rest of GET to yoga', () => {
@@ -25,7 +29,12 @@ describe('refuseRequest', () => {
     expect(refuseRequest(get(`query=${q}&variables=&extensions=`), MAX)).toBeNull();
     expect(refuseRequest(get(''), MAX)).toBeNull();
     // a GET body is never read, so its headers are not checked
-    expect(refuseRequest({ method: 'GET', url: '/graphql', headers: { 'content-length': String(MAX + 1), 'content-type': 'text/plain' } } as RequestHead, MAX)).toBeNull();
+    expect(
+      refuseRequest(
+        { method: 'GET', url: '/graphql', headers: { 'content-length': String(MAX + 1), 'content-type': 'text/plain' } } as RequestHead,
+        MAX,
+      ),
+    ).toBeNull();
   });
 
   it('takes a body of exactly MAX_BODY_BYTES, refuses one byte more (413) before looking at its type', () => {
@@ -38,15 +47,28 @@ describe('refuseRequest', () => {
   });
 
   it('refuses a chunked body without Content-Length (411); a POST with neither header is only checked for its type', () => {
-    expect(refuseRequest(post({ 'transfer-encoding': 'chunked', 'content-type': 'application/json' }), MAX)).toMatchObject({ status: 411, code: 'BAD_USER_INPUT' });
+    expect(refuseRequest(post({ 'transfer-encoding': 'chunked', 'content-type': 'application/json' }), MAX)).toMatchObject({
+      status: 411,
+      code: 'BAD_USER_INPUT',
+    });
     expect(refuseRequest(post({ 'content-type': 'application/json' }), MAX)).toBeNull();
   });
 
   it('takes the GraphQL JSON media types in any case and with parameters; anything else is 415', () => {
-    for (const type of ['application/json', 'Application/JSON; charset=utf-8', 'application/graphql-response+json', ' application/graphql+json ;x=1']) {
+    for (const type of [
+      'application/json',
+      'Application/JSON; charset=utf-8',
+      'application/graphql-response+json',
+      ' application/graphql+json ;x=1',
+    ]) {
       expect(refuseRequest(post({ 'content-length': '2', 'content-type': type }), MAX), type).toBeNull();
     }
-    for (const type of ['', 'multipart/form-data; boundary=x', 'application/jsonx', 'application/x-www-form-urlencoded, application/json']) {
+    for (const type of [
+      '',
+      'multipart/form-data; boundary=x',
+      'application/jsonx',
+      'application/x-www-form-urlencoded, application/json',
+    ]) {
       expect(refuseRequest(post({ 'content-length': '2', ...(type ? { 'content-type': type } : {}) }), MAX), type).toEqual({
         status: 415,
         code: 'BAD_USER_INPUT',
@@ -57,7 +79,12 @@ describe('refuseRequest', () => {
 
   it('leaves other methods to yoga (which answers 405)', () => {
     for (const method of ['PUT', 'DELETE', 'OPTIONS', 'PATCH']) {
-      expect(refuseRequest({ method, url: '/graphql', headers: { 'transfer-encoding': 'chunked', 'content-type': 'text/plain' } } as RequestHead, MAX)).toBeNull();
+      expect(
+        refuseRequest(
+          { method, url: '/graphql', headers: { 'transfer-encoding': 'chunked', 'content-type': 'text/plain' } } as RequestHead,
+          MAX,
+        ),
+      ).toBeNull();
     }
   });
 });

@@ -7,11 +7,26 @@ import { subscribe, type Subscription } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
 import { AddMembers, code, CreateGroup, Edit, RemoveMember, StartDirect } from './messaging-ops.ts';
 import type { InboxStream } from '../src/messaging/inbox.ts';
-import { cursorReader, ev, Inbox, key, openTestInbox, readInbox, readLive, readUntil, send, takeExactly, type InboxRead } from './helpers/inbox.ts';
+import {
+  cursorReader,
+  ev,
+  Inbox,
+  key,
+  openTestInbox,
+  readInbox,
+  readLive,
+  readUntil,
+  send,
+  takeExactly,
+  type InboxRead,
+} from './helpers/inbox.ts';
 
 const InboxBadArgs = graphql(`
   subscription InboxBadArgs($c: ID, $cursor: String, $after: Int) {
-    conversationEvents(conversationId: $c, afterCursor: $cursor, afterSequence: $after) { sequence cursor }
+    conversationEvents(conversationId: $c, afterCursor: $cursor, afterSequence: $after) {
+      sequence
+      cursor
+    }
   }
 `);
 
@@ -23,7 +38,10 @@ async function refusal(sub: Subscription<unknown>) {
 
 /** The events a viewer may see in the log of a conversation after `after`: while a member, up to their MEMBER_LEFT. */
 async function visibleAfter(s: TestServer, viewer: TestUser, conversationId: string, after: number, memberAtStart: boolean) {
-  const rows = await s.db.prisma.conversationEvent.findMany({ where: { conversationId, sequence: { gt: after } }, orderBy: { sequence: 'asc' } });
+  const rows = await s.db.prisma.conversationEvent.findMany({
+    where: { conversationId, sequence: { gt: after } },
+    orderBy: { sequence: 'asc' },
+  });
   let member = memberAtStart;
   const out = [];
   for (const r of rows) {
@@ -55,7 +73,8 @@ describe('inbox stream resumed with afterCursor', () => {
     expect(cursor.length).toBeLessThan(300);
     await first.dispose();
     const stateAtGap = new Map<string, number>();
-    for (const id of [direct, group, leaving, quiet]) stateAtGap.set(id, (await s.db.prisma.conversation.findUniqueOrThrow({ where: { id } })).lastSequence);
+    for (const id of [direct, group, leaving, quiet])
+      stateAtGap.set(id, (await s.db.prisma.conversation.findUniqueOrThrow({ where: { id } })).lastSequence);
     stateAtGap.set(direct, marker.sequence);
 
     // The gap: messages in two conversations, an edit, a new conversation with the viewer, a removal with messages
@@ -110,7 +129,8 @@ describe('inbox stream resumed with afterCursor', () => {
     const s = server();
     const [v, a] = [await s.user(), await s.user()];
     const groups: string[] = [];
-    for (let i = 0; i < 30; i++) groups.push((await s.ok(CreateGroup, { title: `G${i}`, memberIds: [v.id] }, { token: a.token })).createGroupConversation.id);
+    for (let i = 0; i < 30; i++)
+      groups.push((await s.ok(CreateGroup, { title: `G${i}`, memberIds: [v.id] }, { token: a.token })).createGroupConversation.id);
     const first = s.ws({ token: v.token });
     const inbox = subscribe(first, Inbox, {});
     await inbox.live(() => send(s, a, groups[0], 'probe'));
@@ -174,10 +194,16 @@ describe('inbox stream resumed with afterCursor', () => {
     const [body, mac] = cursor.split('.');
     const tampered = `${body.slice(0, -2)}${body.at(-2) === 'A' ? 'B' : 'A'}${body.at(-1)}.${mac}`;
     for (const bad of ['', 'garbage', 'a.b', `${cursor}.x`, tampered, 'x'.repeat(17_000)]) {
-      expect(await refusal(subscribe(s.ws({ token: v.token }), Inbox, { cursor: bad }))).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_CURSOR' });
+      expect(await refusal(subscribe(s.ws({ token: v.token }), Inbox, { cursor: bad }))).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        reason: 'INVALID_CURSOR',
+      });
     }
     // Another viewer of the same tenant, or of another tenant, learns nothing from it: the same refusal.
-    expect(await refusal(subscribe(s.ws({ token: other.token }), Inbox, { cursor }))).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_CURSOR' });
+    expect(await refusal(subscribe(s.ws({ token: other.token }), Inbox, { cursor }))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'INVALID_CURSOR',
+    });
     const foreign = subscribe(s.ws({ token: foreigner.token, clientId: 'inbox-other' }), Inbox, { cursor });
     expect(await refusal(foreign)).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_CURSOR' });
     expect(code(await subscribe(s.ws({ token: v.token }), InboxBadArgs, { c: conv, cursor }).next())).toBe('BAD_USER_INPUT');
@@ -191,7 +217,8 @@ describe('inbox stream resumed with afterCursor', () => {
     const s = server();
     const [v, a] = [await s.user(), await s.user()];
     const groups: string[] = [];
-    for (let i = 0; i < 12; i++) groups.push((await s.ok(CreateGroup, { title: `B${i}`, memberIds: [v.id] }, { token: a.token })).createGroupConversation.id);
+    for (let i = 0; i < 12; i++)
+      groups.push((await s.ok(CreateGroup, { title: `B${i}`, memberIds: [v.id] }, { token: a.token })).createGroupConversation.id);
     const read = async (stream: InboxStream) => {
       const got = await readInbox(stream);
       expect(stream.queued()).toBeLessThanOrEqual(5);
@@ -220,7 +247,8 @@ describe('inbox stream resumed with afterCursor', () => {
     for (let i = 100; i < 300; i++) all.push(await read(resumed));
     backlog.get(groups[0])!.push(await nothingElse(resumed)); // the next stream has this marker to catch up on too
     await resumed.return!();
-    for (const g of groups) expect(all.filter((r) => r.event.conversationId === g).map((r) => r.event.sequence)).toEqual(backlog.get(g)!.slice(0, 25));
+    for (const g of groups)
+      expect(all.filter((r) => r.event.conversationId === g).map((r) => r.event.sequence)).toEqual(backlog.get(g)!.slice(0, 25));
     expect(Math.max(...all.map((r) => r.cursor.length))).toBeLessThan(1000);
 
     const again = await openTestInbox(s, v, middle, 5);
@@ -267,13 +295,16 @@ describe('inbox stream resumed with afterCursor', () => {
     // Live: probe until the stream is on (a send before that is history to it).
     let on = false;
     let probing: Promise<void> = Promise.resolve();
-    const first = await sse(null, 1, () =>
-      (probing = (async () => {
-        for (let i = 0; i < 50 && !on; i++) {
-          await send(s, a, conv, 'probe');
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      })()),
+    const first = await sse(
+      null,
+      1,
+      () =>
+        (probing = (async () => {
+          for (let i = 0; i < 50 && !on; i++) {
+            await send(s, a, conv, 'probe');
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        })()),
     );
     on = true;
     await probing;

@@ -46,7 +46,11 @@ describe('query cost and page sizes', () => {
     expect(over.queries).toBe(0); // refused at validation: not even the context (tenant, viewer) was loaded
 
     // The same document with literals, and with the default page size (20 × (1 + 20 × 2) = 820: under).
-    const literal = await s.gql(NESTED.replace('($first: Int, $last: Int)', '').replace('$first', '100').replace('$last', '100'), {}, { token: a.token });
+    const literal = await s.gql(
+      NESTED.replace('($first: Int, $last: Int)', '').replace('$first', '100').replace('$last', '100'),
+      {},
+      { token: a.token },
+    );
     expect(literal.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
     const under = await counted(s, () => s.gql(NESTED, {}, { token: a.token }));
     expect(under.result.errors).toBeUndefined();
@@ -116,7 +120,10 @@ describe('batching', () => {
     expect(results[1].data).toEqual({ me: null });
     expect(results[2].errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
 
-    const tooMany = await post(s.url, Array.from({ length: 4 }, () => ({ query: '{ __typename }' })));
+    const tooMany = await post(
+      s.url,
+      Array.from({ length: 4 }, () => ({ query: '{ __typename }' })),
+    );
     expect(tooMany.status).toBe(413);
     const body = (await tooMany.json()) as Result;
     expect(body.errors?.[0].message).toMatch(/limited to 3 operations/);
@@ -245,7 +252,9 @@ describe('configuration of the limits', () => {
       WS_MAX_MESSAGE_BYTES: 256 * 1024,
     });
     expect(parseConfig({ WS_OPERATION_RATE_LIMIT: 'off' }).WS_OPERATION_RATE_LIMIT).toBeNull();
-    expect(() => parseConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS.*HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => parseConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS.*HTTP_REQUEST_TIMEOUT_MS/,
+    );
     expect(() => parseConfig({ GRAPHQL_MAX_COST: '0', GRAPHQL_MAX_BATCH: 'many' })).toThrow(/GRAPHQL_MAX_COST[\s\S]*GRAPHQL_MAX_BATCH/);
   });
 });

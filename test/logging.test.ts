@@ -113,7 +113,7 @@ describe('redaction', () => {
     }
   });
 
-  it('keeps a server\'s own log free of the bearer tokens and passwords it is sent', async () => {
+  it("keeps a server's own log free of the bearer tokens and passwords it is sent", async () => {
     const { logger, raw } = captured('debug');
     const s = await startServer({}, { logger });
     try {

@@ -3,11 +3,40 @@ import type { ExecutionResult } from 'graphql';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { allLive, subscribe, type Subscription } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
-import { AddMembers, code, ConversationQ, CreateGroup, Delete, Edit, Events, MarkRead, RemoveMember, Send, StartDirect } from './messaging-ops.ts';
+import {
+  AddMembers,
+  code,
+  ConversationQ,
+  CreateGroup,
+  Delete,
+  Edit,
+  Events,
+  MarkRead,
+  RemoveMember,
+  Send,
+  StartDirect,
+} from './messaging-ops.ts';
 
-const LastSequence = graphql(`query LastSequence($id: ID!) { conversation(id: $id) { id lastSequence unreadCount } }`);
+const LastSequence = graphql(`
+  query LastSequence($id: ID!) {
+    conversation(id: $id) {
+      id
+      lastSequence
+      unreadCount
+    }
+  }
+`);
 
-type EventResult = ExecutionResult<{ conversationEvents: { type: string; sequence: number; conversationId: string; readUpTo?: number | null; message?: { id: string; content?: string | null; deletedAt?: string | null } | null; user?: { id: string } | null } }>;
+type EventResult = ExecutionResult<{
+  conversationEvents: {
+    type: string;
+    sequence: number;
+    conversationId: string;
+    readUpTo?: number | null;
+    message?: { id: string; content?: string | null; deletedAt?: string | null } | null;
+    user?: { id: string } | null;
+  };
+}>;
 const ev = (r: EventResult) => {
   if (r.errors?.length) throw new Error(JSON.stringify(r.errors));
   return r.data!.conversationEvents;
@@ -15,22 +44,67 @@ const ev = (r: EventResult) => {
 
 const Personal = graphql(`
   subscription Personal($c: ID, $after: Int) {
-    conversationEvents(conversationId: $c, afterSequence: $after) { sequence message { id clientMessageId } conversation { title unreadCount } }
+    conversationEvents(conversationId: $c, afterSequence: $after) {
+      sequence
+      message {
+        id
+        clientMessageId
+      }
+      conversation {
+        title
+        unreadCount
+      }
+    }
   }
 `);
 
 const Full = graphql(`
   subscription Full($c: ID, $after: Int) {
     conversationEvents(conversationId: $c, afterSequence: $after) {
-      type sequence
-      message { id content createdAt editedAt clientMessageId senderName sender { id name username image createdAt email } }
-      user { id name emailVerified }
+      type
+      sequence
+      message {
+        id
+        content
+        createdAt
+        editedAt
+        clientMessageId
+        senderName
+        sender {
+          id
+          name
+          username
+          image
+          createdAt
+          email
+        }
+      }
+      user {
+        id
+        name
+        emailVerified
+      }
     }
   }
 `);
 const More = graphql(`
   subscription More($c: ID, $after: Int) {
-    conversationEvents(conversationId: $c, afterSequence: $after) { sequence message { id content edits { content } conversation { title } } member { role } }
+    conversationEvents(conversationId: $c, afterSequence: $after) {
+      sequence
+      message {
+        id
+        content
+        edits {
+          content
+        }
+        conversation {
+          title
+        }
+      }
+      member {
+        role
+      }
+    }
   }
 `);
 
@@ -74,7 +148,8 @@ describe('conversation events over graphql-ws', () => {
     const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation;
     const sub = subscribe(s.ws({ token: b.token }), Events, { c: conv.id, after: conv.lastSequence });
     const sent = [];
-    for (let i = 1; i <= 5; i++) sent.push((await s.ok(Send, { input: { conversationId: conv.id, content: `n${i}` } }, { token: a.token })).sendMessage);
+    for (let i = 1; i <= 5; i++)
+      sent.push((await s.ok(Send, { input: { conversationId: conv.id, content: `n${i}` } }, { token: a.token })).sendMessage);
     const got = (await sub.take(5)).map(ev);
     expect(got.map((e) => [e.type, e.message?.content, e.user?.id])).toEqual(sent.map((m) => ['MESSAGE_ADDED', m.content, a.id]));
     expect(got.map((e) => e.sequence)).toEqual(sent.map((m) => m.sequence));
@@ -99,7 +174,8 @@ describe('conversation events over graphql-ws', () => {
     const seen = ev(await sub.next()).sequence;
     await client.dispose();
     const missed = [];
-    for (let i = 0; i < 4; i++) missed.push((await s.ok(Send, { input: { conversationId: conv.id, content: `missed ${i}` } }, { token: a.token })).sendMessage);
+    for (let i = 0; i < 4; i++)
+      missed.push((await s.ok(Send, { input: { conversationId: conv.id, content: `missed ${i}` } }, { token: a.token })).sendMessage);
     await s.ok(Edit, { id: missed[0].id, content: 'missed 0 (edited)' }, { token: a.token });
     const resumed = subscribe(s.ws({ token: b.token }), Events, { c: conv.id, after: seen });
     const replay = (await resumed.take(5)).map(ev);
@@ -147,7 +223,9 @@ describe('conversation events over graphql-ws', () => {
     const mid = messages[9];
     await Promise.all([
       s.ok(MarkRead, { c: conv, upTo: mid.id }, { token: b.token }),
-      ...Array.from({ length: 10 }, (_, i) => s.ok(Send, { input: { conversationId: conv, content: `late ${i}` } }, { token: i % 2 ? a.token : b.token })),
+      ...Array.from({ length: 10 }, (_, i) =>
+        s.ok(Send, { input: { conversationId: conv, content: `late ${i}` } }, { token: i % 2 ? a.token : b.token }),
+      ),
     ]);
     const fromA = await s.db.prisma.message.count({ where: { conversationId: conv, senderId: a.id, sequence: { gt: mid.sequence } } });
     expect((await s.ok(ConversationQ, { id: conv }, { token: b.token })).conversation?.unreadCount).toBe(fromA);
@@ -195,12 +273,15 @@ describe('conversation events over graphql-ws', () => {
   it('loads what an event points at once, however many subscribers receive it', async () => {
     const s = server();
     const [owner, ...members] = await Promise.all(Array.from({ length: 4 }, () => s.user()));
-    const group = (await s.ok(CreateGroup, { title: 'Many', memberIds: members.map((m) => m.id) }, { token: owner.token })).createGroupConversation.id;
+    const group = (await s.ok(CreateGroup, { title: 'Many', memberIds: members.map((m) => m.id) }, { token: owner.token }))
+      .createGroupConversation.id;
     const after = await lastSequence(s, owner, group);
     const one = [subscribe(s.ws({ token: members[0].token }), Events, { c: group, after })];
     await one[0].live(() => s.ok(Send, { input: { conversationId: group, content: 'probe' } }, { token: owner.token }));
     const alone = await sqlPerSend(s, owner, group, one);
-    const many = Array.from({ length: 24 }, (_, i) => subscribe(s.ws({ token: members[i % members.length].token }), Events, { c: group, after }));
+    const many = Array.from({ length: 24 }, (_, i) =>
+      subscribe(s.ws({ token: members[i % members.length].token }), Events, { c: group, after }),
+    );
     await allLive(many, () => s.ok(Send, { input: { conversationId: group, content: 'probe' } }, { token: owner.token }));
     expect(await sqlPerSend(s, owner, group, [...one, ...many])).toBe(alone);
   });
@@ -208,7 +289,8 @@ describe('conversation events over graphql-ws', () => {
   it("executes an event once for every member's inbox, also when each inbox topic is a message of its own (Redis)", async () => {
     const s = server();
     const [owner, ...members] = await Promise.all(Array.from({ length: 5 }, () => s.user()));
-    const group = (await s.ok(CreateGroup, { title: 'Inboxes', memberIds: members.map((m) => m.id) }, { token: owner.token })).createGroupConversation.id;
+    const group = (await s.ok(CreateGroup, { title: 'Inboxes', memberIds: members.map((m) => m.id) }, { token: owner.token }))
+      .createGroupConversation.id;
     const send = (content: string) => s.ok(Send, { input: { conversationId: group, content } }, { token: owner.token });
     const inboxes = members.map((m) => subscribe(s.ws({ token: m.token }), Events, {}));
     await allLive(inboxes, () => send('probe'));
@@ -219,15 +301,21 @@ describe('conversation events over graphql-ws', () => {
     expect(got.map((r) => ev(r).message?.content)).toEqual(members.map(() => 'counted'));
     const after = await executions(s);
     // The first of the four inboxes executes it; the second makes the one shared execution, which it and the other two reuse.
-    expect({ own: after.own - before.own, shared: after.shared - before.shared, reused: after.reused - before.reused }).toEqual({ own: 1, shared: 1, reused: 3 });
+    expect({ own: after.own - before.own, shared: after.shared - before.shared, reused: after.reused - before.reused }).toEqual({
+      own: 1,
+      shared: 1,
+      reused: 3,
+    });
   });
 
   it("answers a live message's event from the rows it was written with: no SQL to deliver it, the same fields as the log", async () => {
     const s = server();
     const [owner, member] = [await s.user(), await s.user()];
     const group = (await s.ok(CreateGroup, { title: 'Rows', memberIds: [member.id] }, { token: owner.token })).createGroupConversation.id;
-    const quiet = (await s.ok(CreateGroup, { title: 'Nobody listens', memberIds: [member.id] }, { token: owner.token })).createGroupConversation.id;
-    const send = (conversationId: string, content: string) => s.ok(Send, { input: { conversationId, content, clientMessageId: content } }, { token: owner.token });
+    const quiet = (await s.ok(CreateGroup, { title: 'Nobody listens', memberIds: [member.id] }, { token: owner.token }))
+      .createGroupConversation.id;
+    const send = (conversationId: string, content: string) =>
+      s.ok(Send, { input: { conversationId, content, clientMessageId: content } }, { token: owner.token });
     const after = await lastSequence(s, owner, group);
     const live = subscribe(s.ws({ token: member.token }), Full, { c: group, after });
     await live.live(() => send(group, 'probe'));
@@ -255,7 +343,14 @@ describe('conversation events over graphql-ws', () => {
     expect(await replay.next()).toEqual(delivered);
     expect(delivered.data!.conversationEvents).toMatchObject({
       type: 'MESSAGE_ADDED',
-      message: { id: sent.id, content: 'compare', createdAt: sent.createdAt, clientMessageId: null, senderName: owner.name, sender: { id: owner.id, name: owner.name, email: owner.email } },
+      message: {
+        id: sent.id,
+        content: 'compare',
+        createdAt: sent.createdAt,
+        clientMessageId: null,
+        senderName: owner.name,
+        sender: { id: owner.id, name: owner.name, email: owner.email },
+      },
       user: { id: owner.id, name: owner.name },
     });
     // The owner's own stream shows the sender their clientMessageId.
@@ -263,13 +358,17 @@ describe('conversation events over graphql-ws', () => {
     expect((await own.next()).data!.conversationEvents.message).toMatchObject({ id: sent.id, clientMessageId: 'compare' });
     // A selection the carried rows do not answer is loaded, and right.
     const other = await more.until((r) => JSON.stringify(r).includes(sent.id));
-    expect(other.data!.conversationEvents).toMatchObject({ message: { id: sent.id, content: 'compare', edits: [], conversation: { title: 'Rows' } }, member: { role: 'OWNER' } });
+    expect(other.data!.conversationEvents).toMatchObject({
+      message: { id: sent.id, content: 'compare', edits: [], conversation: { title: 'Rows' } },
+      member: { role: 'OWNER' },
+    });
   });
 
-  it("reaches a member added between two messages with the second one on their inbox", async () => {
+  it('reaches a member added between two messages with the second one on their inbox', async () => {
     const s = server();
     const [owner, member, late] = [await s.user(), await s.user(), await s.user()];
-    const group = (await s.ok(CreateGroup, { title: 'Joiners', memberIds: [member.id] }, { token: owner.token })).createGroupConversation.id;
+    const group = (await s.ok(CreateGroup, { title: 'Joiners', memberIds: [member.id] }, { token: owner.token })).createGroupConversation
+      .id;
     const send = (content: string) => s.ok(Send, { input: { conversationId: group, content } }, { token: owner.token });
     await send('one');
     await send('two'); // the server now knows who the group's members are
@@ -284,7 +383,8 @@ describe('conversation events over graphql-ws', () => {
   it('executes an event once for every subscriber asking the same, and per subscriber what depends on the viewer', async () => {
     const s = server();
     const [owner, ...members] = await Promise.all(Array.from({ length: 4 }, () => s.user()));
-    const group = (await s.ok(CreateGroup, { title: 'Shared', memberIds: members.map((m) => m.id) }, { token: owner.token })).createGroupConversation.id;
+    const group = (await s.ok(CreateGroup, { title: 'Shared', memberIds: members.map((m) => m.id) }, { token: owner.token }))
+      .createGroupConversation.id;
     const after = await lastSequence(s, owner, group);
     const send = (content: string, clientMessageId?: string) =>
       s.ok(Send, { input: { conversationId: group, content, clientMessageId } }, { token: owner.token });
@@ -296,7 +396,9 @@ describe('conversation events over graphql-ws', () => {
     await allLive(all, () => send('probe'));
     /** Waits until every subscriber has the message, so no earlier event is still being executed. */
     const everyoneGot = async (id: string) =>
-      Promise.all(all.map((sub) => sub.until((r) => JSON.stringify(r).includes(id)))) as Promise<ExecutionResult<{ conversationEvents: Record<string, unknown> }>[]>;
+      Promise.all(all.map((sub) => sub.until((r) => JSON.stringify(r).includes(id)))) as Promise<
+        ExecutionResult<{ conversationEvents: Record<string, unknown> }>[]
+      >;
     await everyoneGot((await send('marker')).sendMessage.id);
 
     const before = await executions(s);
@@ -306,7 +408,13 @@ describe('conversation events over graphql-ws', () => {
     // The first of the same selection executes on its own, the second makes the shared execution, the rest reuse it.
     expect(delta).toEqual({ shared: 1, reused: same.length - 1, own: 1 + personal.length });
 
-    const events = got.map((r) => r.data!.conversationEvents as { message: { id: string; content?: string; clientMessageId?: string | null }; conversation?: { title: string; unreadCount: number } });
+    const events = got.map(
+      (r) =>
+        r.data!.conversationEvents as {
+          message: { id: string; content?: string; clientMessageId?: string | null };
+          conversation?: { title: string; unreadCount: number };
+        },
+    );
     expect(events.slice(0, same.length).map((e) => e.message.content)).toEqual(same.map(() => 'counted'));
     const mine = events.slice(same.length);
     expect(mine.map((e) => e.message.clientMessageId)).toEqual(['mine-1', null, null, null]);
@@ -322,7 +430,9 @@ describe('conversation events over graphql-ws', () => {
     const foreigner = await s.user({ clientId: 'rt-other' });
     const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation.id;
     expect(await subscriptionError(subscribe(s.ws({ token: stranger.token }), Events, { c: conv }))).toBe('NOT_FOUND');
-    expect(await subscriptionError(subscribe(s.ws({ token: foreigner.token, clientId: 'rt-other' }), Events, { c: conv }))).toBe('NOT_FOUND');
+    expect(await subscriptionError(subscribe(s.ws({ token: foreigner.token, clientId: 'rt-other' }), Events, { c: conv }))).toBe(
+      'NOT_FOUND',
+    );
     expect(await subscriptionError(subscribe(s.ws(), Events, { c: conv }))).toBe('UNAUTHENTICATED');
     expect(await subscriptionError(subscribe(s.ws({ token: a.token }), Events, { after: 0 }))).toBe('BAD_USER_INPUT');
     expect(await subscriptionError(subscribe(s.ws({ token: a.token }), Events, { c: conv, after: 99 }))).toBe('BAD_USER_INPUT');
@@ -333,7 +443,8 @@ describe('conversation events over graphql-ws', () => {
     const own = (await s.ok(StartDirect, { userId: foreigner.id }, { token: peer.token, clientId: 'rt-other' })).startDirectConversation.id;
     await inbox.live(() => s.ok(Send, { input: { conversationId: own, content: 'probe' } }, { token: peer.token, clientId: 'rt-other' }));
     await s.ok(Send, { input: { conversationId: conv, content: 'tenant A only' } }, { token: a.token });
-    const marker = (await s.ok(Send, { input: { conversationId: own, content: 'marker' } }, { token: peer.token, clientId: 'rt-other' })).sendMessage;
+    const marker = (await s.ok(Send, { input: { conversationId: own, content: 'marker' } }, { token: peer.token, clientId: 'rt-other' }))
+      .sendMessage;
     const e = ev(await inbox.until((r) => ev(r).conversationId !== own || ev(r).message?.id === marker.id));
     expect(e.message?.id).toBe(marker.id);
   });
@@ -366,7 +477,8 @@ describe('conversation events over SSE', () => {
       signal: abort.signal,
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${b.token}` },
       body: JSON.stringify({
-        query: 'subscription($c: ID, $after: Int) { conversationEvents(conversationId: $c, afterSequence: $after) { type sequence message { content } } }',
+        query:
+          'subscription($c: ID, $after: Int) { conversationEvents(conversationId: $c, afterSequence: $after) { type sequence message { content } } }',
         variables: { c: first.conversationId, after: first.sequence - 1 },
       }),
     });
@@ -389,7 +501,10 @@ describe('conversation events over SSE', () => {
       }
     }
     abort.abort();
-    expect(events.map((e) => [e.sequence, e.message.content])).toEqual([[first.sequence, 'via sse'], [first.sequence + 1, 'live on sse']]);
+    expect(events.map((e) => [e.sequence, e.message.content])).toEqual([
+      [first.sequence, 'via sse'],
+      [first.sequence + 1, 'live on sse'],
+    ]);
   });
 });
 

@@ -25,7 +25,7 @@ describe('conversation stream with a slow consumer', () => {
       // read up to the last probe sent, which may have overtaken a late one.
       const first = stream.next();
       const probes: { id: string; sequence: number }[] = [];
-      for (let live = false; !live && probes.length < 50; ) {
+      for (let live = false; !live && probes.length < 50;) {
         probes.push((await s.ok(Send, { input: { conversationId: conv.id, content: 'probe' } }, { token: a.token })).sendMessage);
         live = await Promise.race([first.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 200))]);
       }
@@ -35,7 +35,8 @@ describe('conversation stream with a slow consumer', () => {
       while (seen.sequence < lastProbe.sequence) seen = (await stream.next()).value!;
       expect(seen).toMatchObject({ sequence: lastProbe.sequence, messageId: lastProbe.id });
       const sent = [];
-      for (let i = 0; i < 12; i++) sent.push((await s.ok(Send, { input: { conversationId: conv.id, content: `m${i}` } }, { token: a.token })).sendMessage);
+      for (let i = 0; i < 12; i++)
+        sent.push((await s.ok(Send, { input: { conversationId: conv.id, content: `m${i}` } }, { token: a.token })).sendMessage);
       // In memory, a send publishes before it answers, so all 12 have reached the stream by now; over Redis some
       // may still be on the way, but the queue never holds more than 3.
       if (process.env.TEST_REDIS_URL) expect(stream.queued()).toBeLessThanOrEqual(3);
@@ -62,7 +63,14 @@ describe('conversation stream with a slow consumer', () => {
     const { lastSequence } = await services.prisma.conversation.findUniqueOrThrow({ where: { id: group } });
     const before = services.eventTopics.followed();
     const streams = Array.from({ length: 5 }, () =>
-      conversationStream({ prisma: services.prisma, topics: services.eventTopics, viewerId: m.id, conversationId: group, afterSequence: null, startSequence: lastSequence }),
+      conversationStream({
+        prisma: services.prisma,
+        topics: services.eventTopics,
+        viewerId: m.id,
+        conversationId: group,
+        afterSequence: null,
+        startSequence: lastSequence,
+      }),
     );
     expect(services.eventTopics.followed()).toBe(before + 1);
     const pending = streams.map((st) => st.next());

@@ -1,8 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { useServer } from './helpers/server.ts';
 import {
-  AddMembers, code, ConversationQ, Conversations, ConversationWith, CreateGroup, Delete, Edit, Leave, MarkMessagesRead, MarkRead,
-  Messages, RemoveMember, Rename, Search, Send, StartDirect, Stats, Users,
+  AddMembers,
+  code,
+  ConversationQ,
+  Conversations,
+  ConversationWith,
+  CreateGroup,
+  Delete,
+  Edit,
+  Leave,
+  MarkMessagesRead,
+  MarkRead,
+  Messages,
+  RemoveMember,
+  Rename,
+  Search,
+  Send,
+  StartDirect,
+  Stats,
+  Users,
 } from './messaging-ops.ts';
 
 describe('messaging over HTTP', () => {
@@ -38,7 +55,8 @@ describe('messaging over HTTP', () => {
       [{ conversationId: conv, content: 'ok', clientMessageId: 'has space' }, 'BAD_USER_INPUT'],
       [{ conversationId: 'not-a-conversation', content: 'hi' }, 'NOT_FOUND'],
     ];
-    for (const [input, expected] of bad) expect(code(await s.gql(Send, { input: input as never }, { token: a.token })), JSON.stringify(input).slice(0, 80)).toBe(expected);
+    for (const [input, expected] of bad)
+      expect(code(await s.gql(Send, { input: input as never }, { token: a.token })), JSON.stringify(input).slice(0, 80)).toBe(expected);
     const ok = await s.ok(Send, { input: { conversationId: conv, content: `line 1\n\tline 2 ${'y'.repeat(3980)}` } }, { token: a.token });
     expect(ok.sendMessage.content?.length).toBe(3995);
     // c is not a member: the conversation does not exist for them
@@ -67,15 +85,26 @@ describe('messaging over HTTP', () => {
     expect(other.sendMessage.clientMessageId).toBe('cm-1');
     // Reusing a key for a different conversation is a client bug, not a retry.
     const c = await s.user();
-    expect(code(await s.gql(Send, { input: { toUserId: c.id, content: 'once', clientMessageId: 'cm-1' } }, { token: a.token }))).toBe('CONFLICT');
-    expect(code(await s.gql(Send, { input: { conversationId: other.sendMessage.conversationId, content: 'x', clientMessageId: 'cm-1' } }, { token: b.token }))).toBeUndefined();
+    expect(code(await s.gql(Send, { input: { toUserId: c.id, content: 'once', clientMessageId: 'cm-1' } }, { token: a.token }))).toBe(
+      'CONFLICT',
+    );
+    expect(
+      code(
+        await s.gql(
+          Send,
+          { input: { conversationId: other.sendMessage.conversationId, content: 'x', clientMessageId: 'cm-1' } },
+          { token: b.token },
+        ),
+      ),
+    ).toBeUndefined();
   });
 
   it('pages history by sequence with Relay cursors, newest page with last, and rejects malformed cursors', async () => {
     const s = server();
     const [a, b] = [await s.user(), await s.user()];
     const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation.id;
-    for (let i = 1; i <= 7; i++) await s.ok(Send, { input: { conversationId: conv, content: `m${i}` } }, { token: i % 2 ? a.token : b.token });
+    for (let i = 1; i <= 7; i++)
+      await s.ok(Send, { input: { conversationId: conv, content: `m${i}` } }, { token: i % 2 ? a.token : b.token });
     const p1 = (await s.ok(Messages, { c: conv, first: 3 }, { token: a.token })).messages;
     expect(p1.edges.map((e) => e.node.content)).toEqual(['m1', 'm2', 'm3']);
     expect(p1.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
@@ -86,13 +115,21 @@ describe('messaging over HTTP', () => {
     expect(newest.pageInfo.hasPreviousPage).toBe(true);
     const older = (await s.ok(Messages, { c: conv, last: 2, before: newest.pageInfo.startCursor }, { token: a.token })).messages;
     expect(older.edges.map((e) => e.node.content)).toEqual(['m4', 'm5']);
-    for (const cursor of ['garbage', Buffer.from('m:1.5').toString('base64url'), Buffer.from('c:["x","y"]').toString('base64url'), Buffer.from('m:-1').toString('base64url'), '%%%']) {
+    for (const cursor of [
+      'garbage',
+      Buffer.from('m:1.5').toString('base64url'),
+      Buffer.from('c:["x","y"]').toString('base64url'),
+      Buffer.from('m:-1').toString('base64url'),
+      '%%%',
+    ]) {
       expect(code(await s.gql(Messages, { c: conv, after: cursor }, { token: a.token })), cursor).toBe('BAD_USER_INPUT');
     }
     expect(code(await s.gql(Messages, { c: conv, first: 1000 }, { token: a.token }))).toBe('BAD_USER_INPUT');
     expect(code(await s.gql(Messages, { c: conv, first: 1, last: 1 }, { token: a.token }))).toBe('BAD_USER_INPUT');
     expect(code(await s.gql(Conversations, { after: 'nope' }, { token: a.token }))).toBe('BAD_USER_INPUT');
-    expect(code(await s.gql(Search, { q: 'm1', after: Buffer.from('m:3').toString('base64url') }, { token: a.token }))).toBe('BAD_USER_INPUT');
+    expect(code(await s.gql(Search, { q: 'm1', after: Buffer.from('m:3').toString('base64url') }, { token: a.token }))).toBe(
+      'BAD_USER_INPUT',
+    );
     expect(code(await s.gql(Users, { after: 'x' }, { token: a.token }))).toBe('BAD_USER_INPUT');
   });
 
@@ -127,7 +164,8 @@ describe('messaging over HTTP', () => {
     const s = server();
     const [a, b] = [await s.user(), await s.user()];
     const sent = [];
-    for (let i = 0; i < 4; i++) sent.push((await s.ok(Send, { input: { toUserId: b.id, content: `hi ${i}` } }, { token: a.token })).sendMessage);
+    for (let i = 0; i < 4; i++)
+      sent.push((await s.ok(Send, { input: { toUserId: b.id, content: `hi ${i}` } }, { token: a.token })).sendMessage);
     const conv = sent[0].conversationId;
     await s.ok(Send, { input: { conversationId: conv, content: 'reply' } }, { token: b.token });
     expect((await s.ok(ConversationQ, { id: conv }, { token: b.token })).conversation?.unreadCount).toBe(4);
@@ -139,7 +177,9 @@ describe('messaging over HTTP', () => {
     expect(history.map((m) => m.readBy.map((u) => u.id))).toEqual([[b.id], [b.id], [], [], []]);
     await s.ok(Delete, { id: sent[3].id }, { token: a.token }); // deleted messages are not unread
     expect((await s.ok(ConversationQ, { id: conv }, { token: b.token })).conversation?.unreadCount).toBe(1);
-    expect((await s.ok(MarkMessagesRead, { ids: [sent[2].id] }, { token: b.token })).markMessagesRead).toEqual([{ id: conv, unreadCount: 0 }]);
+    expect((await s.ok(MarkMessagesRead, { ids: [sent[2].id] }, { token: b.token })).markMessagesRead).toEqual([
+      { id: conv, unreadCount: 0 },
+    ]);
     expect(code(await s.gql(MarkRead, { c: conv, upTo: 'nope' }, { token: b.token }))).toBe('NOT_FOUND');
     expect(code(await s.gql(MarkMessagesRead, { ids: [] }, { token: b.token }))).toBe('BAD_USER_INPUT');
     await s.ok(MarkRead, { c: conv }, { token: a.token });
@@ -184,7 +224,8 @@ describe('messaging over HTTP', () => {
   it('manages groups: owners add and remove, anyone renames, leaving hands ownership on', async () => {
     const s = server();
     const [owner, a, b, c] = [await s.user(), await s.user(), await s.user(), await s.user()];
-    const g = (await s.ok(CreateGroup, { title: ' Crew ', memberIds: [a.id, a.id, owner.id] }, { token: owner.token })).createGroupConversation;
+    const g = (await s.ok(CreateGroup, { title: ' Crew ', memberIds: [a.id, a.id, owner.id] }, { token: owner.token }))
+      .createGroupConversation;
     expect(g).toMatchObject({ kind: 'GROUP', title: 'Crew' });
     expect(Object.fromEntries(g.members.map((m) => [m.user.id, m.role]))).toEqual({ [owner.id]: 'OWNER', [a.id]: 'MEMBER' });
     expect(code(await s.gql(CreateGroup, { title: '', memberIds: [a.id] }, { token: owner.token }))).toBe('BAD_USER_INPUT');
@@ -202,10 +243,11 @@ describe('messaging over HTTP', () => {
     expect(code(await s.gql(Rename, { c: direct, title: 'x' }, { token: a.token }))).toBe('BAD_USER_INPUT');
   });
 
-  it('searches with websearch syntax, ranks, highlights safely, and only in the viewer\'s conversations', async () => {
+  it("searches with websearch syntax, ranks, highlights safely, and only in the viewer's conversations", async () => {
     const s = server();
     const [a, b, c] = [await s.user(), await s.user(), await s.user()];
-    const send = (from: typeof a, to: typeof a, content: string) => s.ok(Send, { input: { toUserId: to.id, content } }, { token: from.token });
+    const send = (from: typeof a, to: typeof a, content: string) =>
+      s.ok(Send, { input: { toUserId: to.id, content } }, { token: from.token });
     await send(a, b, 'Lunch on Friday? The <b>new</b> ramen place');
     await send(b, a, 'lunch lunch lunch, always lunch');
     await send(a, b, 'pizza for lunch is fine');
@@ -231,7 +273,10 @@ describe('messaging over HTTP', () => {
     const [a, b] = [await s.user({ name: 'Ada' }), await s.user({ name: 'Bob' })];
     const sent: string[] = [];
     for (let i = 0; i < 3; i++) {
-      sent.push((await s.ok(Send, { input: { toUserId: b.id, content: `budget line ${i}`, clientMessageId: `budget-${i}` } }, { token: a.token })).sendMessage.id);
+      sent.push(
+        (await s.ok(Send, { input: { toUserId: b.id, content: `budget line ${i}`, clientMessageId: `budget-${i}` } }, { token: a.token }))
+          .sendMessage.id,
+      );
     }
     const conv = (await s.ok(ConversationWith, { u: b.id }, { token: a.token })).conversationWith!.id;
     await s.ok(Edit, { id: sent[1], content: 'budget line 1, revised budget' }, { token: a.token });
@@ -293,7 +338,15 @@ describe('messaging over HTTP', () => {
     const group = (await s.ok(CreateGroup, { title: 'Plans', memberIds: [b.id] }, { token: a.token })).createGroupConversation.id;
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
-      ids.push((await s.ok(Send, { input: { conversationId: group, content: `plan ${i}`, clientMessageId: `p${i}` } }, { token: i % 2 ? b.token : a.token })).sendMessage.id);
+      ids.push(
+        (
+          await s.ok(
+            Send,
+            { input: { conversationId: group, content: `plan ${i}`, clientMessageId: `p${i}` } },
+            { token: i % 2 ? b.token : a.token },
+          )
+        ).sendMessage.id,
+      );
     }
     await s.ok(Edit, { id: ids[2], content: 'plan 2, revised' }, { token: a.token });
     await s.ok(Delete, { id: ids[3] }, { token: b.token });
@@ -335,7 +388,10 @@ describe('messaging over HTTP', () => {
     expect(older.pageInfo).toMatchObject({ hasPreviousPage: false, hasNextPage: true });
     await s.db.prisma.user.delete({ where: { id: b.id } });
     const orphaned = (await page('sender { id } senderName', a.token, 'first: 2')).data!.messages.edges.map((e) => e.node);
-    expect(orphaned).toEqual([{ sender: { id: a.id }, senderName: 'Ada' }, { sender: null, senderName: 'Deleted user' }]);
+    expect(orphaned).toEqual([
+      { sender: { id: a.id }, senderName: 'Ada' },
+      { sender: null, senderName: 'Deleted user' },
+    ]);
 
     // Not a member, or no such conversation: NOT_FOUND from the same statement; a member's empty page is no error.
     expect(code(await page('id', stranger.token))).toBe('NOT_FOUND');
@@ -349,14 +405,20 @@ describe('messaging over HTTP', () => {
     const [a, b] = [await s.user(), await s.user()];
     await s.ok(Send, { input: { toUserId: b.id, content: 'quarterly forecast spreadsheet' } }, { token: a.token });
     // Pages merged from the pending list into the index: none, since new entries go straight into it.
-    const [merged] = await s.db.prisma.$queryRaw<{ pages: number }[]>`SELECT gin_clean_pending_list('"Message_searchVector_idx"'::regclass)::int AS pages`;
+    const [merged] = await s.db.prisma.$queryRaw<
+      { pages: number }[]
+    >`SELECT gin_clean_pending_list('"Message_searchVector_idx"'::regclass)::int AS pages`;
     expect(merged.pages).toBe(0);
   });
 
   it('finds people in the tenant; contact details only for people who share a conversation', async () => {
     const s = server();
     const tag = `Zed${Date.now()}`;
-    const [me, x, y] = [await s.user({ name: `${tag} Me` }), await s.user({ name: `${tag} Xavier` }), await s.user({ name: `${tag} Yolanda` })];
+    const [me, x, y] = [
+      await s.user({ name: `${tag} Me` }),
+      await s.user({ name: `${tag} Xavier` }),
+      await s.user({ name: `${tag} Yolanda` }),
+    ];
     await s.ok(StartDirect, { userId: x.id }, { token: me.token });
     const found = (await s.ok(Users, { search: tag.toLowerCase() }, { token: me.token })).users.edges.map((e) => e.node);
     expect(found.map((u) => u.id)).toEqual([x.id, y.id]);

@@ -44,7 +44,9 @@ describe('/metrics', () => {
     expect(sample(body, 'parley_graphql_operations_total', send)).toBeGreaterThanOrEqual(2);
     expect(sample(body, 'parley_graphql_operations_total', { operation: 'Broken', outcome: 'error' })).toBe(1);
     const bucket = { operation: 'Send', transport: 'http', outcome: 'ok', le: '+Inf' };
-    expect(sample(body, 'parley_graphql_operation_duration_seconds_bucket', bucket)).toBe(sample(body, 'parley_graphql_operations_total', send));
+    expect(sample(body, 'parley_graphql_operation_duration_seconds_bucket', bucket)).toBe(
+      sample(body, 'parley_graphql_operations_total', send),
+    );
     expect(sample(body, 'parley_graphql_operation_duration_seconds_count', { operation: 'Send', outcome: 'ok' })).toBeGreaterThanOrEqual(2);
     expect(sample(body, 'parley_graphql_errors_total', { code: failed.errors![0].extensions!.code as string })).toBeGreaterThanOrEqual(1);
     expect(sample(body, 'parley_ws_connections_open')).toBeGreaterThanOrEqual(1);
@@ -62,7 +64,10 @@ describe('/metrics', () => {
     const s = server();
     const user = await s.user();
     const client = s.ws({ token: user.token });
-    const chat = subscribe(client, 'subscription { chat(input: { message: "count my tokens" }) { __typename ... on ChatCompleted { usage { inputTokens outputTokens } } } }');
+    const chat = subscribe(
+      client,
+      'subscription { chat(input: { message: "count my tokens" }) { __typename ... on ChatCompleted { usage { inputTokens outputTokens } } } }',
+    );
     const done = await chat.until((e) => (e.data as { chat: { __typename: string } } | undefined)?.chat.__typename === 'ChatCompleted');
     const usage = (done.data as { chat: { usage: { inputTokens: number; outputTokens: number } } }).chat.usage;
     const body = await (await fetch(`${s.url}/metrics`)).text();
@@ -76,14 +81,16 @@ describe('/metrics', () => {
     const body = await (await fetch(`${s.url}/metrics`)).text();
     expect(sample(body, 'parley_graphql_operations_total', { operation: 'Named_1', outcome: 'ok' })).toBe(1);
     await s.gql('{ __typename }');
-    expect(sample(await (await fetch(`${s.url}/metrics`)).text(), 'parley_graphql_operations_total', { operation: 'anonymous' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(await (await fetch(`${s.url}/metrics`)).text(), 'parley_graphql_operations_total', { operation: 'anonymous' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 });
 
 describe('/metrics from prom-client', () => {
   const server = useServer();
 
-  it('includes the default process, heap, GC and event-loop metrics beside Parley\'s', async () => {
+  it("includes the default process, heap, GC and event-loop metrics beside Parley's", async () => {
     const body = await (await fetch(`${server().url}/metrics`)).text();
     const defaults = [
       'process_cpu_user_seconds_total',
@@ -101,7 +108,7 @@ describe('/metrics from prom-client', () => {
     expect(body).toContain('# TYPE parley_graphql_operations_total counter');
   });
 
-  it('keeps the numbers of two apps in one process apart, and never uses prom-client\'s global registry', async () => {
+  it("keeps the numbers of two apps in one process apart, and never uses prom-client's global registry", async () => {
     const first = server();
     const second = await startServer();
     try {
@@ -240,7 +247,9 @@ describe('request ids', () => {
     socket.send(JSON.stringify({ type: 'connection_init' }));
     await until(1); // the ack: an operation sent before it would close the socket (4401)
     socket.send(JSON.stringify({ type: 'subscribe', id: 'v', payload: { query: '{ noSuchField }' } }));
-    socket.send(JSON.stringify({ type: 'subscribe', id: 'e', payload: { query: 'mutation { startDirectConversation(userId: "nobody") { id } }' } }));
+    socket.send(
+      JSON.stringify({ type: 'subscribe', id: 'e', payload: { query: 'mutation { startDirectConversation(userId: "nobody") { id } }' } }),
+    );
     await until(4); // ack, error for v, next + complete for e
     socket.close();
     const validation = messages.find((m) => m.id === 'v')!.payload as Err[];

@@ -53,7 +53,8 @@ describe('queries and mutations in flight per client', () => {
     await s.services().tenants.add('elsewhere');
     const other = await s.user({ clientId: 'elsewhere' });
     // A query that reads the database, as most do (its tenant and session are known from the first call).
-    const othersQuery = () => s.gql('{ conversations(first: 5) { edges { node { id } } } }', {}, { token: other.token, clientId: 'elsewhere' }) as Promise<Result>;
+    const othersQuery = () =>
+      s.gql('{ conversations(first: 5) { edges { node { id } } } }', {}, { token: other.token, clientId: 'elsewhere' }) as Promise<Result>;
     expect((await othersQuery()).errors).toBeUndefined();
 
     // 30 searches at once: three batched requests of ten (the operations of a batch run side by side).

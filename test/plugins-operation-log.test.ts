@@ -25,7 +25,8 @@ function logged(slowOperationMs: number, level: LogLevel = 'info') {
     resolvers: { Query: { broken: () => Promise.reject(new AppError('FORBIDDEN', 'Not yours.')) } },
   });
   /** The values of a metric, by their labels. */
-  const values = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values.map(({ labels, value }) => ({ labels, value }));
+  const values = async (name: string) =>
+    (await metrics.registry.getSingleMetric(name)!.get()).values.map(({ labels, value }) => ({ labels, value }));
   return { yoga, lines, values };
 }
 
@@ -35,10 +36,22 @@ describe('operationLogPlugin', () => {
     await post(yoga, { query: 'query Greeting { hello }' }, { user: 'u1', requestId: 'req-1' });
 
     expect(lines).toEqual([
-      expect.objectContaining({ level: 'info', msg: 'operation', requestId: 'req-1', transport: 'http', tenant: 'default', user: 'u1', operation: 'Greeting', outcome: 'ok', ms: expect.any(Number) }),
+      expect.objectContaining({
+        level: 'info',
+        msg: 'operation',
+        requestId: 'req-1',
+        transport: 'http',
+        tenant: 'default',
+        user: 'u1',
+        operation: 'Greeting',
+        outcome: 'ok',
+        ms: expect.any(Number),
+      }),
     ]);
     expect(lines[0]).not.toHaveProperty('codes');
-    expect(await values('parley_graphql_operations_total')).toEqual([{ labels: { operation: 'Greeting', type: 'query', transport: 'http', outcome: 'ok' }, value: 1 }]);
+    expect(await values('parley_graphql_operations_total')).toEqual([
+      { labels: { operation: 'Greeting', type: 'query', transport: 'http', outcome: 'ok' }, value: 1 },
+    ]);
     const durations = await values('parley_graphql_operation_duration_seconds');
     expect(durations).toContainEqual({ labels: { operation: 'Greeting', transport: 'http', outcome: 'ok', le: '+Inf' }, value: 1 });
   });
@@ -51,7 +64,9 @@ describe('operationLogPlugin', () => {
       expect.objectContaining({ msg: 'operation', requestId: 'req-2', operation: null, outcome: 'error', codes: ['FORBIDDEN'] }),
     ]);
     expect(lines[0].user).toBeUndefined();
-    expect(await values('parley_graphql_operations_total')).toEqual([{ labels: { operation: 'anonymous', type: 'query', transport: 'http', outcome: 'error' }, value: 1 }]);
+    expect(await values('parley_graphql_operations_total')).toEqual([
+      { labels: { operation: 'anonymous', type: 'query', transport: 'http', outcome: 'error' }, value: 1 },
+    ]);
     expect(await values('parley_graphql_errors_total')).toEqual([{ labels: { code: 'FORBIDDEN' }, value: 1 }]);
   });
 
@@ -69,7 +84,9 @@ describe('operationLogPlugin', () => {
     const quiet = logged(60_000, 'warn');
     await post(quiet.yoga, { query: '{ hello }' });
     expect(quiet.lines).toEqual([]);
-    expect(await quiet.values('parley_graphql_operations_total')).toEqual([{ labels: { operation: 'anonymous', type: 'query', transport: 'http', outcome: 'ok' }, value: 1 }]);
+    expect(await quiet.values('parley_graphql_operations_total')).toEqual([
+      { labels: { operation: 'anonymous', type: 'query', transport: 'http', outcome: 'ok' }, value: 1 },
+    ]);
 
     const slow = logged(0, 'warn');
     await post(slow.yoga, { query: '{ hello }' });

@@ -28,31 +28,51 @@ describe('queryCostPlugin', () => {
     const over = await post(yoga, { query: PAGE, variables: { n: 51 } });
     expect(over.data).toBeUndefined();
     expect(over.errors).toEqual([
-      expect.objectContaining({ message: expect.stringContaining('(51) is over the limit of 50'), extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', cost: 51, maxCost: 50 }) }),
+      expect.objectContaining({
+        message: expect.stringContaining('(51) is over the limit of 50'),
+        extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', cost: 51, maxCost: 50 }),
+      }),
     ]);
     expect(resolved).toBe(1);
   });
 
   it('prices the same document again for other variables: a refusal is never remembered for a smaller page', async () => {
-    for (const [n, code] of [[80, 'QUERY_TOO_COMPLEX'], [5, undefined], [80, 'QUERY_TOO_COMPLEX'], [6, undefined]] as const) {
+    for (const [n, code] of [
+      [80, 'QUERY_TOO_COMPLEX'],
+      [5, undefined],
+      [80, 'QUERY_TOO_COMPLEX'],
+      [6, undefined],
+    ] as const) {
       const result = await post(yoga, { query: PAGE, variables: { n } });
       expect(result.errors?.[0]?.extensions?.code, `first: ${n}`).toBe(code);
     }
   });
 
   it('refuses a page size out of range with BAD_USER_INPUT and the argument, literal or variable', async () => {
-    for (const body of [{ query: PAGE, variables: { n: 101 } }, { query: PAGE, variables: { n: -1 } }, { query: '{ items(first: 1000) { pageInfo { hasNextPage } } }' }]) {
+    for (const body of [
+      { query: PAGE, variables: { n: 101 } },
+      { query: PAGE, variables: { n: -1 } },
+      { query: '{ items(first: 1000) { pageInfo { hasNextPage } } }' },
+    ]) {
       const result = await post(yoga, body);
-      expect(result.errors, JSON.stringify(body)).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'first' }) })]);
+      expect(result.errors, JSON.stringify(body)).toEqual([
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'first' }) }),
+      ]);
     }
   });
 
-  it("gives the operations of a batch one budget: together over it, every one of them is refused and none runs", async () => {
+  it('gives the operations of a batch one budget: together over it, every one of them is refused and none runs', async () => {
     const before = resolved;
-    const apart = await post<Result[]>(yoga, [{ query: PAGE, variables: { n: 20 } }, { query: PAGE, variables: { n: 20 } }]);
+    const apart = await post<Result[]>(yoga, [
+      { query: PAGE, variables: { n: 20 } },
+      { query: PAGE, variables: { n: 20 } },
+    ]);
     expect(apart.map((r) => r.errors)).toEqual([undefined, undefined]);
 
-    const together = await post<Result[]>(yoga, [{ query: PAGE, variables: { n: 30 } }, { query: PAGE, variables: { n: 30 } }]);
+    const together = await post<Result[]>(yoga, [
+      { query: PAGE, variables: { n: 30 } },
+      { query: PAGE, variables: { n: 30 } },
+    ]);
     for (const result of together) {
       expect(result.errors).toEqual([
         expect.objectContaining({

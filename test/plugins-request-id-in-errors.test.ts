@@ -47,7 +47,9 @@ describe('requestIdInErrorsPlugin', () => {
 
   it('adds it to a subscription refused when it is set up, over SSE', async () => {
     const events = await sse(yoga, { query: 'subscription { items { edges { node { id } } } }' }, { requestId });
-    expect(events).toEqual([{ errors: [expect.objectContaining({ message: 'No such stream.', extensions: { code: 'NOT_FOUND', requestId } })] }]);
+    expect(events).toEqual([
+      { errors: [expect.objectContaining({ message: 'No such stream.', extensions: { code: 'NOT_FOUND', requestId } })] },
+    ]);
   });
 
   it("adds it to the failing event of a subscription's stream, over SSE (WebSocket: server.test.ts)", async () => {

@@ -44,7 +44,12 @@ describe('validationCachePlugin', () => {
     const { plugin, counted } = countingRule();
     const limits = { maxCost: 50, maxEventCost: 10, maxPageSize: 100, defaultPageSize: 20 };
     const yoga = testYoga({ plugins: [plugin, validationCachePlugin(), queryCostPlugin(limits)] });
-    for (const [n, code] of [[60, 'QUERY_TOO_COMPLEX'], [10, undefined], [60, 'QUERY_TOO_COMPLEX'], [20, undefined]] as const) {
+    for (const [n, code] of [
+      [60, 'QUERY_TOO_COMPLEX'],
+      [10, undefined],
+      [60, 'QUERY_TOO_COMPLEX'],
+      [20, undefined],
+    ] as const) {
       const result = await post(yoga, { query: PAGE, variables: { n } });
       expect(result.errors?.[0]?.extensions?.code, `first: ${n}`).toBe(code);
     }

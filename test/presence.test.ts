@@ -7,14 +7,53 @@ import { createConversation } from './helpers/conversations.ts';
 import { online } from './helpers/online.ts';
 
 const PresenceQuery = graphql(`
-  query PresenceOf($userIds: [ID!]!) { presence(userIds: $userIds) { user { id presence { status } } status statusText lastSeenAt } }
+  query PresenceOf($userIds: [ID!]!) {
+    presence(userIds: $userIds) {
+      user {
+        id
+        presence {
+          status
+        }
+      }
+      status
+      statusText
+      lastSeenAt
+    }
+  }
 `);
-const MyPresence = graphql(`query MyPresence { me { id presence { status statusText } } }`);
+const MyPresence = graphql(`
+  query MyPresence {
+    me {
+      id
+      presence {
+        status
+        statusText
+      }
+    }
+  }
+`);
 const SetStatus = graphql(`
-  mutation SetStatus($status: PresenceStatus!, $text: String) { setStatus(status: $status, text: $text) { status statusText user { id } } }
+  mutation SetStatus($status: PresenceStatus!, $text: String) {
+    setStatus(status: $status, text: $text) {
+      status
+      statusText
+      user {
+        id
+      }
+    }
+  }
 `);
 const PresenceChanged = graphql(`
-  subscription PresenceChanged($userIds: [ID!]) { presenceChanged(userIds: $userIds) { user { id } status statusText lastSeenAt } }
+  subscription PresenceChanged($userIds: [ID!]) {
+    presenceChanged(userIds: $userIds) {
+      user {
+        id
+      }
+      status
+      statusText
+      lastSeenAt
+    }
+  }
 `);
 
 const code = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
@@ -26,7 +65,9 @@ async function cast(s: TestServer) {
   return { alice, bob, carol };
 }
 
-type Event = { data?: { presenceChanged: { user: { id: string }; status: string; statusText?: string | null; lastSeenAt?: unknown } } | null };
+type Event = {
+  data?: { presenceChanged: { user: { id: string }; status: string; statusText?: string | null; lastSeenAt?: unknown } } | null;
+};
 const about = (userId: string, status?: string) => (e: Event) =>
   e.data?.presenceChanged.user.id === userId && (!status || e.data.presenceChanged.status === status);
 

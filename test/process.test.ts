@@ -121,7 +121,8 @@ describe('the production build (dist/, npm run build)', () => {
     const source = await readFile(join(root, 'src/config.ts'), 'utf8');
     const line = source.split('\n').findIndex((l) => l.includes('throw new ConfigError(')) + 1;
     expect(line).toBeGreaterThan(0);
-    const probe = "const { parseConfig } = await import('./dist/config.js'); try { parseConfig({ PORT: 'x' }); } catch (err) { console.log(err.stack); }";
+    const probe =
+      "const { parseConfig } = await import('./dist/config.js'); try { parseConfig({ PORT: 'x' }); } catch (err) { console.log(err.stack); }";
     const { code, out } = await node(['--enable-source-maps', '--input-type=module', '-e', probe]);
     expect(code).toBe(0);
     expect(out).toContain(`${join(root, 'src/config.ts')}:${line}:`);

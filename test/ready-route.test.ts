@@ -34,7 +34,9 @@ describe('readiness', () => {
 
   it('is 503 "disk full" while a database that answers has lately failed for lack of space (SQLSTATE 53100)', async () => {
     const full = await database();
-    await expect(full.prisma.$executeRawUnsafe(`DO $$ BEGIN RAISE EXCEPTION 'no space left' USING ERRCODE = '53100'; END $$`)).rejects.toThrow();
+    await expect(
+      full.prisma.$executeRawUnsafe(`DO $$ BEGIN RAISE EXCEPTION 'no space left' USING ERRCODE = '53100'; END $$`),
+    ).rejects.toThrow();
     expect(await full.ping()).toBe(true);
     expect(await readiness({ db: full, redis: null, stopping: false })).toEqual({
       status: 503,

@@ -22,14 +22,68 @@ import { online } from './helpers/online.ts';
 const REDIS = process.env.TEST_REDIS_URL;
 const POSTGRES = process.env.TEST_DATABASE_URL;
 
-const SetTyping = graphql(`mutation ScaleSetTyping($conversationId: ID!, $isTyping: Boolean!) { setTyping(conversationId: $conversationId, isTyping: $isTyping) }`);
-const Typing = graphql(`subscription ScaleTyping($conversationId: ID!) { typing(conversationId: $conversationId) { user { id } isTyping } }`);
-const SetStatus = graphql(`mutation ScaleSetStatus($status: PresenceStatus!, $text: String) { setStatus(status: $status, text: $text) { status } }`);
-const PresenceChanged = graphql(`subscription ScalePresence($userIds: [ID!]) { presenceChanged(userIds: $userIds) { user { id } status } }`);
-const PresenceOf = graphql(`query ScalePresenceOf($userIds: [ID!]!) { presence(userIds: $userIds) { status } }`);
-const SignIn = graphql(`mutation ScaleSignIn($input: SignInInput!) { signIn(input: $input) { token session { id } } }`);
-const RevokeSession = graphql(`mutation ScaleRevoke($id: ID!) { revokeSession(id: $id) }`);
-const SessionsEnded = graphql(`subscription ScaleSessionsEnded { sessionsEnded { sessionIds reason } }`);
+const SetTyping = graphql(`
+  mutation ScaleSetTyping($conversationId: ID!, $isTyping: Boolean!) {
+    setTyping(conversationId: $conversationId, isTyping: $isTyping)
+  }
+`);
+const Typing = graphql(`
+  subscription ScaleTyping($conversationId: ID!) {
+    typing(conversationId: $conversationId) {
+      user {
+        id
+      }
+      isTyping
+    }
+  }
+`);
+const SetStatus = graphql(`
+  mutation ScaleSetStatus($status: PresenceStatus!, $text: String) {
+    setStatus(status: $status, text: $text) {
+      status
+    }
+  }
+`);
+const PresenceChanged = graphql(`
+  subscription ScalePresence($userIds: [ID!]) {
+    presenceChanged(userIds: $userIds) {
+      user {
+        id
+      }
+      status
+    }
+  }
+`);
+const PresenceOf = graphql(`
+  query ScalePresenceOf($userIds: [ID!]!) {
+    presence(userIds: $userIds) {
+      status
+    }
+  }
+`);
+const SignIn = graphql(`
+  mutation ScaleSignIn($input: SignInInput!) {
+    signIn(input: $input) {
+      token
+      session {
+        id
+      }
+    }
+  }
+`);
+const RevokeSession = graphql(`
+  mutation ScaleRevoke($id: ID!) {
+    revokeSession(id: $id)
+  }
+`);
+const SessionsEnded = graphql(`
+  subscription ScaleSessionsEnded {
+    sessionsEnded {
+      sessionIds
+      reason
+    }
+  }
+`);
 
 type PresenceEvent = { data?: { presenceChanged: { user: { id: string }; status: string } } | null };
 const presenceOf = (userId: string, status: string) => (e: PresenceEvent) =>
@@ -148,7 +202,14 @@ describe.skipIf(!REDIS || !POSTGRES)('an instance killed with SIGKILL', () => {
     const aliceOnA = subscribe(a.ws({ token: alice.token }), PresenceChanged, { userIds: [bob.id] });
     await aliceOnA.live(() => a.ok(SetStatus, { status: 'ONLINE' }, { token: bob.token }));
 
-    const bobOnB = createClient({ url: bUrl.replace(/^http/, 'ws') + '/graphql', webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, connectionParams: { authorization: `Bearer ${bob.token}` } });
+    const bobOnB = createClient({
+      url: bUrl.replace(/^http/, 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: () => {},
+      connectionParams: { authorization: `Bearer ${bob.token}` },
+    });
     bobOnB.on('error', () => {});
     await aliceOnA.until(presenceOf(bob.id, 'ONLINE'));
 

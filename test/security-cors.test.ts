@@ -106,18 +106,29 @@ describe('with CORS_ORIGINS listing two apps', () => {
 
 describe('CORS_ORIGINS', () => {
   it('takes exact origins only: "*", paths, a trailing slash or a bare host stop start-up', () => {
-    for (const value of ['*', 'https://app.example.com/', 'https://app.example.com/app', 'app.example.com', `${APP}, *`, 'ftp://files.example']) {
+    for (const value of [
+      '*',
+      'https://app.example.com/',
+      'https://app.example.com/app',
+      'app.example.com',
+      `${APP}, *`,
+      'ftp://files.example',
+    ]) {
       expect(() => parseConfig({ CORS_ORIGINS: value }), value).toThrow(/CORS_ORIGINS/);
     }
     expect(parseConfig({ CORS_ORIGINS: `${APP}, http://localhost:3000,` }).CORS_ORIGINS).toEqual([APP, 'http://localhost:3000']);
     expect(parseConfig({}).CORS_ORIGINS).toEqual([]);
   });
 
-  it('is trusted with Parley\'s own origin, which follows the public URL once the server listens', () => {
+  it("is trusted with Parley's own origin, which follows the public URL once the server listens", () => {
     let publicUrl = 'http://127.0.0.1:0';
     const trusted = new TrustedOrigins(parseConfig({ CORS_ORIGINS: APP }).CORS_ORIGINS, () => publicUrl);
     expect([trusted.has(APP), trusted.isListed(APP), trusted.has('http://127.0.0.1:0')]).toEqual([true, true, true]);
     publicUrl = 'http://127.0.0.1:41234';
-    expect([trusted.has('http://127.0.0.1:0'), trusted.has('http://127.0.0.1:41234'), trusted.isListed('http://127.0.0.1:41234')]).toEqual([false, true, false]);
+    expect([trusted.has('http://127.0.0.1:0'), trusted.has('http://127.0.0.1:41234'), trusted.isListed('http://127.0.0.1:41234')]).toEqual([
+      false,
+      true,
+      false,
+    ]);
   });
 });

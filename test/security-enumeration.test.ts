@@ -17,7 +17,11 @@ const RequestReset = `mutation EnumReset($email: String!) { requestPasswordReset
 const SignIn = `mutation EnumSignIn($i: SignInInput!) { signIn(input: $i) { token } }`;
 
 async function search(s: TestServer, token: string, term: string): Promise<string[]> {
-  const r = await s.ok<{ users: { edges: { node: { id: string } }[] } }, Record<string, unknown>>(Users, { search: term, first: 100 }, { token });
+  const r = await s.ok<{ users: { edges: { node: { id: string } }[] } }, Record<string, unknown>>(
+    Users,
+    { search: term, first: 100 },
+    { token },
+  );
   return r.users.edges.map((e) => e.node.id);
 }
 
@@ -76,7 +80,9 @@ describe('password reset request', () => {
     const u = await s.user();
     smtp.hold();
     // Answered while the mail server has not accepted the mail (the answer does not wait for it) ...
-    expect((await s.ok<{ requestPasswordReset: boolean }, Record<string, unknown>>(RequestReset, { email: u.email })).requestPasswordReset).toBe(true);
+    expect(
+      (await s.ok<{ requestPasswordReset: boolean }, Record<string, unknown>>(RequestReset, { email: u.email })).requestPasswordReset,
+    ).toBe(true);
     expect(smtp.delivered.filter((m) => m.to.includes(u.email))).toEqual([]);
     // ... which is still on its way: it reaches the mail server, and once accepted it carries a working link.
     await smtp.mailTo(u.email, { held: true });
@@ -89,7 +95,9 @@ describe('password reset request', () => {
 
   it('answers an unknown address the same way, and sends nothing once the work behind it is done', async () => {
     const ghost = `ghost${unique()}@example.com`;
-    expect((await s.ok<{ requestPasswordReset: boolean }, Record<string, unknown>>(RequestReset, { email: ghost })).requestPasswordReset).toBe(true);
+    expect(
+      (await s.ok<{ requestPasswordReset: boolean }, Record<string, unknown>>(RequestReset, { email: ghost })).requestPasswordReset,
+    ).toBe(true);
     await s.services().recovery.idle();
     expect(smtp.delivered.filter((m) => m.to.includes(ghost))).toEqual([]);
     expect(smtp.waiting()).toBe(0);
@@ -106,7 +114,10 @@ describe('sign-in limit per account', () => {
   /** A GraphQL sign-in's answer, without what differs between any two requests. */
   async function signInAnswer(s: TestServer, i: Record<string, string>) {
     const { errors, data } = await s.gql(SignIn, { i });
-    return { data, errors: errors?.map(({ message, path, extensions }) => ({ message, path, extensions: { ...extensions, requestId: undefined } })) };
+    return {
+      data,
+      errors: errors?.map(({ message, path, extensions }) => ({ message, path, extensions: { ...extensions, requestId: undefined } })),
+    };
   }
   async function restSignIn(s: TestServer, email: string, password: string) {
     const res = await fetch(`${s.url}/api/auth/sign-in/email`, {
@@ -123,7 +134,8 @@ describe('sign-in limit per account', () => {
     const stranger = await s.user();
     const ghost = `ghost${unique()}@example.com`;
     const wrong = 'wrong password';
-    for (let i = 0; i < 3; i++) expect(code(await s.gql(SignIn, { i: { username: carol.username, password: wrong } }))).toBe('UNAUTHENTICATED');
+    for (let i = 0; i < 3; i++)
+      expect(code(await s.gql(SignIn, { i: { username: carol.username, password: wrong } }))).toBe('UNAUTHENTICATED');
     // The typed login's own limit answers for itself ...
     expect(code(await s.gql(SignIn, { i: { username: carol.username, password: wrong } }))).toBe('RATE_LIMITED');
     // ... but carol's email, guessed next, answers exactly as another account's email and an unknown one do.
@@ -132,7 +144,11 @@ describe('sign-in limit per account', () => {
     expect(await signInAnswer(s, { email: stranger.email, password: wrong })).toEqual(linked);
     expect(await signInAnswer(s, { email: ghost, password: wrong })).toEqual(linked);
     const rest = await restSignIn(s, carol.email, wrong);
-    expect(rest).toEqual({ status: 401, retryAfter: null, body: { code: 'INVALID_EMAIL_OR_PASSWORD', message: 'Invalid email or password' } });
+    expect(rest).toEqual({
+      status: 401,
+      retryAfter: null,
+      body: { code: 'INVALID_EMAIL_OR_PASSWORD', message: 'Invalid email or password' },
+    });
     expect(await restSignIn(s, ghost, wrong)).toEqual(rest);
     // and with the same work: one bcrypt compare, against the hash an unknown account is compared with
     const dummy = await s.services().accounts.dummyHash();

@@ -57,7 +57,10 @@ describe('mail links in the log', () => {
   it('production with SMTP: the links reach the mail server and nothing of them the log', async () => {
     const smtp = await startSmtp();
     const { server: s, lines } = await loggedServer({ ...PRODUCTION, SMTP_URL: smtp.url });
-    stops.push(() => smtp.stop(), () => s.stop());
+    stops.push(
+      () => smtp.stop(),
+      () => s.stop(),
+    );
     const u = await s.user({ email: email() });
     await mailLinks(s, u.email, u.token);
     expect(smtp.delivered.filter((m) => m.to.includes(u.email))).toHaveLength(3);

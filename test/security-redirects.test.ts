@@ -75,16 +75,27 @@ describe('redirect targets', () => {
     const s = server();
     const u = await s.user();
     for (const target of ATTACKS) {
-      const reset = await s.gql('mutation($e: String!, $r: String) { requestPasswordReset(email: $e, redirectTo: $r) }', { e: u.email, r: target });
-      expect(ext(reset), JSON.stringify(target)).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNTRUSTED_REDIRECT', field: 'redirectTo' });
+      const reset = await s.gql('mutation($e: String!, $r: String) { requestPasswordReset(email: $e, redirectTo: $r) }', {
+        e: u.email,
+        r: target,
+      });
+      expect(ext(reset), JSON.stringify(target)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        reason: 'UNTRUSTED_REDIRECT',
+        field: 'redirectTo',
+      });
       const verify = await s.gql('mutation($c: String) { sendVerificationEmail(callbackURL: $c) }', { c: target }, { token: u.token });
-      expect(ext(verify), JSON.stringify(target)).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNTRUSTED_REDIRECT', field: 'callbackURL' });
+      expect(ext(verify), JSON.stringify(target)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        reason: 'UNTRUSTED_REDIRECT',
+        field: 'callbackURL',
+      });
     }
     await s.services().recovery.idle();
     expect(await s.db.prisma.outboxMail.count({ where: { to: u.email } })).toBe(0);
   });
 
-  it('refuses every smuggled target on the REST routes, with better-auth\'s codes and no Location', async () => {
+  it("refuses every smuggled target on the REST routes, with better-auth's codes and no Location", async () => {
     const s = server();
     const e = email();
     await post(s, '/sign-up/email', { name: 'R', email: e, password: 'password123' });
@@ -126,7 +137,9 @@ describe('redirect targets', () => {
       req.end(body);
     });
     expect([asked.status, JSON.parse(asked.body).code]).toEqual([403, 'INVALID_REDIRECT_URL']);
-    const link = await get(`${s.url}/api/auth/verify-email?token=whatever&callbackURL=${encodeURIComponent('http://evil.example/steal')}`, { host: 'evil.example' });
+    const link = await get(`${s.url}/api/auth/verify-email?token=whatever&callbackURL=${encodeURIComponent('http://evil.example/steal')}`, {
+      host: 'evil.example',
+    });
     expect([link.status, link.location]).toEqual([403, undefined]);
   });
 
@@ -201,7 +214,12 @@ describe('redirect targets', () => {
     expect([refused.status, refused.body?.code, refused.location]).toEqual([403, 'INVALID_CALLBACK_URL', null]);
     expect(await sessions()).toBe(before);
     const newcomer = email();
-    const signUp = await post(s, '/sign-up/email', { name: 'S', email: newcomer, password: 'password123', callbackURL: '/..//evil.example' });
+    const signUp = await post(s, '/sign-up/email', {
+      name: 'S',
+      email: newcomer,
+      password: 'password123',
+      callbackURL: '/..//evil.example',
+    });
     expect(signUp.status).toBe(403);
     expect(await s.db.prisma.user.count({ where: { email: newcomer } })).toBe(0);
 
@@ -215,7 +233,11 @@ describe('redirect targets', () => {
       ['mutation($c: String) { sendVerificationEmail(callbackURL: $c) }', {}, 'c'],
     ] as const) {
       const after = new Date();
-      await s.ok(mutation, { ...variables, [field]: '/x/../聊天' }, { token: (await post(s, '/sign-in/email', { email: e, password: 'password123' })).body.token });
+      await s.ok(
+        mutation,
+        { ...variables, [field]: '/x/../聊天' },
+        { token: (await post(s, '/sign-in/email', { email: e, password: 'password123' })).body.token },
+      );
       const mail = await lastMail(s, e, after);
       expect(new URL(mail.link!).searchParams.get('callbackURL')).toBe('/%E8%81%8A%E5%A4%A9');
       const hop = await get(mail.link!);

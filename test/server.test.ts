@@ -40,7 +40,11 @@ describe('HTTP surface', () => {
       body: 'query=mutation%7BsignOut%7D',
     });
     expect(form.status).toBe(415);
-    const text = await fetch(`${s.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"mutation{signOut}"}' });
+    const text = await fetch(`${s.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"query":"mutation{signOut}"}',
+    });
     expect(text.status).toBe(415);
   });
 
@@ -80,7 +84,9 @@ describe('HTTP surface', () => {
     expect(unknown.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     const parse = await (await post(s.url, JSON.stringify({ query: '{ me { ' }))).json();
     expect(parse.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
-    const vars = await (await post(s.url, JSON.stringify({ query: 'mutation($id: ID!) { revokeSession(id: $id) }', variables: { id: { x: 1 } } }))).json();
+    const vars = await (
+      await post(s.url, JSON.stringify({ query: 'mutation($id: ID!) { revokeSession(id: $id) }', variables: { id: { x: 1 } } }))
+    ).json();
     expect(vars.errors[0].extensions.code).toBeDefined();
     expect(JSON.stringify(vars)).not.toMatch(/at .*\.ts:\d+/); // no stack traces
   });
@@ -157,15 +163,28 @@ describe('hand-written reads (Database.query)', () => {
   it('read timestamps as the same UTC instants Prisma does, are counted, and close twice harmlessly', async () => {
     const { db, drop } = await openTestDatabase();
     try {
-      const texts = ['2026-12-02 18:00:35.252', '2026-12-02 18:00:35.2', '2026-12-02 18:00:35', '1999-12-31 23:59:59.999', '0050-06-01 12:00:00'];
+      const texts = [
+        '2026-12-02 18:00:35.252',
+        '2026-12-02 18:00:35.2',
+        '2026-12-02 18:00:35',
+        '1999-12-31 23:59:59.999',
+        '0050-06-01 12:00:00',
+      ];
       const sql = `SELECT ${texts.map((_, i) => `$${i + 1}::timestamp(3)`).join(', ')}`;
       const before = db.queryCount();
       const [ours] = await db.query(sql, texts);
       expect(db.queryCount() - before).toBe(1);
-      const [prisma] = await db.prisma.$queryRawUnsafe<Record<string, Date>[]>(sql.replace(/::timestamp\(3\)/g, (m, i) => `${m} AS t${i}`), ...texts);
+      const [prisma] = await db.prisma.$queryRawUnsafe<Record<string, Date>[]>(
+        sql.replace(/::timestamp\(3\)/g, (m, i) => `${m} AS t${i}`),
+        ...texts,
+      );
       expect(ours).toEqual(Object.values(prisma));
       expect((ours as Date[]).map((d) => d.toISOString())).toEqual([
-        '2026-12-02T18:00:35.252Z', '2026-12-02T18:00:35.200Z', '2026-12-02T18:00:35.000Z', '1999-12-31T23:59:59.999Z', '0050-06-01T12:00:00.000Z',
+        '2026-12-02T18:00:35.252Z',
+        '2026-12-02T18:00:35.200Z',
+        '2026-12-02T18:00:35.000Z',
+        '1999-12-31T23:59:59.999Z',
+        '0050-06-01T12:00:00.000Z',
       ]);
     } finally {
       await db.close();
@@ -175,7 +194,7 @@ describe('hand-written reads (Database.query)', () => {
   });
 });
 
-describe('subscriptions over WebSocket (past envelop\'s subscribe)', () => {
+describe("subscriptions over WebSocket (past envelop's subscribe)", () => {
   const server = useServer();
 
   it('skip only onSubscribe hooks with nothing to do over a socket; a new one fails here until ws.ts accounts for it', async () => {
@@ -187,7 +206,14 @@ describe('subscriptions over WebSocket (past envelop\'s subscribe)', () => {
     // which shared-events calls itself), yoga's result processors and AbortError rethrow (HTTP requests only),
     // the shared-events plugin (which subscribeOverSocket runs) and envelop's masked errors (its mask).
     // And the request id on a stream's errors, which subscribeOverSocket adds itself.
-    const known = ['engine.subscribe', 'isSubscriptionRequestMap', 'isAbortError', 'getOperationAST', 'handleStreamOrSingleExecutionResult', 'withRequestId'];
+    const known = [
+      'engine.subscribe',
+      'isSubscriptionRequestMap',
+      'isAbortError',
+      'getOperationAST',
+      'handleStreamOrSingleExecutionResult',
+      'withRequestId',
+    ];
     expect(hooks.map((h) => known.find((k) => h.includes(k)) ?? h.slice(0, 200))).toEqual(expect.arrayContaining(known));
     expect(hooks).toHaveLength(known.length);
   });
@@ -219,14 +245,22 @@ describe('subscriptions over WebSocket (past envelop\'s subscribe)', () => {
     const masked: string[] = [];
     const mask = (e: import('graphql').GraphQLError) => {
       masked.push(e.message);
-      return new (e.constructor as typeof import('graphql').GraphQLError)('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      return new (e.constructor as typeof import('graphql').GraphQLError)('Unexpected error.', {
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
     };
     const run = (tick: () => AsyncIterable<unknown>) =>
-      events.subscribe({ schema, document: parse('subscription { tick }'), rootValue: { tick } }, mask) as Promise<AsyncIterableIterator<{ data?: unknown; errors?: readonly { message: string; extensions: Record<string, unknown> }[] }>>;
+      events.subscribe({ schema, document: parse('subscription { tick }'), rootValue: { tick } }, mask) as Promise<
+        AsyncIterableIterator<{ data?: unknown; errors?: readonly { message: string; extensions: Record<string, unknown> }[] }>
+      >;
 
     // An event whose field throws: the result carries the masked error.
     const failingEvent = await run(async function* () {
-      yield { get tick(): number { throw new Error('db password is hunter2'); } };
+      yield {
+        get tick(): number {
+          throw new Error('db password is hunter2');
+        },
+      };
     });
     const first = await failingEvent.next();
     expect(first.value?.errors?.[0]).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
@@ -237,11 +271,14 @@ describe('subscriptions over WebSocket (past envelop\'s subscribe)', () => {
       throw new Error('connection string postgres://secret');
     });
     expect((await failingStream.next()).value).toEqual({ data: { tick: 1 } });
-    await expect(failingStream.next()).rejects.toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    await expect(failingStream.next()).rejects.toMatchObject({
+      message: 'Unexpected error.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
     expect(masked).toEqual(['db password is hunter2', 'connection string postgres://secret']);
   });
 
-  it('release the per-request caches of a subscriber\'s context after subscribing and after each event', async () => {
+  it("release the per-request caches of a subscriber's context after subscribing and after each event", async () => {
     const { buildSchema, parse } = await import('graphql');
     const { sharedSubscriptionEvents } = await import('../src/graphql/shared-events.ts');
     const schema = buildSchema('type Query { ok: Boolean } type Subscription { tick: Int! }');

@@ -42,7 +42,13 @@ async function flood(s: TestServer, user: TestUser, fields: string[], variables:
 async function live(stalled: StalledClient, id: string, probe: () => Promise<unknown>) {
   for (let attempt = 0; attempt < 50; attempt++) {
     await probe();
-    if (await stalled.next(id, 200).then(() => true, () => false)) return;
+    if (
+      await stalled.next(id, 200).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
   }
   throw new Error(`${id} never became live`);
 }
@@ -100,7 +106,11 @@ describe('a client that stops reading (every subscription field)', () => {
     const before = stalled.received('presence');
 
     await stalled.stall();
-    await flood(s, flooder, Array.from({ length: FLOOD }, (_, i) => `setStatus(status: BUSY, text: "flood ${i}") { status }`));
+    await flood(
+      s,
+      flooder,
+      Array.from({ length: FLOOD }, (_, i) => `setStatus(status: BUSY, text: "flood ${i}") { status }`),
+    );
     await s.ok(SetStatus, { s: 'AWAY', t: 'final' }, { token: flooder.token });
 
     await stillServing(s, reader);
@@ -127,7 +137,11 @@ describe('a client that stops reading (every subscription field)', () => {
     await reading.live(probe);
 
     await stalled.stall();
-    await flood(s, typist, Array.from({ length: FLOOD }, (_, i) => `setTyping(conversationId: "${c}", isTyping: ${i % 2 === 0})`));
+    await flood(
+      s,
+      typist,
+      Array.from({ length: FLOOD }, (_, i) => `setTyping(conversationId: "${c}", isTyping: ${i % 2 === 0})`),
+    );
     await s.ok(SetTyping, { c, t: false }, { token: typist.token });
     await s.ok(SetTyping, { c, t: true }, { token: marker.token }); // published after every event of the typist
 
@@ -140,7 +154,11 @@ describe('a client that stops reading (every subscription field)', () => {
     expect(read.at(-1)).toBe(false);
     expect(read.length).toBeLessThan(100); // throttled (see below), not 1,500 events
     stalled.resume();
-    const after = await readUntil(stalled, 'typing', (m) => dataOf<Typing>(m).typing.user.id === marker.id && dataOf<Typing>(m).typing.isTyping);
+    const after = await readUntil(
+      stalled,
+      'typing',
+      (m) => dataOf<Typing>(m).typing.user.id === marker.id && dataOf<Typing>(m).typing.isTyping,
+    );
     const typed = after.map((m) => dataOf<Typing>(m).typing).filter((t) => t.user.id === typist.id);
     expect(typed.at(-1)?.isTyping).toBe(false);
     stalled.close();
@@ -158,11 +176,18 @@ describe('a client that stops reading (every subscription field)', () => {
     await reading.live(probe);
 
     await stalled.stall();
-    await flood(s, sender, Array.from({ length: FLOOD }, (_, i) => `sendMessage(input: { conversationId: "${c}", content: "m${i}" }) { id }`));
-    const final = (await s.ok<{ sendMessage: { sequence: number } }, Record<string, unknown>>(Send, { c, content: 'final' }, { token: sender.token })).sendMessage;
+    await flood(
+      s,
+      sender,
+      Array.from({ length: FLOOD }, (_, i) => `sendMessage(input: { conversationId: "${c}", content: "m${i}" }) { id }`),
+    );
+    const final = (
+      await s.ok<{ sendMessage: { sequence: number } }, Record<string, unknown>>(Send, { c, content: 'final' }, { token: sender.token })
+    ).sendMessage;
 
     await stillServing(s, reader);
-    const sequences = (events: Events['conversationEvents'][]) => events.filter((e) => e.sequence > final.sequence - FLOOD - 1).map((e) => e.sequence);
+    const sequences = (events: Events['conversationEvents'][]) =>
+      events.filter((e) => e.sequence > final.sequence - FLOOD - 1).map((e) => e.sequence);
     const read: Events['conversationEvents'][] = [];
     await reading.until((e) => (read.push(e.data!.conversationEvents), e.data!.conversationEvents.sequence === final.sequence), 60_000);
     const consecutive = Array.from({ length: FLOOD + 1 }, (_, i) => final.sequence - FLOOD + i);
@@ -176,7 +201,12 @@ describe('a client that stops reading (every subscription field)', () => {
   it('sessionsEnded: 1,500 revocations; the stalled stream ends with SLOW_CONSUMER past 1,000 waiting', async () => {
     const s = server();
     const user = await s.user();
-    const other = async () => (await s.ok<{ signIn: { token: string; session: { id: string } } }, Record<string, unknown>>(SignIn, { i: { email: user.email, password: user.password } })).signIn;
+    const other = async () =>
+      (
+        await s.ok<{ signIn: { token: string; session: { id: string } } }, Record<string, unknown>>(SignIn, {
+          i: { email: user.email, password: user.password },
+        })
+      ).signIn;
     const probe = async () => s.ok(Revoke, { id: (await other()).session.id }, { token: user.token });
     const stalled = await stalledClient(s, user);
     stalled.subscribe('sessions', SessionsEnded);
@@ -187,10 +217,16 @@ describe('a client that stops reading (every subscription field)', () => {
     const { tenantId } = await s.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
     const ids = Array.from({ length: FLOOD }, () => randomUUID());
     const expiresAt = new Date(Date.now() + 3_600_000);
-    await s.db.prisma.session.createMany({ data: ids.map((id) => ({ id, tenantId, userId: user.id, tokenHash: randomUUID(), expiresAt })) });
+    await s.db.prisma.session.createMany({
+      data: ids.map((id) => ({ id, tenantId, userId: user.id, tokenHash: randomUUID(), expiresAt })),
+    });
 
     await stalled.stall();
-    await flood(s, user, ids.map((id) => `revokeSession(id: "${id}")`));
+    await flood(
+      s,
+      user,
+      ids.map((id) => `revokeSession(id: "${id}")`),
+    );
     const last = (await other()).session.id;
     await s.ok(Revoke, { id: last }, { token: user.token });
 
@@ -209,7 +245,10 @@ describe('a client that stops reading (every subscription field)', () => {
       const s = server();
       const user = await s.user();
       const model = `slow-consumer-${randomUUID()}`;
-      const gate = gatedModel(['Hello'], Array.from({ length: 3_000 }, (_, i) => ` w${i}`));
+      const gate = gatedModel(
+        ['Hello'],
+        Array.from({ length: 3_000 }, (_, i) => ` w${i}`),
+      );
       s.services().assistant.models.register(model, gate.model, { titles: false });
       const stalled = await stalledClient(s, user);
       const input = { input: { message: 'Talk', model } };
@@ -241,8 +280,12 @@ describe('a client that stops reading (every subscription field)', () => {
       expect(read.filter((e) => e.__typename === 'ChatToken').at(-1)!.index).toBe(3_000);
       await stillServing(s, user);
       stalled.resume();
-      const after = await readUntil(stalled, 'run', (m) => ended(dataOf<Record<string, Chat>>(m)[field === 'chat' ? 'chat' : 'chatStream']));
-      expect(dataOf<Record<string, Chat>>(after.at(-1)!)).toEqual({ [field === 'chat' ? 'chat' : 'chatStream']: { __typename: 'ChatCompleted' } });
+      const after = await readUntil(stalled, 'run', (m) =>
+        ended(dataOf<Record<string, Chat>>(m)[field === 'chat' ? 'chat' : 'chatStream']),
+      );
+      expect(dataOf<Record<string, Chat>>(after.at(-1)!)).toEqual({
+        [field === 'chat' ? 'chat' : 'chatStream']: { __typename: 'ChatCompleted' },
+      });
       stalled.close();
     }, 120_000);
   }
@@ -253,7 +296,8 @@ describe('a client that stops reading (every subscription field)', () => {
     const topic = randomUUID();
     const unread = pubsub.subscribe('typing:changed', topic);
     await pubsub.ready?.('typing:changed', topic);
-    for (let i = 0; i < 20_000; i++) pubsub.publish('typing:changed', topic, { tenantId: 'none', conversationId: topic, userId: String(i), isTyping: true });
+    for (let i = 0; i < 20_000; i++)
+      pubsub.publish('typing:changed', topic, { tenantId: 'none', conversationId: topic, userId: String(i), isTyping: true });
     const first = await unread.next();
     // In memory every publish reached the subscription at once, and only the newest 10,000 were kept.
     if (!process.env.TEST_REDIS_URL) expect(first.value?.userId).toBe('10000');
@@ -275,7 +319,11 @@ describe('throttles on setStatus and setTyping', () => {
     for (let i = 0; i < 5; i++) await s.ok(SetStatus, { s: 'BUSY', t: `call ${i}` }, { token: user.token });
     const refused = await s.gql(SetStatus, { s: 'AWAY', t: 'one too many' }, { token: user.token });
     expect(code(refused)).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
-    const me = await s.ok<{ me: { presence: { statusText: string } } }, Record<string, never>>('{ me { presence { statusText } } }', {}, { token: user.token });
+    const me = await s.ok<{ me: { presence: { statusText: string } } }, Record<string, never>>(
+      '{ me { presence { statusText } } }',
+      {},
+      { token: user.token },
+    );
     expect(me.me.presence.statusText).toBe('call 4');
     expect((await s.gql(SetStatus, { s: 'BUSY', t: 'mine' }, { token: other.token })).errors).toBeUndefined();
   });
@@ -289,7 +337,10 @@ describe('throttles on setStatus and setTyping', () => {
       await s.ok(SetTyping, { c, t: true }, { token: prober.token });
       await s.ok(SetTyping, { c, t: false }, { token: prober.token });
     });
-    for (let i = 0; i < 40; i++) expect((await s.ok<{ setTyping: boolean }, Record<string, unknown>>(SetTyping, { c, t: i % 2 === 0 }, { token: typist.token })).setTyping).toBe(true);
+    for (let i = 0; i < 40; i++)
+      expect(
+        (await s.ok<{ setTyping: boolean }, Record<string, unknown>>(SetTyping, { c, t: i % 2 === 0 }, { token: typist.token })).setTyping,
+      ).toBe(true);
     await s.ok(SetTyping, { c, t: true }, { token: marker.token }); // published after every event of the typist
 
     const shown: boolean[] = [];

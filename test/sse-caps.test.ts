@@ -96,7 +96,9 @@ describe('SSE_MAX_STREAMS_PER_USER', () => {
     const queries = await Promise.all(Array.from({ length: CAP + 1 }, () => request(s, u, URQL_ACCEPT, '{ me { id } }')));
     for (const q of queries) expect(JSON.parse((await q.text()).match(/\{"data".*\}/)![0]).data.me.id).toBe(u.id);
     const ws = s.ws({ token: u.token });
-    await new Promise<void>((resolve, reject) => ws.subscribe({ query: '{ me { id } }' }, { next: () => {}, error: reject, complete: resolve }));
+    await new Promise<void>((resolve, reject) =>
+      ws.subscribe({ query: '{ me { id } }' }, { next: () => {}, error: reject, complete: resolve }),
+    );
 
     await open[0].close();
     await until(async () => s.services().connections.count('streamUser', u.id) < CAP, 5_000, 'the closed stream to be forgotten');
@@ -121,7 +123,12 @@ describe('SSE_MAX_STREAMS_PER_IP', () => {
     expect(error.message).toMatch(/^Too many subscription streams from this address/);
     const forged = await fetch(`${s.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: SSE, authorization: `Bearer ${users[CAP].token}`, 'x-forwarded-for': '198.51.100.1' },
+      headers: {
+        'content-type': 'application/json',
+        accept: SSE,
+        authorization: `Bearer ${users[CAP].token}`,
+        'x-forwarded-for': '198.51.100.1',
+      },
       body: JSON.stringify({ query: SESSIONS_ENDED }),
     });
     expect(forged.status).toBe(429);

@@ -7,7 +7,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOADER_ARGS, openTestDatabase, startServer, useServer, useTwoInstances, type TestServer, type TestUser } from './helpers/server.ts';
+import {
+  LOADER_ARGS,
+  openTestDatabase,
+  startServer,
+  useServer,
+  useTwoInstances,
+  type TestServer,
+  type TestUser,
+} from './helpers/server.ts';
 import { rawSocket } from './helpers/raw-ws.ts';
 import { titled } from './helpers/faults.ts';
 import { openDatabase, type Database } from '../src/db/client.ts';
@@ -65,9 +73,10 @@ async function sseStream(s: TestServer, user: TestUser) {
   let timer: NodeJS.Timeout | undefined;
   return {
     ended: () =>
-      Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('SSE stream still open')), 5_000)))]).finally(() =>
-        clearTimeout(timer),
-      ),
+      Promise.race([
+        done,
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('SSE stream still open')), 5_000))),
+      ]).finally(() => clearTimeout(timer)),
     cancel: () => reader.cancel().catch(() => {}),
   };
 }
@@ -94,7 +103,11 @@ describe('disabling a tenant on one instance', () => {
     const s = server();
     const t = await newTenant(s);
     const [u, other] = [await s.user({ clientId: t }), await s.user()];
-    const [socket, guest, bystander] = [await liveSocket(s, { user: u }), await liveSocket(s, { clientId: t }), await liveSocket(s, { user: other })];
+    const [socket, guest, bystander] = [
+      await liveSocket(s, { user: u }),
+      await liveSocket(s, { clientId: t }),
+      await liveSocket(s, { user: other }),
+    ];
     const sse = await sseStream(s, u);
     expect((await s.ok<{ me: { id: string } }, Record<string, never>>(ME, {}, { token: u.token, clientId: t })).me.id).toBe(u.id);
 
@@ -142,7 +155,11 @@ describe('the tenant cache', () => {
     const s = server();
     const [a, b, c] = [await newTenant(s), await newTenant(s), await newTenant(s)];
     const tenants = new TenantService(s.db.prisma, { cacheMs: 600_000, maxCached: 2 });
-    const resolves = async (id: string) => (await tenants.resolve(id, true).then(() => true, () => false));
+    const resolves = async (id: string) =>
+      await tenants.resolve(id, true).then(
+        () => true,
+        () => false,
+      );
     expect([await resolves(a), await resolves(b)]).toEqual([true, true]);
     // Disabled behind the cache's back: what it still holds is served until it goes.
     await s.db.prisma.tenant.updateMany({ where: { id: { in: [a, b] } }, data: { disabled: true } });
@@ -181,7 +198,8 @@ describe.skipIf(!REDIS)(titled('closing across instances', { TEST_REDIS_URL: RED
     const u = await a.user();
     const [onA, onB, sseOnB] = [await liveSocket(a, { user: u }), await liveSocket(b, { user: u }), await sseStream(b, u)];
     expect(code(await a.gql(DELETE_ACCOUNT, { pw: u.password }, { token: u.token }))).toBeUndefined();
-    for (const socket of [onA, onB]) expect(await socket.closed()).toMatchObject({ code: 4403, reason: expect.stringMatching(/account deleted/i) });
+    for (const socket of [onA, onB])
+      expect(await socket.closed()).toMatchObject({ code: 4403, reason: expect.stringMatching(/account deleted/i) });
     await sseOnB.ended();
   });
 });
@@ -206,54 +224,65 @@ function tenantsCli(args: string[], env: Record<string, string>): Promise<{ stat
   });
 }
 
-describe.skipIf(!POSTGRES || !REDIS)(titled('tenants CLI beside running instances', { TEST_DATABASE_URL: POSTGRES, TEST_REDIS_URL: REDIS }), () => {
-  let db: Database;
-  let url: string;
-  let drop: () => Promise<void>;
-  const prefix = `test:cli:${process.pid}:${Date.now()}:`;
-  const servers: TestServer[] = [];
-  beforeAll(async () => {
-    const fresh = await openTestDatabase();
-    ({ db, drop } = fresh);
-    url = fresh.url!;
-  });
-  afterAll(async () => {
-    for (const s of servers) await s.stop();
-    await db?.close();
-    await drop?.();
-  });
+describe.skipIf(!POSTGRES || !REDIS)(
+  titled('tenants CLI beside running instances', { TEST_DATABASE_URL: POSTGRES, TEST_REDIS_URL: REDIS }),
+  () => {
+    let db: Database;
+    let url: string;
+    let drop: () => Promise<void>;
+    const prefix = `test:cli:${process.pid}:${Date.now()}:`;
+    const servers: TestServer[] = [];
+    beforeAll(async () => {
+      const fresh = await openTestDatabase();
+      ({ db, drop } = fresh);
+      url = fresh.url!;
+    });
+    afterAll(async () => {
+      for (const s of servers) await s.stop();
+      await db?.close();
+      await drop?.();
+    });
 
-  it('with REDIS_URL: `disable` closes the tenant\'s sockets on every instance at once', async () => {
-    const env = { ...EVENTS_ONLY, REDIS_PREFIX: prefix };
-    const [a, b] = [await startServer(env, { db }), await startServer(env, { db })];
-    servers.push(a, b);
-    await Promise.all([a, b].map((s) => s.services().pubsub.ready?.('tenants:changed')));
-    const t = await newTenant(a);
-    const u = await a.user({ clientId: t });
-    const [onA, onB] = [await liveSocket(a, { user: u }), await liveSocket(b, { user: u })];
+    it(
+      "with REDIS_URL: `disable` closes the tenant's sockets on every instance at once",
+      async () => {
+        const env = { ...EVENTS_ONLY, REDIS_PREFIX: prefix };
+        const [a, b] = [await startServer(env, { db }), await startServer(env, { db })];
+        servers.push(a, b);
+        await Promise.all([a, b].map((s) => s.services().pubsub.ready?.('tenants:changed')));
+        const t = await newTenant(a);
+        const u = await a.user({ clientId: t });
+        const [onA, onB] = [await liveSocket(a, { user: u }), await liveSocket(b, { user: u })];
 
-    const run = await tenantsCli(['disable', t], { DATABASE_URL: url, REDIS_URL: REDIS!, REDIS_PREFIX: prefix });
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    expect(run.stdout).toContain(`Tenant "${t}" is now disabled.`);
-    expect(run.stdout).toContain('Told 2 running instance(s) through Redis');
-    expect(await onA.closed()).toEqual({ code: 4403, reason: 'Tenant disabled' });
-    expect(await onB.closed()).toEqual({ code: 4403, reason: 'Tenant disabled' });
-    expect(code(await b.gql(ME, {}, { token: u.token, clientId: t }))).toBe('TENANT_NOT_FOUND');
-  }, CLI_TIMEOUT);
+        const run = await tenantsCli(['disable', t], { DATABASE_URL: url, REDIS_URL: REDIS!, REDIS_PREFIX: prefix });
+        expect(run.stderr).toBe('');
+        expect(run.status).toBe(0);
+        expect(run.stdout).toContain(`Tenant "${t}" is now disabled.`);
+        expect(run.stdout).toContain('Told 2 running instance(s) through Redis');
+        expect(await onA.closed()).toEqual({ code: 4403, reason: 'Tenant disabled' });
+        expect(await onB.closed()).toEqual({ code: 4403, reason: 'Tenant disabled' });
+        expect(code(await b.gql(ME, {}, { token: u.token, clientId: t }))).toBe('TENANT_NOT_FOUND');
+      },
+      CLI_TIMEOUT,
+    );
 
-  it('without Redis: instances re-check and close the tenant\'s sockets within TENANT_CACHE_MS', async () => {
-    const s = await startServer({ REDIS_URL: '', TENANT_CACHE_MS: '300' }, { db });
-    servers.push(s);
-    const t = await newTenant(s);
-    const u = await s.user({ clientId: t });
-    const socket = await liveSocket(s, { user: u });
-    const run = await tenantsCli(['disable', t], { DATABASE_URL: url });
-    expect(run.status).toBe(0);
-    expect(run.stdout).toContain('re-check');
-    expect(await socket.closed()).toEqual({ code: 4403, reason: 'Tenant disabled' });
-  }, CLI_TIMEOUT);
-});
+    it(
+      "without Redis: instances re-check and close the tenant's sockets within TENANT_CACHE_MS",
+      async () => {
+        const s = await startServer({ REDIS_URL: '', TENANT_CACHE_MS: '300' }, { db });
+        servers.push(s);
+        const t = await newTenant(s);
+        const u = await s.user({ clientId: t });
+        const socket = await liveSocket(s, { user: u });
+        const run = await tenantsCli(['disable', t], { DATABASE_URL: url });
+        expect(run.status).toBe(0);
+        expect(run.stdout).toContain('re-check');
+        expect(await socket.closed()).toEqual({ code: 4403, reason: 'Tenant disabled' });
+      },
+      CLI_TIMEOUT,
+    );
+  },
+);
 
 describe('tenants CLI on the embedded database', () => {
   let dir: string;
@@ -266,11 +295,15 @@ describe('tenants CLI on the embedded database', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('says the server holds the database and what to do, instead of changing it behind the server', async () => {
-    holder = await openDatabase({ pgliteDir: join(dir, 'pglite') }); // what a running server holds
-    const run = await tenantsCli(['disable', 'default'], { DATA_DIR: dir });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/in use by another Parley process/);
-    expect(run.stderr).toMatch(/stop the server, run this command, start it again/);
-  }, CLI_TIMEOUT);
+  it(
+    'says the server holds the database and what to do, instead of changing it behind the server',
+    async () => {
+      holder = await openDatabase({ pgliteDir: join(dir, 'pglite') }); // what a running server holds
+      const run = await tenantsCli(['disable', 'default'], { DATA_DIR: dir });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/in use by another Parley process/);
+      expect(run.stderr).toMatch(/stop the server, run this command, start it again/);
+    },
+    CLI_TIMEOUT,
+  );
 });

@@ -4,8 +4,23 @@ import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { subscribe, type Subscription } from './helpers/ws.ts';
 import { createConversation } from './helpers/conversations.ts';
 
-const SetTyping = graphql(`mutation SetTyping($conversationId: ID!, $isTyping: Boolean!) { setTyping(conversationId: $conversationId, isTyping: $isTyping) }`);
-const Typing = graphql(`subscription Typing($conversationId: ID!) { typing(conversationId: $conversationId) { conversationId user { id name } isTyping } }`);
+const SetTyping = graphql(`
+  mutation SetTyping($conversationId: ID!, $isTyping: Boolean!) {
+    setTyping(conversationId: $conversationId, isTyping: $isTyping)
+  }
+`);
+const Typing = graphql(`
+  subscription Typing($conversationId: ID!) {
+    typing(conversationId: $conversationId) {
+      conversationId
+      user {
+        id
+        name
+      }
+      isTyping
+    }
+  }
+`);
 
 type TypingResult = { data?: { typing: { conversationId: string; user: { id: string }; isTyping: boolean } } | null };
 const code = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
@@ -19,7 +34,12 @@ async function room(s: TestServer) {
   return { alice, bob, dave, carol, conversationId };
 }
 
-async function watch(s: TestServer, viewer: TestUser, probe: TestUser, conversationId: string): Promise<Subscription<TypingResult['data']>> {
+async function watch(
+  s: TestServer,
+  viewer: TestUser,
+  probe: TestUser,
+  conversationId: string,
+): Promise<Subscription<TypingResult['data']>> {
   const sub = subscribe(s.ws({ token: viewer.token }), Typing, { conversationId });
   await sub.live(async () => {
     await s.ok(SetTyping, { conversationId, isTyping: true }, { token: probe.token });
@@ -37,7 +57,8 @@ describe('typing', () => {
     const bobSees = await watch(s, bob, dave, conversationId);
     const aliceSees = await watch(s, alice, dave, conversationId);
 
-    for (let i = 0; i < 3; i++) expect((await s.ok(SetTyping, { conversationId, isTyping: true }, { token: alice.token })).setTyping).toBe(true);
+    for (let i = 0; i < 3; i++)
+      expect((await s.ok(SetTyping, { conversationId, isTyping: true }, { token: alice.token })).setTyping).toBe(true);
     await s.ok(SetTyping, { conversationId, isTyping: false }, { token: alice.token });
     await s.ok(SetTyping, { conversationId, isTyping: false }, { token: alice.token }); // already stopped: nothing sent
 
@@ -77,7 +98,9 @@ describe('typing', () => {
     const s = server();
     const { alice, carol, conversationId } = await room(s);
     expect(code(await s.gql(SetTyping, { conversationId, isTyping: true }, { token: carol.token }))).toBe('FORBIDDEN');
-    expect(code(await s.gql(SetTyping, { conversationId: 'no-such-conversation', isTyping: true }, { token: alice.token }))).toBe('FORBIDDEN');
+    expect(code(await s.gql(SetTyping, { conversationId: 'no-such-conversation', isTyping: true }, { token: alice.token }))).toBe(
+      'FORBIDDEN',
+    );
     expect(code(await s.gql(SetTyping, { conversationId, isTyping: true }))).toBe('UNAUTHENTICATED');
     const refused = subscribe(s.ws({ token: carol.token }), Typing, { conversationId });
     expect(code(await refused.next())).toBe('FORBIDDEN');

@@ -44,7 +44,8 @@ describe('web client files', () => {
     const imports = new Set(['/js/main.js', '/style.css', '/favicon.svg']);
     for (const file of await readdir(dir)) {
       const source = await readFile(join(dir, file), 'utf8');
-      for (const [, spec] of source.matchAll(/from '([^']+)'/g)) imports.add(spec.startsWith('/') ? spec : `/js/${spec.replace(/^\.\//, '')}`);
+      for (const [, spec] of source.matchAll(/from '([^']+)'/g))
+        imports.add(spec.startsWith('/') ? spec : `/js/${spec.replace(/^\.\//, '')}`);
     }
     expect(imports).toContain('/vendor/graphql-ws/client.js');
     for (const path of imports) {

@@ -54,7 +54,11 @@ async function upgrade(s: TestServer, headers: Record<string, string> = {}): Pro
 }
 
 /** Upgrades a socket and sends connection_init (as `user`, else a guest); reports the answer. */
-async function connect(s: TestServer, user: TestUser | null, headers: Record<string, string> = {}): Promise<{ outcome: Outcome; connection?: Connection }> {
+async function connect(
+  s: TestServer,
+  user: TestUser | null,
+  headers: Record<string, string> = {},
+): Promise<{ outcome: Outcome; connection?: Connection }> {
   const connection = await upgrade(s, headers);
   if (!('socket' in connection)) return { outcome: connection };
   const { socket } = connection;
@@ -156,7 +160,11 @@ describe('WS_MAX_CONNECTIONS_PER_IP with TRUST_PROXY', () => {
 
 describe('counting cannot leak', () => {
   const ROUNDS = 25;
-  const server = useServer({ WS_MAX_CONNECTIONS_PER_IP: String(CAP), WS_MAX_CONNECTIONS_PER_USER: '1', WS_CONNECTION_INIT_TIMEOUT_MS: '400' });
+  const server = useServer({
+    WS_MAX_CONNECTIONS_PER_IP: String(CAP),
+    WS_MAX_CONNECTIONS_PER_USER: '1',
+    WS_CONNECTION_INIT_TIMEOUT_MS: '400',
+  });
 
   /** /metrics sample of a metric without labels. */
   async function metric(s: TestServer, name: string): Promise<number | undefined> {

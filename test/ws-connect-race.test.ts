@@ -149,7 +149,9 @@ describe.skipIf(!POSTGRES)(titled('access that ends while a WebSocket is being a
     const u = await s.user();
     const other = await observer(u);
     const outcome = await connectWhileEnding(u, async () => {
-      expect((await s.gql('mutation($pw: String!) { deleteAccount(password: $pw) }', { pw: u.password }, { token: other.token })).errors).toBeUndefined();
+      expect(
+        (await s.gql('mutation($pw: String!) { deleteAccount(password: $pw) }', { pw: u.password }, { token: other.token })).errors,
+      ).toBeUndefined();
       expect(await other.raw.closed()).toMatchObject({ code: 4403 }); // the deletion reached this instance
     });
     expect(outcome).toMatchObject({ code: 4403 });

@@ -23,7 +23,9 @@ describe('WebSocket per-connection limits', () => {
       /** Sends a message and waits for b's subscription to deliver it; then b's query on the same socket answers. */
       async stillServed(content: string) {
         await s.ok(Send, { input: { conversationId: first.conversationId, content } }, { token: a.token });
-        const event = await events.until((e) => (e.data as { conversationEvents: { message?: { content?: string } } }).conversationEvents.message?.content === content);
+        const event = await events.until(
+          (e) => (e.data as { conversationEvents: { message?: { content?: string } } }).conversationEvents.message?.content === content,
+        );
         expect(event.errors).toBeUndefined();
         const query = await subscribe(client, '{ me { id } }').next();
         expect(query.data).toEqual({ me: { id: b.id } });
@@ -40,7 +42,10 @@ describe('WebSocket per-connection limits', () => {
     ws.send({ type: 'subscribe', id: '4', payload: SESSIONS_ENDED });
     const refused = await ws.next();
     expect(refused).toMatchObject({ type: 'error', id: '4' });
-    expect((refused.payload as { extensions: Record<string, unknown> }[])[0].extensions).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', limit: 3 });
+    expect((refused.payload as { extensions: Record<string, unknown> }[])[0].extensions).toMatchObject({
+      code: 'TOO_MANY_SUBSCRIPTIONS',
+      limit: 3,
+    });
     // Completing one makes room again.
     ws.send({ type: 'complete', id: '1' });
     ws.send({ type: 'subscribe', id: '5', payload: TYPENAME });

@@ -25,12 +25,22 @@ async function measure(delayMs: number, rounds: number): Promise<{ o: StreamsRes
     () => startParley({ env: { BCRYPT_COST: '4', CHAT_ECHO_DELAY_MS: String(delayMs), CHAT_USER_RATE_LIMIT: '0' } }),
     async (p) => {
       const users = await pool(Array.from({ length: USERS }), 4, () => signUp(p.url));
-      const spec: ChatSpec = { wsUrl: p.url.replace(/^http/, 'ws') + '/graphql', tokens: users.map((u) => u.token), streams: STREAMS, message: MESSAGE };
+      const spec: ChatSpec = {
+        wsUrl: p.url.replace(/^http/, 'ws') + '/graphql',
+        tokens: users.map((u) => u.token),
+        streams: STREAMS,
+        message: MESSAGE,
+      };
       // A warm-up round (not kept), then alternating rounds with the model alone.
       await runChild<StreamsResult>([...TS, 'bench/lib/chat-clients.ts', JSON.stringify({ ...spec, streams: 20 })]);
       for (let i = 0; i < rounds; i++) {
         ours.push(await runChild<StreamsResult>([...TS, 'bench/lib/chat-clients.ts', JSON.stringify(spec)]));
-        peer.push(await runChild<StreamsResult>([...TS, 'bench/peers/echo-streams.ts', JSON.stringify({ streams: STREAMS, message: MESSAGE, delayMs })], SERVER_CORE));
+        peer.push(
+          await runChild<StreamsResult>(
+            [...TS, 'bench/peers/echo-streams.ts', JSON.stringify({ streams: STREAMS, message: MESSAGE, delayMs })],
+            SERVER_CORE,
+          ),
+        );
       }
     },
   );
@@ -55,7 +65,13 @@ export const aiStreams: Benchmark = {
     ];
     if (stress) {
       lines.push(
-        compare(`stress, ${STRESS_DELAY_MS} ms/token: tokens/s delivered`, stress.o.tokensPerSecond, stress.q.tokensPerSecond, undefined, 0),
+        compare(
+          `stress, ${STRESS_DELAY_MS} ms/token: tokens/s delivered`,
+          stress.o.tokensPerSecond,
+          stress.q.tokensPerSecond,
+          undefined,
+          0,
+        ),
         compare(`stress, ${STRESS_DELAY_MS} ms/token: time to first token p99 ms`, stress.o.ttft.p99, stress.q.ttft.p99),
       );
     }
@@ -68,7 +84,9 @@ export const aiStreams: Benchmark = {
         `${STREAMS} streams started at once from ${USERS} signed-in users (CHAT_USER_RATE_LIMIT=0: unlimited), the offline model as shipped (CHAT_ECHO_DELAY_MS=${SHIPPED_DELAY_MS}); each answer ${Math.round(o.tokens / Math.max(1, o.completed))} tokens (ChatToken events). Completed: Parley ${o.completed}/${o.streams}, peer ${q.completed}/${q.streams}; tokens: Parley ${o.tokens}, peer ${q.tokens}.${o.errors.length ? ` Errors: ${o.errors.join('; ')}` : ''}`,
         `Peer: EchoModel from src/assistant driven directly (doStream, ${STREAMS} at once) in its own process on the server core, no GraphQL, database or socket. Best of ${rounds} alternating round(s) per side, after a 20-stream warm-up on Parley. Time to first token on Parley = subscribe sent to first ChatToken received (includes saving the session and both messages).`,
         ...(stress
-          ? [`Stress lines: the same with CHAT_ECHO_DELAY_MS=${STRESS_DELAY_MS} (1,000 tokens/s per stream, ${STREAMS * 1000} tokens/s asked of one core), one round: what one core carries when the model is never the limit. Completed: Parley ${stress.o.completed}/${stress.o.streams}.`]
+          ? [
+              `Stress lines: the same with CHAT_ECHO_DELAY_MS=${STRESS_DELAY_MS} (1,000 tokens/s per stream, ${STREAMS * 1000} tokens/s asked of one core), one round: what one core carries when the model is never the limit. Completed: Parley ${stress.o.completed}/${stress.o.streams}.`,
+            ]
           : []),
       ],
     };

@@ -27,29 +27,72 @@ export const authMe: Benchmark = {
       () => startParley(),
       async (p) => {
         const user = await signUp(p.url);
-        const { accessToken } = await gql<{ accessToken: { token: string } }>(p.url, 'mutation { accessToken { token } }', undefined, user.token);
-        const s = await alternate([{ job: job(p.url, 'signed out'), server: p }, { job: job(p.url, 'session token', user.token), server: p }], ROUNDS(quick));
-        const j = await alternate([{ job: job(p.url, 'signed out'), server: p }, { job: job(p.url, 'JWT', accessToken.token), server: p }], ROUNDS(quick));
+        const { accessToken } = await gql<{ accessToken: { token: string } }>(
+          p.url,
+          'mutation { accessToken { token } }',
+          undefined,
+          user.token,
+        );
+        const s = await alternate(
+          [
+            { job: job(p.url, 'signed out'), server: p },
+            { job: job(p.url, 'session token', user.token), server: p },
+          ],
+          ROUNDS(quick),
+        );
+        const j = await alternate(
+          [
+            { job: job(p.url, 'signed out'), server: p },
+            { job: job(p.url, 'JWT', accessToken.token), server: p },
+          ],
+          ROUNDS(quick),
+        );
         return [s, j] as const;
       },
     );
     // Counting SQL starts Parley once more in-process: full runs only (--quick stays under two minutes).
-    const queries = quick ? null : await runChild<Record<string, number>>([
-      ...TS,
-      'bench/lib/count-queries.ts',
-      JSON.stringify({ dataDir: await freshDataDir(), queries: [{ name: 'anon', query: ME }, { name: 'session', query: ME, signedIn: true }, { name: 'jwt', query: ME, signedIn: 'jwt' }] } satisfies CountSpec),
-    ], SERVER_CORE);
+    const queries = quick
+      ? null
+      : await runChild<Record<string, number>>(
+          [
+            ...TS,
+            'bench/lib/count-queries.ts',
+            JSON.stringify({
+              dataDir: await freshDataDir(),
+              queries: [
+                { name: 'anon', query: ME },
+                { name: 'session', query: ME, signedIn: true },
+                { name: 'jwt', query: ME, signedIn: 'jwt' },
+              ],
+            } satisfies CountSpec),
+          ],
+          SERVER_CORE,
+        );
     return {
       title: this.title,
       lines: [
         compare('req/s (session token)', session.rps, anon.rps, ['>=', 0.7], 0),
         compare('p99 ms (session token)', session.latency.p99, anon.latency.p99),
         compare('server CPU µs per request (session token)', session.cpuUsPerRequest!, anon.cpuUsPerRequest!, undefined, 0),
-        { metric: 'SQL statements per request (session token)', ours: queries ? String(queries.session) : 'n/a (full run)', peer: queries ? String(queries.anon) : '', ratio: '', target: '', pass: null },
+        {
+          metric: 'SQL statements per request (session token)',
+          ours: queries ? String(queries.session) : 'n/a (full run)',
+          peer: queries ? String(queries.anon) : '',
+          ratio: '',
+          target: '',
+          pass: null,
+        },
         compare('req/s (JWT)', jwt.rps, anonJ.rps, ['>=', 0.7], 0),
         compare('p99 ms (JWT)', jwt.latency.p99, anonJ.latency.p99),
         compare('server CPU µs per request (JWT)', jwt.cpuUsPerRequest!, anonJ.cpuUsPerRequest!, undefined, 0),
-        { metric: 'SQL statements per request (JWT)', ours: queries ? String(queries.jwt) : 'n/a (full run)', peer: queries ? String(queries.anon) : '', ratio: '', target: '', pass: null },
+        {
+          metric: 'SQL statements per request (JWT)',
+          ours: queries ? String(queries.jwt) : 'n/a (full run)',
+          peer: queries ? String(queries.anon) : '',
+          ratio: '',
+          target: '',
+          pass: null,
+        },
       ],
       notes: [
         `Peer is the same server and query without a token (\`me\` is null, no database access). ${CONNECTIONS} connections, ${job('', '').warmup} s warm-up + ${job('', '').duration} s measured per round, best of ${ROUNDS(quick)} alternating round(s) per side, the JWT pair measured after the session pair against its own signed-out rounds; errors/non-2xx: token ${session.errors}/${session.non2xx}, JWT ${jwt.errors}/${jwt.non2xx}, signed out ${anon.errors}/${anon.non2xx} and ${anonJ.errors}/${anonJ.non2xx}.`,

@@ -44,7 +44,13 @@ export const fanOut: Benchmark = {
                 for (const size of sizes) {
                   const sat = await fanout(parleySpec([p.url], group, size, messagesFor(size), 0));
                   const atRate = await fanout(parleySpec([p.url], group, size, 1, halfRate(sat), rateSeconds));
-                  results.push({ ...sat, atRate: atRate.atRate, closed: sat.closed + atRate.closed, resets: sat.resets + atRate.resets, lastError: sat.lastError ?? atRate.lastError });
+                  results.push({
+                    ...sat,
+                    atRate: atRate.atRate,
+                    closed: sat.closed + atRate.closed,
+                    resets: sat.resets + atRate.resets,
+                    lastError: sat.lastError ?? atRate.lastError,
+                  });
                 }
               } catch (err) {
                 const parleyOutput = `Parley output (exit ${p.child.exitCode}):\n${p.output().slice(-3000)}`;
@@ -120,7 +126,15 @@ export const fanOut: Benchmark = {
         const o = ours.get(database)![i];
         const q = peer[i].sat;
         const on = `${sizes[i]}, ${database.label}`;
-        lines.push(compare(`deliveries/s, ${sizes[i]} subscribers, ${database.label}`, o.deliveriesPerSecond, q.deliveriesPerSecond, ['>=', 0.25], 0));
+        lines.push(
+          compare(
+            `deliveries/s, ${sizes[i]} subscribers, ${database.label}`,
+            o.deliveriesPerSecond,
+            q.deliveriesPerSecond,
+            ['>=', 0.25],
+            0,
+          ),
+        );
         lines.push(compare(`send-to-receive p50 ms at saturation, ${on}`, o.saturation.p50, q.saturation.p50));
         lines.push(compare(`send-to-receive p99 ms at saturation, ${on}`, o.saturation.p99, q.saturation.p99));
         const rate = halfRate(o);
@@ -134,7 +148,15 @@ export const fanOut: Benchmark = {
       const f = floor[i];
       const rate = halfRate(first[i]);
       const r = peer[i].atRate.get(rate)!.atRate;
-      lines.push(compare(`floor (bare graphql-ws + graphql-js, no database): deliveries/s, ${sizes[i]}`, f.deliveriesPerSecond, peer[i].sat.deliveriesPerSecond, undefined, 0));
+      lines.push(
+        compare(
+          `floor (bare graphql-ws + graphql-js, no database): deliveries/s, ${sizes[i]}`,
+          f.deliveriesPerSecond,
+          peer[i].sat.deliveriesPerSecond,
+          undefined,
+          0,
+        ),
+      );
       if (f.atRate && r) lines.push(compare(`floor: p99 ms at ${rate} msg/s, ${sizes[i]}`, f.atRate.p99, r.p99));
     }
     const each = (f: (o: FanoutResult, q: FanoutResult, size: number, database: Database) => string) =>
@@ -147,8 +169,16 @@ export const fanOut: Benchmark = {
         `Parley: one group of 1 sender + ${MEMBERS} members; subscriber i is a graphql-ws connection of member i mod ${MEMBERS} (a group has at most 256 members), each with one \`conversationEvents(conversationId)\` subscription selecting the message and its sender; the sender calls \`sendMessage\` over HTTP. Peer: raw \`ws\` broadcast of the same frame bytes Parley delivered (${first[0].sample.length} bytes), sent by POST /broadcast.`,
         `Databases: ${databases.map((d) => d.label).join(' and ')}${server ? ' (a fresh database)' : ' (no PostgreSQL given: DATABASE_URL or BENCH_PG_URL)'}. Embedded PGlite runs each send's SQL in the server process, on the server's pinned core; PostgreSQL, as deployed, runs it in its own processes, which are not pinned.`,
         `Saturation: ${sizes.map((s) => `${messagesFor(s)} messages at ${s}`).join(', ')}, 4 sends in flight; deliveries/s = deliveries / (first send to last delivery). Delivered/expected: ${each((o, q, s, d) => `Parley ${o.delivered}/${o.expected} (${d.label}), peer ${q.delivered}/${q.expected} at ${s}`)}. Messages accepted/s by the sender: ${each((o, q, s, d) => `Parley ${round(o.messagesPerSecond, 1)} (${d.label}), peer ${round(q.messagesPerSecond, 1)} at ${s}`)}.`,
-        `Connections closed by the server during the runs: ${each((o, q, s, d) => `Parley ${o.closed} (${d.label}), peer ${q.closed} at ${s}`)}; sends retried after a keep-alive reset: ${each((o, q, s, d) => `Parley ${o.resets} (${d.label}), peer ${q.resets} at ${s}`)}${[...ours.values()].flat().some((o) => o.lastError) ? ` (last error: ${[...ours.values()].flat().map((o) => o.lastError).filter(Boolean).pop()})` : ''}.`,
-        `Socket.IO lines ("vs Socket.IO"; peer column = Socket.IO 4.8, peers/socketio.ts): every subscriber in one room, websocket transport only, the default in-memory adapter; POST /broadcast emits the same frame, parsed, as one \`message\` event (on the wire \`42["message",<frame>]\`, ${first[0].sample.length + 14} bytes). Subscribers: ${SOCKETIO_CLIENT === 'lean' ? 'a lean `ws` client speaking Engine.IO v4 / Socket.IO v5 framing, as light per frame as the other sides\' clients' : 'socket.io-client 4.8 (websocket transport), which parses every event'} (BENCH_SOCKETIO_CLIENT=${SOCKETIO_CLIENT}). Delivered/expected: ${sioEach((q) => `${q.delivered}/${q.expected}`)}; messages accepted/s: ${sioEach((q) => String(round(q.messagesPerSecond, 1)))}; connections closed by the server: ${sioEach((q) => String(q.closed))}.`,
+        `Connections closed by the server during the runs: ${each((o, q, s, d) => `Parley ${o.closed} (${d.label}), peer ${q.closed} at ${s}`)}; sends retried after a keep-alive reset: ${each((o, q, s, d) => `Parley ${o.resets} (${d.label}), peer ${q.resets} at ${s}`)}${
+          [...ours.values()].flat().some((o) => o.lastError)
+            ? ` (last error: ${[...ours.values()]
+                .flat()
+                .map((o) => o.lastError)
+                .filter(Boolean)
+                .pop()})`
+            : ''
+        }.`,
+        `Socket.IO lines ("vs Socket.IO"; peer column = Socket.IO 4.8, peers/socketio.ts): every subscriber in one room, websocket transport only, the default in-memory adapter; POST /broadcast emits the same frame, parsed, as one \`message\` event (on the wire \`42["message",<frame>]\`, ${first[0].sample.length + 14} bytes). Subscribers: ${SOCKETIO_CLIENT === 'lean' ? "a lean `ws` client speaking Engine.IO v4 / Socket.IO v5 framing, as light per frame as the other sides' clients" : 'socket.io-client 4.8 (websocket transport), which parses every event'} (BENCH_SOCKETIO_CLIENT=${SOCKETIO_CLIENT}). Delivered/expected: ${sioEach((q) => `${q.delivered}/${q.expected}`)}; messages accepted/s: ${sioEach((q) => String(round(q.messagesPerSecond, 1)))}; connections closed by the server: ${sioEach((q) => String(q.closed))}.`,
         `Floor lines: bare graphql-ws (\`useServer\` over \`ws\`) with a graphql-js schema and the same subscription document, executing every event once per subscriber, no database, auth or HTTP GraphQL on the send side (a plain POST of the text; peers/ws-graphql.ts); the Parley column holds the floor there, at the latency rate of ${databases[0].label}. Delivered/expected: ${sizes.map((s, i) => `${floor[i].delivered}/${floor[i].expected} at ${s}`).join(', ')}.`,
         'Latency phase: a fixed send rate of half the message rate Parley sustained at that size on that database, the same rate on both sides ("half load" taken as half of Parley\'s own maximum). Subscriptions are proven live by a probe message reaching every connection before measuring. Clients parse only the send stamp out of each frame.',
       ],
@@ -173,7 +203,13 @@ function socketIoLines(o: FanoutResult, sio: PeerResult, size: number, database:
   const targeted = size >= 1000;
   const on = `${size}, ${database}`;
   const lines = [
-    compare(`vs Socket.IO: deliveries/s, ${size} subscribers, ${database}`, o.deliveriesPerSecond, sio.sat.deliveriesPerSecond, targeted ? ['>=', 0.8] : undefined, 0),
+    compare(
+      `vs Socket.IO: deliveries/s, ${size} subscribers, ${database}`,
+      o.deliveriesPerSecond,
+      sio.sat.deliveriesPerSecond,
+      targeted ? ['>=', 0.8] : undefined,
+      0,
+    ),
     compare(`vs Socket.IO: send-to-receive p50 ms at saturation, ${on}`, o.saturation.p50, sio.sat.saturation.p50),
     compare(`vs Socket.IO: send-to-receive p99 ms at saturation, ${on}`, o.saturation.p99, sio.sat.saturation.p99),
   ];
@@ -181,7 +217,9 @@ function socketIoLines(o: FanoutResult, sio: PeerResult, size: number, database:
   const r = sio.atRate.get(rate)?.atRate;
   if (o.atRate && r) {
     lines.push(compare(`vs Socket.IO: p50 ms at ${rate} msg/s (half Parley's rate), ${on}`, o.atRate.p50, r.p50));
-    lines.push(compare(`vs Socket.IO: p99 ms at ${rate} msg/s (half Parley's rate), ${on}`, o.atRate.p99, r.p99, targeted ? ['<=', 1.5] : undefined));
+    lines.push(
+      compare(`vs Socket.IO: p99 ms at ${rate} msg/s (half Parley's rate), ${on}`, o.atRate.p99, r.p99, targeted ? ['<=', 1.5] : undefined),
+    );
   }
   return lines;
 }

@@ -9,7 +9,8 @@ import { seedConversation, signUp } from '../lib/gql.ts';
 import { freshDatabase, pgServerUrl } from '../lib/pg.ts';
 import { CONNECTIONS, ROUNDS, TIMING } from './http-typename.ts';
 
-const PAGE = 'query($conversationId: ID!) { messages(conversationId: $conversationId, last: 50) { edges { node { id content sequence createdAt sender { id name } } } } }';
+const PAGE =
+  'query($conversationId: ID!) { messages(conversationId: $conversationId, last: 50) { edges { node { id content sequence createdAt sender { id name } } } } }';
 
 export const historyPage: Benchmark = {
   name: 'history-page',
@@ -21,7 +22,9 @@ export const historyPage: Benchmark = {
       return {
         title: this.title,
         lines: [{ metric: 'req/s', ours: 'n/a', peer: 'n/a', ratio: '', target: '>= 0.70x', pass: null }],
-        notes: ['Skipped: the peer is a `pg` query and needs PostgreSQL; set DATABASE_URL (or BENCH_PG_URL) to a server where a fresh database can be created.'],
+        notes: [
+          'Skipped: the peer is a `pg` query and needs PostgreSQL; set DATABASE_URL (or BENCH_PG_URL) to a server where a fresh database can be created.',
+        ],
       };
     }
     const db = await freshDatabase(server);
@@ -35,29 +38,63 @@ export const historyPage: Benchmark = {
           const other = await signUp(p.url);
           const user = await signUp(p.url);
           const conversationId = await seedConversation(p.url, user.token, 60, [other.id]);
-          const jobOurs: HttpJob = { name: 'parley', url: `${p.url}/graphql`, body: gqlBody(PAGE, { conversationId }), headers: { authorization: `Bearer ${user.token}` }, connections: CONNECTIONS, ...timing };
+          const jobOurs: HttpJob = {
+            name: 'parley',
+            url: `${p.url}/graphql`,
+            body: gqlBody(PAGE, { conversationId }),
+            headers: { authorization: `Bearer ${user.token}` },
+            connections: CONNECTIONS,
+            ...timing,
+          };
           return using(
             () => startPeer('history-pg.ts', { env }),
-            (peerProc) => using(
-              () => startPeer('history-yoga.ts', { env }),
-              async (floorProc) => {
-                const jobPeer: HttpJob = { name: 'pg', url: `${peerProc.url}/history`, body: conversationId, connections: CONNECTIONS, ...timing };
-                const jobFloor: HttpJob = { ...jobOurs, name: 'yoga+pg', url: `${floorProc.url}/graphql`, headers: {} };
-                // Same JSON on all three sides, checked once before measuring.
-                const post = (job: HttpJob) => fetch(job.url, { method: 'POST', headers: { 'content-type': 'application/json', ...job.headers }, body: job.body }).then((r) => r.text());
-                const [a, b, c] = [await post(jobOurs), await post(jobPeer), await post(jobFloor)];
-                const [o, pr, fl] = await alternate([{ job: jobOurs, server: p }, { job: jobPeer, server: peerProc }, { job: jobFloor, server: floorProc }], ROUNDS(quick));
-                return [o, pr, fl, { same: a === b && b === c, bytes: a.length, peerBytes: b.length }] as const;
-              },
-            ),
+            (peerProc) =>
+              using(
+                () => startPeer('history-yoga.ts', { env }),
+                async (floorProc) => {
+                  const jobPeer: HttpJob = {
+                    name: 'pg',
+                    url: `${peerProc.url}/history`,
+                    body: conversationId,
+                    connections: CONNECTIONS,
+                    ...timing,
+                  };
+                  const jobFloor: HttpJob = { ...jobOurs, name: 'yoga+pg', url: `${floorProc.url}/graphql`, headers: {} };
+                  // Same JSON on all three sides, checked once before measuring.
+                  const post = (job: HttpJob) =>
+                    fetch(job.url, {
+                      method: 'POST',
+                      headers: { 'content-type': 'application/json', ...job.headers },
+                      body: job.body,
+                    }).then((r) => r.text());
+                  const [a, b, c] = [await post(jobOurs), await post(jobPeer), await post(jobFloor)];
+                  const [o, pr, fl] = await alternate(
+                    [
+                      { job: jobOurs, server: p },
+                      { job: jobPeer, server: peerProc },
+                      { job: jobFloor, server: floorProc },
+                    ],
+                    ROUNDS(quick),
+                  );
+                  return [o, pr, fl, { same: a === b && b === c, bytes: a.length, peerBytes: b.length }] as const;
+                },
+              ),
           );
         },
       );
-      const queries = await runChild<Record<string, number>>([
-        ...TS,
-        'bench/lib/count-queries.ts',
-        JSON.stringify({ dataDir: await freshDataDir(), databaseUrl: db.url, seedMessages: 60, queries: [{ name: 'page', query: PAGE, signedIn: true }] } satisfies CountSpec),
-      ], SERVER_CORE);
+      const queries = await runChild<Record<string, number>>(
+        [
+          ...TS,
+          'bench/lib/count-queries.ts',
+          JSON.stringify({
+            dataDir: await freshDataDir(),
+            databaseUrl: db.url,
+            seedMessages: 60,
+            queries: [{ name: 'page', query: PAGE, signedIn: true }],
+          } satisfies CountSpec),
+        ],
+        SERVER_CORE,
+      );
       return {
         title: this.title,
         lines: [
@@ -73,7 +110,7 @@ export const historyPage: Benchmark = {
         notes: [
           `PostgreSQL (fresh database on ${new URL(server).host}); one group of 2 members, 60 messages from one sender, page = the newest 50. Response ${sample.bytes} bytes, peer ${sample.peerBytes} bytes, ${sample.same ? 'identical JSON on all three sides' : 'JSON NOT identical (check field order/format)'}.`,
           `${CONNECTIONS} connections, ${timing.warmup} s warm-up + ${timing.duration} s measured per round, best of ${ROUNDS(quick)} alternating round(s); errors/non-2xx: Parley ${ours.errors}/${ours.non2xx}, peer ${peer.errors}/${peer.non2xx}, floor ${floor.errors}/${floor.non2xx}.`,
-          'Floor (peers/history-yoga.ts): graphql-yoga with a graphql-js schema and default resolvers over the peer\'s pg query, no Prisma, session, membership check or limits: the most any server on graphql-yoga can reach here; the ratio the target asks is bounded by its ratio.',
+          "Floor (peers/history-yoga.ts): graphql-yoga with a graphql-js schema and default resolvers over the peer's pg query, no Prisma, session, membership check or limits: the most any server on graphql-yoga can reach here; the ratio the target asks is bounded by its ratio.",
           'Peer: node:http + pg.Pool (10 connections, as Parley\'s default DATABASE_POOL_SIZE), one SELECT ... LEFT JOIN "User" ... ORDER BY sequence DESC LIMIT 50; it checks no session or membership. Server CPU per request counts only the Node process, not PostgreSQL.',
           'SQL statements per request: one warm request, counted in-process (lib/count-queries.ts) on the same database; includes session lookup and membership check.',
         ],

@@ -26,7 +26,18 @@ export const httpTypename: Benchmark = {
     // Both servers stay up (idle while the other is measured) so the rounds can alternate.
     const [ours, peer] = await using(
       () => startParley(),
-      (parley) => using(() => startPeer('yoga-hello.ts'), (yoga) => alternate([{ job: job(parley.url), server: parley }, { job: job(yoga.url), server: yoga }], ROUNDS(quick))),
+      (parley) =>
+        using(
+          () => startPeer('yoga-hello.ts'),
+          (yoga) =>
+            alternate(
+              [
+                { job: job(parley.url), server: parley },
+                { job: job(yoga.url), server: yoga },
+              ],
+              ROUNDS(quick),
+            ),
+        ),
     );
     return {
       title: this.title,

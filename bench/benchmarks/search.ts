@@ -12,7 +12,10 @@ import pg from 'pg';
 
 /** Each rare word is in one row of every 1,000 (0.1%); the rest of the text comes from 40 common words. */
 const RARE = ['zebra', 'walrus', 'quokka', 'narwhal'];
-const COMMON = 'time person year way day thing man world life hand part child eye woman place work week case point government company number group problem fact lunch meeting project release budget review design test deploy server client message coffee friday monday plan idea'.split(' ');
+const COMMON =
+  'time person year way day thing man world life hand part child eye woman place work week case point government company number group problem fact lunch meeting project release budget review design test deploy server client message coffee friday monday plan idea'.split(
+    ' ',
+  );
 
 export const search: Benchmark = {
   name: 'search',
@@ -55,7 +58,9 @@ export const search: Benchmark = {
           await client.query(`UPDATE "Conversation" SET "lastSequence" = $2 + 1000 WHERE id = $1`, [conversationId, rows]);
           await client.query('ANALYZE "Message"');
           seedSeconds = (performance.now() - t) / 1000;
-          const { rows: [u] } = await client.query('SELECT "tenantId" FROM "User" WHERE id = $1', [user.id]);
+          const {
+            rows: [u],
+          } = await client.query('SELECT "tenantId" FROM "User" WHERE id = $1', [user.id]);
           await client.end();
           const spec: SearchSpec = {
             graphqlUrl: `${p.url}/graphql`,
@@ -67,7 +72,10 @@ export const search: Benchmark = {
             warmup: quick ? 8 : 20,
             requests: quick ? 40 : 200,
           };
-          return { spec, ...(await runChild<{ ours: SearchSide; peer: SearchSide }>([...TS, 'bench/lib/search-load.ts', JSON.stringify(spec)])) };
+          return {
+            spec,
+            ...(await runChild<{ ours: SearchSide; peer: SearchSide }>([...TS, 'bench/lib/search-load.ts', JSON.stringify(spec)])),
+          };
         },
       );
       const { ours, peer, spec } = result;

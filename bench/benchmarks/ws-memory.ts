@@ -67,23 +67,38 @@ function parleyGrowth(sizes: number[], subscribed: boolean): Promise<Growth[]> {
     async (p) => {
       const wsUrl = p.url.replace(/^http/, 'ws') + '/graphql';
       const users = await pool(Array.from({ length: USERS }), 4, () => signUp(p.url));
-      const tokens = await pool(Array.from({ length: total }, (_, i) => users[i % USERS]), 16, (u) => signIn(p.url, u.email));
+      const tokens = await pool(
+        Array.from({ length: total }, (_, i) => users[i % USERS]),
+        16,
+        (u) => signIn(p.url, u.email),
+      );
       let expectedEvents = 0;
-      return measure(p, async (clients, count, from) => {
-        const query = subscribed ? QUERY : undefined;
-        const r = await clients.request({ cmd: 'open', url: wsUrl, count, protocol: 'graphql-ws', tokens: tokens.slice(from, from + count), query });
-        if (r.failed) throw new Error(`${r.failed} graphql-ws connections failed: ${r.lastError}`);
-        if (!subscribed) return;
-        // Subscriptions give no "ready" signal: end one extra session of every user, and wait until every open
-        // connection has had its sessionsEnded event, which proves each subscription is live.
-        for (const u of users) {
-          const extra = await signIn(p.url, u.email);
-          await gql(p.url, 'mutation { signOut }', undefined, extra);
-        }
-        expectedEvents += r.open;
-        const seen = await clients.waitFor((x) => x.events >= expectedEvents, 60_000);
-        if (seen.events < expectedEvents) throw new Error(`only ${seen.events} of ${expectedEvents} sessionsEnded events arrived`);
-      }, sizes);
+      return measure(
+        p,
+        async (clients, count, from) => {
+          const query = subscribed ? QUERY : undefined;
+          const r = await clients.request({
+            cmd: 'open',
+            url: wsUrl,
+            count,
+            protocol: 'graphql-ws',
+            tokens: tokens.slice(from, from + count),
+            query,
+          });
+          if (r.failed) throw new Error(`${r.failed} graphql-ws connections failed: ${r.lastError}`);
+          if (!subscribed) return;
+          // Subscriptions give no "ready" signal: end one extra session of every user, and wait until every open
+          // connection has had its sessionsEnded event, which proves each subscription is live.
+          for (const u of users) {
+            const extra = await signIn(p.url, u.email);
+            await gql(p.url, 'mutation { signOut }', undefined, extra);
+          }
+          expectedEvents += r.open;
+          const seen = await clients.waitFor((x) => x.events >= expectedEvents, 60_000);
+          if (seen.events < expectedEvents) throw new Error(`only ${seen.events} of ${expectedEvents} sessionsEnded events arrived`);
+        },
+        sizes,
+      );
     },
   );
 }
@@ -105,7 +120,14 @@ function memoryLines(prefix: string, o: Growth, q: Growth, target: boolean, suff
       target: target ? '<= 2x' : '',
       pass: target && valid ? rssRatio <= 2 : null,
     },
-    { metric: `${prefix}V8 heap+external per connection, ${o.size}${suffix}`, ours: formatBytes(o.heap), peer: formatBytes(q.heap), ratio: `${(o.heap / q.heap).toFixed(2)}x`, target: '', pass: null },
+    {
+      metric: `${prefix}V8 heap+external per connection, ${o.size}${suffix}`,
+      ours: formatBytes(o.heap),
+      peer: formatBytes(q.heap),
+      ratio: `${(o.heap / q.heap).toFixed(2)}x`,
+      target: '',
+      pass: null,
+    },
   ];
 }
 
@@ -122,10 +144,14 @@ export const wsMemory: Benchmark = {
     const peer = await using(
       () => startPeer('ws-raw.ts', { probe: true }),
       (p) =>
-        measure(p, async (clients, count) => {
-          const r = await clients.request({ cmd: 'open', url: p.url.replace(/^http/, 'ws'), count, protocol: 'raw' });
-          if (r.failed) throw new Error(`${r.failed} raw connections failed: ${r.lastError}`);
-        }, sizes),
+        measure(
+          p,
+          async (clients, count) => {
+            const r = await clients.request({ cmd: 'open', url: p.url.replace(/^http/, 'ws'), count, protocol: 'raw' });
+            if (r.failed) throw new Error(`${r.failed} raw connections failed: ${r.lastError}`);
+          },
+          sizes,
+        ),
     );
 
     // The floor: bare graphql-ws connections with the same subscription, proven live by one event to each.
@@ -133,20 +159,31 @@ export const wsMemory: Benchmark = {
       () => startPeer('ws-graphql.ts', { probe: true }),
       (p) => {
         let expectedEvents = 0;
-        return measure(p, async (clients, count) => {
-          const r = await clients.request({ cmd: 'open', url: p.url.replace(/^http/, 'ws'), count, protocol: 'graphql-ws', query: QUERY });
-          if (r.failed) throw new Error(`${r.failed} graphql-ws connections to the floor failed: ${r.lastError}`);
-          expectedEvents += r.open;
-          await fetch(`${p.url}/emit`, { method: 'POST' });
-          const seen = await clients.waitFor((x) => x.events >= expectedEvents, 60_000);
-          if (seen.events < expectedEvents) throw new Error(`only ${seen.events} of ${expectedEvents} floor events arrived`);
-        }, sizes);
+        return measure(
+          p,
+          async (clients, count) => {
+            const r = await clients.request({
+              cmd: 'open',
+              url: p.url.replace(/^http/, 'ws'),
+              count,
+              protocol: 'graphql-ws',
+              query: QUERY,
+            });
+            if (r.failed) throw new Error(`${r.failed} graphql-ws connections to the floor failed: ${r.lastError}`);
+            expectedEvents += r.open;
+            await fetch(`${p.url}/emit`, { method: 'POST' });
+            const seen = await clients.waitFor((x) => x.events >= expectedEvents, 60_000);
+            if (seen.events < expectedEvents) throw new Error(`only ${seen.events} of ${expectedEvents} floor events arrived`);
+          },
+          sizes,
+        );
       },
     );
 
     const lines: Line[] = [];
     for (let i = 0; i < sizes.length; i++) lines.push(...memoryLines('', ours[i], peer[i], true));
-    for (let i = 0; i < sizes.length; i++) lines.push(...memoryLines('floor (bare graphql-ws + graphql-js, subscribed): ', floor[i], peer[i], false));
+    for (let i = 0; i < sizes.length; i++)
+      lines.push(...memoryLines('floor (bare graphql-ws + graphql-js, subscribed): ', floor[i], peer[i], false));
     if (unsubscribed) lines.push(...memoryLines('', unsubscribed, peer[0], false, ', authenticated but not subscribed'));
     return {
       title: this.title,

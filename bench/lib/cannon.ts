@@ -8,7 +8,11 @@ import type { HttpJob, HttpResult } from './load.ts';
 
 const jobs: HttpJob[] = JSON.parse(process.argv[2]);
 
-function run(job: HttpJob, seconds: number, samples?: number[]): Promise<{ total: number; errors: number; non2xx: number; seconds: number }> {
+function run(
+  job: HttpJob,
+  seconds: number,
+  samples?: number[],
+): Promise<{ total: number; errors: number; non2xx: number; seconds: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let lastResponse = started;
@@ -44,7 +48,13 @@ await Promise.all(
   jobs.map(async (job, i) => {
     const samples: number[] = [];
     const r = await run(job, job.duration, samples);
-    results[i] = { name: job.name, rps: r.total / (job.amount ? r.seconds : job.duration), ...r, warmupTotal: warm[i].total, latency: summarize(samples) };
+    results[i] = {
+      name: job.name,
+      rps: r.total / (job.amount ? r.seconds : job.duration),
+      ...r,
+      warmupTotal: warm[i].total,
+      latency: summarize(samples),
+    };
   }),
 );
 process.stdout.write(JSON.stringify(results) + '\n');

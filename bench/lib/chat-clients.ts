@@ -27,7 +27,9 @@ function connect(i: number): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(spec.wsUrl, 'graphql-transport-ws');
     ws.once('error', reject);
-    ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${spec.tokens[i % spec.tokens.length]}` } })));
+    ws.once('open', () =>
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${spec.tokens[i % spec.tokens.length]}` } })),
+    );
     const onAck = (data: WebSocket.RawData) => {
       if (JSON.parse(String(data)).type === 'connection_ack') {
         ws.off('message', onAck);
@@ -39,7 +41,8 @@ function connect(i: number): Promise<WebSocket> {
 }
 
 const sockets: WebSocket[] = [];
-for (let i = 0; i < spec.streams; i += 50) sockets.push(...(await Promise.all(Array.from({ length: Math.min(50, spec.streams - i) }, (_, k) => connect(i + k)))));
+for (let i = 0; i < spec.streams; i += 50)
+  sockets.push(...(await Promise.all(Array.from({ length: Math.min(50, spec.streams - i) }, (_, k) => connect(i + k)))));
 
 const ttft: number[] = [];
 const errors: string[] = [];
@@ -77,6 +80,14 @@ await Promise.all(
 );
 const seconds = (last - t0) / 1000;
 for (const ws of sockets) ws.terminate();
-const result: StreamsResult = { streams: sockets.length, completed, tokens, seconds, tokensPerSecond: tokens / seconds, ttft: summarize(ttft), errors: [...new Set(errors)].slice(0, 3) };
+const result: StreamsResult = {
+  streams: sockets.length,
+  completed,
+  tokens,
+  seconds,
+  tokensPerSecond: tokens / seconds,
+  ttft: summarize(ttft),
+  errors: [...new Set(errors)].slice(0, 3),
+};
 process.stdout.write(JSON.stringify(result) + '\n');
 process.exit(0);

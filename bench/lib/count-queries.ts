@@ -21,7 +21,14 @@ export interface CountSpec {
 const spec: CountSpec = JSON.parse(process.argv[2]);
 const authSecret = 'bench-count-queries-secret-0123456789abcdef';
 const config = {
-  ...parseConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', DATA_DIR: spec.dataDir, BCRYPT_COST: '4', PORT: '0', AUTH_SECRET: authSecret }),
+  ...parseConfig({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: spec.dataDir,
+    BCRYPT_COST: '4',
+    PORT: '0',
+    AUTH_SECRET: authSecret,
+  }),
   authSecret,
 };
 const db = await openDatabase({ url: spec.databaseUrl ?? process.env.DATABASE_URL, pgliteDir: join(spec.dataDir, 'pglite') });
@@ -39,7 +46,10 @@ for (const q of spec.queries) {
   const run = () =>
     fetch(`${url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(q.signedIn ? { authorization: `Bearer ${q.signedIn === 'jwt' ? accessToken.token : user.token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(q.signedIn ? { authorization: `Bearer ${q.signedIn === 'jwt' ? accessToken.token : user.token}` } : {}),
+      },
       body: JSON.stringify({ query: q.query, variables: { ...seeded, ...q.variables } }),
     }).then((r) => r.text());
   await run(); // first run fills caches (tenant) the way a warm server has them

@@ -157,9 +157,11 @@ delivered = 0;
 const expected = spec.messages * open_;
 const t0 = now();
 let next = 0;
-await Promise.all(Array.from({ length: spec.inFlight }, async () => {
-  for (let n = next++; n < spec.messages; n = next++) await sendOne(n);
-}));
+await Promise.all(
+  Array.from({ length: spec.inFlight }, async () => {
+    for (let n = next++; n < spec.messages; n = next++) await sendOne(n);
+  }),
+);
 const sentSeconds = (now() - t0) / 1000;
 await waitDelivered(expected, 60_000);
 const seconds = (now() - t0) / 1000;

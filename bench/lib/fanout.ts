@@ -5,7 +5,8 @@ import { runChild } from './load.ts';
 import { TS } from './proc.ts';
 import type { FanoutResult, FanoutSpec } from './fanout-clients.ts';
 
-export const EVENTS = 'subscription($c: ID!) { conversationEvents(conversationId: $c) { type sequence message { id content createdAt sender { id name } } } }';
+export const EVENTS =
+  'subscription($c: ID!) { conversationEvents(conversationId: $c) { type sequence message { id content createdAt sender { id name } } } }';
 /** Members holding the subscriptions; subscriber i uses member i % MEMBERS (a group has at most 256 members). */
 export const MEMBERS = 20;
 /** Sign-ups only set the stage: cheap hashing, no sign-up limit. */
@@ -43,7 +44,14 @@ export function fanoutSpec(target: FanoutTarget, messages: number, rate: number,
   return { ...target, messages, inFlight: 4, rate, rateMessages: rateMessagesFor(rate, rateSeconds) };
 }
 
-export function parleySpec(httpUrls: string[], group: Group, subscribers: number, messages: number, rate: number, rateSeconds = 5): FanoutSpec {
+export function parleySpec(
+  httpUrls: string[],
+  group: Group,
+  subscribers: number,
+  messages: number,
+  rate: number,
+  rateSeconds = 5,
+): FanoutSpec {
   const target: FanoutTarget = {
     protocol: 'graphql-ws',
     wsUrls: httpUrls.map((u) => u.replace(/^http/, 'ws') + '/graphql'),

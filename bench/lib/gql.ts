@@ -51,9 +51,14 @@ export async function seedConversation(url: string, token: string, messages: num
     token,
   );
   for (let i = 0; i < messages; i++) {
-    await gql(url, 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }', {
-      input: { conversationId: createGroupConversation.id, content: `message ${i}: the quick brown fox jumps over the lazy dog` },
-    }, token);
+    await gql(
+      url,
+      'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }',
+      {
+        input: { conversationId: createGroupConversation.id, content: `message ${i}: the quick brown fox jumps over the lazy dog` },
+      },
+      token,
+    );
   }
   return createGroupConversation.id;
 }

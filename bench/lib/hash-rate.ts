@@ -13,4 +13,6 @@ while (performance.now() - started < seconds * 1000) {
 }
 const { user, system } = process.cpuUsage(cpu);
 // CPU per compare as well as the rate: on a shared machine the rate also says how much of the core this process got.
-process.stdout.write(JSON.stringify({ rate: n / ((performance.now() - started) / 1000), hashes: n, cpuMsPerHash: (user + system) / 1000 / n }) + '\n');
+process.stdout.write(
+  JSON.stringify({ rate: n / ((performance.now() - started) / 1000), hashes: n, cpuMsPerHash: (user + system) / 1000 / n }) + '\n',
+);

@@ -87,6 +87,6 @@ export interface Side {
 export async function measured({ job, server }: Side): Promise<HttpResult> {
   const before = await server?.cpuSeconds();
   const [r] = await httpLoad([job]);
-  if (server && before !== undefined) r.cpuUsPerRequest = ((await server.cpuSeconds()) - before) * 1e6 / (r.total + r.warmupTotal);
+  if (server && before !== undefined) r.cpuUsPerRequest = (((await server.cpuSeconds()) - before) * 1e6) / (r.total + r.warmupTotal);
   return r;
 }

@@ -115,7 +115,10 @@ export async function startProcess(opts: StartOptions): Promise<Proc> {
       child.kill('SIGKILL');
       throw new Error(`${opts.name} was not ready within ${opts.readyTimeoutMs ?? 180_000} ms:\n${out}`);
     }
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }

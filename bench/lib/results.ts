@@ -29,7 +29,10 @@ export function machine(): string {
   return `${cpus().length} cores (${model}), Node ${process.version}, ${process.platform}`;
 }
 
-export const load = () => loadavg().map((l) => l.toFixed(2)).join(' / ');
+export const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
 
 export function ratioText(ours: number, peer: number): string {
   return `${(ours / peer).toFixed(2)}x`;

@@ -22,7 +22,8 @@ export interface SearchSide {
   hits: number;
 }
 
-const SEARCH = 'query($q: String!) { searchMessages(query: $q, first: 20) { edges { node { rank snippet message { id content createdAt } } } } }';
+const SEARCH =
+  'query($q: String!) { searchMessages(query: $q, first: 20) { edges { node { rank snippet message { id content createdAt } } } } }';
 // The same visibility rule as searchMessages (tenant, the user's conversations), newest first, one page.
 const ILIKE = `SELECT m.id, m.content, m."createdAt" FROM "Message" m
   WHERE m.content ILIKE $1 AND m."tenantId" = $2 AND m."deletedAt" IS NULL

@@ -13,7 +13,10 @@ const t0 = performance.now();
 await Promise.all(
   Array.from({ length: streams }, async () => {
     const started = performance.now();
-    const { stream } = await model.doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: message }] }], maxOutputTokens: 2048 });
+    const { stream } = await model.doStream({
+      prompt: [{ role: 'user', content: [{ type: 'text', text: message }] }],
+      maxOutputTokens: 2048,
+    });
     let first = true;
     const reader = stream.getReader();
     for (;;) {

@@ -6,11 +6,27 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import { historyEdges } from './history-rows.ts';
 
 const typeDefs = /* GraphQL */ `
-  type User { id: ID! name: String! }
-  type Message { id: ID! content: String sequence: Int! createdAt: String! sender: User }
-  type MessageEdge { node: Message! cursor: String! }
-  type MessageConnection { edges: [MessageEdge!]! }
-  type Query { messages(conversationId: ID!, last: Int): MessageConnection! }
+  type User {
+    id: ID!
+    name: String!
+  }
+  type Message {
+    id: ID!
+    content: String
+    sequence: Int!
+    createdAt: String!
+    sender: User
+  }
+  type MessageEdge {
+    node: Message!
+    cursor: String!
+  }
+  type MessageConnection {
+    edges: [MessageEdge!]!
+  }
+  type Query {
+    messages(conversationId: ID!, last: Int): MessageConnection!
+  }
 `;
 
 const yoga = createYoga({

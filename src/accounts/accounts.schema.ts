@@ -168,15 +168,13 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-const SessionsEndedRef = builder
-  .objectRef<{ sessionIds: string[]; reason: string }>('SessionsEnded')
-  .implement({
-    description: "Some of the signed-in user's sessions ended (signed out, revoked, expired or a password change).",
-    fields: (t) => ({
-      sessionIds: t.idList({ description: 'Ids of the sessions that ended.', resolve: (e) => e.sessionIds }),
-      reason: t.exposeString('reason', { description: 'Why, in words (e.g. "signed out").' }),
-    }),
-  });
+const SessionsEndedRef = builder.objectRef<{ sessionIds: string[]; reason: string }>('SessionsEnded').implement({
+  description: "Some of the signed-in user's sessions ended (signed out, revoked, expired or a password change).",
+  fields: (t) => ({
+    sessionIds: t.idList({ description: 'Ids of the sessions that ended.', resolve: (e) => e.sessionIds }),
+    reason: t.exposeString('reason', { description: 'Why, in words (e.g. "signed out").' }),
+  }),
+});
 
 builder.subscriptionFields((t) => ({
   sessionsEnded: t.field({

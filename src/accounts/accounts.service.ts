@@ -16,8 +16,26 @@ import {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export type { AccountDeps, AuthResult, ChangePasswordInput, ProfileInput, RequestInfo, SignInInput, SignUpInput, Viewer } from './accounts.types.ts';
-import type { AccountDeps, AuthResult, ChangePasswordInput, ProfileInput, RequestInfo, SignInInput, SignUpInput, Viewer } from './accounts.types.ts';
+export type {
+  AccountDeps,
+  AuthResult,
+  ChangePasswordInput,
+  ProfileInput,
+  RequestInfo,
+  SignInInput,
+  SignUpInput,
+  Viewer,
+} from './accounts.types.ts';
+import type {
+  AccountDeps,
+  AuthResult,
+  ChangePasswordInput,
+  ProfileInput,
+  RequestInfo,
+  SignInInput,
+  SignUpInput,
+  Viewer,
+} from './accounts.types.ts';
 
 export class AccountService {
   constructor(private readonly deps: AccountDeps) {}
@@ -140,7 +158,11 @@ export class AccountService {
       where: { userId: viewer.user.id, id: { not: viewer.session.id } },
       select: { id: true },
     });
-    return this.revoke(viewer.user, others.map((s) => s.id), 'signed out elsewhere');
+    return this.revoke(
+      viewer.user,
+      others.map((s) => s.id),
+      'signed out elsewhere',
+    );
   }
 
   /** Deletes sessions of `user` and tells every instance to close their sockets. */
@@ -173,7 +195,9 @@ export class AccountService {
       take: batch,
     });
     if (expired.length === 0) return 0;
-    const { count } = await this.prisma.session.deleteMany({ where: { id: { in: expired.map((s) => s.id) }, expiresAt: { lte: new Date() } } });
+    const { count } = await this.prisma.session.deleteMany({
+      where: { id: { in: expired.map((s) => s.id) }, expiresAt: { lte: new Date() } },
+    });
     const byUser = new Map<string, { tenantId: string; ids: string[] }>();
     for (const s of expired) {
       const entry = byUser.get(s.userId) ?? { tenantId: s.tenantId, ids: [] };
@@ -200,7 +224,11 @@ export class AccountService {
       where: { userId: user.id, ...(input.sessions === 'others' ? { id: { not: viewer.session.id } } : {}) },
       select: { id: true },
     });
-    await this.revoke(user, others.map((s) => s.id), 'password changed');
+    await this.revoke(
+      user,
+      others.map((s) => s.id),
+      'password changed',
+    );
     const renewed = input.sessions === 'renew' ? await this.startSession(req, user, viewer.session.rememberMe) : null;
     return { user, renewed };
   }
@@ -221,7 +249,11 @@ export class AccountService {
     }
     const sessions = await this.prisma.session.findMany({ where: { userId: user.id }, select: { id: true } });
     await this.prisma.user.delete({ where: { id: user.id } });
-    this.revoked(user, sessions.map((s) => s.id), 'account deleted');
+    this.revoked(
+      user,
+      sessions.map((s) => s.id),
+      'account deleted',
+    );
     this.userChanged(user);
     // Every connection of the user closes, also one whose session was created while the account was being deleted.
     this.deps.pubsub.publish('users:removed', { tenantId: user.tenantId, userId: user.id, reason: 'Account deleted' });

@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
  * hashing gets the rest (a sign-in burst may then use the whole machine). Elsewhere the workers keep normal
  * priority, so one core is left to the event loop.
  */
-export const defaultBcryptConcurrency = () => (process.platform === 'linux' ? availableParallelism() : Math.max(1, availableParallelism() - 1));
+export const defaultBcryptConcurrency = () =>
+  process.platform === 'linux' ? availableParallelism() : Math.max(1, availableParallelism() - 1);
 
 interface Job {
   op: 'hash' | 'compare';

@@ -136,7 +136,12 @@ export class RecoveryService {
    * Signed out: to `email` if such an unverified account exists, with the same answer (and timing) either way.
    * `callbackURL` has passed trustedRedirect.
    */
-  async sendVerificationEmail(req: RequestInfo, viewer: Viewer | null, rawEmail: string | null, callbackURL?: string | null): Promise<void> {
+  async sendVerificationEmail(
+    req: RequestInfo,
+    viewer: Viewer | null,
+    rawEmail: string | null,
+    callbackURL?: string | null,
+  ): Promise<void> {
     await this.deps.limiter.check('mailIp', req.ip);
     if (viewer) {
       const user = await this.prisma.user.findUnique({ where: { id: viewer.user.id } });

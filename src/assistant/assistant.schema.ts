@@ -31,7 +31,10 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true, description: 'Session id.' }) },
     resolve: async (query, _root, { id }, ctx) => {
       const { user } = requireViewer(ctx);
-      const found = await ctx.prisma.chatSession.findFirst({ ...query, where: { id: String(id), userId: user.id, tenantId: user.tenantId } });
+      const found = await ctx.prisma.chatSession.findFirst({
+        ...query,
+        where: { id: String(id), userId: user.id, tenantId: user.tenantId },
+      });
       if (!found) throw notFound('Chat session');
       return found;
     },
@@ -108,7 +111,10 @@ builder.subscriptionFields((t) => ({
       'Sends a message and streams the answer: ChatStarted, ChatToken..., then ChatCompleted, ChatStopped or ChatError. Signed in, both messages are saved; guests get the same stream with nothing saved. Unsubscribing does not stop the answer (use stopChat).',
     args: { input: t.arg({ type: ChatInput, required: true, description: 'The message.' }) },
     subscribe: async (_root, { input }, ctx) => {
-      const started = await ctx.services.assistant.startChat(actor(ctx), { ...input, sessionId: input.sessionId == null ? null : String(input.sessionId) });
+      const started = await ctx.services.assistant.startChat(actor(ctx), {
+        ...input,
+        sessionId: input.sessionId == null ? null : String(input.sessionId),
+      });
       return prepend<GqlChatEvent>({ kind: 'started', ...started }, ctx.services.assistant.followStarted(started));
     },
     resolve: (event) => event,

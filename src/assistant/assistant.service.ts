@@ -170,7 +170,10 @@ export class AssistantService {
     if (here && local) {
       terminal = await local.done;
     } else {
-      terminal = await lastOf(this.runs.follow(messageId, Number.MAX_SAFE_INTEGER, () => this.fallback(messageId, row)), 10_000);
+      terminal = await lastOf(
+        this.runs.follow(messageId, Number.MAX_SAFE_INTEGER, () => this.fallback(messageId, row)),
+        10_000,
+      );
     }
     const answer = terminal && answerOf(terminal);
     if (answer) return answer;

@@ -50,7 +50,9 @@ export const ChatMessageRef = builder.prismaObject('ChatMessage', {
     content: t.exposeString('content', { description: 'The text (for a stopped or failed answer, what was generated).' }),
     status: t.field({ type: ChatMessageStatus, description: 'Streaming, complete, stopped or failed.', resolve: (m) => m.status }),
     model: t.exposeString('model', { nullable: true, description: 'The model id that answered (or was asked).' }),
-    inputTokens: t.exposeInt('inputTokens', { description: 'Prompt tokens of this answer (provider-reported; estimated for parley-echo).' }),
+    inputTokens: t.exposeInt('inputTokens', {
+      description: 'Prompt tokens of this answer (provider-reported; estimated for parley-echo).',
+    }),
     outputTokens: t.exposeInt('outputTokens', { description: 'Generated tokens of this answer.' }),
     errorCode: t.field({
       type: ChatErrorCode,
@@ -85,7 +87,9 @@ export const ChatModelRef = builder.objectRef<RegisteredModel & { isDefault: boo
     id: t.exposeID('id', { description: 'Pass it as `model` (e.g. "anthropic:claude-sonnet-4-5", "parley-echo").' }),
     label: t.exposeString('label', { description: 'Human-readable name.' }),
     provider: t.exposeString('provider', { description: 'Who serves it: anthropic, openai, openai-compatible or parley.' }),
-    offline: t.exposeBoolean('offline', { description: 'True for the built-in offline model, which only echoes (no provider configured).' }),
+    offline: t.exposeBoolean('offline', {
+      description: 'True for the built-in offline model, which only echoes (no provider configured).',
+    }),
     default: t.boolean({ description: 'True for the model used when none is named.', resolve: (m) => m.isDefault }),
   }),
 });
@@ -118,4 +122,3 @@ export const ChatTokenUsageRef = builder.objectRef<TokenUsage>('ChatTokenUsage')
     totalTokens: t.int({ description: 'Input plus output.', resolve: (u) => u.inputTokens + u.outputTokens }),
   }),
 });
-

@@ -60,10 +60,16 @@ export class Budgets {
     if (!daily && !monthly) return;
     const u = await this.usage(spender);
     if (daily && u.usedToday >= daily) {
-      throw new AppError('QUOTA_EXCEEDED', 'Your daily AI token budget is used up; it resets at 00:00 UTC.', { budget: 'USER_DAILY', limit: daily });
+      throw new AppError('QUOTA_EXCEEDED', 'Your daily AI token budget is used up; it resets at 00:00 UTC.', {
+        budget: 'USER_DAILY',
+        limit: daily,
+      });
     }
     if (monthly && u.usedThisMonthByTenant >= monthly) {
-      throw new AppError('QUOTA_EXCEEDED', "This organisation's monthly AI token budget is used up.", { budget: 'TENANT_MONTHLY', limit: monthly });
+      throw new AppError('QUOTA_EXCEEDED', "This organisation's monthly AI token budget is used up.", {
+        budget: 'TENANT_MONTHLY',
+        limit: monthly,
+      });
     }
   }
 
@@ -76,7 +82,8 @@ export class Budgets {
   static insert(rows: UsageRow[]): Prisma.Sql {
     const now = new Date();
     const values = rows.map(
-      (r) => Prisma.sql`(${randomUUID()}, ${r.spender.tenantId}, ${r.spender.userId}, ${r.messageId}, ${r.model}, ${r.usage.inputTokens}, ${r.usage.outputTokens}, ${now})`,
+      (r) =>
+        Prisma.sql`(${randomUUID()}, ${r.spender.tenantId}, ${r.spender.userId}, ${r.messageId}, ${r.model}, ${r.usage.inputTokens}, ${r.usage.outputTokens}, ${now})`,
     );
     return Prisma.sql`
       INSERT INTO "ChatUsageRecord" (id, "tenantId", "userId", "messageId", model, "inputTokens", "outputTokens", "createdAt")

@@ -93,4 +93,3 @@ export const ChatInput = builder.inputType('ChatInput', {
     model: t.string({ description: 'Model id from chatModels; default: the session model, else the server default.' }),
   }),
 });
-

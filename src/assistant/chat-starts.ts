@@ -75,7 +75,15 @@ export class ChatStarts {
     const now = Date.now();
     const session: ChatSession = existing
       ? { ...existing, updatedAt: new Date(now) }
-      : { id: randomUUID(), tenantId: user.tenantId, userId: user.id, title: title ?? deriveTitle(text), model: entry.id, createdAt: new Date(now), updatedAt: new Date(now) };
+      : {
+          id: randomUUID(),
+          tenantId: user.tenantId,
+          userId: user.id,
+          title: title ?? deriveTitle(text),
+          model: entry.id,
+          createdAt: new Date(now),
+          updatedAt: new Date(now),
+        };
     const message = (role: ChatMessage['role'], content: string, status: ChatMessage['status'], at: number): ChatMessage => ({
       id: randomUUID(),
       tenantId: user.tenantId,
@@ -152,7 +160,12 @@ export class ChatStarts {
    * Saves the final answer and records its usage in one statement. If the session was deleted meanwhile, the usage
    * still counts and the event still carries what was generated.
    */
-  private async save(spender: RunOwner, assistant: ChatMessage, model: string, outcome: Parameters<typeof snapshotOf>[0]): Promise<MessageSnapshot> {
+  private async save(
+    spender: RunOwner,
+    assistant: ChatMessage,
+    model: string,
+    outcome: Parameters<typeof snapshotOf>[0],
+  ): Promise<MessageSnapshot> {
     const data = snapshotOf(outcome);
     const saved: ChatMessage = { ...assistant, ...data, updatedAt: new Date() };
     this.countTokens(model, outcome.usage);

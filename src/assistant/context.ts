@@ -59,7 +59,11 @@ export async function modelTitle(
       maxRetries: 0,
       abortSignal: AbortSignal.timeout(timeoutMs),
     });
-    const title = result.text.split('\n')[0].replace(/^["'\s#*]+|["'\s.*]+$/g, '').slice(0, 100).trim();
+    const title = result.text
+      .split('\n')[0]
+      .replace(/^["'\s#*]+|["'\s.*]+$/g, '')
+      .slice(0, 100)
+      .trim();
     if (!title) return null;
     return { title, usage: { inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0 } };
   } catch {

@@ -50,7 +50,11 @@ export class ModelRegistry {
         includeUsage: true,
       });
       for (const name of config.OPENAI_COMPATIBLE_MODELS) {
-        this.register(`local:${name}`, local.chatModel(name), { label: `${name} (${new URL(config.OPENAI_BASE_URL).host})`, provider: 'openai-compatible', titles: true });
+        this.register(`local:${name}`, local.chatModel(name), {
+          label: `${name} (${new URL(config.OPENAI_BASE_URL).host})`,
+          provider: 'openai-compatible',
+          titles: true,
+        });
       }
     }
     const firstReal = this.models.keys().next().value;
@@ -71,11 +75,7 @@ export class ModelRegistry {
    * Adds (or replaces) a model under `id`. Used at start-up for configured providers; also how an embedding
    * application or a test plugs in any AI SDK model (a custom provider, a mock).
    */
-  register(
-    id: string,
-    model: LanguageModelV3,
-    info: Partial<Omit<ModelInfo, 'id'>> = {},
-  ): void {
+  register(id: string, model: LanguageModelV3, info: Partial<Omit<ModelInfo, 'id'>> = {}): void {
     this.models.set(id, {
       id,
       model,

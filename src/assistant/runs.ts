@@ -204,10 +204,7 @@ export class RunRegistry {
     await this.stops?.return?.();
     for (const run of this.runs.values()) run.stop('shutdown');
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(this.settling),
-      new Promise((r) => (timer = setTimeout(r, timeoutMs))),
-    ]);
+    await Promise.race([Promise.all(this.settling), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();

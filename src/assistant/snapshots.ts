@@ -80,4 +80,3 @@ export function terminalFromOutcome(outcome: Outcome, answer: MessageSnapshot) {
   if (outcome.status === 'STOPPED') return { kind: 'stopped' as const, answer };
   return { kind: 'error' as const, code: outcome.code, message: outcome.message, answer };
 }
-

@@ -96,7 +96,14 @@ export class SigningKeys {
     } catch {
       this.logger.warn('signing key cannot be decrypted with this AUTH_SECRET; it will not sign', { kid: row.id });
     }
-    return { kid: row.id, publicJwk, createdAt: row.createdAt, retiredAt: row.retiredAt, privateKey, publicKey: (await importJWK(publicJwk, ALG)) as CryptoKey };
+    return {
+      kid: row.id,
+      publicJwk,
+      createdAt: row.createdAt,
+      retiredAt: row.retiredAt,
+      privateKey,
+      publicKey: (await importJWK(publicJwk, ALG)) as CryptoKey,
+    };
   }
 
   private refresh(force = false): Promise<void> {

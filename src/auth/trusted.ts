@@ -60,7 +60,11 @@ const MAX_LENGTH = 2048;
  */
 export function trustedRedirect(services: Services, target: string, field: string): string {
   const refused = () =>
-    badInput(`${field} must be a path on this server or a URL on a trusted origin (PUBLIC_URL or CORS_ORIGINS).`, field, 'UNTRUSTED_REDIRECT');
+    badInput(
+      `${field} must be a path on this server or a URL on a trusted origin (PUBLIC_URL or CORS_ORIGINS).`,
+      field,
+      'UNTRUSTED_REDIRECT',
+    );
   if (target.length > MAX_LENGTH || UNSAFE.test(target)) throw refused();
   // Only the two unambiguous forms: a path ("/x", not the protocol-relative "//host"), or a URL with its scheme and
   // "//". Shapes like "http:evil.example" resolve differently against different bases.

@@ -90,7 +90,17 @@ const digits = (text: string, from: number, to: number) => {
 function parseTimestamp(text: string): Date {
   if (!/^[1-9]\d{3}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$/.test(text)) return new Date(`${text.replace(' ', 'T')}Z`);
   const ms = text.length > 20 ? digits(`${text.slice(20, 23)}00`, 0, 3) : 0;
-  return new Date(Date.UTC(digits(text, 0, 4), digits(text, 5, 7) - 1, digits(text, 8, 10), digits(text, 11, 13), digits(text, 14, 16), digits(text, 17, 19), ms));
+  return new Date(
+    Date.UTC(
+      digits(text, 0, 4),
+      digits(text, 5, 7) - 1,
+      digits(text, 8, 10),
+      digits(text, 11, 13),
+      digits(text, 14, 16),
+      digits(text, 17, 19),
+      ms,
+    ),
+  );
 }
 const PG_TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>

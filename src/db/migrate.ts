@@ -18,7 +18,10 @@ const filters = { externalTables: [], externalEnums: [] };
 
 export async function loadMigrations(baseDir = MIGRATIONS_DIR): Promise<MigrationList> {
   const entries = await readdir(baseDir, { withFileTypes: true }).catch(() => []);
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const lockPath = join(baseDir, 'migration_lock.toml');
   return {
     baseDir,
@@ -74,7 +77,10 @@ async function loadEngineModule(): Promise<Bg> {
  * runs it statement by statement, as `psql -f` does; PGlite's adapter already sends it whole.
  */
 function wholeScripts(adapter: SqlDriverAdapter): SqlDriverAdapter {
-  const driver = adapter.adapterName === '@prisma/adapter-pg' ? ((adapter as { underlyingDriver?: () => unknown }).underlyingDriver?.() as { query?: unknown } | undefined) : undefined;
+  const driver =
+    adapter.adapterName === '@prisma/adapter-pg'
+      ? ((adapter as { underlyingDriver?: () => unknown }).underlyingDriver?.() as { query?: unknown } | undefined)
+      : undefined;
   if (typeof driver?.query !== 'function') return adapter;
   const query = driver.query.bind(driver) as (text: string) => Promise<unknown>;
   const { onError } = adapter as unknown as { onError?: (error: unknown) => never };

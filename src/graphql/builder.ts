@@ -54,7 +54,9 @@ export const builder = new SchemaBuilder<{
     hasPreviousPageFieldOptions: { description: 'True when items precede this page.' },
     startCursorFieldOptions: { description: 'Cursor of the first item of this page.' },
     endCursorFieldOptions: { description: 'Cursor of the last item of this page.' },
-    firstArgOptions: { description: `Return at most this many items from the start (after \`after\`); default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}.` },
+    firstArgOptions: {
+      description: `Return at most this many items from the start (after \`after\`); default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}.`,
+    },
     lastArgOptions: { description: `Return at most this many items from the end (before \`before\`); max ${MAX_PAGE_SIZE}.` },
     afterArgOptions: { description: 'Cursor: items after this one.' },
     beforeArgOptions: { description: 'Cursor: items before this one.' },

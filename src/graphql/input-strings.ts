@@ -29,7 +29,8 @@ export function nulInputField(document: DocumentNode, variables: unknown): strin
     },
     Variable(node, _key, parent, _path, ancestors) {
       const owner = nearestOwner([...ancestors, parent!]);
-      if (owner && owner.kind !== Kind.VARIABLE_DEFINITION && !passedAs.has(node.name.value)) passedAs.set(node.name.value, owner.name.value);
+      if (owner && owner.kind !== Kind.VARIABLE_DEFINITION && !passedAs.has(node.name.value))
+        passedAs.set(node.name.value, owner.name.value);
     },
   });
   if (literal !== null) return 'field' in literal ? literal.field : nameOf(literal.defaultOf);
@@ -45,7 +46,8 @@ export function nulInputField(document: DocumentNode, variables: unknown): strin
 function nearestOwner(path: readonly (ASTNode | readonly ASTNode[])[]) {
   for (let i = path.length - 1; i >= 0; i--) {
     const node = path[i];
-    if ('kind' in node && (node.kind === Kind.ARGUMENT || node.kind === Kind.OBJECT_FIELD || node.kind === Kind.VARIABLE_DEFINITION)) return node;
+    if ('kind' in node && (node.kind === Kind.ARGUMENT || node.kind === Kind.OBJECT_FIELD || node.kind === Kind.VARIABLE_DEFINITION))
+      return node;
   }
   return null;
 }

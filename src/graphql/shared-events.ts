@@ -187,7 +187,8 @@ export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): Shared
       if (operation.variableDefinitions?.length) {
         // Bad variables are the client's fault (400 over SSE), as the executor reports them.
         const coerced = getVariableValues(args.schema, operation.variableDefinitions, args.variableValues ?? {}, { maxErrors: 50 });
-        if (coerced.errors) return { errors: coerced.errors.map((e) => withExtensions(e, { code: 'BAD_USER_INPUT', http: { status: 400 } })) };
+        if (coerced.errors)
+          return { errors: coerced.errors.map((e) => withExtensions(e, { code: 'BAD_USER_INPUT', http: { status: 400 } })) };
       }
       let source: Awaited<ReturnType<typeof createSourceEventStream>>;
       try {
@@ -215,7 +216,8 @@ export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): Shared
     },
     subscribe(args, mask) {
       const operation = getOperationAST(args.document, args.operationName);
-      if (operation?.operation !== 'subscription') return Promise.resolve({ errors: [mask(new GraphQLError('Not a subscription operation.'))] });
+      if (operation?.operation !== 'subscription')
+        return Promise.resolve({ errors: [mask(new GraphQLError('Not a subscription operation.'))] });
       return subscriber(operation, mask)(args);
     },
   };
@@ -225,7 +227,10 @@ export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): Shared
  * The variables the per-event execution can see: those used below the subscription field, and those of its own
  * arguments unless the field declares that its event resolver ignores them.
  */
-function variablesThatMatter(args: ExecutionArgs, { root, extension }: NonNullable<ReturnType<typeof sharedField>>): Record<string, unknown> {
+function variablesThatMatter(
+  args: ExecutionArgs,
+  { root, extension }: NonNullable<ReturnType<typeof sharedField>>,
+): Record<string, unknown> {
   const values = (args.variableValues ?? {}) as Record<string, unknown>;
   if (!extension.ignoresArguments) return values;
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -293,7 +298,6 @@ function watched<T extends object>(context: T, onPersonal: () => void): T {
     deleteProperty: refuse,
   });
 }
-
 
 function located(err: unknown, operation: OperationDefinitionNode | null | undefined): GraphQLError {
   const error = err instanceof Error ? err : new Error(String(err));
@@ -375,6 +379,11 @@ function maskResult(result: ExecutionResult, mask: MaskError): ExecutionResult {
   return result.errors ? { ...result, errors: result.errors.map(mask) } : result;
 }
 
-function mapEvents(source: AsyncIterable<unknown>, map: (event: unknown) => Result, onError: (err: unknown) => GraphQLError, mask?: MaskError) {
+function mapEvents(
+  source: AsyncIterable<unknown>,
+  map: (event: unknown) => Result,
+  onError: (err: unknown) => GraphQLError,
+  mask?: MaskError,
+) {
   return new MappedEvents(source, map, onError, mask);
 }

@@ -58,7 +58,10 @@ export function createParleyYoga(services: Services) {
     const req = initial.req;
     const requestId = initial.requestId ?? initial.request?.headers.get('x-request-id')?.slice(0, 100) ?? randomUUID();
     // Over WebSocket, read from the upgrade request once, at connection_init.
-    const { ip, userAgent } = initial.socketAuth ?? { ip: req ? clientIp(req, config.TRUST_PROXY) : null, userAgent: req?.headers['user-agent'] ?? null };
+    const { ip, userAgent } = initial.socketAuth ?? {
+      ip: req ? clientIp(req, config.TRUST_PROXY) : null,
+      userAgent: req?.headers['user-agent'] ?? null,
+    };
     let tenant: Tenant;
     let viewer: Viewer | null;
     if (initial.socketAuth) {
@@ -67,7 +70,11 @@ export function createParleyYoga(services: Services) {
       const headers = initial.request.headers;
       tenant = await services.tenants.resolve(headers.get('x-client-id'), config.REQUIRE_CLIENT_ID);
       // A bearer token, else the session cookie where the CSRF rule lets it count (see auth/credentials.ts).
-      viewer = await viewerFor(services.auth, tenant.id, graphqlCredential(services, initial.request.method, (name) => headers.get(name)));
+      viewer = await viewerFor(
+        services.auth,
+        tenant.id,
+        graphqlCredential(services, initial.request.method, (name) => headers.get(name)),
+      );
       // A subscription over SSE stays open: registered so that it ends, as a WebSocket closes, when its session,
       // account or tenant does, and counted for the SSE caps (over one, this throws TOO_MANY_CONNECTIONS).
       if (initial.res) trackHttpStream(services, initial.res, initial.params, { tenantId: tenant.id, viewer, ip });
@@ -116,7 +123,7 @@ export function createParleyYoga(services: Services) {
   const sharedEvents = sharedSubscriptionEvents({ release: (context) => RequestCache.clearForContext(context as Context) });
   metrics.register(
     'parley_subscription_event_executions_total',
-    'Subscription events executed once for all subscribers with the same selection (shared), deliveries that reused such a result (reused), and executions with the subscriber\'s own context (own: the first subscriber of an event, personal selections).',
+    "Subscription events executed once for all subscribers with the same selection (shared), deliveries that reused such a result (reused), and executions with the subscriber's own context (own: the first subscriber of an event, personal selections).",
     () => Object.entries(sharedEvents.stats).map(([kind, value]) => ({ labels: { kind }, value })),
     'counter',
     ['kind'],
@@ -142,9 +149,7 @@ export function createParleyYoga(services: Services) {
     // app.ts refuses bodies over MAX_BODY_BYTES from Content-Length before yoga sees them (and chunked bodies without
     // one), so yoga's own limit, which pipes every body through an extra stream, would only repeat the check.
     maxRequestBodySize: false,
-    graphiql: config.graphiql
-      ? { title: 'Parley', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY }
-      : false,
+    graphiql: config.graphiql ? { title: 'Parley', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
     // Its assets come from this server (app.ts serves them), not from a CDN.
     renderGraphiQL: renderGraphiQLPage,
     // Same-origin only, unless CORS_ORIGINS lists the caller: only a listed Origin gets CORS headers (credentials

@@ -34,7 +34,10 @@ export function refuseRequest(req: RequestHead, maxBytes: number): Refusal | nul
   } else if (length > maxBytes) {
     return { status: 413, code: 'BAD_USER_INPUT', message: `Request body is larger than ${maxBytes} bytes.` };
   }
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (!JSON_TYPES.has(type)) return { status: 415, code: 'BAD_USER_INPUT', message: 'POST bodies must be application/json.' };
   return null;
 }

@@ -32,7 +32,11 @@ export class OutboxMailer implements Mailer {
       data: { to: mail.to, subject: mail.subject, text: mail.text, link: mail.link ?? null, tenantId: mail.tenantId ?? null },
     });
     if (this.logLinks) {
-      this.logger.info('development only (never in production): mail stored in the OutboxMail table', { to: mail.to, subject: mail.subject, link: mail.link });
+      this.logger.info('development only (never in production): mail stored in the OutboxMail table', {
+        to: mail.to,
+        subject: mail.subject,
+        link: mail.link,
+      });
     } else {
       this.logger.info('mail stored in the OutboxMail table (no SMTP_URL)', { to: mail.to, subject: mail.subject });
     }

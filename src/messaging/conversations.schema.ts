@@ -52,8 +52,13 @@ export const ConversationRef = builder.prismaObject('Conversation', {
       description: 'Time of the last message (or of creation, before any): the order of `conversations`.',
       nullable: true,
     }),
-    lastSequence: t.exposeInt('lastSequence', { description: 'Sequence of the latest event (use it as afterSequence to follow from now).' }),
-    members: t.relation('members', { description: 'Everyone in it, earliest first.', query: { orderBy: [{ joinedAt: 'asc' }, { userId: 'asc' }] } }),
+    lastSequence: t.exposeInt('lastSequence', {
+      description: 'Sequence of the latest event (use it as afterSequence to follow from now).',
+    }),
+    members: t.relation('members', {
+      description: 'Everyone in it, earliest first.',
+      query: { orderBy: [{ joinedAt: 'asc' }, { userId: 'asc' }] },
+    }),
     unreadCount: t.int({
       description: "Messages others sent after the viewer's read pointer (deleted ones do not count).",
       resolve: async (c, _args, ctx) => {
@@ -90,13 +95,19 @@ export const ConversationRef = builder.prismaObject('Conversation', {
   }),
 });
 
-export const ConversationConnection = builder.connectionObject({
-  type: ConversationRef,
-  name: 'ConversationConnection',
-  description: "A page of the viewer's conversations.",
-}, { description: 'A conversation and its cursor.' });
+export const ConversationConnection = builder.connectionObject(
+  {
+    type: ConversationRef,
+    name: 'ConversationConnection',
+    description: "A page of the viewer's conversations.",
+  },
+  { description: 'A conversation and its cursor.' },
+);
 
-export const UserConnection = builder.connectionObject({ type: UserRef, name: 'UserConnection', description: 'A page of people.' }, { description: 'A person and their cursor.' });
+export const UserConnection = builder.connectionObject(
+  { type: UserRef, name: 'UserConnection', description: 'A page of people.' },
+  { description: 'A person and their cursor.' },
+);
 
 builder.queryFields((t) => ({
   conversations: t.field({
@@ -117,10 +128,13 @@ builder.queryFields((t) => ({
     type: 'Conversation',
     nullable: true,
     authScopes: { signedIn: true },
-    description: 'One of the viewer\'s conversations; null when it does not exist or the viewer is not a member.',
+    description: "One of the viewer's conversations; null when it does not exist or the viewer is not a member.",
     args: { id: t.arg.id({ required: true, description: 'Conversation id.' }) },
     resolve: (query, _root, { id }, ctx) =>
-      ctx.prisma.conversation.findFirst({ ...query, where: { id: String(id), tenantId: ctx.tenant.id, members: { some: { userId: requireViewer(ctx).user.id } } } }),
+      ctx.prisma.conversation.findFirst({
+        ...query,
+        where: { id: String(id), tenantId: ctx.tenant.id, members: { some: { userId: requireViewer(ctx).user.id } } },
+      }),
   }),
   conversationWith: t.prismaField({
     type: 'Conversation',
@@ -142,7 +156,8 @@ builder.queryFields((t) => ({
       'be used to test which addresses have accounts; others are found by name or username.',
     args: {
       search: t.arg.string({
-        description: 'Name or username prefix (case-insensitive; "%", "_" and "\\" match themselves), or the whole email address of a contact.',
+        description:
+          'Name or username prefix (case-insensitive; "%", "_" and "\\" match themselves), or the whole email address of a contact.',
       }),
       first: t.arg.int({ description: 'Page size (default 20, max 100).' }),
       after: t.arg.string({ description: 'Cursor from a previous page.' }),

@@ -119,26 +119,41 @@ export class ConversationService {
   async removeMember(actor: Actor, conversationId: string, userId: string): Promise<Conversation> {
     if (userId === actor.userId) return this.leave(actor, conversationId);
     await this.requireGroupOwner(actor, conversationId);
-    return this.changeMembers(conversationId, async (tx, current) => {
-      if (!current.includes(userId)) throw badInput('That user is not a member.', 'userId');
-      await tx.conversationMember.delete({ where: { conversationId_userId: { conversationId, userId } } });
-      return [{ type: 'MEMBER_LEFT', userId }];
-    }, [userId]);
+    return this.changeMembers(
+      conversationId,
+      async (tx, current) => {
+        if (!current.includes(userId)) throw badInput('That user is not a member.', 'userId');
+        await tx.conversationMember.delete({ where: { conversationId_userId: { conversationId, userId } } });
+        return [{ type: 'MEMBER_LEFT', userId }];
+      },
+      [userId],
+    );
   }
 
   /** Leaves a group; when the last owner leaves, the longest-standing member becomes owner. */
   async leave(actor: Actor, conversationId: string): Promise<Conversation> {
     const me = await this.requireMember(actor, conversationId);
     if (me.conversation.kind !== 'GROUP') throw badInput('A direct conversation cannot be left.', 'conversationId');
-    return this.changeMembers(conversationId, async (tx) => {
-      await tx.conversationMember.delete({ where: { conversationId_userId: { conversationId, userId: actor.userId } } });
-      const owners = await tx.conversationMember.count({ where: { conversationId, role: 'OWNER' } });
-      if (owners === 0) {
-        const heir = await tx.conversationMember.findFirst({ where: { conversationId }, orderBy: [{ joinedAt: 'asc' }, { userId: 'asc' }] });
-        if (heir) await tx.conversationMember.update({ where: { conversationId_userId: { conversationId, userId: heir.userId } }, data: { role: 'OWNER' } });
-      }
-      return [{ type: 'MEMBER_LEFT', userId: actor.userId }];
-    }, [actor.userId]);
+    return this.changeMembers(
+      conversationId,
+      async (tx) => {
+        await tx.conversationMember.delete({ where: { conversationId_userId: { conversationId, userId: actor.userId } } });
+        const owners = await tx.conversationMember.count({ where: { conversationId, role: 'OWNER' } });
+        if (owners === 0) {
+          const heir = await tx.conversationMember.findFirst({
+            where: { conversationId },
+            orderBy: [{ joinedAt: 'asc' }, { userId: 'asc' }],
+          });
+          if (heir)
+            await tx.conversationMember.update({
+              where: { conversationId_userId: { conversationId, userId: heir.userId } },
+              data: { role: 'OWNER' },
+            });
+        }
+        return [{ type: 'MEMBER_LEFT', userId: actor.userId }];
+      },
+      [actor.userId],
+    );
   }
 
   async rename(actor: Actor, conversationId: string, title: string): Promise<Conversation> {
@@ -161,7 +176,10 @@ export class ConversationService {
       // Lock the conversation row first so concurrent membership changes apply one after another.
       await lockConversation(tx, conversationId);
       const before = await tx.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
-      const drafts = await change(tx, before.map((m) => m.userId));
+      const drafts = await change(
+        tx,
+        before.map((m) => m.userId),
+      );
       const events: ConversationEventPayload[] = drafts.length ? await appendEvents(tx, conversationId, drafts) : [];
       const members = await tx.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
       const conversation = await tx.conversation.findUniqueOrThrow({ where: { id: conversationId } });
@@ -176,14 +194,13 @@ export class ConversationService {
     const limit = pageSize(args.first, 'first');
     const after = decodeCursor('c', args.after, 'after', isStringPair);
     const afterTime = after ? new Date(after[0]) : null;
-    if (afterTime && Number.isNaN(afterTime.getTime())) throw new AppError('BAD_USER_INPUT', 'after is not a valid cursor.', { field: 'after' });
+    if (afterTime && Number.isNaN(afterTime.getTime()))
+      throw new AppError('BAD_USER_INPUT', 'after is not a valid cursor.', { field: 'after' });
     const rows = await this.prisma.conversation.findMany({
       where: {
         tenantId: actor.tenantId,
         members: { some: { userId: actor.userId } },
-        ...(after && afterTime
-          ? { OR: [{ lastMessageAt: { lt: afterTime } }, { lastMessageAt: afterTime, id: { lt: after[1] } }] }
-          : {}),
+        ...(after && afterTime ? { OR: [{ lastMessageAt: { lt: afterTime } }, { lastMessageAt: afterTime, id: { lt: after[1] } }] } : {}),
       },
       orderBy: [{ lastMessageAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,

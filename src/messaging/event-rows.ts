@@ -23,7 +23,10 @@ const LOADERS: Record<Field, (prisma: PrismaClient, e: ConversationEventPayload,
   user: (prisma, e, query) => (e.userId ? prisma.user.findUnique({ ...query, where: { id: e.userId } }) : null),
   member: (prisma, e, query) =>
     e.userId
-      ? prisma.conversationMember.findUnique({ ...query, where: { conversationId_userId: { conversationId: e.conversationId, userId: e.userId } } })
+      ? prisma.conversationMember.findUnique({
+          ...query,
+          where: { conversationId_userId: { conversationId: e.conversationId, userId: e.userId } },
+        })
       : null,
 };
 

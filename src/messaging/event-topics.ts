@@ -39,7 +39,10 @@ export class EventTopics {
   constructor(pubsub: ParleyPubSub, prisma: PrismaClient, onError: (err: unknown) => void) {
     const intern = eventInterner();
     // Sequences are per conversation: an inbox keeps one order per conversation it hears of.
-    const order = { key: (event: ConversationEventPayload) => event.conversationId, sequence: (event: ConversationEventPayload) => event.sequence };
+    const order = {
+      key: (event: ConversationEventPayload) => event.conversationId,
+      sequence: (event: ConversationEventPayload) => event.sequence,
+    };
     // A busy conversation's next event has its rows loaded before it is handed out (see event-rows.ts).
     const prepare = (event: ConversationEventPayload) => this.rows.prepare(prisma, event);
     this.conversation = new TopicFanout(pubsub, 'conversation:event', onError, { prepare, intern, order });

@@ -23,14 +23,16 @@ const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
 });
 
 const ConversationEventRef = builder.objectRef<ConversationEventPayload>('ConversationEvent').implement({
-  description: 'One entry of a conversation\'s event log. Sequences increase by one per event in each conversation.',
+  description: "One entry of a conversation's event log. Sequences increase by one per event in each conversation.",
   fields: (t) => ({
     type: t.expose('type', { type: ConversationEventTypeRef, description: 'What happened.' }),
-    sequence: t.exposeInt('sequence', { description: 'Position in the conversation; resume one conversation\'s stream with afterSequence = the last one seen.' }),
+    sequence: t.exposeInt('sequence', {
+      description: "Position in the conversation; resume one conversation's stream with afterSequence = the last one seen.",
+    }),
     cursor: t.string({
       nullable: true,
       description:
-        'Inbox stream only (null on one conversation\'s stream): pass it as `afterCursor` to resume the inbox right after this event. ' +
+        "Inbox stream only (null on one conversation's stream): pass it as `afterCursor` to resume the inbox right after this event. " +
         'Opaque and short (usually under 200 characters), valid only for the viewer who received it; keep the one of the last event handled. ' +
         'Selecting it makes the server execute each event for this subscriber alone.',
       resolve: (e, _args, ctx) => inboxCursorOf(ctx, e),
@@ -57,7 +59,7 @@ const ConversationEventRef = builder.objectRef<ConversationEventPayload>('Conver
     member: t.prismaField({
       type: 'ConversationMember',
       nullable: true,
-      description: "The membership of `user` in the conversation, as it is now (null once they have left).",
+      description: 'The membership of `user` in the conversation, as it is now (null once they have left).',
       resolve: (query, e, _args, ctx) => ctx.services.eventTopics.rows.row(ctx.prisma, e, 'member', query) as never,
     }),
     readUpTo: t.exposeInt('readUpTo', { nullable: true, description: 'READ events: the new read pointer (a sequence).' }),
@@ -80,7 +82,7 @@ builder.subscriptionFields((t) => ({
     extensions: { [SHARED_EVENTS]: { ignoresArguments: true } },
     args: {
       conversationId: t.arg.id({ description: 'One conversation; omit for the inbox stream.' }),
-      afterSequence: t.arg.int({ description: 'Replay the conversation\'s events after this sequence first (needs conversationId).' }),
+      afterSequence: t.arg.int({ description: "Replay the conversation's events after this sequence first (needs conversationId)." }),
       afterCursor: t.arg.string({
         description:
           'Inbox stream only (no conversationId): resume right after the event whose `cursor` this is. Whatever happened since, however ' +
@@ -97,7 +99,11 @@ builder.subscriptionFields((t) => ({
         if (after !== null) throw badInput('afterSequence needs conversationId (the inbox resumes with afterCursor).', 'afterSequence');
         return subscribeInbox(ctx, args.afterCursor ?? null, info);
       }
-      if (args.afterCursor != null) throw badInput('afterCursor resumes the inbox: leave out conversationId (one conversation resumes with afterSequence).', 'afterCursor');
+      if (args.afterCursor != null)
+        throw badInput(
+          'afterCursor resumes the inbox: leave out conversationId (one conversation resumes with afterSequence).',
+          'afterCursor',
+        );
       const member = await ctx.services.messaging.conversations.requireMember(actor, String(args.conversationId));
       const startSequence = member.conversation.lastSequence;
       if (after !== null && (after < 0 || after > startSequence)) {

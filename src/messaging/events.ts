@@ -70,12 +70,25 @@ export async function appendMessage(sql: SqlQuery, d: MessageDraft): Promise<{ m
   const message = await appendMessageRow(sql, { ...d, messageId, eventId: randomUUID() });
   if (!message) return null;
   const { sequence, createdAt } = message;
-  const event = toPayload({ conversationId: d.conversationId, sequence, type: 'MESSAGE_ADDED', messageId, userId: d.senderId, readUpTo: null, createdAt });
+  const event = toPayload({
+    conversationId: d.conversationId,
+    sequence,
+    type: 'MESSAGE_ADDED',
+    messageId,
+    userId: d.senderId,
+    readUpTo: null,
+    createdAt,
+  });
   return { message, event };
 }
 
 /** Stores events with consecutive sequences starting at `first`. */
-export async function writeEvents(tx: Tx, conversationId: string, first: number, drafts: EventDraft[]): Promise<ConversationEventPayload[]> {
+export async function writeEvents(
+  tx: Tx,
+  conversationId: string,
+  first: number,
+  drafts: EventDraft[],
+): Promise<ConversationEventPayload[]> {
   const now = new Date();
   const rows = drafts.map((d, i) => ({
     conversationId,

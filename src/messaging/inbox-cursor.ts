@@ -150,7 +150,11 @@ export class CursorSigner {
 }
 
 export const invalidCursor = () =>
-  badInput('afterCursor is not a cursor this viewer received from conversationEvents (or it was signed with another AUTH_SECRET).', 'afterCursor', 'INVALID_CURSOR');
+  badInput(
+    'afterCursor is not a cursor this viewer received from conversationEvents (or it was signed with another AUTH_SECRET).',
+    'afterCursor',
+    'INVALID_CURSOR',
+  );
 
 function sameMac(a: string, b: string): boolean {
   const [x, y] = [Buffer.from(a), Buffer.from(b)];
@@ -164,10 +168,17 @@ function toPosition(value: unknown, limits: CursorLimits): InboxPosition | null 
   const target = expandSnapshot(compactTarget, limits);
   const old = compactOld === null ? null : expandSnapshot(compactOld, limits);
   if (target === null || (compactOld !== null && old === null)) return null;
-  if ((old === null) !== (split === null) || (split !== null && (typeof split !== 'string' || (split !== '' && !ID.test(split))))) return null;
+  if ((old === null) !== (split === null) || (split !== null && (typeof split !== 'string' || (split !== '' && !ID.test(split)))))
+    return null;
   if (!Array.isArray(entries) || entries.length > MAX_LISTED) return null;
   const isEntry = (e: unknown) =>
-    Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && ID.test(e[0]) && Number.isInteger(e[1]) && e[1] >= 0 && e[1] <= MAX_SEQUENCE;
+    Array.isArray(e) &&
+    e.length === 2 &&
+    typeof e[0] === 'string' &&
+    ID.test(e[0]) &&
+    Number.isInteger(e[1]) &&
+    e[1] >= 0 &&
+    e[1] <= MAX_SEQUENCE;
   if (!entries.every(isEntry)) return null;
   return { base: { target, old, split: split as string | null }, entries };
 }

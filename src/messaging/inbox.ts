@@ -20,7 +20,15 @@
 // sweep. That sweep's snapshot is taken after them, so it reads them back: late, never lost, never twice.
 import type { ConversationEventPayload } from './events.ts';
 import { currentSnapshot, latestSequences, membershipsSince, nextJoin, viewpoints, visibleSequences } from '../db/sql/inbox.ts';
-import { CursorSigner, cursorLimits, invalidCursor, MAX_LISTED, snapshotXmax, type CursorBase, type InboxPosition } from './inbox-cursor.ts';
+import {
+  CursorSigner,
+  cursorLimits,
+  invalidCursor,
+  MAX_LISTED,
+  snapshotXmax,
+  type CursorBase,
+  type InboxPosition,
+} from './inbox-cursor.ts';
 import { LogStream, type StreamOptions } from './stream.ts';
 
 /** Conversations read per statement while sweeping. */

@@ -58,7 +58,12 @@ export interface Page<T> {
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 }
 
-export function toPage<T>(rows: T[], limit: number, cursorOf: (row: T) => string, opts: { backward?: boolean; hadCursor: boolean }): Page<T> {
+export function toPage<T>(
+  rows: T[],
+  limit: number,
+  cursorOf: (row: T) => string,
+  opts: { backward?: boolean; hadCursor: boolean },
+): Page<T> {
   const more = rows.length > limit;
   let items = rows.slice(0, limit);
   if (opts.backward) items = items.reverse();

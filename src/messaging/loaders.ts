@@ -64,7 +64,12 @@ export async function withRows<T, R extends { id: string }, N>(
 
 /** Swaps a page of ids for the rows loaded (with the GraphQL selection) in one query, keeping the order. */
 export const withNodes = <N extends { id: string }>(page: Page<{ id: string }>, fetch: (ids: string[]) => Promise<N[]>): Promise<Page<N>> =>
-  withRows(page, (node) => node.id, fetch, (_node, row) => row);
+  withRows(
+    page,
+    (node) => node.id,
+    fetch,
+    (_node, row) => row,
+  );
 
 /** The signed-in viewer as the services' Actor (UNAUTHENTICATED otherwise). */
 export const actorOf = (ctx: Context) => ({ tenantId: ctx.tenant.id, userId: requireViewer(ctx).user.id });

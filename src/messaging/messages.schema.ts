@@ -49,7 +49,10 @@ export const MessageRef = builder.prismaObject('Message', {
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was sent.' }),
     editedAt: t.expose('editedAt', { type: 'DateTime', nullable: true, description: 'When it was last edited.' }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true, description: 'When it was deleted (a tombstone).' }),
-    edits: t.relation('edits', { description: 'Earlier versions, oldest first (empty once deleted).', query: { orderBy: { editedAt: 'asc' } } }),
+    edits: t.relation('edits', {
+      description: 'Earlier versions, oldest first (empty once deleted).',
+      query: { orderBy: { editedAt: 'asc' } },
+    }),
     readBy: t.field({
       type: [UserRef],
       description: 'Members other than the sender whose read pointer has reached this message (read receipts).',
@@ -66,7 +69,10 @@ export const MessageRef = builder.prismaObject('Message', {
   }),
 });
 
-export const MessageConnection = builder.connectionObject({ type: MessageRef, name: 'MessageConnection', description: 'A page of messages, in sequence order.' }, { description: 'A message and its cursor.' });
+export const MessageConnection = builder.connectionObject(
+  { type: MessageRef, name: 'MessageConnection', description: 'A page of messages, in sequence order.' },
+  { description: 'A message and its cursor.' },
+);
 
 /**
  * A history page with the GraphQL selection: answered from the rows the page read (messages and their senders) when
@@ -79,10 +85,18 @@ export async function loadMessagePage(ctx: Context, info: GraphQLResolveInfo, co
   // Every row has the same columns, so one row answers for all: one with a sender, where the sender is selected.
   const probe = (page.edges.find((e) => e.node.sender) ?? page.edges[0])?.node;
   if (probe && !answer(query, known('Message', probe.message, { sender: probe.sender && known('User', probe.sender) }))) {
-    return withRows(page, (row) => row.message.id, (ids) => ctx.prisma.message.findMany({ ...query, where: { id: { in: ids } } }), (_row, row) => row);
+    return withRows(
+      page,
+      (row) => row.message.id,
+      (ids) => ctx.prisma.message.findMany({ ...query, where: { id: { in: ids } } }),
+      (_row, row) => row,
+    );
   }
   // Answered: each row is the node, its sender attached as the relation (columns beyond the selection are harmless).
-  return { pageInfo: page.pageInfo, edges: page.edges.map(({ cursor, node }) => ({ cursor, node: Object.assign(node.message, { sender: node.sender }) })) };
+  return {
+    pageInfo: page.pageInfo,
+    edges: page.edges.map(({ cursor, node }) => ({ cursor, node: Object.assign(node.message, { sender: node.sender }) })),
+  };
 }
 
 /**
@@ -110,11 +124,14 @@ const MessageSearchHitRef = builder.objectRef<SearchHit>('MessageSearchHit').imp
   }),
 });
 
-const MessageSearchConnection = builder.connectionObject({
-  type: MessageSearchHitRef,
-  name: 'MessageSearchConnection',
-  description: 'A page of search hits, best first.',
-}, { description: 'A search hit and its cursor.' });
+const MessageSearchConnection = builder.connectionObject(
+  {
+    type: MessageSearchHitRef,
+    name: 'MessageSearchConnection',
+    description: 'A page of search hits, best first.',
+  },
+  { description: 'A search hit and its cursor.' },
+);
 
 const MessageStatsDayRef = builder.objectRef<{ date: string; sent: number; received: number }>('MessageStatsDay').implement({
   description: "One UTC day of the viewer's messaging.",
@@ -126,7 +143,13 @@ const MessageStatsDayRef = builder.objectRef<{ date: string; sent: number; recei
 });
 
 const MessageStatsRef = builder
-  .objectRef<{ sent: number; received: number; unread: number; conversations: number; perDay: { date: string; sent: number; received: number }[] }>('MessageStats')
+  .objectRef<{
+    sent: number;
+    received: number;
+    unread: number;
+    conversations: number;
+    perDay: { date: string; sent: number; received: number }[];
+  }>('MessageStats')
   .implement({
     description: "The viewer's messaging statistics (deleted messages excluded).",
     fields: (t) => ({
@@ -143,7 +166,10 @@ const SendMessageInput = builder.inputType('SendMessageInput', {
   fields: (t) => ({
     conversationId: t.id({ description: 'The conversation (give this or toUserId).' }),
     toUserId: t.id({ description: 'A person: sends to the DIRECT conversation with them.' }),
-    content: t.string({ required: true, description: '1 to 4000 characters after trimming; no control characters except newline and tab.' }),
+    content: t.string({
+      required: true,
+      description: '1 to 4000 characters after trimming; no control characters except newline and tab.',
+    }),
     clientMessageId: t.string({ description: 'Idempotency key: a retry with the same key returns the first message and stores nothing.' }),
   }),
 });
@@ -175,7 +201,10 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx, info) => {
       const actor = actorOf(ctx);
       if (args.conversationId) await ctx.services.messaging.conversations.requireMember(actor, String(args.conversationId));
-      const page = await ctx.services.messaging.search.searchMessages(actor, { ...args, conversationId: args.conversationId == null ? null : String(args.conversationId) });
+      const page = await ctx.services.messaging.search.searchMessages(actor, {
+        ...args,
+        conversationId: args.conversationId == null ? null : String(args.conversationId),
+      });
       return withSearchedMessages(ctx, info, page);
     },
   }),

@@ -137,7 +137,8 @@ export class MessageService {
     const same = input.conversationId
       ? first.conversationId === input.conversationId
       : first.conversation.directKey === directKey(actor.userId, input.toUserId!);
-    if (!same) throw new AppError('CONFLICT', 'This clientMessageId was already used for another conversation.', { field: 'clientMessageId' });
+    if (!same)
+      throw new AppError('CONFLICT', 'This clientMessageId was already used for another conversation.', { field: 'clientMessageId' });
     const { conversation: _, ...message } = first;
     return message;
   }
@@ -166,7 +167,8 @@ export class MessageService {
     const message = await this.requireVisible(actor, messageId);
     if (message.senderId !== actor.userId) {
       const me = await this.conversations.requireMember(actor, message.conversationId);
-      if (me.conversation.kind !== 'GROUP' || me.role !== 'OWNER') throw forbidden('Only the sender or a group owner can delete a message.');
+      if (me.conversation.kind !== 'GROUP' || me.role !== 'OWNER')
+        throw forbidden('Only the sender or a group owner can delete a message.');
     }
     if (message.deletedAt) return message;
     const { updated, events } = await this.prisma.$transaction(async (tx) => {
@@ -198,4 +200,3 @@ export class MessageService {
     return toPage(page, limit, (r) => encodeCursor('m', r.message.sequence), { backward, hadCursor: (backward ? before : after) !== null });
   }
 }
-

@@ -36,7 +36,10 @@ function websearchQuery(raw: string): string {
 export class SearchService {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async searchMessages(actor: Actor, args: { query: string; conversationId?: string | null; first?: number | null; after?: string | null }) {
+  async searchMessages(
+    actor: Actor,
+    args: { query: string; conversationId?: string | null; first?: number | null; after?: string | null },
+  ) {
     const query = websearchQuery(args.query);
     const limit = pageSize(args.first, 'first');
     const offset = decodeCursor('s', args.after, 'after', isOffset) ?? 0;

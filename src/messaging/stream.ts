@@ -90,7 +90,11 @@ export abstract class LogStream implements ConversationStream {
 
   /** Follows the topic, then starts: whatever commits from here on is either in the replay or arrives live. */
   protected open(topics: EventTopics, topic: 'conversation' | 'inbox', id: string) {
-    const follow = topics[topic].follow(id, (event) => this.run(() => this.handle(event)), () => this.run(() => this.resync()));
+    const follow = topics[topic].follow(
+      id,
+      (event) => this.run(() => this.handle(event)),
+      () => this.run(() => this.resync()),
+    );
     this.follow = follow;
     this.pending++;
     this.tail = follow.ready

@@ -82,18 +82,12 @@ export class Metrics {
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   );
   readonly errors = new Counter(this.registry, 'parley_graphql_errors_total', 'Errors in GraphQL results, by error code.', ['code']);
-  readonly subscriptionsStarted = new Counter(
-    this.registry,
-    'parley_subscriptions_started_total',
-    'Subscriptions started, by transport.',
-    ['transport'],
-  );
-  readonly eventsPublished = new Counter(
-    this.registry,
-    'parley_events_published_total',
-    'Events published on the event bus, by topic.',
-    ['topic'],
-  );
+  readonly subscriptionsStarted = new Counter(this.registry, 'parley_subscriptions_started_total', 'Subscriptions started, by transport.', [
+    'transport',
+  ]);
+  readonly eventsPublished = new Counter(this.registry, 'parley_events_published_total', 'Events published on the event bus, by topic.', [
+    'topic',
+  ]);
   readonly aiTokens = new Counter(
     this.registry,
     'parley_ai_tokens_total',

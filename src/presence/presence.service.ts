@@ -89,9 +89,7 @@ export class PresenceService {
   /** An authenticated WebSocket opened (called by the WS server). */
   connected(ref: ConnectionRef) {
     if (this.stopped) return;
-    const ready = this.track(
-      this.deps.store.connect(ref).then((first) => (first ? this.announce(ref.tenantId, ref.userId) : undefined)),
-    );
+    const ready = this.track(this.deps.store.connect(ref).then((first) => (first ? this.announce(ref.tenantId, ref.userId) : undefined)));
     this.connections.set(ref.connId, { ref, ready });
   }
 
@@ -186,9 +184,7 @@ export class PresenceService {
     clearTimeout(this.graceTimers.get(userId));
     const timer = setTimeout(() => {
       this.graceTimers.delete(userId);
-      this.track(
-        this.deps.store.settle(tenantId, userId).then((offline) => (offline ? this.announce(tenantId, userId) : undefined)),
-      );
+      this.track(this.deps.store.settle(tenantId, userId).then((offline) => (offline ? this.announce(tenantId, userId) : undefined)));
     }, this.deps.graceMs);
     timer.unref();
     this.graceTimers.set(userId, timer);

@@ -117,7 +117,18 @@ export class RedisTypingStore implements TypingStore {
 
   async start(key: string, token: string, now: number, rules: TypingRules) {
     const limit = rules.starts ? [String(rules.starts.max), String(rules.starts.windowMs)] : ['-1', '0'];
-    return (await this.redis.eval(START, 1, this.prefix + key, token, String(now), String(rules.throttleMs), ...limit, String(keepMs(rules)))) === 1;
+    return (
+      (await this.redis.eval(
+        START,
+        1,
+        this.prefix + key,
+        token,
+        String(now),
+        String(rules.throttleMs),
+        ...limit,
+        String(keepMs(rules)),
+      )) === 1
+    );
   }
 
   async expire(key: string, token: string) {

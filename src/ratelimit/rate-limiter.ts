@@ -64,7 +64,8 @@ export function createMemoryStore(): RateLimitStore {
 
 export function createRedisStore(redis: Redis, prefix: string, logger: Logger): RateLimitStore {
   return libraryStore(
-    (limit) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}${KEY_PREFIX}`, points: limit.max, duration: limit.windowSeconds }),
+    (limit) =>
+      new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}${KEY_PREFIX}`, points: limit.max, duration: limit.windowSeconds }),
     (err) => {
       // Fail open: an unreachable Redis must not lock every user out of signing in.
       logger.warn('rate limit store unavailable', { error: (err as Error).message });

@@ -184,9 +184,11 @@ function streamCapExceeded(
   ip: string | null,
 ): { reason: string; limit: number } | null {
   const perUser = config.SSE_MAX_STREAMS_PER_USER;
-  if (perUser && userId && connections.count('streamUser', userId) >= perUser) return { reason: 'Too many subscription streams for this user', limit: perUser };
+  if (perUser && userId && connections.count('streamUser', userId) >= perUser)
+    return { reason: 'Too many subscription streams for this user', limit: perUser };
   const perIp = config.SSE_MAX_STREAMS_PER_IP;
-  if (perIp && ip && connections.count('streamIp', ip) >= perIp) return { reason: 'Too many subscription streams from this address', limit: perIp };
+  if (perIp && ip && connections.count('streamIp', ip) >= perIp)
+    return { reason: 'Too many subscription streams from this address', limit: perIp };
   return null;
 }
 

@@ -34,7 +34,10 @@ export interface DeliveryOptions<E> {
 
 /** The error a subscriber that fell too far behind gets on its next read. */
 export const slowConsumer = () =>
-  new AppError('SLOW_CONSUMER', 'This subscription fell too far behind its events and was ended; subscribe again and re-read current state.');
+  new AppError(
+    'SLOW_CONSUMER',
+    'This subscription fell too far behind its events and was ended; subscribe again and re-read current state.',
+  );
 
 /**
  * A bounded (optionally coalescing) queue read as an async iterator; `start` begins pushing events into it and

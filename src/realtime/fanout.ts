@@ -115,7 +115,12 @@ export class TopicFanout<K extends IdTopic> {
       stop();
       reorder?.close();
     };
-    const entry: Entry<EventOf<K>> = { listeners, resyncs: new Map(), ready: this.pubsub.ready?.(this.topic, id) ?? Promise.resolve(), end };
+    const entry: Entry<EventOf<K>> = {
+      listeners,
+      resyncs: new Map(),
+      ready: this.pubsub.ready?.(this.topic, id) ?? Promise.resolve(),
+      end,
+    };
     this.entries.set(id, entry);
     return entry;
   }

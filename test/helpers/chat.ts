@@ -15,16 +15,15 @@ const finish = (input: number, output: number, reason: 'stop' | 'content-filter'
 });
 
 /** A model that streams `words` and reports the given usage; `generate` answers doGenerate (titles). */
-export function scriptedModel(words: string[], opts: { input?: number; output?: number; generate?: string; reason?: 'stop' | 'content-filter' } = {}) {
+export function scriptedModel(
+  words: string[],
+  opts: { input?: number; output?: number; generate?: string; reason?: 'stop' | 'content-filter' } = {},
+) {
   return new MockLanguageModelV3({
     doStream: async () => ({
       stream: simulateReadableStream<LanguageModelV3StreamPart>({
         chunkDelayInMs: null,
-        chunks: [
-          ...textParts(words),
-          { type: 'text-end', id: 't' },
-          finish(opts.input ?? 10, opts.output ?? 20, opts.reason),
-        ],
+        chunks: [...textParts(words), { type: 'text-end', id: 't' }, finish(opts.input ?? 10, opts.output ?? 20, opts.reason)],
       }),
     }),
     doGenerate: async () => ({
@@ -98,10 +97,7 @@ export function brokenMidStreamModel(words: string[]) {
     doStream: async () => ({
       stream: simulateReadableStream<LanguageModelV3StreamPart>({
         chunkDelayInMs: null,
-        chunks: [
-          ...textParts(words),
-          { type: 'error', error: new Error('upstream connection reset') },
-        ],
+        chunks: [...textParts(words), { type: 'error', error: new Error('upstream connection reset') }],
       }),
     }),
   });

@@ -8,8 +8,17 @@ import { subscribe, type Subscription } from './ws.ts';
 const History = graphql(`
   query FaultsHistory($c: ID!, $after: String) {
     messages(conversationId: $c, first: 100, after: $after) {
-      edges { node { id sequence clientMessageId } }
-      pageInfo { hasNextPage endCursor }
+      edges {
+        node {
+          id
+          sequence
+          clientMessageId
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
     }
   }
 `);
@@ -17,7 +26,19 @@ const History = graphql(`
 // alone would not need it): an event always has something to lose when the database goes away.
 const FaultEvents = graphql(`
   subscription FaultsEvents($c: ID, $after: Int) {
-    conversationEvents(conversationId: $c, afterSequence: $after) { type sequence message { id } user { id } member { role } }
+    conversationEvents(conversationId: $c, afterSequence: $after) {
+      type
+      sequence
+      message {
+        id
+      }
+      user {
+        id
+      }
+      member {
+        role
+      }
+    }
   }
 `);
 
@@ -34,7 +55,8 @@ export async function waitForReady(s: TestServer, status: number, timeoutMs = 20
     const res = await fetch(`${s.url}/ready`);
     const body = (await res.json()) as Record<string, unknown>;
     if (res.status === status) return body;
-    if (Date.now() > deadline) throw new Error(`/ready did not answer ${status} within ${timeoutMs} ms (last: ${res.status} ${JSON.stringify(body)})`);
+    if (Date.now() > deadline)
+      throw new Error(`/ready did not answer ${status} within ${timeoutMs} ms (last: ${res.status} ${JSON.stringify(body)})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -91,7 +113,8 @@ export function recordEvents(client: Client, conversationId: string, after: numb
       for (;;) {
         const next = await Promise.race([mine.next(600_000), mine.ended(600_000).then((error) => ({ ended: true, error }))]);
         if ('ended' in next) return;
-        const event = (next as { data?: { conversationEvents: { type: string; sequence: number; message?: { id: string } | null } } }).data?.conversationEvents;
+        const event = (next as { data?: { conversationEvents: { type: string; sequence: number; message?: { id: string } | null } } }).data
+          ?.conversationEvents;
         if (!event || (next as { errors?: unknown[] }).errors?.length) {
           broken.push(next);
           if (!event) continue;

@@ -40,7 +40,24 @@ export class Rng {
   }
 }
 
-const WEIRD_STRINGS = ['', ' ', 'null', '0', '-1', '1e309', '<script>', "'; DROP TABLE \"User\"; --", '\u0000', '\ud800', '🦜'.repeat(50), '%00', '{}', '${x}', '\\', '"'];
+const WEIRD_STRINGS = [
+  '',
+  ' ',
+  'null',
+  '0',
+  '-1',
+  '1e309',
+  '<script>',
+  '\'; DROP TABLE "User"; --',
+  '\u0000',
+  '\ud800',
+  '🦜'.repeat(50),
+  '%00',
+  '{}',
+  '${x}',
+  '\\',
+  '"',
+];
 const INTS = [0, 1, -1, 20, 100, 101, 1000, -2147483648, 2147483647, 2 ** 53];
 
 export function randomString(r: Rng): string {
@@ -54,7 +71,9 @@ export function randomString(r: Rng): string {
     case 3:
       return new Date(r.int(2 ** 42)).toISOString();
     default:
-      return Math.random().toString(36).slice(2, 2 + r.int(12));
+      return Math.random()
+        .toString(36)
+        .slice(2, 2 + r.int(12));
   }
 }
 
@@ -138,7 +157,12 @@ function selection(r: Rng, type: GraphQLCompositeType, depth: number): string {
 }
 
 /** A random operation on one root field of the schema, with random arguments (some passed as variables). */
-export function randomOperation(r: Rng, schema: GraphQLSchema, ids: string[], kinds = [OperationTypeNode.QUERY, OperationTypeNode.MUTATION]): { query: string; variables: Record<string, unknown> } {
+export function randomOperation(
+  r: Rng,
+  schema: GraphQLSchema,
+  ids: string[],
+  kinds = [OperationTypeNode.QUERY, OperationTypeNode.MUTATION],
+): { query: string; variables: Record<string, unknown> } {
   const kind = r.pick(kinds);
   const root = schema.getRootType(kind)!;
   const field = r.pick(Object.values(root.getFields()));
@@ -184,7 +208,36 @@ function literalValue(r: Rng, type: GraphQLInputType, ids: string[], depth = 0):
 }
 
 const TOKEN = /\.\.\.|[A-Za-z_]\w*|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|"(?:\\.|[^"\\])*"|[{}()[\]:=!$@,|&]|\s+|./gs;
-const GARBAGE = ['{', '}', '(', ')', '$', '@skip', '@include(if: $x)', '...', 'fragment', 'query', 'mutation', '"', '"""', '\u0000', '#', ':', '[', '__schema', '__typename', '99999999999999999999', '-0', 'null', 'on', '&', '|', '=', '!', 'x'.repeat(300)];
+const GARBAGE = [
+  '{',
+  '}',
+  '(',
+  ')',
+  '$',
+  '@skip',
+  '@include(if: $x)',
+  '...',
+  'fragment',
+  'query',
+  'mutation',
+  '"',
+  '"""',
+  '\u0000',
+  '#',
+  ':',
+  '[',
+  '__schema',
+  '__typename',
+  '99999999999999999999',
+  '-0',
+  'null',
+  'on',
+  '&',
+  '|',
+  '=',
+  '!',
+  'x'.repeat(300),
+];
 
 /** The document with 1 to 4 token edits: deletion, duplication, swap, garbage insertion. */
 export function mutateDocument(r: Rng, doc: string): string {
@@ -218,11 +271,28 @@ export function malformedBody(r: Rng, valid: string): string {
     case 1:
       return Array.from({ length: r.int(200) }, () => String.fromCharCode(r.int(256))).join('');
     case 2:
-      return r.pick(['null', '1', '"str"', 'true', '[]', '[1,2]', '{}', '[[]]', '[null]', '{"query":1}', '{"query":null}', '{"query":["{ me { id } }"]}']);
+      return r.pick([
+        'null',
+        '1',
+        '"str"',
+        'true',
+        '[]',
+        '[1,2]',
+        '{}',
+        '[[]]',
+        '[null]',
+        '{"query":1}',
+        '{"query":null}',
+        '{"query":["{ me { id } }"]}',
+      ]);
     case 3:
       return JSON.stringify({ query: '{ __typename }', variables: r.pick(['str', 1, [1], true]) });
     case 4:
-      return JSON.stringify({ query: '{ __typename }', operationName: r.pick([1, {}, 'Nope', '']), extensions: r.pick([1, 'x', { persistedQuery: { sha256Hash: 'abc', version: 1 } }]) });
+      return JSON.stringify({
+        query: '{ __typename }',
+        operationName: r.pick([1, {}, 'Nope', '']),
+        extensions: r.pick([1, 'x', { persistedQuery: { sha256Hash: 'abc', version: 1 } }]),
+      });
     case 5:
       return '['.repeat(r.pick([1_000, 100_000])) + ']'.repeat(r.int(10));
     case 6:

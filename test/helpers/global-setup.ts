@@ -19,7 +19,10 @@ declare module 'vitest' {
 
 /** `npm run build` when dist/ is missing or older than src/ (a walk of src/ when it is not). */
 function buildIfStale() {
-  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: new URL('../..', import.meta.url), stdio: 'inherit' });
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], {
+    cwd: new URL('../..', import.meta.url),
+    stdio: 'inherit',
+  });
   if (build.status !== 0) throw new Error(`npm run build failed (${build.status ?? build.error?.message})`);
 }
 

@@ -14,7 +14,19 @@ import type { ConversationEventPayload } from '../../src/messaging/events.ts';
 
 export const Inbox = graphql(`
   subscription Inbox($cursor: String) {
-    conversationEvents(afterCursor: $cursor) { type sequence conversationId cursor message { id content } user { id } }
+    conversationEvents(afterCursor: $cursor) {
+      type
+      sequence
+      conversationId
+      cursor
+      message {
+        id
+        content
+      }
+      user {
+        id
+      }
+    }
   }
 `);
 /** One event of the Inbox subscription. */
@@ -66,7 +78,16 @@ export interface InboxRead {
 export function openTestInbox(s: TestServer, viewer: TestUser, cursor: string | null, maxQueued?: number): Promise<InboxStream> {
   const { prisma, eventTopics } = s.services();
   const secret = s.config.authSecret;
-  return openInbox({ prisma, topics: eventTopics, viewerId: viewer.id, secret, tenantId: 'default', afterCursor: cursor, withCursors: true, maxQueued });
+  return openInbox({
+    prisma,
+    topics: eventTopics,
+    viewerId: viewer.id,
+    secret,
+    tenantId: 'default',
+    afterCursor: cursor,
+    withCursors: true,
+    maxQueued,
+  });
 }
 
 export async function readInbox(stream: InboxStream): Promise<InboxRead> {
@@ -81,7 +102,7 @@ export async function readInbox(stream: InboxStream): Promise<InboxRead> {
 export async function readLive(stream: InboxStream, probe: () => Promise<{ id: string }>): Promise<InboxRead> {
   const first = readInbox(stream);
   const probes: string[] = [];
-  for (let on = false; !on && probes.length < 50; ) {
+  for (let on = false; !on && probes.length < 50;) {
     probes.push((await probe()).id);
     on = await Promise.race([first.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 200))]);
   }

@@ -37,4 +37,3 @@ export async function rawSocket(s: TestServer, protocol = 'graphql-transport-ws'
     },
   };
 }
-

@@ -139,7 +139,14 @@ export async function startServer(env: Record<string, string> = {}, extra: { db?
         { input },
         { clientId: o.clientId },
       );
-      return { token: data.signUp.token, id: data.signUp.user.id, email: input.email, name: input.name, password: input.password, clientId: o.clientId };
+      return {
+        token: data.signUp.token,
+        id: data.signUp.user.id,
+        email: input.email,
+        name: input.name,
+        password: input.password,
+        clientId: o.clientId,
+      };
     },
     ws(opts = {}) {
       const client = createClient({

@@ -72,7 +72,8 @@ export async function stalledClient(s: TestServer, user: TestUser): Promise<Stal
     received: (id) => queues.get(id)?.length ?? 0,
     async stall() {
       socket.pause();
-      for (let i = 0; i < PLUG_MESSAGES; i++) await s.ok(Send, { input: { conversationId: plug, content: PLUG_CONTENT } }, { token: sender.token });
+      for (let i = 0; i < PLUG_MESSAGES; i++)
+        await s.ok(Send, { input: { conversationId: plug, content: PLUG_CONTENT } }, { token: sender.token });
     },
     resume: () => socket.resume(),
     close: () => socket.terminate(),
@@ -82,7 +83,8 @@ export async function stalledClient(s: TestServer, user: TestUser): Promise<Stal
   const sender = await s.user();
   const plug = await createConversation(s, [sender, user], 'Plug');
   const fields = Array.from({ length: PLUG_ALIASES }, (_, i) => `c${i}: content`).join(' ');
-  for (const id of plugIds) client.subscribe(id, `subscription($c: ID!) { conversationEvents(conversationId: $c) { message { ${fields} } } }`, { c: plug });
+  for (const id of plugIds)
+    client.subscribe(id, `subscription($c: ID!) { conversationEvents(conversationId: $c) { message { ${fields} } } }`, { c: plug });
   for (let attempt = 0; ; attempt++) {
     if (attempt === 50) throw new Error('the plug subscriptions never became live');
     await s.ok(Send, { input: { conversationId: plug, content: 'probe' } }, { token: sender.token });

@@ -46,7 +46,10 @@ export function subscribe<T, V extends Record<string, unknown>>(client: Client, 
     },
   );
   const timeout = <R>(p: Promise<R>, ms: number, what: string) =>
-    Promise.race([p, new Promise<R>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms).unref())]);
+    Promise.race([
+      p,
+      new Promise<R>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms).unref()),
+    ]);
   const sub: Subscription<T> = {
     next(timeoutMs = 5_000) {
       const queued = queue.shift();
@@ -89,7 +92,14 @@ export async function allLive(subs: Subscription<unknown>[], probe: () => Promis
   let waiting = subs;
   for (let i = 0; i < attempts && waiting.length; i++) {
     await probe();
-    const arrived = await Promise.all(waiting.map((sub) => sub.next(200).then(() => true, () => false)));
+    const arrived = await Promise.all(
+      waiting.map((sub) =>
+        sub.next(200).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     waiting = waiting.filter((_, j) => !arrived[j]);
   }
   if (waiting.length) throw new Error(`${waiting.length} of ${subs.length} subscriptions never became live`);

@@ -14,16 +14,28 @@ export type Result = { data?: Record<string, unknown> | null; errors?: { message
  * plain field, and a field that fails, plus a subscription over the same connection.
  */
 export const TYPE_DEFS = /* GraphQL */ `
-  type Item { id: ID! }
-  type ItemEdge { node: Item! cursor: String! }
-  type PageInfo { hasNextPage: Boolean! }
-  type ItemConnection { edges: [ItemEdge!]! pageInfo: PageInfo! }
+  type Item {
+    id: ID!
+  }
+  type ItemEdge {
+    node: Item!
+    cursor: String!
+  }
+  type PageInfo {
+    hasNextPage: Boolean!
+  }
+  type ItemConnection {
+    edges: [ItemEdge!]!
+    pageInfo: PageInfo!
+  }
   type Query {
     hello: String!
     items(first: Int): ItemConnection!
     broken: String
   }
-  type Subscription { items(first: Int): ItemConnection! }
+  type Subscription {
+    items(first: Int): ItemConnection!
+  }
 `;
 
 type Resolvers = NonNullable<Parameters<typeof createSchema<Context>>[0]['resolvers']>;
@@ -53,7 +65,12 @@ export function tinySchema(resolvers: { Query?: Record<string, unknown>; Subscri
   });
 }
 
-export function testYoga(options: { plugins: NonNullable<YogaServerOptions<ServerContext, Context>['plugins']>; resolvers?: Parameters<typeof tinySchema>[0] } & Partial<YogaServerOptions<ServerContext, Context>>) {
+export function testYoga(
+  options: {
+    plugins: NonNullable<YogaServerOptions<ServerContext, Context>['plugins']>;
+    resolvers?: Parameters<typeof tinySchema>[0];
+  } & Partial<YogaServerOptions<ServerContext, Context>>,
+) {
   const { plugins, resolvers, ...rest } = options;
   return createYoga<ServerContext, Context>({
     schema: tinySchema(resolvers),
@@ -96,7 +113,11 @@ function headersOf({ user, ip }: Asker): Record<string, string> {
 export async function post<T = Result>(yoga: TestYoga, body: unknown, asker: Asker = {}): Promise<T> {
   const res = await yoga.fetch(
     'http://yoga/graphql',
-    { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headersOf(asker) }, body: JSON.stringify(body) },
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...headersOf(asker) },
+      body: JSON.stringify(body),
+    },
     { requestId: asker.requestId },
   );
   return (await res.json()) as T;
@@ -106,7 +127,11 @@ export async function post<T = Result>(yoga: TestYoga, body: unknown, asker: Ask
 export async function sse(yoga: TestYoga, body: unknown, asker: Asker = {}): Promise<Result[]> {
   const res = await yoga.fetch(
     'http://yoga/graphql',
-    { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headersOf(asker) }, body: JSON.stringify(body) },
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headersOf(asker) },
+      body: JSON.stringify(body),
+    },
     { requestId: asker.requestId },
   );
   const text = await res.text();

@@ -44,7 +44,13 @@ async function loadModels() {
     const { chatModels } = await gql('{ chatModels { id label default offline } }');
     $('model').replaceChildren(
       // Short names in the picker ("Parley Echo (offline)"); the full label is the option's title.
-      ...chatModels.map((m) => h('option', { value: m.id, selected: m.default, title: m.label }, `${m.label.replace(/\s*\(.*$/, '')}${m.offline ? ' (offline)' : ''}`)),
+      ...chatModels.map((m) =>
+        h(
+          'option',
+          { value: m.id, selected: m.default, title: m.label },
+          `${m.label.replace(/\s*\(.*$/, '')}${m.offline ? ' (offline)' : ''}`,
+        ),
+      ),
     );
   } catch (err) {
     showError($('assistant-error'), err);
@@ -57,9 +63,20 @@ async function loadSessions() {
     if (!active) return;
     $('chat-sessions').replaceChildren(
       ...chatSessions.edges.map(({ node: s }) =>
-        h('li', {},
-          h('button', { type: 'button', class: `link session${s.id === sessionId ? ' current' : ''}`, 'aria-current': s.id === sessionId ? 'true' : null, onclick: () => openSession(s.id) },
-            s.title, h('span', { class: 'muted' }, ` · ${time(s.updatedAt)}`)),
+        h(
+          'li',
+          {},
+          h(
+            'button',
+            {
+              type: 'button',
+              class: `link session${s.id === sessionId ? ' current' : ''}`,
+              'aria-current': s.id === sessionId ? 'true' : null,
+              onclick: () => openSession(s.id),
+            },
+            s.title,
+            h('span', { class: 'muted' }, ` · ${time(s.updatedAt)}`),
+          ),
         ),
       ),
     );
@@ -202,7 +219,8 @@ async function stop() {
   $('stop').disabled = true;
   try {
     const { stopChat } = await gql('mutation($id: ID!) { stopChat(messageId: $id) { content status } }', { id: current.messageId });
-    if (run === current && stopChat.status !== 'STREAMING') onChatEvent(current, { __typename: 'ChatStopped', answer: stopChat }, current.finish);
+    if (run === current && stopChat.status !== 'STREAMING')
+      onChatEvent(current, { __typename: 'ChatStopped', answer: stopChat }, current.finish);
   } catch (err) {
     showError($('assistant-error'), err);
   } finally {

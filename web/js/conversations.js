@@ -132,10 +132,24 @@ function renderList() {
       const other = c.kind === 'DIRECT' ? c.members?.find((m) => m.user.id !== me.id) : null;
       const current = openConversationId() === c.id;
       const unread = current ? 0 : c.unreadCount;
-      return h('li', { dataset: { id: c.id } },
-        h('button', { type: 'button', class: `conversation-item${current ? ' current' : ''}`, 'aria-current': current ? 'true' : null, onclick: () => open(c.id) },
+      return h(
+        'li',
+        { dataset: { id: c.id } },
+        h(
+          'button',
+          {
+            type: 'button',
+            class: `conversation-item${current ? ' current' : ''}`,
+            'aria-current': current ? 'true' : null,
+            onclick: () => open(c.id),
+          },
           other ? presenceDot(other.user.presence?.status) : h('span', { class: 'dot group', 'aria-hidden': 'true' }),
-          h('span', { class: 'item-text' }, h('span', { class: 'item-title' }, c.title || 'Conversation'), h('span', { class: 'item-preview' }, preview(c))),
+          h(
+            'span',
+            { class: 'item-text' },
+            h('span', { class: 'item-title' }, c.title || 'Conversation'),
+            h('span', { class: 'item-preview' }, preview(c)),
+          ),
           unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, String(unread)) : null,
         ),
       );
@@ -156,12 +170,23 @@ const search = debounce(async (text) => {
   const results = $('people-results');
   if (!text) return results.replaceChildren();
   try {
-    const { users } = await gql('query($search: String) { users(search: $search, first: 8) { edges { node { id name username } } } }', { search: text });
+    const { users } = await gql('query($search: String) { users(search: $search, first: 8) { edges { node { id name username } } } }', {
+      search: text,
+    });
     if ($('people-search').value.trim() !== text) return;
     results.replaceChildren(
       ...(users.edges.length
         ? users.edges.map(({ node: u }) =>
-            h('li', {}, h('button', { type: 'button', class: 'person', onclick: () => startWith(u) }, `Message ${u.name}`, u.username ? h('span', { class: 'muted' }, ` @${u.username}`) : null)),
+            h(
+              'li',
+              {},
+              h(
+                'button',
+                { type: 'button', class: 'person', onclick: () => startWith(u) },
+                `Message ${u.name}`,
+                u.username ? h('span', { class: 'muted' }, ` @${u.username}`) : null,
+              ),
+            ),
           )
         : [h('li', { class: 'hint' }, 'Nobody found.')]),
     );
@@ -173,7 +198,10 @@ const search = debounce(async (text) => {
 async function startWith(user) {
   showError($('inbox-error'), null);
   try {
-    const { startDirectConversation: c } = await gql(`mutation($id: ID!) { startDirectConversation(userId: $id) { ${CONVERSATION_FIELDS} } }`, { id: user.id });
+    const { startDirectConversation: c } = await gql(
+      `mutation($id: ID!) { startDirectConversation(userId: $id) { ${CONVERSATION_FIELDS} } }`,
+      { id: user.id },
+    );
     merge(c);
     $('people-search').value = '';
     $('people-results').replaceChildren();

@@ -29,14 +29,19 @@ export function time(iso) {
 
 /** Shows an error (an ApiError or anything else) in a role=alert element; null clears it. */
 export function showError(el, err) {
-  el.textContent = err ? (err.message || String(err)) : '';
+  el.textContent = err ? err.message || String(err) : '';
 }
 
 const LABELS = { ONLINE: 'Online', AWAY: 'Away', BUSY: 'Busy', OFFLINE: 'Offline' };
 
 /** A presence dot that also says its status to screen readers. */
 export function presenceDot(status = 'OFFLINE') {
-  return h('span', { class: `dot ${status.toLowerCase()}`, role: 'img', 'aria-label': LABELS[status] ?? status, title: LABELS[status] ?? status });
+  return h('span', {
+    class: `dot ${status.toLowerCase()}`,
+    role: 'img',
+    'aria-label': LABELS[status] ?? status,
+    title: LABELS[status] ?? status,
+  });
 }
 
 export const presenceLabel = (status) => LABELS[status] ?? status;

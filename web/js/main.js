@@ -51,7 +51,10 @@ async function authenticate(form, mutation, input) {
     const tenant = tenantInput();
     session.tenant = tenant;
     session.token = null;
-    const data = await gql(`mutation($input: ${mutation === 'signUp' ? 'SignUpInput' : 'SignInInput'}!) { ${mutation}(input: $input) { ${AUTH_FIELDS} } }`, { input });
+    const data = await gql(
+      `mutation($input: ${mutation === 'signUp' ? 'SignUpInput' : 'SignInInput'}!) { ${mutation}(input: $input) { ${AUTH_FIELDS} } }`,
+      { input },
+    );
     const { token, user } = data[mutation];
     session.save(tenant, token);
     form.reset();

@@ -35,19 +35,33 @@ function renderMessage(m, mine, actions) {
   const deleted = !!m.deletedAt;
   const li = h('li', { class: `message${mine ? ' mine' : ''}${deleted ? ' deleted' : ''}`, dataset: { id: m.id, sequence: m.sequence } });
   li.append(
-    h('div', { class: 'meta' },
-      h('strong', { class: 'sender' }, mine ? 'You' : m.senderName), ' ',
+    h(
+      'div',
+      { class: 'meta' },
+      h('strong', { class: 'sender' }, mine ? 'You' : m.senderName),
+      ' ',
       h('time', { datetime: m.createdAt }, time(m.createdAt)),
-      m.editedAt && !deleted ? h('span', { class: 'edited' }, ' (edited)') : null),
+      m.editedAt && !deleted ? h('span', { class: 'edited' }, ' (edited)') : null,
+    ),
     h('p', { class: 'content' }, deleted ? 'Message deleted' : m.content),
   );
   if (mine && !deleted) {
     const short = m.content.slice(0, 40);
     li.append(
-      h('div', { class: 'actions' },
+      h(
+        'div',
+        { class: 'actions' },
         h('span', { class: 'receipt' }, m.readBy.length ? `Read by ${m.readBy.map((u) => u.name).join(', ')}` : 'Sent'),
-        h('button', { type: 'button', class: 'link', onclick: () => startEdit(li, m, actions), 'aria-label': `Edit message: ${short}` }, 'Edit'),
-        h('button', { type: 'button', class: 'link', onclick: () => actions.remove(m), 'aria-label': `Delete message: ${short}` }, 'Delete'),
+        h(
+          'button',
+          { type: 'button', class: 'link', onclick: () => startEdit(li, m, actions), 'aria-label': `Edit message: ${short}` },
+          'Edit',
+        ),
+        h(
+          'button',
+          { type: 'button', class: 'link', onclick: () => actions.remove(m), 'aria-label': `Delete message: ${short}` },
+          'Delete',
+        ),
       ),
     );
   }
@@ -61,7 +75,13 @@ function startEdit(li, m, actions) {
   };
   const input = h('textarea', { rows: 2, 'aria-label': 'Edit message', maxlength: 4000 });
   input.value = m.content;
-  const form = h('form', { class: 'edit' }, input, h('button', { type: 'submit' }, 'Save'), h('button', { type: 'button', onclick: close }, 'Cancel'));
+  const form = h(
+    'form',
+    { class: 'edit' },
+    input,
+    h('button', { type: 'submit' }, 'Save'),
+    h('button', { type: 'button', onclick: close }, 'Cancel'),
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (await actions.edit(m, input.value)) close();

@@ -39,7 +39,18 @@ export function closeThread() {
 
 export async function openThread(conversationId, conversationFields) {
   closeThread();
-  const state = { id: conversationId, messages: new Map(), lastSequence: 0, olderCursor: null, hasOlder: false, loading: false, typing: new Map(), typingSent: 0, stops: [], conversation: null };
+  const state = {
+    id: conversationId,
+    messages: new Map(),
+    lastSequence: 0,
+    olderCursor: null,
+    hasOlder: false,
+    loading: false,
+    typing: new Map(),
+    typingSent: 0,
+    stops: [],
+    conversation: null,
+  };
   t = state;
   showError($('conversation-error'), null);
   try {
@@ -82,7 +93,10 @@ function subscribe(state) {
       error: (err) => showError($('conversation-error'), err),
     }),
     live({
-      operation: () => ({ query: 'subscription($id: ID!) { typing(conversationId: $id) { isTyping user { id name } } }', variables: { id: state.id } }),
+      operation: () => ({
+        query: 'subscription($id: ID!) { typing(conversationId: $id) { isTyping user { id name } } }',
+        variables: { id: state.id },
+      }),
       next: ({ typing }) => onTyping(state, typing),
     }),
   );
@@ -111,7 +125,10 @@ function onEvent(state, e) {
 }
 
 async function refreshHeader(state) {
-  const { conversation } = await gql('query($id: ID!) { conversation(id: $id) { id title kind members { user { id name presence { status } } } } }', { id: state.id });
+  const { conversation } = await gql(
+    'query($id: ID!) { conversation(id: $id) { id title kind members { user { id name presence { status } } } } }',
+    { id: state.id },
+  );
   if (t !== state || !conversation) return;
   Object.assign(state.conversation, conversation);
   renderHeader();
@@ -152,7 +169,16 @@ function renderHeader() {
   $('conversation-title').textContent = c.title || 'Conversation';
   const others = c.members.filter((m) => m.user.id !== me.id);
   $('conversation-presence').replaceChildren(
-    ...others.slice(0, 5).flatMap((m) => [h('span', { class: 'who' }, presenceDot(m.user.presence?.status), ` ${m.user.name}: ${presenceLabel(m.user.presence?.status ?? 'OFFLINE')}`)]),
+    ...others
+      .slice(0, 5)
+      .flatMap((m) => [
+        h(
+          'span',
+          { class: 'who' },
+          presenceDot(m.user.presence?.status),
+          ` ${m.user.name}: ${presenceLabel(m.user.presence?.status ?? 'OFFLINE')}`,
+        ),
+      ]),
   );
 }
 
@@ -169,7 +195,10 @@ const messageActions = { edit, remove, refresh: () => t && renderMessages() };
 /** Saves an edit; resolves true when saved. */
 async function edit(m, content) {
   try {
-    const { editMessage } = await gql(`mutation($id: ID!, $content: String!) { editMessage(id: $id, content: $content) { ${MESSAGE_FIELDS} } }`, { id: m.id, content });
+    const { editMessage } = await gql(
+      `mutation($id: ID!, $content: String!) { editMessage(id: $id, content: $content) { ${MESSAGE_FIELDS} } }`,
+      { id: m.id, content },
+    );
     t?.messages.set(editMessage.id, editMessage);
     return true;
   } catch (err) {

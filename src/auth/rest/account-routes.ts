@@ -44,7 +44,8 @@ export const accountRoutes: Route[] = [
     path: '/reset-password/:token',
     async handler({ params, url, services }) {
       const callbackURL = redirectParam(services, url.searchParams.get('callbackURL'), 'callbackURL');
-      if (!callbackURL) throw new RestError(400, 'VALIDATION_ERROR', '[query.callbackURL] Invalid input: expected string, received undefined');
+      if (!callbackURL)
+        throw new RestError(400, 'VALIDATION_ERROR', '[query.callbackURL] Invalid input: expected string, received undefined');
       const valid = await services.recovery.isResetTokenValid(params.token);
       const location = withQuery(callbackURL, services.publicUrl(), valid ? { token: params.token } : { error: 'INVALID_TOKEN' });
       return { status: 302, headers: { location } };

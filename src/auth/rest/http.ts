@@ -70,7 +70,10 @@ export async function readBody(req: IncomingMessage, maxBytes: number, form: boo
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (!text.trim()) return {};
   if (type === 'application/json' || (!type && text)) {
     let parsed: unknown;
@@ -79,7 +82,8 @@ export async function readBody(req: IncomingMessage, maxBytes: number, form: boo
     } catch {
       throw new RestError(400, 'BAD_REQUEST', 'Invalid JSON in request body');
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new RestError(400, 'BODY_MUST_BE_AN_OBJECT', 'Body must be an object');
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new RestError(400, 'BODY_MUST_BE_AN_OBJECT', 'Body must be an object');
     return parsed as Record<string, unknown>;
   }
   if (form && type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text));
@@ -110,7 +114,8 @@ export function toRestError(err: AppError, reasons: Record<string, [number, stri
   if (mapped) return new RestError(mapped[0], mapped[1], mapped[2] ?? err.message);
   if (ext.reason) return new RestError(err.status, ext.reason, err.message);
   if (err.code === 'UNAUTHENTICATED') return unauthorized();
-  if (err.code === 'BAD_USER_INPUT') return new RestError(400, 'VALIDATION_ERROR', ext.field ? `[body.${ext.field}] ${err.message}` : err.message);
+  if (err.code === 'BAD_USER_INPUT')
+    return new RestError(400, 'VALIDATION_ERROR', ext.field ? `[body.${ext.field}] ${err.message}` : err.message);
   return new RestError(err.status, err.code, err.message);
 }
 

@@ -97,7 +97,8 @@ export function createAuthRouter(services: Services) {
     } catch (err) {
       let rest: RestError;
       if (err instanceof RestError) rest = err;
-      else if (err instanceof AppError) rest = err.code === 'TENANT_NOT_FOUND' ? new RestError(400, err.code, err.message) : toRestError(err, found.route.errors);
+      else if (err instanceof AppError)
+        rest = err.code === 'TENANT_NOT_FOUND' ? new RestError(400, err.code, err.message) : toRestError(err, found.route.errors);
       else if (isUnavailable(err)) {
         logger.warn('auth route: backing service unavailable', { route: found.route.path, error: (err as Error).message });
         rest = new RestError(503, 'SERVICE_UNAVAILABLE', ErrorCode.SERVICE_UNAVAILABLE.message, { 'retry-after': '1' });
@@ -107,7 +108,11 @@ export function createAuthRouter(services: Services) {
         res.writeHead(500);
         return void res.end();
       }
-      send(res, { status: rest.status, headers: rest.headers, body: rest.code ? { message: rest.message, code: rest.code } : { message: rest.message } });
+      send(res, {
+        status: rest.status,
+        headers: rest.headers,
+        body: rest.code ? { message: rest.message, code: rest.code } : { message: rest.message },
+      });
     }
   };
 }

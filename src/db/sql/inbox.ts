@@ -24,7 +24,10 @@ interface SnapshotRow {
   slots: number;
 }
 
-export const decodeSnapshot = (r: SnapshotRow): SnapshotNow => ({ snapshot: r.snapshot, maxInProgress: int(r.slots) + AUXILIARY_PROCESSES });
+export const decodeSnapshot = (r: SnapshotRow): SnapshotNow => ({
+  snapshot: r.snapshot,
+  maxInProgress: int(r.slots) + AUXILIARY_PROCESSES,
+});
 
 /** The database's current snapshot, and how long the in-progress list of any of its snapshots can grow. */
 export async function currentSnapshot(prisma: RawClient): Promise<SnapshotNow> {
@@ -54,7 +57,11 @@ export function decodeLatest(rows: LatestRow[]): { snapshot: string; sequences: 
  * `also` (conversations the viewer may have left). A conversation's events up to its lastSequence are exactly the
  * ones the snapshot holds: every event updates lastSequence in its own transaction.
  */
-export async function latestSequences(prisma: RawClient, viewerId: string, also: string[] = []): Promise<{ snapshot: string; sequences: Map<string, number> }> {
+export async function latestSequences(
+  prisma: RawClient,
+  viewerId: string,
+  also: string[] = [],
+): Promise<{ snapshot: string; sequences: Map<string, number> }> {
   const rows = await prisma.$queryRaw<LatestRow[]>`
     WITH ids AS (
       SELECT unnest(${also}::text[]) AS id
@@ -151,7 +158,13 @@ interface MinSequenceRow {
 export const decodeMinSequence = (rows: MinSequenceRow[]): number | null => rows[0]?.sequence ?? null;
 
 /** The sequence of the viewer's first MEMBER_JOINED in the conversation after `after` and up to `upTo`, or null. */
-export async function nextJoin(prisma: RawClient, viewerId: string, conversationId: string, after: number, upTo: number): Promise<number | null> {
+export async function nextJoin(
+  prisma: RawClient,
+  viewerId: string,
+  conversationId: string,
+  after: number,
+  upTo: number,
+): Promise<number | null> {
   const rows = await prisma.$queryRaw<MinSequenceRow[]>`
     SELECT min(sequence) AS sequence FROM "ConversationEvent"
     WHERE "userId" = ${viewerId} AND "conversationId" = ${conversationId} AND type = 'MEMBER_JOINED'

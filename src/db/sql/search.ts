@@ -10,8 +10,15 @@ import type { RawClient } from './statement.ts';
 const START = '\u0001';
 const STOP = '\u0002';
 // Every character HTML gives a meaning to; `&` first, so the entities of the others are not escaped again.
-const HTML_ESCAPES: [string, string][] = [['&', '&amp;'], ['<', '&lt;'], ['>', '&gt;'], ['"', '&quot;'], ["'", '&#39;']];
-const escapedHtml = (text: Prisma.Sql) => HTML_ESCAPES.reduce((sql, [char, entity]) => Prisma.sql`replace(${sql}, ${char}, ${entity})`, text);
+const HTML_ESCAPES: [string, string][] = [
+  ['&', '&amp;'],
+  ['<', '&lt;'],
+  ['>', '&gt;'],
+  ['"', '&quot;'],
+  ["'", '&#39;'],
+];
+const escapedHtml = (text: Prisma.Sql) =>
+  HTML_ESCAPES.reduce((sql, [char, entity]) => Prisma.sql`replace(${sql}, ${char}, ${entity})`, text);
 const HEADLINE_OPTIONS = `StartSel=${START}, StopSel=${STOP}, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "`;
 
 // Every scalar column of Message (the generated tsvector is not one): a hit carries its message's row, so a

@@ -6,7 +6,15 @@ import { operationLabel, type Metrics } from '../../observability/metrics.ts';
 import type { Context } from '../context.ts';
 import { operationName, operationType } from '../request-id.ts';
 
-export function operationLogPlugin({ metrics, logger, slowOperationMs }: { metrics: Metrics; logger: Logger; slowOperationMs: number }): Plugin<Context> {
+export function operationLogPlugin({
+  metrics,
+  logger,
+  slowOperationMs,
+}: {
+  metrics: Metrics;
+  logger: Logger;
+  slowOperationMs: number;
+}): Plugin<Context> {
   return {
     // A subscription never passes onExecute. Over WebSocket the transport counts and logs it; over HTTP (SSE) its
     // result is the stream, and this hook, which runs for HTTP requests only, sees it.

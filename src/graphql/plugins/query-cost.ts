@@ -42,10 +42,14 @@ function batchCost(schema: GraphQLSchema, operations: unknown[], limits: CostLim
 /** QUERY_TOO_COMPLEX with the cost and the budget it is over (`maxCost`). */
 const tooComplex = (cost: number, maxCost: number, what: string) =>
   graphqlError(
-    new AppError('QUERY_TOO_COMPLEX', `${what} (${Math.round(cost)}) is over the limit of ${maxCost}: ask for smaller pages or fewer nested lists.`, {
-      cost: Math.round(cost),
-      maxCost,
-    }),
+    new AppError(
+      'QUERY_TOO_COMPLEX',
+      `${what} (${Math.round(cost)}) is over the limit of ${maxCost}: ask for smaller pages or fewer nested lists.`,
+      {
+        cost: Math.round(cost),
+        maxCost,
+      },
+    ),
   );
 
 /**
@@ -60,7 +64,12 @@ export function queryCostPlugin(limits: CostLimits): Plugin {
   // The cost depends on the document, the operation and only the variables used as page sizes: remembered per
   // document (documents come from yoga's parse cache) for the 16 combinations of those used last.
   const cache = new WeakMap<DocumentNode, { pageVariables: string[]; results: LRUCache<string, CostResult> }>();
-  const costOf = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | null | undefined) => {
+  const costOf = (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Record<string, unknown> | undefined,
+    operationName: string | null | undefined,
+  ) => {
     let entry = cache.get(document);
     if (!entry) {
       const pageVariables = new Set<string>();
@@ -93,17 +102,24 @@ export function queryCostPlugin(limits: CostLimits): Plugin {
       return ({ valid, setResult }) => {
         if (!valid) return;
         const request = (context as { params?: { variables?: unknown; operationName?: string | null } }).params;
-        const { cost, errors } = costOf(params.schema, params.documentAST, request?.variables as Record<string, unknown> | undefined, request?.operationName);
+        const { cost, errors } = costOf(
+          params.schema,
+          params.documentAST,
+          request?.variables as Record<string, unknown> | undefined,
+          request?.operationName,
+        );
         if (errors.length > 0) return setResult(errors);
         if (getOperationAST(params.documentAST, request?.operationName ?? undefined)?.operation === 'subscription') {
-          if (cost > limits.maxEventCost) setResult([tooComplex(cost, limits.maxEventCost, 'The cost of what this subscription selects for every event')]);
+          if (cost > limits.maxEventCost)
+            setResult([tooComplex(cost, limits.maxEventCost, 'The cost of what this subscription selects for every event')]);
           return;
         }
         if (cost > limits.maxCost) return setResult([tooComplex(cost, limits.maxCost, "This query's cost")]);
         const batch = (context as BatchBudget).batch;
         if (!batch) return;
         batch.cost ??= batchCost(params.schema, batch.operations, limits);
-        if (batch.cost > limits.maxCost) setResult([tooComplex(batch.cost, limits.maxCost, 'The cost of the operations of this request together')]);
+        if (batch.cost > limits.maxCost)
+          setResult([tooComplex(batch.cost, limits.maxCost, 'The cost of the operations of this request together')]);
       };
     },
   };
