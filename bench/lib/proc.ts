@@ -188,6 +188,8 @@ function parleyEnv(dataDir: string): Record<string, string> {
     // setup requests beside them: the per-client limit on operations in flight would refuse some with RATE_LIMITED.
     GRAPHQL_MAX_INFLIGHT_PER_CLIENT: '0',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    // WS_DIRECT_FRAMES=false measures graphql-ws's own frame path (the "before" of realtime/ws-frames.ts).
+    ...(process.env.WS_DIRECT_FRAMES ? { WS_DIRECT_FRAMES: process.env.WS_DIRECT_FRAMES } : {}),
   };
 }
 
