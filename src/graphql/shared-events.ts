@@ -40,9 +40,12 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { isUnavailable, serviceUnavailable } from '../errors.ts';
-import { withExtensions } from './errors.ts';
 import { LRUCache } from 'lru-cache';
+import { withExtensions } from './errors.ts';
+import { located, mapEvents, maskResult, type MaskError } from './mapped-events.ts';
+import { watched } from './tripwire-context.ts';
+
+export type { MaskError };
 
 /** Field extension of a subscription field whose events may be shared: `{ ignoresArguments: boolean }`. */
 export const SHARED_EVENTS = 'sharedEvents';
@@ -56,8 +59,6 @@ function sharedField(args: ExecutionArgs, operation: OperationDefinitionNode) {
   return root && extension ? { root, extension } : null;
 }
 
-/** Context properties that are the same for every subscriber of one topic (a topic never spans tenants). */
-const SHARED_CONTEXT = new Set<PropertyKey>(['tenant', 'prisma', 'services', 'then']);
 /** Documents found to depend on the viewer, remembered (most recent) so their events skip the shared attempt. */
 const MAX_PERSONAL = 1000;
 
@@ -76,9 +77,6 @@ export interface SharedEventsStats {
   /** Executions with the subscriber's own context (an event's first subscriber per selection, personal selections). */
   own: number;
 }
-
-/** Masks one error on its way to the client (yoga's maskedErrors, for subscriptions that bypass envelop). */
-export type MaskError = (error: GraphQLError) => GraphQLError;
 
 export interface SharedSubscriptionEvents extends Plugin {
   stats: SharedEventsStats;
@@ -251,139 +249,4 @@ function variablesThatMatter(
   visit(root.directives); // @include/@skip on the field itself
   visit(root.selectionSet as SelectionSetNode | undefined);
   return Object.fromEntries([...used].sort().map((name) => [name, values[name]]));
-}
-
-/**
- * The context with a tripwire on every property that may differ between subscribers. Symbol-keyed properties are
- * where libraries keep per-request caches (Pothos keeps its scope and selection caches under one): the shared
- * execution gets its own, empty ones, so nothing one subscriber's execution cached (such as their evaluated auth
- * scopes) is read on behalf of all; a symbol the subscriber's context itself carries trips the wire.
- */
-function watched<T extends object>(context: T, onPersonal: () => void): T {
-  const own = new Map<symbol, unknown>();
-  const mine = (prop: PropertyKey): prop is symbol => {
-    if (typeof prop !== 'symbol') return false;
-    if (!own.has(prop) && Reflect.has(context, prop)) onPersonal();
-    return true;
-  };
-  const refuse = () => {
-    onPersonal();
-    return false;
-  };
-  return new Proxy(context, {
-    get(target, prop) {
-      if (mine(prop)) return own.get(prop);
-      if (!SHARED_CONTEXT.has(prop)) onPersonal();
-      return Reflect.get(target, prop);
-    },
-    has(target, prop) {
-      if (mine(prop)) return own.has(prop);
-      if (!SHARED_CONTEXT.has(prop)) onPersonal();
-      return Reflect.has(target, prop);
-    },
-    set(_target, prop, value) {
-      if (typeof prop !== 'symbol') return refuse();
-      own.set(prop, value);
-      return true;
-    },
-    getOwnPropertyDescriptor(target, prop) {
-      onPersonal();
-      return Reflect.getOwnPropertyDescriptor(target, prop);
-    },
-    ownKeys(target) {
-      onPersonal();
-      return Reflect.ownKeys(target);
-    },
-    defineProperty: refuse,
-    deleteProperty: refuse,
-  });
-}
-
-function located(err: unknown, operation: OperationDefinitionNode | null | undefined): GraphQLError {
-  const error = err instanceof Error ? err : new Error(String(err));
-  return new GraphQLError(error.message, { originalError: error, nodes: operation ? [operation] : undefined });
-}
-
-const unavailable = (e: GraphQLError) => e.extensions?.code === 'SERVICE_UNAVAILABLE' || isUnavailable(e.originalError);
-
-/**
- * Maps a source stream to results; a plain iterator, so return() reaches the source even while it waits. A failure
- * (of the source or of the mapping) closes the source before it ends the stream, and so does a result whose errors
- * say a backing service is out of reach (SERVICE_UNAVAILABLE). A class: one is held by every open subscription, and
- * prototype methods cost nothing per subscription where closures would.
- */
-class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
-  private readonly inner: AsyncIterator<unknown>;
-
-  constructor(
-    source: AsyncIterable<unknown>,
-    private readonly map: (event: unknown) => Result,
-    private readonly onError: (err: unknown) => GraphQLError,
-    private readonly mask?: MaskError,
-  ) {
-    this.inner = source[Symbol.asyncIterator]();
-  }
-
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    if (!this.mask) return this.step();
-    try {
-      const next = await this.step();
-      return next.done ? next : { value: maskResult(next.value, this.mask), done: false };
-    } catch (err) {
-      throw this.mask(err instanceof GraphQLError ? err : located(err, undefined));
-    }
-  }
-
-  private async step(): Promise<IteratorResult<ExecutionResult>> {
-    let next: IteratorResult<unknown>;
-    try {
-      next = await this.inner.next();
-    } catch (err) {
-      await this.return().catch(() => {});
-      throw this.onError(err);
-    }
-    if (next.done) return { value: undefined, done: true };
-    let value: ExecutionResult;
-    try {
-      const mapped = this.map(next.value);
-      value = mapped instanceof Promise ? await mapped : mapped;
-    } catch (err) {
-      await this.return().catch(() => {});
-      throw err;
-    }
-    if (value.errors?.some(unavailable)) {
-      await this.return().catch(() => {});
-      throw serviceUnavailable();
-    }
-    return { value, done: false };
-  }
-
-  async return(): Promise<IteratorResult<ExecutionResult>> {
-    await this.inner.return?.();
-    return { value: undefined, done: true };
-  }
-
-  async throw(err?: unknown): Promise<IteratorResult<ExecutionResult>> {
-    if (this.inner.throw) await this.inner.throw(err);
-    else await this.return();
-    throw err;
-  }
-
-  [Symbol.asyncIterator]() {
-    return this;
-  }
-}
-
-/** The result with each of its errors masked (the same object when it has none). */
-function maskResult(result: ExecutionResult, mask: MaskError): ExecutionResult {
-  return result.errors ? { ...result, errors: result.errors.map(mask) } : result;
-}
-
-function mapEvents(
-  source: AsyncIterable<unknown>,
-  map: (event: unknown) => Result,
-  onError: (err: unknown) => GraphQLError,
-  mask?: MaskError,
-) {
-  return new MappedEvents(source, map, onError, mask);
 }

@@ -9,23 +9,21 @@
 // with a fresh token before then (graphql-ws reads connectionParams again on every connect, so a
 // `connectionParams: async () => ({ authorization: 'Bearer ' + await getToken() })` function is all it takes).
 import type { IncomingMessage, Server } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { makeServer } from 'graphql-ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { withRequestId } from '../graphql/request-id.ts';
 import type { Services } from '../services.ts';
 import type { ParleyYoga, SocketAuth } from '../graphql/yoga.ts';
-import type { Tenant } from '../generated/prisma/client.ts';
-import type { Authenticated } from '../auth/authenticator.ts';
-import { socketCredential, viewerFor, type Credential } from '../auth/credentials.ts';
+import { socketCredential } from '../auth/credentials.ts';
 import { AppError, isUnavailable } from '../errors.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY, type LiveConnection } from './connections.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { OperationRate } from './operation-rate.ts';
 import { serveSockets } from './ws-socket.ts';
 import { graphqlError } from '../graphql/errors.ts';
 import { DirectFrames, PayloadCache } from './ws-frames.ts';
+import { flatUUID, identify, sameIdentity, SocketConnection } from './ws-identity.ts';
 
 export { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY };
 export const CLOSE_TOO_MANY_REQUESTS = 4429;
@@ -39,13 +37,9 @@ type Extra = {
   auth?: SocketAuth;
   id?: string;
   expiry?: NodeJS.Timeout;
-  bucket?: TokenBucket;
   /** This socket in services.connections, from connection_init on. */
   connection?: LiveConnection;
 };
-
-/** Who a socket's connection_init says it is: its tenant, and the session behind its token (null for a guest). */
-type Identity = { tenant: Tenant; authenticated: Authenticated | null };
 
 // setTimeout takes at most a 32-bit delay; JWTs live far shorter than that, but a bad clock should not wrap.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -69,6 +63,8 @@ export function attachWebSocketServer(server: Server, yoga: ParleyYoga, services
   });
   /** Running subscriptions, by `<socket id>:<operation id>`; graphql-ws calls onComplete however one ends. */
   const subscriptions = new Set<string>();
+  const rate = config.WS_OPERATION_RATE_LIMIT;
+  const operationRate = rate ? new OperationRate(rate.max, rate.max / rate.windowSeconds) : null;
   /** Each subscription result's JSON, made once however many sockets it goes to (ws-frames.ts). */
   const payloads = new PayloadCache();
   services.metrics.register(
@@ -176,10 +172,8 @@ export function attachWebSocketServer(server: Server, yoga: ParleyYoga, services
       // on the socket, this one included. Counted before the rate check awaits: operations that arrived together
       // with this one register meanwhile, and must not count against it.
       const running = Object.keys(ctx.subscriptions).length;
-      const rate = config.WS_OPERATION_RATE_LIMIT;
-      if (rate) {
-        ctx.extra.bucket ??= new TokenBucket(rate.max, rate.max / rate.windowSeconds);
-        if (!(await ctx.extra.bucket.take())) {
+      if (operationRate) {
+        if (!(await operationRate.take(ctx.extra.id!))) {
           // Messages already received may still arrive after the close: log and close once.
           if (ctx.extra.socket.readyState === ctx.extra.socket.OPEN) {
             logger.warn('ws operation rate exceeded', { socket: ctx.extra.id, tenant: ctx.extra.auth?.tenant.id });
@@ -262,46 +256,3 @@ export function attachWebSocketServer(server: Server, yoga: ParleyYoga, services
 
 const TOO_MANY_FOR_USER = 'Too many connections for this user';
 const TOO_MANY_FROM_ADDRESS = 'Too many connections from this address';
-
-/**
- * The tenant of a connection_init's client id and the session behind its credential; null when a token is given but
- * not valid (refused, not downgraded to a guest). Throws AppError for an unknown or disabled tenant.
- */
-async function identify(services: Services, clientId: string | null, credential: Credential): Promise<Identity | null> {
-  const tenant = await services.tenants.resolve(clientId, services.config.REQUIRE_CLIENT_ID);
-  const authenticated = await viewerFor(services.auth, tenant.id, credential);
-  return authenticated || !credential.bearer ? { tenant, authenticated } : null;
-}
-
-/** Whether a second look found the same tenant, user and session as the first. */
-function sameIdentity(first: Identity, again: Identity | null): boolean {
-  return (
-    again !== null &&
-    again.tenant.id === first.tenant.id &&
-    again.authenticated?.user.id === first.authenticated?.user.id &&
-    again.authenticated?.session.id === first.authenticated?.session.id
-  );
-}
-
-/** A socket as services.connections holds it (a class: no closure per socket). */
-class SocketConnection implements LiveConnection {
-  readonly transport = 'ws';
-  constructor(
-    private readonly socket: WebSocket,
-    readonly tenantId: string,
-    readonly userId: string | null,
-    readonly sessionId: string | null,
-    readonly ip: string | null,
-  ) {}
-  close(code: number, reason: string) {
-    this.socket.close(code, reason);
-  }
-}
-
-/**
- * A random UUID as one flat string. randomUUID() builds its result from ~20 concatenated pieces, a tree of string
- * objects that a string held for the socket's lifetime (its id, in every operation's request id) would keep.
- */
-function flatUUID(): string {
-  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
-}
