@@ -45,6 +45,8 @@ async function script(s: TestServer) {
   // From the start of the log: what was sent before a socket's subscription was live is replayed to it, so every
   // socket gets the same frames whatever the timing.
   for (const socket of sockets) socket.send({ id: 'events', type: 'subscribe', payload: { query: Events, variables: { c, after: 0 } } });
+  // Every socket has the two MEMBER_JOINED events (replayed): each follows the topic, so the messages arrive live and shared.
+  await Promise.all(sockets.map((socket) => socket.until(2)));
   for (let i = 1; i <= MESSAGES; i++) await s.ok(Send, { c, content: `message ${i}` }, { token: alice.token });
   await Promise.all(sockets.map((socket) => socket.untilText(`message ${MESSAGES}`)));
   // One of alice's sockets completes; a subscription to a conversation that is not hers is refused.
