@@ -1,7 +1,7 @@
 // Token budgets: a user's tokens per UTC day and a tenant's per UTC month (guests included), summed from the
 // ChatUsageRecord ledger, which survives deleted chats. Checked before any provider call; 0 in config = unlimited.
-import { randomUUID } from 'node:crypto';
-import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import { insertUsage, type UsageRow } from '../db/sql/chat.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { TokenUsage } from './events.ts';
@@ -19,13 +19,7 @@ export interface Spender {
   userId: string | null;
 }
 
-/** One ledger row: what one answer spent. */
-export interface UsageRow {
-  spender: Spender;
-  messageId: string | null;
-  model: string;
-  usage: TokenUsage;
-}
+export type { UsageRow };
 
 export class Budgets {
   constructor(
@@ -75,18 +69,6 @@ export class Budgets {
 
   /** Records what one answer spent (also a stopped or failed one: the provider charged for it). */
   async record(spender: Spender, messageId: string | null, model: string, usage: TokenUsage): Promise<void> {
-    await this.prisma.$executeRaw(Budgets.insert([{ spender, messageId, model, usage }]));
-  }
-
-  /** Ledger rows as one INSERT statement, for callers that write them together with the answers they belong to. */
-  static insert(rows: UsageRow[]): Prisma.Sql {
-    const now = new Date();
-    const values = rows.map(
-      (r) =>
-        Prisma.sql`(${randomUUID()}, ${r.spender.tenantId}, ${r.spender.userId}, ${r.messageId}, ${r.model}, ${r.usage.inputTokens}, ${r.usage.outputTokens}, ${now})`,
-    );
-    return Prisma.sql`
-      INSERT INTO "ChatUsageRecord" (id, "tenantId", "userId", "messageId", model, "inputTokens", "outputTokens", "createdAt")
-      VALUES ${Prisma.join(values)}`;
+    await insertUsage(this.prisma, [{ spender, messageId, model, usage }]);
   }
 }
