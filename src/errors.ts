@@ -58,7 +58,7 @@ export function isUniqueViolation(err: unknown): boolean {
         meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } };
       }
     | undefined;
-  // P2002 from the query builder; a raw statement ($queryRaw) fails with P2010 and the driver's error in meta; one
+  // P2002 from the query builder; a raw statement (Prisma's raw query API) fails with P2010 and the driver's error in meta; one
   // sent straight through the driver (Database.query) with the SQLSTATE as its code.
   const driver = e?.meta?.driverAdapterError?.cause;
   return (
@@ -94,8 +94,8 @@ export const isDiskFull = (err: unknown) => hasCode(err, (code) => code === '531
 
 // Prisma: can't reach (P1001), timed out reaching (P1002), socket timeout (P1008), server closed the connection
 // (P1017), pool timeout (P2024), too many connections (P2037).
-const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
-const ADAPTER_UNAVAILABLE = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+const PRISMA_UNAVAILABLE = /^(P1001|P1002|P1008|P1017|P2024|P2037)$/;
+const ADAPTER_UNAVAILABLE = /^(DatabaseNotReachable|ConnectionClosed|SocketTimeout|TooManyConnections)$/;
 // SQLSTATE: connection exceptions (class 08), admin/crash shutdown, "the database system is starting up"; what
 // PostgreSQL says while it restarts or fails over. Insufficient resources (class 53: disk full, out of memory, too
 // many connections) and a statement cancelled by statement_timeout (57014, also what the PGlite queue raises for a
@@ -108,16 +108,7 @@ const transactionTimedOut = (err: unknown) => {
   const e = err as { code?: unknown; message?: unknown } | undefined;
   return e?.code === 'P2028' && typeof e.message === 'string' && TRANSACTION_TIMED_OUT.test(e.message);
 };
-const SOCKET_UNAVAILABLE = new Set([
-  'ENOTFOUND',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
+const SOCKET_UNAVAILABLE = /^(ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)$/;
 // node-postgres and ioredis errors that carry no code.
 const MESSAGE_UNAVAILABLE =
   /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed\.|Stream isn't writeable|Reached the max retries per request limit)/;
@@ -131,10 +122,10 @@ export function isUnavailable(err: unknown): boolean {
   return (
     transactionTimedOut(err) ||
     anyCause(err, (e) => {
-      if (codesOf(e).some((code) => PRISMA_UNAVAILABLE.has(code) || SOCKET_UNAVAILABLE.has(code) || SQLSTATE_UNAVAILABLE.test(code)))
+      if (codesOf(e).some((code) => PRISMA_UNAVAILABLE.test(code) || SOCKET_UNAVAILABLE.test(code) || SQLSTATE_UNAVAILABLE.test(code)))
         return true;
       const kind = driverError(e).kind;
-      if (typeof kind === 'string' && ADAPTER_UNAVAILABLE.has(kind)) return true;
+      if (typeof kind === 'string' && ADAPTER_UNAVAILABLE.test(kind)) return true;
       return e.name === 'MaxRetriesPerRequestError' || (typeof e.message === 'string' && MESSAGE_UNAVAILABLE.test(e.message));
     })
   );

@@ -65,7 +65,8 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
   // Counts the conversation's unread messages (one grouped statement per page, but it reads every unread row).
   'Conversation.unreadCount': DEFAULT_PAGE_SIZE,
 };
-export const PAGE_ARGS = new Set(['first', 'last']);
+/** Whether an argument sets a page size. */
+export const isPageArg = (name: string): boolean => name === 'first' || name === 'last';
 
 /** A connection: an object type with `edges` and `pageInfo` (every Relay connection in the schema). */
 function isConnection(type: GraphQLNamedType): boolean {
@@ -145,7 +146,7 @@ export function operationCost(
 
       let pageSize: number | null = null;
       for (const arg of selection.arguments ?? []) {
-        if (!PAGE_ARGS.has(arg.name.value)) continue;
+        if (!isPageArg(arg.name.value)) continue;
         const def = field.args.find((a) => a.name === arg.name.value);
         if (!def || getNamedType(def.type).name !== 'Int') continue;
         const value = numberArg(arg.value);

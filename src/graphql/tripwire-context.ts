@@ -1,8 +1,8 @@
 // The context a shared subscription execution runs with (graphql/shared-events.ts): the subscriber's own, behind a
 // tripwire on everything that may differ between subscribers.
 
-/** Context properties that are the same for every subscriber of one topic (a topic never spans tenants). */
-const SHARED_CONTEXT = new Set<PropertyKey>(['tenant', 'prisma', 'services', 'then']);
+/** Whether a context property is the same for every subscriber of one topic (a topic never spans tenants). */
+const shared = (prop: PropertyKey): boolean => prop === 'tenant' || prop === 'prisma' || prop === 'services' || prop === 'then';
 
 /**
  * The context with a tripwire on every property that may differ between subscribers. Symbol-keyed properties are
@@ -24,12 +24,12 @@ export function watched<T extends object>(context: T, onPersonal: () => void): T
   return new Proxy(context, {
     get(target, prop) {
       if (mine(prop)) return own.get(prop);
-      if (!SHARED_CONTEXT.has(prop)) onPersonal();
+      if (!shared(prop)) onPersonal();
       return Reflect.get(target, prop);
     },
     has(target, prop) {
       if (mine(prop)) return own.has(prop);
-      if (!SHARED_CONTEXT.has(prop)) onPersonal();
+      if (!shared(prop)) onPersonal();
       return Reflect.has(target, prop);
     },
     set(_target, prop, value) {

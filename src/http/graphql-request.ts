@@ -15,7 +15,7 @@ export interface Refusal {
 export type RequestHead = Pick<IncomingMessage, 'method' | 'url' | 'headers'>;
 
 /** POST bodies GraphQL runs: JSON in one of its media types, which a browser sends cross-site only after a preflight. */
-const JSON_TYPES = new Set(['application/json', 'application/graphql-response+json', 'application/graphql+json']);
+const JSON_TYPES = /^application\/(json|graphql-response\+json|graphql\+json)$/;
 
 /**
  * Limits applied before GraphQL sees a request: GET parameters that are not JSON, body size, and CSRF prevention. A
@@ -38,7 +38,7 @@ export function refuseRequest(req: RequestHead, maxBytes: number): Refusal | nul
     .split(';')[0]
     .trim()
     .toLowerCase();
-  if (!JSON_TYPES.has(type)) return { status: 415, code: 'BAD_USER_INPUT', message: 'POST bodies must be application/json.' };
+  if (!JSON_TYPES.test(type)) return { status: 415, code: 'BAD_USER_INPUT', message: 'POST bodies must be application/json.' };
   return null;
 }
 

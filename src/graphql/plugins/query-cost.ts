@@ -9,7 +9,7 @@ import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../../errors.ts';
 import { graphqlError } from '../errors.ts';
-import { operationCost, PAGE_ARGS, type CostLimits, type CostResult } from '../cost.ts';
+import { operationCost, isPageArg, type CostLimits, type CostResult } from '../cost.ts';
 
 /**
  * What an HTTP request with a batch (a JSON array of operations) keeps on its server context, which every operation
@@ -75,7 +75,7 @@ export function queryCostPlugin(limits: CostLimits): Plugin {
       const pageVariables = new Set<string>();
       visit(document, {
         Argument(arg) {
-          if (PAGE_ARGS.has(arg.name.value) && arg.value.kind === Kind.VARIABLE) pageVariables.add(arg.value.name.value);
+          if (isPageArg(arg.name.value) && arg.value.kind === Kind.VARIABLE) pageVariables.add(arg.value.name.value);
         },
       });
       cache.set(document, (entry = { pageVariables: [...pageVariables], results: new LRUCache({ max: 16 }) }));
