@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { useServer } from './helpers/server.ts';
 import { conversationStream } from '../src/messaging/conversation-stream.ts';
-import { openInbox } from '../src/messaging/inbox.ts';
+import { openInbox } from '../src/messaging/inbox-subscription.ts';
 import { CreateGroup, Send, StartDirect } from './messaging-ops.ts';
 
 describe('conversation stream with a slow consumer', () => {

@@ -5,7 +5,7 @@ import { requireViewer, type Context } from '../graphql/context.ts';
 import { badInput } from '../errors.ts';
 import type { ConversationEventPayload } from './events.ts';
 import { conversationStream } from './conversation-stream.ts';
-import { attachInbox, inboxCursorOf, openInbox } from './inbox.ts';
+import { attachInbox, inboxCursorOf, openInbox } from './inbox-subscription.ts';
 import { actorOf } from './loaders.ts';
 import { SHARED_EVENTS } from '../graphql/shared-events.ts';
 
