@@ -2,7 +2,7 @@
 import { builder, onlyScalars } from '../graphql/builder.ts';
 import { requireViewer, type Context } from '../graphql/context.ts';
 import type { Session, User } from '../generated/prisma/client.ts';
-import type { AuthResult } from './accounts.service.ts';
+import type { AuthResult } from './accounts.types.ts';
 import { followed } from '../realtime/fanout.ts';
 
 /** Contact details are private: the user themself, and (once messaging lands) people who share a conversation. */

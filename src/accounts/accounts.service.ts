@@ -13,19 +13,6 @@ import {
   normalizePhone,
   normalizeUsername,
 } from './credentials.ts';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-export type {
-  AccountDeps,
-  AuthResult,
-  ChangePasswordInput,
-  ProfileInput,
-  RequestInfo,
-  SignInInput,
-  SignUpInput,
-  Viewer,
-} from './accounts.types.ts';
 import type {
   AccountDeps,
   AuthResult,
@@ -36,6 +23,8 @@ import type {
   SignUpInput,
   Viewer,
 } from './accounts.types.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export class AccountService {
   constructor(private readonly deps: AccountDeps) {}

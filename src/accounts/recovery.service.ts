@@ -6,7 +6,8 @@ import { badInput } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
-import type { AccountService, RequestInfo, Viewer } from './accounts.service.ts';
+import type { AccountService } from './accounts.service.ts';
+import type { RequestInfo, Viewer } from './accounts.types.ts';
 import { checkPassword, hashToken, newToken, normalizeEmail } from './credentials.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 

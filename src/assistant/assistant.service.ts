@@ -5,7 +5,7 @@ import type { PrismaClient, ChatSession, ChatMessage } from '../generated/prisma
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import type { Viewer } from '../accounts/accounts.service.ts';
+import type { Viewer } from '../accounts/accounts.types.ts';
 import { badInput, notFound } from '../errors.ts';
 import { ModelRegistry } from './models.ts';
 import { RunRegistry } from './runs.ts';

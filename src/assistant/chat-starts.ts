@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { PrismaClient, ChatSession, ChatMessage } from '../generated/prisma/client.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { Viewer } from '../accounts/accounts.service.ts';
+import type { Viewer } from '../accounts/accounts.types.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { AppError, notFound } from '../errors.ts';

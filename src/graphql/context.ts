@@ -1,6 +1,6 @@
 // The one context every resolver sees, whether the operation came over HTTP, SSE or WebSocket.
 import type { PrismaClient, Tenant } from '../generated/prisma/client.ts';
-import type { RequestInfo, Viewer } from '../accounts/accounts.service.ts';
+import type { RequestInfo, Viewer } from '../accounts/accounts.types.ts';
 import type { Services } from '../services.ts';
 import { AppError } from '../errors.ts';
 

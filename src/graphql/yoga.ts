@@ -22,7 +22,7 @@ import { requestIdInErrorsPlugin } from './plugins/request-id-in-errors.ts';
 import { inputStringsPlugin } from './input-strings.ts';
 import type { Context } from './context.ts';
 import type { Services } from '../services.ts';
-import type { Viewer } from '../accounts/accounts.service.ts';
+import type { Viewer } from '../accounts/accounts.types.ts';
 import type { Tenant } from '../generated/prisma/client.ts';
 import { isUnavailable, unavailableError } from '../errors.ts';
 import { graphqlError, maskedAppError, withExtensions } from './errors.ts';

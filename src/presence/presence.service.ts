@@ -8,7 +8,7 @@ import type { ParleyPubSub, PresenceChangedEvent } from '../realtime/pubsub.ts';
 import { TopicFanout } from '../realtime/fanout.ts';
 import { Delivery } from '../realtime/delivery.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
-import type { Viewer } from '../accounts/accounts.service.ts';
+import type { Viewer } from '../accounts/accounts.types.ts';
 import { AppError, badInput, isUnavailable } from '../errors.ts';
 import { cleanText } from '../text-rules.ts';
 import type { ConnectionRef, PresenceStore } from './store.ts';

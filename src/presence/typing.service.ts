@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { ParleyPubSub, TypingChangedEvent } from '../realtime/pubsub.ts';
 import { TopicFanout } from '../realtime/fanout.ts';
 import { Delivery } from '../realtime/delivery.ts';
-import type { Viewer } from '../accounts/accounts.service.ts';
+import type { Viewer } from '../accounts/accounts.types.ts';
 import { AppError } from '../errors.ts';
 import type { TypingRules, TypingStore } from './typing-store.ts';
 

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { AppError } from '../../errors.ts';
 import type { Services } from '../../services.ts';
 import type { Tenant } from '../../generated/prisma/client.ts';
-import type { RequestInfo } from '../../accounts/accounts.service.ts';
+import type { RequestInfo } from '../../accounts/accounts.types.ts';
 import type { Authenticated } from '../authenticator.ts';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_BYTES } from '../../accounts/credentials.ts';
 import { trustedRedirect } from '../trusted.ts';
