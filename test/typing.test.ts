@@ -59,11 +59,13 @@ describe('typing', () => {
 
     for (let i = 0; i < 3; i++)
       expect((await s.ok(SetTyping, { conversationId, isTyping: true }, { token: alice.token })).setTyping).toBe(true);
+    // Read before the stop is sent: a subscriber keeps only each user's latest state, so a start still waiting when
+    // the stop arrives would be replaced by it.
+    const first = await bobSees.until(by(alice.id));
+    expect(first.data?.typing).toMatchObject({ conversationId, isTyping: true, user: { id: alice.id } });
     await s.ok(SetTyping, { conversationId, isTyping: false }, { token: alice.token });
     await s.ok(SetTyping, { conversationId, isTyping: false }, { token: alice.token }); // already stopped: nothing sent
 
-    const first = await bobSees.until(by(alice.id));
-    expect(first.data?.typing).toMatchObject({ conversationId, isTyping: true, user: { id: alice.id } });
     const second = await bobSees.until(by(alice.id));
     expect(second.data?.typing.isTyping).toBe(false);
     // Three starts within the throttle window and two stops made exactly one true and one false: a marker published
