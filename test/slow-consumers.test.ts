@@ -6,13 +6,14 @@
 // in the event bus's listener). The throttles on setStatus and setTyping are tested at the end.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ExecutionResult } from 'graphql';
+import { print, type ExecutionResult } from 'graphql';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { subscribe, type Subscription } from './helpers/ws.ts';
 import { createConversation } from './helpers/conversations.ts';
 import { dataOf, stalledClient, type Message, type StalledClient } from './helpers/stalled-socket.ts';
 import { gatedModel } from './helpers/chat.ts';
 import { online } from './helpers/online.ts';
+import { ev, Inbox, type InboxEvent } from './helpers/inbox.ts';
 
 const FLOOD = 1_500;
 
@@ -195,6 +196,54 @@ describe('a client that stops reading (every subscription field)', () => {
     stalled.resume();
     const after = await readUntil(stalled, 'events', (m) => dataOf<Events>(m).conversationEvents.sequence === final.sequence);
     expect(sequences(after.map((m) => dataOf<Events>(m).conversationEvents))).toEqual(consecutive);
+    stalled.close();
+  }, 120_000);
+
+  it('conversationEvents without conversationId (the inbox): 1,500 messages over two conversations; both streams get every one', async () => {
+    const s = server();
+    const [watcher, reader, sender] = [await s.user(), await s.user(), await s.user()];
+    const conversations = [await createConversation(s, [sender, watcher, reader]), await createConversation(s, [sender, watcher, reader])];
+    const probe = () => s.ok(Send, { c: conversations[0], content: 'probe' }, { token: sender.token });
+    const stalled = await stalledClient(s, watcher); // its inbox has the plug's events too: they are filtered out below
+    stalled.subscribe('inbox', print(Inbox));
+    await live(stalled, 'inbox', probe);
+    const reading = subscribe(s.ws({ token: reader.token }), Inbox);
+    await reading.live(probe);
+
+    await stalled.stall();
+    // More than the 1,000 events a stream holds for its consumer: the stalled inbox reads the rest back from the log.
+    await flood(
+      s,
+      sender,
+      Array.from({ length: FLOOD }, (_, i) => `sendMessage(input: { conversationId: "${conversations[i % 2]}", content: "m${i}" }) { id }`),
+    );
+    const finals = new Map<string, number>();
+    for (const c of conversations)
+      finals.set(
+        c,
+        (await s.ok<{ sendMessage: { sequence: number } }, Record<string, unknown>>(Send, { c, content: 'final' }, { token: sender.token }))
+          .sendMessage.sequence,
+      );
+
+    await stillServing(s, reader);
+    // Per conversation (the inbox orders events only within each), the sequences of the flood and the final message.
+    const perConversation = (events: InboxEvent[]) =>
+      [...finals].map(([c, last]) => events.filter((e) => e.conversationId === c && e.sequence >= last - FLOOD / 2).map((e) => e.sequence));
+    const consecutive = [...finals.values()].map((last) => Array.from({ length: FLOOD / 2 + 1 }, (_, i) => last - FLOOD / 2 + i));
+    /** Whether `e` is the last final still missing from `got` (the finals seen so far, which it adds to). */
+    const lastFinal = (e: InboxEvent, got: Set<string>) => {
+      if (finals.get(e.conversationId) === e.sequence) got.add(e.conversationId);
+      return got.size === finals.size;
+    };
+    const read: InboxEvent[] = [];
+    const readFinals = new Set<string>();
+    await reading.until((e) => (read.push(ev(e)), lastFinal(ev(e), readFinals)), 60_000);
+    expect(perConversation(read)).toEqual(consecutive);
+    stalled.resume();
+    const stalledFinals = new Set<string>();
+    const inboxOf = (m: Message) => dataOf<{ conversationEvents: InboxEvent }>(m).conversationEvents;
+    const after = await readUntil(stalled, 'inbox', (m) => lastFinal(inboxOf(m), stalledFinals));
+    expect(perConversation(after.map(inboxOf))).toEqual(consecutive);
     stalled.close();
   }, 120_000);
 
