@@ -2,6 +2,7 @@
 // executor's per-event mapping (an async generator and a flattening iterator per event per subscriber).
 import { GraphQLError, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
 import { isUnavailable, serviceUnavailable } from '../errors.ts';
+import { isPullable, nextOf, type Pullable, type Sink } from '../realtime/pull.ts';
 
 /** Masks one error on its way to the client (yoga's maskedErrors, for subscriptions that bypass envelop). */
 export type MaskError = (error: GraphQLError) => GraphQLError;
@@ -21,51 +22,82 @@ const unavailable = (e: GraphQLError) => e.extensions?.code === 'SERVICE_UNAVAIL
  * (of the source or of the mapping) closes the source before it ends the stream, and so does a result whose errors
  * say a backing service is out of reach (SERVICE_UNAVAILABLE). A class: one is held by every open subscription, and
  * prototype methods cost nothing per subscription where closures would.
+ *
+ * Read by pulls (realtime/pull.ts) it is also the sink of its source's pulls: an event the source already has, or
+ * that arrives while a pull waits, is mapped and handed on in the same call, with no promise unless the execution
+ * itself is asynchronous.
  */
-class MappedEvents implements AsyncIterableIterator<ExecutionResult> {
+class MappedEvents implements AsyncIterableIterator<ExecutionResult>, Pullable<ExecutionResult>, Sink<unknown> {
   private readonly inner: AsyncIterator<unknown>;
+  /** The sink of the pull in progress. */
+  private sink: Sink<ExecutionResult> | null = null;
 
   constructor(
     source: AsyncIterable<unknown>,
     private readonly map: (event: unknown) => Result,
-    private readonly onError: (err: unknown) => GraphQLError,
+    private readonly locate: (err: unknown) => GraphQLError,
     private readonly mask?: MaskError,
   ) {
     this.inner = source[Symbol.asyncIterator]();
   }
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    if (!this.mask) return this.step();
-    try {
-      const next = await this.step();
-      return next.done ? next : { value: maskResult(next.value, this.mask), done: false };
-    } catch (err) {
-      throw this.mask(err instanceof GraphQLError ? err : located(err, undefined));
-    }
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return nextOf(this);
   }
 
-  private async step(): Promise<IteratorResult<ExecutionResult>> {
-    let next: IteratorResult<unknown>;
+  pull(sink: Sink<ExecutionResult>): void {
+    this.sink = sink;
+    if (isPullable(this.inner)) return this.inner.pull(this);
+    this.inner.next().then(
+      (next) => (next.done ? this.onDone() : this.onValue(next.value)),
+      (err) => this.onError(err),
+    );
+  }
+
+  /** An event from the source: mapped, then handed on (or the stream fails). */
+  onValue(event: unknown): void {
+    let mapped: Result;
     try {
-      next = await this.inner.next();
+      mapped = this.map(event);
     } catch (err) {
-      await this.return().catch(() => {});
-      throw this.onError(err);
+      return this.fail(err);
     }
-    if (next.done) return { value: undefined, done: true };
-    let value: ExecutionResult;
-    try {
-      const mapped = this.map(next.value);
-      value = mapped instanceof Promise ? await mapped : mapped;
-    } catch (err) {
-      await this.return().catch(() => {});
-      throw err;
-    }
-    if (value.errors?.some(unavailable)) {
-      await this.return().catch(() => {});
-      throw serviceUnavailable();
-    }
-    return { value, done: false };
+    if (mapped instanceof Promise)
+      mapped.then(
+        (value) => this.deliver(value),
+        (err) => this.fail(err),
+      );
+    else this.deliver(mapped);
+  }
+
+  onDone(): void {
+    this.taken().onDone();
+  }
+
+  /** The source failed: located at the operation. */
+  onError(err: unknown): void {
+    this.fail(this.locate(err));
+  }
+
+  private deliver(value: ExecutionResult) {
+    if (value.errors?.some(unavailable)) return this.fail(serviceUnavailable());
+    this.taken().onValue(this.mask ? maskResult(value, this.mask) : value);
+  }
+
+  /** Closes the source, then ends the pull in progress with `err` (masked when masking is this stream's job). */
+  private fail(err: unknown) {
+    const sink = this.taken();
+    const error = this.mask ? this.mask(err instanceof GraphQLError ? err : located(err, undefined)) : err;
+    this.return().then(
+      () => sink.onError(error),
+      () => sink.onError(error),
+    );
+  }
+
+  private taken(): Sink<ExecutionResult> {
+    const sink = this.sink!;
+    this.sink = null;
+    return sink;
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
@@ -92,8 +124,8 @@ export function maskResult(result: ExecutionResult, mask: MaskError): ExecutionR
 export function mapEvents(
   source: AsyncIterable<unknown>,
   map: (event: unknown) => Result,
-  onError: (err: unknown) => GraphQLError,
+  locate: (err: unknown) => GraphQLError,
   mask?: MaskError,
-) {
-  return new MappedEvents(source, map, onError, mask);
+): AsyncIterableIterator<ExecutionResult> & Pullable<ExecutionResult> {
+  return new MappedEvents(source, map, locate, mask);
 }

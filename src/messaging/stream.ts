@@ -13,6 +13,7 @@
 // costs memory for at most MAX_QUEUED events and loses nothing.
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Follow } from '../realtime/fanout.ts';
+import { nextOf, type Pullable, type Sink } from '../realtime/pull.ts';
 import { toPayload, type ConversationEventPayload } from './events.ts';
 import type { EventTopics } from './event-topics.ts';
 
@@ -30,13 +31,12 @@ export interface StreamOptions {
   maxQueued?: number;
 }
 
-export interface ConversationStream extends AsyncIterableIterator<ConversationEventPayload> {
+export interface ConversationStream extends AsyncIterableIterator<ConversationEventPayload>, Pullable<ConversationEventPayload> {
   /** Events waiting for the consumer now (at most maxQueued). */
   queued(): number;
 }
 
 type Task = () => void | Promise<unknown>;
-type Waiter = { resolve: (r: IteratorResult<ConversationEventPayload>) => void; reject: (e: unknown) => void };
 
 /** The queue, the task chain and the sequence gate every conversationEvents stream shares. */
 export abstract class LogStream implements ConversationStream {
@@ -53,10 +53,10 @@ export abstract class LogStream implements ConversationStream {
   protected taken: ConversationEventPayload | null = null;
   protected takenNote: unknown = undefined;
 
-  // --- the consumer side: a queue (with a note per event) and at most one waiting next()
+  // --- the consumer side: a queue (with a note per event) and at most one waiting pull (or next())
   private readonly queue: ConversationEventPayload[] = [];
   private readonly notes: unknown[] = [];
-  private waiter: Waiter | null = null;
+  private waiter: Sink<ConversationEventPayload> | null = null;
   private failure: unknown = null;
   private readonly maxQueued: number;
   private readonly onError?: (err: unknown) => void;
@@ -92,7 +92,7 @@ export abstract class LogStream implements ConversationStream {
   protected open(topics: EventTopics, topic: 'conversation' | 'inbox', id: string) {
     const follow = topics[topic].follow(
       id,
-      (event) => this.run(() => this.handle(event)),
+      (event) => this.arrive(event),
       () => this.run(() => this.resync()),
     );
     this.follow = follow;
@@ -108,7 +108,7 @@ export abstract class LogStream implements ConversationStream {
       const w = this.waiter;
       this.waiter = null;
       this.handOut(event, note);
-      w.resolve({ value: event, done: false });
+      w.onValue(event);
     } else {
       this.queue.push(event);
       this.notes.push(note);
@@ -126,15 +126,26 @@ export abstract class LogStream implements ConversationStream {
     if (this.waiter && !this.queue.length) {
       const w = this.waiter;
       this.waiter = null;
-      if (this.failure !== null) w.reject(this.failure);
-      else w.resolve({ value: undefined, done: true });
+      if (this.failure !== null) w.onError(this.failure);
+      else w.onDone();
     }
   }
 
   protected run(task: Task) {
     if (this.ended) return;
     if (this.pending > 0) return this.later(task);
-    const started = task();
+    this.track(task());
+  }
+
+  /** A live event from the topic: run() for handle(), without a task per event when nothing is pending. */
+  private arrive(event: ConversationEventPayload) {
+    if (this.ended) return;
+    if (this.pending > 0) return this.later(() => this.handle(event));
+    this.track(this.handle(event));
+  }
+
+  /** Keeps later tasks behind one that started and went asynchronous. */
+  private track(started: void | Promise<unknown>) {
     if (!started) return;
     this.pending++;
     this.tail = started.catch((err) => this.end(err)).finally(() => this.pending--);
@@ -230,16 +241,21 @@ export abstract class LogStream implements ConversationStream {
     return this.queue.length;
   }
 
-  next(): Promise<IteratorResult<ConversationEventPayload>> {
+  /** Hands the next event to `sink`: at once when one is queued (or the stream has ended), else when one arrives. */
+  pull(sink: Sink<ConversationEventPayload>): void {
     const value = this.queue.shift();
     if (value !== undefined) {
       this.handOut(value, this.notes.shift());
       if (!this.queue.length && (this.behind.size || this.paused)) this.resume();
-      return Promise.resolve({ value, done: false });
+      return sink.onValue(value);
     }
-    if (this.ended) return this.failure !== null ? Promise.reject(this.failure) : Promise.resolve({ value: undefined, done: true });
+    if (this.ended) return this.failure !== null ? sink.onError(this.failure) : sink.onDone();
     if (this.behind.size || this.paused) this.resume();
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    this.waiter = sink;
+  }
+
+  next(): Promise<IteratorResult<ConversationEventPayload>> {
+    return nextOf(this);
   }
 
   return(): Promise<IteratorResult<ConversationEventPayload>> {

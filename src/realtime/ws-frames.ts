@@ -17,6 +17,7 @@
 // client holds at most that much in its buffer before it stops pulling.
 import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
+import { isPullable, type Pullable, type Sink } from './pull.ts';
 
 /** Bytes a socket may have waiting to be written before its results wait for it. */
 export const HIGH_WATER_BYTES = 64 * 1024;
@@ -49,11 +50,20 @@ function serialize(result: ExecutionResult): string {
 
 const DONE: IteratorResult<never> = { value: undefined, done: true };
 
-/** The stand-in graphql-ws iterates while the results go to the socket directly (see the top of this file). */
-export class DirectFrames implements AsyncIterableIterator<never> {
+/**
+ * The stand-in graphql-ws iterates while the results go to the socket directly (see the top of this file). Results
+ * that can be pulled (realtime/pull.ts: every subscription's, through graphql/mapped-events.ts) are written in the
+ * call that hands them over, so an event reaches the socket within the fan-out's loop; others are awaited in turn.
+ */
+export class DirectFrames implements AsyncIterableIterator<never>, Sink<ExecutionResult> {
   private readonly prefix: string;
   private pumping: Promise<IteratorResult<never>> | null = null;
   private stopped = false;
+  /** How the first next() settles, for results read by pulls. */
+  private settle: { resolve: (r: IteratorResult<never>) => void; reject: (e: unknown) => void } | null = null;
+  /** A pull is being made (the loop in pullNext); `again`: the next one is wanted as soon as it returns. */
+  private pulling = false;
+  private again = false;
 
   constructor(
     private readonly results: AsyncIterator<ExecutionResult>,
@@ -65,7 +75,55 @@ export class DirectFrames implements AsyncIterableIterator<never> {
   }
 
   next(): Promise<IteratorResult<never>> {
-    return (this.pumping ??= this.pump());
+    return (this.pumping ??= isPullable(this.results) ? this.pullAll() : this.pump());
+  }
+
+  private pullAll(): Promise<IteratorResult<never>> {
+    return new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+      this.pullNext();
+    });
+  }
+
+  /**
+   * Pulls the next result. A pull answered at once calls onValue, which asks for the next one from inside this
+   * loop: the loop makes it, instead of a recursion as deep as the queue.
+   */
+  private pullNext() {
+    if (this.pulling) {
+      this.again = true;
+      return;
+    }
+    this.pulling = true;
+    do {
+      this.again = false;
+      if (this.stopped) this.onDone();
+      else (this.results as AsyncIterator<ExecutionResult> & Pullable<ExecutionResult>).pull(this);
+    } while (this.again);
+    this.pulling = false;
+  }
+
+  onValue(result: ExecutionResult): void {
+    let sent: Promise<void> | undefined;
+    try {
+      sent = this.stopped ? undefined : this.send(result);
+    } catch (err) {
+      return this.onError(err);
+    }
+    if (sent)
+      sent.then(
+        () => this.pullNext(),
+        (err) => this.onError(err),
+      );
+    else this.pullNext();
+  }
+
+  onDone(): void {
+    this.settle?.resolve(DONE);
+  }
+
+  onError(err: unknown): void {
+    this.settle?.reject(err);
   }
 
   private async pump(): Promise<IteratorResult<never>> {
