@@ -31,14 +31,18 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult>, Pullable<E
   private readonly inner: AsyncIterator<unknown>;
   /** The sink of the pull in progress. */
   private sink: Sink<ExecutionResult> | null = null;
+  /** Called once when the stream ends, however it ends; cleared then. */
+  private onEnd?: () => void;
 
   constructor(
     source: AsyncIterable<unknown>,
     private readonly map: (event: unknown) => Result,
     private readonly locate: (err: unknown) => GraphQLError,
     private readonly mask?: MaskError,
+    onEnd?: () => void,
   ) {
     this.inner = source[Symbol.asyncIterator]();
+    this.onEnd = onEnd;
   }
 
   next(): Promise<IteratorResult<ExecutionResult>> {
@@ -71,6 +75,7 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult>, Pullable<E
   }
 
   onDone(): void {
+    this.ended();
     this.taken().onDone();
   }
 
@@ -100,12 +105,20 @@ class MappedEvents implements AsyncIterableIterator<ExecutionResult>, Pullable<E
     return sink;
   }
 
+  private ended() {
+    const onEnd = this.onEnd;
+    this.onEnd = undefined;
+    onEnd?.();
+  }
+
   async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.ended();
     await this.inner.return?.();
     return { value: undefined, done: true };
   }
 
   async throw(err?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.ended();
     if (this.inner.throw) await this.inner.throw(err);
     else await this.return();
     throw err;
@@ -126,6 +139,7 @@ export function mapEvents(
   map: (event: unknown) => Result,
   locate: (err: unknown) => GraphQLError,
   mask?: MaskError,
+  onEnd?: () => void,
 ): AsyncIterableIterator<ExecutionResult> & Pullable<ExecutionResult> {
-  return new MappedEvents(source, map, locate, mask);
+  return new MappedEvents(source, map, locate, mask, onEnd);
 }

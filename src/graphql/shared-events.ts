@@ -1,8 +1,7 @@
-// Subscription events executed once for every subscriber that asked the same thing. A message to a group of 1,000
-// reaches 1,000 streams as one event object (realtime/fanout.ts); when they all subscribed with the same document
-// and the same variables below the subscription field, the event is executed twice (the first subscriber's own
-// execution, then one shared) and the 1,000 streams send the shared result. An event with one subscriber costs
-// nothing extra.
+// Subscription events executed once for every subscriber that asked the same thing. Subscribers of a shared field are
+// grouped when they subscribe (graphql/subscription-groups.ts) by document, operation and the variables below the
+// subscription field; a message to a group of 1,000 reaches 1,000 streams (realtime/fanout.ts), and the group executes
+// it once and the 1,000 streams send that result. A group of one executes with its subscriber's own context.
 //
 // Sharing is only safe when the result cannot depend on who is watching. That is decided by watching the execution
 // itself, not by a list of fields: the shared execution runs with a context in which everything that identifies
@@ -12,12 +11,12 @@
 // as personal and its later events go straight to their subscribers' own executions. A new field that reads the
 // viewer is therefore never shared by mistake, whoever writes it.
 //
-// A subscription field opts in with `extensions: { [SHARED_EVENTS]: { ignoresArguments } }`, when its stream hands
-// the same event object to many subscribers (conversationEvents, through realtime/fanout.ts); other subscriptions
-// (an AI chat's tokens, one subscriber each) keep the executor's own mapping. Arguments of the field itself count
-// only when its per-event resolver may read them: `ignoresArguments: true` (conversationEvents: `conversationId`
-// picks the topic and `afterSequence` the replay, both at subscribe time) lets subscribers resuming from different
-// sequences share.
+// A subscription field opts in with `extensions: { [SHARED_EVENTS]: { ignoresArguments, eventKey } }`, when its
+// stream hands the same events to many subscribers (conversationEvents, through realtime/fanout.ts); other
+// subscriptions (an AI chat's tokens, one subscriber each) keep the executor's own mapping. `eventKey` names an
+// event within a group. Arguments of the field itself count only when its per-event resolver may read them:
+// `ignoresArguments: true` (conversationEvents: `conversationId` picks the topic and `afterSequence` the replay, both
+// at subscribe time) lets subscribers resuming from different sequences share.
 //
 // Every subscription (shared or not, over WebSocket and SSE) maps its events with one plain iterator instead of the
 // executor's per-event mapping (an async generator and a flattening iterator per event per subscriber). Errors from
@@ -43,13 +42,19 @@ import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { withExtensions } from './errors.ts';
 import { located, mapEvents, maskResult, type MaskError } from './mapped-events.ts';
+import { SubscriptionGroups, type GroupResult, type SubscriptionGroup } from './subscription-groups.ts';
 import { watched } from './tripwire-context.ts';
 
 export type { MaskError };
 
-/** Field extension of a subscription field whose events may be shared: `{ ignoresArguments: boolean }`. */
+/** Field extension of a subscription field whose events may be shared (SharedEventsExtension). */
 export const SHARED_EVENTS = 'sharedEvents';
-type SharedEventsExtension = { ignoresArguments?: boolean };
+export interface SharedEventsExtension {
+  /** The field's per-event resolver never reads the field's own arguments (they matter at subscribe time only). */
+  ignoresArguments?: boolean;
+  /** Names an event: two events with the same key have the same result for a group (e.g. conversation:sequence). */
+  eventKey(event: never): string;
+}
 
 /** The subscription field an operation subscribes to, with its shared-events extension if it has one. */
 function sharedField(args: ExecutionArgs, operation: OperationDefinitionNode) {
@@ -63,23 +68,20 @@ function sharedField(args: ExecutionArgs, operation: OperationDefinitionNode) {
 const MAX_PERSONAL = 1000;
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
-interface Shared {
-  /** The shared result, or null when subscribers must execute with their own context; undefined until settled. */
-  value?: ExecutionResult | null;
-  promise: Promise<ExecutionResult | null>;
-}
 
 export interface SharedEventsStats {
-  /** Events executed once on behalf of every subscriber with the same selection. */
+  /** Events executed once on behalf of every subscriber of a group. */
   shared: number;
-  /** Event deliveries that reused a shared result instead of executing again (from the second subscriber of an event on). */
+  /** Event deliveries that sent a group's shared result instead of executing the event. */
   reused: number;
-  /** Executions with the subscriber's own context (an event's first subscriber per selection, personal selections). */
+  /** Executions with the subscriber's own context (groups of one, personal selections). */
   own: number;
 }
 
 export interface SharedSubscriptionEvents extends Plugin {
   stats: SharedEventsStats;
+  /** Subscriber groups open now, and their members. */
+  groups(): { groups: number; members: number };
   /**
    * Subscribes without envelop around it (graphql-ws, realtime/ws.ts): what this plugin's onSubscribe would run,
    * with `mask` doing the masking envelop's masked-errors plugin does there. Envelop would wrap every stream in two
@@ -100,8 +102,7 @@ export interface SharedEventsOptions {
 export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): SharedSubscriptionEvents {
   const release = opts.release ?? (() => {});
   const stats: SharedEventsStats = { shared: 0, reused: 0, own: 0 };
-  /** Per event: the key of its first subscriber, then per key null (executed once, own) or the shared execution. */
-  const results = new WeakMap<object, string | Map<string, Shared | null>>();
+  const groups = new SubscriptionGroups();
   const documentIds = new WeakMap<DocumentNode, number>();
   const personal = new LRUCache<string, true>({ max: MAX_PERSONAL });
   let nextDocumentId = 0;
@@ -121,10 +122,10 @@ export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): Shared
     return executeOwn(args, event);
   };
 
-  const executeShared = (args: ExecutionArgs, event: object, documentKey: string): Shared => {
+  const executeShared = (args: ExecutionArgs, event: unknown, documentKey: string): GroupResult => {
     let touched = false;
     const contextValue = watched(args.contextValue as object, () => (touched = true));
-    const entry: Shared = { promise: null as never };
+    const entry: GroupResult = { promise: null as never };
     const settle = (result: ExecutionResult): ExecutionResult | null => {
       if (!touched && !result.errors) {
         stats.shared++;
@@ -148,27 +149,10 @@ export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): Shared
     return value;
   };
 
-  // The first subscriber to reach an event executes it with its own context (an event most often has one
-  // subscriber: a chat token, a direct message); only a second one with the same key makes the shared execution,
-  // which it and every later one reuse.
-  const resultFor = (args: ExecutionArgs, documentKey: string, key: string, event: unknown): Result => {
-    if (typeof event !== 'object' || event === null || personal.has(documentKey)) return own(args, event);
-    const seen = results.get(event);
-    if (seen === undefined) {
-      results.set(event, key);
-      return own(args, event);
-    }
-    let byKey: Map<string, Shared | null>;
-    if (typeof seen === 'string') {
-      byKey = new Map([[seen, null]]);
-      results.set(event, byKey);
-    } else byKey = seen;
-    let entry = byKey.get(key);
-    if (entry === undefined) {
-      byKey.set(key, null); // the first with this key
-      return own(args, event);
-    }
-    if (entry === null) byKey.set(key, (entry = executeShared(args, event, documentKey)));
+  /** A member's result for an event: its group's shared execution, or its own (a group of one, a personal document). */
+  const resultFor = (args: ExecutionArgs, group: SubscriptionGroup, documentKey: string, eventKey: string, event: unknown): Result => {
+    if (group.members < 2 || personal.has(documentKey)) return own(args, event);
+    const entry = group.resultFor(eventKey, () => executeShared(args, event, documentKey));
     if (entry.value !== undefined) return reuse(entry.value, args, event);
     return entry.promise.then((value) => reuse(value, args, event));
   };
@@ -202,12 +186,15 @@ export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): Shared
       let id = documentIds.get(args.document);
       if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
       const documentKey = `${id}:${args.operationName ?? ''}`;
-      const key = `${documentKey}:${JSON.stringify(variablesThatMatter(args, shared))}`;
-      return mapEvents(source, (event) => resultFor(args, documentKey, key, event), fail, mask);
+      const group = groups.join(`${documentKey}:${JSON.stringify(variablesThatMatter(args, shared))}`);
+      const eventKey = shared.extension.eventKey as (event: unknown) => string;
+      const map = (event: unknown) => resultFor(args, group, documentKey, eventKey(event), event);
+      return mapEvents(source, map, fail, mask, () => groups.leave(group));
     };
 
   return {
     stats,
+    groups: () => groups.size(),
     onSubscribe({ args: subscribing, setSubscribeFn }) {
       const operation = getOperationAST(subscribing.document, subscribing.operationName);
       if (operation?.operation === 'subscription') setSubscribeFn(subscriber(operation));

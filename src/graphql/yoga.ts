@@ -123,10 +123,20 @@ export function createParleyYoga(services: Services) {
   const sharedEvents = sharedSubscriptionEvents({ release: (context) => RequestCache.clearForContext(context as Context) });
   metrics.register(
     'parley_subscription_event_executions_total',
-    "Subscription events executed once for all subscribers with the same selection (shared), deliveries that reused such a result (reused), and executions with the subscriber's own context (own: the first subscriber of an event, personal selections).",
+    "Subscription events executed once for a group of subscribers with the same selection (shared), deliveries that sent such a result (reused), and executions with the subscriber's own context (own: groups of one, personal selections).",
     () => Object.entries(sharedEvents.stats).map(([kind, value]) => ({ labels: { kind }, value })),
     'counter',
     ['kind'],
+  );
+  metrics.register(
+    'parley_subscription_groups',
+    'Groups of subscribers to a shared subscription field (same document, operation and variables that matter); each executes an event once for all its members.',
+    () => sharedEvents.groups().groups,
+  );
+  metrics.register(
+    'parley_subscription_group_members',
+    'Subscribers in those groups (subscriptions to a shared field that have not ended).',
+    () => sharedEvents.groups().members,
   );
 
   const maskedErrors = {

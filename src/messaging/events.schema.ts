@@ -7,7 +7,10 @@ import type { ConversationEventPayload } from './events.ts';
 import { conversationStream } from './conversation-stream.ts';
 import { attachInbox, inboxCursorOf, openInbox } from './inbox-subscription.ts';
 import { actorOf } from './loaders.ts';
-import { SHARED_EVENTS } from '../graphql/shared-events.ts';
+import { SHARED_EVENTS, type SharedEventsExtension } from '../graphql/shared-events.ts';
+
+/** An event's name within a group of subscribers (shared-events.ts): the same on every topic it reaches. */
+const sharedEventKey = (event: ConversationEventPayload) => `${event.conversationId}:${event.sequence}`;
 
 const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
   description: 'What happened in a conversation.',
@@ -75,11 +78,11 @@ builder.subscriptionFields((t) => ({
       '(from their own MEMBER_JOINED) and ones left (up to their own MEMBER_LEFT). ' +
       'To resume one conversation pass afterSequence; to resume the inbox pass afterCursor (the `cursor` of the last event handled). ' +
       'Every stored event missed since is replayed first, in order within each conversation, then live events follow with no gap and no duplicate.',
-    // One event object reaches every stream of the conversation (fanout.ts), so they may share its execution. The
-    // arguments pick the topic and the replay when the subscription starts and each event resolves without them,
+    // An event reaches every stream of the conversation (fanout.ts), so they may share its execution; it is named
+    // by conversation and sequence (the same event on the inbox topics has the same name). The arguments pick the topic and the replay when the subscription starts and each event resolves without them,
     // so subscribers resuming from different sequences share too (shared-events.ts). `cursor` is each inbox
     // subscriber's own: selecting it reads the context, which makes executions personal.
-    extensions: { [SHARED_EVENTS]: { ignoresArguments: true } },
+    extensions: { [SHARED_EVENTS]: { ignoresArguments: true, eventKey: sharedEventKey } satisfies SharedEventsExtension },
     args: {
       conversationId: t.arg.id({ description: 'One conversation; omit for the inbox stream.' }),
       afterSequence: t.arg.int({ description: "Replay the conversation's events after this sequence first (needs conversationId)." }),
