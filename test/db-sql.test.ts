@@ -37,6 +37,7 @@ describe('parley_append_message', () => {
     content: 'hello',
     clientMessageId: null,
     now: new Date(),
+    replyToId: null,
     ...o,
   });
   beforeAll(async () => {
@@ -50,7 +51,7 @@ describe('parley_append_message', () => {
       SELECT prosrc, pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = 'parley_append_message'`;
     expect(row.prosrc).toBe(body);
     expect(row.args).toBe(
-      'p_message_id text, p_event_id text, p_tenant_id text, p_conversation_id text, p_sender_id text, p_content text, p_client_message_id text, p_now timestamp without time zone',
+      'p_message_id text, p_event_id text, p_tenant_id text, p_conversation_id text, p_sender_id text, p_content text, p_client_message_id text, p_now timestamp without time zone, p_reply_to_id text',
     );
   });
 
@@ -93,6 +94,17 @@ describe('parley_append_message', () => {
     const ids = refused.map((d) => d.messageId);
     expect(await s().db.prisma.message.count({ where: { id: { in: ids } } })).toBe(0);
     expect(await s().db.prisma.conversationEvent.count({ where: { id: { in: refused.map((d) => d.eventId) } } })).toBe(0);
+  });
+
+  it('keeps the quoted message of a reply only when it is in the same conversation', async () => {
+    const quoted = (await appendMessageRow(s().db.query, draft({ content: 'quoted' })))!;
+    const reply = await appendMessageRow(s().db.query, draft({ content: 'reply', replyToId: quoted.id }));
+    expect(reply!.replyToId).toBe(quoted.id);
+    const elsewhere = await createConversation(s(), [alice, bob], 'elsewhere');
+    const foreign = (await appendMessageRow(s().db.query, draft({ conversationId: elsewhere, content: 'other' })))!;
+    const crossed = await appendMessageRow(s().db.query, draft({ content: 'crossed', replyToId: foreign.id }));
+    expect(crossed).toMatchObject({ content: 'crossed', replyToId: null });
+    expect((await appendMessageRow(s().db.query, draft({ replyToId: randomUUID() })))!.replyToId).toBeNull();
   });
 
   it('fails as a whole on a reused clientMessageId or message id: no sequence taken, no event', async () => {

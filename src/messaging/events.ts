@@ -56,6 +56,8 @@ export interface MessageDraft {
   clientMessageId: string | null;
   /** The sender's clock when the message was sent. */
   now: Date;
+  /** The message a reply quotes, of the same conversation. */
+  replyToId: string | null;
 }
 
 /**

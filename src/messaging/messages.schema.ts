@@ -49,6 +49,12 @@ export const MessageRef = builder.prismaObject('Message', {
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was sent.' }),
     editedAt: t.expose('editedAt', { type: 'DateTime', nullable: true, description: 'When it was last edited.' }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true, description: 'When it was deleted (a tombstone).' }),
+    replyToId: t.exposeID('replyToId', { nullable: true, description: 'Id of the message this one replies to (quotes), if any.' }),
+    replyTo: t.relation('replyTo', {
+      nullable: true,
+      description:
+        'The message this one replies to, as it is now: its latest text once edited, a tombstone (no content) once deleted; null for no reply.',
+    }),
     edits: t.relation('edits', {
       description: 'Earlier versions, oldest first (empty once deleted).',
       query: { orderBy: { editedAt: 'asc' } },
@@ -171,6 +177,9 @@ const SendMessageInput = builder.inputType('SendMessageInput', {
       description: '1 to 4000 characters after trimming; no control characters except newline and tab.',
     }),
     clientMessageId: t.string({ description: 'Idempotency key: a retry with the same key returns the first message and stores nothing.' }),
+    replyToId: t.id({
+      description: 'Sends a reply quoting this message, which must be in the same conversation and not deleted (else NOT_FOUND).',
+    }),
   }),
 });
 
@@ -233,6 +242,7 @@ builder.mutationFields((t) => ({
         conversationId: input.conversationId == null ? null : String(input.conversationId),
         toUserId: input.toUserId == null ? null : String(input.toUserId),
         clientMessageId: input.clientMessageId,
+        replyToId: input.replyToId == null ? null : String(input.replyToId),
         sender: requireViewer(ctx).user,
       });
       return selected(ctx, query, m);

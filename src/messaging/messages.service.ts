@@ -18,6 +18,8 @@ export interface SendInput {
   toUserId?: string | null;
   content: string;
   clientMessageId?: string | null;
+  /** A reply: the message it quotes, of the same conversation. */
+  replyToId?: string | null;
   /** The sender's row when the caller has it (the signed-in viewer): it travels with the live event, see events.ts. */
   sender?: User;
 }
@@ -90,6 +92,7 @@ export class MessageService {
     }
     // One statement checks membership (NOT_FOUND as requireMember) and writes the message and its event.
     const conversationId = input.conversationId ?? (await this.conversations.startDirect(actor, input.toUserId!)).id;
+    const replyToId = input.replyToId ? await this.quotable(actor, conversationId, input.replyToId) : null;
     try {
       const written = await appendMessage(this.sql, {
         tenantId: actor.tenantId,
@@ -98,6 +101,7 @@ export class MessageService {
         content,
         clientMessageId,
         now: new Date(),
+        replyToId,
       });
       if (!written) throw notFound('Conversation');
       const sender = input.sender?.id === actor.userId ? eventUser(input.sender) : undefined;
@@ -113,6 +117,17 @@ export class MessageService {
       }
       throw err;
     }
+  }
+
+  /** The id of a message a reply may quote: one of the same conversation, not deleted; else NOT_FOUND. */
+  private async quotable(actor: Actor, conversationId: string, replyToId: string): Promise<string> {
+    const quoted = await this.prisma.message.findFirst({
+      where: { id: replyToId, conversationId, tenantId: actor.tenantId, deletedAt: null },
+      select: { id: true },
+    });
+    if (!quoted)
+      throw new AppError('NOT_FOUND', 'The message to reply to is not in this conversation, or was deleted.', { field: 'replyToId' });
+    return quoted.id;
   }
 
   /**

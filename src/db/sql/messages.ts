@@ -35,6 +35,8 @@ export interface AppendedMessage {
   clientMessageId: string | null;
   /** The sender's clock when the message was sent. */
   now: Date;
+  /** The message a reply quotes (kept only when it is in the same conversation). */
+  replyToId: string | null;
 }
 
 /**
@@ -45,8 +47,18 @@ export async function appendMessageRow(query: SqlQuery, m: AppendedMessage): Pro
   // The sender's clock goes as UTC wall time, as the timestamp(3) columns hold it.
   const rows = await decoded(
     query,
-    `SELECT ${MESSAGE_SELECT} FROM parley_append_message($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3))`,
-    [m.messageId, m.eventId, m.tenantId, m.conversationId, m.senderId, m.content, m.clientMessageId, m.now.toISOString().slice(0, -1)],
+    `SELECT ${MESSAGE_SELECT} FROM parley_append_message($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3), $9)`,
+    [
+      m.messageId,
+      m.eventId,
+      m.tenantId,
+      m.conversationId,
+      m.senderId,
+      m.content,
+      m.clientMessageId,
+      m.now.toISOString().slice(0, -1),
+      m.replyToId,
+    ],
     decodeMessage,
   );
   return rows[0] ?? null;
