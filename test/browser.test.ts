@@ -48,6 +48,13 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await page.locator('#connection', { hasText: 'Live' }).waitFor();
   }
 
+  /** `from` finds `name` (by `search`) and opens their direct conversation. */
+  async function openDirect(from: Page, search: string, name: string) {
+    await from.getByLabel('Find people to message').fill(search);
+    await from.getByRole('button', { name: `Message ${name}` }).click();
+    await from.locator('#conversation-title', { hasText: name }).waitFor();
+  }
+
   async function screenshot(page: Page, name: string) {
     const path = join(OUTPUT, `${name}.png`);
     await page.screenshot({ path });
@@ -61,9 +68,7 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await signUp(ada, 'Ada Lovelace');
 
     // Ada finds Grace and starts a conversation; it appears in Grace's list at once.
-    await ada.getByLabel('Find people to message').fill('Grac');
-    await ada.getByRole('button', { name: 'Message Grace Hopper' }).click();
-    await ada.locator('#conversation-title', { hasText: 'Grace Hopper' }).waitFor();
+    await openDirect(ada, 'Grac', 'Grace Hopper');
     const item = grace.locator('#conversation-list button', { hasText: 'Ada Lovelace' });
     await item.waitFor();
 
@@ -116,6 +121,55 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await ada.locator('#typing', { hasText: 'Grace Hopper is typing…' }).waitFor();
     await screenshot(ada, 'conversation');
     await screenshot(grace, 'conversation-other-user');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('replies quote a message, and the quote follows an edit of it', { timeout: 90_000 }, async () => {
+    const grace = await newPage();
+    const ada = await newPage();
+    await signUp(grace, 'Margaret Hamilton');
+    await signUp(ada, 'Katherine Johnson');
+    await openDirect(ada, 'Margaret Ham', 'Margaret Hamilton');
+    const composerA = ada.getByLabel('Message', { exact: true });
+    await composerA.fill('Shall we ship the compiler on Friday?');
+    await composerA.press('Enter');
+    await grace.locator('#conversation-list button', { hasText: 'Katherine Johnson' }).click();
+    await grace.locator('#message-list', { hasText: 'Shall we ship the compiler on Friday?' }).waitFor();
+
+    // Grace replies to it: the bar says what she quotes, and both see the quote on her message.
+    await grace.getByRole('button', { name: 'Reply to message: Shall we ship the compiler on Friday?' }).click();
+    await grace.locator('#reply-bar', { hasText: 'Replying to Katherine Johnson: Shall we ship the compiler on Friday?' }).waitFor();
+    const composerG = grace.getByLabel('Message', { exact: true });
+    await composerG.fill('Friday works, after the last test run.');
+    await composerG.press('Enter');
+    await grace.locator('#reply-bar').waitFor({ state: 'hidden' });
+    const replyAtAda = ada.locator('#message-list .message', { hasText: 'Friday works, after the last test run.' });
+    await replyAtAda.locator('.quote', { hasText: 'Shall we ship the compiler on Friday?' }).waitFor();
+
+    // Ada edits the quoted message (once Grace's read receipt is in, which redraws it): the quote in Grace's reply
+    // shows the new text, live.
+    await ada
+      .locator('#message-list .message.mine', { hasText: 'Shall we ship the compiler on Friday?' })
+      .locator('.receipt', { hasText: 'Read by Margaret Hamilton' })
+      .waitFor();
+    await ada.getByRole('button', { name: 'Edit message: Shall we ship the compiler on Friday?' }).click();
+    await ada.getByLabel('Edit message').fill('Shall we ship the compiler on Thursday?');
+    await ada.getByRole('button', { name: 'Save' }).click();
+    const replyAtGrace = grace.locator('#message-list .message', { hasText: 'Friday works, after the last test run.' });
+    await replyAtGrace.locator('.quote', { hasText: 'Shall we ship the compiler on Thursday?' }).waitFor();
+
+    // A reply can be cancelled before sending: the next message quotes nothing.
+    await ada.getByRole('button', { name: 'Reply to message: Friday works, after the last test run.' }).click();
+    await ada.getByRole('button', { name: 'Cancel reply' }).click();
+    await ada.locator('#reply-bar').waitFor({ state: 'hidden' });
+    await composerA.fill('Thursday then.');
+    await composerA.press('Enter');
+    await grace.locator('#message-list .message', { hasText: 'Thursday then.' }).waitFor();
+    expect(await grace.locator('#message-list .message', { hasText: 'Thursday then.' }).locator('.quote').count()).toBe(0);
+    // Only replies carry a quote, and nothing renders as stray text.
+    expect(await grace.locator('#message-list .message .quote').count()).toBe(1);
+    expect(await grace.locator('#message-list').innerText()).not.toContain('null');
+    await screenshot(grace, 'reply');
     expect(pageErrors).toEqual([]);
   });
 
@@ -189,8 +243,7 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     const ada = await newPage();
     await signUp(grace, 'Grace Brewster');
     await signUp(ada, 'Ada Byron');
-    await ada.getByLabel('Find people to message').fill('Grace Brew');
-    await ada.getByRole('button', { name: 'Message Grace Brewster' }).click();
+    await openDirect(ada, 'Grace Brew', 'Grace Brewster');
     const composerA = ada.getByLabel('Message', { exact: true });
     await composerA.fill('Before the drop');
     await composerA.press('Enter');
@@ -286,7 +339,10 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await page.locator('#message-list', { hasText: 'Packet 45' }).waitFor();
     expect(await contents.count()).toBe(30); // the newest page
     await page.locator('#message-scroller').evaluate((el) => el.scrollTo({ top: 0 }));
-    await page.locator('#message-list .message', { hasText: /^Bob Kahn.*Packet 1$/ }).waitFor();
+    await page
+      .locator('#message-list .message', { hasText: /^Bob Kahn/ })
+      .locator('.content', { hasText: /^Packet 1$/ })
+      .waitFor();
     expect(await contents.allTextContents()).toEqual(Array.from({ length: 45 }, (_, i) => `Packet ${i + 1}`));
     await page.getByRole('button', { name: 'Load older messages' }).waitFor({ state: 'hidden' });
     await screenshot(page, 'history');

@@ -121,8 +121,10 @@ describe('cost of fields that scan and aggregate, and one budget per request', (
 function subscriptionsIn(sources: string[]): string[] {
   const text = sources.join('\n');
   const pieces = new Map<string, string>();
-  for (const m of text.matchAll(/const (\w+_FIELDS) = (['`])([\s\S]*?)\2;/g)) pieces.set(m[1], m[3]);
-  const fill = (doc: string): string => doc.replace(/\$\{(\w+)\}/g, (_, name: string) => fill(pieces.get(name) ?? `\${${name}}`));
+  for (const m of text.matchAll(/const (\w+_FIELDS) =\s*(['`])([\s\S]*?)\2;/g)) pieces.set(m[1], m[3]);
+  // A piece not found stays as it is (and fails to parse), rather than being filled again forever.
+  const fill = (doc: string): string =>
+    doc.replace(/\$\{(\w+)\}/g, (_, name: string) => (pieces.has(name) ? fill(pieces.get(name)!) : `\${${name}}`));
   return [...text.matchAll(/(['`])(subscription[\s\S]*?)\1/g)].map((m) => fill(m[2]));
 }
 

@@ -2,10 +2,11 @@
 // live region (role=log) announces just those, and a message being edited keeps its form while others arrive.
 import { h, time } from './dom.js';
 
-const versionOf = (m) => [m.content, m.editedAt, m.deletedAt, m.readBy.map((u) => u.id).join()].join('|');
+const versionOf = (m) =>
+  [m.content, m.editedAt, m.deletedAt, m.readBy.map((u) => u.id).join(), m.replyTo?.content, m.replyTo?.deletedAt].join('|');
 
 /**
- * Shows `messages` (any order) in `list`. actions: { edit(m, content) -> Promise<boolean>, remove(m), refresh() }.
+ * Shows `messages` (any order) in `list`. actions: { edit(m, content) -> Promise<boolean>, remove(m), reply(m), refresh() }.
  * With `quietly` (history, not news) the live region is off for this one change.
  */
 export function renderMessageList(list, messages, myId, actions, { quietly = false } = {}) {
@@ -45,13 +46,22 @@ function renderMessage(m, mine, actions) {
     ),
     h('p', { class: 'content' }, deleted ? 'Message deleted' : m.content),
   );
-  if (mine && !deleted) {
-    const short = m.content.slice(0, 40);
+  if (m.replyTo && !deleted) li.querySelector('.content').before(renderQuote(m.replyTo));
+  if (deleted) return li;
+  const short = m.content.slice(0, 40);
+  const reply = h(
+    'button',
+    { type: 'button', class: 'link', onclick: () => actions.reply(m), 'aria-label': `Reply to message: ${short}` },
+    'Reply',
+  );
+  if (!mine) li.append(h('div', { class: 'actions' }, reply));
+  else {
     li.append(
       h(
         'div',
         { class: 'actions' },
         h('span', { class: 'receipt' }, m.readBy.length ? `Read by ${m.readBy.map((u) => u.name).join(', ')}` : 'Sent'),
+        reply,
         h(
           'button',
           { type: 'button', class: 'link', onclick: () => startEdit(li, m, actions), 'aria-label': `Edit message: ${short}` },
@@ -66,6 +76,17 @@ function renderMessage(m, mine, actions) {
     );
   }
   return li;
+}
+
+/** The message a reply quotes, as it is now (a deleted one says so). */
+function renderQuote(quoted) {
+  return h(
+    'blockquote',
+    { class: 'quote', dataset: { quotes: quoted.id } },
+    h('strong', {}, quoted.senderName),
+    ' ',
+    quoted.deletedAt ? h('em', {}, 'Message deleted') : quoted.content,
+  );
 }
 
 function startEdit(li, m, actions) {

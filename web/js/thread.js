@@ -2,9 +2,11 @@
 // delete, typing indicators both ways, and read receipts.
 import { $, h, presenceDot, presenceLabel, showError } from './dom.js';
 import { renderMessageList } from './message-list.js';
+import { replyBar } from './reply-bar.js';
 import { gql, live } from './api.js';
 
-export const MESSAGE_FIELDS = 'id sequence content createdAt editedAt deletedAt senderName sender { id } readBy { id name }';
+export const MESSAGE_FIELDS =
+  'id sequence content createdAt editedAt deletedAt senderName sender { id } readBy { id name } replyTo { id content deletedAt senderName }';
 const PAGE = 30;
 const TYPING_SENT_EVERY_MS = 2000; // the server drops repeats within 2 s anyway
 const TYPING_SHOWN_MS = 7000; // the server repeats `true` while typing goes on and expires it after 6 s
@@ -32,6 +34,7 @@ export function closeThread() {
   $('conversation-placeholder').hidden = false;
   $('message-scroller').hidden = true;
   $('composer').hidden = true;
+  replyBar.cancel(t);
   $('message-list').replaceChildren();
   $('typing').textContent = '';
   showError($('conversation-error'), null);
@@ -50,6 +53,8 @@ export async function openThread(conversationId, conversationFields) {
     typingSent: 0,
     stops: [],
     conversation: null,
+    /** The message the next one sent quotes (startReply), or null. */
+    replyTo: null,
   };
   t = state;
   showError($('conversation-error'), null);
@@ -107,6 +112,10 @@ function onEvent(state, e) {
   state.lastSequence = e.sequence;
   if (e.message) {
     state.messages.set(e.message.id, e.message);
+    // Replies quote a message as it is now: an edit or a deletion shows in their quotes too.
+    for (const m of state.messages.values()) {
+      if (m.replyTo?.id === e.message.id) m.replyTo = { ...m.replyTo, content: e.message.content, deletedAt: e.message.deletedAt };
+    }
     const nearEnd = isNearEnd();
     renderMessages();
     if (e.type === 'MESSAGE_ADDED' && (nearEnd || e.message.sender?.id === me.id)) scrollToEnd();
@@ -190,7 +199,7 @@ const renderQuietly = () => {
   renderMessageList($('message-list'), t.messages.values(), me.id, messageActions, { quietly: true });
   $('load-older').hidden = !t.hasOlder;
 };
-const messageActions = { edit, remove, refresh: () => t && renderMessages() };
+const messageActions = { edit, remove, reply: (m) => t && replyBar.start(t, m), refresh: () => t && renderMessages() };
 
 /** Saves an edit; resolves true when saved. */
 async function edit(m, content) {
@@ -268,6 +277,8 @@ const scrollToEnd = () => {
   s.scrollTop = s.scrollHeight;
 };
 
+$('reply-cancel').addEventListener('click', () => replyBar.cancel(t));
+
 async function send(text) {
   const state = t;
   const content = text.trim();
@@ -275,9 +286,10 @@ async function send(text) {
   state.typingSent = 0; // sending ends typing on the server
   try {
     const { sendMessage } = await gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${MESSAGE_FIELDS} } }`, {
-      input: { conversationId: state.id, content, clientMessageId: crypto.randomUUID() },
+      input: { conversationId: state.id, content, clientMessageId: crypto.randomUUID(), replyToId: state.replyTo?.id ?? null },
     });
     if (t !== state) return;
+    replyBar.cancel(state);
     state.messages.set(sendMessage.id, sendMessage);
     renderMessages();
     scrollToEnd();
