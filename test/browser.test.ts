@@ -173,6 +173,35 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('pins a message for both sides: the bar under the title lists it until it is unpinned', { timeout: 90_000 }, async () => {
+    const radia = await newPage();
+    const hedy = await newPage();
+    await signUp(radia, 'Radia Perlman');
+    await signUp(hedy, 'Hedy Lamarr');
+    await openDirect(hedy, 'Radia Perl', 'Radia Perlman');
+    const composer = hedy.getByLabel('Message', { exact: true });
+    for (const text of ['Draft is in the shared folder', 'Lunch?']) {
+      await composer.fill(text);
+      await composer.press('Enter');
+    }
+    await radia.locator('#conversation-list button', { hasText: 'Hedy Lamarr' }).click();
+    await radia.locator('#message-list', { hasText: 'Lunch?' }).waitFor();
+
+    // Radia pins Hedy's first message: both see it marked and in the pinned bar, live.
+    await radia.getByRole('button', { name: 'Pin message: Draft is in the shared folder' }).click();
+    for (const page of [radia, hedy]) {
+      await page.locator('#pinned', { hasText: 'Pinned (1)' }).getByText('Draft is in the shared folder').waitFor();
+      await page.locator('#message-list .message', { hasText: 'Draft is in the shared' }).locator('.pinned-mark').waitFor();
+    }
+    await screenshot(hedy, 'pins');
+
+    // Hedy unpins it: the bar goes away on both sides.
+    await hedy.getByRole('button', { name: 'Unpin message: Draft is in the shared folder' }).click();
+    for (const page of [radia, hedy]) await page.locator('#pinned').waitFor({ state: 'hidden' });
+    expect(await radia.locator('#message-list .pinned-mark').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('streams an assistant answer, stops a long one, and lists past chats', { timeout: 90_000 }, async () => {
     const page = await newPage();
     await signUp(page, 'Alan Turing');

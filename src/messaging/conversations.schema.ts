@@ -81,6 +81,10 @@ export const ConversationRef = builder.prismaObject('Conversation', {
         return rows ?? null;
       },
     }),
+    pinnedMessages: t.relation('messages', {
+      description: 'Messages pinned in this conversation (pinMessage), the most recently pinned first; at most 50.',
+      query: { where: { pinnedAt: { not: null } }, orderBy: { pinnedAt: 'desc' } },
+    }),
     messages: t.field({
       type: MessageConnection,
       description: 'History, oldest first within a page: `first`/`after` reads forward, `last`/`before` backward.',

@@ -22,6 +22,8 @@ const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
     MEMBER_JOINED: { description: 'Someone joined (`user`).' },
     MEMBER_LEFT: { description: 'Someone left or was removed (`user`).' },
     CONVERSATION_UPDATED: { description: 'The title changed (`user` changed it).' },
+    MESSAGE_PINNED: { description: 'A message was pinned (`message`; `user` pinned it).' },
+    MESSAGE_UNPINNED: { description: 'A message was unpinned (`message`; `user` unpinned it).' },
   } as const,
 });
 

@@ -49,6 +49,12 @@ export const MessageRef = builder.prismaObject('Message', {
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was sent.' }),
     editedAt: t.expose('editedAt', { type: 'DateTime', nullable: true, description: 'When it was last edited.' }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true, description: 'When it was deleted (a tombstone).' }),
+    pinnedAt: t.expose('pinnedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it was pinned in its conversation (see Conversation.pinnedMessages); null when not pinned.',
+    }),
+    pinnedBy: t.relation('pinnedBy', { nullable: true, description: 'Who pinned it; null when not pinned or their account was deleted.' }),
     replyToId: t.exposeID('replyToId', { nullable: true, description: 'Id of the message this one replies to (quotes), if any.' }),
     replyTo: t.relation('replyTo', {
       nullable: true,
@@ -260,6 +266,23 @@ builder.mutationFields((t) => ({
       const m = await ctx.services.messaging.messages.edit(actorOf(ctx), String(args.id), args.content);
       return selected(ctx, query, m);
     },
+  }),
+  pinMessage: t.prismaField({
+    type: 'Message',
+    authScopes: { signedIn: true },
+    description:
+      'Pins a message for every member of its conversation (any member may; a deleted message cannot be). Pinning a pinned message changes nothing. At most 50 per conversation (BAD_USER_INPUT, reason PIN_LIMIT).',
+    args: { messageId: t.arg.id({ required: true, description: 'The message.' }) },
+    resolve: async (query, _root, args, ctx) =>
+      selected(ctx, query, await ctx.services.messaging.messages.setPinned(actorOf(ctx), String(args.messageId), true)),
+  }),
+  unpinMessage: t.prismaField({
+    type: 'Message',
+    authScopes: { signedIn: true },
+    description: 'Unpins a message (any member may). Unpinning a message that is not pinned changes nothing.',
+    args: { messageId: t.arg.id({ required: true, description: 'The message.' }) },
+    resolve: async (query, _root, args, ctx) =>
+      selected(ctx, query, await ctx.services.messaging.messages.setPinned(actorOf(ctx), String(args.messageId), false)),
   }),
   deleteMessage: t.prismaField({
     type: 'Message',

@@ -24,6 +24,14 @@ export interface SendInput {
   sender?: User;
 }
 
+/** Pinned messages a conversation may have at once. */
+export const MAX_PINNED = 50;
+
+/** Thrown inside a transaction to roll it back when a change turns out to be made already (see setPinned). */
+class Unchanged {
+  constructor(readonly message: Message) {}
+}
+
 export type PageArgs = { first?: number | null; after?: string | null; last?: number | null; before?: string | null };
 
 export class MessageService {
@@ -189,11 +197,45 @@ export class MessageService {
     const { updated, events } = await this.prisma.$transaction(async (tx) => {
       const events = await appendEvents(tx, message.conversationId, [{ type: 'MESSAGE_DELETED', messageId, userId: actor.userId }]);
       await tx.messageEdit.deleteMany({ where: { messageId } });
-      const updated = await tx.message.update({ where: { id: messageId }, data: { content: '', deletedAt: new Date() } });
+      const updated = await tx.message.update({
+        where: { id: messageId },
+        data: { content: '', deletedAt: new Date(), pinnedAt: null, pinnedById: null }, // a tombstone is not pinned
+      });
       return { updated, events };
     });
     await this.publish(events);
     return updated;
+  }
+
+  /**
+   * Pins a message for everyone in its conversation, or unpins it; any member may. Nothing changes, and no event is
+   * written, when it already is as asked. At most MAX_PINNED messages are pinned in a conversation.
+   */
+  async setPinned(actor: Actor, messageId: string, pinned: boolean): Promise<Message> {
+    const message = await this.requireVisible(actor, messageId);
+    if (pinned && message.deletedAt) throw badInput('A deleted message cannot be pinned.', 'messageId');
+    if (!!message.pinnedAt === pinned) return message;
+    try {
+      const { updated, events } = await this.prisma.$transaction(async (tx) => {
+        const type = pinned ? 'MESSAGE_PINNED' : 'MESSAGE_UNPINNED';
+        const events = await appendEvents(tx, message.conversationId, [{ type, messageId, userId: actor.userId }]);
+        // Read again under the conversation lock: a concurrent pin, unpin or delete may have come first.
+        const current = await tx.message.findUniqueOrThrow({ where: { id: messageId } });
+        if (!!current.pinnedAt === pinned || (pinned && current.deletedAt)) throw new Unchanged(current);
+        if (
+          pinned &&
+          (await tx.message.count({ where: { conversationId: message.conversationId, pinnedAt: { not: null } } })) >= MAX_PINNED
+        )
+          throw badInput(`At most ${MAX_PINNED} messages can be pinned in a conversation; unpin one first.`, 'messageId', 'PIN_LIMIT');
+        const data = pinned ? { pinnedAt: new Date(), pinnedById: actor.userId } : { pinnedAt: null, pinnedById: null };
+        return { updated: await tx.message.update({ where: { id: messageId }, data }), events };
+      });
+      await this.publish(events);
+      return updated;
+    } catch (err) {
+      if (err instanceof Unchanged) return err.message; // rolled back: no sequence taken, no event
+      throw err;
+    }
   }
 
   /**

@@ -3,10 +3,10 @@
 import { h, time } from './dom.js';
 
 const versionOf = (m) =>
-  [m.content, m.editedAt, m.deletedAt, m.readBy.map((u) => u.id).join(), m.replyTo?.content, m.replyTo?.deletedAt].join('|');
+  [m.content, m.editedAt, m.deletedAt, m.pinnedAt, m.readBy.map((u) => u.id).join(), m.replyTo?.content, m.replyTo?.deletedAt].join('|');
 
 /**
- * Shows `messages` (any order) in `list`. actions: { edit(m, content) -> Promise<boolean>, remove(m), reply(m), refresh() }.
+ * Shows `messages` (any order) in `list`. actions: { edit(m, content) -> Promise<boolean>, remove(m), reply(m), pin(m), refresh() }.
  * With `quietly` (history, not news) the live region is off for this one change.
  */
 export function renderMessageList(list, messages, myId, actions, { quietly = false } = {}) {
@@ -43,6 +43,7 @@ function renderMessage(m, mine, actions) {
       ' ',
       h('time', { datetime: m.createdAt }, time(m.createdAt)),
       m.editedAt && !deleted ? h('span', { class: 'edited' }, ' (edited)') : null,
+      m.pinnedAt && !deleted ? h('span', { class: 'pinned-mark' }, ' · Pinned') : null,
     ),
     h('p', { class: 'content' }, deleted ? 'Message deleted' : m.content),
   );
@@ -54,7 +55,12 @@ function renderMessage(m, mine, actions) {
     { type: 'button', class: 'link', onclick: () => actions.reply(m), 'aria-label': `Reply to message: ${short}` },
     'Reply',
   );
-  if (!mine) li.append(h('div', { class: 'actions' }, reply));
+  const pin = h(
+    'button',
+    { type: 'button', class: 'link', onclick: () => actions.pin(m), 'aria-label': `${m.pinnedAt ? 'Unpin' : 'Pin'} message: ${short}` },
+    m.pinnedAt ? 'Unpin' : 'Pin',
+  );
+  if (!mine) li.append(h('div', { class: 'actions' }, reply, pin));
   else {
     li.append(
       h(
@@ -62,6 +68,7 @@ function renderMessage(m, mine, actions) {
         { class: 'actions' },
         h('span', { class: 'receipt' }, m.readBy.length ? `Read by ${m.readBy.map((u) => u.name).join(', ')}` : 'Sent'),
         reply,
+        pin,
         h(
           'button',
           { type: 'button', class: 'link', onclick: () => startEdit(li, m, actions), 'aria-label': `Edit message: ${short}` },

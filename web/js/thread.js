@@ -3,10 +3,12 @@
 import { $, h, presenceDot, presenceLabel, showError } from './dom.js';
 import { renderMessageList } from './message-list.js';
 import { replyBar } from './reply-bar.js';
+import { loadPins, notePin, PINNED_FIELDS, renderPins } from './pins.js';
+import { messageActionsFor } from './message-actions.js';
 import { gql, live } from './api.js';
 
 export const MESSAGE_FIELDS =
-  'id sequence content createdAt editedAt deletedAt senderName sender { id } readBy { id name } replyTo { id content deletedAt senderName }';
+  'id sequence content createdAt editedAt deletedAt pinnedAt senderName sender { id } readBy { id name } replyTo { id content deletedAt senderName }';
 const PAGE = 30;
 const TYPING_SENT_EVERY_MS = 2000; // the server drops repeats within 2 s anyway
 const TYPING_SHOWN_MS = 7000; // the server repeats `true` while typing goes on and expires it after 6 s
@@ -35,6 +37,7 @@ export function closeThread() {
   $('message-scroller').hidden = true;
   $('composer').hidden = true;
   replyBar.cancel(t);
+  renderPins(null);
   $('message-list').replaceChildren();
   $('typing').textContent = '';
   showError($('conversation-error'), null);
@@ -61,6 +64,7 @@ export async function openThread(conversationId, conversationFields) {
   try {
     const data = await gql(
       `query($id: ID!, $last: Int!) { conversation(id: $id) { ${conversationFields}
+        pinnedMessages { ${PINNED_FIELDS} }
         messages(last: $last) { edges { node { ${MESSAGE_FIELDS} } } pageInfo { hasPreviousPage startCursor } } } }`,
       { id: conversationId, last: PAGE },
     );
@@ -72,6 +76,7 @@ export async function openThread(conversationId, conversationFields) {
     state.hasOlder = c.messages.pageInfo.hasPreviousPage;
     state.olderCursor = c.messages.pageInfo.startCursor;
     c.messages.edges.forEach((e) => state.messages.set(e.node.id, e.node));
+    loadPins(state, c.pinnedMessages);
     renderHeader();
     $('conversation-placeholder').hidden = true;
     $('message-scroller').hidden = false;
@@ -112,6 +117,7 @@ function onEvent(state, e) {
   state.lastSequence = e.sequence;
   if (e.message) {
     state.messages.set(e.message.id, e.message);
+    notePin(state, e.message);
     // Replies quote a message as it is now: an edit or a deletion shows in their quotes too.
     for (const m of state.messages.values()) {
       if (m.replyTo?.id === e.message.id) m.replyTo = { ...m.replyTo, content: e.message.content, deletedAt: e.message.deletedAt };
@@ -199,32 +205,12 @@ const renderQuietly = () => {
   renderMessageList($('message-list'), t.messages.values(), me.id, messageActions, { quietly: true });
   $('load-older').hidden = !t.hasOlder;
 };
-const messageActions = { edit, remove, reply: (m) => t && replyBar.start(t, m), refresh: () => t && renderMessages() };
-
-/** Saves an edit; resolves true when saved. */
-async function edit(m, content) {
-  try {
-    const { editMessage } = await gql(
-      `mutation($id: ID!, $content: String!) { editMessage(id: $id, content: $content) { ${MESSAGE_FIELDS} } }`,
-      { id: m.id, content },
-    );
-    t?.messages.set(editMessage.id, editMessage);
-    return true;
-  } catch (err) {
-    showError($('conversation-error'), err);
-    return false;
-  }
-}
-
-async function remove(m) {
-  try {
-    const { deleteMessage } = await gql(`mutation($id: ID!) { deleteMessage(id: $id) { ${MESSAGE_FIELDS} } }`, { id: m.id });
-    t?.messages.set(deleteMessage.id, deleteMessage);
-    renderMessages();
-  } catch (err) {
-    showError($('conversation-error'), err);
-  }
-}
+const messageActions = messageActionsFor({
+  current: () => t,
+  fields: MESSAGE_FIELDS,
+  rerender: () => t && renderMessages(),
+  failed: (err) => showError($('conversation-error'), err),
+});
 
 async function loadOlder() {
   const state = t;
