@@ -202,6 +202,51 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('pins a conversation to the top of the list, and archives one until a new message brings it back', { timeout: 90_000 }, async () => {
+    const barbara = await newPage();
+    await signUp(barbara, 'Barbara Liskov');
+    const [john, ken] = [await server.user({ name: 'John Backus' }), await server.user({ name: 'Ken Thompson' })];
+    const found = await server.ok<{ users: { edges: { node: { id: string } }[] } }, Record<string, unknown>>(
+      '{ users(search: "Barbara Lis") { edges { node { id } } } }',
+      {},
+      { token: john.token },
+    );
+    const barbaraId = found.users.edges[0].node.id;
+    const say = (who: typeof john, content: string) =>
+      server.ok(
+        'mutation($to: ID!, $c: String!) { sendMessage(input: { toUserId: $to, content: $c }) { id } }',
+        { to: barbaraId, c: content },
+        { token: who.token },
+      );
+    await say(john, 'Fortran meeting at ten');
+    await say(ken, 'Unix release notes attached');
+    const items = barbara.locator('#conversation-list .item-title');
+    await barbara.locator('#conversation-list button', { hasText: 'John Backus' }).waitFor();
+    await barbara.locator('#conversation-list button', { hasText: 'Ken Thompson' }).waitFor();
+    expect(await items.allTextContents()).toEqual(['Ken Thompson', 'John Backus']);
+
+    // Pinning John's conversation puts it first.
+    await barbara.locator('#conversation-list button', { hasText: 'John Backus' }).click();
+    await barbara.getByRole('button', { name: 'Pin to top' }).click();
+    await barbara.getByRole('button', { name: 'Unpin from top' }).waitFor();
+    expect(await items.allTextContents()).toEqual(['John Backus · pinned', 'Ken Thompson']);
+
+    // Archiving Ken's moves it to the archive; his next message brings it back.
+    await barbara.locator('#conversation-list button', { hasText: 'Ken Thompson' }).click();
+    await barbara.getByRole('button', { name: 'Archive', exact: true }).click();
+    await barbara.locator('#conversation-list button', { hasText: 'Ken Thompson' }).waitFor({ state: 'detached' });
+    await barbara.getByRole('button', { name: 'Archived (1)' }).click();
+    await barbara.locator('#conversation-list button', { hasText: 'Ken Thompson' }).waitFor();
+    await screenshot(barbara, 'archive');
+    await barbara.getByRole('button', { name: 'Back to conversations' }).click();
+    await say(ken, 'Ping: the release is out');
+    await barbara.locator('#conversation-list button', { hasText: 'Ken Thompson' }).getByText('Ping: the release is out').waitFor();
+    expect(await items.allTextContents()).toEqual(['John Backus · pinned', 'Ken Thompson']);
+    expect(await barbara.locator('#inbox-error').textContent()).toBe('');
+    await screenshot(barbara, 'conversation-settings');
+    expect(pageErrors).toEqual([]);
+  });
+
   it('streams an assistant answer, stops a long one, and lists past chats', { timeout: 90_000 }, async () => {
     const page = await newPage();
     await signUp(page, 'Alan Turing');

@@ -75,6 +75,25 @@ builder.mutationFields((t) => ({
       return reload(ctx, query, c.id);
     },
   }),
+  updateConversationSettings: t.prismaField({
+    type: 'Conversation',
+    authScopes: { signedIn: true },
+    description:
+      "Changes the viewer's own settings of a conversation they are in (see Conversation.viewerSettings); a setting left out stays as it is. " +
+      `At most 20 conversations can be pinned (BAD_USER_INPUT, reason PIN_LIMIT).`,
+    args: {
+      conversationId: t.arg.id({ required: true, description: 'The conversation.' }),
+      muted: t.arg.boolean({ description: 'Muted: a new message does not bring it back from the archive.' }),
+      archived: t.arg.boolean({
+        description: 'Archived: listed only by conversations(archived: true), until a new message arrives (unless muted).',
+      }),
+      pinned: t.arg.boolean({ description: "Pinned to the top of the viewer's conversation list." }),
+    },
+    resolve: async (query, _root, { conversationId, ...change }, ctx) => {
+      const c = await ctx.services.messaging.settings.update(actorOf(ctx), String(conversationId), change);
+      return reload(ctx, query, c.id);
+    },
+  }),
   markConversationRead: t.prismaField({
     type: 'Conversation',
     authScopes: { signedIn: true },

@@ -5,6 +5,7 @@ import { requireViewer } from '../graphql/context.ts';
 import { UserRef } from '../accounts/accounts.schema.ts';
 import type { Message } from '../generated/prisma/client.ts';
 import { actorOf, batchLoad, withNodes } from './loaders.ts';
+import { settingsOf, type ViewerSettings } from './conversation-settings.service.ts';
 import { MessageConnection, loadMessagePage } from './messages.schema.ts';
 
 const ConversationKindRef = builder.enumType('ConversationKind', {
@@ -21,6 +22,17 @@ const MemberRoleRef = builder.enumType('MemberRole', {
     OWNER: { description: 'Adds and removes members, deletes any message.' },
     MEMBER: { description: 'Reads and sends messages.' },
   } as const,
+});
+
+const ViewerSettingsRef = builder.objectRef<ViewerSettings>('ConversationViewerSettings').implement({
+  description: "The viewer's own settings of a conversation.",
+  fields: (t) => ({
+    muted: t.exposeBoolean('muted', { description: 'Muted: a new message does not bring it back from the archive.' }),
+    archived: t.exposeBoolean('archived', {
+      description: 'Archived: listed only by conversations(archived: true), until a new message arrives (unless muted).',
+    }),
+    pinned: t.exposeBoolean('pinned', { description: "Pinned to the top of the viewer's conversation list." }),
+  }),
 });
 
 export const ConversationMemberRef = builder.prismaObject('ConversationMember', {
@@ -81,6 +93,16 @@ export const ConversationRef = builder.prismaObject('Conversation', {
         return rows ?? null;
       },
     }),
+    viewerSettings: t.field({
+      type: ViewerSettingsRef,
+      description: "The viewer's own settings of this conversation (updateConversationSettings); nobody else sees them.",
+      select: { lastMessageAt: true, createdAt: true },
+      resolve: async (c, _args, ctx) => {
+        const viewerId = requireViewer(ctx).user.id;
+        const member = await batchLoad(ctx, 'settings', c.id, (ids) => ctx.services.messaging.settings.forConversations(viewerId, ids));
+        return member ? settingsOf(member, c.lastMessageAt ?? c.createdAt) : { muted: false, archived: false, pinned: false };
+      },
+    }),
     pinnedMessages: t.relation('messages', {
       description: 'Messages pinned in this conversation (pinMessage), the most recently pinned first; at most 50.',
       query: { where: { pinnedAt: { not: null } }, orderBy: { pinnedAt: 'desc' } },
@@ -117,13 +139,16 @@ builder.queryFields((t) => ({
   conversations: t.field({
     type: ConversationConnection,
     authScopes: { signedIn: true },
-    description: "The viewer's conversations, most recent activity first.",
+    description:
+      "The viewer's conversations: the ones they pinned first (most recently pinned first), then by most recent activity. " +
+      'Archived ones are listed apart (`archived: true`); a new message brings an archived conversation back unless it is muted.',
     args: {
       first: t.arg.int({ description: 'Page size (default 20, max 100).' }),
       after: t.arg.string({ description: 'Cursor from a previous page.' }),
+      archived: t.arg.boolean({ description: 'true: only archived conversations; false or omitted: the others.' }),
     },
     resolve: async (_root, args, ctx, info) => {
-      const page = await ctx.services.messaging.conversations.page(actorOf(ctx), args);
+      const page = await ctx.services.messaging.settings.list(actorOf(ctx), args);
       const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
       return withNodes(page, (ids) => ctx.prisma.conversation.findMany({ ...query, where: { id: { in: ids } } }));
     },

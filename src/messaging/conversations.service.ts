@@ -1,10 +1,10 @@
 // Conversations and membership: DIRECT (one per pair, found by directKey) and GROUP (title, OWNER/MEMBER roles).
 // Membership decides everything; a conversation the viewer is not in is NOT_FOUND (its existence is not revealed).
 import type { Conversation, ConversationMember, PrismaClient } from '../generated/prisma/client.ts';
-import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
+import { badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { appendEvents, publishEvents, type ConversationEventPayload, type EventDraft } from './events.ts';
-import { cleanTitle, decodeCursor, encodeCursor, isStringPair, MAX_GROUP_MEMBERS, pageSize, toPage } from './input.ts';
+import { cleanTitle, MAX_GROUP_MEMBERS } from './input.ts';
 import { lastMessageIds, lockConversation, unreadCounts } from '../db/sql/conversations.ts';
 
 export interface Actor {
@@ -190,25 +190,6 @@ export class ConversationService {
   }
 
   /** The viewer's conversations, most recent activity first. Returns ids; the schema loads the selection. */
-  async page(actor: Actor, args: { first?: number | null; after?: string | null }) {
-    const limit = pageSize(args.first, 'first');
-    const after = decodeCursor('c', args.after, 'after', isStringPair);
-    const afterTime = after ? new Date(after[0]) : null;
-    if (afterTime && Number.isNaN(afterTime.getTime()))
-      throw new AppError('BAD_USER_INPUT', 'after is not a valid cursor.', { field: 'after' });
-    const rows = await this.prisma.conversation.findMany({
-      where: {
-        tenantId: actor.tenantId,
-        members: { some: { userId: actor.userId } },
-        ...(after && afterTime ? { OR: [{ lastMessageAt: { lt: afterTime } }, { lastMessageAt: afterTime, id: { lt: after[1] } }] } : {}),
-      },
-      orderBy: [{ lastMessageAt: 'desc' }, { id: 'desc' }],
-      take: limit + 1,
-      select: { id: true, lastMessageAt: true },
-    });
-    return toPage(rows, limit, (r) => encodeCursor('c', [r.lastMessageAt!.toISOString(), r.id]), { hadCursor: !!after });
-  }
-
   /** Unread messages per conversation for the viewer: one grouped query for a whole page. */
   async unreadCounts(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
     if (!conversationIds.length) return new Map();

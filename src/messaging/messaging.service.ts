@@ -3,12 +3,15 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { SqlQuery } from '../db/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { ConversationService } from './conversations.service.ts';
+import { ConversationSettingsService } from './conversation-settings.service.ts';
 import { MessageService } from './messages.service.ts';
 import { ReadStateService } from './read-state.service.ts';
 import { SearchService } from './search.service.ts';
 
 export interface Messaging {
   conversations: ConversationService;
+  /** Each member's own settings of their conversations, and their conversation list. */
+  settings: ConversationSettingsService;
   messages: MessageService;
   reads: ReadStateService;
   search: SearchService;
@@ -23,6 +26,7 @@ export function createMessaging(
   const conversations = new ConversationService(prisma, pubsub);
   return {
     conversations,
+    settings: new ConversationSettingsService(prisma, conversations),
     messages: new MessageService(prisma, sql, pubsub, conversations, onSent),
     reads: new ReadStateService(prisma, pubsub, conversations),
     search: new SearchService(prisma),

@@ -3,7 +3,8 @@ import { $, debounce, h, presenceDot, showError } from './dom.js';
 import { gql, live, onReconnected } from './api.js';
 import { closeThread, initThread, openConversationId, openThread, presenceChanged } from './thread.js';
 
-const SUMMARY_FIELDS = 'id kind title unreadCount lastSequence lastActivityAt lastMessage { content deletedAt senderName sender { id } }';
+const SUMMARY_FIELDS =
+  'id kind title unreadCount lastSequence lastActivityAt viewerSettings { muted archived pinned } lastMessage { content deletedAt senderName sender { id } }';
 const CONVERSATION_FIELDS = `${SUMMARY_FIELDS} members { user { id name presence { status } } }`;
 
 let me = null;
@@ -12,6 +13,8 @@ let stops = [];
 /** The `cursor` of the last inbox event received: a resubscription resumes right after it. */
 let inboxCursor = null;
 let stopInbox = () => {};
+/** Whether the list shows the archived conversations instead of the others. */
+let showArchived = false;
 
 export function startConversations(viewer) {
   me = viewer;
@@ -65,6 +68,9 @@ export function stopConversations() {
   inboxCursor = null;
   closeThread();
   conversations = new Map();
+  showArchived = false;
+  $('conversation-settings').hidden = true;
+  $('show-archived').hidden = true;
   $('conversation-list').replaceChildren();
   $('people-results').replaceChildren();
   $('people-search').value = '';
@@ -78,8 +84,10 @@ onReconnected(() => {
 
 async function loadList() {
   try {
-    const data = await gql(`{ conversations(first: 50) { edges { node { ${CONVERSATION_FIELDS} } } } }`);
-    for (const { node } of data.conversations.edges) merge(node);
+    // Within the query cost budget: the 40 most recent conversations and the 20 most recently archived.
+    const data = await gql(`{ conversations(first: 40) { edges { node { ${CONVERSATION_FIELDS} } } }
+      archived: conversations(first: 20, archived: true) { edges { node { ${CONVERSATION_FIELDS} } } } }`);
+    for (const { node } of [...data.conversations.edges, ...data.archived.edges]) merge(node);
     renderList();
   } catch (err) {
     showError($('inbox-error'), err);
@@ -124,9 +132,26 @@ function preview(c) {
   return `${who}: ${m.deletedAt ? 'message deleted' : m.content}`;
 }
 
+/** Pinned first, then by activity, newest first (the server's order); archived ones only when asked for. */
+function listed() {
+  const all = [...conversations.values()];
+  const archived = all.filter((c) => c.viewerSettings?.archived).length;
+  $('show-archived').hidden = archived === 0 && !showArchived;
+  $('show-archived').textContent = showArchived ? 'Back to conversations' : `Archived (${archived})`;
+  $('show-archived').setAttribute('aria-pressed', String(showArchived));
+  return all
+    .filter((c) => !!c.viewerSettings?.archived === showArchived)
+    .sort(
+      (a, b) =>
+        Number(!!b.viewerSettings?.pinned) - Number(!!a.viewerSettings?.pinned) ||
+        String(b.lastActivityAt).localeCompare(String(a.lastActivityAt)),
+    );
+}
+
 function renderList() {
-  const list = [...conversations.values()].sort((a, b) => String(b.lastActivityAt).localeCompare(String(a.lastActivityAt)));
-  $('inbox-empty').hidden = list.length > 0;
+  const list = listed();
+  renderSettings();
+  $('inbox-empty').hidden = list.length > 0 || showArchived;
   $('conversation-list').replaceChildren(
     ...list.map((c) => {
       const other = c.kind === 'DIRECT' ? c.members?.find((m) => m.user.id !== me.id) : null;
@@ -147,7 +172,13 @@ function renderList() {
           h(
             'span',
             { class: 'item-text' },
-            h('span', { class: 'item-title' }, c.title || 'Conversation'),
+            h(
+              'span',
+              { class: 'item-title' },
+              c.title || 'Conversation',
+              c.viewerSettings?.pinned ? h('span', { class: 'muted', 'aria-label': 'pinned' }, ' · pinned') : null,
+              c.viewerSettings?.muted ? h('span', { class: 'muted', 'aria-label': 'muted' }, ' · muted') : null,
+            ),
             h('span', { class: 'item-preview' }, preview(c)),
           ),
           unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, String(unread)) : null,
@@ -163,6 +194,50 @@ function open(id) {
   if (c) c.unreadCount = 0;
   renderList();
 }
+
+// ---- the viewer's own settings of the open conversation ------------------------------------------------------------
+
+const SETTINGS = [
+  ['pinned', 'Pin to top', 'Unpin from top'],
+  ['muted', 'Mute', 'Unmute'],
+  ['archived', 'Archive', 'Unarchive'],
+];
+
+function renderSettings() {
+  const c = conversations.get(openConversationId());
+  $('conversation-settings').hidden = !c;
+  if (!c) return;
+  for (const [key, off, on] of SETTINGS) {
+    const button = $(`setting-${key}`);
+    const value = !!c.viewerSettings?.[key];
+    button.textContent = value ? on : off;
+    button.setAttribute('aria-pressed', String(value));
+  }
+}
+
+async function toggleSetting(key) {
+  const id = openConversationId();
+  const c = conversations.get(id);
+  if (!c) return;
+  try {
+    const { updateConversationSettings: updated } = await gql(
+      `mutation($id: ID!, $muted: Boolean, $archived: Boolean, $pinned: Boolean) {
+        updateConversationSettings(conversationId: $id, muted: $muted, archived: $archived, pinned: $pinned) { id viewerSettings { muted archived pinned } } }`,
+      { id, [key]: !c.viewerSettings?.[key] },
+    );
+    const known = conversations.get(updated.id);
+    if (known) known.viewerSettings = updated.viewerSettings;
+    renderList();
+  } catch (err) {
+    showError($('inbox-error'), err);
+  }
+}
+
+for (const [key] of SETTINGS) $(`setting-${key}`).addEventListener('click', () => void toggleSetting(key));
+$('show-archived').addEventListener('click', () => {
+  showArchived = !showArchived;
+  renderList();
+});
 
 // ---- people search ----------------------------------------------------------------------------------------------
 

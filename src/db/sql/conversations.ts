@@ -45,3 +45,48 @@ export async function lastMessageIds(prisma: RawClient, conversationIds: string[
     WHERE "conversationId" = ANY(${conversationIds}::text[]) ORDER BY "conversationId", sequence DESC`;
   return new Map(rows.map(decodeLastMessage));
 }
+
+/** Where a page of the conversation list starts: after this conversation, pinned or by activity. */
+export interface ListCursor {
+  pinned: boolean;
+  /** The conversation's pinnedAt (pinned) or its activity time (lastMessageAt, else createdAt). */
+  at: Date;
+  id: string;
+}
+
+export interface ListRow {
+  id: string;
+  /** When the viewer pinned it, or null. */
+  pinnedAt: Date | null;
+  /** Its last message's time, or its creation time before any. */
+  activeAt: Date;
+}
+
+/** A timestamp(3) column's value as the UTC wall time it holds. */
+const wallTime = (d: Date) => d.toISOString().slice(0, -1);
+
+/**
+ * A page of a member's conversations: archived ones or the others, the ones they pinned first (most recently pinned
+ * first), then by activity, newest first. A conversation counts as archived while it was archived (archivedAt) and
+ * no message came after that, or while it is muted: a new message brings an archived conversation back unless muted.
+ */
+export async function conversationList(
+  prisma: RawClient,
+  q: { tenantId: string; userId: string; archived: boolean; after: ListCursor | null; take: number },
+): Promise<ListRow[]> {
+  const after = q.after;
+  const kind = after ? (after.pinned ? 'pinned' : 'active') : null;
+  const at = after ? wallTime(after.at) : null;
+  return prisma.$queryRaw<ListRow[]>`
+    SELECT c.id, cm."pinnedAt", COALESCE(c."lastMessageAt", c."createdAt") AS "activeAt"
+    FROM "ConversationMember" cm
+    JOIN "Conversation" c ON c.id = cm."conversationId"
+    WHERE cm."userId" = ${q.userId} AND c."tenantId" = ${q.tenantId}
+      AND (cm."archivedAt" IS NOT NULL AND (cm.muted OR COALESCE(c."lastMessageAt", c."createdAt") <= cm."archivedAt")) = ${q.archived}
+      AND (${kind}::text IS NULL
+        OR (${kind} = 'pinned' AND (cm."pinnedAt" IS NULL OR (cm."pinnedAt", c.id) < (${at}::timestamp(3), ${after?.id ?? null}::text)))
+        OR (${kind} = 'active' AND cm."pinnedAt" IS NULL
+            AND (COALESCE(c."lastMessageAt", c."createdAt"), c.id) < (${at}::timestamp(3), ${after?.id ?? null}::text)))
+    ORDER BY cm."pinnedAt" IS NULL, cm."pinnedAt" DESC, COALESCE(c."lastMessageAt", c."createdAt") DESC, c.id DESC
+    LIMIT ${q.take}`;
+}
