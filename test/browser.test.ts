@@ -247,6 +247,34 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('reacts with the picker and with chips, live on both sides', { timeout: 90_000 }, async () => {
+    const frances = await newPage();
+    const jean = await newPage();
+    await signUp(frances, 'Frances Allen');
+    await signUp(jean, 'Jean Sammet');
+    await openDirect(jean, 'Frances Al', 'Frances Allen');
+    const composer = jean.getByLabel('Message', { exact: true });
+    await composer.fill('COBOL spec is final');
+    await composer.press('Enter');
+    await frances.locator('#conversation-list button', { hasText: 'Jean Sammet' }).click();
+    await frances.locator('#message-list', { hasText: 'COBOL spec is final' }).waitFor();
+
+    // Frances reacts through the picker; Jean sees the chip live and adds hers by clicking it.
+    await frances.getByRole('button', { name: 'React to message: COBOL spec is final' }).click();
+    await frances.getByRole('button', { name: 'React 🎉' }).click();
+    await frances.locator('#message-list .chip.mine', { hasText: '🎉 1' }).waitFor();
+    await jean.locator('#message-list .chip', { hasText: '🎉 1' }).click();
+    await jean.locator('#message-list .chip.mine', { hasText: '🎉 2' }).waitFor();
+    await frances.locator('#message-list .chip.mine', { hasText: '🎉 2' }).waitFor();
+    await screenshot(frances, 'reactions');
+
+    // Jean takes hers back.
+    await jean.locator('#message-list .chip.mine', { hasText: '🎉 2' }).click();
+    await frances.locator('#message-list .chip.mine', { hasText: '🎉 1' }).waitFor();
+    await jean.locator('#message-list .chip:not(.mine)', { hasText: '🎉 1' }).waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+
   it('streams an assistant answer, stops a long one, and lists past chats', { timeout: 90_000 }, async () => {
     const page = await newPage();
     await signUp(page, 'Alan Turing');

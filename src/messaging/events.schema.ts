@@ -24,7 +24,14 @@ const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
     CONVERSATION_UPDATED: { description: 'The title changed (`user` changed it).' },
     MESSAGE_PINNED: { description: 'A message was pinned (`message`; `user` pinned it).' },
     MESSAGE_UNPINNED: { description: 'A message was unpinned (`message`; `user` unpinned it).' },
+    REACTION_ADDED: { description: 'Someone reacted to a message (`message`, `user`, `reaction`).' },
+    REACTION_REMOVED: { description: 'Someone took their reaction back (`message`, `user`, `reaction`).' },
   } as const,
+});
+
+const EventReactionRef = builder.objectRef<{ emoji: string }>('EventReaction').implement({
+  description: 'The reaction a REACTION_ADDED or REACTION_REMOVED event is about.',
+  fields: (t) => ({ emoji: t.exposeString('emoji', { description: 'The emoji.' }) }),
 });
 
 const ConversationEventRef = builder.objectRef<ConversationEventPayload>('ConversationEvent').implement({
@@ -68,6 +75,12 @@ const ConversationEventRef = builder.objectRef<ConversationEventPayload>('Conver
       resolve: (query, e, _args, ctx) => ctx.services.eventTopics.rows.row(ctx.prisma, e, 'member', query) as never,
     }),
     readUpTo: t.exposeInt('readUpTo', { nullable: true, description: 'READ events: the new read pointer (a sequence).' }),
+    reaction: t.field({
+      type: EventReactionRef,
+      nullable: true,
+      description: 'REACTION_ADDED / REACTION_REMOVED: the reaction added or taken back (null for other events).',
+      resolve: (e) => (e.emoji ? { emoji: e.emoji } : null),
+    }),
   }),
 });
 

@@ -20,6 +20,8 @@ export interface ConversationEventPayload {
   messageId: string | null;
   userId: string | null;
   readUpTo: number | null;
+  /** The emoji of a reaction event (absent or null otherwise). */
+  emoji?: string | null;
   createdAt: string;
   /**
    * The rows the event points at, as they were written with it: set on a live MESSAGE_ADDED (the message and its
@@ -46,6 +48,7 @@ export interface EventDraft {
   messageId?: string | null;
   userId?: string | null;
   readUpTo?: number | null;
+  emoji?: string | null;
 }
 
 export interface MessageDraft {
@@ -99,6 +102,7 @@ export async function writeEvents(
     messageId: d.messageId ?? null,
     userId: d.userId ?? null,
     readUpTo: d.readUpTo ?? null,
+    emoji: d.emoji ?? null,
     createdAt: now,
   }));
   await tx.conversationEvent.createMany({ data: rows });
@@ -137,6 +141,7 @@ export function toPayload(row: Omit<ConversationEventPayload, 'createdAt'> & { c
     messageId: row.messageId,
     userId: row.userId,
     readUpTo: row.readUpTo,
+    emoji: row.emoji ?? null,
     createdAt: row.createdAt.toISOString(),
   };
 }

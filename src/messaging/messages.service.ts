@@ -27,8 +27,8 @@ export interface SendInput {
 /** Pinned messages a conversation may have at once. */
 export const MAX_PINNED = 50;
 
-/** Thrown inside a transaction to roll it back when a change turns out to be made already (see setPinned). */
-class Unchanged {
+/** Thrown inside a transaction to roll it back when a change turns out to be made already (setPinned, reactions). */
+export class Unchanged {
   constructor(readonly message: Message) {}
 }
 
@@ -74,7 +74,7 @@ export class MessageService {
   }
 
   /** Publishes committed events (consecutive, of one conversation) to the conversation and its members. */
-  private async publish(events: ConversationEventPayload[]) {
+  async publish(events: ConversationEventPayload[]) {
     publishEvents(this.pubsub, events, await this.audience(events[0].conversationId, events[0].sequence, events.at(-1)!.sequence));
   }
 

@@ -3,3 +3,4 @@ import './messages.schema.ts';
 import './conversations.schema.ts';
 import './conversations.mutations.ts';
 import './events.schema.ts';
+import './reactions.schema.ts';

@@ -5,6 +5,7 @@ import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { ConversationService } from './conversations.service.ts';
 import { ConversationSettingsService } from './conversation-settings.service.ts';
 import { MessageService } from './messages.service.ts';
+import { ReactionService } from './reactions.service.ts';
 import { ReadStateService } from './read-state.service.ts';
 import { SearchService } from './search.service.ts';
 
@@ -13,6 +14,7 @@ export interface Messaging {
   /** Each member's own settings of their conversations, and their conversation list. */
   settings: ConversationSettingsService;
   messages: MessageService;
+  reactions: ReactionService;
   reads: ReadStateService;
   search: SearchService;
 }
@@ -24,10 +26,12 @@ export function createMessaging(
   onSent?: (tenantId: string, conversationId: string, senderId: string) => void,
 ): Messaging {
   const conversations = new ConversationService(prisma, pubsub);
+  const messages = new MessageService(prisma, sql, pubsub, conversations, onSent);
   return {
     conversations,
     settings: new ConversationSettingsService(prisma, conversations),
-    messages: new MessageService(prisma, sql, pubsub, conversations, onSent),
+    messages,
+    reactions: new ReactionService(prisma, messages),
     reads: new ReadStateService(prisma, pubsub, conversations),
     search: new SearchService(prisma),
   };

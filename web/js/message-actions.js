@@ -50,6 +50,20 @@ export function messageActionsFor({ current, fields, rerender, failed }) {
         failed(err);
       }
     },
+    /** Adds (or takes back) the viewer's reaction with `emoji`. */
+    async react(m, emoji, add) {
+      const state = current();
+      const mutation = add ? 'addReaction' : 'removeReaction';
+      try {
+        const data = await gql(`mutation($id: ID!, $emoji: String!) { ${mutation}(messageId: $id, emoji: $emoji) { ${fields} } }`, {
+          id: m.id,
+          emoji,
+        });
+        if (store(state, data[mutation])) rerender();
+      } catch (err) {
+        failed(err);
+      }
+    },
     reply(m) {
       const state = current();
       if (state) replyBar.start(state, m);

@@ -3,10 +3,20 @@
 import { h, time } from './dom.js';
 
 const versionOf = (m) =>
-  [m.content, m.editedAt, m.deletedAt, m.pinnedAt, m.readBy.map((u) => u.id).join(), m.replyTo?.content, m.replyTo?.deletedAt].join('|');
+  [
+    m.content,
+    m.editedAt,
+    m.deletedAt,
+    m.pinnedAt,
+    m.readBy.map((u) => u.id).join(),
+    m.replyTo?.content,
+    m.replyTo?.deletedAt,
+    (m.reactions ?? []).map((r) => `${r.emoji}${r.count}${r.reactedByMe}`).join(),
+  ].join('|');
 
 /**
- * Shows `messages` (any order) in `list`. actions: { edit(m, content) -> Promise<boolean>, remove(m), reply(m), pin(m), refresh() }.
+ * Shows `messages` (any order) in `list`. actions: { edit(m, content) -> Promise<boolean>, remove(m), reply(m), pin(m),
+ * react(m, emoji, add), refresh() }.
  * With `quietly` (history, not news) the live region is off for this one change.
  */
 export function renderMessageList(list, messages, myId, actions, { quietly = false } = {}) {
@@ -50,6 +60,7 @@ function renderMessage(m, mine, actions) {
   if (m.replyTo && !deleted) li.querySelector('.content').before(renderQuote(m.replyTo));
   if (deleted) return li;
   const short = m.content.slice(0, 40);
+  li.append(renderReactions(m, short, actions));
   const reply = h(
     'button',
     { type: 'button', class: 'link', onclick: () => actions.reply(m), 'aria-label': `Reply to message: ${short}` },
@@ -83,6 +94,39 @@ function renderMessage(m, mine, actions) {
     );
   }
   return li;
+}
+
+/** Emoji offered by the React button. */
+const PICKER = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
+
+/** The reaction chips (each toggles the viewer's own reaction) and a React button that opens a small picker. */
+function renderReactions(m, short, actions) {
+  const chips = (m.reactions ?? []).map((r) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: `chip${r.reactedByMe ? ' mine' : ''}`,
+        'aria-pressed': String(r.reactedByMe),
+        'aria-label': `${r.emoji} ${r.count}: ${r.reactedByMe ? 'take back your reaction' : 'react'} to ${short}`,
+        onclick: () => actions.react(m, r.emoji, !r.reactedByMe),
+      },
+      `${r.emoji} ${r.count}`,
+    ),
+  );
+  const picker = h(
+    'span',
+    { class: 'picker', hidden: true },
+    ...PICKER.map((emoji) =>
+      h('button', { type: 'button', class: 'link', 'aria-label': `React ${emoji}`, onclick: () => actions.react(m, emoji, true) }, emoji),
+    ),
+  );
+  const open = h(
+    'button',
+    { type: 'button', class: 'link', 'aria-label': `React to message: ${short}`, onclick: () => (picker.hidden = !picker.hidden) },
+    'React',
+  );
+  return h('div', { class: 'reactions' }, ...chips, open, picker);
 }
 
 /** The message a reply quotes, as it is now (a deleted one says so). */

@@ -8,7 +8,7 @@ import { messageActionsFor } from './message-actions.js';
 import { gql, live } from './api.js';
 
 export const MESSAGE_FIELDS =
-  'id sequence content createdAt editedAt deletedAt pinnedAt senderName sender { id } readBy { id name } replyTo { id content deletedAt senderName }';
+  'id sequence content createdAt editedAt deletedAt pinnedAt senderName sender { id } readBy { id name } replyTo { id content deletedAt senderName } reactions { emoji count reactedByMe }';
 const PAGE = 30;
 const TYPING_SENT_EVERY_MS = 2000; // the server drops repeats within 2 s anyway
 const TYPING_SHOWN_MS = 7000; // the server repeats `true` while typing goes on and expires it after 6 s

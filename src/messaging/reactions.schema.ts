@@ -1,0 +1,82 @@
+// GraphQL shape of reactions: Message.reactions, addReaction / removeReaction. Rules live in ReactionService.
+import { builder } from '../graphql/builder.ts';
+import { requireViewer } from '../graphql/context.ts';
+import { UserRef } from '../accounts/accounts.schema.ts';
+import type { User } from '../generated/prisma/client.ts';
+import { reactionSummaries, type ReactionSummary } from '../db/sql/reactions.ts';
+import { actorOf, batchLoad } from './loaders.ts';
+
+/** Reactors loaded per emoji with a message's reactions (Reaction.users reads from these). */
+const USERS_LOADED = 10;
+
+type Reaction = ReactionSummary & { messageId: string };
+
+const ReactionRef = builder.objectRef<Reaction>('Reaction').implement({
+  description: 'One emoji on a message, with everyone who reacted with it.',
+  fields: (t) => ({
+    emoji: t.exposeString('emoji', { description: 'The emoji.' }),
+    count: t.exposeInt('count', { description: 'How many people reacted with it.' }),
+    reactedByMe: t.boolean({ description: 'Whether the viewer is one of them.', resolve: (r) => r.mine }),
+    users: t.field({
+      type: [UserRef],
+      description: `Who reacted with it, first to react first (at most ${USERS_LOADED}; \`count\` says how many in all).`,
+      args: { first: t.arg.int({ description: `How many (default and at most ${USERS_LOADED}).` }) },
+      resolve: async (r, args, ctx) => {
+        const ids = r.userIds.slice(0, Math.max(0, Math.min(args.first ?? USERS_LOADED, USERS_LOADED)));
+        const users = await Promise.all(
+          ids.map((id) =>
+            batchLoad(ctx, 'reactors', id, async (keys) => {
+              const rows = await ctx.prisma.user.findMany({ where: { id: { in: keys } } });
+              return new Map(rows.map((u): [string, User] => [u.id, u]));
+            }),
+          ),
+        );
+        return users.filter((u): u is User => !!u);
+      },
+    }),
+  }),
+});
+
+builder.prismaObjectField('Message', 'reactions', (t) =>
+  t.field({
+    type: [ReactionRef],
+    description: 'Reactions, one per emoji, ordered by the oldest reaction of each (empty for a deleted message).',
+    resolve: async (m, _args, ctx) => {
+      if (m.deletedAt) return [];
+      const viewerId = requireViewer(ctx).user.id;
+      const found = await batchLoad(ctx, 'reactions', m.id, (ids) => reactionSummaries(ctx.prisma, viewerId, ids, USERS_LOADED));
+      return (found ?? []).map((r) => ({ ...r, messageId: m.id }));
+    },
+  }),
+);
+
+builder.mutationFields((t) => ({
+  addReaction: t.prismaField({
+    type: 'Message',
+    authScopes: { signedIn: true },
+    description:
+      'Reacts to a message with one emoji (any member; not a deleted message). Adding a reaction you already made changes nothing. ' +
+      'A message carries at most 20 different emoji (BAD_USER_INPUT, reason REACTION_LIMIT).',
+    args: {
+      messageId: t.arg.id({ required: true, description: 'The message.' }),
+      emoji: t.arg.string({ required: true, description: 'Exactly one emoji, e.g. 👍, 👍🏽, 👩‍💻 or 🇫🇷.' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const m = await ctx.services.messaging.reactions.set(actorOf(ctx), String(args.messageId), args.emoji, true);
+      return ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
+    },
+  }),
+  removeReaction: t.prismaField({
+    type: 'Message',
+    authScopes: { signedIn: true },
+    description: 'Takes back your reaction with this emoji. Taking back one you did not make changes nothing.',
+    args: {
+      messageId: t.arg.id({ required: true, description: 'The message.' }),
+      emoji: t.arg.string({ required: true, description: 'The emoji to take back.' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const m = await ctx.services.messaging.reactions.set(actorOf(ctx), String(args.messageId), args.emoji, false);
+      return ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
+    },
+  }),
+}));
