@@ -6,6 +6,7 @@ import { useServer, type TestServer } from './helpers/server.ts';
 import { allLive, subscribe } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
 import { CreateGroup, Events, Send } from './messaging-ops.ts';
+import { SubscriptionGroup, type GroupResult } from '../src/graphql/subscription-groups.ts';
 
 /** The same field with a different selection: a group of its own. */
 const EventsWithSender = graphql(`
@@ -92,5 +93,33 @@ describe('subscription groups', () => {
     same[2].stop();
     alone.stop();
     await eventually(s, (m) => m.groups === base.groups && m.members === base.members);
+  });
+});
+
+describe("a group's results", () => {
+  const settled = (value: GroupResult['value'], discard = false): GroupResult => ({
+    value,
+    promise: Promise.resolve(value ?? null),
+    discard,
+  });
+
+  it('keeps a result for the members still to come, but not one that says the database was out of reach', async () => {
+    const group = new SubscriptionGroup('g');
+    let executions = 0;
+    const ok = () => (executions++, settled({ data: { n: executions } }));
+    expect(group.resultFor('c:1', ok).value).toEqual({ data: { n: 1 } });
+    expect(group.resultFor('c:1', ok).value).toEqual({ data: { n: 1 } }); // kept
+    expect(executions).toBe(1);
+
+    // Settled later as unavailable: members waiting get it, a later one executes again.
+    let settle!: (v: GroupResult['value']) => void;
+    const pending: GroupResult = { promise: new Promise((resolve) => (settle = (v) => resolve(v ?? null))) };
+    const first = group.resultFor('c:2', () => pending);
+    expect(group.resultFor('c:2', () => settled({ data: null })).promise).toBe(first.promise); // shared while pending
+    pending.discard = true;
+    settle({ errors: [] });
+    await first.promise;
+    await Promise.resolve();
+    expect(group.resultFor('c:2', ok).value).toEqual({ data: { n: 2 } });
   });
 });

@@ -15,7 +15,8 @@ export function located(err: unknown, operation: OperationDefinitionNode | null 
   return new GraphQLError(error.message, { originalError: error, nodes: operation ? [operation] : undefined });
 }
 
-const unavailable = (e: GraphQLError) => e.extensions?.code === 'SERVICE_UNAVAILABLE' || isUnavailable(e.originalError);
+/** An error of a result that says a backing service (the database, Redis) was out of reach. */
+export const unavailable = (e: GraphQLError) => e.extensions?.code === 'SERVICE_UNAVAILABLE' || isUnavailable(e.originalError);
 
 /**
  * Maps a source stream to results; a plain iterator, so return() reaches the source even while it waits. A failure

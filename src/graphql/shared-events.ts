@@ -41,7 +41,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { withExtensions } from './errors.ts';
-import { located, mapEvents, maskResult, type MaskError } from './mapped-events.ts';
+import { located, mapEvents, maskResult, unavailable, type MaskError } from './mapped-events.ts';
 import { SubscriptionGroups, type GroupResult, type SubscriptionGroup } from './subscription-groups.ts';
 import { watched } from './tripwire-context.ts';
 
@@ -127,8 +127,11 @@ export function sharedSubscriptionEvents(opts: SharedEventsOptions = {}): Shared
     const contextValue = watched(args.contextValue as object, () => (touched = true));
     const entry: GroupResult = { promise: null as never };
     const settle = (result: ExecutionResult): ExecutionResult | null => {
-      if (!touched && !result.errors) {
+      // A result whose only errors say the database (or Redis) was out of reach is every member's too: each stream
+      // ends with SERVICE_UNAVAILABLE and resumes (mapped-events.ts), rather than each member reading it again now.
+      if (!touched && (!result.errors || result.errors.every(unavailable))) {
         stats.shared++;
+        entry.discard = !!result.errors;
         return (entry.value = result);
       }
       if (touched) personal.set(documentKey, true);

@@ -19,6 +19,11 @@ export interface GroupResult {
   /** undefined until settled. */
   value?: ExecutionResult | null;
   promise: Promise<ExecutionResult | null>;
+  /**
+   * Settled to a result that says a backing service was out of reach: the members waiting for it get it (and end
+   * their streams to resume), but it is not kept, so the event is executed again when they replay it.
+   */
+  discard?: boolean;
 }
 
 export class SubscriptionGroup {
@@ -30,11 +35,15 @@ export class SubscriptionGroup {
 
   /** The group's execution of the event with this key: the one already made, or the one `execute` makes now. */
   resultFor(eventKey: string, execute: () => GroupResult): GroupResult {
-    let result = this.results.get(eventKey);
-    if (result) return result;
-    result = execute();
+    const kept = this.results.get(eventKey);
+    if (kept && !kept.discard) return kept;
+    const result = execute();
+    if (result.discard) return result;
     this.results.set(eventKey, result);
     if (this.results.size > RESULTS_KEPT) this.results.delete(this.results.keys().next().value!);
+    void result.promise.then(() => {
+      if (result.discard && this.results.get(eventKey) === result) this.results.delete(eventKey);
+    });
     return result;
   }
 }
