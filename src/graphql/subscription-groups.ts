@@ -41,9 +41,10 @@ export class SubscriptionGroup {
     if (result.discard) return result;
     this.results.set(eventKey, result);
     if (this.results.size > RESULTS_KEPT) this.results.delete(this.results.keys().next().value!);
-    void result.promise.then(() => {
-      if (result.discard && this.results.get(eventKey) === result) this.results.delete(eventKey);
-    });
+    if (result.value === undefined)
+      void result.promise.then(() => {
+        if (result.discard && this.results.get(eventKey) === result) this.results.delete(eventKey);
+      });
     return result;
   }
 }

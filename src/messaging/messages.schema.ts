@@ -232,7 +232,7 @@ builder.queryFields((t) => ({
 }));
 
 /** A message a mutation just wrote, as the client selected it (read again only when relations are selected). */
-function selected(ctx: Context, query: { include?: object; select?: object }, m: Message) {
+export function selected(ctx: Context, query: { include?: object; select?: object }, m: Message) {
   return onlyScalars(query) ? m : ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
 }
 

@@ -5,6 +5,7 @@ import { UserRef } from '../accounts/accounts.schema.ts';
 import type { User } from '../generated/prisma/client.ts';
 import { reactionSummaries, type ReactionSummary } from '../db/sql/reactions.ts';
 import { actorOf, batchLoad } from './loaders.ts';
+import { selected } from './messages.schema.ts';
 
 /** Reactors loaded per emoji with a message's reactions (Reaction.users reads from these). */
 const USERS_LOADED = 10;
@@ -50,33 +51,31 @@ builder.prismaObjectField('Message', 'reactions', (t) =>
   }),
 );
 
-builder.mutationFields((t) => ({
-  addReaction: t.prismaField({
-    type: 'Message',
-    authScopes: { signedIn: true },
-    description:
+builder.mutationFields((t) => {
+  /** addReaction (added) or removeReaction: the same arguments and answer, the reaction added or taken back. */
+  const reaction = (added: boolean, description: string, emoji: string) =>
+    t.prismaField({
+      type: 'Message',
+      authScopes: { signedIn: true },
+      description,
+      args: {
+        messageId: t.arg.id({ required: true, description: 'The message.' }),
+        emoji: t.arg.string({ required: true, description: emoji }),
+      },
+      resolve: async (query, _root, args, ctx) =>
+        selected(ctx, query, await ctx.services.messaging.reactions.set(actorOf(ctx), String(args.messageId), args.emoji, added)),
+    });
+  return {
+    addReaction: reaction(
+      true,
       'Reacts to a message with one emoji (any member; not a deleted message). Adding a reaction you already made changes nothing. ' +
-      'A message carries at most 20 different emoji (BAD_USER_INPUT, reason REACTION_LIMIT).',
-    args: {
-      messageId: t.arg.id({ required: true, description: 'The message.' }),
-      emoji: t.arg.string({ required: true, description: 'Exactly one emoji, e.g. 👍, 👍🏽, 👩‍💻 or 🇫🇷.' }),
-    },
-    resolve: async (query, _root, args, ctx) => {
-      const m = await ctx.services.messaging.reactions.set(actorOf(ctx), String(args.messageId), args.emoji, true);
-      return ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
-    },
-  }),
-  removeReaction: t.prismaField({
-    type: 'Message',
-    authScopes: { signedIn: true },
-    description: 'Takes back your reaction with this emoji. Taking back one you did not make changes nothing.',
-    args: {
-      messageId: t.arg.id({ required: true, description: 'The message.' }),
-      emoji: t.arg.string({ required: true, description: 'The emoji to take back.' }),
-    },
-    resolve: async (query, _root, args, ctx) => {
-      const m = await ctx.services.messaging.reactions.set(actorOf(ctx), String(args.messageId), args.emoji, false);
-      return ctx.prisma.message.findUniqueOrThrow({ ...query, where: { id: m.id } });
-    },
-  }),
-}));
+        'A message carries at most 20 different emoji (BAD_USER_INPUT, reason REACTION_LIMIT).',
+      'Exactly one emoji, e.g. 👍, 👍🏽, 👩‍💻 or 🇫🇷.',
+    ),
+    removeReaction: reaction(
+      false,
+      'Takes back your reaction with this emoji. Taking back one you did not make changes nothing.',
+      'The emoji to take back.',
+    ),
+  };
+});

@@ -17,7 +17,7 @@
 // client holds at most that much in its buffer before it stops pulling.
 import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
-import { isPullable, type Pullable, type Sink } from './pull.ts';
+import type { Pullable, Sink } from './pull.ts';
 
 /** Bytes a socket may have waiting to be written before its results wait for it. */
 export const HIGH_WATER_BYTES = 64 * 1024;
@@ -51,9 +51,9 @@ function serialize(result: ExecutionResult): string {
 const DONE: IteratorResult<never> = { value: undefined, done: true };
 
 /**
- * The stand-in graphql-ws iterates while the results go to the socket directly (see the top of this file). Results
- * that can be pulled (realtime/pull.ts: every subscription's, through graphql/mapped-events.ts) are written in the
- * call that hands them over, so an event reaches the socket within the fan-out's loop; others are awaited in turn.
+ * The stand-in graphql-ws iterates while the results go to the socket directly (see the top of this file). The
+ * results are read by pulls (realtime/pull.ts; every subscription's are, through graphql/mapped-events.ts), and each
+ * is written in the call that hands it over, so an event reaches the socket within the fan-out's loop.
  */
 export class DirectFrames implements AsyncIterableIterator<never>, Sink<ExecutionResult> {
   private readonly prefix: string;
@@ -66,7 +66,7 @@ export class DirectFrames implements AsyncIterableIterator<never>, Sink<Executio
   private again = false;
 
   constructor(
-    private readonly results: AsyncIterator<ExecutionResult>,
+    private readonly results: AsyncIterator<ExecutionResult> & Pullable<ExecutionResult>,
     id: string,
     private readonly socket: WebSocket,
     private readonly payloads: PayloadCache,
@@ -75,7 +75,7 @@ export class DirectFrames implements AsyncIterableIterator<never>, Sink<Executio
   }
 
   next(): Promise<IteratorResult<never>> {
-    return (this.pumping ??= isPullable(this.results) ? this.pullAll() : this.pump());
+    return (this.pumping ??= this.pullAll());
   }
 
   private pullAll(): Promise<IteratorResult<never>> {
@@ -98,7 +98,7 @@ export class DirectFrames implements AsyncIterableIterator<never>, Sink<Executio
     do {
       this.again = false;
       if (this.stopped) this.onDone();
-      else (this.results as AsyncIterator<ExecutionResult> & Pullable<ExecutionResult>).pull(this);
+      else this.results.pull(this);
     } while (this.again);
     this.pulling = false;
   }
@@ -124,15 +124,6 @@ export class DirectFrames implements AsyncIterableIterator<never>, Sink<Executio
 
   onError(err: unknown): void {
     this.settle?.reject(err);
-  }
-
-  private async pump(): Promise<IteratorResult<never>> {
-    for (;;) {
-      const next = await this.results.next();
-      if (next.done || this.stopped) return DONE;
-      const sent = this.send(next.value);
-      if (sent) await sent;
-    }
   }
 
   /** Writes one frame; a promise when the socket's buffer is past HIGH_WATER_BYTES, settled once it took the frame. */

@@ -11,7 +11,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { makeServer } from 'graphql-ws';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { withRequestId } from '../graphql/request-id.ts';
 import type { Services } from '../services.ts';
 import type { ParleyYoga, SocketAuth } from '../graphql/yoga.ts';
@@ -23,6 +23,7 @@ import { OperationRate } from './operation-rate.ts';
 import { serveSockets } from './ws-socket.ts';
 import { graphqlError } from '../graphql/errors.ts';
 import { DirectFrames, PayloadCache } from './ws-frames.ts';
+import { isPullable } from './pull.ts';
 import { flatUUID, identify, sameIdentity, SocketConnection } from './ws-identity.ts';
 
 export { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY };
@@ -159,7 +160,9 @@ export function attachWebSocketServer(server: Server, yoga: ParleyYoga, services
           user: ctx.extra.auth?.viewer?.user.id,
           operation: payload.operationName ?? null,
         });
-        if (config.WS_DIRECT_FRAMES) return new DirectFrames(result[Symbol.asyncIterator](), id, ctx.extra.socket, payloads);
+        const results = result[Symbol.asyncIterator]();
+        if (config.WS_DIRECT_FRAMES && isPullable<ExecutionResult>(results))
+          return new DirectFrames(results, id, ctx.extra.socket, payloads);
       }
     },
     onComplete(ctx, id) {
