@@ -1,7 +1,8 @@
 // The event bus's channels (src/realtime/channels.ts): in memory, and through a real Redis when TEST_REDIS_URL is set.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryChannels, RedisChannels, type Channels } from '../src/realtime/channels.ts';
 
 /** Resolves with the next payload a listener of `channel` gets. */
@@ -44,6 +45,11 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('redis channels', () => {
   const admin = new Redis(url);
   const errors: string[] = [];
   const channels = new RedisChannels(publisher, subscriber, (err, command) => errors.push(`${command}: ${err.message}`));
+  // As realtime/redis.ts does: the connections are used once ready. A SUBSCRIBE queued before the ready check would
+  // put the connection in subscriber mode before its INFO, which ioredis then refuses.
+  beforeAll(async () => {
+    await Promise.all([publisher, subscriber, admin].map((r) => (r.status === 'ready' ? null : once(r, 'ready'))));
+  });
   afterAll(async () => {
     await Promise.all([publisher.quit(), subscriber.quit(), admin.quit()]);
   });
