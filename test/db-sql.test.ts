@@ -38,6 +38,9 @@ describe('parley_append_message', () => {
     clientMessageId: null,
     now: new Date(),
     replyToId: null,
+    threadRootId: null,
+    mentions: [],
+    attachmentIds: [],
     ...o,
   });
   beforeAll(async () => {
@@ -51,7 +54,7 @@ describe('parley_append_message', () => {
       SELECT prosrc, pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = 'parley_append_message'`;
     expect(row.prosrc).toBe(body);
     expect(row.args).toBe(
-      'p_message_id text, p_event_id text, p_tenant_id text, p_conversation_id text, p_sender_id text, p_content text, p_client_message_id text, p_now timestamp without time zone, p_reply_to_id text',
+      'p_message_id text, p_event_id text, p_tenant_id text, p_conversation_id text, p_sender_id text, p_content text, p_client_message_id text, p_now timestamp without time zone, p_reply_to_id text, p_thread_root_id text, p_mentions text[], p_attachment_ids text[]',
     );
   });
 

@@ -72,7 +72,8 @@ export const ConversationRef = builder.prismaObject('Conversation', {
       query: { orderBy: [{ joinedAt: 'asc' }, { userId: 'asc' }] },
     }),
     unreadCount: t.int({
-      description: "Messages others sent after the viewer's read pointer (deleted ones do not count).",
+      description:
+        "Messages others sent after the viewer's read pointer (deleted ones do not count). A thread reply counts when it mentions the viewer or answers a thread the viewer started or replied in.",
       resolve: async (c, _args, ctx) => {
         const viewerId = requireViewer(ctx).user.id;
         const count = await batchLoad(ctx, 'unread', c.id, (ids) => ctx.services.messaging.conversations.unreadCounts(viewerId, ids));
@@ -82,7 +83,7 @@ export const ConversationRef = builder.prismaObject('Conversation', {
     lastMessage: t.prismaField({
       type: 'Message',
       nullable: true,
-      description: 'The latest message (a tombstone if it was deleted).',
+      description: 'The latest message of the main history (a tombstone if it was deleted; thread replies are not in it).',
       resolve: async (query, c, _args, ctx) => {
         const id = await batchLoad(ctx, 'lastMessage', c.id, (ids) => ctx.services.messaging.conversations.lastMessageIds(ids));
         if (!id) return null;

@@ -61,6 +61,12 @@ export interface MessageDraft {
   now: Date;
   /** The message a reply quotes, of the same conversation. */
   replyToId: string | null;
+  /** The thread root this message answers, of the same conversation (null: the main history). */
+  threadRootId: string | null;
+  /** Usernames written as @mentions, lowercase. */
+  mentions: string[];
+  /** The sender's uploads the message takes, in order. */
+  attachmentIds: string[];
 }
 
 /**

@@ -5,6 +5,7 @@
 import DataLoader from 'dataloader';
 import { requireViewer, type Context } from '../graphql/context.ts';
 import type { Page } from './input.ts';
+import type { User } from '../generated/prisma/client.ts';
 
 type Fetch<V> = (keys: string[]) => Promise<Map<string, V>>;
 
@@ -70,6 +71,19 @@ export const withNodes = <N extends { id: string }>(page: Page<{ id: string }>, 
     fetch,
     (_node, row) => row,
   );
+
+/** Users by id in the context's current batch, in the order asked; ids of deleted accounts are left out. */
+export async function loadUsers(ctx: Context, ids: string[]): Promise<User[]> {
+  const users = await Promise.all(
+    ids.map((id) =>
+      batchLoad(ctx, 'users', id, async (keys) => {
+        const rows = await ctx.prisma.user.findMany({ where: { id: { in: keys } } });
+        return new Map(rows.map((u): [string, User] => [u.id, u]));
+      }),
+    ),
+  );
+  return users.filter((u): u is User => !!u);
+}
 
 /** The signed-in viewer as the services' Actor (UNAUTHENTICATED otherwise). */
 export const actorOf = (ctx: Context) => ({ tenantId: ctx.tenant.id, userId: requireViewer(ctx).user.id });

@@ -1,4 +1,5 @@
-// GraphQL shape of messages: history, search, statistics, and send/edit/delete.
+// GraphQL shape of messages: the Message type, history, and send/edit/delete/pin. Search and statistics are
+// search.schema.ts; threads and mentions threads.schema.ts; reactions reactions.schema.ts.
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder, onlyScalars } from '../graphql/builder.ts';
@@ -9,8 +10,6 @@ import { actorOf, batchLoad, withRows } from './loaders.ts';
 import { answer, known } from '../db/rows.ts';
 import type { PageArgs } from './messages.service.ts';
 import type { Actor } from './conversations.service.ts';
-import type { Page } from './input.ts';
-import type { SearchHit } from './search.service.ts';
 
 export const DELETED_USER_NAME = 'Deleted user';
 
@@ -89,10 +88,18 @@ export const MessageConnection = builder.connectionObject(
 /**
  * A history page with the GraphQL selection: answered from the rows the page read (messages and their senders) when
  * they cover it, as they do for a message's own fields and its sender; other relations (edits, conversation) are
- * loaded for the whole page in one query. With `viewer`, the page read checks their membership (NOT_FOUND).
+ * loaded for the whole page in one query. With `viewer`, the page read checks their membership (NOT_FOUND). With
+ * `threadRootId`, the page is that thread's replies.
  */
-export async function loadMessagePage(ctx: Context, info: GraphQLResolveInfo, conversationId: string, args: PageArgs, viewer?: Actor) {
-  const page = await ctx.services.messaging.messages.page(conversationId, args, viewer);
+export async function loadMessagePage(
+  ctx: Context,
+  info: GraphQLResolveInfo,
+  conversationId: string,
+  args: PageArgs,
+  viewer?: Actor,
+  threadRootId?: string,
+) {
+  const page = await ctx.services.messaging.messages.page(conversationId, args, viewer, threadRootId);
   const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
   // Every row has the same columns, so one row answers for all: one with a sender, where the sender is selected.
   const probe = (page.edges.find((e) => e.node.sender) ?? page.edges[0])?.node;
@@ -111,68 +118,6 @@ export async function loadMessagePage(ctx: Context, info: GraphQLResolveInfo, co
   };
 }
 
-/**
- * Search hits with their messages loaded for the GraphQL selection. The search query already read each message's
- * row, which answers a selection of the message's own fields; relations (sender, edits, ...) are loaded for the
- * whole page in one query.
- */
-async function withSearchedMessages(ctx: Context, info: GraphQLResolveInfo, page: Page<SearchHit>): Promise<Page<SearchHit>> {
-  const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node', 'message'] });
-  if (Object.keys(query).length === 0) return page;
-  return withRows(
-    page,
-    (hit) => hit.messageId,
-    (ids) => ctx.prisma.message.findMany({ ...query, where: { id: { in: ids } } }),
-    (hit, message) => ({ ...hit, message }),
-  );
-}
-
-const MessageSearchHitRef = builder.objectRef<SearchHit>('MessageSearchHit').implement({
-  description: 'A message that matches a search.',
-  fields: (t) => ({
-    message: t.field({ type: MessageRef, description: 'The matching message.', resolve: (hit) => hit.message }),
-    snippet: t.exposeString('snippet', { description: 'An HTML-escaped excerpt with the matched words in <mark>…</mark>.' }),
-    rank: t.exposeFloat('rank', { description: 'Relevance (higher is better); results come best first.' }),
-  }),
-});
-
-const MessageSearchConnection = builder.connectionObject(
-  {
-    type: MessageSearchHitRef,
-    name: 'MessageSearchConnection',
-    description: 'A page of search hits, best first.',
-  },
-  { description: 'A search hit and its cursor.' },
-);
-
-const MessageStatsDayRef = builder.objectRef<{ date: string; sent: number; received: number }>('MessageStatsDay').implement({
-  description: "One UTC day of the viewer's messaging.",
-  fields: (t) => ({
-    date: t.exposeString('date', { description: 'The day, YYYY-MM-DD (UTC).' }),
-    sent: t.exposeInt('sent', { description: 'Messages the viewer sent that day.' }),
-    received: t.exposeInt('received', { description: "Messages others sent that day in the viewer's conversations." }),
-  }),
-});
-
-const MessageStatsRef = builder
-  .objectRef<{
-    sent: number;
-    received: number;
-    unread: number;
-    conversations: number;
-    perDay: { date: string; sent: number; received: number }[];
-  }>('MessageStats')
-  .implement({
-    description: "The viewer's messaging statistics (deleted messages excluded).",
-    fields: (t) => ({
-      sent: t.exposeInt('sent', { description: 'Messages the viewer sent.' }),
-      received: t.exposeInt('received', { description: "Messages others sent in the viewer's conversations." }),
-      unread: t.exposeInt('unread', { description: 'Unread messages across all conversations.' }),
-      conversations: t.exposeInt('conversations', { description: 'Conversations the viewer is in.' }),
-      perDay: t.field({ type: [MessageStatsDayRef], description: 'The last 30 days, oldest first.', resolve: (s) => s.perDay }),
-    }),
-  });
-
 const SendMessageInput = builder.inputType('SendMessageInput', {
   description: 'A message to send: to a conversation, or to a person (their DIRECT conversation, created if needed).',
   fields: (t) => ({
@@ -180,11 +125,20 @@ const SendMessageInput = builder.inputType('SendMessageInput', {
     toUserId: t.id({ description: 'A person: sends to the DIRECT conversation with them.' }),
     content: t.string({
       required: true,
-      description: '1 to 4000 characters after trimming; no control characters except newline and tab.',
+      description:
+        '1 to 4000 characters after trimming; no control characters except newline and tab. May be empty when `attachmentIds` are given. `@username` names a member (see Message.mentions).',
     }),
     clientMessageId: t.string({ description: 'Idempotency key: a retry with the same key returns the first message and stores nothing.' }),
     replyToId: t.id({
       description: 'Sends a reply quoting this message, which must be in the same conversation and not deleted (else NOT_FOUND).',
+    }),
+    threadRootId: t.id({
+      description:
+        "Sends the message as a reply in this message's thread (a reply to a thread reply joins the same thread). It stays out of the conversation's `messages` and is read with the root's `replies`. The root must be in the same conversation (else NOT_FOUND); a deleted message starts no thread.",
+    }),
+    attachmentIds: t.idList({
+      description:
+        "Uploads to attach (uploadAttachment), in order, at most 10: the sender's own, not sent yet (else NOT_FOUND with field attachmentIds).",
     }),
   }),
 });
@@ -202,32 +156,6 @@ builder.queryFields((t) => ({
       before: t.arg.string({ description: 'Cursor to read backward from.' }),
     },
     resolve: (_root, { conversationId, ...args }, ctx, info) => loadMessagePage(ctx, info, String(conversationId), args, actorOf(ctx)),
-  }),
-  searchMessages: t.field({
-    type: MessageSearchConnection,
-    authScopes: { signedIn: true },
-    description: 'Full-text search of the viewer\'s conversations: words, "phrases", -exclusions (websearch syntax), best first.',
-    args: {
-      query: t.arg.string({ required: true, description: 'What to look for, e.g. `lunch "next friday" -pizza`.' }),
-      conversationId: t.arg.id({ description: 'Search only this conversation.' }),
-      first: t.arg.int({ description: 'Page size (default 20, max 100).' }),
-      after: t.arg.string({ description: 'Cursor from a previous page.' }),
-    },
-    resolve: async (_root, args, ctx, info) => {
-      const actor = actorOf(ctx);
-      if (args.conversationId) await ctx.services.messaging.conversations.requireMember(actor, String(args.conversationId));
-      const page = await ctx.services.messaging.search.searchMessages(actor, {
-        ...args,
-        conversationId: args.conversationId == null ? null : String(args.conversationId),
-      });
-      return withSearchedMessages(ctx, info, page);
-    },
-  }),
-  messageStats: t.field({
-    type: MessageStatsRef,
-    authScopes: { signedIn: true },
-    description: "The viewer's messaging statistics.",
-    resolve: (_root, _args, ctx) => ctx.services.messaging.search.stats(actorOf(ctx)),
   }),
 }));
 
@@ -249,6 +177,8 @@ builder.mutationFields((t) => ({
         toUserId: input.toUserId == null ? null : String(input.toUserId),
         clientMessageId: input.clientMessageId,
         replyToId: input.replyToId == null ? null : String(input.replyToId),
+        threadRootId: input.threadRootId == null ? null : String(input.threadRootId),
+        attachmentIds: input.attachmentIds?.map(String) ?? null,
         sender: requireViewer(ctx).user,
       });
       return selected(ctx, query, m);

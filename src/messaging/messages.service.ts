@@ -4,11 +4,13 @@ import type { Message, PrismaClient, User } from '../generated/prisma/client.ts'
 import { LRUCache } from 'lru-cache';
 import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import { appendEvents, appendMessage, eventUser, publishEvents, toPayload, type ConversationEventPayload } from './events.ts';
+import { appendEvents, appendMessage, eventUser, publishEvents, toPayload, type ConversationEventPayload, type Tx } from './events.ts';
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage, type Page } from './input.ts';
 import type { SqlQuery } from '../db/client.ts';
-import { historyPage, type HistoryRow } from '../db/sql/messages.ts';
+import { ATTACHMENT_TAKEN, historyPage, type HistoryRow } from '../db/sql/messages.ts';
+import { mentionedMembers } from '../db/sql/mentions.ts';
+import { mentionedUsernames } from './mentions.ts';
 
 /** Member ids MessageService remembers, over the conversations most recently written to (see audience). */
 const MAX_KNOWN_MEMBERS = 100_000;
@@ -20,6 +22,10 @@ export interface SendInput {
   clientMessageId?: string | null;
   /** A reply: the message it quotes, of the same conversation. */
   replyToId?: string | null;
+  /** A thread reply: the thread's root (a reply to a thread reply joins that reply's thread). */
+  threadRootId?: string | null;
+  /** The sender's uploads to attach, in order (content may then be empty). */
+  attachmentIds?: string[] | null;
   /** The sender's row when the caller has it (the signed-in viewer): it travels with the live event, see events.ts. */
   sender?: User;
 }
@@ -32,6 +38,26 @@ export class Unchanged {
   constructor(readonly message: Message) {}
 }
 
+/** What sending and deleting messages need of attachments (AttachmentService implements it). */
+export interface MessageAttachments {
+  /**
+   * The ids an actor may attach to a new message, in order: their own uploads not yet sent, at most 10, no repeats;
+   * else NOT_FOUND (field attachmentIds) or BAD_USER_INPUT.
+   */
+  attachable(actor: Actor, ids: string[]): Promise<string[]>;
+  /** A message was deleted (tombstoned): its files go, rows and stored bytes. */
+  messageDeleted(messageId: string): Promise<void>;
+}
+
+/** Without an attachment store, no message takes attachments. */
+const NO_ATTACHMENTS: MessageAttachments = {
+  attachable: async (_actor, ids) => {
+    if (ids.length) throw new AppError('NOT_FOUND', 'Attachments are not available on this server.', { field: 'attachmentIds' });
+    return [];
+  },
+  messageDeleted: async () => {},
+};
+
 export type PageArgs = { first?: number | null; after?: string | null; last?: number | null; before?: string | null };
 
 export class MessageService {
@@ -43,6 +69,7 @@ export class MessageService {
     private readonly conversations: ConversationService,
     /** Told after a message is stored (typing indicators end when their author sends). */
     private readonly onSent: (tenantId: string, conversationId: string, senderId: string) => void = () => {},
+    private readonly attachments: MessageAttachments = NO_ATTACHMENTS,
   ) {}
 
   /**
@@ -88,7 +115,9 @@ export class MessageService {
   }
 
   async send(actor: Actor, input: SendInput): Promise<Message> {
-    const content = cleanContent(input.content);
+    const attachmentIds = input.attachmentIds ?? [];
+    // With attachments the text may be empty; without, it is a message's text as ever.
+    const content = attachmentIds.length && !input.content.trim() ? '' : cleanContent(input.content);
     const clientMessageId = cleanClientMessageId(input.clientMessageId);
     if (!!input.conversationId === !!input.toUserId) throw badInput('Give exactly one of conversationId and toUserId.', 'conversationId');
     if (clientMessageId) {
@@ -101,6 +130,7 @@ export class MessageService {
     // One statement checks membership (NOT_FOUND as requireMember) and writes the message and its event.
     const conversationId = input.conversationId ?? (await this.conversations.startDirect(actor, input.toUserId!)).id;
     const replyToId = input.replyToId ? await this.quotable(actor, conversationId, input.replyToId) : null;
+    const threadRootId = input.threadRootId ? await this.threadRoot(actor, conversationId, input.threadRootId) : null;
     try {
       const written = await appendMessage(this.sql, {
         tenantId: actor.tenantId,
@@ -110,6 +140,9 @@ export class MessageService {
         clientMessageId,
         now: new Date(),
         replyToId,
+        threadRootId,
+        mentions: mentionedUsernames(content),
+        attachmentIds: await this.attachments.attachable(actor, attachmentIds),
       });
       if (!written) throw notFound('Conversation');
       const sender = input.sender?.id === actor.userId ? eventUser(input.sender) : undefined;
@@ -123,8 +156,25 @@ export class MessageService {
         const first = await this.retried(actor, clientMessageId, input);
         if (first) return first;
       }
+      if ((err as { code?: unknown })?.code === ATTACHMENT_TAKEN)
+        throw new AppError('NOT_FOUND', 'An attachment was sent with another message meanwhile.', { field: 'attachmentIds' });
       throw err;
     }
+  }
+
+  /**
+   * The root of the thread a reply joins: a message of the same conversation, or the root of the thread it is in
+   * (threads are one level deep). A deleted message starts no thread, though a thread it already has goes on.
+   */
+  private async threadRoot(actor: Actor, conversationId: string, messageId: string): Promise<string> {
+    const target = await this.prisma.message.findFirst({
+      where: { id: messageId, conversationId, tenantId: actor.tenantId },
+      select: { id: true, threadRootId: true, deletedAt: true, replyCount: true },
+    });
+    if (target?.threadRootId) return target.threadRootId;
+    if (!target || (target.deletedAt && target.replyCount === 0))
+      throw new AppError('NOT_FOUND', 'The thread to reply in is not in this conversation, or was deleted.', { field: 'threadRootId' });
+    return target.id;
   }
 
   /** The id of a message a reply may quote: one of the same conversation, not deleted; else NOT_FOUND. */
@@ -178,11 +228,37 @@ export class MessageService {
       const current = await tx.message.findUniqueOrThrow({ where: { id: messageId } });
       if (current.deletedAt) throw badInput('A deleted message cannot be edited.', 'id');
       await tx.messageEdit.create({ data: { messageId, content: current.content, createdAt: current.editedAt ?? current.createdAt } });
-      const updated = await tx.message.update({ where: { id: messageId }, data: { content, editedAt: new Date() } });
+      const mentionedIds = await this.remention(tx, actor, current, content);
+      const updated = await tx.message.update({ where: { id: messageId }, data: { content, editedAt: new Date(), mentionedIds } });
       return { updated, events };
     });
     await this.publish(events);
     return updated;
+  }
+
+  /**
+   * The mentions of an edited message's new text: its MessageMention rows are replaced, and the new mentionedIds
+   * returned. Whoever was mentioned before and still is keeps their row (and its place among unread mentions).
+   */
+  private async remention(tx: Tx, actor: Actor, message: Message, content: string): Promise<string[]> {
+    const ids = await mentionedMembers(tx, {
+      tenantId: actor.tenantId,
+      conversationId: message.conversationId,
+      senderId: message.senderId ?? actor.userId,
+      usernames: mentionedUsernames(content),
+    });
+    await tx.messageMention.deleteMany({ where: { messageId: message.id, userId: { notIn: ids } } });
+    await tx.messageMention.createMany({
+      data: ids.map((userId) => ({
+        messageId: message.id,
+        userId,
+        conversationId: message.conversationId,
+        sequence: message.sequence,
+        createdAt: message.createdAt,
+      })),
+      skipDuplicates: true,
+    });
+    return ids;
   }
 
   /** Tombstones a message: content and edit history go, the message keeps its place. Sender or group owner. */
@@ -197,13 +273,16 @@ export class MessageService {
     const { updated, events } = await this.prisma.$transaction(async (tx) => {
       const events = await appendEvents(tx, message.conversationId, [{ type: 'MESSAGE_DELETED', messageId, userId: actor.userId }]);
       await tx.messageEdit.deleteMany({ where: { messageId } });
+      await tx.messageMention.deleteMany({ where: { messageId } });
       const updated = await tx.message.update({
         where: { id: messageId },
-        data: { content: '', deletedAt: new Date(), pinnedAt: null, pinnedById: null }, // a tombstone is not pinned
+        // A tombstone is not pinned and mentions nobody.
+        data: { content: '', deletedAt: new Date(), pinnedAt: null, pinnedById: null, mentionedIds: [] },
       });
       return { updated, events };
     });
     await this.publish(events);
+    await this.attachments.messageDeleted(messageId);
     return updated;
   }
 
@@ -242,9 +321,10 @@ export class MessageService {
    * History by sequence: `first`/`after` reads forward, `last`/`before` reads backward (the newest page when
    * `last` is given alone). One statement returns the page's messages (every column) with their senders (all but
    * withheld columns; null once the account is deleted). With `viewer`, the same statement checks that the viewer
-   * is a member of the conversation in their tenant: NOT_FOUND otherwise, as requireMember.
+   * is a member of the conversation in their tenant: NOT_FOUND otherwise, as requireMember. The main history leaves
+   * thread replies out; with `threadRootId`, the page is that thread's replies instead.
    */
-  async page(conversationId: string, args: PageArgs, viewer?: Actor): Promise<Page<HistoryRow>> {
+  async page(conversationId: string, args: PageArgs, viewer?: Actor, threadRootId?: string): Promise<Page<HistoryRow>> {
     if ((args.first != null || args.after != null) && (args.last != null || args.before != null)) {
       throw badInput('Use first/after or last/before, not both.', 'last');
     }
@@ -252,7 +332,7 @@ export class MessageService {
     const limit = backward ? pageSize(args.last, 'last') : pageSize(args.first, 'first');
     const after = decodeCursor('m', args.after, 'after', isSequence);
     const before = decodeCursor('m', args.before, 'before', isSequence);
-    const page = await historyPage(this.sql, { conversationId, take: limit + 1, after, before, backward, viewer });
+    const page = await historyPage(this.sql, { conversationId, take: limit + 1, after, before, backward, viewer, threadRootId });
     if (!page) throw notFound('Conversation');
     return toPage(page, limit, (r) => encodeCursor('m', r.message.sequence), { backward, hadCursor: (backward ? before : after) !== null });
   }

@@ -4,3 +4,5 @@ import './conversations.schema.ts';
 import './conversations.mutations.ts';
 import './events.schema.ts';
 import './reactions.schema.ts';
+import './search.schema.ts';
+import './threads.schema.ts';

@@ -4,7 +4,8 @@ import type { SqlQuery } from '../db/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { ConversationService } from './conversations.service.ts';
 import { ConversationSettingsService } from './conversation-settings.service.ts';
-import { MessageService } from './messages.service.ts';
+import { MentionService } from './mentions.service.ts';
+import { MessageService, type MessageAttachments } from './messages.service.ts';
 import { ReactionService } from './reactions.service.ts';
 import { ReadStateService } from './read-state.service.ts';
 import { SearchService } from './search.service.ts';
@@ -14,6 +15,8 @@ export interface Messaging {
   /** Each member's own settings of their conversations, and their conversation list. */
   settings: ConversationSettingsService;
   messages: MessageService;
+  /** The viewer's mentions: unread counts and the list across conversations. */
+  mentions: MentionService;
   reactions: ReactionService;
   reads: ReadStateService;
   search: SearchService;
@@ -24,13 +27,16 @@ export function createMessaging(
   sql: SqlQuery,
   pubsub: ParleyPubSub,
   onSent?: (tenantId: string, conversationId: string, senderId: string) => void,
+  /** The attachment store (AttachmentService); without one, messages take no attachments. */
+  attachments?: MessageAttachments,
 ): Messaging {
   const conversations = new ConversationService(prisma, pubsub);
-  const messages = new MessageService(prisma, sql, pubsub, conversations, onSent);
+  const messages = new MessageService(prisma, sql, pubsub, conversations, onSent, attachments);
   return {
     conversations,
     settings: new ConversationSettingsService(prisma, conversations),
     messages,
+    mentions: new MentionService(prisma),
     reactions: new ReactionService(prisma, messages),
     reads: new ReadStateService(prisma, pubsub, conversations),
     search: new SearchService(prisma),

@@ -2,9 +2,8 @@
 import { builder } from '../graphql/builder.ts';
 import { requireViewer } from '../graphql/context.ts';
 import { UserRef } from '../accounts/accounts.schema.ts';
-import type { User } from '../generated/prisma/client.ts';
 import { reactionSummaries, type ReactionSummary } from '../db/sql/reactions.ts';
-import { actorOf, batchLoad } from './loaders.ts';
+import { actorOf, batchLoad, loadUsers } from './loaders.ts';
 import { selected } from './messages.schema.ts';
 
 /** Reactors loaded per emoji with a message's reactions (Reaction.users reads from these). */
@@ -22,18 +21,7 @@ const ReactionRef = builder.objectRef<Reaction>('Reaction').implement({
       type: [UserRef],
       description: `Who reacted with it, first to react first (at most ${USERS_LOADED}; \`count\` says how many in all).`,
       args: { first: t.arg.int({ description: `How many (default and at most ${USERS_LOADED}).` }) },
-      resolve: async (r, args, ctx) => {
-        const ids = r.userIds.slice(0, Math.max(0, Math.min(args.first ?? USERS_LOADED, USERS_LOADED)));
-        const users = await Promise.all(
-          ids.map((id) =>
-            batchLoad(ctx, 'reactors', id, async (keys) => {
-              const rows = await ctx.prisma.user.findMany({ where: { id: { in: keys } } });
-              return new Map(rows.map((u): [string, User] => [u.id, u]));
-            }),
-          ),
-        );
-        return users.filter((u): u is User => !!u);
-      },
+      resolve: (r, args, ctx) => loadUsers(ctx, r.userIds.slice(0, Math.max(0, Math.min(args.first ?? USERS_LOADED, USERS_LOADED)))),
     }),
   }),
 });

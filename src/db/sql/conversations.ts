@@ -17,16 +17,23 @@ interface UnreadRow {
 
 export const decodeUnread = (r: UnreadRow): [conversationId: string, unread: number] => [r.conversationId, int(r.unread)];
 
-/** Per conversation with any, the messages others sent after the user's read pointer (deleted ones do not count). */
+/**
+ * Per conversation with any, the messages others sent after the user's read pointer (deleted ones do not count). A
+ * thread reply counts only for those it concerns: it mentions the user, or answers a thread the user started or
+ * wrote in.
+ */
 export async function unreadCounts(prisma: RawClient, userId: string, conversationIds: string[]): Promise<Map<string, number>> {
   const rows = await prisma.$queryRaw<UnreadRow[]>`
     SELECT m."conversationId", count(*) AS unread
     FROM "Message" m
     JOIN "ConversationMember" cm ON cm."conversationId" = m."conversationId" AND cm."userId" = ${userId}
+    LEFT JOIN "Message" root ON root.id = m."threadRootId"
     WHERE m."conversationId" = ANY(${conversationIds}::text[])
       AND m.sequence > cm."lastReadSequence"
       AND m."deletedAt" IS NULL
       AND m."senderId" IS DISTINCT FROM ${userId}
+      AND (m."threadRootId" IS NULL OR ${userId} = ANY(m."mentionedIds")
+           OR root."senderId" = ${userId} OR ${userId} = ANY(root."threadParticipantIds"))
     GROUP BY m."conversationId"`;
   return new Map(rows.map(decodeUnread));
 }
@@ -38,11 +45,11 @@ interface LastMessageRow {
 
 export const decodeLastMessage = (r: LastMessageRow): [conversationId: string, messageId: string] => [r.conversationId, r.id];
 
-/** Per conversation with any, the id of its latest message (a tombstone counts). */
+/** Per conversation with any, the id of its latest message in the main history (a tombstone counts; thread replies do not). */
 export async function lastMessageIds(prisma: RawClient, conversationIds: string[]): Promise<Map<string, string>> {
   const rows = await prisma.$queryRaw<LastMessageRow[]>`
     SELECT DISTINCT ON ("conversationId") "conversationId", id FROM "Message"
-    WHERE "conversationId" = ANY(${conversationIds}::text[]) ORDER BY "conversationId", sequence DESC`;
+    WHERE "conversationId" = ANY(${conversationIds}::text[]) AND "threadRootId" IS NULL ORDER BY "conversationId", sequence DESC`;
   return new Map(rows.map(decodeLastMessage));
 }
 

@@ -37,7 +37,16 @@ export interface AppendedMessage {
   now: Date;
   /** The message a reply quotes (kept only when it is in the same conversation). */
   replyToId: string | null;
+  /** The root of the thread this message answers (null: the main history). */
+  threadRootId: string | null;
+  /** Usernames written as @mentions (lowercase); members other than the sender become mentionedIds. */
+  mentions: string[];
+  /** The sender's uploads this message takes, in order (see ATTACHMENT_TAKEN). */
+  attachmentIds: string[];
 }
+
+/** The SQLSTATE parley_append_message raises when an attachment was taken by another send meanwhile. */
+export const ATTACHMENT_TAKEN = 'PA404';
 
 /**
  * Stores a message and its MESSAGE_ADDED event (parley_append_message): the stored row, or null, with nothing
@@ -47,7 +56,7 @@ export async function appendMessageRow(query: SqlQuery, m: AppendedMessage): Pro
   // The sender's clock goes as UTC wall time, as the timestamp(3) columns hold it.
   const rows = await decoded(
     query,
-    `SELECT ${MESSAGE_SELECT} FROM parley_append_message($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3), $9)`,
+    `SELECT ${MESSAGE_SELECT} FROM parley_append_message($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3), $9, $10, $11::text[], $12::text[])`,
     [
       m.messageId,
       m.eventId,
@@ -58,6 +67,9 @@ export async function appendMessageRow(query: SqlQuery, m: AppendedMessage): Pro
       m.clientMessageId,
       m.now.toISOString().slice(0, -1),
       m.replyToId,
+      m.threadRootId,
+      m.mentions,
+      m.attachmentIds,
     ],
     decodeMessage,
   );
@@ -88,6 +100,8 @@ export interface HistoryRange {
   before: number | null;
   /** Newest first (the page's last rows) instead of oldest first. */
   backward: boolean;
+  /** The replies of this thread root; absent or null: the main history (thread replies left out). */
+  threadRootId?: string | null;
   /** When given, the same statement checks that this user is a member of the conversation in this tenant. */
   viewer?: { tenantId: string; userId: string };
 }
@@ -99,7 +113,8 @@ export interface HistoryRange {
 export async function historyPage(query: SqlQuery, r: HistoryRange): Promise<HistoryRow[] | null> {
   const values: unknown[] = [r.conversationId, r.take];
   const bound = (op: '>' | '<', value: number | null) => (value === null ? '' : ` AND sequence ${op} $${values.push(value)}`);
-  const range = bound('>', r.after) + bound('<', r.before);
+  const thread = r.threadRootId ? ` AND "threadRootId" = $${values.push(r.threadRootId)}` : ' AND "threadRootId" IS NULL';
+  const range = thread + bound('>', r.after) + bound('<', r.before);
   const [from, where] = r.viewer
     ? [
         `"ConversationMember" cm JOIN "Conversation" c ON c.id = cm."conversationId" AND c."tenantId" = $${values.push(r.viewer.tenantId)}`,
