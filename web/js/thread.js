@@ -1,17 +1,16 @@
 // The open conversation: history (older pages on scroll), live events resumed with afterSequence, send / edit /
-// delete, typing indicators both ways, and read receipts.
+// delete, typing indicators both ways (typing.js), and read receipts.
 import { $, h, presenceDot, presenceLabel, showError } from './dom.js';
 import { renderMessageList } from './message-list.js';
 import { replyBar } from './reply-bar.js';
 import { loadPins, notePin, PINNED_FIELDS, renderPins } from './pins.js';
 import { messageActionsFor } from './message-actions.js';
+import { clearTyping, onTyping, stopTyping, typed, typingState } from './typing.js';
 import { gql, live } from './api.js';
 
 export const MESSAGE_FIELDS =
   'id sequence content createdAt editedAt deletedAt pinnedAt senderName sender { id } readBy { id name } replyTo { id content deletedAt senderName } reactions { emoji count reactedByMe }';
 const PAGE = 30;
-const TYPING_SENT_EVERY_MS = 2000; // the server drops repeats within 2 s anyway
-const TYPING_SHOWN_MS = 7000; // the server repeats `true` while typing goes on and expires it after 6 s
 
 let me = null;
 let hooks = null;
@@ -28,8 +27,7 @@ export const openConversationId = () => t?.id ?? null;
 export function closeThread() {
   if (!t) return;
   t.stops.forEach((stop) => stop());
-  for (const timer of t.typing.values()) clearTimeout(timer.timer);
-  if (t.typingSent) void gql('mutation($id: ID!) { setTyping(conversationId: $id, isTyping: false) }', { id: t.id }).catch(() => {});
+  stopTyping(t);
   t = null;
   $('conversation-title').textContent = 'No conversation open';
   $('conversation-presence').replaceChildren();
@@ -39,7 +37,6 @@ export function closeThread() {
   replyBar.cancel(t);
   renderPins(null);
   $('message-list').replaceChildren();
-  $('typing').textContent = '';
   showError($('conversation-error'), null);
 }
 
@@ -52,8 +49,7 @@ export async function openThread(conversationId, conversationFields) {
     olderCursor: null,
     hasOlder: false,
     loading: false,
-    typing: new Map(),
-    typingSent: 0,
+    ...typingState(),
     stops: [],
     conversation: null,
     /** The message the next one sent quotes (startReply), or null. */
@@ -107,7 +103,7 @@ function subscribe(state) {
         query: 'subscription($id: ID!) { typing(conversationId: $id) { isTyping user { id name } } }',
         variables: { id: state.id },
       }),
-      next: ({ typing }) => onTyping(state, typing),
+      next: ({ typing }) => t === state && onTyping(state, typing),
     }),
   );
 }
@@ -147,28 +143,6 @@ async function refreshHeader(state) {
   if (t !== state || !conversation) return;
   Object.assign(state.conversation, conversation);
   renderHeader();
-}
-
-function onTyping(state, ev) {
-  if (t !== state) return;
-  if (ev.isTyping) {
-    clearTimeout(state.typing.get(ev.user.id)?.timer);
-    state.typing.set(ev.user.id, { name: ev.user.name, timer: setTimeout(() => clearTyping(state, ev.user.id), TYPING_SHOWN_MS) });
-  } else clearTyping(state, ev.user.id);
-  renderTyping();
-}
-
-function clearTyping(state, userId) {
-  const entry = state.typing.get(userId);
-  if (!entry) return;
-  clearTimeout(entry.timer);
-  state.typing.delete(userId);
-  if (t === state) renderTyping();
-}
-
-function renderTyping() {
-  const names = [...t.typing.values()].map((x) => x.name);
-  $('typing').textContent = names.length === 0 ? '' : names.length === 1 ? `${names[0]} is typing…` : `${names.join(', ')} are typing…`;
 }
 
 /** Presence of the open conversation's members changed (from the presence subscription). */
@@ -285,19 +259,6 @@ async function send(text) {
   }
 }
 
-function typed() {
-  if (!t) return;
-  const hasText = $('composer-text').value.trim() !== '';
-  const now = Date.now();
-  if (hasText && now - t.typingSent > TYPING_SENT_EVERY_MS) {
-    t.typingSent = now;
-    void gql('mutation($id: ID!) { setTyping(conversationId: $id, isTyping: true) }', { id: t.id }).catch(() => {});
-  } else if (!hasText && t.typingSent) {
-    t.typingSent = 0;
-    void gql('mutation($id: ID!) { setTyping(conversationId: $id, isTyping: false) }', { id: t.id }).catch(() => {});
-  }
-}
-
 $('composer').addEventListener('submit', (e) => {
   e.preventDefault();
   showError($('conversation-error'), null);
@@ -309,7 +270,7 @@ $('composer-text').addEventListener('keydown', (e) => {
     $('composer').requestSubmit();
   }
 });
-$('composer-text').addEventListener('input', typed);
+$('composer-text').addEventListener('input', () => t && typed(t, $('composer-text').value.trim() !== ''));
 $('load-older').addEventListener('click', () => void loadOlder());
 $('message-scroller').addEventListener('scroll', () => {
   if ($('message-scroller').scrollTop < 40) void loadOlder();
