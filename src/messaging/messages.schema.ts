@@ -204,7 +204,7 @@ builder.mutationFields((t) => ({
       'Pins a message for every member of its conversation (any member may; a deleted message cannot be). Pinning a pinned message changes nothing. At most 50 per conversation (BAD_USER_INPUT, reason PIN_LIMIT).',
     args: { messageId: t.arg.id({ required: true, description: 'The message.' }) },
     resolve: async (query, _root, args, ctx) =>
-      selected(ctx, query, await ctx.services.messaging.messages.setPinned(actorOf(ctx), String(args.messageId), true)),
+      selected(ctx, query, await ctx.services.messaging.pins.setPinned(actorOf(ctx), String(args.messageId), true)),
   }),
   unpinMessage: t.prismaField({
     type: 'Message',
@@ -212,7 +212,7 @@ builder.mutationFields((t) => ({
     description: 'Unpins a message (any member may). Unpinning a message that is not pinned changes nothing.',
     args: { messageId: t.arg.id({ required: true, description: 'The message.' }) },
     resolve: async (query, _root, args, ctx) =>
-      selected(ctx, query, await ctx.services.messaging.messages.setPinned(actorOf(ctx), String(args.messageId), false)),
+      selected(ctx, query, await ctx.services.messaging.pins.setPinned(actorOf(ctx), String(args.messageId), false)),
   }),
   deleteMessage: t.prismaField({
     type: 'Message',

@@ -6,6 +6,7 @@ import { ConversationService } from './conversations.service.ts';
 import { ConversationSettingsService } from './conversation-settings.service.ts';
 import { MentionService } from './mentions.service.ts';
 import { MessageService, type MessageAttachments } from './messages.service.ts';
+import { PinService } from './pins.service.ts';
 import { ReactionService } from './reactions.service.ts';
 import { ReadStateService } from './read-state.service.ts';
 import { SearchService } from './search.service.ts';
@@ -17,6 +18,8 @@ export interface Messaging {
   messages: MessageService;
   /** The viewer's mentions: unread counts and the list across conversations. */
   mentions: MentionService;
+  /** Messages pinned in their conversation. */
+  pins: PinService;
   reactions: ReactionService;
   reads: ReadStateService;
   search: SearchService;
@@ -37,6 +40,7 @@ export function createMessaging(
     settings: new ConversationSettingsService(prisma, conversations),
     messages,
     mentions: new MentionService(prisma),
+    pins: new PinService(prisma, messages),
     reactions: new ReactionService(prisma, messages),
     reads: new ReadStateService(prisma, pubsub, conversations),
     search: new SearchService(prisma),
