@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { allLive, subscribe } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
-import { code, CreateGroup, Delete, MarkRead } from './messaging-ops.ts';
+import { code, CreateGroup, Delete, MarkRead, Stats } from './messaging-ops.ts';
 
 const SendThread = graphql(`
   mutation SendThread($input: SendMessageInput!) {
@@ -142,6 +142,8 @@ describe('threads', () => {
     await sent(c, 'the owner answers too', root.id);
     expect((await read(c, c.member)).conversation!.unreadCount).toBe(1); // a participant
     expect((await read(c, c.third)).conversation!.unreadCount).toBe(0);
+    expect((await c.s.ok(Stats, {}, { token: c.third.token })).messageStats.unread).toBe(0);
+    expect((await c.s.ok(Stats, {}, { token: c.member.token })).messageStats.unread).toBe(1);
     // A mention concerns whoever it names.
     const third = await c.s.services().prisma.user.update({ where: { id: c.third.id }, data: { username: `t${Date.now()}` } });
     await sent(c, `what do you think, @${third.username}?`, root.id, c.member);

@@ -1,5 +1,6 @@
 // Conversations: the row lock membership changes and read pointers take first, and the per-page lookups the
 // conversation type batches (unread counts, each conversation's latest message).
+import { Prisma } from '../../generated/prisma/client.ts';
 import { int, type RawClient } from './statement.ts';
 
 /**
@@ -18,6 +19,15 @@ interface UnreadRow {
 export const decodeUnread = (r: UnreadRow): [conversationId: string, unread: number] => [r.conversationId, int(r.unread)];
 
 /**
+ * Whether message `m` (its thread root joined as `root`, if any) counts as unread for the user once past their read
+ * pointer: someone else sent it, it is not deleted, and it is in the main history or concerns the user (it mentions
+ * them, or answers a thread they started or wrote in).
+ */
+export const unreadFor = (userId: string) => Prisma.sql`m."senderId" IS DISTINCT FROM ${userId} AND m."deletedAt" IS NULL
+  AND (m."threadRootId" IS NULL OR ${userId} = ANY(m."mentionedIds")
+       OR root."senderId" = ${userId} OR ${userId} = ANY(root."threadParticipantIds"))`;
+
+/**
  * Per conversation with any, the messages others sent after the user's read pointer (deleted ones do not count). A
  * thread reply counts only for those it concerns: it mentions the user, or answers a thread the user started or
  * wrote in.
@@ -30,10 +40,7 @@ export async function unreadCounts(prisma: RawClient, userId: string, conversati
     LEFT JOIN "Message" root ON root.id = m."threadRootId"
     WHERE m."conversationId" = ANY(${conversationIds}::text[])
       AND m.sequence > cm."lastReadSequence"
-      AND m."deletedAt" IS NULL
-      AND m."senderId" IS DISTINCT FROM ${userId}
-      AND (m."threadRootId" IS NULL OR ${userId} = ANY(m."mentionedIds")
-           OR root."senderId" = ${userId} OR ${userId} = ANY(root."threadParticipantIds"))
+      AND ${unreadFor(userId)}
     GROUP BY m."conversationId"`;
   return new Map(rows.map(decodeUnread));
 }

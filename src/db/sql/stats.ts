@@ -1,5 +1,6 @@
 // Message statistics of one user: totals, and messages per day over a window of days.
 import { int, type RawClient } from './statement.ts';
+import { unreadFor } from './conversations.ts';
 
 export interface MessageTotals {
   /** Messages the user sent (deleted ones do not count). */
@@ -33,7 +34,8 @@ export async function messageTotals(prisma: RawClient, tenantId: string, userId:
       (SELECT count(*) FROM "Message" m JOIN "ConversationMember" cm ON cm."conversationId" = m."conversationId" AND cm."userId" = ${userId}
         WHERE m."senderId" IS DISTINCT FROM ${userId} AND m."deletedAt" IS NULL) AS received,
       (SELECT count(*) FROM "Message" m JOIN "ConversationMember" cm ON cm."conversationId" = m."conversationId" AND cm."userId" = ${userId}
-        WHERE m."senderId" IS DISTINCT FROM ${userId} AND m."deletedAt" IS NULL AND m.sequence > cm."lastReadSequence") AS unread,
+        LEFT JOIN "Message" root ON root.id = m."threadRootId"
+        WHERE m.sequence > cm."lastReadSequence" AND ${unreadFor(userId)}) AS unread,
       (SELECT count(*) FROM "ConversationMember" WHERE "userId" = ${userId}) AS conversations`;
   return decodeTotals(totals);
 }
