@@ -24,6 +24,7 @@ import { GRAPHIQL_ASSET_PATH, GraphiQLAssets } from './http/graphiql.ts';
 import { refuseRequest, requestIdOf, sendRefusal } from './http/graphql-request.ts';
 import { json } from './http/json.ts';
 import { slowClientLimits } from './http/slow-clients.ts';
+import { ATTACHMENT_PATH, serveAttachment } from './attachments/attachments-route.ts';
 
 export interface AppOptions {
   /** An already-open database (tests pass one); otherwise opened from config. */
@@ -103,7 +104,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
     if (path === '/ready') return serveReady(res, { db, redis, stopping });
     if (path === '/metrics' && config.metrics) return serveMetrics(req, res, config.METRICS_TOKEN, metrics);
     if (path === yoga.graphqlEndpoint) {
-      const refusal = refuseRequest(req, config.MAX_BODY_BYTES);
+      const refusal = refuseRequest(req, config.MAX_BODY_BYTES, config.MAX_UPLOAD_BYTES);
       if (refusal) return sendRefusal(res, refusal);
       inflight++;
       res.on('close', () => inflight--);
@@ -120,6 +121,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       });
       return;
     }
+    if (path.startsWith(ATTACHMENT_PATH)) return void serveAttachment(req, res, path, services.attachments, logger);
     if (devReload && path === DEV_RELOAD_PATH) return devReload.serve(res);
     const serving =
       graphiqlAssets && path.startsWith(GRAPHIQL_ASSET_PATH)
@@ -187,6 +189,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       }
       clearTimeout(timer);
       await stopSweeper();
+      await services.attachments.stop();
       await services.recovery.idle(); // reset and verification mail answered before it was sent
       await services.passwords.close();
       await services.auth.stop();

@@ -161,12 +161,33 @@ export const configSchema = z
     CHAT_USER_RATE_LIMIT: int(0, 100_000).default(30),
     CHAT_GUEST_RATE_LIMIT: int(0, 100_000).default(5),
     CHAT_REPLAY_TTL_SECONDS: int(10, 86_400).default(600),
+    // Attachments (src/attachments/): uploadAttachment takes one file of at most MAX_UPLOAD_BYTES (the whole multipart
+    // body may be a little larger, see http/graphql-request.ts); a user's files together take at most
+    // ATTACHMENT_QUOTA_BYTES (0: no quota). Images over ATTACHMENT_MAX_PIXELS (width x height, every frame) are refused.
+    MAX_UPLOAD_BYTES: int(1, 200 * 1024 * 1024).default(25 * 1024 * 1024),
+    ATTACHMENT_QUOTA_BYTES: int(0, Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
+    ATTACHMENT_MAX_PIXELS: int(1, 268_402_689).default(50_000_000),
+    // Attachment URLs are signed for one viewer and expire after this many seconds.
+    ATTACHMENT_URL_TTL_SECONDS: int(1, 7 * 86_400).default(3_600),
+    // An upload no message took within ATTACHMENT_UNSENT_TTL_SECONDS is deleted; the sweeper runs every ATTACHMENT_SWEEP_MS.
+    ATTACHMENT_UNSENT_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
+    ATTACHMENT_SWEEP_MS: int(50, 86_400_000).default(600_000),
+    // Attachment bytes go to DATA_DIR/attachments, or to this S3 bucket when set (S3_ENDPOINT for an S3-compatible
+    // service, addressed path-style; credentials from S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY or the AWS SDK's chain).
+    S3_BUCKET: z.string().min(3).max(63).optional(),
+    S3_ENDPOINT: optionalUrl(['http://', 'https://']),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     // Development: the web client reloads when a file under web/ changes or the server restarts (npm run dev).
     WEB_LIVE_RELOAD: bool.default(false),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.AUTH_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    if (!!c.S3_ACCESS_KEY_ID !== !!c.S3_SECRET_ACCESS_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['S3_SECRET_ACCESS_KEY'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together' });
     }
     if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not be more than HTTP_REQUEST_TIMEOUT_MS' });

@@ -30,6 +30,9 @@ import { TypingService } from './presence/typing.service.ts';
 import { MemoryTypingStore, RedisTypingStore } from './presence/typing-store.ts';
 import { AssistantService } from './assistant/assistant.service.ts';
 import { Metrics } from './observability/metrics.ts';
+import { AttachmentService } from './attachments/attachments.service.ts';
+import { AttachmentUrls } from './attachments/signed-urls.ts';
+import { createStorage } from './attachments/storage.ts';
 
 export interface Services {
   config: Config;
@@ -68,6 +71,8 @@ export interface Services {
   presence: PresenceService;
   typing: TypingService;
   assistant: AssistantService;
+  /** Message attachments: uploads, their storage (DATA_DIR or S3), signed URLs and the sweeper (stopped by app.stop()). */
+  attachments: AttachmentService;
   /** Prometheus counters and gauges of this instance (served at /metrics). */
   metrics: Metrics;
 }
@@ -96,6 +101,20 @@ export function createServices(deps: {
   });
   const passwords = new PasswordHasher({ cost: config.BCRYPT_COST, concurrency: config.BCRYPT_CONCURRENCY });
   const sessionCache = new SessionCache();
+  const attachments = new AttachmentService({
+    prisma,
+    storage: createStorage(config),
+    urls: new AttachmentUrls(config.authSecret, config.ATTACHMENT_URL_TTL_SECONDS),
+    logger,
+    publicUrl,
+    limits: {
+      maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      quotaBytes: config.ATTACHMENT_QUOTA_BYTES,
+      maxPixels: config.ATTACHMENT_MAX_PIXELS,
+      unsentTtlMs: config.ATTACHMENT_UNSENT_TTL_SECONDS * 1000,
+      sweepMs: config.ATTACHMENT_SWEEP_MS,
+    },
+  });
   const accounts = new AccountService({
     prisma,
     pubsub,
@@ -103,6 +122,7 @@ export function createServices(deps: {
     sessionTtlDays: config.SESSION_TTL_DAYS,
     limiter,
     sessionCache,
+    accountFiles: attachments,
   });
   const mailer = createMailer({
     smtpUrl: config.SMTP_URL,
@@ -152,9 +172,15 @@ export function createServices(deps: {
     publicUrl,
     trustedOrigins: new TrustedOrigins(config.CORS_ORIGINS, publicUrl),
     loaders: new RequestLoaders(),
-    messaging: createMessaging(prisma, db.query, deps.pubsub, (tenantId, conversationId, senderId) => {
-      typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
-    }),
+    messaging: createMessaging(
+      prisma,
+      db.query,
+      deps.pubsub,
+      (tenantId, conversationId, senderId) => {
+        typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
+      },
+      attachments,
+    ),
     eventTopics: new EventTopics(pubsub, prisma, (error) => logger.error('conversation event delivery failed', { error })),
     sessionEnds: new KeyedFanout(
       pubsub,
@@ -176,5 +202,6 @@ export function createServices(deps: {
     }),
     typing,
     assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger, limiter, metrics }),
+    attachments,
   };
 }

@@ -223,8 +223,9 @@ export class AccountService {
   }
 
   /**
-   * Deletes the account and, by cascade, its sessions, memberships, verifications and AI chats. Messages the user
-   * sent stay in other people's conversations with no sender (Message.senderId is set to null).
+   * Deletes the account and, by cascade, its sessions, memberships, verifications, AI chats and attachments (their
+   * bytes first, through accountFiles). Messages the user sent stay in other people's conversations with no sender
+   * (Message.senderId is set to null).
    * `password` may be null only when the session is less than a day old (a fresh sign-in).
    */
   async deleteAccount(viewer: Viewer, password: string | null): Promise<void> {
@@ -237,6 +238,7 @@ export class AccountService {
       throw badInput('The password is not correct.', 'password', 'INVALID_PASSWORD');
     }
     const sessions = await this.prisma.session.findMany({ where: { userId: user.id }, select: { id: true } });
+    await this.deps.accountFiles?.accountDeleting(user.id);
     await this.prisma.user.delete({ where: { id: user.id } });
     this.revoked(
       user,

@@ -65,6 +65,14 @@ export interface AccountDeps {
   limiter: RateLimiter;
   /** This instance's cache of live sessions: told synchronously, before the event reaches other instances. */
   sessionCache?: SessionInvalidation;
+  /** Told before an account's row is deleted, for what does not go with it by cascade (attachment bytes). */
+  accountFiles?: AccountFiles;
+}
+
+/** What an account keeps outside the database (AttachmentService implements it). */
+export interface AccountFiles {
+  /** Deletes the account's stored files; called before the account's row goes. */
+  accountDeleting(userId: string): Promise<void>;
 }
 
 export interface ChangePasswordInput {

@@ -6,6 +6,7 @@
 import type { Services } from '../services.ts';
 import type { Authenticated, Authenticator } from './authenticator.ts';
 import { trustedRequestOrigin } from './trusted.ts';
+import { isMultipart } from '../http/graphql-request.ts';
 
 /** What a request presents: a bearer token, else (when its transport allows) the Cookie header. */
 export interface Credential {
@@ -34,18 +35,18 @@ function fromUntrustedPage(services: Services, header: HeaderOf): boolean {
 
 /**
  * GraphQL over HTTP (and SSE). CSRF: the better-auth session cookie is honoured only on requests a browser cannot send
- * cross-site without a CORS preflight (which only CORS_ORIGINS pass). Every POST that reaches GraphQL is JSON (app.ts
- * refuses form and text bodies), so POSTs qualify. A GET (query string, or EventSource for SSE) can be a "simple"
- * cross-site request, so there the cookie counts only with a header no simple request can carry: `x-client-id` or
- * `apollo-require-preflight`. Otherwise the GET runs as a guest. Bearer tokens are never sent automatically, so they
- * need no such rule.
+ * cross-site without a CORS preflight (which only CORS_ORIGINS pass). Every POST that reaches GraphQL is JSON or a file
+ * upload (app.ts refuses form-encoded and text bodies); JSON POSTs qualify. A GET (query string, or EventSource for
+ * SSE) and a multipart upload (an HTML form can send one) can be "simple" cross-site requests, so there the cookie
+ * counts only with a header no simple request can carry: `x-client-id` or `apollo-require-preflight`. Otherwise the
+ * request runs as a guest. Bearer tokens are never sent automatically, so they need no such rule.
  */
 export function graphqlCredential(services: Services, method: string, header: HeaderOf): Credential {
   const bearer = bearerToken(header('authorization'));
   if (bearer) return { bearer, cookie: null };
+  const preflighted = method === 'POST' && !isMultipart(header('content-type'));
   const allowed =
-    !fromUntrustedPage(services, header) &&
-    (method === 'POST' || header('x-client-id') !== null || header('apollo-require-preflight') !== null);
+    !fromUntrustedPage(services, header) && (preflighted || header('x-client-id') !== null || header('apollo-require-preflight') !== null);
   return { bearer: null, cookie: allowed ? header('cookie') : null };
 }
 

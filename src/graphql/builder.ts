@@ -17,7 +17,11 @@ export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
   AuthScopes: { signedIn: boolean };
-  Scalars: { DateTime: { Input: Date; Output: Date | string } };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    // An upload of the GraphQL multipart request spec (a WHATWG File); registered by attachments/attachments.schema.ts.
+    File: { Input: { name: string; size: number; arrayBuffer(): Promise<ArrayBuffer> }; Output: never };
+  };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;

@@ -6,6 +6,7 @@ import '../auth/auth.schema.ts';
 import '../messaging/messaging.schema.ts';
 import '../presence/presence.schema.ts';
 import '../assistant/assistant.schema.ts';
+import '../attachments/attachments.schema.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
 

@@ -1,0 +1,262 @@
+// Attachments: uploads (checked, sniffed, images cleaned, stored), which of them a new message may take, who may
+// read them, and their deletion: with their message, with their uploader's account, and by the sweeper when no
+// message took them in time. An attachment's bytes are stored before its row exists and deleted before its row goes,
+// so a row never points at nothing for long; rows that are garbage but still here (see sweep) are retried.
+import { randomUUID } from 'node:crypto';
+import type { Attachment, PrismaClient } from '../generated/prisma/client.ts';
+import { AppError, badInput, notFound } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { lockUploader } from '../db/sql/attachments.ts';
+import { cleanFileName, prepareFile, THUMBNAIL_TYPE } from './files.ts';
+import type { AttachmentStorage, StoredFile } from './storage.ts';
+import type { AttachmentUrls, UrlGrant, Variant } from './signed-urls.ts';
+import type { MessageAttachments } from '../messaging/messages.service.ts';
+import type { AccountFiles } from '../accounts/accounts.types.ts';
+
+/** Attachments one message may carry. */
+export const MAX_ATTACHMENTS = 10;
+/** Rows the sweeper handles per statement. */
+const SWEEP_BATCH = 200;
+
+/** A file as the GraphQL multipart request hands it over (a WHATWG File). */
+export interface Upload {
+  name: string;
+  size: number;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+export interface AttachmentLimits {
+  /** MAX_UPLOAD_BYTES */
+  maxUploadBytes: number;
+  /** ATTACHMENT_QUOTA_BYTES: what one user's attachments may take together; 0 for no quota. */
+  quotaBytes: number;
+  /** ATTACHMENT_MAX_PIXELS */
+  maxPixels: number;
+  /** ATTACHMENT_UNSENT_TTL_SECONDS, in ms: how long an upload waits for a message. */
+  unsentTtlMs: number;
+  /** ATTACHMENT_SWEEP_MS */
+  sweepMs: number;
+}
+
+export interface AttachmentDeps {
+  prisma: PrismaClient;
+  storage: AttachmentStorage;
+  urls: AttachmentUrls;
+  logger: Logger;
+  /** Base of the URLs handed out (PUBLIC_URL, else where this instance listens). */
+  publicUrl: () => string;
+  limits: AttachmentLimits;
+}
+
+type Actor = { tenantId: string; userId: string };
+type Stored = Pick<Attachment, 'id' | 'storageKey' | 'thumbnailKey'>;
+const STORED = { id: true, storageKey: true, thumbnailKey: true } as const;
+
+export class AttachmentService implements MessageAttachments, AccountFiles {
+  readonly storage: AttachmentStorage;
+  readonly urls: AttachmentUrls;
+  private readonly prisma: PrismaClient;
+  private readonly timer: NodeJS.Timeout;
+  private sweeping: Promise<unknown> | null = null;
+
+  constructor(private readonly deps: AttachmentDeps) {
+    ({ prisma: this.prisma, storage: this.storage, urls: this.urls } = deps);
+    // Every instance sweeps; a row is claimed by one statement, so two sweepers never delete the same file twice.
+    this.timer = setInterval(() => {
+      this.sweeping ??= this.sweep()
+        .then((n) => n > 0 && deps.logger.debug('attachments swept', { count: n }))
+        .catch((err) => deps.logger.warn('attachment sweep failed', { error: (err as Error).message }))
+        .finally(() => (this.sweeping = null));
+    }, deps.limits.sweepMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Stores a file for the actor's next message. BAD_USER_INPUT (field `file`) when it is empty (EMPTY_FILE), over
+   * MAX_UPLOAD_BYTES (FILE_TOO_LARGE) or an image that is too large or unreadable (see prepareFile);
+   * QUOTA_EXCEEDED (reason STORAGE_QUOTA) when it would take the actor's files over ATTACHMENT_QUOTA_BYTES.
+   */
+  async upload(actor: Actor, file: Upload): Promise<Attachment> {
+    const { maxUploadBytes, maxPixels } = this.deps.limits;
+    if (file.size > maxUploadBytes) {
+      throw new AppError('BAD_USER_INPUT', `A file is at most ${maxUploadBytes} bytes.`, {
+        field: 'file',
+        reason: 'FILE_TOO_LARGE',
+        limit: maxUploadBytes,
+      });
+    }
+    if (file.size === 0) throw badInput('The file is empty.', 'file', 'EMPTY_FILE');
+    const name = cleanFileName(file.name ?? '');
+    await this.checkQuota(this.prisma, actor.userId, file.size); // before the work; again under the lock below
+    const prepared = await prepareFile(Buffer.from(await file.arrayBuffer()), maxPixels);
+    const storageKey = randomUUID();
+    const thumbnailKey = prepared.thumbnail ? randomUUID() : null;
+    try {
+      await this.storage.put(storageKey, prepared.bytes, prepared.contentType);
+      if (thumbnailKey) await this.storage.put(thumbnailKey, prepared.thumbnail!, THUMBNAIL_TYPE);
+      return await this.prisma.$transaction(async (tx) => {
+        if (!(await lockUploader(tx, actor.userId))) throw notFound('User');
+        await this.checkQuota(tx, actor.userId, prepared.bytes.length);
+        return tx.attachment.create({
+          data: {
+            tenantId: actor.tenantId,
+            uploaderId: actor.userId,
+            name,
+            contentType: prepared.contentType,
+            size: prepared.bytes.length,
+            width: prepared.width,
+            height: prepared.height,
+            storageKey,
+            thumbnailKey,
+          },
+        });
+      });
+    } catch (err) {
+      await this.storage
+        .delete([storageKey, ...(thumbnailKey ? [thumbnailKey] : [])])
+        .catch((error) => this.deps.logger.warn('could not delete the bytes of a refused upload', { error: (error as Error).message }));
+      throw err;
+    }
+  }
+
+  private async checkQuota(client: Pick<PrismaClient, 'attachment'>, userId: string, adding: number): Promise<void> {
+    const quota = this.deps.limits.quotaBytes;
+    if (quota === 0) return;
+    const { _sum } = await client.attachment.aggregate({ where: { uploaderId: userId }, _sum: { size: true } });
+    const used = Number(_sum.size ?? 0);
+    if (used + adding > quota) {
+      throw new AppError(
+        'QUOTA_EXCEEDED',
+        `Your files would take more than ${quota} bytes (${used} used); delete messages with files first.`,
+        {
+          reason: 'STORAGE_QUOTA',
+          limit: quota,
+          used,
+        },
+      );
+    }
+  }
+
+  /**
+   * The ids the actor may attach to a new message, in the order given: their own uploads not yet sent, at most
+   * MAX_ATTACHMENTS, none twice. BAD_USER_INPUT (field attachmentIds; TOO_MANY_ATTACHMENTS, DUPLICATE_ATTACHMENT),
+   * else NOT_FOUND (field attachmentIds) when any is unknown, someone else's, another tenant's or already sent.
+   */
+  async attachable(actor: Actor, ids: string[]): Promise<string[]> {
+    if (ids.length > MAX_ATTACHMENTS) {
+      throw badInput(`A message carries at most ${MAX_ATTACHMENTS} attachments.`, 'attachmentIds', 'TOO_MANY_ATTACHMENTS');
+    }
+    if (new Set(ids).size !== ids.length) throw badInput('An attachment is named twice.', 'attachmentIds', 'DUPLICATE_ATTACHMENT');
+    if (ids.length === 0) return [];
+    const found = await this.prisma.attachment.count({
+      where: { id: { in: ids }, tenantId: actor.tenantId, uploaderId: actor.userId, messageId: null, attachedAt: null },
+    });
+    if (found !== ids.length) {
+      throw new AppError('NOT_FOUND', 'An attachment was not found, is not yours, or was already sent.', { field: 'attachmentIds' });
+    }
+    return ids;
+  }
+
+  /** Per message, its attachments in order (one statement for any number of messages). */
+  async ofMessages(messageIds: string[]): Promise<Map<string, Attachment[]>> {
+    const rows = await this.prisma.attachment.findMany({
+      where: { messageId: { in: messageIds } },
+      orderBy: [{ messageId: 'asc' }, { position: 'asc' }],
+    });
+    const out = new Map<string, Attachment[]>();
+    for (const row of rows) out.set(row.messageId!, [...(out.get(row.messageId!) ?? []), row]);
+    return out;
+  }
+
+  /** A signed URL of the attachment (or its thumbnail) for this viewer; see signed-urls.ts. */
+  url(attachment: Pick<Attachment, 'id'>, variant: Variant, viewerId: string): string {
+    return this.deps.publicUrl().replace(/\/+$/, '') + this.urls.sign(attachment.id, variant, viewerId);
+  }
+
+  /**
+   * What a valid URL asks for, when its viewer may still read it: a member of the conversation of the attachment's
+   * message (not deleted), or its uploader while it is unsent. Null otherwise, and when it is gone.
+   */
+  async open(grant: UrlGrant): Promise<{ attachment: Attachment; file: StoredFile } | null> {
+    const attachment = await this.prisma.attachment.findUnique({
+      where: { id: grant.attachmentId },
+      include: { message: { select: { conversationId: true, deletedAt: true } } },
+    });
+    if (!attachment) return null;
+    const { message, ...row } = attachment;
+    if (message) {
+      if (message.deletedAt) return null;
+      const member = await this.prisma.conversationMember.findUnique({
+        where: { conversationId_userId: { conversationId: message.conversationId, userId: grant.userId } },
+        select: { userId: true },
+      });
+      if (!member) return null;
+    } else if (row.attachedAt !== null || row.uploaderId !== grant.userId) {
+      return null;
+    }
+    const key = grant.variant === 'thumbnail' ? row.thumbnailKey : row.storageKey;
+    const file = key ? await this.storage.get(key) : null;
+    return file ? { attachment: row, file } : null;
+  }
+
+  /**
+   * A message was deleted: its files go. The rows are first let go of the message (they are then garbage the sweeper
+   * also finds, should deleting the bytes fail now), then bytes and rows are deleted.
+   */
+  async messageDeleted(messageId: string): Promise<void> {
+    const rows = await this.prisma.attachment.findMany({ where: { messageId }, select: STORED });
+    if (rows.length === 0) return;
+    await this.prisma.attachment.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { messageId: null } });
+    await this.remove(rows).catch((err) =>
+      this.deps.logger.warn('could not delete the files of a deleted message; the sweeper will', { error: (err as Error).message }),
+    );
+  }
+
+  /** An account is about to be deleted: its files go first (their rows would go with the user, leaving the bytes). */
+  async accountDeleting(userId: string): Promise<void> {
+    for (;;) {
+      const rows = await this.prisma.attachment.findMany({ where: { uploaderId: userId }, select: STORED, take: SWEEP_BATCH });
+      if (rows.length === 0) return;
+      await this.remove(rows);
+    }
+  }
+
+  /**
+   * Deletes uploads no message took within ATTACHMENT_UNSENT_TTL_SECONDS, and attachments whose message is gone
+   * (messageId null, attachedAt set: a deleted message's, or a hard-deleted message's by the foreign key). Stale
+   * uploads are first claimed by setting attachedAt, in one statement that no send can interleave with: from then on
+   * no message can take them (parley_append_message wants attachedAt null) and no URL serves them. Returns how many
+   * went.
+   */
+  async sweep(now = Date.now()): Promise<number> {
+    const cutoff = new Date(now - this.deps.limits.unsentTtlMs);
+    await this.prisma.attachment.updateMany({
+      where: { messageId: null, attachedAt: null, createdAt: { lt: cutoff } },
+      data: { attachedAt: new Date(now) },
+    });
+    let removed = 0;
+    for (;;) {
+      const garbage = await this.prisma.attachment.findMany({
+        where: { messageId: null, attachedAt: { not: null } },
+        select: STORED,
+        take: SWEEP_BATCH,
+      });
+      if (garbage.length === 0) return removed;
+      await this.remove(garbage);
+      removed += garbage.length;
+    }
+  }
+
+  /** Bytes first, then rows: a failure leaves rows that can be found and deleted again, never bytes nobody knows. */
+  private async remove(rows: Stored[]): Promise<void> {
+    await this.storage.delete(rows.flatMap((r) => (r.thumbnailKey ? [r.storageKey, r.thumbnailKey] : [r.storageKey])));
+    await this.prisma.attachment.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
+  }
+
+  /** Stops the sweeper (waiting for a sweep in progress) and lets go of the storage's connections. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+    this.storage.close();
+  }
+}
