@@ -5,12 +5,16 @@ import { freshDataDir, startParley, startPeer, using, SERVER_CORE, TS } from '..
 import type { CountSpec } from '../lib/count-queries.ts';
 import { alternate, gqlBody, runChild, type HttpJob } from '../lib/load.ts';
 import { compare } from '../lib/results.ts';
-import { seedConversation, signUp } from '../lib/gql.ts';
+import { seedConversation, seedRichConversation, signUp } from '../lib/gql.ts';
 import { freshDatabase, pgServerUrl } from '../lib/pg.ts';
 import { CONNECTIONS, ROUNDS, TIMING } from './http-typename.ts';
 
 const PAGE =
   'query($conversationId: ID!) { messages(conversationId: $conversationId, last: 50) { edges { node { id content sequence createdAt sender { id name } } } } }';
+
+/** The same page with what a chat client shows beside each message: quotes, reactions, mentions, threads. */
+export const RICH_PAGE =
+  'query($conversationId: ID!) { messages(conversationId: $conversationId, last: 50) { edges { node { id content sequence createdAt sender { id name } replyTo { id content senderName } reactions { emoji count reactedByMe } mentions { id name } threadSummary { replyCount lastReplyAt } } } } }';
 
 export const historyPage: Benchmark = {
   name: 'history-page',
@@ -35,9 +39,11 @@ export const historyPage: Benchmark = {
         () => startParley({ env }),
         async (p) => {
           // Two members so senders differ; 60 messages so the page is a full 50 of a longer history.
-          const other = await signUp(p.url);
+          const otherUsername = `bench_${Date.now().toString(36)}`;
+          const other = await signUp(p.url, otherUsername);
           const user = await signUp(p.url);
           const conversationId = await seedConversation(p.url, user.token, 60, [other.id]);
+          const richId = await seedRichConversation(p.url, user, other, otherUsername, 60);
           const jobOurs: HttpJob = {
             name: 'parley',
             url: `${p.url}/graphql`,
@@ -60,6 +66,7 @@ export const historyPage: Benchmark = {
                     ...timing,
                   };
                   const jobFloor: HttpJob = { ...jobOurs, name: 'yoga+pg', url: `${floorProc.url}/graphql`, headers: {} };
+                  const jobRich: HttpJob = { ...jobOurs, name: 'parley rich', body: gqlBody(RICH_PAGE, { conversationId: richId }) };
                   // Same JSON on all three sides, checked once before measuring.
                   const post = (job: HttpJob) =>
                     fetch(job.url, {
@@ -68,15 +75,16 @@ export const historyPage: Benchmark = {
                       body: job.body,
                     }).then((r) => r.text());
                   const [a, b, c] = [await post(jobOurs), await post(jobPeer), await post(jobFloor)];
-                  const [o, pr, fl] = await alternate(
+                  const [o, pr, fl, ri] = await alternate(
                     [
                       { job: jobOurs, server: p },
                       { job: jobPeer, server: peerProc },
                       { job: jobFloor, server: floorProc },
+                      { job: jobRich, server: p },
                     ],
                     ROUNDS(quick),
                   );
-                  return [o, pr, fl, { same: a === b && b === c, bytes: a.length, peerBytes: b.length }] as const;
+                  return [o, pr, fl, { same: a === b && b === c, bytes: a.length, peerBytes: b.length, rich: ri }] as const;
                 },
               ),
           );
@@ -90,7 +98,10 @@ export const historyPage: Benchmark = {
             dataDir: await freshDataDir(),
             databaseUrl: db.url,
             seedMessages: 60,
-            queries: [{ name: 'page', query: PAGE, signedIn: true }],
+            queries: [
+              { name: 'page', query: PAGE, signedIn: true },
+              { name: 'rich', query: RICH_PAGE, signedIn: true, rich: true },
+            ],
           } satisfies CountSpec),
         ],
         SERVER_CORE,
@@ -106,8 +117,20 @@ export const historyPage: Benchmark = {
           compare('floor: server CPU µs per request', floor.cpuUsPerRequest!, peer.cpuUsPerRequest!, undefined, 0),
           compare('Parley vs the floor, req/s', ours.rps, floor.rps, undefined, 0),
           { metric: 'SQL statements per request', ours: String(queries.page), peer: '1', ratio: '', target: 'bounded', pass: null },
+          compare('rich page (quotes, reactions, mentions, threads) req/s', sample.rich.rps, peer.rps, undefined, 0),
+          compare('rich page vs the plain page, req/s', sample.rich.rps, ours.rps, undefined, 0),
+          compare('rich page server CPU µs per request', sample.rich.cpuUsPerRequest!, ours.cpuUsPerRequest!, undefined, 0),
+          {
+            metric: 'rich page SQL statements per request',
+            ours: String(queries.rich),
+            peer: '1',
+            ratio: '',
+            target: 'bounded',
+            pass: null,
+          },
         ],
         notes: [
+          `Rich page: a second group of the same two, 60 messages where every third quotes the one before, every fourth mentions the other member, every second has two reactions and every fifth a thread reply (RICH_PAGE selects them, and the senders); its ratio to the plain page is what the new fields cost.`,
           `PostgreSQL (fresh database on ${new URL(server).host}); one group of 2 members, 60 messages from one sender, page = the newest 50. Response ${sample.bytes} bytes, peer ${sample.peerBytes} bytes, ${sample.same ? 'identical JSON on all three sides' : 'JSON NOT identical (check field order/format)'}.`,
           `${CONNECTIONS} connections, ${timing.warmup} s warm-up + ${timing.duration} s measured per round, best of ${ROUNDS(quick)} alternating round(s); errors/non-2xx: Parley ${ours.errors}/${ours.non2xx}, peer ${peer.errors}/${peer.non2xx}, floor ${floor.errors}/${floor.non2xx}.`,
           "Floor (peers/history-yoga.ts): graphql-yoga with a graphql-js schema and default resolvers over the peer's pg query, no Prisma, session, membership check or limits: the most any server on graphql-yoga can reach here; the ratio the target asks is bounded by its ratio.",

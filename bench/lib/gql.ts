@@ -14,12 +14,12 @@ export async function gql<T>(url: string, query: string, variables?: Record<stri
   return body.data as T;
 }
 
-export async function signUp(url: string): Promise<{ token: string; id: string; email: string }> {
+export async function signUp(url: string, username?: string): Promise<{ token: string; id: string; email: string }> {
   const email = `bench-${randomUUID()}@example.com`;
   const data = await gql<{ signUp: { token: string; user: { id: string } } }>(
     url,
     'mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }',
-    { input: { email, password: PASSWORD, name: 'Bench User' } },
+    { input: { email, password: PASSWORD, name: 'Bench User', ...(username ? { username } : {}) } },
   );
   return { token: data.signUp.token, id: data.signUp.user.id, email };
 }
@@ -61,4 +61,47 @@ export async function seedConversation(url: string, token: string, messages: num
     );
   }
   return createGroupConversation.id;
+}
+
+const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }';
+const REACT = 'mutation($m: ID!, $e: String!) { addReaction(messageId: $m, emoji: $e) { id } }';
+
+/**
+ * A group of the owner and `other` (whose username is `otherUsername`) holding `messages` main-history messages with
+ * what a busy conversation has: every third quotes the one before, every fourth mentions `other`, every second
+ * carries two reactions, every fifth has a thread reply. Returns its id.
+ */
+export async function seedRichConversation(
+  url: string,
+  owner: { token: string },
+  other: { token: string; id: string },
+  otherUsername: string,
+  messages: number,
+): Promise<string> {
+  const { createGroupConversation } = await gql<{ createGroupConversation: { id: string } }>(
+    url,
+    'mutation($m: [ID!]!) { createGroupConversation(memberIds: $m, title: "bench rich") { id } }',
+    { m: [other.id] },
+    owner.token,
+  );
+  const conversationId = createGroupConversation.id;
+  let previous: string | null = null;
+  for (let i = 0; i < messages; i++) {
+    const mention = i % 4 === 0 ? ` @${otherUsername}` : '';
+    const input = { conversationId, content: `message ${i}: the quick brown fox jumps over the lazy dog${mention}` };
+    const sent: { sendMessage: { id: string } } = await gql(
+      url,
+      SEND,
+      { input: { ...input, ...(previous && i % 3 === 0 ? { replyToId: previous } : {}) } },
+      owner.token,
+    );
+    const id = sent.sendMessage.id;
+    if (i % 2 === 0) {
+      await gql(url, REACT, { m: id, e: '👍' }, owner.token);
+      await gql(url, REACT, { m: id, e: '🎉' }, other.token);
+    }
+    if (i % 5 === 0) await gql(url, SEND, { input: { conversationId, content: `thread reply ${i}`, threadRootId: id } }, other.token);
+    previous = id;
+  }
+  return conversationId;
 }
