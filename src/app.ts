@@ -198,6 +198,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       await services.presence.stop();
       services.eventTopics.close();
       services.sessionEnds.close();
+      services.messaging.settings.close();
       await yoga.dispose();
       metrics.close();
       await redis?.close();

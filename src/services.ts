@@ -180,6 +180,7 @@ export function createServices(deps: {
         typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
       },
       attachments,
+      (error) => logger.error('conversationSettingsChanged listener failed', { error }),
     ),
     eventTopics: new EventTopics(pubsub, prisma, (error) => logger.error('conversation event delivery failed', { error })),
     sessionEnds: new KeyedFanout(

@@ -4,6 +4,9 @@ import type { ConversationMember, PrismaClient } from '../generated/prisma/clien
 import { badInput } from '../errors.ts';
 import { conversationList, type ListCursor } from '../db/sql/conversations.ts';
 import type { ConversationService } from './conversations.service.ts';
+import type { ParleyPubSub, SettingsChangedEvent } from '../realtime/pubsub.ts';
+import { KeyedFanout } from '../realtime/fanout.ts';
+import type { Follow } from '../realtime/delivery.ts';
 import { decodeCursor, encodeCursor, pageSize, toPage } from './input.ts';
 
 type Actor = { tenantId: string; userId: string };
@@ -32,10 +35,27 @@ const isListCursor = (v: unknown): v is [string, string] | [string, string, 'pin
   !Number.isNaN(new Date(v[0]).getTime());
 
 export class ConversationSettingsService {
+  /** Each user's settings changes, for their conversationSettingsChanged streams (one bus listener for all). */
+  private readonly changes: KeyedFanout<'settings:changed'>;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly conversations: ConversationService,
-  ) {}
+    private readonly pubsub: ParleyPubSub,
+    onError: (err: unknown) => void,
+  ) {
+    this.changes = new KeyedFanout(pubsub, 'settings:changed', (e) => e.userId, onError);
+  }
+
+  /** Calls `listener` for every change the user makes to their settings, on any device and instance, until stopped. */
+  follow(userId: string, listener: (event: SettingsChangedEvent) => void): Follow {
+    return this.changes.follow(userId, listener);
+  }
+
+  /** Ends the bus listener (app.stop()). */
+  close() {
+    this.changes.close();
+  }
 
   /** A page of the actor's conversations: pinned first, then most recent activity first; archived ones or the rest. */
   async list(actor: Actor, args: { first?: number | null; after?: string | null; archived?: boolean | null }) {
@@ -73,8 +93,10 @@ export class ConversationSettingsService {
       }
       data.pinnedAt = change.pinned ? now : null;
     }
-    if (Object.keys(data).length)
+    if (Object.keys(data).length) {
       await this.prisma.conversationMember.update({ where: { conversationId_userId: { conversationId, userId: actor.userId } }, data });
+      this.pubsub.publish('settings:changed', { tenantId: actor.tenantId, userId: actor.userId, conversationId });
+    }
     return member.conversation;
   }
 

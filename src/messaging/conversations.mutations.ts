@@ -1,5 +1,9 @@
-// Mutations on conversations, membership and read state. Each returns the conversation as it is after the change.
+// Mutations on conversations, membership, read state and the viewer's own settings. Each returns the conversation as it
+// is after the change. Also the live feed of the viewer's settings changes, for their other devices.
 import { builder } from '../graphql/builder.ts';
+import { requireViewer } from '../graphql/context.ts';
+import { followed } from '../realtime/fanout.ts';
+import type { SettingsChangedEvent } from '../realtime/pubsub.ts';
 import { actorOf } from './loaders.ts';
 
 const reload = <Q extends object>(ctx: { prisma: import('../generated/prisma/client.ts').PrismaClient }, query: Q, id: string) =>
@@ -121,5 +125,26 @@ builder.mutationFields((t) => ({
       const rows = await ctx.prisma.conversation.findMany({ ...query, where: { id: { in: cs.map((c) => c.id) } } });
       return cs.map((c) => rows.find((r) => r.id === c.id)!);
     },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  conversationSettingsChanged: t.prismaField({
+    type: 'Conversation',
+    nullable: true,
+    authScopes: { signedIn: true },
+    description:
+      "Live: the viewer's conversations whose settings (viewerSettings: muted, archived, pinned) the viewer changes, on any device, as they are after the change; null when the viewer has left it since.",
+    subscribe: async (_root, _args, ctx) => {
+      const userId = requireViewer(ctx).user.id;
+      const stream = followed<SettingsChangedEvent>((push) => ctx.services.messaging.settings.follow(userId, push));
+      await stream.ready;
+      return stream;
+    },
+    resolve: (query, event: SettingsChangedEvent, _args, ctx) =>
+      ctx.prisma.conversation.findFirst({
+        ...query,
+        where: { id: event.conversationId, tenantId: event.tenantId, members: { some: { userId: event.userId } } },
+      }),
   }),
 }));

@@ -32,12 +32,14 @@ export function createMessaging(
   onSent?: (tenantId: string, conversationId: string, senderId: string) => void,
   /** The attachment store (AttachmentService); without one, messages take no attachments. */
   attachments?: MessageAttachments,
+  /** Told when a live listener (a settings stream) fails. */
+  onListenerError: (err: unknown) => void = () => {},
 ): Messaging {
   const conversations = new ConversationService(prisma, pubsub);
   const messages = new MessageService(prisma, sql, pubsub, conversations, onSent, attachments);
   return {
     conversations,
-    settings: new ConversationSettingsService(prisma, conversations),
+    settings: new ConversationSettingsService(prisma, conversations, pubsub, onListenerError),
     messages,
     mentions: new MentionService(prisma),
     pins: new PinService(prisma, messages),

@@ -48,6 +48,12 @@ export interface TypingChangedEvent {
   isTyping: boolean;
 }
 
+export interface SettingsChangedEvent {
+  tenantId: string;
+  userId: string;
+  conversationId: string;
+}
+
 export type Topics = {
   /** Sessions that were signed out, revoked, expired or whose password changed: close their sockets everywhere. */
   'sessions:revoked': [SessionsRevokedEvent];
@@ -69,6 +75,8 @@ export type Topics = {
   'chat:events': [messageId: string, event: BusEvent];
   /** Stop the run of this assistant message, on whichever instance runs it. */
   'chat:stop': [StopRequest];
+  /** A member changed their own settings of a conversation (muted, archived, pinned): their other devices follow. */
+  'settings:changed': [SettingsChangedEvent];
 };
 
 type EventOf<K extends keyof Topics> = Topics[K] extends [unknown, infer E] ? E : Topics[K][0];
