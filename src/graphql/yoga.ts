@@ -51,6 +51,9 @@ export interface ServerContext {
   requestId?: string;
 }
 
+/** Codes of yoga's own that mean a request it could not read, which Parley's vocabulary calls BAD_USER_INPUT. */
+const YOGA_REQUEST_CODES = new Set(['BAD_REQUEST', 'REQUEST_ENTITY_TOO_LARGE']);
+
 export function createParleyYoga(services: Services) {
   const { config, logger } = services;
 
@@ -104,8 +107,10 @@ export function createParleyYoga(services: Services) {
       });
     }
     if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
-      // GraphQL's own parse/validation/variable errors: the client's fault, with a message worth showing.
-      return error.extensions?.code ? error : withExtensions(error, { code: 'BAD_USER_INPUT' });
+      // GraphQL's own parse/validation/variable errors, and yoga's refusals of requests it cannot read (a broken
+      // multipart body is BAD_REQUEST to yoga): the client's fault, with a message worth showing.
+      const code = error.extensions?.code;
+      return code && !YOGA_REQUEST_CODES.has(String(code)) ? error : withExtensions(error, { code: 'BAD_USER_INPUT' });
     }
     if (isUnavailable(original)) {
       // The database or Redis is restarting, out of reach, out of disk, or cancelled a statement that took too long:

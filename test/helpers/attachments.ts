@@ -60,8 +60,9 @@ export async function uploaded(s: TestServer, token: string, bytes: Uint8Array, 
   return result.data.uploadAttachment;
 }
 
-export const codeOf = (r: { errors?: { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
-export const reasonOf = (r: { errors?: { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.reason;
+type Errors = { errors?: readonly { extensions?: Record<string, unknown> }[] };
+export const codeOf = (r: Errors) => r.errors?.[0]?.extensions?.code;
+export const reasonOf = (r: Errors) => r.errors?.[0]?.extensions?.reason;
 
 /**
  * A JPEG photo with the EXIF a phone writes: GPS position, camera, and orientation 6 (stored on its side: shown
