@@ -1,11 +1,11 @@
-// The conversation list (unread badges, presence dots, live through the inbox stream) and people search.
+// The conversation list (unread and mention badges, presence dots, live through the inbox stream) and people search.
 import { $, debounce, h, presenceDot, showError } from './dom.js';
 import { gql, live, onReconnected } from './api.js';
 import { closeThread, initThread, openConversationId, openThread, presenceChanged } from './thread.js';
 
 const SUMMARY_FIELDS =
-  'id kind title unreadCount lastSequence lastActivityAt viewerSettings { muted archived pinned } lastMessage { content deletedAt senderName sender { id } }';
-const CONVERSATION_FIELDS = `${SUMMARY_FIELDS} members { user { id name presence { status } } }`;
+  'id kind title unreadCount unreadMentionCount lastSequence lastActivityAt viewerSettings { muted archived pinned } lastMessage { content deletedAt senderName sender { id } }';
+const CONVERSATION_FIELDS = `${SUMMARY_FIELDS} members { user { id name username presence { status } } }`;
 
 let me = null;
 let conversations = new Map();
@@ -22,7 +22,7 @@ export function startConversations(viewer) {
   initThread(viewer, {
     markedRead: (id) => {
       const c = conversations.get(id);
-      if (c) c.unreadCount = 0;
+      if (c) read(c);
       renderList();
     },
   });
@@ -113,7 +113,7 @@ async function onInboxEvent(e) {
     }
   } else merge(e.conversation);
   const c = conversations.get(e.conversationId);
-  if (c && openConversationId() === c.id) c.unreadCount = 0;
+  if (c && openConversationId() === c.id) read(c);
   renderList();
 }
 
@@ -157,6 +157,7 @@ function renderList() {
       const other = c.kind === 'DIRECT' ? c.members?.find((m) => m.user.id !== me.id) : null;
       const current = openConversationId() === c.id;
       const unread = current ? 0 : c.unreadCount;
+      const mentions = current ? 0 : c.unreadMentionCount;
       return h(
         'li',
         { dataset: { id: c.id } },
@@ -181,6 +182,13 @@ function renderList() {
             ),
             h('span', { class: 'item-preview' }, preview(c)),
           ),
+          mentions > 0
+            ? h(
+                'span',
+                { class: 'mention-badge', 'aria-label': `${mentions} unread ${mentions === 1 ? 'mention' : 'mentions'}` },
+                `@${mentions}`,
+              )
+            : null,
           unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, String(unread)) : null,
         ),
       );
@@ -188,10 +196,16 @@ function renderList() {
   );
 }
 
+/** The open conversation is read: its badges go, as the server's counts do once the read pointer moves. */
+function read(c) {
+  c.unreadCount = 0;
+  c.unreadMentionCount = 0;
+}
+
 function open(id) {
   void openThread(id, CONVERSATION_FIELDS);
   const c = conversations.get(id);
-  if (c) c.unreadCount = 0;
+  if (c) read(c);
   renderList();
 }
 

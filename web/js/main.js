@@ -69,7 +69,13 @@ async function authenticate(form, mutation, input) {
 $('sign-up').addEventListener('submit', (e) => {
   e.preventDefault();
   const f = new FormData(e.currentTarget);
-  void authenticate(e.currentTarget, 'signUp', { name: f.get('name'), email: f.get('email'), password: f.get('password') });
+  const username = String(f.get('username') ?? '').trim();
+  void authenticate(e.currentTarget, 'signUp', {
+    name: f.get('name'),
+    email: f.get('email'),
+    password: f.get('password'),
+    ...(username ? { username } : {}),
+  });
 });
 
 $('sign-in').addEventListener('submit', (e) => {

@@ -12,7 +12,10 @@ export function messageActionsFor({ current, fields, rerender, failed }) {
   /** Stores a changed message in the conversation it came from, if that is still the open one. */
   const store = (state, m) => {
     if (current() !== state) return false;
-    state.messages.set(m.id, m);
+    // A thread summary held is kept: it counts each reply from its event once, where the answer may already count a
+    // reply whose event is still on its way.
+    const held = state.messages.get(m.id);
+    state.messages.set(m.id, held && 'threadSummary' in held ? { ...m, threadSummary: held.threadSummary } : m);
     notePin(state, m);
     return true;
   };

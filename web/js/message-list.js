@@ -1,6 +1,7 @@
 // Rendering of a conversation's messages, updated in place: only new or changed messages get new elements, so the
 // live region (role=log) announces just those, and a message being edited keeps its form while others arrive.
 import { h, time } from './dom.js';
+import { renderContent } from './mentions.js';
 
 const versionOf = (m) =>
   [
@@ -12,11 +13,14 @@ const versionOf = (m) =>
     m.replyTo?.content,
     m.replyTo?.deletedAt,
     (m.reactions ?? []).map((r) => `${r.emoji}${r.count}${r.reactedByMe}`).join(),
+    (m.mentions ?? []).map((u) => u.id).join(),
+    m.threadSummary && `${m.threadSummary.replyCount}${m.threadSummary.lastReplyAt}${m.threadSummary.participants.length}`,
   ].join('|');
 
 /**
  * Shows `messages` (any order) in `list`. actions: { edit(m, content) -> Promise<boolean>, remove(m), reply(m), pin(m),
- * react(m, emoji, add), refresh() }.
+ * react(m, emoji, add), refresh(), openThread(m) }; without `reply` a message has no Reply, without `openThread` no
+ * thread summary nor Reply in thread (a thread's own replies).
  * With `quietly` (history, not news) the live region is off for this one change.
  */
 export function renderMessageList(list, messages, myId, actions, { quietly = false } = {}) {
@@ -29,7 +33,7 @@ export function renderMessageList(list, messages, myId, actions, { quietly = fal
     existing.delete(m.id);
     const version = versionOf(m);
     if (!li || li.dataset.version !== version) {
-      const fresh = renderMessage(m, m.sender?.id === myId, actions);
+      const fresh = renderMessage(m, myId, actions);
       fresh.dataset.version = version;
       if (li) li.replaceWith(fresh);
       li = fresh;
@@ -42,7 +46,8 @@ export function renderMessageList(list, messages, myId, actions, { quietly = fal
   if (quietly) requestAnimationFrame(() => list.setAttribute('aria-live', 'polite'));
 }
 
-function renderMessage(m, mine, actions) {
+function renderMessage(m, myId, actions) {
+  const mine = m.sender?.id === myId;
   const deleted = !!m.deletedAt;
   const li = h('li', { class: `message${mine ? ' mine' : ''}${deleted ? ' deleted' : ''}`, dataset: { id: m.id, sequence: m.sequence } });
   li.append(
@@ -55,23 +60,33 @@ function renderMessage(m, mine, actions) {
       m.editedAt && !deleted ? h('span', { class: 'edited' }, ' (edited)') : null,
       m.pinnedAt && !deleted ? h('span', { class: 'pinned-mark' }, ' · Pinned') : null,
     ),
-    h('p', { class: 'content' }, deleted ? 'Message deleted' : m.content),
+    h('p', { class: 'content' }, deleted ? 'Message deleted' : renderContent(m.content, m.mentions, myId)),
   );
   if (m.replyTo && !deleted) li.querySelector('.content').before(renderQuote(m.replyTo));
-  if (deleted) return li;
-  const short = m.content.slice(0, 40);
+  const short = (m.content ?? '').slice(0, 40);
+  const summary = m.threadSummary && actions.openThread ? renderThreadSummary(m, short, actions) : null;
+  if (deleted) {
+    if (summary) li.append(summary);
+    return li;
+  }
   li.append(renderReactions(m, short, actions));
-  const reply = h(
-    'button',
-    { type: 'button', class: 'link', onclick: () => actions.reply(m), 'aria-label': `Reply to message: ${short}` },
-    'Reply',
-  );
+  if (summary) li.append(summary);
+  const reply = actions.reply
+    ? h('button', { type: 'button', class: 'link', onclick: () => actions.reply(m), 'aria-label': `Reply to message: ${short}` }, 'Reply')
+    : null;
+  const thread = actions.openThread
+    ? h(
+        'button',
+        { type: 'button', class: 'link', onclick: () => actions.openThread(m), 'aria-label': `Reply in thread: ${short}` },
+        'Reply in thread',
+      )
+    : null;
   const pin = h(
     'button',
     { type: 'button', class: 'link', onclick: () => actions.pin(m), 'aria-label': `${m.pinnedAt ? 'Unpin' : 'Pin'} message: ${short}` },
     m.pinnedAt ? 'Unpin' : 'Pin',
   );
-  if (!mine) li.append(h('div', { class: 'actions' }, reply, pin));
+  if (!mine) li.append(h('div', { class: 'actions' }, reply, thread, pin));
   else {
     li.append(
       h(
@@ -79,6 +94,7 @@ function renderMessage(m, mine, actions) {
         { class: 'actions' },
         h('span', { class: 'receipt' }, m.readBy.length ? `Read by ${m.readBy.map((u) => u.name).join(', ')}` : 'Sent'),
         reply,
+        thread,
         pin,
         h(
           'button',
@@ -127,6 +143,38 @@ function renderReactions(m, short, actions) {
     'React',
   );
   return h('div', { class: 'reactions' }, ...chips, open, picker);
+}
+
+const initials = (name) =>
+  name
+    .split(/\s+/)
+    .slice(0, 2)
+    .map((word) => [...word][0] ?? '')
+    .join('')
+    .toUpperCase();
+
+/** "3 replies · last 10:42 · Ada, Grace" with the repliers' initials; opens the thread. */
+function renderThreadSummary(m, short, actions) {
+  const { replyCount, lastReplyAt, participants } = m.threadSummary;
+  const count = `${replyCount} ${replyCount === 1 ? 'reply' : 'replies'}`;
+  const names = participants.map((u) => u.name).join(', ');
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'thread-summary',
+      onclick: () => actions.openThread(m),
+      'aria-label': `${count}, last at ${time(lastReplyAt)}${names ? ` from ${names}` : ''}: open the thread of ${short || 'a deleted message'}`,
+    },
+    h(
+      'span',
+      { class: 'avatars', 'aria-hidden': 'true' },
+      participants.slice(0, 3).map((u) => h('span', { class: 'avatar', title: u.name }, initials(u.name))),
+    ),
+    h('span', { class: 'thread-count' }, count),
+    ` · last ${time(lastReplyAt)}`,
+    names ? h('span', { class: 'thread-names' }, ` · ${names}`) : null,
+  );
 }
 
 /** The message a reply quotes, as it is now (a deleted one says so). */

@@ -1,15 +1,26 @@
 // The open conversation: history (older pages on scroll), live events resumed with afterSequence, send / edit /
-// delete, typing indicators both ways (typing.js), and read receipts.
-import { $, h, presenceDot, presenceLabel, showError } from './dom.js';
+// delete, typing indicators both ways (typing.js), read receipts, @mentions, and the thread panel (thread-panel.js),
+// whose replies come through this conversation's events.
+import { $, showError } from './dom.js';
+import { renderHead } from './conversation-head.js';
 import { renderMessageList } from './message-list.js';
 import { replyBar } from './reply-bar.js';
 import { loadPins, notePin, PINNED_FIELDS, renderPins } from './pins.js';
 import { messageActionsFor } from './message-actions.js';
 import { clearTyping, onTyping, stopTyping, typed, typingState } from './typing.js';
+import { closeThreadPanel, initThreadPanel, openThreadPanel, renderThreadRoot, threadEvent, threadRead } from './thread-panel.js';
+import { mentionedMembers } from './mentions.js';
+import { attachMentionPicker } from './mention-picker.js';
 import { gql, live } from './api.js';
 
-export const MESSAGE_FIELDS =
-  'id sequence content createdAt editedAt deletedAt pinnedAt senderName sender { id } readBy { id name } replyTo { id content deletedAt senderName } reactions { emoji count reactedByMe }';
+// What every event selects (the per-event cost budget: no more lists). Thread summaries are counted from the events
+// themselves, and the mentions of a live message are read from its text (mentions.js).
+const EVENT_MESSAGE_FIELDS =
+  'id sequence content createdAt editedAt deletedAt pinnedAt senderName sender { id } readBy { id name } replyTo { id content deletedAt senderName } reactions { emoji count reactedByMe } threadRootId';
+/** A thread reply, as pages and answers read it. */
+const REPLY_FIELDS = `${EVENT_MESSAGE_FIELDS} mentions { id username }`;
+/** A message of the main history, as pages and answers read it. */
+export const MESSAGE_FIELDS = `${REPLY_FIELDS} threadSummary { replyCount lastReplyAt participants { id name } }`;
 const PAGE = 30;
 
 let me = null;
@@ -20,6 +31,12 @@ let t = null; // the open thread's state
 export function initThread(viewer, threadHooks) {
   me = viewer;
   hooks = threadHooks;
+  initThreadPanel(viewer, {
+    rootFields: MESSAGE_FIELDS,
+    replyFields: REPLY_FIELDS,
+    rootActions: messageActions,
+    rerenderMain: () => t && renderMessages(),
+  });
 }
 
 export const openConversationId = () => t?.id ?? null;
@@ -28,9 +45,9 @@ export function closeThread() {
   if (!t) return;
   t.stops.forEach((stop) => stop());
   stopTyping(t);
+  closeThreadPanel();
   t = null;
-  $('conversation-title').textContent = 'No conversation open';
-  $('conversation-presence').replaceChildren();
+  renderHead(null);
   $('conversation-placeholder').hidden = false;
   $('message-scroller').hidden = true;
   $('composer').hidden = true;
@@ -45,6 +62,8 @@ export async function openThread(conversationId, conversationFields) {
   const state = {
     id: conversationId,
     messages: new Map(),
+    /** History cursors by message id, from the pages read (history-lookup.js reads a message again with them). */
+    cursors: new Map(),
     lastSequence: 0,
     olderCursor: null,
     hasOlder: false,
@@ -61,7 +80,7 @@ export async function openThread(conversationId, conversationFields) {
     const data = await gql(
       `query($id: ID!, $last: Int!) { conversation(id: $id) { ${conversationFields}
         pinnedMessages { ${PINNED_FIELDS} }
-        messages(last: $last) { edges { node { ${MESSAGE_FIELDS} } } pageInfo { hasPreviousPage startCursor } } } }`,
+        messages(last: $last) { edges { cursor node { ${MESSAGE_FIELDS} } } pageInfo { hasPreviousPage startCursor } } } }`,
       { id: conversationId, last: PAGE },
     );
     if (t !== state) return;
@@ -71,7 +90,10 @@ export async function openThread(conversationId, conversationFields) {
     state.lastSequence = c.lastSequence;
     state.hasOlder = c.messages.pageInfo.hasPreviousPage;
     state.olderCursor = c.messages.pageInfo.startCursor;
-    c.messages.edges.forEach((e) => state.messages.set(e.node.id, e.node));
+    for (const e of c.messages.edges) {
+      state.messages.set(e.node.id, e.node);
+      state.cursors.set(e.node.id, e.cursor);
+    }
     loadPins(state, c.pinnedMessages);
     renderHeader();
     $('conversation-placeholder').hidden = true;
@@ -92,7 +114,7 @@ function subscribe(state) {
       // Every (re)subscription resumes after the last event seen, so a reconnect loses and repeats nothing.
       operation: () => ({
         query: `subscription($id: ID!, $after: Int) { conversationEvents(conversationId: $id, afterSequence: $after) {
-          type sequence readUpTo user { id name } message { ${MESSAGE_FIELDS} } } }`,
+          type sequence readUpTo user { id name } message { ${EVENT_MESSAGE_FIELDS} } } }`,
         variables: { id: state.id, after: state.lastSequence },
       }),
       next: ({ conversationEvents: e }) => onEvent(state, e),
@@ -112,15 +134,22 @@ function onEvent(state, e) {
   if (t !== state || e.sequence <= state.lastSequence) return;
   state.lastSequence = e.sequence;
   if (e.message) {
-    state.messages.set(e.message.id, e.message);
-    notePin(state, e.message);
-    // Replies quote a message as it is now: an edit or a deletion shows in their quotes too.
-    for (const m of state.messages.values()) {
-      if (m.replyTo?.id === e.message.id) m.replyTo = { ...m.replyTo, content: e.message.content, deletedAt: e.message.deletedAt };
-    }
+    const message = e.message;
+    message.mentions = mentionedMembers(message.content, state.conversation.members, message.sender?.id);
+    notePin(state, message);
     const nearEnd = isNearEnd();
+    // A thread reply is not part of the main history: it counts in its root's summary and shows in its thread.
+    if (message.threadRootId) threadEvent(state, e.type, message);
+    else {
+      message.threadSummary = state.messages.get(message.id)?.threadSummary ?? null;
+      state.messages.set(message.id, message);
+      // Replies quote a message as it is now: an edit or a deletion shows in their quotes too.
+      for (const m of state.messages.values()) {
+        if (m.replyTo?.id === message.id) m.replyTo = { ...m.replyTo, content: message.content, deletedAt: message.deletedAt };
+      }
+    }
     renderMessages();
-    if (e.type === 'MESSAGE_ADDED' && (nearEnd || e.message.sender?.id === me.id)) scrollToEnd();
+    if (e.type === 'MESSAGE_ADDED' && !message.threadRootId && (nearEnd || message.sender?.id === me.id)) scrollToEnd();
     if (e.type === 'MESSAGE_ADDED' && e.message.sender?.id !== me.id) {
       clearTyping(state, e.message.sender?.id);
       markRead();
@@ -129,6 +158,7 @@ function onEvent(state, e) {
     for (const m of state.messages.values()) {
       if (m.sender?.id === me.id && m.sequence <= e.readUpTo && !m.readBy.some((u) => u.id === e.user.id)) m.readBy = [...m.readBy, e.user];
     }
+    threadRead(e.user, e.readUpTo);
     renderMessages();
   } else if (e.type !== 'READ') {
     void refreshHeader(state);
@@ -137,7 +167,7 @@ function onEvent(state, e) {
 
 async function refreshHeader(state) {
   const { conversation } = await gql(
-    'query($id: ID!) { conversation(id: $id) { id title kind members { user { id name presence { status } } } } }',
+    'query($id: ID!) { conversation(id: $id) { id title kind members { user { id name username presence { status } } } } }',
     { id: state.id },
   );
   if (t !== state || !conversation) return;
@@ -153,38 +183,26 @@ export function presenceChanged(userId, status) {
   renderHeader();
 }
 
-function renderHeader() {
-  const c = t.conversation;
-  $('conversation-title').textContent = c.title || 'Conversation';
-  const others = c.members.filter((m) => m.user.id !== me.id);
-  $('conversation-presence').replaceChildren(
-    ...others
-      .slice(0, 5)
-      .flatMap((m) => [
-        h(
-          'span',
-          { class: 'who' },
-          presenceDot(m.user.presence?.status),
-          ` ${m.user.name}: ${presenceLabel(m.user.presence?.status ?? 'OFFLINE')}`,
-        ),
-      ]),
-  );
-}
+const renderHeader = () => renderHead(t.conversation, me.id);
 
 const renderMessages = () => {
   renderMessageList($('message-list'), t.messages.values(), me.id, messageActions);
   $('load-older').hidden = !t.hasOlder;
+  renderThreadRoot();
 };
 const renderQuietly = () => {
   renderMessageList($('message-list'), t.messages.values(), me.id, messageActions, { quietly: true });
   $('load-older').hidden = !t.hasOlder;
 };
-const messageActions = messageActionsFor({
-  current: () => t,
-  fields: MESSAGE_FIELDS,
-  rerender: () => t && renderMessages(),
-  failed: (err) => showError($('conversation-error'), err),
-});
+const messageActions = {
+  ...messageActionsFor({
+    current: () => t,
+    fields: MESSAGE_FIELDS,
+    rerender: () => t && renderMessages(),
+    failed: (err) => showError($('conversation-error'), err),
+  }),
+  openThread: (m) => t && openThreadPanel(t, m.id),
+};
 
 async function loadOlder() {
   const state = t;
@@ -195,11 +213,14 @@ async function loadOlder() {
   try {
     const { messages } = await gql(
       `query($id: ID!, $before: String, $last: Int!) { messages(conversationId: $id, last: $last, before: $before) {
-        edges { node { ${MESSAGE_FIELDS} } } pageInfo { hasPreviousPage startCursor } } }`,
+        edges { cursor node { ${MESSAGE_FIELDS} } } pageInfo { hasPreviousPage startCursor } } }`,
       { id: state.id, before: state.olderCursor, last: PAGE },
     );
     if (t !== state) return;
-    messages.edges.forEach((e) => state.messages.has(e.node.id) || state.messages.set(e.node.id, e.node));
+    for (const e of messages.edges) {
+      if (!state.messages.has(e.node.id)) state.messages.set(e.node.id, e.node);
+      state.cursors.set(e.node.id, e.cursor);
+    }
     state.hasOlder = messages.pageInfo.hasPreviousPage;
     state.olderCursor = messages.pageInfo.startCursor ?? state.olderCursor;
     renderQuietly();
@@ -264,8 +285,9 @@ $('composer').addEventListener('submit', (e) => {
   showError($('conversation-error'), null);
   void send($('composer-text').value);
 });
+attachMentionPicker($('composer-text'), { members: () => t?.conversation?.members, myId: () => me?.id });
 $('composer-text').addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.defaultPrevented) {
     e.preventDefault();
     $('composer').requestSubmit();
   }

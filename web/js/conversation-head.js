@@ -1,0 +1,20 @@
+// The open conversation's title and the presence of its other members, under the title.
+import { $, h, presenceDot, presenceLabel } from './dom.js';
+
+/** Draws the head of conversation `c` (its title and members) as the viewer `myId` sees it; null for none open. */
+export function renderHead(c, myId) {
+  $('conversation-title').textContent = c ? c.title || 'Conversation' : 'No conversation open';
+  const others = c ? c.members.filter((m) => m.user.id !== myId) : [];
+  $('conversation-presence').replaceChildren(
+    ...others
+      .slice(0, 5)
+      .map((m) =>
+        h(
+          'span',
+          { class: 'who' },
+          presenceDot(m.user.presence?.status),
+          ` ${m.user.name}: ${presenceLabel(m.user.presence?.status ?? 'OFFLINE')}`,
+        ),
+      ),
+  );
+}
