@@ -104,8 +104,9 @@ builder.mutationFields((t) => ({
     authScopes: { signedIn: true },
     description:
       'Deletes the signed-in account for good: the user, every session (their sockets close), conversation memberships, ' +
-      "pending verification links and AI chat sessions. Messages the user sent stay in the other members' conversations " +
-      'with no sender (`Message.sender` becomes null), so those conversations remain readable.',
+      'pending verification links, AI chat sessions and every file the user uploaded (those of sent messages too). Messages ' +
+      "the user sent stay in the other members' conversations with no sender (`Message.sender` becomes null), so those " +
+      'conversations remain readable.',
     args: { password: t.arg.string({ required: true, description: 'The current password, to confirm.' }) },
     resolve: async (_root, { password }, ctx) => {
       await ctx.services.accounts.deleteAccount(requireViewer(ctx), password);
