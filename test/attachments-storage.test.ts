@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { startServer, useServer, type TestServer } from './helpers/server.ts';
+import { startServer, testConfig, useServer, type TestServer } from './helpers/server.ts';
 import { createConversation } from './helpers/conversations.ts';
 import { graphql } from './gql/index.ts';
 import { dataDir, download, png, startS3, uploaded } from './helpers/attachments.ts';
@@ -164,5 +164,17 @@ describe('attachments on S3', () => {
       await s.stop();
       await s3.stop();
     }
+  });
+});
+
+describe('attachment configuration', () => {
+  it('refuses half a set of S3 credentials and limits out of range, naming them', () => {
+    expect(() => testConfig({ S3_BUCKET: 'files', S3_ACCESS_KEY_ID: 'id' })).toThrow(/S3_SECRET_ACCESS_KEY/);
+    expect(() => testConfig({ S3_ENDPOINT: 'ftp://s3.example' })).toThrow(/S3_ENDPOINT/);
+    expect(() => testConfig({ MAX_UPLOAD_BYTES: '0' })).toThrow(/MAX_UPLOAD_BYTES/);
+    expect(() => testConfig({ ATTACHMENT_URL_TTL_SECONDS: '0', ATTACHMENT_SWEEP_MS: '1' })).toThrow(
+      /ATTACHMENT_URL_TTL_SECONDS[\s\S]*ATTACHMENT_SWEEP_MS/,
+    );
+    expect(testConfig({ ATTACHMENT_QUOTA_BYTES: '0' }).ATTACHMENT_QUOTA_BYTES).toBe(0);
   });
 });
