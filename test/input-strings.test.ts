@@ -4,6 +4,7 @@
 // field (never an INTERNAL_SERVER_ERROR, never an error-level log line).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.ts';
+import { fieldWithNul } from '../src/text-rules.ts';
 import { startServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
 
@@ -124,6 +125,14 @@ describe('hostile input strings', () => {
       expect(r.data, label).toBeUndefined();
       expect(s.db.queryCount() - before, label).toBe(0);
     }
+  });
+
+  it('looks for NUL in JSON-like values only, not in the bytes of an uploaded file among the variables', () => {
+    const file = new File([new Uint8Array(1024)], 'zeros.bin');
+    const bytes = new Uint8Array([0, 0, 0]);
+    expect(fieldWithNul({ input: { file, bytes, list: [{ name: 'ok' }] } }, 'variables')).toBeNull();
+    expect(fieldWithNul({ input: { file, list: [{ name: 'a\u0000b' }] } }, 'variables')).toBe('name');
+    expect(fieldWithNul(Object.assign(Object.create(null), { title: '\u0000' }), 'variables')).toBe('title');
   });
 
   it('refuses NUL over WebSocket, in a subscription too', async () => {

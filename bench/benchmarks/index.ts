@@ -10,6 +10,7 @@ import { fanOut } from './fan-out.ts';
 import { aiStreams } from './ai-streams.ts';
 import { twoInstances } from './two-instances.ts';
 import { search } from './search.ts';
+import { upload } from './upload.ts';
 
 export interface Benchmark {
   /** What `npm run bench -- <name>` selects. */
@@ -20,6 +21,17 @@ export interface Benchmark {
   run(opts: { quick: boolean }): Promise<BenchResult>;
 }
 
-export const benchmarks: Benchmark[] = [httpTypename, authMe, historyPage, fanOut, wsMemory, signInBench, search, twoInstances, aiStreams];
+export const benchmarks: Benchmark[] = [
+  httpTypename,
+  authMe,
+  historyPage,
+  fanOut,
+  wsMemory,
+  signInBench,
+  search,
+  twoInstances,
+  aiStreams,
+  upload,
+];
 
 export const pending: { row: string; what: string; needs: string }[] = [];

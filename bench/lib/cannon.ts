@@ -3,6 +3,7 @@
 // (autocannon's histogram rounds to whole milliseconds).
 // @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 import { summarize } from './stats.ts';
 import type { HttpJob, HttpResult } from './load.ts';
 
@@ -21,7 +22,7 @@ function run(
         url: job.url,
         method: job.method ?? 'POST',
         headers: { 'content-type': 'application/json', ...job.headers },
-        body: job.body,
+        body: job.bodyFile ? readFileSync(job.bodyFile) : job.body,
         connections: job.connections,
         ...(job.amount && samples ? { amount: job.amount } : { duration: seconds }),
         ...(job.rate ? { overallRate: job.rate } : {}),

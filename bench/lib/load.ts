@@ -9,6 +9,8 @@ export interface HttpJob {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** A file whose bytes are the body (binary bodies: uploads), instead of `body`. */
+  bodyFile?: string;
   connections: number;
   /** Seconds of warm-up (not measured) and of measurement. */
   warmup: number;
