@@ -1,13 +1,12 @@
 // Threads and @mentions in the web client, in Chromium against a real server (test/browser.test.ts has the rest of
 // the client). Skipped, with a message, where Chromium is not installed. Screenshots go to test-output/browser/.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startServer, type TestServer, type TestUser } from './helpers/server.ts';
-import { chromiumInstalled, launchChromium, OUTPUT } from './helpers/browser.ts';
+import { chromiumInstalled, launchChromium } from './helpers/browser.ts';
+import { screenshot, send as sendAs, signedIn as openAs } from './helpers/web-client.ts';
 
 const hasChromium = chromiumInstalled('the thread and mention tests (test/browser-threads.test.ts)');
-const WAIT = 15_000;
 
 describe.skipIf(!hasChromium)('threads and mentions in Chromium', () => {
   let server: TestServer;
@@ -24,37 +23,8 @@ describe.skipIf(!hasChromium)('threads and mentions in Chromium', () => {
     await server?.stop();
   });
 
-  /** A browser page signed in as `user` (made through the API, so the test can also act for them). */
-  async function signedIn(user: TestUser): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.setDefaultTimeout(WAIT);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => msg.type() === 'error' && pageErrors.push(msg.text()));
-    await page.goto(server.url + '/');
-    const form = page.locator('#sign-in');
-    await form.getByLabel('Email or username').fill(user.email);
-    await form.getByLabel('Password').fill(user.password);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#me-name', { hasText: user.name }).waitFor();
-    await page.locator('#connection', { hasText: 'Live' }).waitFor();
-    return page;
-  }
-
-  const send = (from: TestUser, to: TestUser, content: string, threadRootId?: string) =>
-    server
-      .ok<{ sendMessage: { id: string } }, Record<string, unknown>>(
-        'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }',
-        { i: { toUserId: to.id, content, threadRootId } },
-        { token: from.token },
-      )
-      .then((data) => data.sendMessage.id);
-
-  async function screenshot(page: Page, name: string) {
-    const path = join(OUTPUT, `${name}.png`);
-    await page.screenshot({ path });
-    console.log(`screenshot: ${path}`);
-  }
+  const signedIn = (user: TestUser) => openAs(browser, server, user, pageErrors);
+  const send = (from: TestUser, to: TestUser, content: string, threadRootId?: string) => sendAs(server, from, to, content, threadRootId);
 
   it(
     'replies in a thread: the panel pages its replies, both sides see them live, the main list never does',

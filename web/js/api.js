@@ -56,32 +56,46 @@ export const setUnauthenticatedHandler = (fn) => (onUnauthenticated = fn);
 
 function headers() {
   return {
-    'content-type': 'application/json',
     'x-client-id': session.tenant,
     ...(session.token ? { authorization: `Bearer ${session.token}` } : {}),
   };
 }
 
 /** Runs a query or mutation over HTTP; resolves with `data`, rejects with an ApiError. */
-export async function gql(query, variables = {}) {
+export const gql = (query, variables = {}) =>
+  post({ headers: { 'content-type': 'application/json', ...headers() }, body: JSON.stringify({ query, variables }) });
+
+/**
+ * Runs a mutation taking one file as `$file` (uploadAttachment) as a GraphQL multipart request: the operation, the
+ * map of the file to its variable, and the file. The browser writes the multipart Content-Type with its boundary.
+ */
+export function gqlUpload(query, file, signal) {
+  const body = new FormData();
+  body.append('operations', JSON.stringify({ query, variables: { file: null } }));
+  body.append('map', JSON.stringify({ 0: ['variables.file'] }));
+  body.append('0', file, file.name);
+  return post({ headers: headers(), body, signal });
+}
+
+async function post({ headers, body, signal }) {
   let res;
   try {
-    res = await fetch('/graphql', { method: 'POST', headers: headers(), body: JSON.stringify({ query, variables }) });
+    res = await fetch('/graphql', { method: 'POST', headers, body, signal });
   } catch {
     throw new ApiError(FRIENDLY.NETWORK_ERROR);
   }
-  let body;
+  let result;
   try {
-    body = await res.json();
+    result = await res.json();
   } catch {
     throw new ApiError(`The server answered ${res.status} without a GraphQL result.`, 'BAD_RESPONSE');
   }
-  if (body.errors?.length) {
-    const err = toApiError(body.errors);
+  if (result.errors?.length) {
+    const err = toApiError(result.errors);
     if (err.code === 'UNAUTHENTICATED' && session.token) onUnauthenticated();
     throw err;
   }
-  return body.data;
+  return result.data;
 }
 
 // ---- WebSocket --------------------------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ function preview(c) {
   const m = c.lastMessage;
   if (!m) return 'No messages yet';
   const who = m.sender?.id === me.id ? 'You' : m.senderName;
-  return `${who}: ${m.deletedAt ? 'message deleted' : m.content}`;
+  return `${who}: ${m.deletedAt ? 'message deleted' : m.content || '📎 files'}`;
 }
 
 /** Pinned first, then by activity, newest first (the server's order); archived ones only when asked for. */

@@ -27,6 +27,13 @@ export function time(iso) {
     : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
+/** A file size as people read it: 812 B, 4.2 KB, 31 KB, 2.5 MB. */
+export function fileSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
 /** Shows an error (an ApiError or anything else) in a role=alert element; null clears it. */
 export function showError(el, err) {
   el.textContent = err ? err.message || String(err) : '';

@@ -1,6 +1,6 @@
 // Rendering of a conversation's messages, updated in place: only new or changed messages get new elements, so the
 // live region (role=log) announces just those, and a message being edited keeps its form while others arrive.
-import { h, time } from './dom.js';
+import { fileSize, h, time } from './dom.js';
 import { renderContent } from './mentions.js';
 
 const versionOf = (m) =>
@@ -14,6 +14,7 @@ const versionOf = (m) =>
     m.replyTo?.deletedAt,
     (m.reactions ?? []).map((r) => `${r.emoji}${r.count}${r.reactedByMe}`).join(),
     (m.mentions ?? []).map((u) => u.id).join(),
+    (m.attachments ?? []).map((a) => a.id).join(),
     m.threadSummary && `${m.threadSummary.replyCount}${m.threadSummary.lastReplyAt}${m.threadSummary.participants.length}`,
   ].join('|');
 
@@ -60,10 +61,11 @@ function renderMessage(m, myId, actions) {
       m.editedAt && !deleted ? h('span', { class: 'edited' }, ' (edited)') : null,
       m.pinnedAt && !deleted ? h('span', { class: 'pinned-mark' }, ' · Pinned') : null,
     ),
-    h('p', { class: 'content' }, deleted ? 'Message deleted' : renderContent(m.content, m.mentions, myId)),
+    h('p', { class: 'content', hidden: !deleted && !m.content }, deleted ? 'Message deleted' : renderContent(m.content, m.mentions, myId)),
   );
   if (m.replyTo && !deleted) li.querySelector('.content').before(renderQuote(m.replyTo));
-  const short = (m.content ?? '').slice(0, 40);
+  if (m.attachments?.length && !deleted) li.append(renderAttachments(m.attachments));
+  const short = (m.content || (m.attachments ?? []).map((a) => a.name).join(', ')).slice(0, 40);
   const summary = m.threadSummary && actions.openThread ? renderThreadSummary(m, short, actions) : null;
   if (deleted) {
     if (summary) li.append(summary);
@@ -143,6 +145,39 @@ function renderReactions(m, short, actions) {
     'React',
   );
   return h('div', { class: 'reactions' }, ...chips, open, picker);
+}
+
+/** Largest side of an image preview, in CSS pixels (thumbnails are at most 320). */
+const PREVIEW = 240;
+
+/** Images as previews that open the image, other files as a download link with their name and size. */
+function renderAttachments(attachments) {
+  return h(
+    'div',
+    { class: 'attachments' },
+    attachments.map((a) => {
+      if (!a.thumbnailUrl) {
+        return h(
+          'a',
+          { class: 'attachment-file', href: a.url, download: a.name },
+          h('span', { class: 'file-icon', 'aria-hidden': 'true' }, '📄'),
+          h('span', { class: 'file-name' }, a.name),
+          h('span', { class: 'muted' }, ` ${fileSize(a.size)}`),
+        );
+      }
+      const scale = Math.min(1, PREVIEW / (a.width || PREVIEW), PREVIEW / (a.height || PREVIEW));
+      return h(
+        'a',
+        { class: 'attachment-image', href: a.url, target: '_blank', rel: 'noopener', title: `${a.name} (${fileSize(a.size)})` },
+        h('img', {
+          src: a.thumbnailUrl,
+          alt: a.name,
+          width: Math.round((a.width || PREVIEW) * scale),
+          height: Math.round((a.height || PREVIEW) * scale),
+        }),
+      );
+    }),
+  );
 }
 
 const initials = (name) =>

@@ -7,7 +7,7 @@ import { gql } from './api.js';
 import { renderMessageList } from './message-list.js';
 import { messageActionsFor } from './message-actions.js';
 import { readHistoryMessage } from './history-lookup.js';
-import { attachMentionPicker } from './mention-picker.js';
+import { attachComposer } from './composer.js';
 
 const PAGE = 30;
 
@@ -67,7 +67,7 @@ export function closeThreadPanel() {
   $('thread-root').replaceChildren();
   $('thread-replies').replaceChildren();
   $('thread-composer-text').value = '';
-  picker.close();
+  composer.reset();
 }
 
 const rootOf = (state) => state.conv.messages.get(state.rootId) ?? state.root;
@@ -99,6 +99,7 @@ export function threadEvent(conv, type, m) {
   }
   if (p?.conv !== conv || p.rootId !== m.threadRootId) return;
   const nearEnd = isNearEnd();
+  m.readBy = p.messages.get(m.id)?.readBy ?? []; // kept from READ events (threadRead): events do not select it
   p.messages.set(m.id, m);
   render();
   if (type === 'MESSAGE_ADDED' && (nearEnd || m.sender?.id === me.id)) scrollToEnd();
@@ -166,25 +167,18 @@ async function loadReplies(state, older) {
   }
 }
 
-async function send() {
+async function send(content, attachmentIds) {
   const state = p;
-  const input = $('thread-composer-text');
-  const content = input.value.trim();
-  if (!state || !content) return;
-  showError($('thread-error'), null);
-  try {
-    const { sendMessage } = await gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${ctx.replyFields} } }`, {
-      input: { conversationId: state.conv.id, content, clientMessageId: crypto.randomUUID(), threadRootId: state.rootId },
-    });
-    if (p !== state) return;
-    // Its event may have come first (and counted it in the summary); the answer only fills in what is missing.
-    if (!state.messages.has(sendMessage.id)) state.messages.set(sendMessage.id, sendMessage);
-    render();
-    scrollToEnd();
-    input.value = '';
-  } catch (err) {
-    if (p === state) failed(err);
-  }
+  if (!state) return false;
+  const { sendMessage } = await gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${ctx.replyFields} } }`, {
+    input: { conversationId: state.conv.id, content, clientMessageId: crypto.randomUUID(), threadRootId: state.rootId, attachmentIds },
+  });
+  if (p !== state) return false;
+  // Its event may have come first (and counted it in the summary); the answer only fills in what is missing.
+  if (!state.messages.has(sendMessage.id)) state.messages.set(sendMessage.id, sendMessage);
+  render();
+  scrollToEnd();
+  return true;
 }
 
 function isNearEnd() {
@@ -196,21 +190,13 @@ const scrollToEnd = () => {
   s.scrollTop = s.scrollHeight;
 };
 
-const picker = attachMentionPicker($('thread-composer-text'), {
+const composer = attachComposer($('thread-composer'), $('thread-composer-text'), {
   members: () => p?.conv.conversation?.members,
   myId: () => me?.id,
+  send,
+  failed,
 });
 $('thread-close').addEventListener('click', closeThreadPanel);
-$('thread-composer').addEventListener('submit', (e) => {
-  e.preventDefault();
-  void send();
-});
-$('thread-composer-text').addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.defaultPrevented) {
-    e.preventDefault();
-    $('thread-composer').requestSubmit();
-  }
-});
 $('thread-load-older').addEventListener('click', () => p && void loadReplies(p, true));
 $('thread-scroller').addEventListener('scroll', () => {
   if (p?.hasOlder && $('thread-scroller').scrollTop < 40) void loadReplies(p, true);

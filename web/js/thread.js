@@ -10,15 +10,16 @@ import { messageActionsFor } from './message-actions.js';
 import { clearTyping, onTyping, stopTyping, typed, typingState } from './typing.js';
 import { closeThreadPanel, initThreadPanel, openThreadPanel, renderThreadRoot, threadEvent, threadRead } from './thread-panel.js';
 import { mentionedMembers } from './mentions.js';
-import { attachMentionPicker } from './mention-picker.js';
+import { attachComposer } from './composer.js';
 import { gql, live } from './api.js';
 
-// What every event selects (the per-event cost budget: no more lists). Thread summaries are counted from the events
-// themselves, and the mentions of a live message are read from its text (mentions.js).
-const EVENT_MESSAGE_FIELDS =
-  'id sequence content createdAt editedAt deletedAt pinnedAt senderName sender { id } readBy { id name } replyTo { id content deletedAt senderName } reactions { emoji count reactedByMe } threadRootId';
+const ATTACHMENT_FIELDS = 'id name contentType size width height url thumbnailUrl';
+// What every event selects, within the per-event cost budget (no more lists): read receipts are kept from READ
+// events, thread summaries counted from the replies' events, and a live message's mentions read from its text.
+const EVENT_MESSAGE_FIELDS = `id sequence content createdAt editedAt deletedAt pinnedAt senderName sender { id }
+  replyTo { id content deletedAt senderName } reactions { emoji count reactedByMe } threadRootId attachments { ${ATTACHMENT_FIELDS} }`;
 /** A thread reply, as pages and answers read it. */
-const REPLY_FIELDS = `${EVENT_MESSAGE_FIELDS} mentions { id username }`;
+const REPLY_FIELDS = `${EVENT_MESSAGE_FIELDS} readBy { id name } mentions { id username }`;
 /** A message of the main history, as pages and answers read it. */
 export const MESSAGE_FIELDS = `${REPLY_FIELDS} threadSummary { replyCount lastReplyAt participants { id name } }`;
 const PAGE = 30;
@@ -46,6 +47,7 @@ export function closeThread() {
   t.stops.forEach((stop) => stop());
   stopTyping(t);
   closeThreadPanel();
+  composer.reset(); // files waiting were for this conversation
   t = null;
   renderHead(null);
   $('conversation-placeholder').hidden = false;
@@ -141,7 +143,8 @@ function onEvent(state, e) {
     // A thread reply is not part of the main history: it counts in its root's summary and shows in its thread.
     if (message.threadRootId) threadEvent(state, e.type, message);
     else {
-      message.threadSummary = state.messages.get(message.id)?.threadSummary ?? null;
+      const held = state.messages.get(message.id);
+      Object.assign(message, { readBy: held?.readBy ?? [], threadSummary: held?.threadSummary ?? null });
       state.messages.set(message.id, message);
       // Replies quote a message as it is now: an edit or a deletion shows in their quotes too.
       for (const m of state.messages.values()) {
@@ -260,37 +263,26 @@ const scrollToEnd = () => {
 
 $('reply-cancel').addEventListener('click', () => replyBar.cancel(t));
 
-async function send(text) {
+async function send(content, attachmentIds) {
   const state = t;
-  const content = text.trim();
-  if (!state || !content) return;
+  if (!state) return false;
   state.typingSent = 0; // sending ends typing on the server
-  try {
-    const { sendMessage } = await gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${MESSAGE_FIELDS} } }`, {
-      input: { conversationId: state.id, content, clientMessageId: crypto.randomUUID(), replyToId: state.replyTo?.id ?? null },
-    });
-    if (t !== state) return;
-    replyBar.cancel(state);
-    state.messages.set(sendMessage.id, sendMessage);
-    renderMessages();
-    scrollToEnd();
-    $('composer-text').value = '';
-  } catch (err) {
-    showError($('conversation-error'), err);
-  }
+  const { sendMessage } = await gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${MESSAGE_FIELDS} } }`, {
+    input: { conversationId: state.id, content, clientMessageId: crypto.randomUUID(), replyToId: state.replyTo?.id ?? null, attachmentIds },
+  });
+  if (t !== state) return false;
+  replyBar.cancel(state);
+  state.messages.set(sendMessage.id, sendMessage);
+  renderMessages();
+  scrollToEnd();
+  return true;
 }
 
-$('composer').addEventListener('submit', (e) => {
-  e.preventDefault();
-  showError($('conversation-error'), null);
-  void send($('composer-text').value);
-});
-attachMentionPicker($('composer-text'), { members: () => t?.conversation?.members, myId: () => me?.id });
-$('composer-text').addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.defaultPrevented) {
-    e.preventDefault();
-    $('composer').requestSubmit();
-  }
+const composer = attachComposer($('composer'), $('composer-text'), {
+  members: () => t?.conversation?.members,
+  myId: () => me?.id,
+  send,
+  failed: (err) => showError($('conversation-error'), err),
 });
 $('composer-text').addEventListener('input', () => t && typed(t, $('composer-text').value.trim() !== ''));
 $('load-older').addEventListener('click', () => void loadOlder());
