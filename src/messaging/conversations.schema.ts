@@ -20,6 +20,7 @@ const MemberRoleRef = builder.enumType('MemberRole', {
   description: 'What a member may do in a group.',
   values: {
     OWNER: { description: 'Adds and removes members, deletes any message.' },
+    ADMIN: { description: 'Manages the group beside its owner (see the group permission table in the README).' },
     MEMBER: { description: 'Reads and sends messages.' },
   } as const,
 });
@@ -39,7 +40,7 @@ export const ConversationMemberRef = builder.prismaObject('ConversationMember', 
   description: 'A person in a conversation, with their read pointer (read receipts derive from it).',
   fields: (t) => ({
     user: t.relation('user', { description: 'The member.' }),
-    role: t.expose('role', { type: MemberRoleRef, description: 'OWNER or MEMBER (DIRECT conversations have members only).' }),
+    role: t.expose('role', { type: MemberRoleRef, description: 'OWNER, ADMIN or MEMBER (DIRECT conversations have members only).' }),
     lastReadSequence: t.exposeInt('lastReadSequence', { description: 'Every message with a sequence up to this one has been read.' }),
     lastReadAt: t.expose('lastReadAt', { type: 'DateTime', nullable: true, description: 'When the read pointer last moved.' }),
     joinedAt: t.expose('joinedAt', { type: 'DateTime', description: 'When they joined.' }),
