@@ -193,6 +193,18 @@ describe.skipIf(!hasChromium)('threads and mentions in Chromium', () => {
         .locator('.mention.me', { hasText: '@dorothy' })
         .waitFor();
 
+      // Dorothy's Mentions list has Katherine's thread reply; it opens the conversation with that thread.
+      await dorothyPage.getByRole('button', { name: 'Close thread' }).click();
+      await dorothyPage.locator('#thread-panel').waitFor({ state: 'hidden' });
+      await dorothyPage.getByRole('button', { name: 'Mentions' }).click();
+      const mention = dorothyPage.locator('#mentions-list .mention-item', { hasText: 'On it, @dorothy numbers by noon.' });
+      await mention.getByText('Katherine Johnson in Katherine Johnson (thread)').waitFor();
+      await mention.locator('.mention.me', { hasText: '@dorothy' }).waitFor();
+      expect(await dorothyPage.locator('#mentions-list .mention-item').count()).toBe(1); // her own mention of Katherine is not hers
+      await mention.click();
+      await dorothyPage.locator('#thread-root', { hasText: 'Can you check the orbit numbers' }).waitFor();
+      await dorothyPage.locator('#thread-replies .message', { hasText: 'numbers by noon.' }).waitFor();
+
       // Read later, after the page loads again: the mention comes from the server (Message.mentions) this time.
       await katherinePage.getByRole('button', { name: 'Close thread' }).click();
       await katherinePage.reload();

@@ -2,6 +2,7 @@
 import { $, debounce, h, presenceDot, showError } from './dom.js';
 import { gql, live, onReconnected } from './api.js';
 import { closeThread, initThread, openConversationId, openThread, presenceChanged } from './thread.js';
+import { initMentionsView } from './mentions-view.js';
 
 const SUMMARY_FIELDS =
   'id kind title unreadCount unreadMentionCount lastSequence lastActivityAt viewerSettings { muted archived pinned } lastMessage { content deletedAt senderName sender { id } }';
@@ -26,6 +27,7 @@ export function startConversations(viewer) {
       renderList();
     },
   });
+  initMentionsView(viewer, open);
   void loadList();
   inboxCursor = null;
   followInbox();
@@ -202,8 +204,8 @@ function read(c) {
   c.unreadMentionCount = 0;
 }
 
-function open(id) {
-  void openThread(id, CONVERSATION_FIELDS);
+function open(id, threadRootId = null) {
+  void openThread(id, CONVERSATION_FIELDS, threadRootId);
   const c = conversations.get(id);
   if (c) read(c);
   renderList();

@@ -59,7 +59,8 @@ export function closeThread() {
   showError($('conversation-error'), null);
 }
 
-export async function openThread(conversationId, conversationFields) {
+/** Opens a conversation, and the thread of `threadRootId` in it when given. */
+export async function openThread(conversationId, conversationFields, threadRootId = null) {
   closeThread();
   const state = {
     id: conversationId,
@@ -105,6 +106,7 @@ export async function openThread(conversationId, conversationFields) {
     scrollToEnd();
     subscribe(state);
     markRead();
+    if (threadRootId) openThreadPanel(state, threadRootId);
   } catch (err) {
     if (t === state) showError($('conversation-error'), err);
   }
