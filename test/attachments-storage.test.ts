@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { startServer, testConfig, useServer, type TestServer } from './helpers/server.ts';
 import { createConversation } from './helpers/conversations.ts';
 import { graphql } from './gql/index.ts';
-import { dataDir, download, png, startS3, uploaded } from './helpers/attachments.ts';
+import { codeOf, dataDir, download, png, reasonOf, startS3, upload, uploaded } from './helpers/attachments.ts';
 
 const SendStored = graphql(`
   mutation SendStored($input: SendMessageInput!) {
@@ -150,16 +150,29 @@ describe('attachments on local storage', () => {
 });
 
 describe('attachments on S3', () => {
-  it('store, serve, delete and sweep through an S3-compatible service', async () => {
+  it('store, serve, delete and sweep through an S3-compatible service, and say when it is out of reach', async () => {
     const s3 = await startS3();
     const s = await startServer(s3.env);
     try {
       await storesAndDeletes(s);
-      const stale = await uploaded(s, (await s.user()).token, Buffer.from('stale'), 'stale.txt');
+      const user = await s.user();
+      const stale = await uploaded(s, user.token, Buffer.from('stale'), 'stale.txt');
       const keys = await keysOf(s, stale.id);
       expect(await stored(s, keys)).toEqual([true]);
       expect(await s.services().attachments.sweep(Date.now() + 2 * 86_400_000)).toBeGreaterThanOrEqual(1);
       expect(await stored(s, keys)).toEqual([false]);
+
+      const kept = await uploaded(s, user.token, Buffer.from('kept'), 'kept.txt');
+      await s3.stop();
+      const refused = await upload(s, user.token, Buffer.from('nowhere to go'), 'nowhere.txt');
+      expect([codeOf(refused), reasonOf(refused), refused.errors![0].extensions!.retryable]).toEqual([
+        'SERVICE_UNAVAILABLE',
+        'STORAGE_UNAVAILABLE',
+        true,
+      ]);
+      expect(await s.services().prisma.attachment.count({ where: { uploaderId: user.id } })).toBe(1); // no row without bytes
+      const unreadable = await fetch(kept.url);
+      expect([unreadable.status, (await unreadable.json()).code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
     } finally {
       await s.stop();
       await s3.stop();

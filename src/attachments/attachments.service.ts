@@ -4,7 +4,7 @@
 // so a row never points at nothing for long; rows that are garbage but still here (see sweep) are retried.
 import { randomUUID } from 'node:crypto';
 import type { Attachment, PrismaClient } from '../generated/prisma/client.ts';
-import { AppError, badInput, notFound } from '../errors.ts';
+import { AppError, badInput, notFound, serviceUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { lockUploader } from '../db/sql/attachments.ts';
 import { cleanFileName, prepareFile, THUMBNAIL_TYPE } from './files.ts';
@@ -92,8 +92,10 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
     const storageKey = randomUUID();
     const thumbnailKey = prepared.thumbnail ? randomUUID() : null;
     try {
-      await this.storage.put(storageKey, prepared.bytes, prepared.contentType);
-      if (thumbnailKey) await this.storage.put(thumbnailKey, prepared.thumbnail!, THUMBNAIL_TYPE);
+      await this.reaching(async () => {
+        await this.storage.put(storageKey, prepared.bytes, prepared.contentType);
+        if (thumbnailKey) await this.storage.put(thumbnailKey, prepared.thumbnail!, THUMBNAIL_TYPE);
+      });
       return await this.prisma.$transaction(async (tx) => {
         if (!(await lockUploader(tx, actor.userId))) throw notFound('User');
         await this.checkQuota(tx, actor.userId, prepared.bytes.length);
@@ -249,8 +251,18 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
 
   /** Bytes first, then rows: a failure leaves rows that can be found and deleted again, never bytes nobody knows. */
   private async remove(rows: Stored[]): Promise<void> {
-    await this.storage.delete(rows.flatMap((r) => (r.thumbnailKey ? [r.storageKey, r.thumbnailKey] : [r.storageKey])));
+    await this.reaching(() => this.storage.delete(rows.flatMap((r) => (r.thumbnailKey ? [r.storageKey, r.thumbnailKey] : [r.storageKey]))));
     await this.prisma.attachment.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
+  }
+
+  /** A storage call whose failure (S3 out of reach, a full or unwritable disk) clients see as retryable SERVICE_UNAVAILABLE. */
+  private async reaching<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      this.deps.logger.error('attachment storage failed', { error: (err as Error).message });
+      throw serviceUnavailable('The file storage could not be reached; retry shortly.', 'STORAGE_UNAVAILABLE');
+    }
   }
 
   /** Stops the sweeper (waiting for a sweep in progress) and lets go of the storage's connections. */

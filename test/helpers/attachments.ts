@@ -139,6 +139,7 @@ export async function startS3(bucket = 'parley-test') {
   const directory = await mkdtemp(join(tmpdir(), 'parley-s3-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
   const address = await server.run();
+  let stopped = false;
   return {
     env: {
       S3_BUCKET: bucket,
@@ -147,7 +148,10 @@ export async function startS3(bucket = 'parley-test') {
       S3_ACCESS_KEY_ID: 'S3RVER',
       S3_SECRET_ACCESS_KEY: 'S3RVER',
     },
+    /** Stops the server (once; later calls do nothing) and removes its files. */
     async stop() {
+      if (stopped) return;
+      stopped = true;
       await server.close();
       await rm(directory, { recursive: true, force: true });
     },
