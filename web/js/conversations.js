@@ -3,6 +3,7 @@ import { $, debounce, h, presenceDot, showError } from './dom.js';
 import { gql, live, onReconnected } from './api.js';
 import { closeThread, initThread, openConversationId, openThread, presenceChanged } from './thread.js';
 import { initMentionsView } from './mentions-view.js';
+import { followSettings, initSettings, renderSettings } from './conversation-settings.js';
 
 const SUMMARY_FIELDS =
   'id kind title unreadCount unreadMentionCount lastSequence lastActivityAt viewerSettings { muted archived pinned } lastMessage { content deletedAt senderName sender { id } }';
@@ -28,11 +29,13 @@ export function startConversations(viewer) {
     },
   });
   initMentionsView(viewer, open);
+  initSettings({ conversation: (id) => conversations.get(id), changed: () => renderList() });
   void loadList();
   inboxCursor = null;
   followInbox();
   stops = [
     () => stopInbox(),
+    followSettings(),
     live({
       operation: () => ({ query: 'subscription { presenceChanged { status user { id } } }' }),
       next: ({ presenceChanged: p }) => onPresence(p.user.id, p.status),
@@ -152,7 +155,7 @@ function listed() {
 
 function renderList() {
   const list = listed();
-  renderSettings();
+  renderSettings(conversations.get(openConversationId()));
   $('inbox-empty').hidden = list.length > 0 || showArchived;
   $('conversation-list').replaceChildren(
     ...list.map((c) => {
@@ -211,45 +214,6 @@ function open(id, threadRootId = null) {
   renderList();
 }
 
-// ---- the viewer's own settings of the open conversation ------------------------------------------------------------
-
-const SETTINGS = [
-  ['pinned', 'Pin to top', 'Unpin from top'],
-  ['muted', 'Mute', 'Unmute'],
-  ['archived', 'Archive', 'Unarchive'],
-];
-
-function renderSettings() {
-  const c = conversations.get(openConversationId());
-  $('conversation-settings').hidden = !c;
-  if (!c) return;
-  for (const [key, off, on] of SETTINGS) {
-    const button = $(`setting-${key}`);
-    const value = !!c.viewerSettings?.[key];
-    button.textContent = value ? on : off;
-    button.setAttribute('aria-pressed', String(value));
-  }
-}
-
-async function toggleSetting(key) {
-  const id = openConversationId();
-  const c = conversations.get(id);
-  if (!c) return;
-  try {
-    const { updateConversationSettings: updated } = await gql(
-      `mutation($id: ID!, $muted: Boolean, $archived: Boolean, $pinned: Boolean) {
-        updateConversationSettings(conversationId: $id, muted: $muted, archived: $archived, pinned: $pinned) { id viewerSettings { muted archived pinned } } }`,
-      { id, [key]: !c.viewerSettings?.[key] },
-    );
-    const known = conversations.get(updated.id);
-    if (known) known.viewerSettings = updated.viewerSettings;
-    renderList();
-  } catch (err) {
-    showError($('inbox-error'), err);
-  }
-}
-
-for (const [key] of SETTINGS) $(`setting-${key}`).addEventListener('click', () => void toggleSetting(key));
 $('show-archived').addEventListener('click', () => {
   showArchived = !showArchived;
   renderList();
