@@ -258,3 +258,40 @@ const ThreadSummaries = graphql(`
 `);
 
 const LiveThreadText = `subscription LiveThread($c: ID) { conversationEvents(conversationId: $c) { type message { id threadRootId } } }`;
+
+describe('message(id)', () => {
+  const server = useServer();
+
+  it('reads one message of the viewer`s conversations, with its thread; null for anyone else', async () => {
+    const s = server();
+    const c = await setUp(s);
+    const root = await sent(c, 'root');
+    await sent(c, 'a reply', root.id, c.member);
+    const one = await s.ok(OneMessage, { id: root.id }, { token: c.third.token });
+    expect(one.message).toMatchObject({ id: root.id, content: 'root', threadSummary: { replyCount: 1 } });
+    expect(one.message!.replies.edges.map((e) => e.node.content)).toEqual(['a reply']);
+    const stranger = await s.user();
+    expect((await s.ok(OneMessage, { id: root.id }, { token: stranger.token })).message).toBeNull();
+    expect((await s.ok(OneMessage, { id: randomUUID() }, { token: c.owner.token })).message).toBeNull();
+    expect(code(await s.gql(OneMessage, { id: root.id }))).toBe('UNAUTHENTICATED');
+  });
+});
+
+const OneMessage = graphql(`
+  query OneMessage($id: ID!) {
+    message(id: $id) {
+      id
+      content
+      threadSummary {
+        replyCount
+      }
+      replies(last: 10) {
+        edges {
+          node {
+            content
+          }
+        }
+      }
+    }
+  }
+`);

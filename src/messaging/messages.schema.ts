@@ -144,6 +144,21 @@ const SendMessageInput = builder.inputType('SendMessageInput', {
 });
 
 builder.queryFields((t) => ({
+  message: t.prismaField({
+    type: 'Message',
+    nullable: true,
+    authScopes: { signedIn: true },
+    description:
+      "One message of a conversation the viewer is in (a thread's root, a mention, a link); null when it does not exist or the viewer is not a member.",
+    args: { id: t.arg.id({ required: true, description: 'The message.' }) },
+    resolve: (query, _root, args, ctx) => {
+      const { tenantId, userId } = actorOf(ctx);
+      return ctx.prisma.message.findFirst({
+        ...query,
+        where: { id: String(args.id), tenantId, conversation: { members: { some: { userId } } } },
+      });
+    },
+  }),
   messages: t.field({
     type: MessageConnection,
     authScopes: { signedIn: true },
