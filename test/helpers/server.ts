@@ -1,6 +1,9 @@
 // Starts a real Parley on port 0 with its own database (a copy of the migrated template: PGlite by default,
 // PostgreSQL when TEST_DATABASE_URL is set) and gives tests HTTP, WebSocket and signed-in-user helpers.
 import { afterAll, beforeAll, inject } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { testPGlite } from './pglite.js';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -66,6 +69,8 @@ export const testConfig = (overrides: Record<string, string> = {}): Config => ({
     BCRYPT_COST: '4',
     HOST: '127.0.0.1',
     PORT: '0',
+    // A directory of its own (attachments land there), removed when a server started by startServer stops.
+    DATA_DIR: join(tmpdir(), `parley-test-${unique()}`),
     // Tests sign up and in many times from one address; test/auth-limits.test.ts turns limits on where it needs them.
     RATE_LIMIT_SIGN_IN_ACCOUNT: 'off',
     RATE_LIMIT_SIGN_IN_IP: 'off',
@@ -165,6 +170,7 @@ export async function startServer(env: Record<string, string> = {}, extra: { db?
     async stop() {
       await Promise.allSettled(clients.map((c) => c.dispose()));
       await app.stop();
+      if (!env.DATA_DIR) await rm(config.DATA_DIR, { recursive: true, force: true });
       // A database passed in (several servers on one database) belongs to the caller, who closes it.
       if (fresh) {
         await db.close();
