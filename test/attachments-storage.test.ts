@@ -133,6 +133,22 @@ describe('attachments on local storage', () => {
     expect([await rowExists(s, image.id), ...(await stored(s, keys))]).toEqual([true, true, true, true]);
   });
 
+  it("sweep a deleted message's files that its delete left behind (the process stopped before removing them)", async () => {
+    const s = server();
+    const { image, text, message, keys } = await sendTwo(s);
+    // The tombstone committed; removing its files did not happen.
+    await s.services().prisma.message.update({ where: { id: message.id }, data: { deletedAt: new Date(), content: '' } });
+    expect(await stored(s, keys)).toEqual([true, true, true]);
+    expect(await s.services().attachments.sweep(Date.now())).toBeGreaterThanOrEqual(2);
+    expect([await rowExists(s, image.id), await rowExists(s, text.id), ...(await stored(s, keys))]).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
   it('run the sweeper every ATTACHMENT_SWEEP_MS', async () => {
     const dir = await dataDir();
     const s = await startServer({ DATA_DIR: dir.dir, ATTACHMENT_UNSENT_TTL_SECONDS: '1', ATTACHMENT_SWEEP_MS: '100' });

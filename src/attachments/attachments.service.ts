@@ -225,7 +225,8 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
 
   /**
    * Deletes uploads no message took within ATTACHMENT_UNSENT_TTL_SECONDS, and attachments whose message is gone
-   * (messageId null, attachedAt set: a deleted message's, or a hard-deleted message's by the foreign key). Stale
+   * (messageId null, attachedAt set: a deleted message's, or a hard-deleted message's by the foreign key) or deleted
+   * (a tombstone's, when the process stopped before messageDeleted removed them). Stale
    * uploads are first claimed by setting attachedAt, in one statement that no send can interleave with: from then on
    * no message can take them (parley_append_message wants attachedAt null) and no URL serves them. Returns how many
    * went.
@@ -239,7 +240,8 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
     let removed = 0;
     for (;;) {
       const garbage = await this.prisma.attachment.findMany({
-        where: { messageId: null, attachedAt: { not: null } },
+        // A deleted message's files too: messageDeleted runs after the delete commits, and may not have run.
+        where: { OR: [{ messageId: null, attachedAt: { not: null } }, { message: { deletedAt: { not: null } } }] },
         select: STORED,
         take: SWEEP_BATCH,
       });
