@@ -295,3 +295,19 @@ const OneMessage = graphql(`
     }
   }
 `);
+
+describe('the cost of replies', () => {
+  const server = useServer();
+
+  it('charges every message replies is selected on, so aliases of empty pages are no way around the budget', async () => {
+    const s = server();
+    const c = await setUp(s);
+    const aliases = Array.from({ length: 28 }, (_, i) => `r${i}: replies(first: 0) { pageInfo { hasNextPage } }`).join(' ');
+    const query = `{ conversations(first: 40) { edges { node { messages(last: 100) { edges { node { id ${aliases} } } } } } } }`;
+    const refused = await s.gql(query, {}, { token: c.owner.token });
+    expect(code(refused)).toBe('QUERY_TOO_COMPLEX');
+    // One thread panel's worth is fine.
+    const root = await sent(c, 'root');
+    expect((await s.ok(OneMessage, { id: root.id }, { token: c.owner.token })).message!.replies.edges).toEqual([]);
+  });
+});

@@ -64,6 +64,13 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
   'Query.users': SCAN,
   // Counts the conversation's unread messages (one grouped statement per page, but it reads every unread row).
   'Conversation.unreadCount': DEFAULT_PAGE_SIZE,
+  // Counts the viewer's own unread mentions: an index range of them alone (MessageMention by conversation, user and
+  // sequence), a few rows where unreadCount reads every unread message.
+  'Conversation.unreadMentionCount': 5,
+  // A statement of its own for every message it is selected on (a thread panel reads one root), whatever its page size.
+  'Message.replies': DEFAULT_PAGE_SIZE,
+  // Decodes, re-encodes and thumbnails an image: as much work as many pages of rows.
+  'Mutation.uploadAttachment': 10 * SCAN,
 };
 /** Whether an argument sets a page size. */
 export const isPageArg = (name: string): boolean => name === 'first' || name === 'last';
@@ -163,7 +170,8 @@ export function operationCost(
       const type = getNamedType(field.type);
       if (!isCompositeType(type) || !selection.selectionSet) continue;
       let factor = 1;
-      if (isConnection(type)) factor = pageSize ?? limits.defaultPageSize;
+      // A page of none still runs its statement: it costs as one row, so `first: 0` aliases are not free.
+      if (isConnection(type)) factor = Math.max(1, pageSize ?? limits.defaultPageSize);
       else if (isListType(getNullableType(field.type)) && !wrapper) factor = LIST_FACTOR;
       total += factor * ((wrapper ? 0 : 1) + walk(selection.selectionSet, type, inProgress));
     }
