@@ -42,13 +42,21 @@ export const isMultipart = (contentType: string | null | undefined) => mediaType
  * browser can send a "simple" cross-site request (form or text/plain POST) without a CORS preflight; such requests
  * are refused, so every POST that runs is either JSON (preflighted), a file upload (whose cookie needs a header no
  * form can send, see MULTIPART), or sent by a non-browser client. Uploads are taken only when `maxUploadBytes` is
- * given, with a body of at most that plus MULTIPART_ALLOWANCE_BYTES.
+ * given, with a body of at most that plus MULTIPART_ALLOWANCE_BYTES, and only from a request that carries a
+ * credential (see carriesUploadCredential).
  */
 export function refuseRequest(req: RequestHead, maxBytes: number, maxUploadBytes?: number): Refusal | null {
   if (req.method === 'GET') return refuseGetParameters(req);
   if (req.method !== 'POST') return null;
   const contentType = String(req.headers['content-type'] ?? '');
   const upload = maxUploadBytes !== undefined && isMultipart(contentType);
+  if (upload && !carriesUploadCredential(req)) {
+    return {
+      status: 401,
+      code: 'UNAUTHENTICATED',
+      message: 'Sign in to upload files: send a bearer token, or the session cookie with x-client-id.',
+    };
+  }
   const length = Number(req.headers['content-length'] ?? NaN);
   if (Number.isNaN(length)) {
     // A chunked body's size is known only once read: refused up front so the body limit holds without reading it.
@@ -72,6 +80,17 @@ export function refuseRequest(req: RequestHead, maxBytes: number, maxUploadBytes
     return { status: 415, code: 'BAD_USER_INPUT', message };
   }
   return null;
+}
+
+/**
+ * Whether a multipart request presents something that could sign it in: a bearer token, or a cookie with a header no
+ * HTML form can send (the rule auth/credentials.ts applies to the cookie). Only uploads take the larger body limit,
+ * and only a signed-in user may upload, so a request without either is refused before its body is read rather than
+ * after MAX_UPLOAD_BYTES of it were buffered. Whether the credential is valid is still checked once yoga runs.
+ */
+function carriesUploadCredential({ headers }: RequestHead): boolean {
+  if (/^Bearer\s+\S+\s*$/i.test(String(headers.authorization ?? ''))) return true;
+  return !!headers.cookie && (headers['x-client-id'] !== undefined || headers['apollo-require-preflight'] !== undefined);
 }
 
 /** yoga parses GET's `variables` and `extensions` with a bare JSON.parse, so bad JSON would surface as a 500. */
