@@ -199,6 +199,7 @@ export async function buildApp(config: Config, opts: AppOptions = {}): Promise<A
       services.eventTopics.close();
       services.sessionEnds.close();
       services.messaging.settings.close();
+      await services.moderation.close();
       await yoga.dispose();
       metrics.close();
       await redis?.close();

@@ -141,6 +141,8 @@ export const configSchema = z
     // (over: setTyping still answers, but the start is not shown until the window ends). "<max>/<seconds>" or "off".
     PRESENCE_STATUS_RATE_LIMIT: rateLimit.prefault('30/60'),
     TYPING_RATE_LIMIT: rateLimit.prefault('10/10'),
+    // Per user: reports filed (reportMessage, reportUser); over: RATE_LIMITED. "<max>/<seconds>" or "off".
+    REPORT_RATE_LIMIT: rateLimit.prefault('20/3600'),
     // AI chat: providers (each one is on when its key/URL is set), models, limits and budgets.
     ANTHROPIC_API_KEY: z.string().optional(),
     ANTHROPIC_MODELS: list.default(['claude-sonnet-4-5', 'claude-haiku-4-5']),

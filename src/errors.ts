@@ -10,6 +10,7 @@ export const ErrorCode = {
   CONFLICT: { status: 409, message: 'This conflicts with existing data.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
   QUOTA_EXCEEDED: { status: 429, message: 'The usage budget is exhausted.' },
+  CONTENT_BLOCKED: { status: 400, message: "This text is not allowed by the organisation's content filter." },
   QUERY_TOO_COMPLEX: { status: 400, message: 'This query asks for too much at once.' },
   TOO_MANY_SUBSCRIPTIONS: { status: 429, message: 'Too many operations running on this connection.' },
   TOO_MANY_CONNECTIONS: { status: 429, message: 'Too many open connections; close one first.' },

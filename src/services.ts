@@ -33,6 +33,9 @@ import { Metrics } from './observability/metrics.ts';
 import { AttachmentService } from './attachments/attachments.service.ts';
 import { AttachmentUrls } from './attachments/signed-urls.ts';
 import { createStorage } from './attachments/storage.ts';
+import { AuditLog } from './moderation/audit-log.ts';
+import { ContentFilters } from './moderation/filters.service.ts';
+import { createModeration, type Moderation } from './moderation/moderation.ts';
 
 export interface Services {
   config: Config;
@@ -75,6 +78,8 @@ export interface Services {
   attachments: AttachmentService;
   /** Prometheus counters and gauges of this instance (served at /metrics). */
   metrics: Metrics;
+  /** Reports, moderators' actions, tenant roles, the audit log and content filters (filters closed by app.stop()). */
+  moderation: Moderation;
 }
 
 export function createServices(deps: {
@@ -98,7 +103,10 @@ export function createServices(deps: {
     chatUser: config.CHAT_USER_RATE_LIMIT ? { max: config.CHAT_USER_RATE_LIMIT, windowSeconds: 60 } : null,
     chatGuestIp: config.CHAT_GUEST_RATE_LIMIT ? { max: config.CHAT_GUEST_RATE_LIMIT, windowSeconds: 60 } : null,
     setStatus: config.PRESENCE_STATUS_RATE_LIMIT,
+    report: config.REPORT_RATE_LIMIT,
   });
+  const audit = new AuditLog(prisma);
+  const filters = new ContentFilters({ prisma, pubsub, logger, audit });
   const passwords = new PasswordHasher({ cost: config.BCRYPT_COST, concurrency: config.BCRYPT_CONCURRENCY });
   const sessionCache = new SessionCache();
   const attachments = new AttachmentService({
@@ -123,6 +131,7 @@ export function createServices(deps: {
     limiter,
     sessionCache,
     accountFiles: attachments,
+    textFilter: filters,
   });
   const mailer = createMailer({
     smtpUrl: config.SMTP_URL,
@@ -144,6 +153,17 @@ export function createServices(deps: {
   });
   const instanceId = randomUUID();
   const metrics = deps.metrics ?? new Metrics();
+  const messaging = createMessaging(
+    prisma,
+    db.query,
+    deps.pubsub,
+    (tenantId, conversationId, senderId) => {
+      typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
+    },
+    attachments,
+    (error) => logger.error('conversationSettingsChanged listener failed', { error }),
+    filters,
+  );
   return {
     ...shared,
     metrics,
@@ -172,16 +192,7 @@ export function createServices(deps: {
     publicUrl,
     trustedOrigins: new TrustedOrigins(config.CORS_ORIGINS, publicUrl),
     loaders: new RequestLoaders(),
-    messaging: createMessaging(
-      prisma,
-      db.query,
-      deps.pubsub,
-      (tenantId, conversationId, senderId) => {
-        typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
-      },
-      attachments,
-      (error) => logger.error('conversationSettingsChanged listener failed', { error }),
-    ),
+    messaging,
     eventTopics: new EventTopics(pubsub, prisma, (error) => logger.error('conversation event delivery failed', { error })),
     sessionEnds: new KeyedFanout(
       pubsub,
@@ -200,9 +211,11 @@ export function createServices(deps: {
       graceMs: config.PRESENCE_GRACE_MS,
       limiter,
       userChanged: (user) => accounts.userChanged(user),
+      textFilter: filters,
     }),
     typing,
     assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger, limiter, metrics }),
     attachments,
+    moderation: createModeration({ prisma, pubsub, limiter, accounts, messages: messaging.messages, audit, filters }),
   };
 }

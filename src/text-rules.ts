@@ -17,6 +17,26 @@ const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
 // other default-ignorable characters (Hangul fillers...) and the blank braille pattern.
 const INVISIBLE_ONLY = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}\u2800]*$/u;
 
+/** Who wrote a text a tenant's content filter checks, and where it goes (a flagged text's report names them). */
+export interface TextScope {
+  tenantId: string;
+  /** The author (a new account's id before its row is written); null when unknown. */
+  userId: string | null;
+  conversationId?: string | null;
+  messageId?: string | null;
+}
+
+/**
+ * A tenant's content filter (moderation/filters.service.ts implements it): the text to store, masked where the filter
+ * masks; CONTENT_BLOCKED naming `field` where it rejects; where it flags, the text unchanged and a report filed.
+ */
+export interface TextFilter {
+  apply(scope: TextScope, text: string, field: string): Promise<string>;
+}
+
+/** Without a content filter every text passes unchanged. */
+export const NO_TEXT_FILTER: TextFilter = { apply: async (_scope, text) => text };
+
 export interface TextRule {
   /** The argument or input field, reported as `extensions.field`. */
   field: string;

@@ -1,7 +1,10 @@
 // Accounts and sessions: the rules behind sign-up, sign-in, sessions and profiles. GraphQL resolvers and the
 // REST auth routes both call this; neither touches the tables directly.
+import { randomUUID } from 'node:crypto';
 import type { User, Session } from '../generated/prisma/client.ts';
 import { AppError, badInput, isUniqueViolation, notFound } from '../errors.ts';
+import { lockTenant } from '../db/sql/tenants.ts';
+import { NO_TEXT_FILTER } from '../text-rules.ts';
 import type { LimitName } from '../ratelimit/rate-limiter.ts';
 import {
   checkPassword,
@@ -26,6 +29,9 @@ import type {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Sign-in of a suspended account (see moderation/): FORBIDDEN with the stable reason ACCOUNT_SUSPENDED. */
+export const suspended = () => new AppError('FORBIDDEN', 'This account is suspended by a moderator.', { reason: 'ACCOUNT_SUSPENDED' });
+
 export class AccountService {
   constructor(private readonly deps: AccountDeps) {}
 
@@ -33,19 +39,30 @@ export class AccountService {
     return this.deps.prisma;
   }
 
+  private get filter() {
+    return this.deps.textFilter ?? NO_TEXT_FILTER;
+  }
+
   async signUp(req: RequestInfo, input: SignUpInput): Promise<AuthResult> {
     await this.deps.limiter.check('signUpIp', req.ip);
     const email = normalizeEmail(input.email);
     checkPassword(input.password);
-    const name = normalizeName(input.name);
+    // The id is chosen here so a name the content filter flags is reported against the account it names.
+    const id = randomUUID();
+    const name = await this.filter.apply({ tenantId: req.tenantId, userId: id }, normalizeName(input.name), 'name');
     const username = input.username ? normalizeUsername(input.username) : null;
     const phoneNumber = input.phoneNumber ? normalizePhone(input.phoneNumber) : null;
     const image = normalizeImage(input.image);
     const passwordHash = await this.deps.passwords.hash(input.password);
     let user: User;
     try {
-      user = await this.prisma.user.create({
-        data: { tenantId: req.tenantId, email, name, username, phoneNumber, image, passwordHash },
+      // The tenant's row is locked while its first user is decided: that user is its ADMIN.
+      user = await this.prisma.$transaction(async (tx) => {
+        await lockTenant(tx, req.tenantId);
+        const first = (await tx.user.findFirst({ where: { tenantId: req.tenantId }, select: { id: true } })) === null;
+        return tx.user.create({
+          data: { id, tenantId: req.tenantId, email, name, username, phoneNumber, image, passwordHash, role: first ? 'ADMIN' : 'USER' },
+        });
       });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
@@ -75,6 +92,8 @@ export class AccountService {
     // Unknown or locked account: still one bcrypt compare (against the dummy hash), so the response takes the same time.
     const ok = await this.deps.passwords.verify(input.password, user && !locked ? user.passwordHash : await this.dummyHash());
     if (!user || locked || !ok) throw invalid();
+    // Said only to whoever knows the password: to anyone else a suspended account answers as any other.
+    if (user.suspendedAt) throw suspended();
     return this.startSession(req, user, input.rememberMe ?? true);
   }
 
@@ -252,7 +271,8 @@ export class AccountService {
 
   async updateProfile(viewer: Viewer, input: ProfileInput): Promise<User> {
     const data: Partial<User> = {};
-    if (input.name != null) data.name = normalizeName(input.name);
+    if (input.name != null)
+      data.name = await this.filter.apply({ tenantId: viewer.user.tenantId, userId: viewer.user.id }, normalizeName(input.name), 'name');
     if (input.username !== undefined) data.username = input.username ? normalizeUsername(input.username) : null;
     if (input.phoneNumber !== undefined) data.phoneNumber = input.phoneNumber ? normalizePhone(input.phoneNumber) : null;
     if (input.image !== undefined) data.image = normalizeImage(input.image);

@@ -4,6 +4,7 @@ import type { PrismaClient, User, Session } from '../generated/prisma/client.ts'
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import type { PasswordHasher } from './password-hasher.ts';
+import type { TextFilter } from '../text-rules.ts';
 
 /** Who is asking, as far as the transport knows. */
 export interface RequestInfo {
@@ -67,6 +68,8 @@ export interface AccountDeps {
   sessionCache?: SessionInvalidation;
   /** Told before an account's row is deleted, for what does not go with it by cascade (attachment bytes). */
   accountFiles?: AccountFiles;
+  /** The tenants' content filters, applied to display names (moderation's ContentFilters). */
+  textFilter?: TextFilter;
 }
 
 /** What an account keeps outside the database (AttachmentService implements it). */

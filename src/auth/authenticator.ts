@@ -141,7 +141,8 @@ export class Authenticator {
     }
     const epoch = cache.epoch();
     const found = await prisma.session.findUnique({ where: { tokenHash }, include: { user: true } });
-    if (!found || found.tenantId !== tenantId) return null;
+    // A suspended user's sessions do not authenticate (suspension deletes them; this covers one started meanwhile).
+    if (!found || found.tenantId !== tenantId || found.user.suspendedAt) return null;
     if (found.expiresAt.getTime() <= now) {
       await this.deps.accounts.revoke(found.user, [found.id], 'session expired');
       return null;
@@ -223,7 +224,7 @@ export class Authenticator {
       } else viewer = null;
       this.deps.cache.set(sid, viewer, epoch);
     }
-    if (!viewer || viewer.session.tenantId !== tenantId || viewer.user.id !== payload.sub) return null;
+    if (!viewer || viewer.session.tenantId !== tenantId || viewer.user.id !== payload.sub || viewer.user.suspendedAt) return null;
     if (viewer.session.expiresAt.getTime() <= Date.now()) return null;
     return { ...viewer, token: null, credentialExpiresAt: new Date(payload.exp * 1000) };
   }

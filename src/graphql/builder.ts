@@ -16,7 +16,8 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
-  AuthScopes: { signedIn: boolean };
+  // moderator: the viewer's tenant role is MODERATOR or ADMIN; admin: ADMIN (see src/moderation/).
+  AuthScopes: { signedIn: boolean; moderator: boolean; admin: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     // An upload of the GraphQL multipart request spec (a WHATWG File); registered by attachments/attachments.schema.ts.
@@ -40,7 +41,10 @@ export const builder = new SchemaBuilder<{
     // A subscription's scopes are checked once, when it starts (a socket's viewer does not change while it is open;
     // a revoked session closes the socket), not again for every event.
     authorizeOnSubscribe: true,
-    authScopes: (ctx) => ({ signedIn: ctx.viewer !== null }),
+    authScopes: (ctx) => {
+      const role = ctx.viewer?.user.role;
+      return { signedIn: ctx.viewer !== null, moderator: role === 'MODERATOR' || role === 'ADMIN', admin: role === 'ADMIN' };
+    },
     unauthorizedError: (_parent, ctx) => new AppError(ctx.viewer ? 'FORBIDDEN' : 'UNAUTHENTICATED'),
   },
   relay: {

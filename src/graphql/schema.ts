@@ -7,6 +7,9 @@ import '../messaging/messaging.schema.ts';
 import '../presence/presence.schema.ts';
 import '../assistant/assistant.schema.ts';
 import '../attachments/attachments.schema.ts';
+import '../moderation/reports.schema.ts';
+import '../moderation/moderation.schema.ts';
+import '../moderation/filters.schema.ts';
 
 export const schema = builder.toSchema({ sortSchema: false });
 

@@ -6,6 +6,7 @@ import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { appendEvents, publishEvents, type ConversationEventPayload, type EventDraft } from './events.ts';
 import { cleanTitle, MAX_GROUP_MEMBERS } from './input.ts';
 import { lastMessageIds, lockConversation, unreadCounts } from '../db/sql/conversations.ts';
+import { NO_TEXT_FILTER, type TextFilter } from '../text-rules.ts';
 
 export interface Actor {
   tenantId: string;
@@ -18,6 +19,8 @@ export class ConversationService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly pubsub: ParleyPubSub,
+    /** The tenant's content filter, applied to group titles. */
+    private readonly filter: TextFilter = NO_TEXT_FILTER,
   ) {}
 
   /** The viewer's membership (with the conversation), or NOT_FOUND. */
@@ -85,7 +88,7 @@ export class ConversationService {
   }
 
   async createGroup(actor: Actor, title: string, memberIds: string[]): Promise<Conversation> {
-    const clean = cleanTitle(title);
+    const clean = await this.filter.apply(actor, cleanTitle(title), 'title');
     const others = (await this.requireUsers(actor, memberIds, 'memberIds')).filter((id) => id !== actor.userId);
     if (others.length + 1 > MAX_GROUP_MEMBERS) throw badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, 'memberIds');
     const { conversation, events } = await this.prisma.$transaction(async (tx) => {
@@ -159,7 +162,7 @@ export class ConversationService {
   async rename(actor: Actor, conversationId: string, title: string): Promise<Conversation> {
     const me = await this.requireMember(actor, conversationId);
     if (me.conversation.kind !== 'GROUP') throw badInput('A direct conversation has no title to change.', 'conversationId');
-    const clean = cleanTitle(title);
+    const clean = await this.filter.apply({ ...actor, conversationId }, cleanTitle(title), 'title');
     return this.changeMembers(conversationId, async (tx) => {
       await tx.conversation.update({ where: { id: conversationId }, data: { title: clean } });
       return [{ type: 'CONVERSATION_UPDATED', userId: actor.userId }];

@@ -11,6 +11,7 @@ import type { SqlQuery } from '../db/client.ts';
 import { ATTACHMENT_TAKEN, historyPage, type HistoryRow } from '../db/sql/messages.ts';
 import { mentionedMembers } from '../db/sql/mentions.ts';
 import { mentionedUsernames } from './mentions.ts';
+import { NO_TEXT_FILTER, type TextFilter } from '../text-rules.ts';
 
 /** Member ids MessageService remembers, over the conversations most recently written to (see audience). */
 const MAX_KNOWN_MEMBERS = 100_000;
@@ -67,6 +68,8 @@ export class MessageService {
     /** Told after a message is stored (typing indicators end when their author sends). */
     private readonly onSent: (tenantId: string, conversationId: string, senderId: string) => void = () => {},
     private readonly attachments: MessageAttachments = NO_ATTACHMENTS,
+    /** The tenant's content filter, applied to content sent and edited. */
+    private readonly filter: TextFilter = NO_TEXT_FILTER,
   ) {}
 
   /**
@@ -114,7 +117,8 @@ export class MessageService {
   async send(actor: Actor, input: SendInput): Promise<Message> {
     const attachmentIds = input.attachmentIds ?? [];
     // With attachments the text may be empty; without, it is a message's text as ever.
-    const content = attachmentIds.length && !input.content.trim() ? '' : cleanContent(input.content);
+    const cleaned = attachmentIds.length && !input.content.trim() ? '' : cleanContent(input.content);
+    const content = await this.filter.apply({ ...actor, conversationId: input.conversationId }, cleaned, 'content');
     const clientMessageId = cleanClientMessageId(input.clientMessageId);
     if (!!input.conversationId === !!input.toUserId) throw badInput('Give exactly one of conversationId and toUserId.', 'conversationId');
     if (clientMessageId) {
@@ -214,10 +218,11 @@ export class MessageService {
   }
 
   async edit(actor: Actor, messageId: string, rawContent: string): Promise<Message> {
-    const content = cleanContent(rawContent);
+    const cleaned = cleanContent(rawContent);
     const message = await this.requireVisible(actor, messageId);
     if (message.senderId !== actor.userId) throw forbidden('Only the sender can edit a message.');
     if (message.deletedAt) throw badInput('A deleted message cannot be edited.', 'id');
+    const content = await this.filter.apply({ ...actor, conversationId: message.conversationId, messageId }, cleaned, 'content');
     if (message.content === content) return message;
     const { updated, events } = await this.prisma.$transaction(async (tx) => {
       const events = await appendEvents(tx, message.conversationId, [{ type: 'MESSAGE_EDITED', messageId, userId: actor.userId }]);
@@ -266,6 +271,18 @@ export class MessageService {
       if (me.conversation.kind !== 'GROUP' || me.role !== 'OWNER')
         throw forbidden('Only the sender or a group owner can delete a message.');
     }
+    return this.tombstone(actor, message);
+  }
+
+  /** Tombstones a message of the actor's tenant as a moderator acting on a report: no membership needed. */
+  async moderatorDelete(actor: Actor, messageId: string): Promise<Message> {
+    const message = await this.prisma.message.findFirst({ where: { id: messageId, tenantId: actor.tenantId } });
+    if (!message) throw notFound('Message');
+    return this.tombstone(actor, message);
+  }
+
+  private async tombstone(actor: Actor, message: Message): Promise<Message> {
+    const messageId = message.id;
     if (message.deletedAt) return message;
     const { updated, events } = await this.prisma.$transaction(async (tx) => {
       const events = await appendEvents(tx, message.conversationId, [{ type: 'MESSAGE_DELETED', messageId, userId: actor.userId }]);

@@ -10,6 +10,7 @@ import { PinService } from './pins.service.ts';
 import { ReactionService } from './reactions.service.ts';
 import { ReadStateService } from './read-state.service.ts';
 import { SearchService } from './search.service.ts';
+import type { TextFilter } from '../text-rules.ts';
 
 export interface Messaging {
   conversations: ConversationService;
@@ -34,9 +35,11 @@ export function createMessaging(
   attachments?: MessageAttachments,
   /** Told when a live listener (a settings stream) fails. */
   onListenerError: (err: unknown) => void = () => {},
+  /** The tenants' content filters (moderation's ContentFilters), applied to message content and group titles. */
+  filter?: TextFilter,
 ): Messaging {
-  const conversations = new ConversationService(prisma, pubsub);
-  const messages = new MessageService(prisma, sql, pubsub, conversations, onSent, attachments);
+  const conversations = new ConversationService(prisma, pubsub, filter);
+  const messages = new MessageService(prisma, sql, pubsub, conversations, onSent, attachments, filter);
   return {
     conversations,
     settings: new ConversationSettingsService(prisma, conversations, pubsub, onListenerError),

@@ -10,7 +10,7 @@ import { Delivery } from '../realtime/delivery.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import type { Viewer } from '../accounts/accounts.types.ts';
 import { AppError, badInput, isUnavailable } from '../errors.ts';
-import { cleanText } from '../text-rules.ts';
+import { cleanText, type TextFilter } from '../text-rules.ts';
 import type { ConnectionRef, PresenceStore } from './store.ts';
 
 export const MAX_PRESENCE_IDS = 100;
@@ -44,6 +44,8 @@ export class PresenceService {
       limiter: RateLimiter;
       /** Told after every write to a User row (status, last seen), so cached viewers are dropped everywhere. */
       userChanged?: (user: { id: string; tenantId: string }) => void;
+      /** The tenants' content filters, applied to status text (moderation's ContentFilters). */
+      textFilter?: TextFilter;
     },
   ) {
     this.fanout = new TopicFanout(deps.pubsub, 'presence:changed', (err) => deps.logger.error('presence listener failed', { error: err }));
@@ -113,8 +115,12 @@ export class PresenceService {
   /** Sets the status the user chose (ONLINE = automatic) and announces it. */
   async setStatus(viewer: Viewer, status: PresenceStatus, text: string | null | undefined): Promise<PresenceInfo> {
     if (status === 'OFFLINE') throw badInput('OFFLINE is not a status you can choose; it follows your connections.', 'status');
-    const statusText = text == null ? null : cleanText(text, { field: 'text', label: 'Status text', max: MAX_STATUS_TEXT });
+    const cleaned = text == null ? null : cleanText(text, { field: 'text', label: 'Status text', max: MAX_STATUS_TEXT });
     await this.deps.limiter.check('setStatus', viewer.user.id);
+    const statusText =
+      cleaned && this.deps.textFilter
+        ? await this.deps.textFilter.apply({ tenantId: viewer.user.tenantId, userId: viewer.user.id }, cleaned, 'text')
+        : cleaned;
     const user = await this.deps.prisma.user.update({ where: { id: viewer.user.id }, data: { status, statusText } });
     this.deps.userChanged?.(user);
     const info = await this.infoFor(user);

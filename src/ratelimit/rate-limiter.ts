@@ -74,9 +74,9 @@ export function createRedisStore(redis: Redis, prefix: string, logger: Logger): 
   );
 }
 
-export type LimitName = 'signInAccount' | 'signInIp' | 'signUpIp' | 'mailIp' | 'chatUser' | 'chatGuestIp' | 'setStatus';
+export type LimitName = 'signInAccount' | 'signInIp' | 'signUpIp' | 'mailIp' | 'chatUser' | 'chatGuestIp' | 'setStatus' | 'report';
 
-/** The named limits: auth endpoints (RATE_LIMIT_*), starting AI chats (CHAT_*_RATE_LIMIT) and setStatus; see src/config.ts. */
+/** The named limits: auth endpoints (RATE_LIMIT_*), starting AI chats (CHAT_*_RATE_LIMIT), setStatus and reports; see src/config.ts. */
 export class RateLimiter {
   constructor(
     private readonly store: RateLimitStore,

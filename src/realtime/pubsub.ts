@@ -54,6 +54,10 @@ export interface SettingsChangedEvent {
   conversationId: string;
 }
 
+export interface ContentFilterChangedEvent {
+  tenantId: string;
+}
+
 export type Topics = {
   /** Sessions that were signed out, revoked, expired or whose password changed: close their sockets everywhere. */
   'sessions:revoked': [SessionsRevokedEvent];
@@ -77,6 +81,8 @@ export type Topics = {
   'chat:stop': [StopRequest];
   /** A member changed their own settings of a conversation (muted, archived, pinned): their other devices follow. */
   'settings:changed': [SettingsChangedEvent];
+  /** A tenant's content filter was saved: every instance drops its compiled copy. */
+  'filters:changed': [ContentFilterChangedEvent];
 };
 
 type EventOf<K extends keyof Topics> = Topics[K] extends [unknown, infer E] ? E : Topics[K][0];
