@@ -1,4 +1,5 @@
-// `npm run tenants -- add <id> [name] | list | disable <id> | enable <id>`: manage tenants (X-Client-ID values).
+// `npm run tenants -- add <id> [name] | list | disable <id> | enable <id> | role <id> <email> <USER|MODERATOR|ADMIN>`:
+// manage tenants (X-Client-ID values) and set a user's tenant role (e.g. appoint an admin).
 // A status change reaches running instances: with REDIS_URL it is published on their event bus (same REDIS_PREFIX),
 // so they close the tenant's connections at once; without Redis they re-check on their own within TENANT_CACHE_MS.
 // On the embedded database the server holds ./data, so this runs only while the server is stopped.
@@ -9,10 +10,15 @@ import { createLogger } from '../src/logger.ts';
 import { createRedisPubSub } from '../src/realtime/pubsub.ts';
 import { connectRedis, type RedisConnections } from '../src/realtime/redis.ts';
 import { fail, openCliDatabase } from './cli-db.ts';
+import { AuditLog } from '../src/moderation/audit-log.ts';
+import { setRoleAsOperator } from '../src/moderation/moderation.service.ts';
+import type { TenantRole } from '../src/generated/prisma/client.ts';
 
 const [command, id, ...rest] = process.argv.slice(2);
-const usage = 'usage: npm run tenants -- add <id> [name] | list | disable <id> | enable <id>';
-if (!command || !['add', 'list', 'disable', 'enable'].includes(command) || (command !== 'list' && !id)) fail(usage);
+const usage = 'usage: npm run tenants -- add <id> [name] | list | disable <id> | enable <id> | role <id> <email> <USER|MODERATOR|ADMIN>';
+const ROLES = ['USER', 'MODERATOR', 'ADMIN'];
+if (!command || !['add', 'list', 'disable', 'enable', 'role'].includes(command) || (command !== 'list' && !id)) fail(usage);
+if (command === 'role' && (rest.length !== 2 || !ROLES.includes(rest[1].toUpperCase()))) fail(usage);
 
 const db = await openCliDatabase();
 const config = parseConfig();
@@ -25,6 +31,22 @@ try {
   } else if (command === 'add') {
     const t = await new TenantService(db.prisma).add(id, rest.join(' '));
     console.log(`Added tenant "${t.id}" (${t.name}). Clients select it with the header X-Client-ID: ${t.id}`);
+  } else if (command === 'role') {
+    redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL, createLogger('silent')).catch(warnNoRedis) : null;
+    const pubsub = redis ? createRedisPubSub(redis.client, redis.subscriber, config.REDIS_PREFIX, () => {}) : undefined;
+    const { user, before } = await setRoleAsOperator(
+      {
+        prisma: db.prisma,
+        audit: new AuditLog(db.prisma),
+        // Running instances drop their cached copy of the user, so the new role counts on their next request.
+        userChanged: (u) => pubsub?.publish('users:changed', { tenantId: u.tenantId, userId: u.id }),
+      },
+      id,
+      rest[0],
+      rest[1].toUpperCase() as TenantRole,
+    );
+    console.log(`${user.email} in tenant "${id}" is now ${user.role} (was ${before}).`);
+    if (!pubsub) console.log(`Running instances apply it within SESSION_CACHE_MS (30 s), when their cached sessions expire.`);
   } else {
     redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL, createLogger('silent')).catch(warnNoRedis) : null;
     let published = true;

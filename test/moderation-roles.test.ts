@@ -1,7 +1,12 @@
 // Tenant roles: a tenant's first user is its ADMIN (also when several sign up at once), roles are public within the
 // tenant, only admins set them (never their own, never across tenants), and a new role takes effect at once.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useServer } from './helpers/server.ts';
+import { LOADER_ARGS, useServer } from './helpers/server.ts';
+import { openDatabase } from '../src/db/client.ts';
 import { SET_ROLE, as, code, newTenant, ok, reason, team } from './helpers/moderation.ts';
 
 const DIRECTORY = '{ users(first: 50) { edges { node { id role } } } }';
@@ -78,4 +83,60 @@ describe('tenant roles', () => {
     expect(targets).not.toContain(a.moderator.id);
     expect(targets).toContain(b.moderator.id);
   });
+});
+
+// A child process that compiles its TypeScript as it loads: slow on a busy machine.
+const CLI_TIMEOUT = 90_000;
+const root = new URL('..', import.meta.url).pathname;
+
+/** Runs `npm run tenants -- <args>` on the embedded database under `dataDir`; resolves with its exit code and output. */
+function tenantsCli(args: string[], dataDir: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...LOADER_ARGS, 'scripts/tenants.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('the tenants CLI', () => {
+  it(
+    'sets a role by tenant and email, in the audit log, and refuses unknown roles and users',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'parley-roles-'));
+      try {
+        let db = await openDatabase({ pgliteDir: join(dir, 'pglite') });
+        await db.migrate();
+        await db.prisma.tenant.create({ data: { id: 'acme', name: 'Acme' } });
+        await db.prisma.user.create({ data: { tenantId: 'acme', email: 'ann@example.com', name: 'Ann', passwordHash: 'x' } });
+        await db.close();
+
+        const set = await tenantsCli(['role', 'acme', 'Ann@Example.com', 'admin'], dir);
+        expect(set.stdout).toMatch(/ann@example.com in tenant "acme" is now ADMIN \(was USER\)/);
+        expect(set.status).toBe(0);
+        expect((await tenantsCli(['role', 'acme', 'ann@example.com', 'OWNER'], dir)).stderr).toMatch(/usage/);
+        const unknown = await tenantsCli(['role', 'acme', 'bob@example.com', 'ADMIN'], dir);
+        expect([unknown.status, unknown.stderr]).toEqual([1, expect.stringMatching(/not found/)]);
+
+        db = await openDatabase({ pgliteDir: join(dir, 'pglite') });
+        const ann = await db.prisma.user.findFirstOrThrow({ where: { email: 'ann@example.com' } });
+        expect(ann.role).toBe('ADMIN');
+        const log = await db.prisma.moderationAction.findMany({ where: { tenantId: 'acme' } });
+        expect(log.map((a) => [a.action, a.actorId, a.targetUserId, a.note])).toEqual([
+          ['SET_ROLE', null, ann.id, 'USER -> ADMIN (tenants CLI)'],
+        ]);
+        await db.close();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    CLI_TIMEOUT * 3,
+  );
 });

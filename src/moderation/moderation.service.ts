@@ -30,6 +30,31 @@ export function requireRole(viewer: Viewer, least: TenantRole): Viewer {
   return viewer;
 }
 
+/**
+ * The tenants CLI's way to set a role (`npm run tenants -- role <tenant> <email> <role>`): an operator with database
+ * access, so no viewer; the audit log names no actor. `userChanged` drops cached copies where it can reach.
+ */
+export async function setRoleAsOperator(
+  deps: { prisma: PrismaClient; audit: AuditLog; userChanged?: (user: User) => void },
+  tenantId: string,
+  email: string,
+  role: TenantRole,
+): Promise<{ user: User; before: TenantRole }> {
+  const found = await deps.prisma.user.findFirst({ where: { tenantId, email: email.trim().toLowerCase() } });
+  if (!found) throw notFound(`User ${email} in tenant "${tenantId}"`);
+  if (found.role === role) return { user: found, before: found.role };
+  const user = await deps.prisma.$transaction(async (tx) => {
+    const user = await tx.user.update({ where: { id: found.id }, data: { role } });
+    await deps.audit.record(
+      { tenantId, actorId: null, action: 'SET_ROLE', targetUserId: user.id, note: `${found.role} -> ${role} (tenants CLI)` },
+      tx,
+    );
+    return user;
+  });
+  deps.userChanged?.(user);
+  return { user, before: found.role };
+}
+
 export const isModerator = (user: Pick<User, 'role'> | null | undefined) => !!user && RANK[user.role] >= RANK.MODERATOR;
 
 export class ModerationService {
