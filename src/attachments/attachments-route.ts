@@ -30,16 +30,19 @@ export async function serveAttachment(
     const grant = attachments.urls.verify(path, new URL(req.url ?? '/', 'http://localhost').searchParams);
     if (grant === 'INVALID_SIGNATURE') return refuse(res, 403, 'FORBIDDEN', 'This attachment URL is not valid.', grant);
     if (grant === 'URL_EXPIRED') return refuse(res, 403, 'FORBIDDEN', 'This attachment URL has expired; read the attachment again.', grant);
-    const opened = await attachments.open(grant);
+    // HEAD asks storage for the size alone; GET opens the bytes before answering, so a missing file is a 404.
+    const opened = req.method === 'HEAD' ? await attachments.stat(grant) : await attachments.open(grant);
     if (!opened) return refuse(res, 404, 'NOT_FOUND', 'Attachment not found.');
-    const { attachment, file } = opened;
+    const { attachment } = opened;
+    const size = 'file' in opened ? opened.file.size : opened.size;
     const thumbnail = grant.variant === 'thumbnail';
     const contentType = thumbnail ? THUMBNAIL_TYPE : attachment.contentType;
     const inline = IMAGE_TYPES.has(contentType);
     const name = thumbnail ? attachment.name.replace(/\.[^.]*$/, '') + '.webp' : attachment.name;
     res.writeHead(200, {
       'content-type': contentType.startsWith('text/') ? `${contentType}; charset=utf-8` : contentType,
-      'content-length': file.size,
+      // Only a size storage gave: a wrong Content-Length would cut the file short or hang the client.
+      ...(size === null ? {} : { 'content-length': size }),
       'content-disposition': contentDisposition(inline ? 'inline' : 'attachment', name),
       'x-content-type-options': 'nosniff',
       'content-security-policy': "default-src 'none'; sandbox",
@@ -47,11 +50,11 @@ export async function serveAttachment(
       'cache-control': `private, max-age=${Math.max(0, grant.expires - Math.floor(Date.now() / 1000))}, immutable`,
       'referrer-policy': 'no-referrer',
     });
-    if (req.method === 'HEAD') {
-      file.body.destroy();
+    if (!('file' in opened)) {
       res.end();
       return;
     }
+    const { file } = opened;
     res.setTimeout(IDLE_MS, () => res.destroy());
     // pipeline waits for the client to take each chunk (backpressure) and destroys the storage stream when the client
     // goes away, so a slow or vanished client holds no more than the streams' buffers.

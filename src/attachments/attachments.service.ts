@@ -180,6 +180,20 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
    * message (not deleted), or its uploader while it is unsent. Null otherwise, and when it is gone.
    */
   async open(grant: UrlGrant): Promise<{ attachment: Attachment; file: StoredFile } | null> {
+    const found = await this.readable(grant);
+    const file = found && (await this.storage.get(found.key));
+    return file ? { attachment: found.attachment, file } : null;
+  }
+
+  /** What open() finds, with the size stored but not the bytes (a HEAD request fetches nothing from storage). */
+  async stat(grant: UrlGrant): Promise<{ attachment: Attachment; size: number | null } | null> {
+    const found = await this.readable(grant);
+    const stored = found && (await this.storage.stat(found.key));
+    return stored ? { attachment: found.attachment, size: stored.size } : null;
+  }
+
+  /** The attachment a grant names and the storage key of its variant, when its viewer may read it (see open). */
+  private async readable(grant: UrlGrant): Promise<{ attachment: Attachment; key: string } | null> {
     const attachment = await this.prisma.attachment.findUnique({
       where: { id: grant.attachmentId },
       include: { message: { select: { conversationId: true, deletedAt: true } } },
@@ -197,8 +211,7 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
       return null;
     }
     const key = grant.variant === 'thumbnail' ? row.thumbnailKey : row.storageKey;
-    const file = key ? await this.storage.get(key) : null;
-    return file ? { attachment: row, file } : null;
+    return key ? { attachment: row, key } : null;
   }
 
   /**

@@ -5,7 +5,7 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { privateDirectory } from '../db/data-dir.ts';
-import { isStorageKey, type AttachmentStorage, type StoredFile } from './storage.ts';
+import { isStorageKey, type AttachmentStorage, type StoredFile, type StoredSize } from './storage.ts';
 
 export class LocalStorage implements AttachmentStorage {
   constructor(private readonly root: string) {}
@@ -56,7 +56,15 @@ export class LocalStorage implements AttachmentStorage {
   }
 
   async has(key: string): Promise<boolean> {
-    return (await stat(this.pathOf(key).file).catch(() => null)) !== null;
+    return (await this.stat(key)) !== null;
+  }
+
+  async stat(key: string): Promise<StoredSize | null> {
+    const found = await stat(this.pathOf(key).file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    return found && { size: found.size };
   }
 
   close(): void {}

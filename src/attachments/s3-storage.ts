@@ -2,7 +2,7 @@
 // attachments/<key>. Objects are private: Parley serves them through its own route, with its checks and headers.
 import { Readable } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { isStorageKey, type AttachmentStorage, type StoredFile } from './storage.ts';
+import { isStorageKey, type AttachmentStorage, type StoredFile, type StoredSize } from './storage.ts';
 
 /** DeleteObjects takes at most this many keys per call. */
 const DELETE_BATCH = 1000;
@@ -12,6 +12,13 @@ export interface S3Options {
   region: string;
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** S3_CONNECTION_TIMEOUT_MS: the longest a connection to S3 may take to open. */
+  connectionTimeoutMs: number;
+  /**
+   * S3_REQUEST_TIMEOUT_MS: the longest a request may wait for S3's answer, and a connection may then stay silent
+   * (a body that stops coming).
+   */
+  requestTimeoutMs: number;
 }
 
 export class S3Storage implements AttachmentStorage {
@@ -29,6 +36,16 @@ export class S3Storage implements AttachmentStorage {
       // Checksums only where S3 requires them: S3-compatible services do not all know the newer checksum headers.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // The SDK waits forever by default: an endpoint that accepts and never answers would hold every upload, download
+      // and app.stop() with it. A breach is an error (not the SDK's warning), which clients see as SERVICE_UNAVAILABLE.
+      requestHandler: {
+        connectionTimeout: options.connectionTimeoutMs,
+        requestTimeout: options.requestTimeoutMs,
+        throwOnRequestTimeout: true,
+        socketTimeout: options.requestTimeoutMs,
+      },
+      // Each attempt has its own timeouts; two attempts keep the worst wait of a hung endpoint to twice the timeout.
+      maxAttempts: 2,
     });
   }
 
@@ -53,7 +70,7 @@ export class S3Storage implements AttachmentStorage {
     try {
       const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
       if (!(object.Body instanceof Readable)) throw new Error('S3 answered without a body stream');
-      return { body: object.Body, size: object.ContentLength ?? 0 };
+      return { body: object.Body, size: object.ContentLength ?? null };
     } catch (err) {
       if (isMissing(err)) return null;
       throw err;
@@ -61,11 +78,15 @@ export class S3Storage implements AttachmentStorage {
   }
 
   async has(key: string): Promise<boolean> {
+    return (await this.stat(key)) !== null;
+  }
+
+  async stat(key: string): Promise<StoredSize | null> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
-      return true;
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      return { size: head.ContentLength ?? null };
     } catch (err) {
-      if (isMissing(err)) return false;
+      if (isMissing(err)) return null;
       throw err;
     }
   }

@@ -6,10 +6,14 @@ import type { Config } from '../config.ts';
 import { LocalStorage } from './local-storage.ts';
 import { S3Storage } from './s3-storage.ts';
 
+/** How many bytes are stored under a key; null when the store did not say (then no Content-Length is sent). */
+export interface StoredSize {
+  size: number | null;
+}
+
 /** Bytes read back: a stream to pipe (destroy it to stop reading) and how many bytes it holds. */
-export interface StoredFile {
+export interface StoredFile extends StoredSize {
   body: Readable;
-  size: number;
 }
 
 export interface AttachmentStorage {
@@ -19,6 +23,8 @@ export interface AttachmentStorage {
   get(key: string): Promise<StoredFile | null>;
   /** Whether anything is stored under `key`. */
   has(key: string): Promise<boolean>;
+  /** The size of what is stored under `key` without reading it (a HEAD request), or null when there is nothing. */
+  stat(key: string): Promise<StoredSize | null>;
   /** Deletes what is stored under these keys; keys with nothing stored are no error. */
   delete(keys: string[]): Promise<void>;
   /** Lets go of connections (S3). */
@@ -36,6 +42,8 @@ export function createStorage(config: Config): AttachmentStorage {
       config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY
         ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY }
         : undefined,
+    connectionTimeoutMs: config.S3_CONNECTION_TIMEOUT_MS,
+    requestTimeoutMs: config.S3_REQUEST_TIMEOUT_MS,
   });
 }
 
