@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LOADER_ARGS, useServer } from './helpers/server.ts';
+import { LOADER_ARGS, useServer, type TestUser } from './helpers/server.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { SET_ROLE, as, code, newTenant, ok, reason, team } from './helpers/moderation.ts';
 
@@ -55,6 +55,23 @@ describe('tenant roles', () => {
     expect(code(await as(s, admin, SET_ROLE, { u: other.users[0].id, r: 'MODERATOR' }))).toBe('NOT_FOUND');
     // The other tenant's admin cannot reach this tenant's users either.
     expect(code(await as(s, other.admin, SET_ROLE, { u: users[0].id, r: 'ADMIN' }))).toBe('NOT_FOUND');
+  });
+
+  it('answers FORBIDDEN to a user calling moderator fields over WebSocket too', async () => {
+    const s = server();
+    const { moderator, users } = await team(s);
+    const run = async (who: TestUser, query: string) => {
+      const client = s.ws({ token: who.token, clientId: who.clientId });
+      const result = await new Promise<{ errors?: readonly { extensions?: Record<string, unknown> }[] }>((resolve, reject) => {
+        let last: { errors?: readonly { extensions?: Record<string, unknown> }[] } = {};
+        client.subscribe({ query }, { next: (r) => (last = r as typeof last), error: reject, complete: () => resolve(last) });
+      });
+      await client.dispose();
+      return result;
+    };
+    for (const query of [LOG, '{ moderationReports(first: 1) { edges { node { id } } } }', '{ contentFilter { action } }'])
+      expect({ query, got: code(await run(users[0], query)) }).toEqual({ query, got: 'FORBIDDEN' });
+    expect(code(await run(moderator, LOG))).toBeUndefined();
   });
 
   it('gives and takes moderator access at once, and logs every change', async () => {

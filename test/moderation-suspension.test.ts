@@ -21,6 +21,34 @@ async function liveSocket(s: TestServer, user: TestUser) {
   return raw;
 }
 
+/** An open SSE subscription as `user`; `ended()` resolves when the server drops or ends it. */
+async function sseStream(s: TestServer, user: TestUser) {
+  const res = await fetch(`${s.url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      authorization: `Bearer ${user.token}`,
+      'x-client-id': user.clientId!,
+    },
+    body: JSON.stringify({ query: 'subscription { sessionsEnded { reason } }' }),
+  });
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const reader = res.body!.getReader();
+  const done = (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch {
+      // the connection was dropped: that is the end too
+    }
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  return () =>
+    Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('SSE stream still open')), 5_000)))]).finally(
+      () => clearTimeout(timer),
+    );
+}
+
 const restSignIn = (s: TestServer, user: TestUser, password = user.password) =>
   fetch(`${s.url}/api/auth/sign-in/email`, {
     method: 'POST',
@@ -39,7 +67,7 @@ describe('suspending a user', () => {
     // Both credentials are in this instance's caches before the suspension.
     expect((await ok<{ me: { id: string } }>(s, u, ME)).me.id).toBe(u.id);
     expect((await ok<{ me: { id: string } }>(s, { ...u, token: jwt }, ME)).me.id).toBe(u.id);
-    const [socket, other] = [await liveSocket(s, u), await liveSocket(s, bystander)];
+    const [socket, other, sseEnded] = [await liveSocket(s, u), await liveSocket(s, bystander), await sseStream(s, u)];
 
     const done = await ok<{ suspendUser: { suspendedAt: string | null; suspendedReason: string } }>(s, moderator, SUSPEND, {
       u: u.id,
@@ -48,6 +76,7 @@ describe('suspending a user', () => {
     expect(done.suspendUser.suspendedAt).not.toBeNull();
     expect(done.suspendUser.suspendedReason).toBe('Spam in every group');
     expect(await socket.closed()).toMatchObject({ code: 4403, reason: expect.stringMatching(/suspended/i) });
+    await sseEnded();
 
     expect((await as<{ me: null }>(s, u, ME)).data?.me).toBeNull();
     expect((await as<{ me: null }>(s, { ...u, token: jwt }, ME)).data?.me).toBeNull();
