@@ -150,6 +150,8 @@ describe('content filters', () => {
       'darned undarn ****! "********" bad wordy',
     );
     expect((await send(s, other.users[0], await group(s, other.users), 'darn')).content).toBe('darn');
+    // Hidden characters and fullwidth letters do not get a word past it; the masked text is stored without them.
+    expect((await send(s, t.users[0], c, 'da\u200brn and \uff24\uff21\uff32\uff2e')).content).toBe('**** and ****');
   });
 
   it('refuses unsafe, invalid and too many patterns, and keeps the filter to admins', async () => {

@@ -16,6 +16,9 @@ export const MAX_FILTERS_CACHED = 1_000;
 /** A backstop for a lost filters:changed event (a Redis outage): a cached filter is read again after this. */
 const FILTER_CACHE_MS = 60_000;
 
+/** Format characters (zero-width space and joiners, soft hyphen, bidi marks...): nothing a reader sees. */
+const INVISIBLE = /\p{Cf}/gu;
+
 interface Cached {
   action: ContentFilterAction;
   compiled: CompiledFilter;
@@ -69,11 +72,15 @@ export class ContentFilters implements TextFilter {
     if (!text) return text;
     const filter = await this.compiled(scope.tenantId);
     if (!filter) return text;
-    const matched = firstMatch(filter.compiled, text);
+    // Invisible characters inside a word (a zero-width space) and compatibility forms (fullwidth letters) are the
+    // cheapest ways around a word list: the text is also matched with them folded away, and a match there counts.
+    const folded = text.normalize('NFKC').replace(INVISIBLE, '');
+    const subject = folded !== text && firstMatch(filter.compiled, folded) !== null ? folded : text;
+    const matched = firstMatch(filter.compiled, subject);
     if (matched === null) return text;
     if (filter.action === 'REJECT')
       throw new AppError('CONTENT_BLOCKED', "This text is not allowed by the organisation's content filter.", { field });
-    if (filter.action === 'MASK') return mask(filter.compiled, text);
+    if (filter.action === 'MASK') return mask(filter.compiled, subject);
     await this.deps.prisma.report.create({
       data: {
         tenantId: scope.tenantId,
