@@ -204,6 +204,34 @@ describe('resolving reports', () => {
     ]);
   });
 
+  it('resolves the other open reports of the same message with it', async () => {
+    const s = server();
+    const { moderator, users } = await team(s, 3);
+    const [alice, bob, carol] = users;
+    const conversation = await group(s, [alice, bob, carol]);
+    const m = await send(s, bob, conversation, 'reported twice');
+    const other = await send(s, bob, conversation, 'reported once');
+    const ids = [];
+    for (const [who, message] of [
+      [alice, m],
+      [carol, m],
+      [carol, other],
+    ] as const)
+      ids.push((await ok<{ reportMessage: { id: string } }>(s, who, REPORT_MESSAGE, { m: message.id, r: 'SPAM' })).reportMessage.id);
+    await ok(s, moderator, RESOLVE, { id: ids[0], a: 'DELETE_MESSAGE' });
+    const all = await ok<{ moderationReports: { edges: { node: { id: string; status: string; action: string | null } }[] } }>(
+      s,
+      moderator,
+      QUEUE,
+    );
+    const byId = new Map(all.moderationReports.edges.map((e) => [e.node.id, e.node]));
+    expect(ids.map((id) => [byId.get(id)?.status, byId.get(id)?.action])).toEqual([
+      ['RESOLVED', 'DELETE_MESSAGE'],
+      ['RESOLVED', 'DELETE_MESSAGE'],
+      ['OPEN', null],
+    ]);
+  });
+
   it('leaves a report open when its action is refused (a moderator cannot suspend an admin)', async () => {
     const s = server();
     const { admin, moderator, users } = await team(s);

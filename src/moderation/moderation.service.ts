@@ -141,7 +141,8 @@ export class ModerationService {
 
   /**
    * Resolves an open report with an action. The report is claimed first (a second moderator gets CONFLICT), then the
-   * action runs; when the action is refused, the report is open again.
+   * action runs; when the action is refused, the report is open again. Other open reports of the same message (or
+   * user) are resolved with it.
    */
   async resolveReport(viewer: Viewer, reportId: string, action: ReportAction, rawNote?: string | null): Promise<Report> {
     requireRole(viewer, 'MODERATOR');
@@ -165,6 +166,9 @@ export class ModerationService {
       });
       throw err;
     }
+    // Other open reports of the same message (or, for a report of a user, the same user) were judged with it.
+    const same = report.messageId ? { messageId: report.messageId } : { messageId: null, targetUserId: report.targetUserId };
+    await prisma.report.updateMany({ where: { tenantId, status: 'OPEN', id: { not: report.id }, ...same }, data: resolved });
     await this.deps.audit.record({
       tenantId,
       actorId: viewer.user.id,
