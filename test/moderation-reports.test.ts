@@ -83,6 +83,9 @@ describe('reporting', () => {
       [alice, '00000000-0000-4000-8000-000000000000'],
     ] as const)
       expect(code(await as(s, who, REPORT_MESSAGE, { m: id, r: 'SPAM' }))).toBe('NOT_FOUND');
+    // A member whose view of the history starts later cannot report what came before it.
+    await s.db.prisma.conversationMember.updateMany({ where: { userId: alice.id }, data: { visibleFrom: 1_000 } });
+    expect(code(await as(s, alice, REPORT_MESSAGE, { m: message.id, r: 'SPAM' }))).toBe('NOT_FOUND');
     const own = await as(s, bob, REPORT_MESSAGE, { m: message.id, r: 'SPAM' });
     expect([code(own), reason(own)]).toEqual(['BAD_USER_INPUT', 'CANNOT_REPORT_SELF']);
   });

@@ -44,9 +44,14 @@ export class ReportService {
     const note = cleanNote(rawNote);
     const message = await this.deps.prisma.message.findFirst({
       where: { id: messageId, tenantId: by.tenantId, conversation: { members: { some: { userId: by.userId } } } },
-      include: { sender: { select: { id: true, name: true } }, attachments: { select: { name: true }, orderBy: { position: 'asc' } } },
+      include: {
+        sender: { select: { id: true, name: true } },
+        attachments: { select: { name: true }, orderBy: { position: 'asc' } },
+        conversation: { select: { members: { where: { userId: by.userId }, select: { visibleFrom: true } } } },
+      },
     });
-    if (!message) throw notFound('Message');
+    // A member sees the history from their visibleFrom on (a group whose history new members do not see).
+    if (!message || message.sequence < (message.conversation.members[0]?.visibleFrom ?? 0)) throw notFound('Message');
     if (message.senderId === by.userId) throw badInput('You cannot report your own message.', 'messageId', 'CANNOT_REPORT_SELF');
     if (message.deletedAt) throw badInput('This message was deleted.', 'messageId', 'MESSAGE_DELETED');
     const snapshot: ReportSnapshot = {
