@@ -109,6 +109,8 @@ export const configSchema = z
     RATE_LIMIT_SIGN_IN_IP: rateLimit.prefault('30/60'),
     RATE_LIMIT_SIGN_UP_IP: rateLimit.prefault('10/3600'),
     RATE_LIMIT_MAIL_IP: rateLimit.prefault('5/900'),
+    // Per user: uploadAttachment calls, whatever they upload; over: RATE_LIMITED.
+    RATE_LIMIT_UPLOAD: rateLimit.prefault('60/60'),
     WS_KEEPALIVE_MS: int(100, 60_000).default(12_000),
     // A socket that has not sent connection_init within this time is closed (4408).
     WS_CONNECTION_INIT_TIMEOUT_MS: int(50, 120_000).default(10_000),
@@ -169,6 +171,10 @@ export const configSchema = z
     MAX_UPLOAD_BYTES: int(1, 200 * 1024 * 1024).default(25 * 1024 * 1024),
     ATTACHMENT_QUOTA_BYTES: int(0, Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
     ATTACHMENT_MAX_PIXELS: int(1, 268_402_689).default(50_000_000),
+    // Images decoded and re-encoded at once per instance (each holds its pixels in memory), and how many more may wait
+    // for a turn; an upload of an image past that is SERVICE_UNAVAILABLE (retryable, reason UPLOADS_BUSY).
+    ATTACHMENT_IMAGE_CONCURRENCY: int(1, 64).default(2),
+    ATTACHMENT_IMAGE_QUEUE: int(0, 10_000).default(32),
     // Attachment URLs are signed for one viewer and expire after this many seconds.
     ATTACHMENT_URL_TTL_SECONDS: int(1, 7 * 86_400).default(3_600),
     // An upload no message took within ATTACHMENT_UNSENT_TTL_SECONDS is deleted; the sweeper runs every ATTACHMENT_SWEEP_MS.

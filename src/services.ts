@@ -104,6 +104,7 @@ export function createServices(deps: {
     chatGuestIp: config.CHAT_GUEST_RATE_LIMIT ? { max: config.CHAT_GUEST_RATE_LIMIT, windowSeconds: 60 } : null,
     setStatus: config.PRESENCE_STATUS_RATE_LIMIT,
     report: config.REPORT_RATE_LIMIT,
+    upload: config.RATE_LIMIT_UPLOAD,
   });
   const audit = new AuditLog(prisma);
   const filters = new ContentFilters({ prisma, pubsub, logger, audit });
@@ -121,7 +122,10 @@ export function createServices(deps: {
       maxPixels: config.ATTACHMENT_MAX_PIXELS,
       unsentTtlMs: config.ATTACHMENT_UNSENT_TTL_SECONDS * 1000,
       sweepMs: config.ATTACHMENT_SWEEP_MS,
+      imageConcurrency: config.ATTACHMENT_IMAGE_CONCURRENCY,
+      imageQueue: config.ATTACHMENT_IMAGE_QUEUE,
     },
+    limiter,
   });
   const accounts = new AccountService({
     prisma,

@@ -3,6 +3,7 @@
 // message took them in time. An attachment's bytes are stored before its row exists and deleted before its row goes,
 // so a row never points at nothing for long; rows that are garbage but still here (see sweep) are retried.
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import type { Attachment, PrismaClient } from '../generated/prisma/client.ts';
 import { AppError, badInput, notFound, serviceUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -36,6 +37,15 @@ export interface AttachmentLimits {
   unsentTtlMs: number;
   /** ATTACHMENT_SWEEP_MS */
   sweepMs: number;
+  /** ATTACHMENT_IMAGE_CONCURRENCY: images decoded and encoded at once by this instance. */
+  imageConcurrency: number;
+  /** ATTACHMENT_IMAGE_QUEUE: images that may wait for a turn; past it an upload of one is SERVICE_UNAVAILABLE. */
+  imageQueue: number;
+}
+
+/** The per-user upload rate (RATE_LIMIT_UPLOAD): throws RATE_LIMITED with `retryAfter` when over (RateLimiter). */
+export interface UploadLimiter {
+  check(name: 'upload', subject: string): Promise<void>;
 }
 
 export interface AttachmentDeps {
@@ -46,6 +56,7 @@ export interface AttachmentDeps {
   /** Base of the URLs handed out (PUBLIC_URL, else where this instance listens). */
   publicUrl: () => string;
   limits: AttachmentLimits;
+  limiter: UploadLimiter;
 }
 
 type Actor = { tenantId: string; userId: string };
@@ -58,9 +69,12 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
   private readonly prisma: PrismaClient;
   private readonly timer: NodeJS.Timeout;
   private sweeping: Promise<unknown> | null = null;
+  /** Image work of this instance's uploads: a few at a time (each holds a decoded image), a bounded queue behind. */
+  readonly imageWork: pLimit.Limit;
 
   constructor(private readonly deps: AttachmentDeps) {
     ({ prisma: this.prisma, storage: this.storage, urls: this.urls } = deps);
+    this.imageWork = pLimit(deps.limits.imageConcurrency);
     // Every instance sweeps; a row is claimed by one statement, so two sweepers never delete the same file twice.
     this.timer = setInterval(() => {
       this.sweeping ??= this.sweep()
@@ -74,10 +88,13 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
   /**
    * Stores a file for the actor's next message. BAD_USER_INPUT (field `file`) when it is empty (EMPTY_FILE), over
    * MAX_UPLOAD_BYTES (FILE_TOO_LARGE) or an image that is too large or unreadable (see prepareFile);
-   * QUOTA_EXCEEDED (reason STORAGE_QUOTA) when it would take the actor's files over ATTACHMENT_QUOTA_BYTES.
+   * QUOTA_EXCEEDED (reason STORAGE_QUOTA) when it would take the actor's files over ATTACHMENT_QUOTA_BYTES;
+   * RATE_LIMITED over the actor's RATE_LIMIT_UPLOAD; SERVICE_UNAVAILABLE (reason UPLOADS_BUSY) when an image would
+   * wait behind ATTACHMENT_IMAGE_QUEUE others.
    */
   async upload(actor: Actor, file: Upload): Promise<Attachment> {
     const { maxUploadBytes, maxPixels } = this.deps.limits;
+    await this.deps.limiter.check('upload', actor.userId);
     if (file.size > maxUploadBytes) {
       throw new AppError('BAD_USER_INPUT', `A file is at most ${maxUploadBytes} bytes.`, {
         field: 'file',
@@ -88,7 +105,7 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
     if (file.size === 0) throw badInput('The file is empty.', 'file', 'EMPTY_FILE');
     const name = cleanFileName(file.name ?? '');
     await this.checkQuota(this.prisma, actor.userId, file.size); // before the work; again under the lock below
-    const prepared = await prepareFile(Buffer.from(await file.arrayBuffer()), maxPixels);
+    const prepared = await prepareFile(Buffer.from(await file.arrayBuffer()), maxPixels, (work) => this.imageSlot(work));
     const storageKey = randomUUID();
     const thumbnailKey = prepared.thumbnail ? randomUUID() : null;
     try {
@@ -119,6 +136,15 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
         .catch((error) => this.deps.logger.warn('could not delete the bytes of a refused upload', { error: (error as Error).message }));
       throw err;
     }
+  }
+
+  /** Runs image work when one of ATTACHMENT_IMAGE_CONCURRENCY turns is free; refused when the queue is full. */
+  private imageSlot<T>(work: () => Promise<T>): Promise<T> {
+    const { imageConcurrency, imageQueue } = this.deps.limits;
+    if (this.imageWork.activeCount + this.imageWork.pendingCount >= imageConcurrency + imageQueue) {
+      throw serviceUnavailable('Too many images are being processed; retry shortly.', 'UPLOADS_BUSY');
+    }
+    return this.imageWork(work);
   }
 
   private async checkQuota(client: Pick<PrismaClient, 'attachment'>, userId: string, adding: number): Promise<void> {

@@ -25,11 +25,16 @@ export interface PreparedFile {
 /**
  * Sniffs `bytes` and prepares them for storage. An image is refused (BAD_USER_INPUT) when it has more than
  * `maxPixels` pixels, every frame counted (reason IMAGE_TOO_LARGE: a small file can declare a huge image), or when it
- * does not decode (reason UNREADABLE_IMAGE): every stored image has its size and a thumbnail.
+ * does not decode (reason UNREADABLE_IMAGE): every stored image has its size and a thumbnail. An image's decoding and
+ * encoding run through `imageSlot`, which bounds how many run at once (AttachmentService).
  */
-export async function prepareFile(bytes: Buffer, maxPixels: number): Promise<PreparedFile> {
+export async function prepareFile(
+  bytes: Buffer,
+  maxPixels: number,
+  imageSlot: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
+): Promise<PreparedFile> {
   const sniffed = (await fileTypeFromBuffer(bytes))?.mime;
-  if (sniffed && IMAGE_TYPES.has(sniffed)) return prepareImage(bytes, sniffed, maxPixels);
+  if (sniffed && IMAGE_TYPES.has(sniffed)) return imageSlot(() => prepareImage(bytes, sniffed, maxPixels));
   const contentType = sniffed ?? (isText(bytes) ? 'text/plain' : 'application/octet-stream');
   return { contentType, bytes, width: null, height: null, thumbnail: null };
 }

@@ -19,6 +19,7 @@ import { disableIntrospection } from './plugins/disable-introspection.ts';
 import { operationsInFlightPlugin } from './plugins/operations-in-flight.ts';
 import { operationLogPlugin } from './plugins/operation-log.ts';
 import { requestIdInErrorsPlugin } from './plugins/request-id-in-errors.ts';
+import { filesPerRequestPlugin } from './plugins/files-per-request.ts';
 import { inputStringsPlugin } from './input-strings.ts';
 import type { Context } from './context.ts';
 import type { Services } from '../services.ts';
@@ -51,6 +52,8 @@ export interface ServerContext {
   requestId?: string;
 }
 
+/** Files one HTTP request may upload: uploadAttachment takes one, and each costs an image decode at most. */
+export const MAX_FILES_PER_REQUEST = 1;
 /** Codes of yoga's own that mean a request it could not read, which Parley's vocabulary calls BAD_USER_INPUT. */
 const YOGA_REQUEST_CODES = new Set(['BAD_REQUEST', 'REQUEST_ENTITY_TOO_LARGE']);
 
@@ -195,6 +198,8 @@ export function createParleyYoga(services: Services) {
         maxTokens: config.GRAPHQL_MAX_TOKENS,
       }),
       inputStringsPlugin(),
+      // One file per request (a multipart map naming a file many times, a batch, aliases), before any image work.
+      filesPerRequestPlugin(MAX_FILES_PER_REQUEST),
       operationLogPlugin({ metrics, logger, slowOperationMs: config.SLOW_OPERATION_MS }),
       requestIdInErrorsPlugin(),
       sharedEvents,

@@ -74,9 +74,10 @@ export function createRedisStore(redis: Redis, prefix: string, logger: Logger): 
   );
 }
 
-export type LimitName = 'signInAccount' | 'signInIp' | 'signUpIp' | 'mailIp' | 'chatUser' | 'chatGuestIp' | 'setStatus' | 'report';
+export type LimitName =
+  'signInAccount' | 'signInIp' | 'signUpIp' | 'mailIp' | 'chatUser' | 'chatGuestIp' | 'setStatus' | 'report' | 'upload';
 
-/** The named limits: auth endpoints (RATE_LIMIT_*), starting AI chats (CHAT_*_RATE_LIMIT), setStatus and reports; see src/config.ts. */
+/** The named limits: auth endpoints (RATE_LIMIT_*), starting AI chats (CHAT_*_RATE_LIMIT), setStatus, reports and uploads; see src/config.ts. */
 export class RateLimiter {
   constructor(
     private readonly store: RateLimitStore,
