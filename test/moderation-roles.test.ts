@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LOADER_ARGS, useServer, type TestUser } from './helpers/server.ts';
+import { LOADER_ARGS, useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { SET_ROLE, as, code, newTenant, ok, reason, team } from './helpers/moderation.ts';
 
@@ -72,6 +72,25 @@ describe('tenant roles', () => {
     for (const query of [LOG, '{ moderationReports(first: 1) { edges { node { id } } } }', '{ contentFilter { action } }'])
       expect({ query, got: code(await run(users[0], query)) }).toEqual({ query, got: 'FORBIDDEN' });
     expect(code(await run(moderator, LOG))).toBeUndefined();
+  });
+
+  it('applies a role given or taken while a WebSocket is open to its next operation', async () => {
+    const s = server();
+    const { admin, moderator, users } = await team(s);
+    const query = (client: ReturnType<TestServer['ws']>) =>
+      new Promise<unknown>((resolve, reject) => {
+        let last: { errors?: readonly { extensions?: Record<string, unknown> }[] } = {};
+        client.subscribe({ query: LOG }, { next: (r) => (last = r as typeof last), error: reject, complete: () => resolve(code(last)) });
+      });
+    const [demoted, promoted] = [
+      s.ws({ token: moderator.token, clientId: moderator.clientId }),
+      s.ws({ token: users[0].token, clientId: users[0].clientId }),
+    ];
+    expect([await query(demoted), await query(promoted)]).toEqual([undefined, 'FORBIDDEN']);
+    await ok(s, admin, SET_ROLE, { u: moderator.id, r: 'USER' });
+    await ok(s, admin, SET_ROLE, { u: users[0].id, r: 'MODERATOR' });
+    expect([await query(demoted), await query(promoted)]).toEqual(['FORBIDDEN', undefined]);
+    await Promise.all([demoted.dispose(), promoted.dispose()]);
   });
 
   it('gives and takes moderator access at once, and logs every change', async () => {

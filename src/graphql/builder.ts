@@ -41,10 +41,11 @@ export const builder = new SchemaBuilder<{
     // A subscription's scopes are checked once, when it starts (a socket's viewer does not change while it is open;
     // a revoked session closes the socket), not again for every event.
     authorizeOnSubscribe: true,
-    authScopes: (ctx) => {
-      const role = ctx.viewer?.user.role;
-      return { signedIn: ctx.viewer !== null, moderator: role === 'MODERATOR' || role === 'ADMIN', admin: role === 'ADMIN' };
-    },
+    authScopes: (ctx) => ({
+      signedIn: ctx.viewer !== null,
+      moderator: async () => ['MODERATOR', 'ADMIN'].includes((await currentRole(ctx)) ?? ''),
+      admin: async () => (await currentRole(ctx)) === 'ADMIN',
+    }),
     unauthorizedError: (_parent, ctx) => new AppError(ctx.viewer ? 'FORBIDDEN' : 'UNAUTHENTICATED'),
   },
   relay: {
@@ -70,6 +71,20 @@ export const builder = new SchemaBuilder<{
     beforeArgOptions: { description: 'Cursor: items before this one.' },
   },
 });
+
+/**
+ * The viewer's tenant role now. Over WebSocket the viewer was read once, at connection_init: its row is read again
+ * (and this operation's viewer replaced with it), so a role given or taken since, on any instance, counts at once.
+ */
+async function currentRole(ctx: Context): Promise<string | null> {
+  if (!ctx.viewer) return null;
+  if (ctx.transport === 'ws') {
+    const user = await ctx.prisma.user.findUnique({ where: { id: ctx.viewer.user.id } });
+    if (!user || user.suspendedAt) return null;
+    ctx.viewer = { ...ctx.viewer, user };
+  }
+  return ctx.viewer.user.role;
+}
 
 builder.scalarType('DateTime', {
   description: 'An instant in time, as an ISO 8601 string in UTC (e.g. "2026-01-31T12:00:00.000Z").',
