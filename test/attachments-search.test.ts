@@ -1,5 +1,6 @@
 // searchMessages finds messages by the names of their attachments too, in the viewer's conversations only.
 import { afterAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
 import { useServer } from './helpers/server.ts';
 import { createConversation } from './helpers/conversations.ts';
 import { graphql } from './gql/index.ts';
@@ -72,5 +73,20 @@ describe('search by attachment names', () => {
     expect((await search('quarterly', stranger.token, null)).searchMessages.edges).toEqual([]);
     await s.ok(DeleteFiles, { id: report }, { token: owner.token });
     expect((await search('quarterly')).searchMessages.edges).toEqual([]);
+  });
+
+  it('match names through the expression index the migration made, not by reading every attachment', async () => {
+    // The index serves the query only while its expression is the one search.ts writes.
+    const words = "to_tsvector('english', regexp_replace(${alias}.name, '[^[:alnum:]]+', ' ', 'g'))";
+    expect(await readFile('src/db/sql/search.ts', 'utf8')).toContain(words);
+    const s = server();
+    const plan = await s.services().prisma.$transaction(async (tx) => {
+      // A handful of rows would be read whole whatever the indexes: ask for the plan as a large table would get it.
+      await tx.$executeRawUnsafe('SET LOCAL enable_seqscan = off');
+      return tx.$queryRawUnsafe<Record<string, string>[]>(
+        `EXPLAIN SELECT a.id FROM "Attachment" a WHERE a."tenantId" = 'default' AND ${words.replace('${alias}', 'a')} @@ websearch_to_tsquery('english', 'report')`,
+      );
+    });
+    expect(plan.map((row) => Object.values(row)[0]).join('\n')).toContain('Attachment_name_search_idx');
   });
 });
