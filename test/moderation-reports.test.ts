@@ -92,9 +92,9 @@ describe('reporting', () => {
 
   it('reports users of the same tenant only, with their profile as it was', async () => {
     const s = server();
-    const { users } = await team(s);
+    const { moderator, users } = await team(s, 3);
     const other = await team(s);
-    const [alice, bob] = users;
+    const [alice, bob, carol] = users;
     const filed = await ok<{ reportUser: { snapshot: { kind: string; name: string }; targetUser: { id: string } } }>(
       s,
       alice,
@@ -107,6 +107,17 @@ describe('reporting', () => {
     expect(filed.reportUser).toMatchObject({ snapshot: { kind: 'USER', name: bob.name }, targetUser: { id: bob.id } });
     expect(code(await as(s, alice, REPORT_USER, { u: other.users[0].id, r: 'SPAM' }))).toBe('NOT_FOUND');
     expect(reason(await as(s, alice, REPORT_USER, { u: alice.id, r: 'SPAM' }))).toBe('CANNOT_REPORT_SELF');
+    // Status text is for the user's contacts: kept for moderators, not shown to the reporter.
+    await ok(s, bob, 'mutation { setStatus(status: BUSY, text: "At the gym") { status } }');
+    const withStatus = `mutation($u: ID!) { reportUser(userId: $u, reason: SPAM) { id snapshot { statusText } } }`;
+    const byCarol = await ok<{ reportUser: { id: string; snapshot: { statusText: string | null } } }>(s, carol, withStatus, { u: bob.id });
+    expect(byCarol.reportUser.snapshot.statusText).toBeNull();
+    const queue = await ok<{ moderationReports: { edges: { node: { id: string; snapshot: { statusText: string | null } } }[] } }>(
+      s,
+      moderator,
+      '{ moderationReports(first: 50) { edges { node { id snapshot { statusText } } } } }',
+    );
+    expect(queue.moderationReports.edges.find((e) => e.node.id === byCarol.reportUser.id)?.node.snapshot.statusText).toBe('At the gym');
   });
 
   it('returns the open report for a repeat, limits notes and reports per hour', async () => {

@@ -48,6 +48,8 @@ const ReportKindRef = builder.enumType('ReportKind', {
   } as const,
 });
 
+const moderates = (ctx: Context) => isModerator(ctx.viewer?.user);
+
 const ReportSnapshotRef = builder.objectRef<ReportSnapshot>('ReportSnapshot').implement({
   description: 'What was reported, as it was when the report was filed: later edits and deletes do not change it.',
   fields: (t) => ({
@@ -72,11 +74,15 @@ const ReportSnapshotRef = builder.objectRef<ReportSnapshot>('ReportSnapshot').im
     }),
     name: t.string({ nullable: true, description: "USER: the user's name then.", resolve: (s) => s.name ?? null }),
     username: t.string({ nullable: true, description: "USER: the user's username then.", resolve: (s) => s.username ?? null }),
-    statusText: t.string({ nullable: true, description: "USER: the user's status text then.", resolve: (s) => s.statusText ?? null }),
+    statusText: t.string({
+      nullable: true,
+      // Status text is for the user's contacts (presence): the reporter of a stranger does not learn it from the report.
+      description: "USER: the user's status text then. Moderators only.",
+      resolve: (s, _args, ctx) => (moderates(ctx) ? (s.statusText ?? null) : null),
+    }),
   }),
 });
 
-const moderates = (ctx: Context) => isModerator(ctx.viewer?.user);
 const userById = async (ctx: Context, id: string | null) => (id ? ((await loadUsers(ctx, [id]))[0] ?? null) : null);
 
 export const ReportRef = builder.prismaObject('Report', {
