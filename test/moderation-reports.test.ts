@@ -254,5 +254,12 @@ describe('resolving reports', () => {
     const open = await ok<{ moderationReports: { edges: { node: { id: string; status: string } }[] } }>(s, moderator, QUEUE, { s: 'OPEN' });
     expect(open.moderationReports.edges.map((e) => e.node.id)).toContain(filed.reportUser.id);
     expect(code(await as(s, moderator, RESOLVE, { id: filed.reportUser.id, a: 'DELETE_MESSAGE' }))).toBe('BAD_USER_INPUT');
+    // Nobody resolves a report about themself, not even by dismissing it.
+    const aboutModerator = await ok<{ reportUser: { id: string } }>(s, users[0], REPORT_USER, { u: moderator.id, r: 'OTHER' });
+    expect(code(await as(s, moderator, RESOLVE, { id: aboutModerator.reportUser.id, a: 'DISMISS' }))).toBe('FORBIDDEN');
+    expect(
+      (await ok<{ resolveReport: { status: string } }>(s, admin, RESOLVE, { id: aboutModerator.reportUser.id, a: 'DISMISS' })).resolveReport
+        .status,
+    ).toBe('RESOLVED');
   });
 });

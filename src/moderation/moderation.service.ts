@@ -151,6 +151,7 @@ export class ModerationService {
     const tenantId = viewer.user.tenantId;
     const report = await prisma.report.findFirst({ where: { id: reportId, tenantId } });
     if (!report) throw notFound('Report');
+    if (report.targetUserId === viewer.user.id) throw forbidden('A report about you is for another moderator to resolve.');
     if (action === 'DELETE_MESSAGE' && !report.messageId) throw badInput('This report is not about a message.', 'action');
     if ((action === 'WARN' || action === 'SUSPEND_USER') && !report.targetUserId)
       throw badInput('This report names no user to act on.', 'action');

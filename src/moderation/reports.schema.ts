@@ -202,7 +202,7 @@ builder.mutationFields((t) => ({
     type: 'Report',
     authScopes: { moderator: true },
     description:
-      'Resolves an open report (moderators and admins): DISMISS, DELETE_MESSAGE, WARN (the note is shown to the user) or SUSPEND_USER (the note is the reason). A resolved report is CONFLICT.',
+      'Resolves an open report (moderators and admins): DISMISS, DELETE_MESSAGE, WARN (the note is shown to the user) or SUSPEND_USER (the note is the reason). A resolved report is CONFLICT; one about yourself is FORBIDDEN (another moderator resolves it).',
     args: {
       reportId: t.arg.id({ required: true, description: 'The report.' }),
       action: t.arg({ type: ReportActionRef, required: true, description: 'What to do.' }),
