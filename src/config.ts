@@ -188,7 +188,7 @@ export const configSchema = z
     S3_ACCESS_KEY_ID: z.string().min(1).optional(),
     S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     // S3 calls fail (SERVICE_UNAVAILABLE to clients) when a connection takes longer than S3_CONNECTION_TIMEOUT_MS to
-    // open, or S3 answers nothing (or stops sending) for S3_REQUEST_TIMEOUT_MS; each call is tried at most twice.
+    // open, or S3 has not answered within S3_REQUEST_TIMEOUT_MS; each call is tried at most twice.
     S3_CONNECTION_TIMEOUT_MS: int(100, 600_000).default(5_000),
     S3_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
     // Development: the web client reloads when a file under web/ changes or the server restarts (npm run dev).

@@ -15,8 +15,9 @@ export interface S3Options {
   /** S3_CONNECTION_TIMEOUT_MS: the longest a connection to S3 may take to open. */
   connectionTimeoutMs: number;
   /**
-   * S3_REQUEST_TIMEOUT_MS: the longest a request may wait for S3's answer, and a connection may then stay silent
-   * (a body that stops coming).
+   * S3_REQUEST_TIMEOUT_MS: the longest a request may wait for the head of S3's answer. A body that stops coming once
+   * it started is not timed here: the route lets go of a download whose client got nothing for a minute, which
+   * destroys the S3 stream too, and a client that reads slowly must not have its S3 stream cut under it.
    */
   requestTimeoutMs: number;
 }
@@ -42,7 +43,6 @@ export class S3Storage implements AttachmentStorage {
         connectionTimeout: options.connectionTimeoutMs,
         requestTimeout: options.requestTimeoutMs,
         throwOnRequestTimeout: true,
-        socketTimeout: options.requestTimeoutMs,
       },
       // Each attempt has its own timeouts; two attempts keep the worst wait of a hung endpoint to twice the timeout.
       maxAttempts: 2,
