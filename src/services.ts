@@ -11,6 +11,7 @@ import { PasswordHasher } from './accounts/password-hasher.ts';
 import { TenantService } from './accounts/tenants.ts';
 import { LiveConnections } from './realtime/connections.ts';
 import { Privacy } from './accounts/privacy.ts';
+import { BlockService } from './accounts/blocks.service.ts';
 import { RecoveryService } from './accounts/recovery.service.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { SessionCache } from './auth/session-cache.ts';
@@ -50,6 +51,8 @@ export interface Services {
   connections: LiveConnections;
   accounts: AccountService;
   privacy: Privacy;
+  /** Who blocks whom (blockUser); each feature applies what a block does. */
+  blocks: BlockService;
   recovery: RecoveryService;
   /** bcrypt on worker threads, BCRYPT_CONCURRENCY at once (closed by app.stop()). */
   passwords: PasswordHasher;
@@ -156,6 +159,7 @@ export function createServices(deps: {
     startLimit: config.TYPING_RATE_LIMIT,
   });
   const instanceId = randomUUID();
+  const privacy = new Privacy(prisma, (user) => accounts.userChanged(user));
   const metrics = deps.metrics ?? new Metrics();
   const messaging = createMessaging(
     prisma,
@@ -175,7 +179,8 @@ export function createServices(deps: {
     tenants: new TenantService(prisma, { pubsub, cacheMs: config.TENANT_CACHE_MS }),
     connections: new LiveConnections(),
     accounts,
-    privacy: new Privacy(prisma),
+    privacy,
+    blocks: new BlockService(prisma),
     recovery: new RecoveryService({ prisma, accounts, mailer, limiter, passwords, publicUrl, logger }),
     passwords,
     auth: new Authenticator({
@@ -213,6 +218,7 @@ export function createServices(deps: {
         ? new RedisPresenceStore(deps.redis, config.REDIS_PREFIX, instanceId, config.PRESENCE_TTL_SECONDS, deps.logger)
         : new MemoryPresenceStore(),
       graceMs: config.PRESENCE_GRACE_MS,
+      contacts: privacy,
       limiter,
       userChanged: (user) => accounts.userChanged(user),
       textFilter: filters,

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { useServer } from './helpers/server.ts';
+import { makeContacts } from './helpers/conversations.ts';
 import { rawSocket, type Message } from './helpers/raw-ws.ts';
 import { subscribe } from './helpers/ws.ts';
 import { Events, Send } from './messaging-ops.ts';
@@ -129,6 +130,7 @@ describe('SSE and WebSocket deliver the same events', () => {
   it('conversationEvents: identical replayed and live events on both transports', async () => {
     const s = server();
     const [a, b] = [await s.user(), await s.user()];
+    await makeContacts(s, a, b); // accepted: more messages than a message request allows
     const first = (await s.ok(Send, { input: { toUserId: b.id, content: 'before 1' } }, { token: a.token })).sendMessage;
     await s.ok(Send, { input: { conversationId: first.conversationId, content: 'before 2' } }, { token: a.token });
     const variables = { c: first.conversationId, after: first.sequence - 1 };

@@ -9,6 +9,7 @@ import { schema } from '../src/graphql/schema.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from '../src/http/graphiql.ts';
 import { startServer, testConfig, useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
+import { makeContacts } from './helpers/conversations.ts';
 
 type Result = { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 
@@ -16,9 +17,10 @@ const MAX_COST = 5000;
 const STATS = 'messageStats { sent }'; // 1 + 2 full pages of rows (two aggregate statements)
 const SEARCH = 'searchMessages(query: "lunch", first: 1) { pageInfo { hasNextPage } }'; // 1 + 2 full pages (match, rank)
 
-/** Two users in a direct conversation: a sent b a message. */
+/** Two users in a direct conversation b accepted: a sent b a message. */
 async function talking(s: TestServer) {
   const [a, b] = [await s.user(), await s.user()];
+  await makeContacts(s, a, b);
   await s.ok(
     'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }',
     { i: { toUserId: b.id, content: 'lunch at noon?' } },

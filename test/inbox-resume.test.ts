@@ -3,6 +3,7 @@
 // MEMBER_LEFT), nothing twice, then live; bounded cursors; refused cursors.
 import { describe, expect, it } from 'vitest';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
+import { makeContacts } from './helpers/conversations.ts';
 import { subscribe, type Subscription } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
 import { AddMembers, code, CreateGroup, Edit, RemoveMember, StartDirect } from './messaging-ops.ts';
@@ -59,7 +60,7 @@ describe('inbox stream resumed with afterCursor', () => {
   it('replays exactly what was missed in every conversation, joined, left and removed from meanwhile, then goes on live', async () => {
     const s = server();
     const [v, a, b, owner] = [await s.user(), await s.user(), await s.user(), await s.user()];
-    const direct = (await s.ok(StartDirect, { userId: v.id }, { token: a.token })).startDirectConversation.id;
+    const direct = await makeContacts(s, a, v);
     const group = (await s.ok(CreateGroup, { title: 'Two', memberIds: [v.id, b.id] }, { token: a.token })).createGroupConversation.id;
     const leaving = (await s.ok(CreateGroup, { title: 'Leaving', memberIds: [v.id] }, { token: owner.token })).createGroupConversation.id;
     const quiet = (await s.ok(CreateGroup, { title: 'Quiet', memberIds: [v.id] }, { token: owner.token })).createGroupConversation.id;
@@ -157,8 +158,8 @@ describe('inbox stream resumed with afterCursor', () => {
     const s = server();
     const [v, a, b] = [await s.user(), await s.user(), await s.user()];
     const convs = [
-      (await s.ok(StartDirect, { userId: v.id }, { token: a.token })).startDirectConversation.id,
-      (await s.ok(StartDirect, { userId: v.id }, { token: b.token })).startDirectConversation.id,
+      await makeContacts(s, a, v),
+      await makeContacts(s, b, v),
       (await s.ok(CreateGroup, { title: 'Race', memberIds: [v.id, b.id] }, { token: a.token })).createGroupConversation.id,
     ];
     const first = s.ws({ token: v.token });
@@ -186,7 +187,7 @@ describe('inbox stream resumed with afterCursor', () => {
     await s.services().tenants.add('inbox-other');
     const [v, a, other] = [await s.user(), await s.user(), await s.user()];
     const foreigner = await s.user({ clientId: 'inbox-other' });
-    const conv = (await s.ok(StartDirect, { userId: v.id }, { token: a.token })).startDirectConversation.id;
+    const conv = await makeContacts(s, a, v);
     const inbox = subscribe(s.ws({ token: v.token }), Inbox, {});
     await inbox.live(() => send(s, a, conv, 'probe'));
     const { marker } = await readUntil(inbox, (await send(s, a, conv, 'secret')).id);
@@ -265,7 +266,7 @@ describe('inbox stream resumed with afterCursor', () => {
   it('gives cursors over SSE too, and a resume there replays what was missed', async () => {
     const s = server();
     const [v, a] = [await s.user(), await s.user()];
-    const conv = (await s.ok(StartDirect, { userId: v.id }, { token: a.token })).startDirectConversation.id;
+    const conv = await makeContacts(s, a, v);
     /** Opens the inbox on text/event-stream and returns its first `count` events. */
     const sse = async (cursor: string | null, count: number, whileOpen: () => Promise<unknown>) => {
       const abort = new AbortController();

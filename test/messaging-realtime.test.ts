@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionResult } from 'graphql';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
+import { makeContacts } from './helpers/conversations.ts';
 import { allLive, subscribe, type Subscription } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
 import {
@@ -145,6 +146,7 @@ describe('conversation events over graphql-ws', () => {
   it('delivers messages live and in order, with edit, delete and read events', async () => {
     const s = server();
     const [a, b] = [await s.user(), await s.user()];
+    await makeContacts(s, a, b); // accepted: more messages than a message request allows
     const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation;
     const sub = subscribe(s.ws({ token: b.token }), Events, { c: conv.id, after: conv.lastSequence });
     const sent = [];
@@ -167,6 +169,7 @@ describe('conversation events over graphql-ws', () => {
   it('resumes after a disconnect with afterSequence: everything missed, once, then live', async () => {
     const s = server();
     const [a, b] = [await s.user(), await s.user()];
+    await makeContacts(s, a, b); // accepted: more messages than a message request allows
     const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation;
     const client = s.ws({ token: b.token });
     const sub = subscribe(client, Events, { c: conv.id, after: conv.lastSequence });
@@ -189,6 +192,7 @@ describe('conversation events over graphql-ws', () => {
   it('has no gap and no duplicate at the seam while sends race the subscription', async () => {
     const s = server();
     const [a, b] = [await s.user(), await s.user()];
+    await makeContacts(s, a, b); // accepted: more messages than a message request allows
     const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation;
     const total = 30;
     const sends = Array.from({ length: total }, (_, i) =>
@@ -205,7 +209,7 @@ describe('conversation events over graphql-ws', () => {
   it('keeps unread counts and order exact under many concurrent sends from both sides', async () => {
     const s = server();
     const [a, b] = [await s.user(), await s.user()];
-    const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation.id;
+    const conv = await makeContacts(s, a, b);
     const perSide = 20;
     await Promise.all(
       Array.from({ length: perSide * 2 }, (_, i) =>
@@ -237,7 +241,7 @@ describe('conversation events over graphql-ws', () => {
   it('streams the inbox without conversationId, including conversations created after subscribing', async () => {
     const s = server();
     const [a, b, c] = [await s.user(), await s.user(), await s.user()];
-    const existing = (await s.ok(StartDirect, { userId: c.id }, { token: a.token })).startDirectConversation.id;
+    const existing = await makeContacts(s, a, c);
     const inbox = subscribe(s.ws({ token: c.token }), Events, {});
     await inbox.live(() => s.ok(Send, { input: { conversationId: existing, content: 'probe' } }, { token: a.token }));
     const group = (await s.ok(CreateGroup, { title: 'New', memberIds: [b.id, c.id] }, { token: a.token })).createGroupConversation;
@@ -256,7 +260,7 @@ describe('conversation events over graphql-ws', () => {
     const after = await lastSequence(s, owner, group);
     const convSub = subscribe(s.ws({ token: m.token }), Events, { c: group, after });
     const inbox = subscribe(s.ws({ token: m.token }), Events, {});
-    const side = (await s.ok(StartDirect, { userId: m.id }, { token: other.token })).startDirectConversation.id;
+    const side = await makeContacts(s, other, m);
     await inbox.live(() => s.ok(Send, { input: { conversationId: side, content: 'probe' } }, { token: other.token }));
     await s.ok(RemoveMember, { c: group, u: m.id }, { token: owner.token });
     await s.ok(Send, { input: { conversationId: group, content: 'after removal' } }, { token: owner.token });
@@ -311,6 +315,7 @@ describe('conversation events over graphql-ws', () => {
   it("answers a live message's event from the rows it was written with: no SQL to deliver it, the same fields as the log", async () => {
     const s = server();
     const [owner, member] = [await s.user(), await s.user()];
+    await makeContacts(s, owner, member); // so the sender's email is shown (a shared group makes no contacts)
     const group = (await s.ok(CreateGroup, { title: 'Rows', memberIds: [member.id] }, { token: owner.token })).createGroupConversation.id;
     const quiet = (await s.ok(CreateGroup, { title: 'Nobody listens', memberIds: [member.id] }, { token: owner.token }))
       .createGroupConversation.id;
@@ -429,7 +434,7 @@ describe('conversation events over graphql-ws', () => {
     await s.services().tenants.add('rt-other');
     const [a, b, stranger] = [await s.user(), await s.user(), await s.user()];
     const foreigner = await s.user({ clientId: 'rt-other' });
-    const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation.id;
+    const conv = await makeContacts(s, a, b);
     expect(await subscriptionError(subscribe(s.ws({ token: stranger.token }), Events, { c: conv }))).toBe('NOT_FOUND');
     expect(await subscriptionError(subscribe(s.ws({ token: foreigner.token, clientId: 'rt-other' }), Events, { c: conv }))).toBe(
       'NOT_FOUND',

@@ -2,6 +2,7 @@
 // reading holds at most `maxQueued` events in memory and still gets every event, in order, once it reads again.
 import { describe, expect, it } from 'vitest';
 import { useServer } from './helpers/server.ts';
+import { makeContacts } from './helpers/conversations.ts';
 import { conversationStream } from '../src/messaging/conversation-stream.ts';
 import { openInbox } from '../src/messaging/inbox-subscription.ts';
 import { CreateGroup, Send, StartDirect } from './messaging-ops.ts';
@@ -13,6 +14,7 @@ describe('conversation stream with a slow consumer', () => {
     it(`keeps at most maxQueued events for a stream (${scope}) that is not read, then reads the rest back from the log`, async () => {
       const s = server();
       const [a, b] = [await s.user(), await s.user()];
+      await makeContacts(s, a, b); // accepted: more messages than a message request allows
       const conv = (await s.ok(StartDirect, { userId: b.id }, { token: a.token })).startDirectConversation;
       const services = s.services();
       const common = { prisma: services.prisma, topics: services.eventTopics, viewerId: b.id, maxQueued: 3 };

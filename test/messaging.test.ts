@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useServer } from './helpers/server.ts';
+import { makeContacts } from './helpers/conversations.ts';
 import {
   AddMembers,
   code,
@@ -163,6 +164,7 @@ describe('messaging over HTTP', () => {
   it('unread counts, read pointers and receipts follow markConversationRead / markMessagesRead', async () => {
     const s = server();
     const [a, b] = [await s.user(), await s.user()];
+    await makeContacts(s, a, b); // not a message request: b has accepted a's conversation
     const sent = [];
     for (let i = 0; i < 4; i++)
       sent.push((await s.ok(Send, { input: { toUserId: b.id, content: `hi ${i}` } }, { token: a.token })).sendMessage);
@@ -196,6 +198,7 @@ describe('messaging over HTTP', () => {
     const me = await s.user();
     const run = async (n: number) => {
       const others = await Promise.all(Array.from({ length: n }, () => s.user()));
+      for (const o of others) await makeContacts(s, o, me); // accepted, so listed (not message requests)
       for (const o of others) await s.ok(Send, { input: { toUserId: me.id, content: `from ${o.name}` } }, { token: o.token });
       await s.ok(Conversations, { first: n }, { token: me.token }); // warm: tenant cache and session lookups vary
       // The count is the server's, so background work (session sweep, cache expiry) can add to one sample: take the
@@ -213,7 +216,7 @@ describe('messaging over HTTP', () => {
     expect(big.page.edges).toHaveLength(12);
     expect(big.page.edges.map((e) => e.node.lastMessage?.sender?.id)).toEqual([...big.others].reverse().map((o) => o.id));
     expect(big.page.edges[0].node.unreadCount).toBe(1);
-    expect(big.page.edges[0].node.members.map((m) => m.user.email)).toContain(big.others.at(-1)!.email); // shares a conversation
+    expect(big.page.edges[0].node.members.map((m) => m.user.email)).toContain(big.others.at(-1)!.email); // an accepted contact
     expect(big.used).toBe(small.used);
     expect(big.used).toBeLessThanOrEqual(16);
     const next = (await s.ok(Conversations, { first: 10, after: big.page.pageInfo.endCursor }, { token: me.token })).conversations;
@@ -411,7 +414,7 @@ describe('messaging over HTTP', () => {
     expect(merged.pages).toBe(0);
   });
 
-  it('finds people in the tenant; contact details only for people who share a conversation', async () => {
+  it('finds people in the tenant; contact details only for accepted contacts', async () => {
     const s = server();
     const tag = `Zed${Date.now()}`;
     const [me, x, y] = [
@@ -419,7 +422,7 @@ describe('messaging over HTTP', () => {
       await s.user({ name: `${tag} Xavier` }),
       await s.user({ name: `${tag} Yolanda` }),
     ];
-    await s.ok(StartDirect, { userId: x.id }, { token: me.token });
+    await makeContacts(s, me, x);
     const found = (await s.ok(Users, { search: tag.toLowerCase() }, { token: me.token })).users.edges.map((e) => e.node);
     expect(found.map((u) => u.id)).toEqual([x.id, y.id]);
     expect(found[0].email).toBe(x.email);
@@ -437,6 +440,7 @@ describe('messaging over HTTP', () => {
   it('keeps conversations readable when a sender deletes their account', async () => {
     const s = server();
     const [a, b] = [await s.user(), await s.user()];
+    await makeContacts(s, a, b);
     const m = (await s.ok(Send, { input: { toUserId: b.id, content: 'bye' } }, { token: a.token })).sendMessage;
     await s.db.prisma.user.delete({ where: { id: a.id } });
     const history = (await s.ok(Messages, { c: m.conversationId }, { token: b.token })).messages.edges.map((e) => e.node);

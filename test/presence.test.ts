@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { graphql } from './gql/index.ts';
 import { useServer, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
-import { createConversation } from './helpers/conversations.ts';
+import { createConversation, makeContacts } from './helpers/conversations.ts';
 import { online } from './helpers/online.ts';
 
 const PresenceQuery = graphql(`
@@ -58,10 +58,11 @@ const PresenceChanged = graphql(`
 
 const code = (r: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
 
-/** Three users; alice and bob share a conversation, carol shares none with them. */
+/** Three users; alice and bob are accepted contacts (and share a group), carol shares none with them. */
 async function cast(s: TestServer) {
   const [alice, bob, carol] = [await s.user({ name: 'Alice' }), await s.user({ name: 'Bob' }), await s.user({ name: 'Carol' })];
   await createConversation(s, [alice, bob]);
+  await makeContacts(s, alice, bob);
   return { alice, bob, carol };
 }
 

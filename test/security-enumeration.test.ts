@@ -4,7 +4,7 @@
 // account limit locks the account silently, so it does not link an email to a username.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, useServer, type TestServer } from './helpers/server.ts';
-import { createConversation } from './helpers/conversations.ts';
+import { createConversation, makeContacts } from './helpers/conversations.ts';
 import { linkIn, startSmtp, type TestSmtp } from './helpers/smtp.ts';
 
 type Result = { errors?: readonly { extensions?: Record<string, unknown> }[] };
@@ -48,12 +48,14 @@ describe('users(search:)', () => {
     expect(await search(s, viewer.token, `Back\\`)).toEqual([backslash.id]);
   });
 
-  it('matches a whole email address only of people who share a conversation with the viewer', async () => {
+  it("matches a whole email address only of the viewer's accepted contacts", async () => {
     const s = server();
     const viewer = await s.user();
     const stranger = await s.user();
     const contact = await s.user();
-    await createConversation(s, [viewer, contact]);
+    await makeContacts(s, viewer, contact);
+    // A group the stranger was added to makes no contact (anyone can add anyone to a group).
+    await createConversation(s, [viewer, stranger]);
 
     expect(await search(s, viewer.token, stranger.email)).toEqual([]);
     expect(await search(s, viewer.token, stranger.email.toUpperCase())).toEqual([]);

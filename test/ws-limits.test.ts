@@ -2,6 +2,7 @@
 // client over a limit gets an error (or its socket closed); other clients on the same server are still served.
 import { describe, expect, it, vi } from 'vitest';
 import { useServer, type TestServer } from './helpers/server.ts';
+import { makeContacts } from './helpers/conversations.ts';
 import { rawSocket } from './helpers/raw-ws.ts';
 import { subscribe } from './helpers/ws.ts';
 import { Events, Send } from './messaging-ops.ts';
@@ -15,6 +16,7 @@ describe('WebSocket per-connection limits', () => {
   /** Another client, on its own connection: a live conversation subscription that must keep receiving events. */
   async function bystander(s: TestServer) {
     const [a, b] = [await s.user(), await s.user()];
+    await makeContacts(s, a, b); // accepted: more messages than a message request allows
     const first = (await s.ok(Send, { input: { toUserId: b.id, content: 'first' } }, { token: a.token })).sendMessage;
     const client = s.ws({ token: b.token });
     const events = subscribe(client, Events, { c: first.conversationId });

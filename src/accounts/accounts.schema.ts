@@ -5,9 +5,9 @@ import type { Session, User } from '../generated/prisma/client.ts';
 import type { AuthResult } from './accounts.types.ts';
 import { followed } from '../realtime/fanout.ts';
 
-/** Contact details are private: the user themself, and (once messaging lands) people who share a conversation. */
+/** Contact details are private: the user themself and their accepted contacts (see accounts/privacy.ts). */
 export function canSeeContact(ctx: Context, user: Pick<User, 'id'>): boolean | Promise<boolean> {
-  return ctx.viewer?.user.id === user.id || ctx.services.privacy.sharesConversation(ctx, user.id);
+  return ctx.viewer?.user.id === user.id || ctx.services.privacy.isContact(ctx, user.id);
 }
 
 /** The rest of this operation runs as the user who just signed in (so the payload shows their private fields). */
@@ -26,7 +26,8 @@ export const UserRef = builder.prismaObject('User', {
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the account was created.' }),
     email: t.string({
       nullable: true,
-      description: 'Email address (lower-case). Visible to the user themself and to people who share a conversation with them.',
+      description:
+        'Email address (lower-case). Visible to the user themself and to their accepted contacts (a DIRECT conversation both sides accepted, and no block either way); null to anyone else.',
       resolve: async (user, _args, ctx) => ((await canSeeContact(ctx, user)) ? user.email : null),
     }),
     emailVerified: t.exposeBoolean('emailVerified', { description: 'Whether the email address has been verified.' }),

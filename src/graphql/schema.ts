@@ -2,6 +2,8 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
 import '../accounts/accounts.schema.ts';
+import '../accounts/blocks.schema.ts';
+import '../accounts/privacy.schema.ts';
 import '../auth/auth.schema.ts';
 import '../messaging/messaging.schema.ts';
 import '../presence/presence.schema.ts';

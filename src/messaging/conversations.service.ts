@@ -4,6 +4,8 @@ import type { Conversation, ConversationMember, PrismaClient } from '../generate
 import { badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { appendEvents, publishEvents, type ConversationEventPayload, type EventDraft } from './events.ts';
+import { invite, sortAdds } from './group-adds.ts';
+import { requestStanding } from '../db/sql/requests.ts';
 import { cleanTitle, MAX_GROUP_MEMBERS } from './input.ts';
 import { lastMessageIds, lockConversation, unreadCounts } from '../db/sql/conversations.ts';
 import { NO_TEXT_FILTER, type TextFilter } from '../text-rules.ts';
@@ -12,6 +14,9 @@ export interface Actor {
   tenantId: string;
   userId: string;
 }
+
+/** Messages a sender may send in a DIRECT conversation until the other person accepts it (see admitSend). */
+export const REQUEST_MESSAGE_LIMIT = 3;
 
 export const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
@@ -54,12 +59,18 @@ export class ConversationService {
     });
   }
 
-  /** The DIRECT conversation with `userId`, created on first use (a concurrent creation wins the unique key). */
+  /**
+   * The DIRECT conversation with `userId`, created on first use (a concurrent creation wins the unique key). A new one
+   * is a message request for `userId` (requestedAt): two people become accepted contacts only by accepting a DIRECT
+   * conversation (accounts/privacy.ts). Starting one the actor had declined (and left) brings them back into it, and
+   * starting one that is a request for the actor accepts it: both are the actor's own choice to talk.
+   */
   async startDirect(actor: Actor, userId: string): Promise<Conversation> {
     if (userId === actor.userId) throw badInput('A direct conversation needs another person.', 'userId');
     const existing = await this.conversationWith(actor, userId);
-    if (existing) return existing;
+    if (existing) return this.reopenDirect(actor, existing);
     await this.requireUsers(actor, [userId], 'userId');
+    const now = new Date();
     try {
       const { conversation, events } = await this.prisma.$transaction(async (tx) => {
         const conversation = await tx.conversation.create({
@@ -67,8 +78,8 @@ export class ConversationService {
             tenantId: actor.tenantId,
             kind: 'DIRECT',
             directKey: directKey(actor.userId, userId),
-            lastMessageAt: new Date(),
-            members: { create: [{ userId: actor.userId }, { userId }] },
+            lastMessageAt: now,
+            members: { create: [{ userId: actor.userId }, { userId, requestedAt: now }] },
           },
         });
         const events = await appendEvents(tx, conversation.id, [
@@ -87,10 +98,64 @@ export class ConversationService {
     }
   }
 
+  /**
+   * Before a send: a request for the sender themself is accepted by their answering it; a sender whose request the
+   * other person has not accepted (or declined) is refused past REQUEST_MESSAGE_LIMIT (BAD_USER_INPUT, reason
+   * REQUEST_LIMIT), the same whether or not that person blocks them.
+   */
+  async admitSend(actor: Actor, conversationId: string): Promise<void> {
+    const standing = await requestStanding(this.prisma, conversationId, actor.userId);
+    if (!standing) return;
+    if (standing.mine) {
+      await this.prisma.conversationMember.updateMany({ where: { conversationId, userId: actor.userId }, data: { requestedAt: null } });
+    }
+    if (standing.sentUnaccepted !== null && standing.sentUnaccepted >= REQUEST_MESSAGE_LIMIT) {
+      const limit = `Until they accept your message request you can send at most ${REQUEST_MESSAGE_LIMIT} messages.`;
+      throw badInput(limit, 'conversationId', 'REQUEST_LIMIT');
+    }
+  }
+
+  /** An existing DIRECT conversation the actor starts again (see startDirect). */
+  private async reopenDirect(actor: Actor, conversation: Conversation): Promise<Conversation> {
+    const key = { conversationId_userId: { conversationId: conversation.id, userId: actor.userId } };
+    const me = await this.prisma.conversationMember.findUnique({ where: key });
+    if (me?.requestedAt) await this.prisma.conversationMember.update({ where: key, data: { requestedAt: null } });
+    if (me) return conversation;
+    return this.join(conversation.id, actor.userId);
+  }
+
+  /** Makes the user a member (a DIRECT conversation they had left by declining it, or a group they were invited to). */
+  async join(conversationId: string, userId: string): Promise<Conversation> {
+    return this.changeMembers(conversationId, async (tx, current) => {
+      if (current.includes(userId)) return [];
+      if (current.length + 1 > MAX_GROUP_MEMBERS) throw badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, 'conversationId');
+      await tx.conversationMember.create({ data: { conversationId, userId } });
+      return [{ type: 'MEMBER_JOINED', userId }];
+    });
+  }
+
+  /** Takes the user out of a conversation (a DIRECT one whose request they declined), with its MEMBER_LEFT event. */
+  async drop(conversationId: string, userId: string): Promise<void> {
+    await this.changeMembers(
+      conversationId,
+      async (tx, current) => {
+        if (!current.includes(userId)) return [];
+        await tx.conversationMember.delete({ where: { conversationId_userId: { conversationId, userId } } });
+        return [{ type: 'MEMBER_LEFT', userId }];
+      },
+      [userId],
+    );
+  }
+
+  /**
+   * A new group. People whose privacy settings do not let the actor add them are invited instead, and people who
+   * block the actor are left out, silently (see group-adds.ts).
+   */
   async createGroup(actor: Actor, title: string, memberIds: string[]): Promise<Conversation> {
     const clean = await this.filter.apply(actor, cleanTitle(title), 'title');
-    const others = (await this.requireUsers(actor, memberIds, 'memberIds')).filter((id) => id !== actor.userId);
-    if (others.length + 1 > MAX_GROUP_MEMBERS) throw badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, 'memberIds');
+    const requested = (await this.requireUsers(actor, memberIds, 'memberIds')).filter((id) => id !== actor.userId);
+    if (requested.length + 1 > MAX_GROUP_MEMBERS) throw badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, 'memberIds');
+    const { add: others, invite: invited } = await sortAdds(this.prisma, actor, requested);
     const { conversation, events } = await this.prisma.$transaction(async (tx) => {
       const conversation = await tx.conversation.create({
         data: {
@@ -101,6 +166,7 @@ export class ConversationService {
           members: { create: [{ userId: actor.userId, role: 'OWNER' }, ...others.map((userId) => ({ userId }))] },
         },
       });
+      await invite(tx, conversation.id, actor.userId, invited);
       const drafts: EventDraft[] = [actor.userId, ...others].map((userId) => ({ type: 'MEMBER_JOINED', userId }));
       return { conversation, events: await appendEvents(tx, conversation.id, drafts) };
     });
@@ -108,12 +174,20 @@ export class ConversationService {
     return conversation;
   }
 
+  /** Adds people to a group; as in createGroup, a refused add is an invitation and a blocker is left out. */
   async addMembers(actor: Actor, conversationId: string, userIds: string[]): Promise<Conversation> {
     await this.requireGroupOwner(actor, conversationId);
     const ids = await this.requireUsers(actor, userIds, 'userIds');
+    const sorted = await sortAdds(this.prisma, actor, ids);
     return this.changeMembers(conversationId, async (tx, current) => {
-      const added = ids.filter((id) => !current.includes(id));
+      const added = sorted.add.filter((id) => !current.includes(id));
       if (current.length + added.length > MAX_GROUP_MEMBERS) throw badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, 'userIds');
+      await invite(
+        tx,
+        conversationId,
+        actor.userId,
+        sorted.invite.filter((id) => !current.includes(id)),
+      );
       await tx.conversationMember.createMany({ data: added.map((userId) => ({ conversationId, userId })) });
       return added.map((userId) => ({ type: 'MEMBER_JOINED' as const, userId }));
     });

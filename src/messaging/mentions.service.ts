@@ -33,3 +33,17 @@ export class MentionService {
     return { pageInfo: page.pageInfo, edges: page.edges.map(({ cursor, node }) => ({ cursor, node: { id: node.messageId } })) };
   }
 }
+
+/**
+ * Of the usernames a message by `actor` mentions, those of people who do not block the actor: a blocked user's
+ * mention of the blocker mentions nobody (one query, only for a message with mentions).
+ */
+export async function mentionableUsernames(prisma: Pick<PrismaClient, 'user'>, actor: Actor, usernames: string[]): Promise<string[]> {
+  if (!usernames.length) return usernames;
+  const blockers = await prisma.user.findMany({
+    where: { tenantId: actor.tenantId, username: { in: usernames }, blocking: { some: { blockedId: actor.userId } } },
+    select: { username: true },
+  });
+  const hidden = new Set(blockers.map((u) => u.username));
+  return usernames.filter((name) => !hidden.has(name));
+}

@@ -11,6 +11,7 @@ import type { SqlQuery } from '../db/client.ts';
 import { ATTACHMENT_TAKEN, historyPage, type HistoryRow } from '../db/sql/messages.ts';
 import { mentionedMembers } from '../db/sql/mentions.ts';
 import { mentionedUsernames } from './mentions.ts';
+import { mentionableUsernames } from './mentions.service.ts';
 import { NO_TEXT_FILTER, type TextFilter } from '../text-rules.ts';
 
 /** Member ids MessageService remembers, over the conversations most recently written to (see audience). */
@@ -130,6 +131,7 @@ export class MessageService {
     }
     // One statement checks membership (NOT_FOUND as requireMember) and writes the message and its event.
     const conversationId = input.conversationId ?? (await this.conversations.startDirect(actor, input.toUserId!)).id;
+    await this.conversations.admitSend(actor, conversationId);
     const replyToId = input.replyToId ? await this.quotable(actor, conversationId, input.replyToId) : null;
     const threadRootId = input.threadRootId ? await this.threadRoot(actor, conversationId, input.threadRootId) : null;
     try {
@@ -142,7 +144,7 @@ export class MessageService {
         now: new Date(),
         replyToId,
         threadRootId,
-        mentions: mentionedUsernames(content),
+        mentions: await mentionableUsernames(this.prisma, actor, mentionedUsernames(content)),
         attachmentIds: await this.attachments.attachable(actor, attachmentIds),
       });
       if (!written) throw notFound('Conversation');
@@ -247,7 +249,7 @@ export class MessageService {
       tenantId: actor.tenantId,
       conversationId: message.conversationId,
       senderId: message.senderId ?? actor.userId,
-      usernames: mentionedUsernames(content),
+      usernames: await mentionableUsernames(tx, actor, mentionedUsernames(content)),
     });
     await tx.messageMention.deleteMany({ where: { messageId: message.id, userId: { notIn: ids } } });
     await tx.messageMention.createMany({

@@ -6,3 +6,5 @@ import './events.schema.ts';
 import './reactions.schema.ts';
 import './search.schema.ts';
 import './threads.schema.ts';
+import './requests.schema.ts';
+import './invitations.schema.ts';

@@ -10,6 +10,9 @@ import { PinService } from './pins.service.ts';
 import { ReactionService } from './reactions.service.ts';
 import { ReadStateService } from './read-state.service.ts';
 import { SearchService } from './search.service.ts';
+import { RequestService } from './requests.service.ts';
+import { InvitationService } from './invitations.service.ts';
+import { BlockService } from '../accounts/blocks.service.ts';
 import type { TextFilter } from '../text-rules.ts';
 
 export interface Messaging {
@@ -24,6 +27,10 @@ export interface Messaging {
   reactions: ReactionService;
   reads: ReadStateService;
   search: SearchService;
+  /** Message requests: DIRECT conversations the viewer has not accepted. */
+  requests: RequestService;
+  /** Invitations to groups, for adds the invitee's privacy settings did not allow. */
+  invitations: InvitationService;
 }
 
 export function createMessaging(
@@ -49,5 +56,7 @@ export function createMessaging(
     reactions: new ReactionService(prisma, messages),
     reads: new ReadStateService(prisma, pubsub, conversations),
     search: new SearchService(prisma),
+    requests: new RequestService(prisma, conversations, new BlockService(prisma)),
+    invitations: new InvitationService(prisma, conversations),
   };
 }

@@ -6,6 +6,7 @@ import type { Actor } from './conversations.service.ts';
 import { decodeCursor, encodeCursor, isOffset, isStringPair, pageSize, toPage } from './input.ts';
 import { searchMessages } from '../db/sql/search.ts';
 import { messagesPerDay, messageTotals } from '../db/sql/stats.ts';
+import { contactMemberships } from '../accounts/privacy.ts';
 
 export interface SearchHit {
   messageId: string;
@@ -72,8 +73,8 @@ export class SearchService {
 
   /**
    * People in the tenant by name or username prefix, or by exact email. Email is matched only whole (a prefix search
-   * would let anyone reconstruct addresses) and only among the viewer's contacts, who may see it anyway (see
-   * canSeeContact): otherwise anyone could test address after address for an account and learn its owner's name.
+   * would let anyone reconstruct addresses) and only among the viewer's accepted contacts, who may see it anyway (see
+   * accounts/privacy.ts): otherwise anyone could test address after address for an account and learn its owner's name.
    */
   async users(actor: Actor, args: { search?: string | null; first?: number | null; after?: string | null }) {
     const limit = pageSize(args.first, 'first');
@@ -90,7 +91,7 @@ export class SearchService {
               OR: [
                 { name: { startsWith: prefix, mode: 'insensitive' } },
                 { username: { startsWith: prefix.toLowerCase().replace(/^@/, '') } },
-                { email: search.toLowerCase(), memberships: { some: { conversation: { members: { some: { userId: actor.userId } } } } } },
+                { email: search.toLowerCase(), memberships: { some: contactMemberships(actor.userId, actor.tenantId) } },
               ],
             }
           : {}),

@@ -9,6 +9,7 @@ import { TopicFanout } from '../realtime/fanout.ts';
 import { Delivery } from '../realtime/delivery.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import type { Viewer } from '../accounts/accounts.types.ts';
+import type { Privacy } from '../accounts/privacy.ts';
 import { AppError, badInput, isUnavailable } from '../errors.ts';
 import { cleanText, type TextFilter } from '../text-rules.ts';
 import type { ConnectionRef, PresenceStore } from './store.ts';
@@ -40,6 +41,8 @@ export class PresenceService {
       logger: Logger;
       store: PresenceStore;
       graceMs: number;
+      /** Who may see whose presence: accepted contacts (accounts/privacy.ts). */
+      contacts: Pick<Privacy, 'contactsAmong'>;
       /** Counts setStatus calls per user (limit `setStatus`: RATE_LIMITED past it). */
       limiter: RateLimiter;
       /** Told after every write to a User row (status, last seen), so cached viewers are dropped everywhere. */
@@ -152,12 +155,12 @@ export class PresenceService {
     const visible = await this.visibleAmong(viewer, ids);
     const hidden = ids.filter((id) => !visible.has(id));
     if (hidden.length) {
-      throw new AppError('FORBIDDEN', 'You can see the presence only of people who share a conversation with you.', { userIds: hidden });
+      throw new AppError('FORBIDDEN', 'You can see the presence only of your accepted contacts.', { userIds: hidden });
     }
     return ids;
   }
 
-  /** Whether the viewer may see this user's presence (themself, or a shared conversation in their tenant). */
+  /** Whether the viewer may see this user's presence (themself, or an accepted contact: accounts/privacy.ts). */
   async canSee(viewer: Viewer, userId: string): Promise<boolean> {
     return (await this.visibleAmong(viewer, [userId])).has(userId);
   }
@@ -165,17 +168,7 @@ export class PresenceService {
   private async visibleAmong(viewer: Viewer, ids: string[]): Promise<Set<string>> {
     const self = viewer.user.id;
     const others = ids.filter((id) => id !== self);
-    const rows = others.length
-      ? await this.deps.prisma.conversationMember.findMany({
-          where: {
-            userId: { in: others },
-            conversation: { tenantId: viewer.user.tenantId, members: { some: { userId: self } } },
-          },
-          select: { userId: true },
-          distinct: ['userId'],
-        })
-      : [];
-    const visible = new Set(rows.map((r) => r.userId));
+    const visible = await this.deps.contacts.contactsAmong(viewer.user, others);
     if (ids.includes(self)) visible.add(self);
     return visible;
   }

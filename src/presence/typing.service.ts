@@ -49,7 +49,8 @@ export class TypingService {
       {
         maxQueued: MAX_PENDING_TYPISTS,
         keyOf: (event) => event.userId,
-        accept: () => this.isMember(viewer, conversationId), // a member who left hears nothing more
+        // A member who left hears nothing more, and nobody sees the typing of someone who blocks them or whom they block.
+        accept: (event) => this.isMember(viewer, conversationId, event.userId),
       },
     );
   }
@@ -61,9 +62,13 @@ export class TypingService {
     }
   }
 
-  async isMember(viewer: Viewer, conversationId: string): Promise<boolean> {
+  /** Whether the viewer is a member of the conversation, and, given a typist, neither of the two blocks the other. */
+  async isMember(viewer: Viewer, conversationId: string, typistId?: string): Promise<boolean> {
+    const unblocked = typistId
+      ? { user: { blocking: { none: { blockedId: typistId } }, blockedBy: { none: { blockerId: typistId } } } }
+      : {};
     const row = await this.deps.prisma.conversationMember.findFirst({
-      where: { conversationId, userId: viewer.user.id, conversation: { tenantId: viewer.user.tenantId } },
+      where: { conversationId, userId: viewer.user.id, conversation: { tenantId: viewer.user.tenantId }, ...unblocked },
       select: { userId: true },
     });
     return row !== null;

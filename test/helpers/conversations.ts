@@ -14,3 +14,22 @@ export async function createConversation(
   );
   return data.createGroupConversation.id;
 }
+
+/**
+ * Makes two users accepted contacts (they see each other's contact details and presence): the first starts a DIRECT
+ * conversation with the second, who starts it too (which accepts the message request). Returns the conversation's id.
+ */
+export async function makeContacts(
+  s: TestServer,
+  a: Pick<TestUser, 'id' | 'token' | 'clientId'>,
+  b: Pick<TestUser, 'id' | 'token' | 'clientId'>,
+) {
+  const started = await s.ok<{ startDirectConversation: { id: string } }, Record<string, unknown>>(
+    'mutation($u: ID!) { startDirectConversation(userId: $u) { id } }',
+    { u: b.id },
+    { token: a.token, clientId: a.clientId },
+  );
+  const id = started.startDirectConversation.id;
+  await s.ok('mutation($u: ID!) { startDirectConversation(userId: $u) { id } }', { u: a.id }, { token: b.token, clientId: b.clientId });
+  return id;
+}

@@ -20,27 +20,37 @@ export const decodeUnread = (r: UnreadRow): [conversationId: string, unread: num
 
 /**
  * Whether message `m` (its thread root joined as `root`, if any) counts as unread for the user once past their read
- * pointer: someone else sent it, it is not deleted, and it is in the main history or concerns the user (it mentions
- * them, or answers a thread they started or wrote in).
+ * pointer: someone else sent it, someone the user does not block, it is not deleted, and it is in the main history
+ * or concerns the user (it mentions them, or answers a thread they started or wrote in).
  */
 export const unreadFor = (userId: string) => Prisma.sql`m."senderId" IS DISTINCT FROM ${userId} AND m."deletedAt" IS NULL
   AND (m."threadRootId" IS NULL OR ${userId} = ANY(m."mentionedIds")
-       OR root."senderId" = ${userId} OR ${userId} = ANY(root."threadParticipantIds"))`;
+       OR root."senderId" = ${userId} OR ${userId} = ANY(root."threadParticipantIds"))
+  AND NOT EXISTS (SELECT 1 FROM "Block" b WHERE b."blockerId" = ${userId} AND b."blockedId" = m."senderId")`;
+
+/**
+ * Whether the user's membership `cm` of conversation `c` is out of their conversation list and unread counts: a
+ * message request they have not accepted, or a DIRECT conversation with someone they block.
+ */
+export const hiddenMembership = Prisma.sql`(cm."requestedAt" IS NOT NULL OR (c.kind = 'DIRECT' AND EXISTS (
+  SELECT 1 FROM "ConversationMember" o JOIN "Block" b ON b."blockedId" = o."userId" AND b."blockerId" = cm."userId"
+  WHERE o."conversationId" = c.id AND o."userId" <> cm."userId")))`;
 
 /**
  * Per conversation with any, the messages others sent after the user's read pointer (deleted ones do not count). A
  * thread reply counts only for those it concerns: it mentions the user, or answers a thread the user started or
- * wrote in.
+ * wrote in. A hidden membership (a message request, a DIRECT conversation with someone blocked) counts none.
  */
 export async function unreadCounts(prisma: RawClient, userId: string, conversationIds: string[]): Promise<Map<string, number>> {
   const rows = await prisma.$queryRaw<UnreadRow[]>`
     SELECT m."conversationId", count(*) AS unread
     FROM "Message" m
     JOIN "ConversationMember" cm ON cm."conversationId" = m."conversationId" AND cm."userId" = ${userId}
+    JOIN "Conversation" c ON c.id = m."conversationId"
     LEFT JOIN "Message" root ON root.id = m."threadRootId"
     WHERE m."conversationId" = ANY(${conversationIds}::text[])
       AND m.sequence > cm."lastReadSequence"
-      AND ${unreadFor(userId)}
+      AND ${unreadFor(userId)} AND NOT ${hiddenMembership}
     GROUP BY m."conversationId"`;
   return new Map(rows.map(decodeUnread));
 }
@@ -83,6 +93,7 @@ const wallTime = (d: Date) => d.toISOString().slice(0, -1);
  * A page of a member's conversations: archived ones or the others, the ones they pinned first (most recently pinned
  * first), then by activity, newest first. A conversation counts as archived while it was archived (archivedAt) and
  * no message came after that, or while it is muted: a new message brings an archived conversation back unless muted.
+ * Hidden memberships (message requests, DIRECT conversations with someone blocked) are in neither list.
  */
 export async function conversationList(
   prisma: RawClient,
@@ -97,6 +108,7 @@ export async function conversationList(
     JOIN "Conversation" c ON c.id = cm."conversationId"
     WHERE cm."userId" = ${q.userId} AND c."tenantId" = ${q.tenantId}
       AND (cm."archivedAt" IS NOT NULL AND (cm.muted OR COALESCE(c."lastMessageAt", c."createdAt") <= cm."archivedAt")) = ${q.archived}
+      AND NOT ${hiddenMembership}
       AND (${kind}::text IS NULL
         OR (${kind} = 'pinned' AND (cm."pinnedAt" IS NULL OR (cm."pinnedAt", c.id) < (${at}::timestamp(3), ${after?.id ?? null}::text)))
         OR (${kind} = 'active' AND cm."pinnedAt" IS NULL

@@ -2,6 +2,7 @@
 // parley_append_message), and what the viewer reads of their own mentions: unread counts per conversation and the
 // newest-first list across conversations.
 import { int, type RawClient } from './statement.ts';
+import { hiddenMembership } from './conversations.ts';
 
 /**
  * The ids of the conversation's members other than `senderId` whose usernames are among `usernames` (lowercase), in
@@ -25,14 +26,15 @@ interface CountRow {
   count: bigint | number;
 }
 
-/** Per conversation with any, the messages after the user's read pointer that mention them (deleted ones do not). */
+/** Per conversation with any, the messages after the user's read pointer that mention them (deleted ones do not; hidden memberships count none). */
 export async function unreadMentionCounts(prisma: RawClient, userId: string, conversationIds: string[]): Promise<Map<string, number>> {
   const rows = await prisma.$queryRaw<CountRow[]>`
     SELECT mm."conversationId", count(*) AS count
     FROM "MessageMention" mm
     JOIN "ConversationMember" cm ON cm."conversationId" = mm."conversationId" AND cm."userId" = mm."userId"
+    JOIN "Conversation" c ON c.id = mm."conversationId"
     WHERE mm."userId" = ${userId} AND mm."conversationId" = ANY(${conversationIds}::text[])
-      AND mm.sequence > cm."lastReadSequence"
+      AND mm.sequence > cm."lastReadSequence" AND NOT ${hiddenMembership}
     GROUP BY mm."conversationId"`;
   return new Map(rows.map((r) => [r.conversationId, int(r.count)]));
 }

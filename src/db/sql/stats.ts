@@ -1,6 +1,6 @@
 // Message statistics of one user: totals, and messages per day over a window of days.
 import { int, type RawClient } from './statement.ts';
-import { unreadFor } from './conversations.ts';
+import { hiddenMembership, unreadFor } from './conversations.ts';
 
 export interface MessageTotals {
   /** Messages the user sent (deleted ones do not count). */
@@ -34,8 +34,9 @@ export async function messageTotals(prisma: RawClient, tenantId: string, userId:
       (SELECT count(*) FROM "Message" m JOIN "ConversationMember" cm ON cm."conversationId" = m."conversationId" AND cm."userId" = ${userId}
         WHERE m."senderId" IS DISTINCT FROM ${userId} AND m."deletedAt" IS NULL) AS received,
       (SELECT count(*) FROM "Message" m JOIN "ConversationMember" cm ON cm."conversationId" = m."conversationId" AND cm."userId" = ${userId}
+        JOIN "Conversation" c ON c.id = m."conversationId"
         LEFT JOIN "Message" root ON root.id = m."threadRootId"
-        WHERE m.sequence > cm."lastReadSequence" AND ${unreadFor(userId)}) AS unread,
+        WHERE m.sequence > cm."lastReadSequence" AND ${unreadFor(userId)} AND NOT ${hiddenMembership}) AS unread,
       (SELECT count(*) FROM "ConversationMember" WHERE "userId" = ${userId}) AS conversations`;
   return decodeTotals(totals);
 }
