@@ -140,6 +140,34 @@ describe('content filters', () => {
       expect(nodes.find((n) => (n.snapshot as { field: string }).field === 'text')?.targetUser).toEqual({ id: t.users[1].id });
     });
 
+  it('lets a moderator delete a message the filter flagged as it was sent', async () => {
+    const s = server();
+    const t = await team(s);
+    await setFilter(s, t.admin, ['darn'], 'FLAG');
+    const c = await group(s, [t.users[0], t.users[1]]);
+    const flagged = await send(s, t.users[0], c, 'darn it all');
+    const queue = await ok<{ moderationReports: { edges: { node: { id: string } }[] } }>(
+      s,
+      t.moderator,
+      '{ moderationReports(status: OPEN, first: 5) { edges { node { id } } } }',
+    );
+    const [report] = queue.moderationReports.edges.map((e) => e.node.id);
+    const resolved = await ok<{ resolveReport: { messageId: string; action: string } }>(
+      s,
+      t.moderator,
+      'mutation($id: ID!) { resolveReport(reportId: $id, action: DELETE_MESSAGE) { messageId action } }',
+      { id: report },
+    );
+    expect(resolved.resolveReport).toEqual({ messageId: flagged.id, action: 'DELETE_MESSAGE' });
+    const left = await ok<{ conversation: { messages: { edges: { node: { id: string; deletedAt: string | null } }[] } } }>(
+      s,
+      t.users[1],
+      'query($c: ID!) { conversation(id: $c) { messages(last: 5) { edges { node { id deletedAt } } } } }',
+      { c },
+    );
+    expect(left.conversation.messages.edges.find((e) => e.node.id === flagged.id)?.node.deletedAt).toEqual(expect.any(String));
+  });
+
   it('matches words whole and in any case, and leaves other tenants alone', async () => {
     const s = server();
     const t = await team(s);

@@ -10,7 +10,7 @@ import type { Viewer } from '../accounts/accounts.types.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { requireText } from '../text-rules.ts';
 import type { AuditLog } from './audit-log.ts';
-import { cleanNote } from './reports.service.ts';
+import { cleanNote, type ReportSnapshot } from './reports.service.ts';
 
 const RANK: Record<TenantRole, number> = { USER: 0, MODERATOR: 1, ADMIN: 2 };
 export const MAX_SUSPENSION_REASON = 500;
@@ -149,8 +149,9 @@ export class ModerationService {
     const note = cleanNote(rawNote);
     const { prisma } = this.deps;
     const tenantId = viewer.user.tenantId;
-    const report = await prisma.report.findFirst({ where: { id: reportId, tenantId } });
-    if (!report) throw notFound('Report');
+    const found = await prisma.report.findFirst({ where: { id: reportId, tenantId } });
+    if (!found) throw notFound('Report');
+    const report = await this.withFlaggedMessage(found);
     if (report.targetUserId === viewer.user.id) throw forbidden('A report about you is for another moderator to resolve.');
     if (action === 'DELETE_MESSAGE' && !report.messageId) throw badInput('This report is not about a message.', 'action');
     if ((action === 'WARN' || action === 'SUSPEND_USER') && !report.targetUserId)
@@ -180,6 +181,40 @@ export class ModerationService {
       note: note ? `${action}: ${note}` : action,
     });
     return { ...report, ...resolved };
+  }
+
+  /** How long after a content filter flagged a text a message of it is taken to be the one flagged. */
+  private static readonly FLAGGED_SEND_MS = 60_000;
+
+  /**
+   * A report the content filter filed for a message being sent is filed before the message exists, so it names no
+   * message: the sender's first message of that text (in that conversation, when known) stored just after it is the
+   * one. Found once, it is written into the report.
+   */
+  private async withFlaggedMessage(report: Report): Promise<Report> {
+    const snapshot = report.snapshot as unknown as ReportSnapshot;
+    if (report.messageId || report.reporterId || snapshot.kind !== 'FILTER' || snapshot.field !== 'content' || !report.targetUserId)
+      return report;
+    const message = await this.deps.prisma.message.findFirst({
+      where: {
+        tenantId: report.tenantId,
+        senderId: report.targetUserId,
+        content: snapshot.content ?? '',
+        ...(report.conversationId ? { conversationId: report.conversationId } : {}),
+        // A few seconds either side: the report's time and the message's may come from different clocks.
+        createdAt: {
+          gte: new Date(report.createdAt.getTime() - 5_000),
+          lte: new Date(report.createdAt.getTime() + ModerationService.FLAGGED_SEND_MS),
+        },
+      },
+      orderBy: { createdAt: 'asc' },
+      select: { id: true, conversationId: true },
+    });
+    if (!message) return report;
+    return this.deps.prisma.report.update({
+      where: { id: report.id },
+      data: { messageId: message.id, conversationId: message.conversationId },
+    });
   }
 
   private async act(viewer: Viewer, report: Report, action: ReportAction, note: string | null) {
