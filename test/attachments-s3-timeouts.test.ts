@@ -37,7 +37,9 @@ async function silenceableProxy(port: number) {
 }
 
 describe('attachments on an S3 that stops answering', () => {
-  it('HEAD reads the size alone; uploads, downloads and stop() give up after the S3 timeouts', async () => {
+  // Each call that gives up takes two attempts of a second and a backoff, and the refused upload also tries to delete
+  // what it stored: some seconds each, more on a busy machine.
+  it('HEAD reads the size alone; uploads, downloads and stop() give up after the S3 timeouts', { timeout: 120_000 }, async () => {
     const s3 = await startS3();
     const proxy = await silenceableProxy(Number(new URL(s3.env.S3_ENDPOINT).port));
     const s = await startServer({
