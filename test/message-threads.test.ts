@@ -183,6 +183,9 @@ describe('threads', () => {
     const root = (await sent(c, 'root')).id;
     const stranger = await send(other, 'intruding', root, other.owner, c.group);
     expect(code(stranger)).toBe('NOT_FOUND');
+    // The same answer for a root that is there and one that is not: a stranger learns nothing of what C holds.
+    const guess = await send(other, 'intruding', randomUUID(), other.owner, c.group);
+    expect([stranger.errors![0].extensions!.field, guess.errors![0].extensions!.field]).toEqual(['threadRootId', 'threadRootId']);
     expect(await s.services().prisma.message.count({ where: { conversationId: c.group } })).toBe(before + 1);
 
     // A deleted root keeps a thread it already has going.

@@ -34,7 +34,7 @@ builder.mutationFields((t) => ({
   addMembers: t.prismaField({
     type: 'Conversation',
     authScopes: { signedIn: true },
-    description: 'Adds people to a group (owners only). People already in it are ignored.',
+    description: 'Adds people to a group (owners and admins). People already in it are ignored.',
     args: {
       conversationId: t.arg.id({ required: true, description: 'The group.' }),
       userIds: t.arg.idList({ required: true, description: 'People to add.' }),
@@ -47,7 +47,8 @@ builder.mutationFields((t) => ({
   removeMember: t.prismaField({
     type: 'Conversation',
     authScopes: { signedIn: true },
-    description: 'Removes someone from a group (owners only; removing yourself is leaving). They stop receiving its events at once.',
+    description:
+      'Removes someone from a group: owners remove admins and members, admins remove members (removing yourself is leaving). They stop receiving its events at once.',
     args: {
       conversationId: t.arg.id({ required: true, description: 'The group.' }),
       userId: t.arg.id({ required: true, description: 'The member to remove.' }),
@@ -69,7 +70,7 @@ builder.mutationFields((t) => ({
   renameConversation: t.prismaField({
     type: 'Conversation',
     authScopes: { signedIn: true },
-    description: "Changes a group's title (any member).",
+    description: "Changes a group's title: by its editPolicy, owners and admins (the default) or every member.",
     args: {
       conversationId: t.arg.id({ required: true, description: 'The group.' }),
       title: t.arg.string({ required: true, description: 'New title, 1 to 100 characters.' }),

@@ -16,7 +16,7 @@ const ConversationKindRef = builder.enumType('ConversationKind', {
   } as const,
 });
 
-const MemberRoleRef = builder.enumType('MemberRole', {
+export const MemberRoleRef = builder.enumType('MemberRole', {
   description: 'What a member may do in a group.',
   values: {
     OWNER: { description: 'Adds and removes members, deletes any message.' },
@@ -118,7 +118,8 @@ export const ConversationRef = builder.prismaObject('Conversation', {
         last: t.arg.int({ description: 'Page size reading backward, alone: the newest messages (default 20, max 100).' }),
         before: t.arg.string({ description: 'Cursor to read backward from.' }),
       },
-      resolve: (c, args, ctx, info) => loadMessagePage(ctx, info, c.id, args),
+      // The viewer's membership is checked by the page's statement: a public group found by a non-member shows none.
+      resolve: (c, args, ctx, info) => loadMessagePage(ctx, info, c.id, args, actorOf(ctx)),
     }),
   }),
 });
@@ -171,11 +172,15 @@ builder.queryFields((t) => ({
     type: 'Conversation',
     nullable: true,
     authScopes: { signedIn: true },
-    description: 'The DIRECT conversation between the viewer and this person, if it exists.',
+    description:
+      'The DIRECT conversation between the viewer and this person, if it exists and the viewer is in it (not after declining it).',
     args: { userId: t.arg.id({ required: true, description: 'The other person.' }) },
     resolve: async (query, _root, { userId }, ctx) => {
-      const found = await ctx.services.messaging.conversations.conversationWith(actorOf(ctx), String(userId));
-      return found ? ctx.prisma.conversation.findUnique({ ...query, where: { id: found.id } }) : null;
+      const actor = actorOf(ctx);
+      const found = await ctx.services.messaging.conversations.conversationWith(actor, String(userId));
+      return found
+        ? ctx.prisma.conversation.findFirst({ ...query, where: { id: found.id, members: { some: { userId: actor.userId } } } })
+        : null;
     },
   }),
   users: t.field({

@@ -3,10 +3,11 @@
 import type { Conversation, ConversationMember, PrismaClient } from '../generated/prisma/client.ts';
 import { badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import { appendEvents, publishEvents, type ConversationEventPayload, type EventDraft } from './events.ts';
+import { appendEvents, publishEvents, type ConversationEventPayload, type EventDraft, type Tx } from './events.ts';
 import { invite, sortAdds } from './group-adds.ts';
 import { requestStanding } from '../db/sql/requests.ts';
 import { cleanTitle, MAX_GROUP_MEMBERS } from './input.ts';
+import { outranks, requirePermitted, type GroupAction } from './group-permissions.ts';
 import { lastMessageIds, lockConversation, unreadCounts } from '../db/sql/conversations.ts';
 import { NO_TEXT_FILTER, type TextFilter } from '../text-rules.ts';
 
@@ -38,10 +39,11 @@ export class ConversationService {
     return member;
   }
 
-  async requireGroupOwner(actor: Actor, conversationId: string) {
+  /** The actor's membership of a group in which their role allows `action` (group-permissions.ts), or why not. */
+  async requireGroupPermission(actor: Actor, conversationId: string, action: GroupAction) {
     const member = await this.requireMember(actor, conversationId);
     if (member.conversation.kind !== 'GROUP') throw badInput('Only group conversations have members to manage.', 'conversationId');
-    if (member.role !== 'OWNER') throw forbidden('Only a group owner can do this.');
+    requirePermitted(member.role, action, member.conversation);
     return member;
   }
 
@@ -124,12 +126,23 @@ export class ConversationService {
     return this.join(conversation.id, actor.userId);
   }
 
-  /** Makes the user a member (a DIRECT conversation they had left by declining it, or a group they were invited to). */
-  async join(conversationId: string, userId: string): Promise<Conversation> {
+  /**
+   * Makes the user a member (a DIRECT conversation they had left by declining it, a group they were invited to, one
+   * they join as a public group or by an invite link); a member already stays as they are. `admit` runs first in the
+   * same transaction (an invite link's use: a join that fails takes none). In a group whose history shows from
+   * joining on, the new member reads from here (visibleFrom).
+   */
+  async join(conversationId: string, userId: string, admit?: (tx: Tx) => Promise<void>): Promise<Conversation> {
     return this.changeMembers(conversationId, async (tx, current) => {
       if (current.includes(userId)) return [];
+      await admit?.(tx);
       if (current.length + 1 > MAX_GROUP_MEMBERS) throw badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, 'conversationId');
-      await tx.conversationMember.create({ data: { conversationId, userId } });
+      const now = await tx.conversation.findUniqueOrThrow({
+        where: { id: conversationId },
+        select: { lastSequence: true, historyVisibility: true },
+      });
+      const visibleFrom = now.historyVisibility === 'FROM_JOIN' ? now.lastSequence + 1 : 0;
+      await tx.conversationMember.create({ data: { conversationId, userId, visibleFrom } });
       return [{ type: 'MEMBER_JOINED', userId }];
     });
   }
@@ -176,7 +189,7 @@ export class ConversationService {
 
   /** Adds people to a group; as in createGroup, a refused add is an invitation and a blocker is left out. */
   async addMembers(actor: Actor, conversationId: string, userIds: string[]): Promise<Conversation> {
-    await this.requireGroupOwner(actor, conversationId);
+    await this.requireGroupPermission(actor, conversationId, 'addMembers');
     const ids = await this.requireUsers(actor, userIds, 'userIds');
     const sorted = await sortAdds(this.prisma, actor, ids);
     return this.changeMembers(conversationId, async (tx, current) => {
@@ -195,11 +208,14 @@ export class ConversationService {
 
   async removeMember(actor: Actor, conversationId: string, userId: string): Promise<Conversation> {
     if (userId === actor.userId) return this.leave(actor, conversationId);
-    await this.requireGroupOwner(actor, conversationId);
+    const me = await this.requireGroupPermission(actor, conversationId, 'removeMembers');
     return this.changeMembers(
       conversationId,
-      async (tx, current) => {
-        if (!current.includes(userId)) throw badInput('That user is not a member.', 'userId');
+      async (tx) => {
+        const them = await tx.conversationMember.findUnique({ where: { conversationId_userId: { conversationId, userId } } });
+        if (!them) throw badInput('That user is not a member.', 'userId');
+        // Owners remove admins and members, admins remove members.
+        if (!outranks(me.role, them.role)) throw forbidden('Only someone of a higher role can remove this member.');
         await tx.conversationMember.delete({ where: { conversationId_userId: { conversationId, userId } } });
         return [{ type: 'MEMBER_LEFT', userId }];
       },
@@ -236,6 +252,7 @@ export class ConversationService {
   async rename(actor: Actor, conversationId: string, title: string): Promise<Conversation> {
     const me = await this.requireMember(actor, conversationId);
     if (me.conversation.kind !== 'GROUP') throw badInput('A direct conversation has no title to change.', 'conversationId');
+    requirePermitted(me.role, 'rename', me.conversation);
     const clean = await this.filter.apply({ ...actor, conversationId }, cleanTitle(title), 'title');
     return this.changeMembers(conversationId, async (tx) => {
       await tx.conversation.update({ where: { id: conversationId }, data: { title: clean } });
@@ -243,8 +260,11 @@ export class ConversationService {
     });
   }
 
-  /** Runs a membership change with its events in one transaction, then tells current and `alsoNotify` users. */
-  private async changeMembers(
+  /**
+   * Runs a change of the group (members, roles, settings) with its events in one transaction, under the conversation
+   * lock, then tells current and `alsoNotify` users. GroupService and InviteService change groups through it too.
+   */
+  async changeMembers(
     conversationId: string,
     change: (tx: Parameters<Parameters<PrismaClient['$transaction']>[0]>[0], currentMemberIds: string[]) => Promise<EventDraft[]>,
     alsoNotify: string[] = [],

@@ -132,7 +132,8 @@ builder.subscriptionFields((t) => ({
         topics: ctx.services.eventTopics,
         viewerId: actor.userId,
         conversationId: member.conversationId,
-        afterSequence: after,
+        // Nothing from before what the member may read (a group whose history shows from joining on).
+        afterSequence: after === null ? null : Math.max(after, member.visibleFrom - 1),
         startSequence,
         onError: (err) => ctx.services.logger.error('conversation stream failed', { error: err }),
       });

@@ -8,9 +8,10 @@ import { appendEvents, appendMessage, eventUser, publishEvents, toPayload, type 
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage, type Page } from './input.ts';
 import type { SqlQuery } from '../db/client.ts';
-import { ATTACHMENT_TAKEN, historyPage, type HistoryRow } from '../db/sql/messages.ts';
+import { ATTACHMENT_TAKEN, historyPage, THREAD_ROOT_GONE, type HistoryRow } from '../db/sql/messages.ts';
 import { mentionedMembers } from '../db/sql/mentions.ts';
 import { mentionedUsernames } from './mentions.ts';
+import { permitted } from './group-permissions.ts';
 import { mentionableUsernames } from './mentions.service.ts';
 import { NO_TEXT_FILTER, type TextFilter } from '../text-rules.ts';
 
@@ -147,22 +148,40 @@ export class MessageService {
         mentions: await mentionableUsernames(this.prisma, actor, mentionedUsernames(content)),
         attachmentIds: await this.attachments.attachable(actor, attachmentIds),
       });
-      if (!written) throw notFound('Conversation');
+      if (!written) throw await this.refusal(actor, conversationId);
       const sender = input.sender?.id === actor.userId ? eventUser(input.sender) : undefined;
       written.event.rows = { message: written.message, ...(sender ? { user: sender } : {}) };
       await this.publish([written.event]);
       this.onSent(actor.tenantId, conversationId, actor.userId);
       return written.message;
     } catch (err) {
-      // Two retries racing: the loser's insert hits the unique key and returns the winner's message.
-      if (clientMessageId && isUniqueViolation(err)) {
+      const code = (err as { code?: unknown })?.code;
+      // Two retries racing: the loser's insert hits the unique key, or finds the attachments taken by the winner, and
+      // returns the winner's message.
+      if (clientMessageId && (isUniqueViolation(err) || code === ATTACHMENT_TAKEN)) {
         const first = await this.retried(actor, clientMessageId, input);
         if (first) return first;
       }
-      if ((err as { code?: unknown })?.code === ATTACHMENT_TAKEN)
+      if (code === ATTACHMENT_TAKEN)
         throw new AppError('NOT_FOUND', 'An attachment was sent with another message meanwhile.', { field: 'attachmentIds' });
+      if (code === THREAD_ROOT_GONE)
+        throw new AppError('NOT_FOUND', 'The thread to reply in was deleted meanwhile.', { field: 'threadRootId' });
       throw err;
     }
+  }
+
+  /**
+   * Why a send wrote nothing, read only then: a member of a group only owners and admins post in (FORBIDDEN), or
+   * not a member of the conversation in the sender's tenant (NOT_FOUND, as requireMember).
+   */
+  private async refusal(actor: Actor, conversationId: string): Promise<AppError> {
+    const member = await this.prisma.conversationMember.findFirst({
+      where: { conversationId, userId: actor.userId, conversation: { tenantId: actor.tenantId } },
+      select: { role: true, conversation: { select: { kind: true, postPolicy: true, editPolicy: true } } },
+    });
+    if (member && !permitted(member.role, 'post', member.conversation))
+      return forbidden('Only group owners and admins can post in this group.');
+    return notFound('Conversation');
   }
 
   /**
@@ -171,7 +190,7 @@ export class MessageService {
    */
   private async threadRoot(actor: Actor, conversationId: string, messageId: string): Promise<string> {
     const target = await this.prisma.message.findFirst({
-      where: { id: messageId, conversationId, tenantId: actor.tenantId },
+      where: { id: messageId, conversationId, tenantId: actor.tenantId, conversation: { members: { some: { userId: actor.userId } } } },
       select: { id: true, threadRootId: true, deletedAt: true, replyCount: true },
     });
     if (target?.threadRootId) return target.threadRootId;
@@ -183,7 +202,14 @@ export class MessageService {
   /** The id of a message a reply may quote: one of the same conversation, not deleted; else NOT_FOUND. */
   private async quotable(actor: Actor, conversationId: string, replyToId: string): Promise<string> {
     const quoted = await this.prisma.message.findFirst({
-      where: { id: replyToId, conversationId, tenantId: actor.tenantId, deletedAt: null },
+      // In a conversation of the sender's: a stranger learns nothing of which messages a conversation holds.
+      where: {
+        id: replyToId,
+        conversationId,
+        tenantId: actor.tenantId,
+        deletedAt: null,
+        conversation: { members: { some: { userId: actor.userId } } },
+      },
       select: { id: true },
     });
     if (!quoted)
@@ -232,7 +258,7 @@ export class MessageService {
       const current = await tx.message.findUniqueOrThrow({ where: { id: messageId } });
       if (current.deletedAt) throw badInput('A deleted message cannot be edited.', 'id');
       await tx.messageEdit.create({ data: { messageId, content: current.content, createdAt: current.editedAt ?? current.createdAt } });
-      const mentionedIds = await this.remention(tx, actor, current, content);
+      const mentionedIds = await this.remention(tx, actor, current, content, events[0].sequence);
       const updated = await tx.message.update({ where: { id: messageId }, data: { content, editedAt: new Date(), mentionedIds } });
       return { updated, events };
     });
@@ -242,9 +268,10 @@ export class MessageService {
 
   /**
    * The mentions of an edited message's new text: its MessageMention rows are replaced, and the new mentionedIds
-   * returned. Whoever was mentioned before and still is keeps their row (and its place among unread mentions).
+   * returned. Whoever was mentioned before and still is keeps their row (and its place among unread mentions);
+   * someone newly mentioned gets the edit's sequence and time, so the mention is unread for them like a new message.
    */
-  private async remention(tx: Tx, actor: Actor, message: Message, content: string): Promise<string[]> {
+  private async remention(tx: Tx, actor: Actor, message: Message, content: string, editSequence: number): Promise<string[]> {
     const ids = await mentionedMembers(tx, {
       tenantId: actor.tenantId,
       conversationId: message.conversationId,
@@ -257,21 +284,21 @@ export class MessageService {
         messageId: message.id,
         userId,
         conversationId: message.conversationId,
-        sequence: message.sequence,
-        createdAt: message.createdAt,
+        sequence: editSequence,
+        createdAt: new Date(),
       })),
       skipDuplicates: true,
     });
     return ids;
   }
 
-  /** Tombstones a message: content and edit history go, the message keeps its place. Sender or group owner. */
+  /** Tombstones a message: content and edit history go, the message keeps its place. Sender, or group owners and admins. */
   async delete(actor: Actor, messageId: string): Promise<Message> {
     const message = await this.requireVisible(actor, messageId);
     if (message.senderId !== actor.userId) {
       const me = await this.conversations.requireMember(actor, message.conversationId);
-      if (me.conversation.kind !== 'GROUP' || me.role !== 'OWNER')
-        throw forbidden('Only the sender or a group owner can delete a message.');
+      if (!permitted(me.role, 'deleteOthersMessages', me.conversation))
+        throw forbidden("Only the sender, or a group's owners and admins, can delete a message.");
     }
     return this.tombstone(actor, message);
   }

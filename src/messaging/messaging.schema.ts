@@ -8,3 +8,4 @@ import './search.schema.ts';
 import './threads.schema.ts';
 import './requests.schema.ts';
 import './invitations.schema.ts';
+import './groups.schema.ts';

@@ -6,6 +6,8 @@ import { ConversationService } from './conversations.service.ts';
 import { ConversationSettingsService } from './conversation-settings.service.ts';
 import { MentionService } from './mentions.service.ts';
 import { MessageService, type MessageAttachments } from './messages.service.ts';
+import { GroupService } from './groups.service.ts';
+import { InviteService } from './invites.service.ts';
 import { PinService } from './pins.service.ts';
 import { ReactionService } from './reactions.service.ts';
 import { ReadStateService } from './read-state.service.ts';
@@ -22,6 +24,10 @@ export interface Messaging {
   messages: MessageService;
   /** The viewer's mentions: unread counts and the list across conversations. */
   mentions: MentionService;
+  /** Managing groups: roles, settings, public groups, joining. */
+  groups: GroupService;
+  /** Groups' invite links. */
+  invites: InviteService;
   /** Messages pinned in their conversation. */
   pins: PinService;
   reactions: ReactionService;
@@ -46,12 +52,15 @@ export function createMessaging(
   filter?: TextFilter,
 ): Messaging {
   const conversations = new ConversationService(prisma, pubsub, filter);
+  const groups = new GroupService(prisma, conversations);
   const messages = new MessageService(prisma, sql, pubsub, conversations, onSent, attachments, filter);
   return {
     conversations,
     settings: new ConversationSettingsService(prisma, conversations, pubsub, onListenerError),
     messages,
     mentions: new MentionService(prisma),
+    groups,
+    invites: new InviteService(prisma, conversations, groups),
     pins: new PinService(prisma, messages),
     reactions: new ReactionService(prisma, messages),
     reads: new ReadStateService(prisma, pubsub, conversations),

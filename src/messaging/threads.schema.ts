@@ -8,6 +8,9 @@ import { UserRef } from '../accounts/accounts.schema.ts';
 import { actorOf, batchLoad, loadUsers, withNodes } from './loaders.ts';
 import { loadMessagePage, MessageConnection } from './messages.schema.ts';
 
+/** Participants a summary lists at most (a list under every message of a page must stay short). */
+const PARTICIPANTS_SHOWN = 10;
+
 interface ThreadSummary {
   replyCount: number;
   lastReplyAt: Date;
@@ -21,8 +24,12 @@ const ThreadSummaryRef = builder.objectRef<ThreadSummary>('ThreadSummary').imple
     lastReplyAt: t.expose('lastReplyAt', { type: 'DateTime', description: 'When the latest reply was sent.' }),
     participants: t.field({
       type: [UserRef],
-      description: 'Who replied in the thread, first to reply first (deleted accounts left out).',
-      resolve: (s, _args, ctx) => loadUsers(ctx, s.participantIds),
+      description: `Who replied in the thread, first to reply first: the first ${PARTICIPANTS_SHOWN} (deleted accounts left out; \`participantCount\` says how many in all).`,
+      resolve: (s, _args, ctx) => loadUsers(ctx, s.participantIds.slice(0, PARTICIPANTS_SHOWN)),
+    }),
+    participantCount: t.int({
+      description: 'How many people replied in the thread.',
+      resolve: (s) => s.participantIds.length,
     }),
   }),
 });

@@ -47,6 +47,8 @@ export interface AppendedMessage {
 
 /** The SQLSTATE parley_append_message raises when an attachment was taken by another send meanwhile. */
 export const ATTACHMENT_TAKEN = 'PA404';
+/** The SQLSTATE parley_append_message raises when a thread's root was deleted (without replies) meanwhile. */
+export const THREAD_ROOT_GONE = 'PA410';
 
 /**
  * Stores a message and its MESSAGE_ADDED event (parley_append_message): the stored row, or null, with nothing
@@ -114,7 +116,9 @@ export async function historyPage(query: SqlQuery, r: HistoryRange): Promise<His
   const values: unknown[] = [r.conversationId, r.take];
   const bound = (op: '>' | '<', value: number | null) => (value === null ? '' : ` AND sequence ${op} $${values.push(value)}`);
   const thread = r.threadRootId ? ` AND "threadRootId" = $${values.push(r.threadRootId)}` : ' AND "threadRootId" IS NULL';
-  const range = thread + bound('>', r.after) + bound('<', r.before);
+  // A viewer reads from what their membership lets them (a group whose history shows from joining on).
+  const visible = r.viewer ? ' AND sequence >= cm."visibleFrom"' : '';
+  const range = thread + visible + bound('>', r.after) + bound('<', r.before);
   const [from, where] = r.viewer
     ? [
         `"ConversationMember" cm JOIN "Conversation" c ON c.id = cm."conversationId" AND c."tenantId" = $${values.push(r.viewer.tenantId)}`,

@@ -3,13 +3,15 @@
 -- per conversation), the message and the event, as one statement. A function rather than one CTE statement because
 -- PL/pgSQL keeps its plans for the session: sending is the hottest write, and planning the statement anew each
 -- time cost as much as running it (embedded PGlite plans in the server's own process).
--- No row, and nothing written, when the sender is not a member of the conversation in their tenant. The message's
+-- No row, and nothing written, when the sender is not a member of the conversation in their tenant, or may not post
+-- in it (a group whose postPolicy is ADMINS, to a MEMBER: the caller tells the two apart after the fact). The message's
 -- time never moves backwards: a writer that read its clock earlier but got the lock later takes the later time.
 --
 -- A reply names the message it quotes (p_reply_to_id): it is stored only when that message is in the same
 -- conversation (the caller has checked it and answers NOT_FOUND otherwise; a message removed since leaves null).
 -- A thread reply names its root (p_thread_root_id, a top-level message of the conversation, checked by the caller):
--- the root's replyCount, lastReplyAt and threadParticipantIds move with it.
+-- the root's replyCount, lastReplyAt and threadParticipantIds move with it. A root deleted meanwhile (without replies)
+-- fails the call with SQLSTATE PA410 and writes nothing: a thread reply never lands in the main history instead.
 -- Mentions come as usernames (p_mentions, lowercase): those of members other than the sender become the message's
 -- mentionedIds, in order of mention, and MessageMention rows.
 -- Attachments (p_attachment_ids) become the message's, in order, when every one is the sender's own upload not yet
@@ -17,7 +19,7 @@
 -- race with another send of the same upload).
 --
 -- This file is the function as the latest migration defines it (first: 20261202183000_append_message_function;
--- latest: 20261207131501_threads_mentions_attachments).
+-- latest: 20261207140000_group_post_policy).
 -- The server does not run it: a change is a new migration that copies this file whole, and test/db-sql.test.ts
 -- checks that the migrated database's function has this body.
 CREATE OR REPLACE FUNCTION parley_append_message(
@@ -36,7 +38,8 @@ BEGIN
      SET "lastSequence" = "lastSequence" + 1, "updatedAt" = now(),
          "lastMessageAt" = GREATEST(COALESCE("lastMessageAt", p_now), p_now)
    WHERE id = p_conversation_id AND "tenantId" = p_tenant_id
-     AND EXISTS (SELECT 1 FROM "ConversationMember" WHERE "conversationId" = p_conversation_id AND "userId" = p_sender_id)
+     AND EXISTS (SELECT 1 FROM "ConversationMember" WHERE "conversationId" = p_conversation_id AND "userId" = p_sender_id
+                   AND ("Conversation"."postPolicy" = 'EVERYONE' OR role <> 'MEMBER'))
   RETURNING "lastSequence", "lastMessageAt" INTO v_sequence, v_at;
   IF NOT FOUND THEN
     RETURN;
@@ -52,7 +55,11 @@ BEGIN
            "threadParticipantIds" = CASE WHEN p_sender_id = ANY("threadParticipantIds") THEN "threadParticipantIds"
                                          ELSE array_append("threadParticipantIds", p_sender_id) END
      WHERE id = p_thread_root_id AND "conversationId" = p_conversation_id AND "threadRootId" IS NULL
+       AND ("deletedAt" IS NULL OR "replyCount" > 0)
     RETURNING id INTO v_root;
+    IF v_root IS NULL THEN
+      RAISE EXCEPTION 'the thread root was deleted meanwhile' USING ERRCODE = 'PA410';
+    END IF;
   END IF;
   RETURN QUERY
     INSERT INTO "Message" (id, "tenantId", "conversationId", "senderId", sequence, content, "clientMessageId", "createdAt",

@@ -66,8 +66,10 @@ const rankOf = (vector: Prisma.Sql) =>
  */
 export async function searchMessages(prisma: RawClient, a: SearchArgs): Promise<SearchRow[]> {
   const inConversation = a.conversationId ? Prisma.sql`AND m."conversationId" = ${a.conversationId}` : Prisma.empty;
+  // In the viewer's conversations, from what each lets them read on (a group whose history shows from joining).
   const visible = Prisma.sql`m."tenantId" = ${a.tenantId}
-        AND m."conversationId" IN (SELECT "conversationId" FROM "ConversationMember" WHERE "userId" = ${a.userId})
+        AND EXISTS (SELECT 1 FROM "ConversationMember" cm
+                    WHERE cm."conversationId" = m."conversationId" AND cm."userId" = ${a.userId} AND m.sequence >= cm."visibleFrom")
         ${inConversation}`;
   // Rank every match, keep the page, and only then build snippets: ts_headline re-parses the whole text, so it
   // runs for the page's rows, not for every match (the difference between milliseconds and seconds for a
