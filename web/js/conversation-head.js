@@ -1,5 +1,7 @@
-// The open conversation's title and the presence of its other members, under the title.
+// The open conversation's title and the presence of its other members, under the title; a group's own panel and
+// what the viewer may do in it (group-panel.js).
 import { $, h, presenceDot, presenceLabel } from './dom.js';
+import { renderGroup } from './group-panel.js';
 
 /** Draws the head of conversation `c` (its title and members) as the viewer `myId` sees it; null for none open. */
 export function renderHead(c, myId) {
@@ -17,4 +19,5 @@ export function renderHead(c, myId) {
         ),
       ),
   );
+  renderGroup(c, myId);
 }

@@ -4,6 +4,8 @@ import { gql, live, onReconnected } from './api.js';
 import { closeThread, initThread, openConversationId, openThread, presenceChanged } from './thread.js';
 import { initMentionsView } from './mentions-view.js';
 import { followSettings, initSettings, renderSettings } from './conversation-settings.js';
+import { initPublicGroups } from './public-groups.js';
+import { joinInviteInAddress } from './invite-links.js';
 
 const SUMMARY_FIELDS =
   'id kind title unreadCount unreadMentionCount lastSequence lastActivityAt viewerSettings { muted archived pinned } lastMessage { content deletedAt senderName sender { id } }';
@@ -30,6 +32,8 @@ export function startConversations(viewer) {
   });
   initMentionsView(viewer, open);
   initSettings({ conversation: (id) => conversations.get(id), changed: () => renderList() });
+  initPublicGroups(open, (id) => conversations.has(id));
+  void joinInviteInAddress(open);
   void loadList();
   inboxCursor = null;
   followInbox();

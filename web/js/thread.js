@@ -12,6 +12,7 @@ import { closeThreadPanel, initThreadPanel, openThreadPanel, renderThreadRoot, t
 import { mentionedMembers } from './mentions.js';
 import { attachComposer } from './composer.js';
 import { gql, live } from './api.js';
+import { GROUP_FIELDS } from './group-panel.js';
 
 const ATTACHMENT_FIELDS = 'id name contentType size width height url thumbnailUrl';
 // What every event selects, within the per-event cost budget (no more lists): read receipts are kept from READ
@@ -81,7 +82,7 @@ export async function openThread(conversationId, conversationFields, threadRootI
   showError($('conversation-error'), null);
   try {
     const data = await gql(
-      `query($id: ID!, $last: Int!) { conversation(id: $id) { ${conversationFields}
+      `query($id: ID!, $last: Int!) { conversation(id: $id) { ${conversationFields} ${GROUP_FIELDS}
         pinnedMessages { ${PINNED_FIELDS} }
         messages(last: $last) { edges { cursor node { ${MESSAGE_FIELDS} } } pageInfo { hasPreviousPage startCursor } } } }`,
       { id: conversationId, last: PAGE },
@@ -171,10 +172,7 @@ function onEvent(state, e) {
 }
 
 async function refreshHeader(state) {
-  const { conversation } = await gql(
-    'query($id: ID!) { conversation(id: $id) { id title kind members { user { id name username presence { status } } } } }',
-    { id: state.id },
-  );
+  const { conversation } = await gql(`query($id: ID!) { conversation(id: $id) { id title ${GROUP_FIELDS} } }`, { id: state.id });
   if (t !== state || !conversation) return;
   Object.assign(state.conversation, conversation);
   renderHeader();
