@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { makeContacts } from './helpers/conversations.ts';
+import { requestStanding } from '../src/db/sql/requests.ts';
 
 type Result = { errors?: readonly { extensions?: Record<string, unknown> }[] };
 const code = (r: Result) => r.errors?.[0]?.extensions?.code;
@@ -121,6 +122,8 @@ describe('message requests', () => {
     const bobs = await lists(s, bob);
     expect([bobs.conversations.edges, bobs.messageRequests.edges]).toEqual([[], []]);
     expect(await s.ok(UserCard, { c }, as(bob))).toEqual({ conversation: null });
+    const With = 'query($u: ID!) { conversationWith(userId: $u) { id members { user { id } } } }';
+    expect(await s.ok(With, { u: alice.id }, as(bob))).toEqual({ conversationWith: null });
 
     const again = await s.ok<{ startDirectConversation: { id: string } }, Record<string, unknown>>(Start, { u: bob.id }, as(alice));
     expect(again.startDirectConversation.id).toBe(c);
@@ -163,6 +166,36 @@ describe('message requests', () => {
     expect(code(await s.gql(Decline, { c: ids[0] }, as(other)))).toBe('NOT_FOUND');
     expect(code(await s.gql(Accept, { c: 'no-such-id' }, as(bob)))).toBe('NOT_FOUND');
     expect(code(await s.gql(Start, { u: bob.id }, as(other)))).toBe('BAD_USER_INPUT'); // another tenant's user is unknown
+  });
+});
+
+describe('requestStanding (db/sql/requests.ts)', () => {
+  const server = useServer();
+
+  it("reads what Prisma reads: the sender's messages since the request, for either side, and null for groups", async () => {
+    const s = server();
+    const [alice, bob] = [await s.user(), await s.user()];
+    const c = (await s.ok<{ sendMessage: { conversationId: string } }, Record<string, unknown>>(SendTo, { u: bob.id, t: 'one' }, as(alice)))
+      .sendMessage.conversationId;
+    await s.ok(SendIn, { c, t: 'two' }, as(alice));
+    const bobs = await s.db.prisma.conversationMember.findUniqueOrThrow({
+      where: { conversationId_userId: { conversationId: c, userId: bob.id } },
+    });
+    const sent = await s.db.prisma.message.count({
+      where: { conversationId: c, senderId: alice.id, createdAt: { gte: bobs.requestedAt! } },
+    });
+    expect(await requestStanding(s.db.prisma, c, alice.id)).toEqual({ group: false, mine: false, sentUnaccepted: sent });
+    expect(sent).toBe(2);
+    expect(await requestStanding(s.db.prisma, c, bob.id)).toEqual({ group: false, mine: true, sentUnaccepted: null });
+    const g = (
+      await s.ok<{ createGroupConversation: { id: string } }, Record<string, unknown>>(
+        'mutation($ids: [ID!]!) { createGroupConversation(title: "g", memberIds: $ids) { id } }',
+        { ids: [bob.id] },
+        as(alice),
+      )
+    ).createGroupConversation.id;
+    expect(await requestStanding(s.db.prisma, g, alice.id)).toEqual({ group: true, mine: false, sentUnaccepted: null });
+    expect(await requestStanding(s.db.prisma, g, 'no-such-user')).toBeNull();
   });
 });
 
