@@ -13,7 +13,7 @@ import { startTcpProxy, targetOf, throughProxy, type TcpProxy } from './helpers/
 import { closed, subscribe } from './helpers/ws.ts';
 import { history, recordEvents, titled, until, waitForReady } from './helpers/faults.ts';
 import { online } from './helpers/online.ts';
-import { createConversation } from './helpers/conversations.ts';
+import { createConversation, makeContacts } from './helpers/conversations.ts';
 import { openDatabase, type Database } from '../src/db/client.ts';
 import type { PresenceStore } from '../src/presence/store.ts';
 
@@ -117,6 +117,7 @@ describe.skipIf(!POSTGRES)(titled('PostgreSQL restart while clients are connecte
   it('answers SERVICE_UNAVAILABLE (retryable) during the outage, /ready is 503, and the same server recovers', async () => {
     const [alice, bob] = [await s.user(), await s.user()];
     const conversationId = await createConversation(s, [alice, bob]);
+    await makeContacts(s, alice, bob); // presence is for accepted contacts
     // A token not used yet, so checking it needs the database (used tokens are cached).
     const fresh = (await s.ok(SignInFault, { input: { email: bob.email, password: bob.password } })).signIn.token;
     const bobOnline = await online(s, bob);

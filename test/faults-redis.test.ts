@@ -6,7 +6,7 @@ import { graphql } from './gql/index.ts';
 import { openTestDatabase, startServer, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
 import { recordEvents, titled, until, waitForReady } from './helpers/faults.ts';
-import { createConversation } from './helpers/conversations.ts';
+import { createConversation, makeContacts } from './helpers/conversations.ts';
 import { online } from './helpers/online.ts';
 import { hasRedisServer, startPrivateRedis, type PrivateRedis } from './helpers/redis-server.ts';
 import type { Database } from '../src/db/client.ts';
@@ -74,6 +74,7 @@ describe.skipIf(!canRun)(titled('Redis restart under two instances', NEEDS), () 
   it('events resume across instances, presence recovers, /ready follows Redis, nothing crashes', async () => {
     const [alice, bob, carol] = [await a.user(), await a.user(), await a.user()];
     const conversationId = await createConversation(a, [alice, bob, carol]);
+    await makeContacts(a, carol, bob); // presence is for accepted contacts
     const start = (await a.ok(LastSequenceRedis, { id: conversationId }, { token: alice.token })).conversation!.lastSequence;
     const send = async (content: string) =>
       (await a.ok(SendRedis, { input: { conversationId, content } }, { token: alice.token })).sendMessage;
@@ -149,6 +150,7 @@ describe.skipIf(!canRun)(titled('Redis out of reach for one instance (its data k
   it('connections opened and closed on it meanwhile show up right on the other instance once it is back', async () => {
     const [viewer, leaves, stays, arrives] = [await a.user(), await a.user(), await a.user(), await a.user()];
     await createConversation(a, [viewer, leaves, stays, arrives]);
+    for (const u of [leaves, stays, arrives]) await makeContacts(a, viewer, u); // presence is for accepted contacts
     const statuses = async () =>
       (await b.ok(PresenceRedis, { userIds: [leaves.id, stays.id, arrives.id] }, { token: viewer.token })).presence.map((p) => p.status);
     const leaving = await online(a, leaves);

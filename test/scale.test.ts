@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { graphql } from './gql/index.ts';
 import { MAIN_ARGS, openTestDatabase, startServer, testConfig, useTwoInstances, type TestServer } from './helpers/server.ts';
 import { subscribe } from './helpers/ws.ts';
-import { createConversation } from './helpers/conversations.ts';
+import { createConversation, makeContacts } from './helpers/conversations.ts';
 import { connectRedis } from '../src/realtime/redis.ts';
 import { buildApp } from '../src/app.ts';
 import { createLogger } from '../src/logger.ts';
@@ -147,6 +147,7 @@ describe.skipIf(!REDIS)('two instances on one database and one Redis', () => {
   it('presence crosses instances; sockets on both keep a user online until both close', async () => {
     const [alice, bob] = [await a.user(), await a.user()];
     await createConversation(a, [alice, bob]);
+    await makeContacts(a, alice, bob); // presence is for accepted contacts
     const aliceOnA = subscribe(a.ws({ token: alice.token }), PresenceChanged, { userIds: [bob.id] });
     await aliceOnA.live(() => b.ok(SetStatus, { status: 'ONLINE' }, { token: bob.token }));
 
@@ -199,6 +200,7 @@ describe.skipIf(!REDIS || !POSTGRES)('an instance killed with SIGKILL', () => {
     });
     const [alice, bob] = [await a.user(), await a.user()];
     await createConversation(a, [alice, bob]);
+    await makeContacts(a, alice, bob); // presence is for accepted contacts
     const aliceOnA = subscribe(a.ws({ token: alice.token }), PresenceChanged, { userIds: [bob.id] });
     await aliceOnA.live(() => a.ok(SetStatus, { status: 'ONLINE' }, { token: bob.token }));
 

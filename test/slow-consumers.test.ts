@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { print, type ExecutionResult } from 'graphql';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { subscribe, type Subscription } from './helpers/ws.ts';
-import { createConversation } from './helpers/conversations.ts';
+import { createConversation, makeContacts } from './helpers/conversations.ts';
 import { dataOf, stalledClient, type Message, type StalledClient } from './helpers/stalled-socket.ts';
 import { gatedModel } from './helpers/chat.ts';
 import { online } from './helpers/online.ts';
@@ -97,6 +97,8 @@ describe('a client that stops reading (every subscription field)', () => {
     const s = server();
     const [watcher, reader, flooder] = [await s.user(), await s.user(), await s.user()];
     await createConversation(s, [flooder, watcher, reader]);
+    await makeContacts(s, flooder, watcher); // presence is for accepted contacts
+    await makeContacts(s, flooder, reader);
     await online(s, flooder); // a chosen status shows while its user is connected
     const probe = () => s.ok(SetStatus, { s: 'ONLINE', t: 'probe' }, { token: flooder.token });
     const stalled = await stalledClient(s, watcher);
