@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { makeContacts } from './helpers/conversations.ts';
 import { requestStanding } from '../src/db/sql/requests.ts';
+import { subscribe } from './helpers/ws.ts';
 
 type Result = { errors?: readonly { extensions?: Record<string, unknown> }[] };
 const code = (r: Result) => r.errors?.[0]?.extensions?.code;
@@ -91,6 +92,33 @@ describe('message requests', () => {
     // Accepting twice, or someone else's request, is NOT_FOUND.
     expect(code(await s.gql(Accept, { c }, as(bob)))).toBe('NOT_FOUND');
     expect(code(await s.gql(Accept, { c }, as(alice)))).toBe('NOT_FOUND');
+  });
+
+  it('the inbox stream carries a request live, marked as one and with no unread count, until it is accepted', async () => {
+    const s = server();
+    const [alice, bob, carol] = [await s.user(), await s.user(), await s.user()];
+    const known = await makeContacts(s, carol, bob);
+    type E = {
+      conversationEvents: { type: string; conversationId: string; conversation: { messageRequest: boolean; unreadCount: number } };
+    };
+    const inbox = subscribe<E, Record<string, unknown>>(
+      s.ws({ token: bob.token }),
+      'subscription { conversationEvents { type conversationId conversation { messageRequest unreadCount } } }',
+    );
+    await inbox.live(() => s.ok(SendIn, { c: known, t: 'probe' }, as(carol)));
+    const c = (
+      await s.ok<{ sendMessage: { conversationId: string } }, Record<string, unknown>>(SendTo, { u: bob.id, t: 'hello' }, as(alice))
+    ).sendMessage.conversationId;
+    const event = await inbox.until(
+      (e) => e.data?.conversationEvents.conversationId === c && e.data.conversationEvents.type === 'MESSAGE_ADDED',
+    );
+    expect(event.data?.conversationEvents.conversation).toEqual({ messageRequest: true, unreadCount: 0 });
+    await s.ok(Accept, { c }, as(bob));
+    await s.ok(SendIn, { c, t: 'accepted now' }, as(alice));
+    const after = await inbox.until(
+      (e) => e.data?.conversationEvents.conversationId === c && e.data.conversationEvents.type === 'MESSAGE_ADDED',
+    );
+    expect(after.data?.conversationEvents.conversation).toEqual({ messageRequest: false, unreadCount: 2 });
   });
 
   it('a reply accepts a request, and so does starting the conversation oneself', async () => {

@@ -13,7 +13,11 @@ const GroupInvitationRef = builder.objectRef<GroupInvitation>('GroupInvitation')
     title: t.string({
       nullable: true,
       description: "The group's title.",
-      resolve: async (i, _args, ctx) => (await ctx.prisma.conversation.findUnique({ where: { id: i.conversationId } }))?.title ?? null,
+      resolve: async (i, _args, ctx) =>
+        (await batchLoad(ctx, 'invitationTitles', i.conversationId, async (ids) => {
+          const rows = await ctx.prisma.conversation.findMany({ where: { id: { in: ids } }, select: { id: true, title: true } });
+          return new Map(rows.map((r) => [r.id, r.title]));
+        })) ?? null,
     }),
     invitedBy: t.field({
       type: UserRef,
