@@ -5,8 +5,6 @@ import { badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { appendEvents, publishEvents, type ConversationEventPayload, type EventDraft, type Tx } from './events.ts';
 import { invite, sortAdds } from './group-adds.ts';
-import { requestStanding } from '../db/sql/requests.ts';
-import { LRUCache } from 'lru-cache';
 import { cleanTitle, MAX_GROUP_MEMBERS } from './input.ts';
 import { outranks, requirePermitted, type GroupAction } from './group-permissions.ts';
 import { lastMessageIds, lockConversation, unreadCounts } from '../db/sql/conversations.ts';
@@ -17,17 +15,9 @@ export interface Actor {
   userId: string;
 }
 
-/** Messages a sender may send in a DIRECT conversation until the other person accepts it (see admitSend). */
-export const REQUEST_MESSAGE_LIMIT = 3;
-/** Group ids admitSend remembers (a conversation's kind never changes), the least recently sent to forgotten first. */
-const KNOWN_GROUPS = 10_000;
-
 export const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 export class ConversationService {
-  /** Conversations admitSend found to be groups, where no send is a message request. */
-  private readonly groups = new LRUCache<string, true>({ max: KNOWN_GROUPS });
-
   constructor(
     private readonly prisma: PrismaClient,
     private readonly pubsub: ParleyPubSub,
@@ -103,28 +93,6 @@ export class ConversationService {
       const raced = await this.conversationWith(actor, userId);
       if (!raced) throw err;
       return raced;
-    }
-  }
-
-  /**
-   * Before a send: a request for the sender themself is accepted by their answering it; a sender whose request the
-   * other person has not accepted (or declined) is refused past REQUEST_MESSAGE_LIMIT (BAD_USER_INPUT, reason
-   * REQUEST_LIMIT), the same whether or not that person blocks them.
-   */
-  async admitSend(actor: Actor, conversationId: string): Promise<void> {
-    if (this.groups.has(conversationId)) return; // a group is one for good: no statement for its sends
-    const standing = await requestStanding(this.prisma, conversationId, actor.userId);
-    if (!standing) return;
-    if (standing.group) {
-      this.groups.set(conversationId, true);
-      return;
-    }
-    if (standing.mine) {
-      await this.prisma.conversationMember.updateMany({ where: { conversationId, userId: actor.userId }, data: { requestedAt: null } });
-    }
-    if (standing.sentUnaccepted !== null && standing.sentUnaccepted >= REQUEST_MESSAGE_LIMIT) {
-      const limit = `Until they accept your message request you can send at most ${REQUEST_MESSAGE_LIMIT} messages.`;
-      throw badInput(limit, 'conversationId', 'REQUEST_LIMIT');
     }
   }
 

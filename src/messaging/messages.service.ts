@@ -72,6 +72,8 @@ export class MessageService {
     private readonly attachments: MessageAttachments = NO_ATTACHMENTS,
     /** The tenant's content filter, applied to content sent and edited. */
     private readonly filter: TextFilter = NO_TEXT_FILTER,
+    /** Message requests: admitSend before every send (RequestService); without it, no send is limited. */
+    private readonly requests?: { admitSend(actor: Actor, conversationId: string): Promise<void> },
   ) {}
 
   /**
@@ -132,7 +134,7 @@ export class MessageService {
     }
     // One statement checks membership (NOT_FOUND as requireMember) and writes the message and its event.
     const conversationId = input.conversationId ?? (await this.conversations.startDirect(actor, input.toUserId!)).id;
-    await this.conversations.admitSend(actor, conversationId);
+    await this.requests?.admitSend(actor, conversationId);
     const replyToId = input.replyToId ? await this.quotable(actor, conversationId, input.replyToId) : null;
     const threadRootId = input.threadRootId ? await this.threadRoot(actor, conversationId, input.threadRootId) : null;
     try {

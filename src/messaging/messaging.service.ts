@@ -53,7 +53,8 @@ export function createMessaging(
 ): Messaging {
   const conversations = new ConversationService(prisma, pubsub, filter);
   const groups = new GroupService(prisma, conversations);
-  const messages = new MessageService(prisma, sql, pubsub, conversations, onSent, attachments, filter);
+  const requests = new RequestService(prisma, conversations, new BlockService(prisma));
+  const messages = new MessageService(prisma, sql, pubsub, conversations, onSent, attachments, filter, requests);
   return {
     conversations,
     settings: new ConversationSettingsService(prisma, conversations, pubsub, onListenerError),
@@ -65,7 +66,7 @@ export function createMessaging(
     reactions: new ReactionService(prisma, messages),
     reads: new ReadStateService(prisma, pubsub, conversations),
     search: new SearchService(prisma),
-    requests: new RequestService(prisma, conversations, new BlockService(prisma)),
+    requests,
     invitations: new InvitationService(prisma, conversations),
   };
 }

@@ -1,12 +1,12 @@
 // GraphQL shape of message requests and of blocks where messages show them: messageRequests, acceptMessageRequest,
 // declineMessageRequest, Conversation.messageRequest and Message.senderBlockedByViewer. Rules live in RequestService
-// and ConversationService.admitSend.
+// (with RequestService.admitSend, before every send).
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../graphql/builder.ts';
 import { requireViewer } from '../graphql/context.ts';
 import { ConversationConnection } from './conversations.schema.ts';
 import { actorOf, batchLoad, withNodes } from './loaders.ts';
-import { REQUEST_MESSAGE_LIMIT } from './conversations.service.ts';
+import { REQUEST_MESSAGE_LIMIT } from './requests.service.ts';
 
 builder.queryFields((t) => ({
   messageRequests: t.field({

@@ -2,12 +2,19 @@
 // (ConversationMember.requestedAt) until they accept it. While it is one it is out of their conversation list and
 // unread counts (db/sql/conversations.ts hiddenMembership) and listed by messageRequests instead, the two are not
 // accepted contacts (accounts/privacy.ts), and its sender may send at most REQUEST_MESSAGE_LIMIT messages
-// (ConversationService.admitSend). Declining takes the recipient out of it (MEMBER_LEFT); requests from people the
+// (admitSend, before every send). Declining takes the recipient out of it (MEMBER_LEFT); requests from people the
 // viewer blocks are not listed.
 import type { Conversation, PrismaClient } from '../generated/prisma/client.ts';
 import { badInput, notFound } from '../errors.ts';
 import type { Actor, ConversationService } from './conversations.service.ts';
+import { requestStanding } from '../db/sql/requests.ts';
+import { LRUCache } from 'lru-cache';
 import { decodeCursor, encodeCursor, isStringPair, pageSize, toPage, type Page } from './input.ts';
+
+/** Messages a sender may send in a DIRECT conversation until the other person accepts it (see admitSend). */
+export const REQUEST_MESSAGE_LIMIT = 3;
+/** Group ids admitSend remembers (a conversation's kind never changes), the least recently sent to forgotten first. */
+const KNOWN_GROUPS = 10_000;
 
 /** What declining with `block` needs of blocks (BlockService implements it). */
 export interface Blocker {
@@ -15,6 +22,9 @@ export interface Blocker {
 }
 
 export class RequestService {
+  /** Conversations admitSend found to be groups, where no send is a message request. */
+  private readonly groups = new LRUCache<string, true>({ max: KNOWN_GROUPS });
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly conversations: ConversationService,
@@ -69,6 +79,28 @@ export class RequestService {
     });
     if (block && sender) await this.blocks.block(actor, sender.userId);
     await this.conversations.drop(conversationId, actor.userId);
+  }
+
+  /**
+   * Before a send: a request for the sender themself is accepted by their answering it; a sender whose request the
+   * other person has not accepted (or declined) is refused past REQUEST_MESSAGE_LIMIT (BAD_USER_INPUT, reason
+   * REQUEST_LIMIT), the same whether or not that person blocks them.
+   */
+  async admitSend(actor: Actor, conversationId: string): Promise<void> {
+    if (this.groups.has(conversationId)) return; // a group is one for good: no statement for its sends
+    const standing = await requestStanding(this.prisma, conversationId, actor.userId);
+    if (!standing) return;
+    if (standing.group) {
+      this.groups.set(conversationId, true);
+      return;
+    }
+    if (standing.mine) {
+      await this.prisma.conversationMember.updateMany({ where: { conversationId, userId: actor.userId }, data: { requestedAt: null } });
+    }
+    if (standing.sentUnaccepted !== null && standing.sentUnaccepted >= REQUEST_MESSAGE_LIMIT) {
+      const limit = `Until they accept your message request you can send at most ${REQUEST_MESSAGE_LIMIT} messages.`;
+      throw badInput(limit, 'conversationId', 'REQUEST_LIMIT');
+    }
   }
 
   /** The viewer's pending request (with its conversation), or NOT_FOUND. */
