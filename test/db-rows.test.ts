@@ -61,13 +61,16 @@ const UNANSWERED: Record<string, Record<string, unknown>> = {
   'a filtered relation': { select: { sender: { select: { id: true }, where: { name: 'x' } } } },
 };
 
-/** What Prisma returns, less the columns rows in hand never carry (no resolver reads them). */
+/** Columns that hold lists of ids: Prisma reads an empty one of a whole row as `{}` (threads.schema.ts idList). */
+const ID_LISTS = new Set(['mentionedIds', 'threadParticipantIds']);
+
+/** What Prisma returns, less the columns rows in hand never carry (no resolver reads them), empty id lists as []. */
 function withoutWithheld(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  if (value === null || typeof value !== 'object' || value instanceof Date || Array.isArray(value)) return value;
   return Object.fromEntries(
     Object.entries(value)
       .filter(([key]) => !WITHHELD.has(key))
-      .map(([key, v]) => [key, withoutWithheld(v)]),
+      .map(([key, v]) => [key, ID_LISTS.has(key) && !Array.isArray(v) ? [] : withoutWithheld(v)]),
   );
 }
 

@@ -144,6 +144,17 @@ describe('mentions', () => {
     expect((await mentionsOf(c, c.ann)).mentions.edges.map((e) => e.node.id)).toEqual([third.id, first.id]);
   });
 
+  it('are an empty list on a message without any, however the message is read', async () => {
+    const c = await setUp(server());
+    const m = await send(c, 'nobody named');
+    const read = await c.s.ok(
+      'query($id: ID!) { message(id: $id) { mentions { id } sender { id } conversation { id } threadSummary { replyCount } } }',
+      { id: m.id },
+      { token: c.ann.token },
+    );
+    expect(read).toMatchObject({ message: { mentions: [], threadSummary: null } });
+  });
+
   it('follow edits and deletion', async () => {
     const c = await setUp(server());
     const m = await send(c, `hello @${c.names.ann}`);

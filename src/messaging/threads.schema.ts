@@ -11,6 +11,12 @@ import { loadMessagePage, MessageConnection } from './messages.schema.ts';
 /** Participants a summary lists at most (a list under every message of a page must stay short). */
 const PARTICIPANTS_SHOWN = 10;
 
+/**
+ * A list-of-ids column as read. Prisma's driver adapters give an empty text[] back as `{}` (an object, not an empty
+ * array) when they read a whole row; rows read by our own statements, and live events, carry arrays.
+ */
+const idList = (value: unknown): string[] => (Array.isArray(value) ? (value as string[]) : []);
+
 interface ThreadSummary {
   replyCount: number;
   lastReplyAt: Date;
@@ -46,7 +52,7 @@ builder.prismaObjectFields('Message', (t) => ({
     select: { replyCount: true, lastReplyAt: true, threadParticipantIds: true },
     resolve: (m) =>
       m.replyCount > 0 && m.lastReplyAt
-        ? { replyCount: m.replyCount, lastReplyAt: m.lastReplyAt, participantIds: m.threadParticipantIds }
+        ? { replyCount: m.replyCount, lastReplyAt: m.lastReplyAt, participantIds: idList(m.threadParticipantIds) }
         : null,
   }),
   replies: t.field({
@@ -71,7 +77,7 @@ builder.prismaObjectFields('Message', (t) => ({
     description:
       "The members this message mentions, in order of mention: `@username` in its text, resolved when it was sent or edited (names of non-members, and the sender's own, mention nobody).",
     select: { mentionedIds: true },
-    resolve: (m, _args, ctx) => loadUsers(ctx, m.mentionedIds),
+    resolve: (m, _args, ctx) => loadUsers(ctx, idList(m.mentionedIds)),
   }),
 }));
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { TestServer, TestUser } from './server.ts';
 import { OUTPUT } from './browser.ts';
+import { makeContacts } from './conversations.ts';
 
 export const WAIT = 15_000;
 
@@ -24,8 +25,22 @@ export async function signedIn(browser: Browser, server: TestServer, user: TestU
   return page;
 }
 
-/** `from` sends `content` to `to` (their direct conversation), optionally in a thread; resolves with the message id. */
+/** Pairs already made contacts by send(), per server. */
+const contacts = new WeakMap<TestServer, Set<string>>();
+
+/**
+ * `from` sends `content` to `to` (their direct conversation), optionally in a thread; resolves with the message id.
+ * The two are made accepted contacts first (a stranger's first message would be a request `to` has to accept), as
+ * people who talk are.
+ */
 export async function send(server: TestServer, from: TestUser, to: TestUser, content: string, threadRootId?: string): Promise<string> {
+  const pairs = contacts.get(server) ?? new Set<string>();
+  contacts.set(server, pairs);
+  const pair = [from.id, to.id].sort().join(':');
+  if (!pairs.has(pair)) {
+    await makeContacts(server, from, to);
+    pairs.add(pair);
+  }
   const data = await server.ok<{ sendMessage: { id: string } }, Record<string, unknown>>(
     'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }',
     { i: { toUserId: to.id, content, threadRootId } },
