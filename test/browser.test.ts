@@ -55,6 +55,15 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await from.locator('#conversation-title', { hasText: name }).waitFor();
   }
 
+  /** `page` accepts the message request `name` started with them (a stranger's first conversation is one). */
+  async function acceptRequest(page: Page, name: string) {
+    await page.getByRole('button', { name: /^Requests \([1-9]/ }).click();
+    await page.locator('#requests-list button', { hasText: name }).click();
+    await page.getByRole('button', { name: `Accept request from ${name}` }).click();
+    await page.locator('#conversation-list button', { hasText: name }).waitFor();
+    await page.getByRole('button', { name: 'Hide requests' }).click();
+  }
+
   async function screenshot(page: Page, name: string) {
     const path = join(OUTPUT, `${name}.png`);
     await page.screenshot({ path });
@@ -67,8 +76,9 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await signUp(grace, 'Grace Hopper');
     await signUp(ada, 'Ada Lovelace');
 
-    // Ada finds Grace and starts a conversation; it appears in Grace's list at once.
+    // Ada finds Grace and starts a conversation: a message request for Grace (they share none), which she accepts.
     await openDirect(ada, 'Grac', 'Grace Hopper');
+    await acceptRequest(grace, 'Ada Lovelace');
     const item = grace.locator('#conversation-list button', { hasText: 'Ada Lovelace' });
     await item.waitFor();
 
@@ -130,6 +140,7 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await signUp(grace, 'Margaret Hamilton');
     await signUp(ada, 'Katherine Johnson');
     await openDirect(ada, 'Margaret Ham', 'Margaret Hamilton');
+    await acceptRequest(grace, 'Katherine Johnson');
     const composerA = ada.getByLabel('Message', { exact: true });
     await composerA.fill('Shall we ship the compiler on Friday?');
     await composerA.press('Enter');
@@ -179,6 +190,7 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await signUp(radia, 'Radia Perlman');
     await signUp(hedy, 'Hedy Lamarr');
     await openDirect(hedy, 'Radia Perl', 'Radia Perlman');
+    await acceptRequest(radia, 'Hedy Lamarr');
     const composer = hedy.getByLabel('Message', { exact: true });
     for (const text of ['Draft is in the shared folder', 'Lunch?']) {
       await composer.fill(text);
@@ -220,6 +232,9 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
       );
     await say(john, 'Fortran meeting at ten');
     await say(ken, 'Unix release notes attached');
+    // Both are message requests for Barbara, who shares no conversation with either: she accepts them.
+    await acceptRequest(barbara, 'John Backus');
+    await acceptRequest(barbara, 'Ken Thompson');
     const items = barbara.locator('#conversation-list .item-title');
     await barbara.locator('#conversation-list button', { hasText: 'John Backus' }).waitFor();
     await barbara.locator('#conversation-list button', { hasText: 'Ken Thompson' }).waitFor();
@@ -253,6 +268,7 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await signUp(frances, 'Frances Allen');
     await signUp(jean, 'Jean Sammet');
     await openDirect(jean, 'Frances Al', 'Frances Allen');
+    await acceptRequest(frances, 'Jean Sammet');
     const composer = jean.getByLabel('Message', { exact: true });
     await composer.fill('COBOL spec is final');
     await composer.press('Enter');
@@ -346,6 +362,7 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     await signUp(grace, 'Grace Brewster');
     await signUp(ada, 'Ada Byron');
     await openDirect(ada, 'Grace Brew', 'Grace Brewster');
+    await acceptRequest(grace, 'Ada Byron');
     const composerA = ada.getByLabel('Message', { exact: true });
     await composerA.fill('Before the drop');
     await composerA.press('Enter');
@@ -427,6 +444,9 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
       { token: bob.token },
     );
     const vint = found.users.edges[0].node.id;
+    // Bob's conversation is a message request for Vint until Vint accepts it (a request takes 3 messages at most).
+    await server.ok('mutation($u: ID!) { startDirectConversation(userId: $u) { id } }', { u: vint }, { token: bob.token });
+    await acceptRequest(page, 'Bob Kahn');
     for (let i = 1; i <= 45; i++) {
       await server.ok(
         'mutation($to: ID!, $c: String!) { sendMessage(input: { toUserId: $to, content: $c }) { id } }',

@@ -2,6 +2,7 @@
 // what the viewer may do in it (group-panel.js).
 import { $, h, presenceDot, presenceLabel } from './dom.js';
 import { renderGroup } from './group-panel.js';
+import { renderSafetyMenu } from './block-report.js';
 
 /** Draws the head of conversation `c` (its title and members) as the viewer `myId` sees it; null for none open. */
 export function renderHead(c, myId) {
@@ -20,4 +21,5 @@ export function renderHead(c, myId) {
       ),
   );
   renderGroup(c, myId);
+  renderSafetyMenu(c, myId);
 }

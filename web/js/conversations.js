@@ -6,9 +6,10 @@ import { initMentionsView } from './mentions-view.js';
 import { followSettings, initSettings, renderSettings } from './conversation-settings.js';
 import { initPublicGroups } from './public-groups.js';
 import { joinInviteInAddress } from './invite-links.js';
+import { initRequestsView, refreshRequests } from './requests-view.js';
 
 const SUMMARY_FIELDS =
-  'id kind title unreadCount unreadMentionCount lastSequence lastActivityAt viewerSettings { muted archived pinned } lastMessage { content deletedAt senderName sender { id } }';
+  'id kind messageRequest title unreadCount unreadMentionCount lastSequence lastActivityAt viewerSettings { muted archived pinned } lastMessage { content deletedAt senderName sender { id } }';
 const CONVERSATION_FIELDS = `${SUMMARY_FIELDS} members { user { id name username presence { status } } }`;
 
 let me = null;
@@ -33,6 +34,10 @@ export function startConversations(viewer) {
   initMentionsView(viewer, open);
   initSettings({ conversation: (id) => conversations.get(id), changed: () => renderList() });
   initPublicGroups(open, (id) => conversations.has(id));
+  initRequestsView(viewer, CONVERSATION_FIELDS, (c) => {
+    merge(c);
+    renderList();
+  });
   void joinInviteInAddress(open);
   void loadList();
   inboxCursor = null;
@@ -88,7 +93,9 @@ export function stopConversations() {
 
 // While the socket was down, messages may have arrived: the list is read again (the open thread resumes by itself).
 onReconnected(() => {
-  if (me) void loadList();
+  if (!me) return;
+  void refreshRequests();
+  void loadList();
 });
 
 async function loadList() {
@@ -116,6 +123,8 @@ async function onInboxEvent(e) {
     // A conversation new to this list: fetch it with its members.
     try {
       const { conversation } = await gql(`query($id: ID!) { conversation(id: $id) { ${CONVERSATION_FIELDS} } }`, { id: e.conversationId });
+      // A message request is listed under Requests until accepted, not here.
+      if (conversation?.messageRequest) return void refreshRequests();
       if (conversation) merge(conversation);
     } catch (err) {
       return showError($('inbox-error'), err);

@@ -2,6 +2,7 @@
 // live region (role=log) announces just those, and a message being edited keeps its form while others arrive.
 import { fileSize, h, time } from './dom.js';
 import { renderContent } from './mentions.js';
+import { blockedStub, collapsed, reportButton } from './block-report.js';
 
 const versionOf = (m) =>
   [
@@ -16,6 +17,7 @@ const versionOf = (m) =>
     (m.mentions ?? []).map((u) => u.id).join(),
     (m.attachments ?? []).map((a) => a.id).join(),
     m.threadSummary && `${m.threadSummary.replyCount}${m.threadSummary.lastReplyAt}${m.threadSummary.participants.length}`,
+    collapsed(m),
   ].join('|');
 
 /**
@@ -61,6 +63,13 @@ function renderMessage(m, myId, actions) {
       m.editedAt && !deleted ? h('span', { class: 'edited' }, ' (edited)') : null,
       m.pinnedAt && !deleted ? h('span', { class: 'pinned-mark' }, ' · Pinned') : null,
     ),
+  );
+  // A blocked person's message shows only who and when, until Show.
+  if (collapsed(m) && !deleted) {
+    li.append(blockedStub(m));
+    return li;
+  }
+  li.append(
     h('p', { class: 'content', hidden: !deleted && !m.content }, deleted ? 'Message deleted' : renderContent(m.content, m.mentions, myId)),
   );
   if (m.replyTo && !deleted) li.querySelector('.content').before(renderQuote(m.replyTo));
@@ -88,7 +97,7 @@ function renderMessage(m, myId, actions) {
     { type: 'button', class: 'link', onclick: () => actions.pin(m), 'aria-label': `${m.pinnedAt ? 'Unpin' : 'Pin'} message: ${short}` },
     m.pinnedAt ? 'Unpin' : 'Pin',
   );
-  if (!mine) li.append(h('div', { class: 'actions' }, reply, thread, pin));
+  if (!mine) li.append(h('div', { class: 'actions' }, reply, thread, pin, reportButton(m, short)));
   else {
     li.append(
       h(

@@ -13,16 +13,18 @@ import { mentionedMembers } from './mentions.js';
 import { attachComposer } from './composer.js';
 import { gql, live } from './api.js';
 import { GROUP_FIELDS } from './group-panel.js';
+import { initBlockReport } from './block-report.js';
 
 const ATTACHMENT_FIELDS = 'id name contentType size width height url thumbnailUrl';
 // What every event selects, within the per-event cost budget (no more lists): read receipts are kept from READ
 // events, thread summaries counted from the replies' events, and a live message's mentions read from its text.
-const EVENT_MESSAGE_FIELDS = `id sequence content createdAt editedAt deletedAt pinnedAt senderName sender { id }
+const EVENT_MESSAGE_FIELDS = `id sequence content createdAt editedAt deletedAt pinnedAt senderName senderBlockedByViewer sender { id }
   replyTo { id content deletedAt senderName } reactions { emoji count reactedByMe } threadRootId attachments { ${ATTACHMENT_FIELDS} }`;
 /** A thread reply, as pages and answers read it. */
 const REPLY_FIELDS = `${EVENT_MESSAGE_FIELDS} readBy { id name } mentions { id username }`;
 /** A message of the main history, as pages and answers read it. */
 export const MESSAGE_FIELDS = `${REPLY_FIELDS} threadSummary { replyCount lastReplyAt participants { id name } }`;
+const PRESENCE_FIELDS = 'members { user { id presence { status } } }';
 const PAGE = 30;
 
 let me = null;
@@ -39,6 +41,7 @@ export function initThread(viewer, threadHooks) {
     rootActions: messageActions,
     rerenderMain: () => t && renderMessages(),
   });
+  void initBlockReport(() => t?.conversation && (renderHeader(), renderMessages()));
 }
 
 export const openConversationId = () => t?.id ?? null;
@@ -80,6 +83,7 @@ export async function openThread(conversationId, conversationFields, threadRootI
   };
   t = state;
   showError($('conversation-error'), null);
+  $('conversation-notice').textContent = '';
   try {
     const data = await gql(
       `query($id: ID!, $last: Int!) { conversation(id: $id) { ${conversationFields} ${GROUP_FIELDS}
@@ -166,6 +170,9 @@ function onEvent(state, e) {
     }
     threadRead(e.user, e.readUpTo);
     renderMessages();
+    // A stranger's presence shows OFFLINE until they accept the message request; reading it is the sign they have.
+    const other = state.conversation.members.find((m) => m.user.id === e.user.id);
+    if (state.conversation.kind === 'DIRECT' && other?.user.presence?.status === 'OFFLINE') void refreshPresence(state);
   } else if (e.type !== 'READ') {
     void refreshHeader(state);
   }
@@ -176,6 +183,12 @@ async function refreshHeader(state) {
   if (t !== state || !conversation) return;
   Object.assign(state.conversation, conversation);
   renderHeader();
+}
+
+async function refreshPresence(state) {
+  const { conversation } = await gql(`query($id: ID!) { conversation(id: $id) { id ${PRESENCE_FIELDS} } }`, { id: state.id });
+  if (t !== state || !conversation) return;
+  for (const m of conversation.members) presenceChanged(m.user.id, m.user.presence.status);
 }
 
 /** Presence of the open conversation's members changed (from the presence subscription). */
@@ -278,11 +291,20 @@ async function send(content, attachmentIds) {
   return true;
 }
 
+/** REQUEST_LIMIT said with who has not accepted yet (the server's text does not know the viewer's names). */
+function requestLimitSaid(err) {
+  if (err?.extensions?.reason !== 'REQUEST_LIMIT') return err;
+  const other = t?.conversation?.members.find((m) => m.user.id !== me.id)?.user.name ?? 'They';
+  return new Error(
+    `${other} has not accepted your message request yet. Until they do, you can send at most 3 messages; this one was not sent.`,
+  );
+}
+
 const composer = attachComposer($('composer'), $('composer-text'), {
   members: () => t?.conversation?.members,
   myId: () => me?.id,
   send,
-  failed: (err) => showError($('conversation-error'), err),
+  failed: (err) => showError($('conversation-error'), requestLimitSaid(err)),
 });
 $('composer-text').addEventListener('input', () => t && typed(t, $('composer-text').value.trim() !== ''));
 $('load-older').addEventListener('click', () => void loadOlder());
