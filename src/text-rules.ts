@@ -96,7 +96,7 @@ export function fieldWithNul(value: unknown, field: string): string | null {
   while (pending.length > 0) {
     const [item, name] = pending.pop()!;
     if (typeof item === 'string') {
-      if (item.includes(NUL)) return name;
+      if (unstorable(item)) return name;
     } else if (Array.isArray(item)) {
       for (const child of item) pending.push([child, name]);
     } else if (isPlainObject(item)) {
@@ -116,8 +116,19 @@ function isPlainObject(item: unknown): item is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** BAD_USER_INPUT for a NUL character in `field`. */
-export const nulRefused = (field: string) => badInput('Text cannot contain the NUL character (U+0000).', field);
+/**
+ * Text PostgreSQL cannot take: a NUL character, or an unpaired UTF-16 surrogate (JSON can carry "\ud800"; it has no
+ * UTF-8 form, and the statement carrying it failed as an internal error).
+ */
+export const unstorable = (text: string): boolean => text.includes(NUL) || LONE_SURROGATE.test(text);
+
+// A high surrogate not followed by a low one, or a low one not after a high one (String#isWellFormed, which the
+// TypeScript target's library does not declare yet).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** BAD_USER_INPUT for a NUL character or an unpaired surrogate in `field`. */
+export const nulRefused = (field: string) =>
+  badInput('Text cannot contain the NUL character (U+0000) or an unpaired surrogate (U+D800 to U+DFFF alone).', field);
 
 /** `value` unchanged, or BAD_USER_INPUT naming the field when any string in it holds a NUL character. */
 export function refuseNul<T>(value: T, field = 'body'): T {

@@ -133,6 +133,21 @@ describe('hostile input strings', () => {
     expect(fieldWithNul({ input: { file, bytes, list: [{ name: 'ok' }] } }, 'variables')).toBeNull();
     expect(fieldWithNul({ input: { file, list: [{ name: 'a\u0000b' }] } }, 'variables')).toBe('name');
     expect(fieldWithNul(Object.assign(Object.create(null), { title: '\u0000' }), 'variables')).toBe('title');
+    // Unpaired surrogates have no UTF-8 form: refused like NUL; a pair (an emoji) is fine.
+    expect(fieldWithNul({ id: 'a\ud800' }, 'variables')).toBe('id');
+    expect(fieldWithNul({ id: '\udc00b' }, 'variables')).toBe('id');
+    expect(fieldWithNul({ id: 'ok 😀' }, 'variables')).toBeNull();
+  });
+
+  it('refuses an unpaired surrogate in an id over HTTP with BAD_USER_INPUT, before any statement', async () => {
+    const body = JSON.stringify({ query: 'query($id: ID!) { conversation(id: $id) { id } }', variables: { id: '\ud800x' } });
+    const res = await fetch(`${s.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${me.token}` },
+      body,
+    });
+    const answer = (await res.json()) as { errors: { extensions: { code: string; field: string } }[] };
+    expect(answer.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
   });
 
   it('refuses NUL over WebSocket, in a subscription too', async () => {

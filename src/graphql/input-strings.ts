@@ -1,4 +1,4 @@
-// No string an operation carries may hold NUL (U+0000): PostgreSQL text cannot store it, so one that reached a
+// No string an operation carries may hold NUL (U+0000) or an unpaired surrogate: PostgreSQL text cannot store either, so one that reached a
 // statement failed there as an internal error. Decided here once for every argument of every field, whatever its
 // type and however deep in input objects and lists, from literals, variables and variable defaults alike.
 //
@@ -8,10 +8,8 @@
 // subscriptions that skip envelop's subscribe (GraphQLYoga.subscribeOverSocket).
 import { Kind, visit, type ASTNode, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { fieldWithNul, nulRefused } from '../text-rules.ts';
+import { fieldWithNul, nulRefused, unstorable } from '../text-rules.ts';
 import { graphqlError } from './errors.ts';
-
-const NUL = '\u0000';
 
 /** The argument or input field holding a NUL in `document` or its `variables`, or null when there is none. */
 export function nulInputField(document: DocumentNode, variables: unknown): string | null {
@@ -22,7 +20,7 @@ export function nulInputField(document: DocumentNode, variables: unknown): strin
 
   visit(document, {
     StringValue(node, _key, parent, _path, ancestors) {
-      if (literal !== null || !node.value.includes(NUL)) return;
+      if (literal !== null || !unstorable(node.value)) return;
       const owner = nearestOwner([...ancestors, parent!]);
       if (owner?.kind === Kind.VARIABLE_DEFINITION) literal = { defaultOf: owner.variable.name.value };
       else literal = { field: owner?.name.value ?? 'query' };
