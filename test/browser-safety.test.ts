@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { chromiumInstalled, launchChromium } from './helpers/browser.ts';
 import { screenshot, signedIn as openAs } from './helpers/web-client.ts';
+import { makeContacts } from './helpers/conversations.ts';
 
 const hasChromium = chromiumInstalled('the safety tests (test/browser-safety.test.ts)');
 
@@ -110,46 +111,72 @@ describe.skipIf(!hasChromium)('message requests, blocking and reports in Chromiu
     expect(pageErrors).toEqual([]);
   });
 
-  it("reports a message from its menu, and collapses a blocked person's group message", { timeout: 120_000 }, async () => {
-    const ada = await server.user({ name: 'Grace Hopper' });
-    const bob = await server.user({ name: 'Howard Aiken' });
-    const eve = await server.user({ name: 'Mallory Spam' });
-    await server.ok('mutation($u: ID!) { blockUser(userId: $u) }', { u: eve.id }, { token: ada.token });
-    const crew = await group(bob, 'Mark I crew', [ada, eve]);
-    const reported = await server.ok<{ sendMessage: { id: string } }, Record<string, unknown>>(
-      'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }',
-      { i: { conversationId: crew, content: 'You will regret this' } },
-      { token: bob.token },
-    );
-    await server.ok(
-      'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }',
-      { i: { conversationId: crew, content: 'Visit my totally real shop' } },
-      { token: eve.token },
-    );
-    const page = await signedIn(ada);
-    await listed(page, 'Mark I crew').click();
-    await page.locator('#message-list', { hasText: 'You will regret this' }).waitFor();
+  it(
+    "reports a message from its menu, collapses a blocked person's group message, blocks and reports from a head's menu",
+    { timeout: 120_000 },
+    async () => {
+      const ada = await server.user({ name: 'Grace Hopper' });
+      const bob = await server.user({ name: 'Howard Aiken' });
+      const eve = await server.user({ name: 'Mallory Spam' });
+      await server.ok('mutation($u: ID!) { blockUser(userId: $u) }', { u: eve.id }, { token: ada.token });
+      const crew = await group(bob, 'Mark I crew', [ada, eve]);
+      const reported = await server.ok<{ sendMessage: { id: string } }, Record<string, unknown>>(
+        'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }',
+        { i: { conversationId: crew, content: 'You will regret this' } },
+        { token: bob.token },
+      );
+      await server.ok(
+        'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }',
+        { i: { conversationId: crew, content: 'Visit my totally real shop' } },
+        { token: eve.token },
+      );
+      const page = await signedIn(ada);
+      await listed(page, 'Mark I crew').click();
+      await page.locator('#message-list', { hasText: 'You will regret this' }).waitFor();
 
-    // Mallory's message is collapsed until Show.
-    const hidden = page.locator('#message-list .message', { hasText: 'Message from a blocked user' });
-    await hidden.waitFor();
-    expect(await page.locator('#message-list').innerText()).not.toContain('Visit my totally real shop');
-    await hidden.getByRole('button', { name: 'Show' }).click();
-    await page.locator('#message-list .message', { hasText: 'Visit my totally real shop' }).waitFor();
+      // Mallory's message is collapsed until Show.
+      const hidden = page.locator('#message-list .message', { hasText: 'Message from a blocked user' });
+      await hidden.waitFor();
+      expect(await page.locator('#message-list').innerText()).not.toContain('Visit my totally real shop');
+      await hidden.getByRole('button', { name: 'Show' }).click();
+      await page.locator('#message-list .message', { hasText: 'Visit my totally real shop' }).waitFor();
 
-    // Howard's message is reported with a reason and a note; the report exists.
-    await page.getByRole('button', { name: 'Report message: You will regret this' }).click();
-    await page.getByLabel('Reason').selectOption('HARASSMENT');
-    await page.getByLabel('Note for the moderators (optional)').fill('A threat after the meeting');
-    await page.getByRole('button', { name: 'Send report' }).click();
-    await page.locator('#conversation-notice', { hasText: 'Report sent' }).waitFor();
-    const mine = await server.ok<
-      { myReports: { edges: { node: { messageId: string; reason: string; note: string } }[] } },
-      Record<string, unknown>
-    >('{ myReports(first: 5) { edges { node { messageId reason note } } } }', {}, { token: ada.token });
-    expect(mine.myReports.edges.map((e) => e.node)).toEqual([
-      { messageId: reported.sendMessage.id, reason: 'HARASSMENT', note: 'A threat after the meeting' },
-    ]);
-    expect(pageErrors).toEqual([]);
-  });
+      // Howard's message is reported with a reason and a note; the report exists.
+      await page.getByRole('button', { name: 'Report message: You will regret this' }).click();
+      await page.getByLabel('Reason').selectOption('HARASSMENT');
+      await page.getByLabel('Note for the moderators (optional)').fill('A threat after the meeting');
+      await page.getByRole('button', { name: 'Send report' }).click();
+      await page.locator('#conversation-notice', { hasText: 'Report sent' }).waitFor();
+      const mine = await server.ok<
+        { myReports: { edges: { node: { messageId: string; reason: string; note: string } }[] } },
+        Record<string, unknown>
+      >('{ myReports(first: 5) { edges { node { messageId reason note } } } }', {}, { token: ada.token });
+      expect(mine.myReports.edges.map((e) => e.node)).toEqual([
+        { messageId: reported.sendMessage.id, reason: 'HARASSMENT', note: 'A threat after the meeting' },
+      ]);
+
+      // In their direct conversation, the menu on its head reports Howard himself, blocks and unblocks him.
+      await makeContacts(server, bob, ada);
+      await page.reload();
+      await listed(page, 'Howard Aiken').click();
+      await page.locator('#conversation-title', { hasText: 'Howard Aiken' }).waitFor();
+      const menu = () => page.locator('#conversation-safety');
+      await page.getByText('⋯').click();
+      await menu().getByRole('button', { name: 'Report Howard Aiken' }).click();
+      await page.getByLabel('Reason').selectOption('SPAM');
+      await page.getByRole('button', { name: 'Send report' }).click();
+      await page.locator('#conversation-notice', { hasText: 'Report sent' }).waitFor();
+      await page.getByText('⋯').click();
+      await menu().getByRole('button', { name: 'Block Howard Aiken' }).click();
+      await page.locator('#conversation-notice', { hasText: 'You blocked Howard Aiken.' }).waitFor();
+      const blocks = () =>
+        server.ok<{ blockedUsers: { id: string }[] }, Record<string, unknown>>('{ blockedUsers { id } }', {}, { token: ada.token });
+      expect((await blocks()).blockedUsers.map((u) => u.id).sort()).toEqual([bob.id, eve.id].sort());
+      await page.getByText('⋯').click();
+      await menu().getByRole('button', { name: 'Unblock Howard Aiken' }).click();
+      await page.locator('#conversation-notice', { hasText: 'You unblocked Howard Aiken.' }).waitFor();
+      expect((await blocks()).blockedUsers.map((u) => u.id)).toEqual([eve.id]);
+      expect(pageErrors).toEqual([]);
+    },
+  );
 });

@@ -95,7 +95,18 @@ export function renderSafetyMenu(c, myId) {
         { type: 'button', class: 'link', onclick: () => void setBlocked(other, !isBlocked) },
         isBlocked ? `Unblock ${other.name}` : `Block ${other.name}`,
       ),
-      h('button', { type: 'button', class: 'link', onclick: () => openReport({ userId: other.id }, other.name) }, `Report ${other.name}`),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          onclick: () => {
+            menu.open = false;
+            openReport({ userId: other.id }, other.name);
+          },
+        },
+        `Report ${other.name}`,
+      ),
     ),
   );
 }
