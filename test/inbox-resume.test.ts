@@ -6,7 +6,7 @@ import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { makeContacts } from './helpers/conversations.ts';
 import { subscribe, type Subscription } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
-import { AddMembers, code, CreateGroup, Edit, RemoveMember, StartDirect } from './messaging-ops.ts';
+import { AddMembers, code, CreateGroup, Edit, RemoveMember } from './messaging-ops.ts';
 import type { InboxStream } from '../src/messaging/inbox.ts';
 import {
   cursorReader,
