@@ -195,6 +195,8 @@ describe.skipIf(!hasChromium)('web client in Chromium', () => {
     for (const text of ['Draft is in the shared folder', 'Lunch?']) {
       await composer.fill(text);
       await composer.press('Enter');
+      // Sent (shown on Hedy's side) before the next, and before Radia opens the conversation.
+      await hedy.locator('#message-list .message', { hasText: text }).waitFor();
     }
     await radia.locator('#conversation-list button', { hasText: 'Hedy Lamarr' }).click();
     await radia.locator('#message-list', { hasText: 'Lunch?' }).waitFor();

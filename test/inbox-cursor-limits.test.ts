@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { useServer } from './helpers/server.ts';
+import { makeContacts } from './helpers/conversations.ts';
 import { subscribe } from './helpers/ws.ts';
-import { CreateGroup, StartDirect } from './messaging-ops.ts';
+import { CreateGroup } from './messaging-ops.ts';
 import {
   cursorReader,
   Inbox,
@@ -124,7 +125,7 @@ describe('inbox cursors within their limits', () => {
   it.skipIf(!process.env.TEST_DATABASE_URL)('issues resumable cursors while many transactions are in flight on PostgreSQL', async () => {
     const s = server();
     const [v, a] = [await s.user(), await s.user()];
-    const conv = (await s.ok(StartDirect, { userId: v.id }, { token: a.token })).startDirectConversation.id;
+    const conv = await makeContacts(s, a, v); // more messages than a request's three
     // Forty open transactions with an id each (anywhere on the cluster: ids and snapshots are cluster-wide).
     const clients = Array.from({ length: 40 }, () => new pg.Client({ connectionString: process.env.TEST_DATABASE_URL }));
     let cursor: string;
