@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { json } from '../http/json.ts';
 import type { Logger } from '../logger.ts';
 import type { AttachmentService } from './attachments.service.ts';
-import { IMAGE_TYPES, THUMBNAIL_TYPE } from './files.ts';
+import { isImageType, THUMBNAIL_TYPE } from './files.ts';
 
 export { ATTACHMENT_PATH } from './signed-urls.ts';
 
@@ -37,7 +37,7 @@ export async function serveAttachment(
     const size = 'file' in opened ? opened.file.size : opened.size;
     const thumbnail = grant.variant === 'thumbnail';
     const contentType = thumbnail ? THUMBNAIL_TYPE : attachment.contentType;
-    const inline = IMAGE_TYPES.has(contentType);
+    const inline = isImageType(contentType);
     const name = thumbnail ? attachment.name.replace(/\.[^.]*$/, '') + '.webp' : attachment.name;
     res.writeHead(200, {
       'content-type': contentType.startsWith('text/') ? `${contentType}; charset=utf-8` : contentType,

@@ -1,11 +1,11 @@
-// Attachments: uploads (checked, sniffed, images cleaned, stored), which of them a new message may take, who may
-// read them, and their deletion: with their message, with their uploader's account, and by the sweeper when no
-// message took them in time. An attachment's bytes are stored before its row exists and deleted before its row goes,
-// so a row never points at nothing for long; rows that are garbage but still here (see sweep) are retried.
+// Attachments: uploads (checked, sniffed, images cleaned, stored), which of them a new message may take, and who may
+// read them. Deleting them (with their message, with their uploader's account, by the sweeper) is
+// attachment-cleanup.ts. An attachment's bytes are stored before its row exists, so a row never points at nothing.
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Attachment, PrismaClient } from '../generated/prisma/client.ts';
 import { AppError, badInput, notFound, serviceUnavailable } from '../errors.ts';
+import { AttachmentCleanup, reachStorage } from './attachment-cleanup.ts';
 import type { Logger } from '../logger.ts';
 import { lockUploader } from '../db/sql/attachments.ts';
 import { cleanFileName, prepareFile, THUMBNAIL_TYPE } from './files.ts';
@@ -16,8 +16,6 @@ import type { AccountFiles } from '../accounts/accounts.types.ts';
 
 /** Attachments one message may carry. */
 export const MAX_ATTACHMENTS = 10;
-/** Rows the sweeper handles per statement. */
-const SWEEP_BATCH = 200;
 
 /** A file as the GraphQL multipart request hands it over (a WHATWG File). */
 export interface Upload {
@@ -60,29 +58,20 @@ export interface AttachmentDeps {
 }
 
 type Actor = { tenantId: string; userId: string };
-type Stored = Pick<Attachment, 'id' | 'storageKey' | 'thumbnailKey'>;
-const STORED = { id: true, storageKey: true, thumbnailKey: true } as const;
 
 export class AttachmentService implements MessageAttachments, AccountFiles {
   readonly storage: AttachmentStorage;
   readonly urls: AttachmentUrls;
   private readonly prisma: PrismaClient;
-  private readonly timer: NodeJS.Timeout;
-  private sweeping: Promise<unknown> | null = null;
+  /** Deleting files: with their message, with their uploader's account, and by the sweeper. */
+  private readonly cleanup: AttachmentCleanup;
   /** Image work of this instance's uploads: a few at a time (each holds a decoded image), a bounded queue behind. */
   readonly imageWork: pLimit.Limit;
 
   constructor(private readonly deps: AttachmentDeps) {
     ({ prisma: this.prisma, storage: this.storage, urls: this.urls } = deps);
     this.imageWork = pLimit(deps.limits.imageConcurrency);
-    // Every instance sweeps; a row is claimed by one statement, so two sweepers never delete the same file twice.
-    this.timer = setInterval(() => {
-      this.sweeping ??= this.sweep()
-        .then((n) => n > 0 && deps.logger.debug('attachments swept', { count: n }))
-        .catch((err) => deps.logger.warn('attachment sweep failed', { error: (err as Error).message }))
-        .finally(() => (this.sweeping = null));
-    }, deps.limits.sweepMs);
-    this.timer.unref();
+    this.cleanup = new AttachmentCleanup(deps);
   }
 
   /**
@@ -109,7 +98,7 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
     const storageKey = randomUUID();
     const thumbnailKey = prepared.thumbnail ? randomUUID() : null;
     try {
-      await this.reaching(async () => {
+      await reachStorage(this.deps.logger, async () => {
         await this.storage.put(storageKey, prepared.bytes, prepared.contentType);
         if (thumbnailKey) await this.storage.put(thumbnailKey, prepared.thumbnail!, THUMBNAIL_TYPE);
       });
@@ -240,76 +229,24 @@ export class AttachmentService implements MessageAttachments, AccountFiles {
     return key ? { attachment: row, key } : null;
   }
 
-  /**
-   * A message was deleted: its files go. The rows are first let go of the message (they are then garbage the sweeper
-   * also finds, should deleting the bytes fail now), then bytes and rows are deleted.
-   */
-  async messageDeleted(messageId: string): Promise<void> {
-    const rows = await this.prisma.attachment.findMany({ where: { messageId }, select: STORED });
-    if (rows.length === 0) return;
-    await this.prisma.attachment.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { messageId: null } });
-    await this.remove(rows).catch((err) =>
-      this.deps.logger.warn('could not delete the files of a deleted message; the sweeper will', { error: (err as Error).message }),
-    );
+  /** A message was deleted: its files go (AttachmentCleanup). */
+  messageDeleted(messageId: string): Promise<void> {
+    return this.cleanup.messageDeleted(messageId);
   }
 
-  /** An account is about to be deleted: its files go first (their rows would go with the user, leaving the bytes). */
-  async accountDeleting(userId: string): Promise<void> {
-    for (;;) {
-      const rows = await this.prisma.attachment.findMany({ where: { uploaderId: userId }, select: STORED, take: SWEEP_BATCH });
-      if (rows.length === 0) return;
-      await this.remove(rows);
-    }
+  /** An account is about to be deleted: its files go first (AttachmentCleanup). */
+  accountDeleting(userId: string): Promise<void> {
+    return this.cleanup.accountDeleting(userId);
   }
 
-  /**
-   * Deletes uploads no message took within ATTACHMENT_UNSENT_TTL_SECONDS, and attachments whose message is gone
-   * (messageId null, attachedAt set: a deleted message's, or a hard-deleted message's by the foreign key) or deleted
-   * (a tombstone's, when the process stopped before messageDeleted removed them). Stale
-   * uploads are first claimed by setting attachedAt, in one statement that no send can interleave with: from then on
-   * no message can take them (parley_append_message wants attachedAt null) and no URL serves them. Returns how many
-   * went.
-   */
-  async sweep(now = Date.now()): Promise<number> {
-    const cutoff = new Date(now - this.deps.limits.unsentTtlMs);
-    await this.prisma.attachment.updateMany({
-      where: { messageId: null, attachedAt: null, createdAt: { lt: cutoff } },
-      data: { attachedAt: new Date(now) },
-    });
-    let removed = 0;
-    for (;;) {
-      const garbage = await this.prisma.attachment.findMany({
-        // A deleted message's files too: messageDeleted runs after the delete commits, and may not have run.
-        where: { OR: [{ messageId: null, attachedAt: { not: null } }, { message: { deletedAt: { not: null } } }] },
-        select: STORED,
-        take: SWEEP_BATCH,
-      });
-      if (garbage.length === 0) return removed;
-      await this.remove(garbage);
-      removed += garbage.length;
-    }
-  }
-
-  /** Bytes first, then rows: a failure leaves rows that can be found and deleted again, never bytes nobody knows. */
-  private async remove(rows: Stored[]): Promise<void> {
-    await this.reaching(() => this.storage.delete(rows.flatMap((r) => (r.thumbnailKey ? [r.storageKey, r.thumbnailKey] : [r.storageKey]))));
-    await this.prisma.attachment.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
-  }
-
-  /** A storage call whose failure (S3 out of reach, a full or unwritable disk) clients see as retryable SERVICE_UNAVAILABLE. */
-  private async reaching<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (err) {
-      this.deps.logger.error('attachment storage failed', { error: (err as Error).message });
-      throw serviceUnavailable('The file storage could not be reached; retry shortly.', 'STORAGE_UNAVAILABLE');
-    }
+  /** One sweep now (AttachmentCleanup.sweep); returns how many attachments went. */
+  sweep(now = Date.now()): Promise<number> {
+    return this.cleanup.sweep(now);
   }
 
   /** Stops the sweeper (waiting for a sweep in progress) and lets go of the storage's connections. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+    await this.cleanup.stop();
     this.storage.close();
   }
 }

@@ -5,8 +5,8 @@ import sharp, { type Sharp } from 'sharp';
 import { fileTypeFromBuffer } from 'file-type';
 import { badInput } from '../errors.ts';
 
-/** Image types Parley decodes, measures, thumbnails and serves inline. Any other type is served as a download. */
-export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif']);
+/** Whether Parley decodes, measures, thumbnails and serves inline this type. Any other type is served as a download. */
+export const isImageType = (contentType: string): boolean => /^image\/(?:jpeg|png|webp|gif|avif)$/.test(contentType);
 /** A thumbnail fits in a square of this many pixels. */
 export const THUMBNAIL_SIZE = 320;
 export const THUMBNAIL_TYPE = 'image/webp';
@@ -34,7 +34,7 @@ export async function prepareFile(
   imageSlot: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
 ): Promise<PreparedFile> {
   const sniffed = (await fileTypeFromBuffer(bytes))?.mime;
-  if (sniffed && IMAGE_TYPES.has(sniffed)) return imageSlot(() => prepareImage(bytes, sniffed, maxPixels));
+  if (sniffed && isImageType(sniffed)) return imageSlot(() => prepareImage(bytes, sniffed, maxPixels));
   const contentType = sniffed ?? (isText(bytes) ? 'text/plain' : 'application/octet-stream');
   return { contentType, bytes, width: null, height: null, thumbnail: null };
 }

@@ -55,7 +55,7 @@ export interface ServerContext {
 /** Files one HTTP request may upload: uploadAttachment takes one, and each costs an image decode at most. */
 export const MAX_FILES_PER_REQUEST = 1;
 /** Codes of yoga's own that mean a request it could not read, which Parley's vocabulary calls BAD_USER_INPUT. */
-const YOGA_REQUEST_CODES = new Set(['BAD_REQUEST', 'REQUEST_ENTITY_TOO_LARGE']);
+const isYogaRequestCode = (code: string): boolean => code === 'BAD_REQUEST' || code === 'REQUEST_ENTITY_TOO_LARGE';
 
 export function createParleyYoga(services: Services) {
   const { config, logger } = services;
@@ -113,7 +113,7 @@ export function createParleyYoga(services: Services) {
       // GraphQL's own parse/validation/variable errors, and yoga's refusals of requests it cannot read (a broken
       // multipart body is BAD_REQUEST to yoga): the client's fault, with a message worth showing.
       const code = error.extensions?.code;
-      return code && !YOGA_REQUEST_CODES.has(String(code)) ? error : withExtensions(error, { code: 'BAD_USER_INPUT' });
+      return code && !isYogaRequestCode(String(code)) ? error : withExtensions(error, { code: 'BAD_USER_INPUT' });
     }
     if (isUnavailable(original)) {
       // The database or Redis is restarting, out of reach, out of disk, or cancelled a statement that took too long:

@@ -1,10 +1,9 @@
 // Messages: send (idempotent by clientMessageId), edit with history, tombstone delete, and history pages by
 // sequence. Every change is a conversation event in the same transaction (see events.ts).
 import type { Message, PrismaClient, User } from '../generated/prisma/client.ts';
-import { LRUCache } from 'lru-cache';
 import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import { appendEvents, appendMessage, eventUser, publishEvents, toPayload, type ConversationEventPayload, type Tx } from './events.ts';
+import { appendEvents, appendMessage, eventUser, toPayload, type ConversationEventPayload, type Tx } from './events.ts';
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage, type Page } from './input.ts';
 import type { SqlQuery } from '../db/client.ts';
@@ -12,11 +11,10 @@ import { ATTACHMENT_TAKEN, historyPage, THREAD_ROOT_GONE, type HistoryRow } from
 import { mentionedMembers } from '../db/sql/mentions.ts';
 import { mentionedUsernames } from './mentions.ts';
 import { permitted } from './group-permissions.ts';
+import { MessagePublisher } from './message-publisher.ts';
+import { quotableId, sendRefusal, threadRootOf } from './send-checks.ts';
 import { mentionableUsernames } from './mentions.service.ts';
 import { NO_TEXT_FILTER, type TextFilter } from '../text-rules.ts';
-
-/** Member ids MessageService remembers, over the conversations most recently written to (see audience). */
-const MAX_KNOWN_MEMBERS = 100_000;
 
 export interface SendInput {
   conversationId?: string | null;
@@ -74,39 +72,16 @@ export class MessageService {
     private readonly filter: TextFilter = NO_TEXT_FILTER,
     /** Message requests: admitSend before every send (RequestService); without it, no send is limited. */
     private readonly requests?: { admitSend(actor: Actor, conversationId: string): Promise<void> },
-  ) {}
-
-  /**
-   * The members of conversations this instance wrote to lately, as of a sequence (see audience): at most
-   * MAX_KNOWN_MEMBERS ids in all, the conversation least recently written to forgotten first.
-   */
-  private readonly members = new LRUCache<string, { sequence: number; ids: string[] }>({
-    maxSize: MAX_KNOWN_MEMBERS,
-    sizeCalculation: (known) => Math.max(1, known.ids.length),
-  });
-
-  /**
-   * Who hears of the conversation's events `first`..`last` (none of them a membership change) on their own topic,
-   * the inbox stream. Every membership change takes a sequence of its own, so the members read after event
-   * `first - 1` are still the members at `last`: a conversation written to again and again is read once, not per
-   * message. Any other gap (an event written elsewhere, by this instance or another) reads them again, after the
-   * commit, as before. A deleted account's memberships go without an event; publishing to its topic is harmless.
-   */
-  private async audience(conversationId: string, first: number, last: number): Promise<string[]> {
-    const known = this.members.get(conversationId); // (now the most recently used)
-    if (known?.sequence === first - 1) {
-      known.sequence = last;
-      return known.ids;
-    }
-    const rows = await this.prisma.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
-    const ids = rows.map((r) => r.userId);
-    this.members.set(conversationId, { sequence: last, ids });
-    return ids;
+  ) {
+    this.publisher = new MessagePublisher(prisma, pubsub);
   }
 
+  /** Who hears of a conversation's events, and telling them (message-publisher.ts). */
+  private readonly publisher: MessagePublisher;
+
   /** Publishes committed events (consecutive, of one conversation) to the conversation and its members. */
-  async publish(events: ConversationEventPayload[]) {
-    publishEvents(this.pubsub, events, await this.audience(events[0].conversationId, events[0].sequence, events.at(-1)!.sequence));
+  publish(events: ConversationEventPayload[]): Promise<void> {
+    return this.publisher.publish(events);
   }
 
   /** A message in one of the actor's conversations, or NOT_FOUND. */
@@ -135,8 +110,8 @@ export class MessageService {
     // One statement checks membership (NOT_FOUND as requireMember) and writes the message and its event.
     const conversationId = input.conversationId ?? (await this.conversations.startDirect(actor, input.toUserId!)).id;
     await this.requests?.admitSend(actor, conversationId);
-    const replyToId = input.replyToId ? await this.quotable(actor, conversationId, input.replyToId) : null;
-    const threadRootId = input.threadRootId ? await this.threadRoot(actor, conversationId, input.threadRootId) : null;
+    const replyToId = input.replyToId ? await quotableId(this.prisma, actor, conversationId, input.replyToId) : null;
+    const threadRootId = input.threadRootId ? await threadRootOf(this.prisma, actor, conversationId, input.threadRootId) : null;
     try {
       const written = await appendMessage(this.sql, {
         tenantId: actor.tenantId,
@@ -150,7 +125,7 @@ export class MessageService {
         mentions: await mentionableUsernames(this.prisma, actor, mentionedUsernames(content)),
         attachmentIds: await this.attachments.attachable(actor, attachmentIds),
       });
-      if (!written) throw await this.refusal(actor, conversationId);
+      if (!written) throw await sendRefusal(this.prisma, actor, conversationId);
       const sender = input.sender?.id === actor.userId ? eventUser(input.sender) : undefined;
       written.event.rows = { message: written.message, ...(sender ? { user: sender } : {}) };
       await this.publish([written.event]);
@@ -170,53 +145,6 @@ export class MessageService {
         throw new AppError('NOT_FOUND', 'The thread to reply in was deleted meanwhile.', { field: 'threadRootId' });
       throw err;
     }
-  }
-
-  /**
-   * Why a send wrote nothing, read only then: a member of a group only owners and admins post in (FORBIDDEN), or
-   * not a member of the conversation in the sender's tenant (NOT_FOUND, as requireMember).
-   */
-  private async refusal(actor: Actor, conversationId: string): Promise<AppError> {
-    const member = await this.prisma.conversationMember.findFirst({
-      where: { conversationId, userId: actor.userId, conversation: { tenantId: actor.tenantId } },
-      select: { role: true, conversation: { select: { kind: true, postPolicy: true, editPolicy: true } } },
-    });
-    if (member && !permitted(member.role, 'post', member.conversation))
-      return forbidden('Only group owners and admins can post in this group.');
-    return notFound('Conversation');
-  }
-
-  /**
-   * The root of the thread a reply joins: a message of the same conversation, or the root of the thread it is in
-   * (threads are one level deep). A deleted message starts no thread, though a thread it already has goes on.
-   */
-  private async threadRoot(actor: Actor, conversationId: string, messageId: string): Promise<string> {
-    const target = await this.prisma.message.findFirst({
-      where: { id: messageId, conversationId, tenantId: actor.tenantId, conversation: { members: { some: { userId: actor.userId } } } },
-      select: { id: true, threadRootId: true, deletedAt: true, replyCount: true },
-    });
-    if (target?.threadRootId) return target.threadRootId;
-    if (!target || (target.deletedAt && target.replyCount === 0))
-      throw new AppError('NOT_FOUND', 'The thread to reply in is not in this conversation, or was deleted.', { field: 'threadRootId' });
-    return target.id;
-  }
-
-  /** The id of a message a reply may quote: one of the same conversation, not deleted; else NOT_FOUND. */
-  private async quotable(actor: Actor, conversationId: string, replyToId: string): Promise<string> {
-    const quoted = await this.prisma.message.findFirst({
-      // In a conversation of the sender's: a stranger learns nothing of which messages a conversation holds.
-      where: {
-        id: replyToId,
-        conversationId,
-        tenantId: actor.tenantId,
-        deletedAt: null,
-        conversation: { members: { some: { userId: actor.userId } } },
-      },
-      select: { id: true },
-    });
-    if (!quoted)
-      throw new AppError('NOT_FOUND', 'The message to reply to is not in this conversation, or was deleted.', { field: 'replyToId' });
-    return quoted.id;
   }
 
   /**
