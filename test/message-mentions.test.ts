@@ -2,6 +2,7 @@
 // Conversation.unreadMentionCount, the viewer's mentions list; live over WebSocket; what must not count as a mention.
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { fewestStatements } from './helpers/statements.ts';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { allLive, subscribe } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
@@ -208,15 +209,7 @@ describe('mentions', () => {
 
   it('keep a history page with mentions to a bounded number of statements', async () => {
     const c = await setUp(server());
-    const statements = async () => {
-      const counts: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const before = c.s.db.queryCount();
-        await c.s.ok(MentionPage, { c: c.group }, { token: c.ann.token });
-        counts.push(c.s.db.queryCount() - before);
-      }
-      return Math.min(...counts);
-    };
+    const statements = () => fewestStatements(c.s, () => c.s.ok(MentionPage, { c: c.group }, { token: c.ann.token }));
     await send(c, `@${c.names.ann}`);
     const few = await statements();
     for (let i = 0; i < 10; i++) await send(c, i % 2 ? `@${c.names.ann} @${c.names.bo}` : `@${c.names.owner}`, i % 2 ? c.owner : c.bo);

@@ -2,6 +2,7 @@
 // in history pages (bounded SQL), and the ids that must be refused.
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { fewestStatements } from './helpers/statements.ts';
 import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { allLive, subscribe } from './helpers/ws.ts';
 import { graphql } from './gql/index.ts';
@@ -149,15 +150,7 @@ describe('replies', () => {
   it('keep a history page with quoted messages and their senders to a bounded number of statements', async () => {
     const c = await setUp(server());
     const first = (await send(c, 'root')).data!.sendMessage.id;
-    const statements = async () => {
-      const counts: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const before = c.s.db.queryCount();
-        await c.s.ok(Page, { c: c.group, last: 50 }, { token: c.member.token });
-        counts.push(c.s.db.queryCount() - before);
-      }
-      return Math.min(...counts); // background work (session sweeps) can add to one sample
-    };
+    const statements = () => fewestStatements(c.s, () => c.s.ok(Page, { c: c.group, last: 50 }, { token: c.member.token }));
     for (let i = 0; i < 5; i++) await send(c, `reply ${i}`, first, c.member);
     const few = await statements();
     let previous = first;

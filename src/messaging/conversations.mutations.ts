@@ -6,7 +6,8 @@ import { followed } from '../realtime/fanout.ts';
 import type { SettingsChangedEvent } from '../realtime/pubsub.ts';
 import { actorOf } from './loaders.ts';
 
-const reload = <Q extends object>(ctx: { prisma: import('../generated/prisma/client.ts').PrismaClient }, query: Q, id: string) =>
+/** A conversation read again with the client's selection, as it is after a change. */
+export const reload = <Q extends object>(ctx: { prisma: import('../generated/prisma/client.ts').PrismaClient }, query: Q, id: string) =>
   ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id } });
 
 builder.mutationFields((t) => ({

@@ -7,6 +7,7 @@ import { requireViewer } from '../graphql/context.ts';
 import { actorOf, batchLoad, withNodes } from './loaders.ts';
 import { ConversationConnection, MemberRoleRef } from './conversations.schema.ts';
 import { permitted, type GroupAction } from './group-permissions.ts';
+import { reload } from './conversations.mutations.ts';
 
 const GroupPolicyRef = builder.enumType('GroupPolicy', {
   description: 'Who may do something in a group.',
@@ -112,9 +113,6 @@ builder.queryField('publicConversations', (t) =>
     },
   }),
 );
-
-const reload = <Q extends object>(ctx: { prisma: import('../generated/prisma/client.ts').PrismaClient }, query: Q, id: string) =>
-  ctx.prisma.conversation.findUniqueOrThrow({ ...query, where: { id } });
 
 builder.mutationFields((t) => ({
   setMemberRole: t.prismaField({
