@@ -35,10 +35,16 @@ export class ConversationService {
     return member;
   }
 
+  /** The actor's membership of a group (NOT_FOUND for a stranger, BAD_USER_INPUT for a DIRECT conversation). */
+  async requireGroupMember(actor: Actor, conversationId: string) {
+    const member = await this.requireMember(actor, conversationId);
+    if (member.conversation.kind !== 'GROUP') throw badInput('Only a group has members to manage, roles and settings.', 'conversationId');
+    return member;
+  }
+
   /** The actor's membership of a group in which their role allows `action` (group-permissions.ts), or why not. */
   async requireGroupPermission(actor: Actor, conversationId: string, action: GroupAction) {
-    const member = await this.requireMember(actor, conversationId);
-    if (member.conversation.kind !== 'GROUP') throw badInput('Only group conversations have members to manage.', 'conversationId');
+    const member = await this.requireGroupMember(actor, conversationId);
     requirePermitted(member.role, action, member.conversation);
     return member;
   }

@@ -33,20 +33,12 @@ export class GroupService {
     private readonly conversations: ConversationService,
   ) {}
 
-  /** The actor's membership of a group (NOT_FOUND for a stranger, BAD_USER_INPUT for a DIRECT conversation). */
-  private async requireGroupMember(actor: Actor, conversationId: string) {
-    const me = await this.conversations.requireMember(actor, conversationId);
-    if (me.conversation.kind !== 'GROUP') throw badInput('Only a group has roles and settings.', 'conversationId');
-    return me;
-  }
-
   /**
    * Sets another member's role; only an owner may. Making someone OWNER makes them a co-owner (an owner who leaves
    * last hands the group on, as before). An owner cannot change their own role: another owner can.
    */
   async setMemberRole(actor: Actor, conversationId: string, userId: string, role: MemberRole): Promise<Conversation> {
-    const me = await this.requireGroupMember(actor, conversationId);
-    requirePermitted(me.role, 'setRoles', me.conversation);
+    await this.conversations.requireGroupPermission(actor, conversationId, 'setRoles');
     if (userId === actor.userId) throw badInput('Another owner changes your role.', 'userId');
     return this.conversations.changeMembers(conversationId, async (tx, current) => {
       if (!current.includes(userId)) throw badInput('That user is not a member.', 'userId');
@@ -60,7 +52,7 @@ export class GroupService {
    * policies, the visibility and the history visibility are for owners and admins.
    */
   async updateSettings(actor: Actor, conversationId: string, change: GroupSettingsChange): Promise<Conversation> {
-    const me = await this.requireGroupMember(actor, conversationId);
+    const me = await this.conversations.requireGroupMember(actor, conversationId);
     const data: Partial<Conversation> = {};
     if (change.title != null) data.title = cleanTitle(change.title);
     if (change.description !== undefined) {

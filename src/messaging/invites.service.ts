@@ -6,7 +6,6 @@ import type { Conversation, InviteLink, PrismaClient } from '../generated/prisma
 import { AppError, badInput, notFound } from '../errors.ts';
 import type { Actor, ConversationService } from './conversations.service.ts';
 import type { GroupService } from './groups.service.ts';
-import { requirePermitted } from './group-permissions.ts';
 
 /** Live (unrevoked, unexpired) links a group may have at once. */
 export const MAX_LIVE_LINKS = 50;
@@ -23,15 +22,8 @@ export class InviteService {
     private readonly groups: GroupService,
   ) {}
 
-  private async requireManager(actor: Actor, conversationId: string) {
-    const me = await this.conversations.requireMember(actor, conversationId);
-    if (me.conversation.kind !== 'GROUP') throw badInput('Only a group has invite links.', 'conversationId');
-    requirePermitted(me.role, 'manageInvites', me.conversation);
-    return me;
-  }
-
   async create(actor: Actor, conversationId: string, opts: { expiresAt?: Date | null; maxUses?: number | null }): Promise<InviteLink> {
-    await this.requireManager(actor, conversationId);
+    await this.conversations.requireGroupPermission(actor, conversationId, 'manageInvites');
     const now = Date.now();
     if (opts.expiresAt && (opts.expiresAt.getTime() <= now || opts.expiresAt.getTime() > now + MAX_LINK_DAYS * 86_400_000))
       throw badInput(`expiresAt must be in the future and within ${MAX_LINK_DAYS} days.`, 'expiresAt');
@@ -58,7 +50,7 @@ export class InviteService {
   async revoke(actor: Actor, id: string): Promise<InviteLink> {
     const link = await this.prisma.inviteLink.findFirst({ where: { id, tenantId: actor.tenantId } });
     if (!link) throw notFound('Invite link');
-    await this.requireManager(actor, link.conversationId).catch((err) => {
+    await this.conversations.requireGroupPermission(actor, link.conversationId, 'manageInvites').catch((err) => {
       throw err instanceof AppError && err.code === 'FORBIDDEN' ? err : notFound('Invite link');
     });
     if (link.revokedAt) return link;
@@ -67,7 +59,7 @@ export class InviteService {
 
   /** The group's links, newest first, for those who may manage them (an empty list for anyone else). */
   async list(actor: Actor, conversationId: string): Promise<InviteLink[]> {
-    const manager = await this.requireManager(actor, conversationId).catch(() => null);
+    const manager = await this.conversations.requireGroupPermission(actor, conversationId, 'manageInvites').catch(() => null);
     if (!manager) return [];
     return this.prisma.inviteLink.findMany({ where: { conversationId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 100 });
   }
