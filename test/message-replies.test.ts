@@ -159,4 +159,50 @@ describe('replies', () => {
   });
 });
 
+const DeleteMe = graphql(`
+  mutation DeleteMeForReplies($password: String!) {
+    deleteAccount(password: $password)
+  }
+`);
+
+// The same page twice: as the page's one statement answers it, and with `edits` selected, which no row in hand
+// answers, so Prisma reads the whole page.
+const QUOTE_SELECTION = 'replyTo { id content deletedAt senderName sender { id name username } }';
+const QuotePage = `query QuotePage($c: ID!) { messages(conversationId: $c, last: 50) { edges { node {
+  id content senderName ${QUOTE_SELECTION} } } } }`;
+type QuotePageResult = { messages: { edges: { node: Record<string, unknown> }[] } };
+const QuotePageByPrisma = QuotePage.replace('senderName replyTo', 'senderName edits { content } replyTo');
+
+describe('quoted messages in a history page', () => {
+  const server = useServer();
+
+  it('are read by the page statement itself, as Prisma reads them: tombstones, deleted senders, none', async () => {
+    const s = server();
+    const [owner, member, gone] = [await s.user(), await s.user(), await s.user()];
+    const group = (await s.ok(CreateGroup, { title: 'Quotes', memberIds: [member.id, gone.id] }, { token: owner.token }))
+      .createGroupConversation.id;
+    const c: Ctx = { s, owner, member, group };
+    const byGone = (await send(c, 'from an account soon deleted', undefined, gone)).data!.sendMessage.id;
+    const tombstone = (await send(c, 'soon a tombstone')).data!.sendMessage.id;
+    const plain = (await send(c, 'plain', undefined, c.member)).data!.sendMessage.id;
+    for (const quoted of [byGone, tombstone, plain, byGone]) await send(c, `quoting ${quoted}`, quoted, c.member);
+    await c.s.ok(Delete, { id: tombstone }, { token: c.owner.token });
+    await c.s.ok(DeleteMe, { password: gone.password }, { token: gone.token });
+
+    const statements = (query: string) => fewestStatements(c.s, () => c.s.ok(query, { c: c.group }, { token: c.member.token }));
+    const fromRows = await c.s.ok<QuotePageResult, { c: string }>(QuotePage, { c: c.group }, { token: c.member.token });
+    const byPrisma = await c.s.ok<QuotePageResult, { c: string }>(QuotePageByPrisma, { c: c.group }, { token: c.member.token });
+    expect(fromRows.messages.edges).toEqual(byPrisma.messages.edges.map(({ node: { edits: _edits, ...node } }) => ({ node })));
+    const quotes = fromRows.messages.edges.map((e) => e.node.replyTo as { senderName: string; content: string | null } | null);
+    expect(quotes.filter(Boolean).map((q) => [q!.senderName, q!.content])).toEqual([
+      ['Deleted user', 'from an account soon deleted'],
+      [expect.any(String), null],
+      [expect.any(String), 'plain'],
+      ['Deleted user', 'from an account soon deleted'],
+    ]);
+    // Quotes cost no statement of their own: the page with them runs as many as the page without.
+    expect(await statements(QuotePage)).toBe(await statements(QuotePage.replace(QUOTE_SELECTION, '')));
+  });
+});
+
 const LiveRepliesText = `subscription LiveReplies($c: ID) { conversationEvents(conversationId: $c) { type message { id replyTo { id content } } } }`;

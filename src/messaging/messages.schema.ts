@@ -7,7 +7,8 @@ import { requireViewer, type Context } from '../graphql/context.ts';
 import { UserRef } from '../accounts/accounts.schema.ts';
 import type { Message, User } from '../generated/prisma/client.ts';
 import { actorOf, batchLoad, withRows } from './loaders.ts';
-import { answer, known } from '../db/rows.ts';
+import { answer, known, type Known } from '../db/rows.ts';
+import type { HistoryRow } from '../db/sql/messages.ts';
 import type { PageArgs } from './messages.service.ts';
 import type { Actor } from './conversations.service.ts';
 
@@ -86,10 +87,10 @@ export const MessageConnection = builder.connectionObject(
 );
 
 /**
- * A history page with the GraphQL selection: answered from the rows the page read (messages and their senders) when
- * they cover it, as they do for a message's own fields and its sender; other relations (edits, conversation) are
- * loaded for the whole page in one query. With `viewer`, the page read checks their membership (NOT_FOUND). With
- * `threadRootId`, the page is that thread's replies.
+ * A history page with the GraphQL selection: answered from the rows the page read (messages, their senders and,
+ * when `replyTo` is selected, the quoted messages with theirs) when they cover it, as they do for a message's own
+ * fields and those relations; other relations (edits, conversation) are loaded for the whole page in one query. With
+ * `viewer`, the page read checks their membership (NOT_FOUND). With `threadRootId`, the page is that thread's replies.
  */
 export async function loadMessagePage(
   ctx: Context,
@@ -99,11 +100,11 @@ export async function loadMessagePage(
   viewer?: Actor,
   threadRootId?: string,
 ) {
-  const page = await ctx.services.messaging.messages.page(conversationId, args, viewer, threadRootId);
   const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node'] });
-  // Every row has the same columns, so one row answers for all: one with a sender, where the sender is selected.
-  const probe = (page.edges.find((e) => e.node.sender) ?? page.edges[0])?.node;
-  if (probe && !answer(query, known('Message', probe.message, { sender: probe.sender && known('User', probe.sender) }))) {
+  const quotes = selectsRelation(query, 'replyTo');
+  const page = await ctx.services.messaging.messages.page(conversationId, args, { viewer, threadRootId, quotes });
+  const rows = page.edges.map((e) => e.node);
+  if (rows.length && !answer(query, pageProbe(rows, quotes))) {
     return withRows(
       page,
       (row) => row.message.id,
@@ -111,11 +112,30 @@ export async function loadMessagePage(
       (_row, row) => row,
     );
   }
-  // Answered: each row is the node, its sender attached as the relation (columns beyond the selection are harmless).
-  return {
-    pageInfo: page.pageInfo,
-    edges: page.edges.map(({ cursor, node }) => ({ cursor, node: Object.assign(node.message, { sender: node.sender }) })),
-  };
+  // Answered: each row is the node, its relations attached (columns beyond the selection are harmless).
+  const node = (row: HistoryRow): Message & Record<string, unknown> =>
+    Object.assign(row.message, { sender: row.sender }, quotes ? { replyTo: row.quote && node(row.quote) } : {});
+  return { pageInfo: page.pageInfo, edges: page.edges.map(({ cursor, node: row }) => ({ cursor, node: node(row) })) };
+}
+
+/** Whether a Prisma query selects (or includes) the relation `name`. */
+const selectsRelation = (query: { select?: object; include?: object }, name: string): boolean =>
+  Boolean((query.select as Record<string, unknown> | undefined)?.[name] ?? (query.include as Record<string, unknown> | undefined)?.[name]);
+
+/**
+ * Every row of a page has the same columns, so one probe answers for all: a message with the first sender found on
+ * the page and, read with quotes, the first quote found with the first quoted sender found. A relation is null in
+ * the probe only when it is null on every row, where null is the answer anyway.
+ */
+function pageProbe(rows: HistoryRow[], quotes: boolean): Known {
+  const sender = rows.find((r) => r.sender)?.sender ?? null;
+  const relations: Record<string, Known | null> = { sender: sender && known('User', sender) };
+  if (quotes) {
+    const quote = rows.find((r) => r.quote)?.quote;
+    const quoted = rows.find((r) => r.quote?.sender)?.quote?.sender ?? null;
+    relations.replyTo = quote ? known('Message', quote.message, { sender: quoted && known('User', quoted) }) : null;
+  }
+  return known('Message', rows[0].message, relations);
 }
 
 const SendMessageInput = builder.inputType('SendMessageInput', {

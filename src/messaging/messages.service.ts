@@ -57,6 +57,8 @@ const NO_ATTACHMENTS: MessageAttachments = {
 };
 
 export type PageArgs = { first?: number | null; after?: string | null; last?: number | null; before?: string | null };
+/** What a history page reads besides its range: see MessageService.page. */
+export type PageRead = { viewer?: Actor; threadRootId?: string; quotes?: boolean };
 
 export class MessageService {
   constructor(
@@ -264,9 +266,10 @@ export class MessageService {
    * `last` is given alone). One statement returns the page's messages (every column) with their senders (all but
    * withheld columns; null once the account is deleted). With `viewer`, the same statement checks that the viewer
    * is a member of the conversation in their tenant: NOT_FOUND otherwise, as requireMember. The main history leaves
-   * thread replies out; with `threadRootId`, the page is that thread's replies instead.
+   * thread replies out; with `threadRootId`, the page is that thread's replies instead. With `quotes`, each row also
+   * holds the message it quotes, with its sender (HistoryRow.quote).
    */
-  async page(conversationId: string, args: PageArgs, viewer?: Actor, threadRootId?: string): Promise<Page<HistoryRow>> {
+  async page(conversationId: string, args: PageArgs, read: PageRead = {}): Promise<Page<HistoryRow>> {
     if ((args.first != null || args.after != null) && (args.last != null || args.before != null)) {
       throw badInput('Use first/after or last/before, not both.', 'last');
     }
@@ -274,7 +277,7 @@ export class MessageService {
     const limit = backward ? pageSize(args.last, 'last') : pageSize(args.first, 'first');
     const after = decodeCursor('m', args.after, 'after', isSequence);
     const before = decodeCursor('m', args.before, 'before', isSequence);
-    const page = await historyPage(this.sql, { conversationId, take: limit + 1, after, before, backward, viewer, threadRootId });
+    const page = await historyPage(this.sql, { conversationId, take: limit + 1, after, before, backward, ...read });
     if (!page) throw notFound('Conversation');
     return toPage(page, limit, (r) => encodeCursor('m', r.message.sequence), { backward, hadCursor: (backward ? before : after) !== null });
   }

@@ -9,8 +9,11 @@ export const MESSAGE_COLUMNS = carriedColumns('Message');
 /** A sender's columns: every column but the withheld ones (the password hash). */
 export const SENDER_COLUMNS = carriedColumns('User');
 const MESSAGE_SELECT = selectList(MESSAGE_COLUMNS);
-/** The page's columns: the message's, then its sender's. */
+/** The page's columns: the message's, then its sender's; with quotes, then the quoted message's and its sender's. */
 const HISTORY_SELECT = `${selectList(MESSAGE_COLUMNS, 'm')}, ${selectList(SENDER_COLUMNS, 'u')}`;
+const QUOTE_SELECT = `${selectList(MESSAGE_COLUMNS, 'q')}, ${selectList(SENDER_COLUMNS, 'qu')}`;
+/** Columns of one message with its sender, the width of HISTORY_SELECT and of QUOTE_SELECT. */
+const WITH_SENDER = MESSAGE_COLUMNS.length + SENDER_COLUMNS.length;
 const MESSAGE_ID = MESSAGE_COLUMNS.indexOf('id');
 const SENDER_ID = MESSAGE_COLUMNS.length + SENDER_COLUMNS.indexOf('id');
 
@@ -20,6 +23,11 @@ export type Sender = Omit<User, 'passwordHash'>;
 export interface HistoryRow {
   message: Message;
   sender: Sender | null;
+  /**
+   * Read with `quotes`: the message this one quotes, with its sender (null: it quotes none, or the quoted message is
+   * gone); absent when the page was read without quotes.
+   */
+  quote?: HistoryRow | null;
 }
 
 /** A Message from an array row holding MESSAGE_COLUMNS (from `offset` on). */
@@ -80,16 +88,22 @@ export async function appendMessageRow(query: SqlQuery, m: AppendedMessage): Pro
 
 /**
  * A decoder of history rows: a row of the page statement as a message and its sender (a sender met earlier by the
- * same decoder is the same object), or null for the row a member's empty page reads.
+ * same decoder is the same object), with `quotes` the quoted message and its sender too, or null for the row a
+ * member's empty page reads.
  */
-export function historyDecoder(): (row: unknown[]) => HistoryRow | null {
+export function historyDecoder(quotes = false): (row: unknown[]) => HistoryRow | null {
   const senders = new Map<unknown, Sender | null>();
-  return (row) => {
-    if (row[MESSAGE_ID] === null) return null;
-    const id = row[SENDER_ID];
+  const withSender = (row: unknown[], offset: number): HistoryRow | null => {
+    if (row[offset + MESSAGE_ID] === null) return null;
+    const id = row[offset + SENDER_ID];
     let sender = id === null ? null : senders.get(id);
-    if (sender === undefined) senders.set(id, (sender = fromArray<Sender>(SENDER_COLUMNS, row, MESSAGE_COLUMNS.length)));
-    return { message: decodeMessage(row), sender };
+    if (sender === undefined) senders.set(id, (sender = fromArray<Sender>(SENDER_COLUMNS, row, offset + MESSAGE_COLUMNS.length)));
+    return { message: decodeMessage(row, offset), sender };
+  };
+  return (row) => {
+    const read = withSender(row, 0);
+    if (read && quotes) read.quote = withSender(row, WITH_SENDER);
+    return read;
   };
 }
 
@@ -106,11 +120,14 @@ export interface HistoryRange {
   threadRootId?: string | null;
   /** When given, the same statement checks that this user is a member of the conversation in this tenant. */
   viewer?: { tenantId: string; userId: string };
+  /** Also read each message's quoted message (`replyTo`) and its sender, so a selection of them needs no query. */
+  quotes?: boolean;
 }
 
 /**
  * One history page in one statement, in the order read (by sequence, descending when `backward`): the messages
- * (every column) with their senders. Null when `viewer` is given and is not a member.
+ * (every column) with their senders, and with `quotes` their quoted messages with theirs. Null when `viewer` is
+ * given and is not a member.
  */
 export async function historyPage(query: SqlQuery, r: HistoryRange): Promise<HistoryRow[] | null> {
   const values: unknown[] = [r.conversationId, r.take];
@@ -126,15 +143,18 @@ export async function historyPage(query: SqlQuery, r: HistoryRange): Promise<His
       ]
     : ['(SELECT $1::text AS "conversationId") cm', ''];
   const order = r.backward ? 'DESC' : 'ASC';
+  const [quoteSelect, quoteJoin] = r.quotes
+    ? [`, ${QUOTE_SELECT}`, 'LEFT JOIN "Message" q ON q.id = m."replyToId" LEFT JOIN "User" qu ON qu.id = q."senderId"']
+    : ['', ''];
   const rows = await decoded(
     query,
-    `SELECT ${HISTORY_SELECT} FROM ${from}
+    `SELECT ${HISTORY_SELECT}${quoteSelect} FROM ${from}
        LEFT JOIN LATERAL (SELECT ${MESSAGE_SELECT} FROM "Message"
          WHERE "conversationId" = cm."conversationId"${range} ORDER BY sequence ${order} LIMIT $2) m ON true
-       LEFT JOIN "User" u ON u.id = m."senderId"
+       LEFT JOIN "User" u ON u.id = m."senderId" ${quoteJoin}
        ${where} ORDER BY m.sequence ${order}`,
     values,
-    historyDecoder(),
+    historyDecoder(r.quotes),
   );
   if (r.viewer && rows.length === 0) return null;
   return rows.filter((row) => row !== null);
