@@ -7,6 +7,7 @@ import { followSettings, initSettings, renderSettings } from './conversation-set
 import { initPublicGroups } from './public-groups.js';
 import { joinInviteInAddress } from './invite-links.js';
 import { initRequestsView, refreshRequests } from './requests-view.js';
+import { initNewGroup, stopNewGroup } from './new-group.js';
 
 const SUMMARY_FIELDS =
   'id kind messageRequest title unreadCount unreadMentionCount lastSequence lastActivityAt viewerSettings { muted archived pinned } lastMessage { content deletedAt senderName sender { id } }';
@@ -37,6 +38,10 @@ export function startConversations(viewer) {
   initRequestsView(viewer, CONVERSATION_FIELDS, (c) => {
     merge(c);
     renderList();
+  });
+  initNewGroup(CONVERSATION_FIELDS, (c) => {
+    merge(c);
+    open(c.id);
   });
   void joinInviteInAddress(open);
   void loadList();
@@ -81,6 +86,7 @@ export function stopConversations() {
   stops = [];
   inboxCursor = null;
   closeThread();
+  stopNewGroup();
   conversations = new Map();
   showArchived = false;
   $('conversation-settings').hidden = true;

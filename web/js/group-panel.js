@@ -1,10 +1,12 @@
 // The open group's panel ("Group" in its head): title and description, who may post and rename, public or private,
-// what new members read, the members with their roles, and invite links (invite-links.js). What the viewer may
-// change follows Conversation.viewerCan: the server decides, the panel only leaves out what it would refuse. In an
-// announcement group those who may not post find the composers disabled, with a note saying why.
+// what new members read, the members with their roles, Add members (add-members.js) and invite links
+// (invite-links.js). What the viewer may change follows Conversation.viewerCan: the server decides, the panel only
+// leaves out what it would refuse. In an announcement group those who may not post find the composers disabled, with
+// a note saying why.
 import { $, h, showError } from './dom.js';
 import { gql } from './api.js';
 import { closeInvites, openInvites, showInvites } from './invite-links.js';
+import { openAddMembers, showAddMembers } from './add-members.js';
 
 /** What the head and the panel read of the open conversation (members with what the head and @ list show). */
 export const GROUP_FIELDS = `kind description postPolicy editPolicy visibility historyVisibility memberCount
@@ -47,6 +49,7 @@ function open() {
   showError($('group-error'), null);
   $('group-status').textContent = '';
   openInvites(c);
+  openAddMembers(c, addMembers);
   render();
   $('group-panel').showModal();
 }
@@ -63,6 +66,7 @@ function render() {
   fill('group-about', { title: c.title ?? '', description: c.description ?? '' }, can.rename);
   fill('group-settings', Object.fromEntries(SETTINGS.map((k) => [k, c[k]])), can.configure);
   renderMembers(can);
+  showAddMembers(!!can.addMembers);
   showInvites(c);
 }
 
@@ -107,7 +111,10 @@ function renderMembers(can) {
   );
 }
 
-/** Runs a change to the open group; its answer is the group as it is now. `done` says what happened. */
+/**
+ * Runs a change to the open group; its answer is the group as it is now, and what this resolves with (null when the
+ * change failed). `done` says what happened: a text, or a function of the answer.
+ */
 async function change(mutation, variables, done) {
   const group = c;
   showError($('group-error'), null);
@@ -115,14 +122,14 @@ async function change(mutation, variables, done) {
   try {
     const data = await gql(mutation, { c: group.id, ...variables });
     const changed = Object.values(data)[0];
-    if (c !== group) return true;
+    if (c !== group) return changed;
     Object.assign(group, changed);
     $('conversation-title').textContent = group.title || 'Conversation';
-    $('group-status').textContent = done;
-    return true;
+    $('group-status').textContent = typeof done === 'function' ? done(changed) : done;
+    return changed;
   } catch (err) {
     if (c === group) showError($('group-error'), err);
-    return false;
+    return null;
   } finally {
     if (c === group) {
       gateComposers();
@@ -136,6 +143,14 @@ const setRole = (userId, role) =>
     `mutation($c: ID!, $u: ID!, $role: MemberRole!) { setMemberRole(conversationId: $c, userId: $u, role: $role) { ${CHANGED_FIELDS} } }`,
     { u: userId, role },
     'Role changed.',
+  );
+
+/** Adds people; the answer's pendingInvitations tells those added from those invited instead (add-members.js). */
+const addMembers = (userIds, done) =>
+  change(
+    `mutation($c: ID!, $ids: [ID!]!) { addMembers(conversationId: $c, userIds: $ids) { ${CHANGED_FIELDS} pendingInvitations { id name } } }`,
+    { ids: userIds },
+    done,
   );
 
 function remove(user) {

@@ -1,10 +1,14 @@
-// Start-up, sign up / sign in, and the signed-in shell (header, connection state, sign out).
+// Start-up, sign up / sign in, and the signed-in shell (header, connection state, Privacy, Moderation for the tenant's
+// moderators and admins, sign out).
 import { $, h, showError } from './dom.js';
 import { ApiError, connect, disconnect, gql, onConnectionState, session, setUnauthenticatedHandler } from './api.js';
 import { startConversations, stopConversations } from './conversations.js';
 import { startAssistant, stopAssistant } from './assistant.js';
+import { startModeration, stopModeration } from './moderation-view.js';
+import { startPrivacy, stopPrivacy } from './privacy-settings.js';
 
-const USER_FIELDS = 'id name email username';
+// The tenant role decides whether Moderation shows; it is read again at each sign-in and reload.
+const USER_FIELDS = 'id name email username role';
 const AUTH_FIELDS = `token user { ${USER_FIELDS} }`;
 
 function showTenant() {
@@ -16,6 +20,8 @@ function showTenant() {
 function showAuth(message = '') {
   stopConversations();
   stopAssistant();
+  stopModeration();
+  stopPrivacy();
   disconnect();
   $('app-view').hidden = true;
   $('account').hidden = true;
@@ -35,6 +41,8 @@ function enterApp(me) {
   connect();
   startConversations(me);
   startAssistant(me);
+  startModeration(me);
+  startPrivacy();
 }
 
 const tenantInput = () => {
