@@ -135,6 +135,9 @@ export const configSchema = z
     // How long an instance reuses a tenant's status, and how often it re-checks the tenants of its open connections:
     // the longest a tenant disabled where the event bus does not reach (tenants CLI without Redis) keeps working.
     TENANT_CACHE_MS: int(100, 600_000).default(5_000),
+    // Groups with more members than this are large: an event reaches members' inboxes through the group's own topic,
+    // which the inboxes of connected members follow, instead of one publish per member (src/messaging/events.ts).
+    LARGE_GROUP_MEMBERS: int(2, 10_000).default(256),
     PRESENCE_TTL_SECONDS: int(2, 3600).default(30),
     PRESENCE_GRACE_MS: int(0, 600_000).default(5_000),
     TYPING_TTL_MS: int(100, 600_000).default(6_000),

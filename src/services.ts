@@ -171,6 +171,7 @@ export function createServices(deps: {
     attachments,
     (error) => logger.error('conversationSettingsChanged listener failed', { error }),
     filters,
+    config.LARGE_GROUP_MEMBERS,
   );
   return {
     ...shared,
@@ -202,7 +203,12 @@ export function createServices(deps: {
     trustedOrigins: new TrustedOrigins(config.CORS_ORIGINS, publicUrl),
     loaders: new RequestLoaders(),
     messaging,
-    eventTopics: new EventTopics(pubsub, prisma, (error) => logger.error('conversation event delivery failed', { error })),
+    eventTopics: new EventTopics(
+      pubsub,
+      prisma,
+      (error) => logger.error('conversation event delivery failed', { error }),
+      config.LARGE_GROUP_MEMBERS,
+    ),
     sessionEnds: new KeyedFanout(
       pubsub,
       'sessions:revoked',

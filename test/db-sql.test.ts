@@ -26,6 +26,22 @@ const send = async (by: TestUser, conversationId: string, text: string): Promise
     .sendMessage.id;
 const lastSequence = async (id: string) => (await s().db.prisma.conversation.findUniqueOrThrow({ where: { id } })).lastSequence;
 
+/** A PL/pgSQL function as the migrations left it, checked to be the definition in src/db/sql/<name>.sql. */
+async function migrated(name: string): Promise<{ args: string }> {
+  const file = await readFile(new URL(`../src/db/sql/${name}.sql`, import.meta.url), 'utf8');
+  const body = file.slice(file.indexOf('AS $$') + 'AS $$'.length, file.lastIndexOf('$$'));
+  const [row] = await s().db.prisma.$queryRaw<{ prosrc: string; args: string }[]>`
+    SELECT prosrc, pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = ${name}`;
+  expect(row.prosrc).toBe(body);
+  return row;
+}
+
+describe('parley_count_members', () => {
+  it('is migrated with the definition in src/db/sql/parley_count_members.sql', async () => {
+    expect((await migrated('parley_count_members')).args).toBe('');
+  });
+});
+
 describe('parley_append_message', () => {
   let conversationId: string;
   const draft = (o: Partial<AppendedMessage> = {}): AppendedMessage => ({
@@ -48,11 +64,7 @@ describe('parley_append_message', () => {
   });
 
   it('is migrated with the definition in src/db/sql/parley_append_message.sql', async () => {
-    const file = await readFile(new URL('../src/db/sql/parley_append_message.sql', import.meta.url), 'utf8');
-    const body = file.slice(file.indexOf('AS $$') + 'AS $$'.length, file.lastIndexOf('$$'));
-    const [row] = await s().db.prisma.$queryRaw<{ prosrc: string; args: string }[]>`
-      SELECT prosrc, pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = 'parley_append_message'`;
-    expect(row.prosrc).toBe(body);
+    const row = await migrated('parley_append_message');
     expect(row.args).toBe(
       'p_message_id text, p_event_id text, p_tenant_id text, p_conversation_id text, p_sender_id text, p_content text, p_client_message_id text, p_now timestamp without time zone, p_reply_to_id text, p_thread_root_id text, p_mentions text[], p_attachment_ids text[]',
     );

@@ -25,7 +25,7 @@ class ConversationEvents extends LogStream {
     this.conversationId = o.conversationId;
     this.afterSequence = o.afterSequence;
     this.trustedUpTo = o.startSequence;
-    this.open(o.topics, 'conversation', o.conversationId);
+    this.open((arrive, resync) => o.topics.conversation.follow(o.conversationId, arrive, resync));
   }
 
   protected async start() {

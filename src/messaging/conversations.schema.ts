@@ -7,6 +7,7 @@ import type { Message } from '../generated/prisma/client.ts';
 import { actorOf, batchLoad, withNodes } from './loaders.ts';
 import { settingsOf, type ViewerSettings } from './conversation-settings.service.ts';
 import { MessageConnection, loadMessagePage } from './messages.schema.ts';
+import { MAX_GROUP_MEMBERS } from './input.ts';
 
 const ConversationKindRef = builder.enumType('ConversationKind', {
   description: 'DIRECT: exactly two people, one conversation per pair. GROUP: a titled conversation with owners and members.',
@@ -55,9 +56,11 @@ export const ConversationRef = builder.prismaObject('Conversation', {
     title: t.string({
       nullable: true,
       description: "The group's title; for DIRECT, the other person's name.",
-      select: { members: { select: { userId: true, user: { select: { name: true } } } } },
-      resolve: (c, _args, ctx) =>
-        c.kind === 'GROUP' ? c.title : (c.members.find((m) => m.userId !== ctx.viewer?.user.id)?.user.name ?? null),
+      // One member row at most, however large the group: the other person of a DIRECT conversation.
+      select: (_args, ctx) => ({
+        members: { where: { userId: { not: ctx.viewer?.user.id ?? '' } }, take: 1, select: { user: { select: { name: true } } } },
+      }),
+      resolve: (c) => (c.kind === 'GROUP' ? c.title : (c.members[0]?.user.name ?? null)),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it started.' }),
     lastActivityAt: t.expose('lastMessageAt', {
@@ -67,6 +70,9 @@ export const ConversationRef = builder.prismaObject('Conversation', {
     }),
     lastSequence: t.exposeInt('lastSequence', {
       description: 'Sequence of the latest event (use it as afterSequence to follow from now).',
+    }),
+    memberCount: t.exposeInt('memberCount', {
+      description: `How many members it has (a group at most ${MAX_GROUP_MEMBERS.toLocaleString('en-US')}).`,
     }),
     members: t.relation('members', {
       description: 'Everyone in it, earliest first.',

@@ -2,10 +2,10 @@
 // Membership decides everything; a conversation the viewer is not in is NOT_FOUND (its existence is not revealed).
 import type { Conversation, ConversationMember, PrismaClient } from '../generated/prisma/client.ts';
 import { badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
-import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import { appendEvents, publishEvents, type ConversationEventPayload, type EventDraft, type Tx } from './events.ts';
+import { appendEvents, type ConversationEventPayload, type EventDraft, type Tx } from './events.ts';
+import type { MessagePublisher } from './message-publisher.ts';
 import { invite, sortAdds } from './group-adds.ts';
-import { cleanTitle, MAX_GROUP_MEMBERS } from './input.ts';
+import { cleanTitle, MAX_GROUP_MEMBERS, MAX_ADDED_AT_ONCE } from './input.ts';
 import { outranks, requirePermitted, type GroupAction } from './group-permissions.ts';
 import { lastMessageIds, lockConversation, unreadCounts } from '../db/sql/conversations.ts';
 import { NO_TEXT_FILTER, type TextFilter } from '../text-rules.ts';
@@ -17,10 +17,21 @@ export interface Actor {
 
 export const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
+/** A group's members as a change sees them (changeMembers), under the conversation's lock. */
+export interface GroupMembers {
+  /** How many there are. */
+  count: number;
+  /** Which of `userIds` are members (one query, however large the group). */
+  among(userIds: string[]): Promise<Set<string>>;
+}
+
+const tooMany = (field: string) => badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, field);
+
 export class ConversationService {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly pubsub: ParleyPubSub,
+    /** Tells members of committed events (message-publisher.ts). */
+    private readonly publisher: MessagePublisher,
     /** The tenant's content filter, applied to group titles. */
     private readonly filter: TextFilter = NO_TEXT_FILTER,
   ) {}
@@ -92,7 +103,7 @@ export class ConversationService {
         ]);
         return { conversation, events };
       });
-      publishEvents(this.pubsub, events, [actor.userId, userId]);
+      await this.publisher.publishChange(events, 0, 2);
       return conversation;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
@@ -118,10 +129,10 @@ export class ConversationService {
    * joining on, the new member reads from here (visibleFrom).
    */
   async join(conversationId: string, userId: string, admit?: (tx: Tx) => Promise<void>): Promise<Conversation> {
-    return this.changeMembers(conversationId, async (tx, current) => {
-      if (current.includes(userId)) return [];
+    return this.changeMembers(conversationId, async (tx, members) => {
+      if ((await members.among([userId])).has(userId)) return [];
       await admit?.(tx);
-      if (current.length + 1 > MAX_GROUP_MEMBERS) throw badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, 'conversationId');
+      if (members.count + 1 > MAX_GROUP_MEMBERS) throw tooMany('conversationId');
       const now = await tx.conversation.findUniqueOrThrow({
         where: { id: conversationId },
         select: { lastSequence: true, historyVisibility: true },
@@ -136,8 +147,8 @@ export class ConversationService {
   async drop(conversationId: string, userId: string): Promise<void> {
     await this.changeMembers(
       conversationId,
-      async (tx, current) => {
-        if (!current.includes(userId)) return [];
+      async (tx, members) => {
+        if (!(await members.among([userId])).has(userId)) return [];
         await tx.conversationMember.delete({ where: { conversationId_userId: { conversationId, userId } } });
         return [{ type: 'MEMBER_LEFT', userId }];
       },
@@ -150,9 +161,9 @@ export class ConversationService {
    * block the actor are left out, silently (see group-adds.ts).
    */
   async createGroup(actor: Actor, title: string, memberIds: string[]): Promise<Conversation> {
+    if (memberIds.length > MAX_ADDED_AT_ONCE) throw badInput(`Add at most ${MAX_ADDED_AT_ONCE} people at once.`, 'memberIds');
     const clean = await this.filter.apply(actor, cleanTitle(title), 'title');
     const requested = (await this.requireUsers(actor, memberIds, 'memberIds')).filter((id) => id !== actor.userId);
-    if (requested.length + 1 > MAX_GROUP_MEMBERS) throw badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, 'memberIds');
     const { add: others, invite: invited } = await sortAdds(this.prisma, actor, requested);
     const { conversation, events } = await this.prisma.$transaction(async (tx) => {
       const conversation = await tx.conversation.create({
@@ -168,23 +179,25 @@ export class ConversationService {
       const drafts: EventDraft[] = [actor.userId, ...others].map((userId) => ({ type: 'MEMBER_JOINED', userId }));
       return { conversation, events: await appendEvents(tx, conversation.id, drafts) };
     });
-    publishEvents(this.pubsub, events, [actor.userId, ...others]);
+    await this.publisher.publishChange(events, 0, others.length + 1);
     return conversation;
   }
 
   /** Adds people to a group; as in createGroup, a refused add is an invitation and a blocker is left out. */
   async addMembers(actor: Actor, conversationId: string, userIds: string[]): Promise<Conversation> {
     await this.requireGroupPermission(actor, conversationId, 'addMembers');
+    if (userIds.length > MAX_ADDED_AT_ONCE) throw badInput(`Add at most ${MAX_ADDED_AT_ONCE} people at once.`, 'userIds');
     const ids = await this.requireUsers(actor, userIds, 'userIds');
     const sorted = await sortAdds(this.prisma, actor, ids);
-    return this.changeMembers(conversationId, async (tx, current) => {
-      const added = sorted.add.filter((id) => !current.includes(id));
-      if (current.length + added.length > MAX_GROUP_MEMBERS) throw badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, 'userIds');
+    return this.changeMembers(conversationId, async (tx, members) => {
+      const already = await members.among(ids);
+      const added = sorted.add.filter((id) => !already.has(id));
+      if (members.count + added.length > MAX_GROUP_MEMBERS) throw tooMany('userIds');
       await invite(
         tx,
         conversationId,
         actor.userId,
-        sorted.invite.filter((id) => !current.includes(id)),
+        sorted.invite.filter((id) => !already.has(id)),
       );
       await tx.conversationMember.createMany({ data: added.map((userId) => ({ conversationId, userId })) });
       return added.map((userId) => ({ type: 'MEMBER_JOINED' as const, userId }));
@@ -247,27 +260,31 @@ export class ConversationService {
 
   /**
    * Runs a change of the group (members, roles, settings) with its events in one transaction, under the conversation
-   * lock, then tells current and `alsoNotify` users. GroupService and InviteService change groups through it too.
+   * lock, then tells the members and `alsoNotify` users (message-publisher.ts). GroupService and InviteService change
+   * groups through it too. The change sees the members as GroupMembers: a count and a lookup, never the whole list.
    */
   async changeMembers(
     conversationId: string,
-    change: (tx: Parameters<Parameters<PrismaClient['$transaction']>[0]>[0], currentMemberIds: string[]) => Promise<EventDraft[]>,
+    change: (tx: Tx, members: GroupMembers) => Promise<EventDraft[]>,
     alsoNotify: string[] = [],
   ): Promise<Conversation> {
-    const { events, members, conversation } = await this.prisma.$transaction(async (tx) => {
+    const { events, before, conversation } = await this.prisma.$transaction(async (tx) => {
       // Lock the conversation row first so concurrent membership changes apply one after another.
       await lockConversation(tx, conversationId);
-      const before = await tx.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
-      const drafts = await change(
-        tx,
-        before.map((m) => m.userId),
-      );
+      const { memberCount: before } = await tx.conversation.findUniqueOrThrow({
+        where: { id: conversationId },
+        select: { memberCount: true },
+      });
+      const among = async (userIds: string[]) => {
+        const rows = await tx.conversationMember.findMany({ where: { conversationId, userId: { in: userIds } }, select: { userId: true } });
+        return new Set(rows.map((r) => r.userId));
+      };
+      const drafts = await change(tx, { count: before, among });
       const events: ConversationEventPayload[] = drafts.length ? await appendEvents(tx, conversationId, drafts) : [];
-      const members = await tx.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
       const conversation = await tx.conversation.findUniqueOrThrow({ where: { id: conversationId } });
-      return { events, members, conversation };
+      return { events, before, conversation };
     });
-    publishEvents(this.pubsub, events, [...members.map((m) => m.userId), ...alsoNotify]);
+    await this.publisher.publishChange(events, before, conversation.memberCount, alsoNotify);
     return conversation;
   }
 

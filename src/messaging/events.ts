@@ -29,7 +29,23 @@ export interface ConversationEventPayload {
    * (event-rows.ts). Travels as JSON on Redis, so dates may arrive as ISO strings.
    */
   rows?: EventRows;
+  /**
+   * Set on a copy published to a member's own topic for an event of a large conversation (see Audience): the
+   * conversation's events reach that member's inbox through the conversation's topic, which it should follow
+   * (unless this is their own MEMBER_LEFT, after which it should not).
+   */
+  viaTopic?: boolean;
 }
+
+/**
+ * Who hears of a conversation's events on their own topic (the inbox stream). A conversation of at most
+ * LARGE_GROUP_MEMBERS members names them all: each event goes to each. A larger one goes to no member list: each
+ * connected member's inbox follows the conversation's own topic instead (inbox-follow.ts), so an event costs work for
+ * the members connected, not for every member. Only a member's own MEMBER_JOINED or MEMBER_LEFT still goes to their
+ * topic (so their inbox starts or stops following), and `announceTo` hears of every event of the batch: the members
+ * when a conversation becomes large, so their inboxes start following it.
+ */
+export type Audience = { members: Iterable<string> } | { large: true; announceTo?: Iterable<string> };
 
 /** Rows carried by a live event (see ConversationEventPayload.rows); never a password hash. */
 export interface EventRows {
@@ -122,16 +138,22 @@ export async function appendEvents(tx: Tx, conversationId: string, drafts: Event
 }
 
 /**
- * Publishes committed events: on the conversation topic and on the topic of every user in `audience`. The rows an
- * event carries go on the conversation topic only: on Redis every user topic is a message of its own, and a
+ * Publishes committed events: on the conversation topic, and on the topics of their audience (see Audience). The
+ * rows an event carries go on the conversation topic only: on Redis every user topic is a message of its own, and a
  * group's worth of copies of the message would cost more than the inbox streams' one shared read.
  */
-export function publishEvents(pubsub: ParleyPubSub, events: ConversationEventPayload[], audience: Iterable<string>) {
-  const users = [...new Set(audience)];
+export function publishEvents(pubsub: ParleyPubSub, events: ConversationEventPayload[], audience: Audience) {
+  const members = 'members' in audience ? [...new Set(audience.members)] : [];
+  const announced = new Set('large' in audience ? (audience.announceTo ?? []) : []);
   for (const event of events) {
     pubsub.publish('conversation:event', event.conversationId, event);
     const forUsers = event.rows ? withoutRows(event) : event;
-    for (const userId of users) pubsub.publish('user:event', userId, forUsers);
+    for (const userId of members) pubsub.publish('user:event', userId, forUsers);
+    if (!('large' in audience)) continue;
+    const flagged = { ...forUsers, viaTopic: true };
+    for (const userId of announced) pubsub.publish('user:event', userId, flagged);
+    const own = event.type === 'MEMBER_JOINED' || event.type === 'MEMBER_LEFT' ? event.userId : null;
+    if (own && !announced.has(own)) pubsub.publish('user:event', own, flagged);
   }
 }
 

@@ -78,7 +78,6 @@ builder.prismaObjectFields('Conversation', (t) => ({
   editPolicy: t.expose('editPolicy', { type: GroupPolicyRef, description: 'Who may change the title and description.' }),
   visibility: t.expose('visibility', { type: VisibilityRef, description: 'PRIVATE, or PUBLIC: found and joined by anyone of the tenant.' }),
   historyVisibility: t.expose('historyVisibility', { type: HistoryVisibilityRef, description: 'What a new member may read.' }),
-  memberCount: t.relationCount('members', { description: 'How many members it has.' }),
   viewerCan: t.field({
     type: ViewerCanRef,
     description: 'What the viewer may do here; nothing for someone who is not a member (a public group they found).',

@@ -40,8 +40,8 @@ export class GroupService {
   async setMemberRole(actor: Actor, conversationId: string, userId: string, role: MemberRole): Promise<Conversation> {
     await this.conversations.requireGroupPermission(actor, conversationId, 'setRoles');
     if (userId === actor.userId) throw badInput('Another owner changes your role.', 'userId');
-    return this.conversations.changeMembers(conversationId, async (tx, current) => {
-      if (!current.includes(userId)) throw badInput('That user is not a member.', 'userId');
+    return this.conversations.changeMembers(conversationId, async (tx, members) => {
+      if (!(await members.among([userId])).has(userId)) throw badInput('That user is not a member.', 'userId');
       const { count } = await tx.conversationMember.updateMany({ where: { conversationId, userId, role: { not: role } }, data: { role } });
       return count ? [{ type: 'CONVERSATION_UPDATED', userId: actor.userId }] : [];
     });

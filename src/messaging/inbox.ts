@@ -19,7 +19,7 @@
 // consumer: a conversation that would need one more entry is held, its new events left in the log, until the next
 // sweep. That sweep's snapshot is taken after them, so it reads them back: late, never lost, never twice.
 import type { ConversationEventPayload } from './events.ts';
-import { latestSequences, membershipsSince, nextJoin, viewpoints, visibleSequences } from '../db/sql/inbox.ts';
+import { lastSequenceOf, latestSequences, membershipsSince, nextJoin, viewpoints, visibleSequences } from '../db/sql/inbox.ts';
 import { CursorSigner, MAX_LISTED, type CursorBase, type InboxPosition } from './inbox-cursor.ts';
 import { LogStream, type StreamOptions } from './stream.ts';
 
@@ -70,7 +70,7 @@ export class InboxStream extends LogStream {
       this.base = o.resumeFrom.base;
       for (const [cid, sequence] of o.resumeFrom.entries) this.dirty.set(cid, sequence);
     }
-    this.open(o.topics, 'inbox', o.viewerId);
+    this.open((event, resync) => o.topics.followInbox(o.viewerId, { event, resync, followedLate: (cid) => this.followedLate(cid) }));
   }
 
   /** The cursor to resume after `event`, when it is the event the consumer took last (else null). */
@@ -93,6 +93,16 @@ export class InboxStream extends LogStream {
 
   protected resync() {
     return this.rebase();
+  }
+
+  /** A large conversation's topic followed late (inbox-follow.ts): read what it published before from the log. */
+  private followedLate(cid: string) {
+    this.run(async () => {
+      const latest = await lastSequenceOf(this.prisma, cid);
+      if (latest === null) return;
+      await this.place([cid]);
+      await this.catchUp(cid, latest);
+    });
   }
 
   protected handle(event: ConversationEventPayload) {

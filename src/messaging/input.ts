@@ -4,7 +4,10 @@ import { requireText } from '../text-rules.ts';
 
 export const MAX_CONTENT = 4000;
 export const MAX_TITLE = 100;
-export const MAX_GROUP_MEMBERS = 256;
+/** Members a group may have (the owner included). Past LARGE_GROUP_MEMBERS its events reach inboxes by its topic. */
+export const MAX_GROUP_MEMBERS = 10_000;
+/** People createGroupConversation and addMembers take in one call. */
+export const MAX_ADDED_AT_ONCE = 1_000;
 
 export function cleanContent(raw: string, field = 'content'): string {
   return requireText(raw, { field, label: 'A message', max: MAX_CONTENT, multiline: true });

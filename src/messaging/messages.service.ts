@@ -2,7 +2,6 @@
 // sequence. Every change is a conversation event in the same transaction (see events.ts).
 import type { Message, PrismaClient, User } from '../generated/prisma/client.ts';
 import { AppError, badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
-import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { appendEvents, appendMessage, eventUser, toPayload, type ConversationEventPayload, type Tx } from './events.ts';
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage, type Page } from './input.ts';
@@ -11,7 +10,7 @@ import { ATTACHMENT_TAKEN, historyPage, THREAD_ROOT_GONE, type HistoryRow } from
 import { mentionedMembers } from '../db/sql/mentions.ts';
 import { mentionedUsernames } from './mentions.ts';
 import { permitted } from './group-permissions.ts';
-import { MessagePublisher } from './message-publisher.ts';
+import type { MessagePublisher } from './message-publisher.ts';
 import { quotableId, sendRefusal, threadRootOf } from './send-checks.ts';
 import { mentionableUsernames } from './mentions.service.ts';
 import { NO_TEXT_FILTER, type TextFilter } from '../text-rules.ts';
@@ -65,7 +64,8 @@ export class MessageService {
     private readonly prisma: PrismaClient,
     /** Hand-written statements for the two hot paths, history pages and sends (Database.query). */
     private readonly sql: SqlQuery,
-    private readonly pubsub: ParleyPubSub,
+    /** Who hears of a conversation's events, and telling them (message-publisher.ts). */
+    private readonly publisher: MessagePublisher,
     private readonly conversations: ConversationService,
     /** Told after a message is stored (typing indicators end when their author sends). */
     private readonly onSent: (tenantId: string, conversationId: string, senderId: string) => void = () => {},
@@ -74,12 +74,7 @@ export class MessageService {
     private readonly filter: TextFilter = NO_TEXT_FILTER,
     /** Message requests: admitSend before every send (RequestService); without it, no send is limited. */
     private readonly requests?: { admitSend(actor: Actor, conversationId: string): Promise<void> },
-  ) {
-    this.publisher = new MessagePublisher(prisma, pubsub);
-  }
-
-  /** Who hears of a conversation's events, and telling them (message-publisher.ts). */
-  private readonly publisher: MessagePublisher;
+  ) {}
 
   /** Publishes committed events (consecutive, of one conversation) to the conversation and its members. */
   publish(events: ConversationEventPayload[]): Promise<void> {

@@ -3,6 +3,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { SqlQuery } from '../db/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { ConversationService } from './conversations.service.ts';
+import { MessagePublisher } from './message-publisher.ts';
 import { ConversationSettingsService } from './conversation-settings.service.ts';
 import { MentionService } from './mentions.service.ts';
 import { MessageService, type MessageAttachments } from './messages.service.ts';
@@ -50,11 +51,14 @@ export function createMessaging(
   onListenerError: (err: unknown) => void = () => {},
   /** The tenants' content filters (moderation's ContentFilters), applied to message content and group titles. */
   filter?: TextFilter,
+  /** LARGE_GROUP_MEMBERS: groups with more members reach their members' inboxes through their own topic. */
+  largeGroupMembers = 256,
 ): Messaging {
-  const conversations = new ConversationService(prisma, pubsub, filter);
+  const publisher = new MessagePublisher(prisma, pubsub, largeGroupMembers);
+  const conversations = new ConversationService(prisma, publisher, filter);
   const groups = new GroupService(prisma, conversations);
   const requests = new RequestService(prisma, conversations, new BlockService(prisma));
-  const messages = new MessageService(prisma, sql, pubsub, conversations, onSent, attachments, filter, requests);
+  const messages = new MessageService(prisma, sql, publisher, conversations, onSent, attachments, filter, requests);
   return {
     conversations,
     settings: new ConversationSettingsService(prisma, conversations, pubsub, onListenerError),
@@ -64,7 +68,7 @@ export function createMessaging(
     invites: new InviteService(prisma, conversations, groups),
     pins: new PinService(prisma, messages),
     reactions: new ReactionService(prisma, messages),
-    reads: new ReadStateService(prisma, pubsub, conversations),
+    reads: new ReadStateService(prisma, publisher, conversations),
     search: new SearchService(prisma),
     requests,
     invitations: new InvitationService(prisma, conversations),

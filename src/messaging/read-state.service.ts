@@ -2,15 +2,16 @@
 // and receipts are derived from the pointers, so they stay right however sends and reads interleave.
 import type { Conversation, PrismaClient } from '../generated/prisma/client.ts';
 import { badInput, notFound } from '../errors.ts';
-import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import { appendEvents, publishEvents } from './events.ts';
+import { appendEvents } from './events.ts';
+import type { MessagePublisher } from './message-publisher.ts';
 import type { Actor, ConversationService } from './conversations.service.ts';
 import { lockConversation } from '../db/sql/conversations.ts';
 
 export class ReadStateService {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly pubsub: ParleyPubSub,
+    /** Tells members of committed events (message-publisher.ts). */
+    private readonly publisher: MessagePublisher,
     private readonly conversations: ConversationService,
   ) {}
 
@@ -52,10 +53,8 @@ export class ReadStateService {
         data: { lastReadSequence: upTo, lastReadAt: new Date() },
       });
       if (moved.count === 0) return null;
-      const events = await appendEvents(tx, conversationId, [{ type: 'READ', userId: actor.userId, readUpTo: upTo }]);
-      const members = await tx.conversationMember.findMany({ where: { conversationId }, select: { userId: true } });
-      return { events, members: members.map((m) => m.userId) };
+      return appendEvents(tx, conversationId, [{ type: 'READ', userId: actor.userId, readUpTo: upTo }]);
     });
-    if (result) publishEvents(this.pubsub, result.events, result.members);
+    if (result) await this.publisher.publish(result);
   }
 }

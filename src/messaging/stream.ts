@@ -88,16 +88,18 @@ export abstract class LogStream implements ConversationStream {
   /** The consumer drained its queue while `paused`. */
   protected drained(): void {}
 
-  /** Follows the topic, then starts: whatever commits from here on is either in the replay or arrives live. */
-  protected open(topics: EventTopics, topic: 'conversation' | 'inbox', id: string) {
-    const follow = topics[topic].follow(
-      id,
+  /**
+   * Follows the topic (`follow` opens it with the stream's handlers for events and for a resync), then starts:
+   * whatever commits from here on is either in the replay or arrives live.
+   */
+  protected open(follow: (arrive: (event: ConversationEventPayload) => void, resync: () => void) => Follow) {
+    const opened = follow(
       (event) => this.arrive(event),
       () => this.run(() => this.resync()),
     );
-    this.follow = follow;
+    this.follow = opened;
     this.pending++;
-    this.tail = follow.ready
+    this.tail = opened.ready
       .then(() => (this.ended ? undefined : this.start()))
       .catch((err) => this.end(err))
       .finally(() => this.pending--);

@@ -171,3 +171,17 @@ export async function nextJoin(
       AND sequence > ${after} AND sequence <= ${upTo}`;
   return decodeMinSequence(rows);
 }
+
+/** The viewer's conversations with more than `above` members (the large ones, whose topic their inbox follows). */
+export async function largeConversations(prisma: RawClient, viewerId: string, above: number): Promise<string[]> {
+  const rows = await prisma.$queryRaw<IdRow[]>`
+    SELECT c.id FROM "ConversationMember" cm JOIN "Conversation" c ON c.id = cm."conversationId"
+    WHERE cm."userId" = ${viewerId} AND c."memberCount" > ${above}`;
+  return rows.map(decodeId);
+}
+
+/** A conversation's lastSequence (null: it no longer exists). */
+export async function lastSequenceOf(prisma: RawClient, conversationId: string): Promise<number | null> {
+  const rows = await prisma.$queryRaw<{ lastSequence: number }[]>`SELECT "lastSequence" FROM "Conversation" WHERE id = ${conversationId}`;
+  return rows.length ? int(rows[0].lastSequence) : null;
+}
