@@ -57,6 +57,7 @@ describe('parley_append_message', () => {
     threadRootId: null,
     mentions: [],
     attachmentIds: [],
+    requestLimit: 3,
     ...o,
   });
   beforeAll(async () => {
@@ -66,7 +67,7 @@ describe('parley_append_message', () => {
   it('is migrated with the definition in src/db/sql/parley_append_message.sql', async () => {
     const row = await migrated('parley_append_message');
     expect(row.args).toBe(
-      'p_message_id text, p_event_id text, p_tenant_id text, p_conversation_id text, p_sender_id text, p_content text, p_client_message_id text, p_now timestamp without time zone, p_reply_to_id text, p_thread_root_id text, p_mentions text[], p_attachment_ids text[]',
+      'p_message_id text, p_event_id text, p_tenant_id text, p_conversation_id text, p_sender_id text, p_content text, p_client_message_id text, p_now timestamp without time zone, p_reply_to_id text, p_thread_root_id text, p_mentions text[], p_attachment_ids text[], p_request_limit integer',
     );
   });
 

@@ -49,6 +49,21 @@ const emailsSeen = async (s: TestServer, viewer: TestUser, conversationId: strin
 describe('message requests', () => {
   const server = useServer();
 
+  it('sends made at once into a request store no more than 3 messages: the rest are REQUEST_LIMIT', async () => {
+    const s = server();
+    const [alice, bob] = [await s.user(), await s.user()];
+    const first = await s.ok<{ sendMessage: { conversationId: string } }, Record<string, unknown>>(
+      SendTo,
+      { u: bob.id, t: 'hi' },
+      as(alice),
+    );
+    const c = first.sendMessage.conversationId;
+    const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => s.gql(SendIn, { c, t: `at once ${i}` }, as(alice))));
+    expect(burst.filter((r) => !r.errors).length).toBe(2);
+    expect(new Set(burst.filter((r) => r.errors).map((r) => `${code(r)} ${reason(r)}`))).toEqual(new Set(['BAD_USER_INPUT REQUEST_LIMIT']));
+    expect(await s.db.prisma.message.count({ where: { conversationId: c } })).toBe(3);
+  });
+
   it('a new DIRECT conversation is a request: listed apart, no unread badge, 3 messages until accepted', async () => {
     const s = server();
     const [alice, bob] = [await s.user({ name: 'Alice' }), await s.user({ name: 'Bob' })];

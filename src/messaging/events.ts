@@ -42,8 +42,8 @@ export interface ConversationEventPayload {
  * LARGE_GROUP_MEMBERS members names them all: each event goes to each. A larger one goes to no member list: each
  * connected member's inbox follows the conversation's own topic instead (inbox-follow.ts), so an event costs work for
  * the members connected, not for every member. Only a member's own MEMBER_JOINED or MEMBER_LEFT still goes to their
- * topic (so their inbox starts or stops following), and `announceTo` hears of every event of the batch: the members
- * when a conversation becomes large, so their inboxes start following it.
+ * topic (so their inbox starts or stops following), and `announceTo` hears of the batch's last event: the members
+ * when a conversation becomes large, so their inboxes start following it (and read what came before from the log).
  */
 export type Audience = { members: Iterable<string> } | { large: true; announceTo?: Iterable<string> };
 
@@ -83,6 +83,8 @@ export interface MessageDraft {
   mentions: string[];
   /** The sender's uploads the message takes, in order. */
   attachmentIds: string[];
+  /** Messages a sender may send in a message request the other person has not accepted (REQUEST_MESSAGE_LIMIT). */
+  requestLimit: number;
 }
 
 /**
@@ -145,15 +147,16 @@ export async function appendEvents(tx: Tx, conversationId: string, drafts: Event
 export function publishEvents(pubsub: ParleyPubSub, events: ConversationEventPayload[], audience: Audience) {
   const members = 'members' in audience ? [...new Set(audience.members)] : [];
   const announced = new Set('large' in audience ? (audience.announceTo ?? []) : []);
+  const last = events.at(-1);
   for (const event of events) {
     pubsub.publish('conversation:event', event.conversationId, event);
     const forUsers = event.rows ? withoutRows(event) : event;
     for (const userId of members) pubsub.publish('user:event', userId, forUsers);
     if (!('large' in audience)) continue;
     const flagged = { ...forUsers, viaTopic: true };
-    for (const userId of announced) pubsub.publish('user:event', userId, flagged);
+    if (event === last) for (const userId of announced) pubsub.publish('user:event', userId, flagged);
     const own = event.type === 'MEMBER_JOINED' || event.type === 'MEMBER_LEFT' ? event.userId : null;
-    if (own && !announced.has(own)) pubsub.publish('user:event', own, flagged);
+    if (own && !(event === last && announced.has(own))) pubsub.publish('user:event', own, flagged);
   }
 }
 

@@ -6,7 +6,8 @@ import { appendEvents, appendMessage, eventUser, toPayload, type ConversationEve
 import { directKey, type Actor, type ConversationService } from './conversations.service.ts';
 import { cleanClientMessageId, cleanContent, decodeCursor, encodeCursor, isSequence, pageSize, toPage, type Page } from './input.ts';
 import type { SqlQuery } from '../db/client.ts';
-import { ATTACHMENT_TAKEN, historyPage, THREAD_ROOT_GONE, type HistoryRow } from '../db/sql/messages.ts';
+import { ATTACHMENT_TAKEN, historyPage, REQUEST_LIMIT_REACHED, THREAD_ROOT_GONE, type HistoryRow } from '../db/sql/messages.ts';
+import { REQUEST_MESSAGE_LIMIT, requestLimitReached } from './requests.service.ts';
 import { mentionedMembers } from '../db/sql/mentions.ts';
 import { mentionedUsernames } from './mentions.ts';
 import { permitted } from './group-permissions.ts';
@@ -121,6 +122,7 @@ export class MessageService {
         threadRootId,
         mentions: await mentionableUsernames(this.prisma, actor, mentionedUsernames(content)),
         attachmentIds: await this.attachments.attachable(actor, attachmentIds),
+        requestLimit: REQUEST_MESSAGE_LIMIT,
       });
       if (!written) throw await sendRefusal(this.prisma, actor, conversationId);
       const sender = input.sender?.id === actor.userId ? eventUser(input.sender) : undefined;
@@ -140,6 +142,7 @@ export class MessageService {
         throw new AppError('NOT_FOUND', 'An attachment was sent with another message meanwhile.', { field: 'attachmentIds' });
       if (code === THREAD_ROOT_GONE)
         throw new AppError('NOT_FOUND', 'The thread to reply in was deleted meanwhile.', { field: 'threadRootId' });
+      if (code === REQUEST_LIMIT_REACHED) throw requestLimitReached();
       throw err;
     }
   }

@@ -13,6 +13,14 @@ import { decodeCursor, encodeCursor, isStringPair, pageSize, toPage, type Page }
 
 /** Messages a sender may send in a DIRECT conversation until the other person accepts it (see admitSend). */
 export const REQUEST_MESSAGE_LIMIT = 3;
+
+/** The refusal of a send past REQUEST_MESSAGE_LIMIT (admitSend's, and the send statement's under a race). */
+export const requestLimitReached = () =>
+  badInput(
+    `Until they accept your message request you can send at most ${REQUEST_MESSAGE_LIMIT} messages.`,
+    'conversationId',
+    'REQUEST_LIMIT',
+  );
 /** Group ids admitSend remembers (a conversation's kind never changes), the least recently sent to forgotten first. */
 const KNOWN_GROUPS = 10_000;
 
@@ -97,10 +105,7 @@ export class RequestService {
     if (standing.mine) {
       await this.prisma.conversationMember.updateMany({ where: { conversationId, userId: actor.userId }, data: { requestedAt: null } });
     }
-    if (standing.sentUnaccepted !== null && standing.sentUnaccepted >= REQUEST_MESSAGE_LIMIT) {
-      const limit = `Until they accept your message request you can send at most ${REQUEST_MESSAGE_LIMIT} messages.`;
-      throw badInput(limit, 'conversationId', 'REQUEST_LIMIT');
-    }
+    if (standing.sentUnaccepted !== null && standing.sentUnaccepted >= REQUEST_MESSAGE_LIMIT) throw requestLimitReached();
   }
 
   /** The viewer's pending request (with its conversation), or NOT_FOUND. */

@@ -51,12 +51,16 @@ export interface AppendedMessage {
   mentions: string[];
   /** The sender's uploads this message takes, in order (see ATTACHMENT_TAKEN). */
   attachmentIds: string[];
+  /** Messages a sender may send in a message request the other person has not accepted (see REQUEST_LIMIT_REACHED). */
+  requestLimit: number;
 }
 
 /** The SQLSTATE parley_append_message raises when an attachment was taken by another send meanwhile. */
 export const ATTACHMENT_TAKEN = 'PA404';
 /** The SQLSTATE parley_append_message raises when a thread's root was deleted (without replies) meanwhile. */
 export const THREAD_ROOT_GONE = 'PA410';
+/** The SQLSTATE parley_append_message raises when the sender has sent requestLimit messages in an unaccepted request. */
+export const REQUEST_LIMIT_REACHED = 'PA429';
 
 /**
  * Stores a message and its MESSAGE_ADDED event (parley_append_message): the stored row, or null, with nothing
@@ -66,7 +70,7 @@ export async function appendMessageRow(query: SqlQuery, m: AppendedMessage): Pro
   // The sender's clock goes as UTC wall time, as the timestamp(3) columns hold it.
   const rows = await decoded(
     query,
-    `SELECT ${MESSAGE_SELECT} FROM parley_append_message($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3), $9, $10, $11::text[], $12::text[])`,
+    `SELECT ${MESSAGE_SELECT} FROM parley_append_message($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3), $9, $10, $11::text[], $12::text[], $13::int)`,
     [
       m.messageId,
       m.eventId,
@@ -80,6 +84,7 @@ export async function appendMessageRow(query: SqlQuery, m: AppendedMessage): Pro
       m.threadRootId,
       m.mentions,
       m.attachmentIds,
+      m.requestLimit,
     ],
     decodeMessage,
   );

@@ -17,15 +17,18 @@
 -- Attachments (p_attachment_ids) become the message's, in order, when every one is the sender's own upload not yet
 -- sent; otherwise the call fails with SQLSTATE PA404 and writes nothing (the caller checked them first: this is the
 -- race with another send of the same upload).
+-- In a DIRECT conversation the other person has not accepted (a message request, or one they declined and left), a
+-- sender who has sent p_request_limit messages since it began is refused with SQLSTATE PA429, nothing written: the
+-- caller checked it first, and this count, made under the conversation's lock, is the race of sends made at once.
 --
 -- This file is the function as the latest migration defines it (first: 20261202183000_append_message_function;
--- latest: 20261207140000_group_post_policy).
+-- latest: 20261207181500_request_limit_in_send).
 -- The server does not run it: a change is a new migration that copies this file whole, and test/db-sql.test.ts
 -- checks that the migrated database's function has this body.
 CREATE OR REPLACE FUNCTION parley_append_message(
   p_message_id TEXT, p_event_id TEXT, p_tenant_id TEXT, p_conversation_id TEXT, p_sender_id TEXT,
   p_content TEXT, p_client_message_id TEXT, p_now TIMESTAMP(3), p_reply_to_id TEXT,
-  p_thread_root_id TEXT, p_mentions TEXT[], p_attachment_ids TEXT[]
+  p_thread_root_id TEXT, p_mentions TEXT[], p_attachment_ids TEXT[], p_request_limit INTEGER
 ) RETURNS SETOF "Message" LANGUAGE plpgsql AS $$
 DECLARE
   v_sequence INTEGER;
@@ -33,6 +36,8 @@ DECLARE
   v_root TEXT;
   v_mentioned TEXT[] := '{}';
   v_attached INTEGER;
+  v_kind TEXT;
+  v_sent INTEGER;
 BEGIN
   UPDATE "Conversation"
      SET "lastSequence" = "lastSequence" + 1, "updatedAt" = now(),
@@ -40,9 +45,20 @@ BEGIN
    WHERE id = p_conversation_id AND "tenantId" = p_tenant_id
      AND EXISTS (SELECT 1 FROM "ConversationMember" WHERE "conversationId" = p_conversation_id AND "userId" = p_sender_id
                    AND ("Conversation"."postPolicy" = 'EVERYONE' OR role <> 'MEMBER'))
-  RETURNING "lastSequence", "lastMessageAt" INTO v_sequence, v_at;
+  RETURNING "lastSequence", "lastMessageAt", kind INTO v_sequence, v_at, v_kind;
   IF NOT FOUND THEN
     RETURN;
+  END IF;
+  IF v_kind = 'DIRECT' THEN
+    SELECT count(m.id) INTO v_sent
+      FROM "Conversation" c
+      LEFT JOIN "ConversationMember" o ON o."conversationId" = c.id AND o."userId" <> p_sender_id
+      JOIN "Message" m ON m."conversationId" = c.id AND m."senderId" = p_sender_id
+                      AND m."createdAt" >= COALESCE(o."requestedAt", c."createdAt")
+     WHERE c.id = p_conversation_id AND (o."userId" IS NULL OR o."requestedAt" IS NOT NULL);
+    IF v_sent >= p_request_limit THEN
+      RAISE EXCEPTION 'the message request limit is reached' USING ERRCODE = 'PA429';
+    END IF;
   END IF;
   IF cardinality(p_mentions) > 0 THEN
     SELECT COALESCE(array_agg(u.id ORDER BY array_position(p_mentions, u.username)), '{}') INTO v_mentioned
