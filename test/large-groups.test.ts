@@ -93,6 +93,22 @@ describe('large groups', () => {
     expect(seen).not.toContain(after);
   });
 
+  it('keep following a group left and joined again at once, and one shrunk below the line by a deleted account', async () => {
+    const s = server();
+    const [owner, ann, bea, cal] = await Promise.all(Array.from({ length: 4 }, () => s.user()));
+    const crowd = await group(s, owner, [ann, bea, cal]); // 4 members: large
+    const annInbox = await inbox(s, ann, crowd, owner);
+    await s.ok(REMOVE, { c: crowd, u: ann.id }, { token: owner.token });
+    await s.ok(ADD, { c: crowd, u: [ann.id] }, { token: owner.token });
+    await messageArrives(annInbox, await send(s, owner, crowd, 'welcome back'));
+
+    // The sends above left this instance sure the group is large; a deleted account makes it 3 without an event.
+    await s.ok(DELETE_ME, { p: cal.password }, { token: cal.token });
+    // Bea's inbox opens now, when the count says small: it still hears of the group (proven live by sends to it).
+    const beaInbox = await inbox(s, bea, crowd, owner);
+    await messageArrives(beaInbox, await send(s, owner, crowd, 'still heard'));
+  });
+
   it('count members in the database: adds, removals, leaving, a deleted account', async () => {
     const s = server();
     const [owner, ...rest] = await Promise.all(Array.from({ length: 6 }, () => s.user()));

@@ -5,6 +5,7 @@ import { freshDataDir, startParley, startPeer, using, SERVER_CORE, TS } from '..
 import type { CountSpec } from '../lib/count-queries.ts';
 import { alternate, gqlBody, runChild, type HttpJob } from '../lib/load.ts';
 import { compare } from '../lib/results.ts';
+import { round } from '../lib/stats.ts';
 import { seedConversation, seedRichConversation, signUp } from '../lib/gql.ts';
 import { freshDatabase, pgServerUrl } from '../lib/pg.ts';
 import { CONNECTIONS, ROUNDS, TIMING } from './http-typename.ts';
@@ -52,40 +53,59 @@ export const historyPage: Benchmark = {
             connections: CONNECTIONS,
             ...timing,
           };
+          const jobRich: HttpJob = { ...jobOurs, name: 'parley rich', body: gqlBody(RICH_PAGE, { conversationId: richId }) };
           return using(
             () => startPeer('history-pg.ts', { env }),
             (peerProc) =>
               using(
                 () => startPeer('history-yoga.ts', { env }),
-                async (floorProc) => {
-                  const jobPeer: HttpJob = {
-                    name: 'pg',
-                    url: `${peerProc.url}/history`,
-                    body: conversationId,
-                    connections: CONNECTIONS,
-                    ...timing,
-                  };
-                  const jobFloor: HttpJob = { ...jobOurs, name: 'yoga+pg', url: `${floorProc.url}/graphql`, headers: {} };
-                  const jobRich: HttpJob = { ...jobOurs, name: 'parley rich', body: gqlBody(RICH_PAGE, { conversationId: richId }) };
-                  // Same JSON on all three sides, checked once before measuring.
-                  const post = (job: HttpJob) =>
-                    fetch(job.url, {
-                      method: 'POST',
-                      headers: { 'content-type': 'application/json', ...job.headers },
-                      body: job.body,
-                    }).then((r) => r.text());
-                  const [a, b, c] = [await post(jobOurs), await post(jobPeer), await post(jobFloor)];
-                  const [o, pr, fl, ri] = await alternate(
-                    [
-                      { job: jobOurs, server: p },
-                      { job: jobPeer, server: peerProc },
-                      { job: jobFloor, server: floorProc },
-                      { job: jobRich, server: p },
-                    ],
-                    ROUNDS(quick),
-                  );
-                  return [o, pr, fl, { same: a === b && b === c, bytes: a.length, peerBytes: b.length, rich: ri }] as const;
-                },
+                (floorProc) =>
+                  using(
+                    () => startPeer('history-rich-pg.ts', { env }),
+                    async (richProc) => {
+                      const jobPeer: HttpJob = {
+                        name: 'pg',
+                        url: `${peerProc.url}/history`,
+                        body: conversationId,
+                        connections: CONNECTIONS,
+                        ...timing,
+                      };
+                      const jobFloor: HttpJob = { ...jobOurs, name: 'yoga+pg', url: `${floorProc.url}/graphql`, headers: {} };
+                      const jobRichPeer: HttpJob = {
+                        ...jobPeer,
+                        name: 'pg rich',
+                        url: `${richProc.url}/history`,
+                        body: JSON.stringify({ conversationId: richId, viewerId: user.id }),
+                      };
+                      // Same JSON on all sides, checked once before measuring.
+                      const post = (job: HttpJob) =>
+                        fetch(job.url, {
+                          method: 'POST',
+                          headers: { 'content-type': 'application/json', ...job.headers },
+                          body: job.body,
+                        }).then((r) => r.text());
+                      const [a, b, c] = [await post(jobOurs), await post(jobPeer), await post(jobFloor)];
+                      const [d, e] = [await post(jobRich), await post(jobRichPeer)];
+                      const [o, pr, fl, ri, rp] = await alternate(
+                        [
+                          { job: jobOurs, server: p },
+                          { job: jobPeer, server: peerProc },
+                          { job: jobFloor, server: floorProc },
+                          { job: jobRich, server: p },
+                          { job: jobRichPeer, server: richProc },
+                        ],
+                        ROUNDS(quick),
+                      );
+                      const sample = {
+                        same: a === b && b === c,
+                        richSame: d === e,
+                        bytes: a.length,
+                        peerBytes: b.length,
+                        richBytes: d.length,
+                      };
+                      return [o, pr, fl, { ...sample, rich: ri, richPeer: rp }] as const;
+                    },
+                  ),
               ),
           );
         },
@@ -117,7 +137,10 @@ export const historyPage: Benchmark = {
           compare('floor: server CPU µs per request', floor.cpuUsPerRequest!, peer.cpuUsPerRequest!, undefined, 0),
           compare('Parley vs the floor, req/s', ours.rps, floor.rps, undefined, 0),
           { metric: 'SQL statements per request', ours: String(queries.page), peer: '1', ratio: '', target: 'bounded', pass: null },
-          compare('rich page (quotes, reactions, mentions, threads) req/s', sample.rich.rps, peer.rps, undefined, 0),
+          compare('rich page (quotes, reactions, mentions, threads) req/s vs the same JSON from pg', sample.rich.rps, sample.richPeer.rps, [
+            '>=',
+            round((ours.rps / peer.rps) * 0.9, 2),
+          ]),
           compare('rich page vs the plain page, req/s', sample.rich.rps, ours.rps, undefined, 0),
           compare('rich page server CPU µs per request', sample.rich.cpuUsPerRequest!, ours.cpuUsPerRequest!, undefined, 0),
           {
@@ -130,6 +153,7 @@ export const historyPage: Benchmark = {
           },
         ],
         notes: [
+          `Rich page target: the plain page's ratio to its peer, within 10% (row 3's ratio kept with the new fields selected); its peer (peers/history-rich-pg.ts) answers the same JSON with three hand-written queries (the page with each quote, reactions per emoji, mentioned members): ${sample.richSame ? 'identical JSON' : 'JSON NOT identical'} (${sample.richBytes} bytes); errors/non-2xx: Parley ${sample.rich.errors}/${sample.rich.non2xx}, peer ${sample.richPeer.errors}/${sample.richPeer.non2xx}.`,
           `Rich page: a second group of the same two, 60 messages where every third quotes the one before, every fourth mentions the other member, every second has two reactions and every fifth a thread reply (RICH_PAGE selects them, and the senders); its ratio to the plain page is what the new fields cost.`,
           `PostgreSQL (fresh database on ${new URL(server).host}); one group of 2 members, 60 messages from one sender, page = the newest 50. Response ${sample.bytes} bytes, peer ${sample.peerBytes} bytes, ${sample.same ? 'identical JSON on all three sides' : 'JSON NOT identical (check field order/format)'}.`,
           `${CONNECTIONS} connections, ${timing.warmup} s warm-up + ${timing.duration} s measured per round, best of ${ROUNDS(quick)} alternating round(s); errors/non-2xx: Parley ${ours.errors}/${ours.non2xx}, peer ${peer.errors}/${peer.non2xx}, floor ${floor.errors}/${floor.non2xx}.`,

@@ -11,6 +11,7 @@ import { aiStreams } from './ai-streams.ts';
 import { twoInstances } from './two-instances.ts';
 import { search } from './search.ts';
 import { upload } from './upload.ts';
+import { largeGroup } from './large-group.ts';
 
 export interface Benchmark {
   /** What `npm run bench -- <name>` selects. */
@@ -32,6 +33,7 @@ export const benchmarks: Benchmark[] = [
   twoInstances,
   aiStreams,
   upload,
+  largeGroup,
 ];
 
 export const pending: { row: string; what: string; needs: string }[] = [];

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { User, Session } from '../generated/prisma/client.ts';
 import { AppError, badInput, isUniqueViolation, notFound } from '../errors.ts';
 import { lockTenant } from '../db/sql/tenants.ts';
+import { lockConversationsOf } from '../db/sql/conversations.ts';
 import { NO_TEXT_FILTER } from '../text-rules.ts';
 import type { LimitName } from '../ratelimit/rate-limiter.ts';
 import {
@@ -258,7 +259,10 @@ export class AccountService {
     }
     const sessions = await this.prisma.session.findMany({ where: { userId: user.id }, select: { id: true } });
     await this.deps.accountFiles?.accountDeleting(user.id);
-    await this.prisma.user.delete({ where: { id: user.id } });
+    await this.prisma.$transaction(async (tx) => {
+      await lockConversationsOf(tx, user.id);
+      await tx.user.delete({ where: { id: user.id } });
+    });
     this.revoked(
       user,
       sessions.map((s) => s.id),

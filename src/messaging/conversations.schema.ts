@@ -7,7 +7,6 @@ import type { Message } from '../generated/prisma/client.ts';
 import { actorOf, batchLoad, withNodes } from './loaders.ts';
 import { settingsOf, type ViewerSettings } from './conversation-settings.service.ts';
 import { MessageConnection, loadMessagePage } from './messages.schema.ts';
-import { MAX_GROUP_MEMBERS } from './input.ts';
 
 const ConversationKindRef = builder.enumType('ConversationKind', {
   description: 'DIRECT: exactly two people, one conversation per pair. GROUP: a titled conversation with owners and members.',
@@ -72,7 +71,7 @@ export const ConversationRef = builder.prismaObject('Conversation', {
       description: 'Sequence of the latest event (use it as afterSequence to follow from now).',
     }),
     memberCount: t.exposeInt('memberCount', {
-      description: `How many members it has (a group at most ${MAX_GROUP_MEMBERS.toLocaleString('en-US')}).`,
+      description: 'How many members it has (a group at most 10,000).',
     }),
     members: t.relation('members', {
       description: 'Everyone in it, earliest first.',

@@ -47,7 +47,7 @@ export class EventTopics {
     private readonly prisma: PrismaClient,
     onError: (err: unknown) => void,
     /** LARGE_GROUP_MEMBERS: an inbox follows the topics of the viewer's conversations with more members. */
-    private readonly largeFrom = 256,
+    private readonly largeAbove = 256,
   ) {
     const intern = eventInterner();
     // Sequences are per conversation: an inbox keeps one order per conversation it hears of.
@@ -63,7 +63,7 @@ export class EventTopics {
 
   /** What a viewer's inbox stream follows: their own topic and their large conversations' (inbox-follow.ts). */
   followInbox(viewerId: string, listener: InboxListener): Follow {
-    return followInbox(this, this.prisma, this.largeFrom, viewerId, listener);
+    return followInbox(this, this.prisma, this.largeAbove, viewerId, listener);
   }
 
   /** Conversation and inbox topics this instance follows on the bus (one subscription each, however many streams). */

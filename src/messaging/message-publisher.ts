@@ -17,13 +17,13 @@ interface Known {
 
 export class MessagePublisher {
   /**
-   * @param largeFrom conversations with more members than this are large (LARGE_GROUP_MEMBERS): their events reach
+   * @param largeAbove conversations with more members than this are large (LARGE_GROUP_MEMBERS): their events reach
    *   the inboxes of connected members through the conversation's topic.
    */
   constructor(
     private readonly prisma: PrismaClient,
     private readonly pubsub: ParleyPubSub,
-    private readonly largeFrom: number,
+    private readonly largeAbove: number,
   ) {}
 
   /**
@@ -37,7 +37,7 @@ export class MessagePublisher {
 
   /** Whether a conversation of `count` members is large. */
   isLarge(count: number): boolean {
-    return count > this.largeFrom;
+    return count > this.largeAbove;
   }
 
   /**
@@ -55,7 +55,7 @@ export class MessagePublisher {
       const rows = await this.prisma.conversationMember.findMany({
         where: { conversationId },
         select: { userId: true },
-        take: this.largeFrom + 1,
+        take: this.largeAbove + 1,
       });
       known = { sequence: last, ids: this.isLarge(rows.length) ? null : rows.map((r) => r.userId) };
       this.known.set(conversationId, known);

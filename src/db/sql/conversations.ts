@@ -11,6 +11,16 @@ export async function lockConversation(tx: RawClient, conversationId: string): P
   await tx.$queryRaw`SELECT id FROM "Conversation" WHERE id = ${conversationId} FOR UPDATE`;
 }
 
+/**
+ * Locks every conversation the user is a member of, in id order: before deleting the account, whose memberships'
+ * removal updates each conversation's member count (parley_count_members), so it takes those locks first, in the order
+ * every other writer of several would, instead of after the user's row (which a send or an add of the user waits on).
+ */
+export async function lockConversationsOf(tx: RawClient, userId: string): Promise<void> {
+  await tx.$queryRaw`SELECT c.id FROM "Conversation" c JOIN "ConversationMember" cm ON cm."conversationId" = c.id
+    WHERE cm."userId" = ${userId} ORDER BY c.id FOR UPDATE OF c`;
+}
+
 interface UnreadRow {
   conversationId: string;
   unread: bigint | number;
