@@ -158,6 +158,11 @@ const Events = graphql(`
 
 type Ctx = { s: TestServer; owner: TestUser; admin: TestUser; member: TestUser; group: string };
 
+const PIN = 'mutation($m: ID!) { pinMessage(messageId: $m) { id } }';
+const REACT = 'mutation($m: ID!) { addReaction(messageId: $m, emoji: "👍") { id } }';
+type PinnedAndOne = { message: { id: string } | null; conversation: { pinnedMessages: { id: string }[] } | null };
+const PINNED_AND_ONE = 'query($c: ID!, $m: ID!) { message(id: $m) { id } conversation(id: $c) { pinnedMessages { id } } }';
+
 async function setUp(s: TestServer, title = 'Crew'): Promise<Ctx> {
   const [owner, admin, member] = [await s.user(), await s.user(), await s.user()];
   const group = (await s.ok(CreateGroup, { title, memberIds: [admin.id, member.id] }, { token: owner.token })).createGroupConversation.id;
@@ -224,8 +229,14 @@ describe('group roles and settings', () => {
   it('show a member who joins a FROM_JOIN group only what came after, in history and in replayed events', async () => {
     const s = server();
     const c = await setUp(s);
-    await s.ok(SendTo, { c: c.group, text: 'before you came' }, { token: c.owner.token });
+    const before = (await s.ok(SendTo, { c: c.group, text: 'before you came' }, { token: c.owner.token })).sendMessage.id;
+    await s.ok(PIN, { m: before }, { token: c.owner.token });
     await settings(c, c.owner, { history: 'FROM_JOIN', visibility: 'PUBLIC' });
+    // Found in the directory, before joining: no pins, no message.
+    const outsider = await s.user();
+    expect(await s.ok<PinnedAndOne, Record<string, unknown>>(PINNED_AND_ONE, { c: c.group, m: before }, { token: outsider.token })).toEqual(
+      { message: null, conversation: null },
+    );
     const late = await s.user();
     await s.ok(JoinPublic, { id: c.group }, { token: late.token });
     await s.ok(SendTo, { c: c.group, text: 'after you came' }, { token: c.owner.token });
@@ -239,6 +250,16 @@ describe('group roles and settings', () => {
       seen.push(e.message?.content ?? e.type);
     }
     expect(seen).toEqual(['MEMBER_JOINED', 'after you came']);
+    // Nor by its id, among the pins, or to react to.
+    expect(await s.ok<PinnedAndOne, Record<string, unknown>>(PINNED_AND_ONE, { c: c.group, m: before }, { token: late.token })).toEqual({
+      message: null,
+      conversation: { pinnedMessages: [] },
+    });
+    expect(code(await s.gql(REACT, { m: before }, { token: late.token }))).toBe('NOT_FOUND');
+    expect(
+      (await s.ok<PinnedAndOne, Record<string, unknown>>(PINNED_AND_ONE, { c: c.group, m: before }, { token: c.member.token }))
+        .conversation!.pinnedMessages,
+    ).toEqual([{ id: before }]);
     expect((await s.ok(History, { c: c.group }, { token: c.member.token })).messages.edges.map((e) => e.node.content)).toEqual([
       'before you came',
       'after you came',

@@ -110,9 +110,22 @@ export const ConversationRef = builder.prismaObject('Conversation', {
         return member ? settingsOf(member, c.lastMessageAt ?? c.createdAt) : { muted: false, archived: false, pinned: false };
       },
     }),
-    pinnedMessages: t.relation('messages', {
-      description: 'Messages pinned in this conversation (pinMessage), the most recently pinned first; at most 50.',
-      query: { where: { pinnedAt: { not: null } }, orderBy: { pinnedAt: 'desc' } },
+    pinnedMessages: t.prismaField({
+      type: ['Message'],
+      description:
+        'Messages pinned in this conversation (pinMessage), the most recently pinned first; at most 50. Only those the viewer may read: none for someone who is not a member, and from their joining on in a group whose history shows from joining on.',
+      resolve: async (query, c, _args, ctx) => {
+        const member = await ctx.prisma.conversationMember.findUnique({
+          where: { conversationId_userId: { conversationId: c.id, userId: actorOf(ctx).userId } },
+          select: { visibleFrom: true },
+        });
+        if (!member) return [];
+        return ctx.prisma.message.findMany({
+          ...query,
+          where: { conversationId: c.id, pinnedAt: { not: null }, sequence: { gte: member.visibleFrom } },
+          orderBy: { pinnedAt: 'desc' },
+        });
+      },
     }),
     messages: t.field({
       type: MessageConnection,

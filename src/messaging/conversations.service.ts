@@ -288,7 +288,6 @@ export class ConversationService {
     return conversation;
   }
 
-  /** The viewer's conversations, most recent activity first. Returns ids; the schema loads the selection. */
   /** Unread messages per conversation for the viewer: one grouped query for a whole page. */
   async unreadCounts(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
     if (!conversationIds.length) return new Map();

@@ -169,14 +169,14 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { signedIn: true },
     description:
-      "One message of a conversation the viewer is in (a thread's root, a mention, a link); null when it does not exist or the viewer is not a member.",
+      "One message of a conversation the viewer is in (a thread's root, a mention, a link); null when it does not exist, the viewer is not a member, or it came before they joined a group whose history shows from joining on.",
     args: { id: t.arg.id({ required: true, description: 'The message.' }) },
-    resolve: (query, _root, args, ctx) => {
-      const { tenantId, userId } = actorOf(ctx);
-      return ctx.prisma.message.findFirst({
-        ...query,
-        where: { id: String(args.id), tenantId, conversation: { members: { some: { userId } } } },
+    resolve: async (query, _root, args, ctx) => {
+      const visible = await ctx.services.messaging.messages.requireVisible(actorOf(ctx), String(args.id)).catch((err: unknown) => {
+        if ((err as { code?: unknown }).code === 'NOT_FOUND') return null;
+        throw err;
       });
+      return visible && ctx.prisma.message.findUnique({ ...query, where: { id: visible.id } });
     },
   }),
   messages: t.field({

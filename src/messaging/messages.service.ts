@@ -84,10 +84,13 @@ export class MessageService {
 
   /** A message in one of the actor's conversations, or NOT_FOUND. */
   async requireVisible(actor: Actor, messageId: string): Promise<Message> {
-    const message = await this.prisma.message.findFirst({
+    const found = await this.prisma.message.findFirst({
       where: { id: messageId, tenantId: actor.tenantId, conversation: { members: { some: { userId: actor.userId } } } },
+      include: { conversation: { select: { members: { where: { userId: actor.userId }, select: { visibleFrom: true } } } } },
     });
-    if (!message) throw notFound('Message');
+    // A member reads from their visibleFrom on (a group whose history shows from joining on).
+    if (!found || found.sequence < (found.conversation.members[0]?.visibleFrom ?? 0)) throw notFound('Message');
+    const { conversation: _member, ...message } = found;
     return message;
   }
 
