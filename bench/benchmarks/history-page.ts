@@ -1,7 +1,7 @@
 // Row 3: a 50-message history page with senders through GraphQL against the same rows and JSON from one
 // hand-written `pg` query (peers/history-pg.ts), both on the same fresh PostgreSQL database.
 import type { Benchmark } from './index.ts';
-import { freshDataDir, startParley, startPeer, using, SERVER_CORE, TS } from '../lib/proc.ts';
+import { freshDataDir, startParley, startPeer, using, usingAll, SERVER_CORE, TS } from '../lib/proc.ts';
 import type { CountSpec } from '../lib/count-queries.ts';
 import { alternate, gqlBody, runChild, type HttpJob } from '../lib/load.ts';
 import { compare } from '../lib/results.ts';
@@ -54,59 +54,59 @@ export const historyPage: Benchmark = {
             ...timing,
           };
           const jobRich: HttpJob = { ...jobOurs, name: 'parley rich', body: gqlBody(RICH_PAGE, { conversationId: richId }) };
-          return using(
-            () => startPeer('history-pg.ts', { env }),
-            (peerProc) =>
-              using(
-                () => startPeer('history-yoga.ts', { env }),
-                (floorProc) =>
-                  using(
-                    () => startPeer('history-rich-pg.ts', { env }),
-                    async (richProc) => {
-                      const jobPeer: HttpJob = {
-                        name: 'pg',
-                        url: `${peerProc.url}/history`,
-                        body: conversationId,
-                        connections: CONNECTIONS,
-                        ...timing,
-                      };
-                      const jobFloor: HttpJob = { ...jobOurs, name: 'yoga+pg', url: `${floorProc.url}/graphql`, headers: {} };
-                      const jobRichPeer: HttpJob = {
-                        ...jobPeer,
-                        name: 'pg rich',
-                        url: `${richProc.url}/history`,
-                        body: JSON.stringify({ conversationId: richId, viewerId: user.id }),
-                      };
-                      // Same JSON on all sides, checked once before measuring.
-                      const post = (job: HttpJob) =>
-                        fetch(job.url, {
-                          method: 'POST',
-                          headers: { 'content-type': 'application/json', ...job.headers },
-                          body: job.body,
-                        }).then((r) => r.text());
-                      const [a, b, c] = [await post(jobOurs), await post(jobPeer), await post(jobFloor)];
-                      const [d, e] = [await post(jobRich), await post(jobRichPeer)];
-                      const [o, pr, fl, ri, rp] = await alternate(
-                        [
-                          { job: jobOurs, server: p },
-                          { job: jobPeer, server: peerProc },
-                          { job: jobFloor, server: floorProc },
-                          { job: jobRich, server: p },
-                          { job: jobRichPeer, server: richProc },
-                        ],
-                        ROUNDS(quick),
-                      );
-                      const sample = {
-                        same: a === b && b === c,
-                        richSame: d === e,
-                        bytes: a.length,
-                        peerBytes: b.length,
-                        richBytes: d.length,
-                      };
-                      return [o, pr, fl, { ...sample, rich: ri, richPeer: rp }] as const;
-                    },
-                  ),
-              ),
+          const peers = ['history-pg.ts', 'history-yoga.ts', 'history-rich-pg.ts', 'history-rich-yoga.ts'];
+          return usingAll(
+            peers.map((file) => () => startPeer(file, { env })),
+            async ([peerProc, floorProc, richProc, richFloorProc]) => {
+              const jobPeer: HttpJob = {
+                name: 'pg',
+                url: `${peerProc.url}/history`,
+                body: conversationId,
+                connections: CONNECTIONS,
+                ...timing,
+              };
+              const jobFloor: HttpJob = { ...jobOurs, name: 'yoga+pg', url: `${floorProc.url}/graphql`, headers: {} };
+              const jobRichPeer: HttpJob = {
+                ...jobPeer,
+                name: 'pg rich',
+                url: `${richProc.url}/history`,
+                body: JSON.stringify({ conversationId: richId, viewerId: user.id }),
+              };
+              const jobRichFloor: HttpJob = {
+                ...jobRich,
+                name: 'yoga+pg rich',
+                url: `${richFloorProc.url}/graphql`,
+                headers: { 'x-viewer-id': user.id },
+              };
+              // Same JSON on all sides, checked once before measuring.
+              const post = (job: HttpJob) =>
+                fetch(job.url, {
+                  method: 'POST',
+                  headers: { 'content-type': 'application/json', ...job.headers },
+                  body: job.body,
+                }).then((r) => r.text());
+              const [a, b, c] = [await post(jobOurs), await post(jobPeer), await post(jobFloor)];
+              const [d, e, f] = [await post(jobRich), await post(jobRichPeer), await post(jobRichFloor)];
+              const [o, pr, fl, ri, rp, rf] = await alternate(
+                [
+                  { job: jobOurs, server: p },
+                  { job: jobPeer, server: peerProc },
+                  { job: jobFloor, server: floorProc },
+                  { job: jobRich, server: p },
+                  { job: jobRichPeer, server: richProc },
+                  { job: jobRichFloor, server: richFloorProc },
+                ],
+                ROUNDS(quick),
+              );
+              const sample = {
+                same: a === b && b === c,
+                richSame: d === e && e === f,
+                bytes: a.length,
+                peerBytes: b.length,
+                richBytes: d.length,
+              };
+              return [o, pr, fl, { ...sample, rich: ri, richPeer: rp, richFloor: rf }] as const;
+            },
           );
         },
       );
@@ -141,6 +141,14 @@ export const historyPage: Benchmark = {
             '>=',
             round((ours.rps / peer.rps) * 0.9, 2),
           ]),
+          compare('rich floor: bare graphql-yoga + the same pg queries, req/s', sample.richFloor.rps, sample.richPeer.rps, undefined, 0),
+          compare(
+            'rich page vs the rich floor, req/s (plain: Parley vs the floor above)',
+            sample.rich.rps,
+            sample.richFloor.rps,
+            undefined,
+            0,
+          ),
           compare('rich page vs the plain page, req/s', sample.rich.rps, ours.rps, undefined, 0),
           compare('rich page server CPU µs per request', sample.rich.cpuUsPerRequest!, ours.cpuUsPerRequest!, undefined, 0),
           {

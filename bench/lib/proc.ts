@@ -230,6 +230,13 @@ export async function cleanup(): Promise<void> {
   await Promise.all(tempDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
+/** Runs `fn` with every process `starts` starts (one after another), and always stops those that started. */
+export async function usingAll<T>(starts: (() => Promise<Proc>)[], fn: (ps: Proc[]) => Promise<T>): Promise<T> {
+  const [first, ...rest] = starts;
+  if (!first) return fn([]);
+  return using(first, (p) => usingAll(rest, (ps) => fn([p, ...ps])));
+}
+
 /** Runs `fn` with the processes it starts, and always stops them. */
 export async function using<T>(start: () => Promise<Proc>, fn: (p: Proc) => Promise<T>): Promise<T> {
   const p = await start();
