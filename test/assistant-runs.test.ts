@@ -4,7 +4,17 @@ import { graphql } from './gql/index.ts';
 import { startServer, useServer, type TestServer } from './helpers/server.ts';
 import { subscribe, type Subscription } from './helpers/ws.ts';
 import { MockLanguageModelV3 } from 'ai/test';
-import { brokenMidStreamModel, failingModel, gatedModel, scriptedModel, stallingModel } from './helpers/chat.ts';
+import {
+  brokenMidStreamModel,
+  failingModel,
+  gatedModel,
+  nextEvent,
+  register,
+  rest,
+  scriptedModel,
+  stallingModel,
+  type Event,
+} from './helpers/chat.ts';
 
 // The fragment the documents below spread: codegen reads it from this call, nothing uses its value.
 graphql(`
@@ -101,39 +111,9 @@ const Usage = graphql(`
   }
 `);
 
-type Event = { __typename?: string; [k: string]: unknown };
-const terminal = (e: Event) => ['ChatCompleted', 'ChatStopped', 'ChatError'].includes(String(e.__typename));
-
-async function nextEvent(sub: Subscription<unknown>): Promise<Event> {
-  const r = await sub.next(10_000);
-  if (r.errors) throw new Error(JSON.stringify(r.errors));
-  const data = r.data as { chat?: Event; chatStream?: Event };
-  return (data.chat ?? data.chatStream)!;
-}
-
-async function rest(sub: Subscription<unknown>): Promise<Event[]> {
-  const out: Event[] = [];
-  for (;;) {
-    const e = await nextEvent(sub);
-    out.push(e);
-    if (terminal(e)) return out;
-  }
-}
-
 function startChat(s: TestServer, input: Record<string, unknown>, token?: string, clientId?: string) {
   return subscribe(s.ws({ token, clientId }), RunChat, { input: input as never }) as Subscription<unknown>;
 }
-
-let n = 0;
-const register = (
-  s: TestServer,
-  model: Parameters<TestServer['app']['services']['assistant']['models']['register']>[1],
-  titles = false,
-) => {
-  const id = `mock-${n++}`;
-  s.services().assistant.models.register(id, model, { titles });
-  return id;
-};
 
 describe('assistant runs', () => {
   const server = useServer();

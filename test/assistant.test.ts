@@ -371,7 +371,16 @@ describe('assistant with the offline model', () => {
     await s.db.prisma.chatSession.delete({ where: { id: gone.id } });
     const at = new Date();
     const chat = (i: number, sessionId: string = randomUUID()) => {
-      const session = { id: sessionId, tenantId, userId: u.id, title: `t${i}`, model: 'parley-echo', createdAt: at, updatedAt: at };
+      const session = {
+        id: sessionId,
+        tenantId,
+        userId: u.id,
+        title: `t${i}`,
+        model: 'parley-echo',
+        systemPrompt: null,
+        createdAt: at,
+        updatedAt: at,
+      };
       const base = {
         tenantId,
         userId: u.id,

@@ -3,7 +3,7 @@
 import { builder } from '../graphql/builder.ts';
 import { requireViewer, type Context } from '../graphql/context.ts';
 import { notFound } from '../errors.ts';
-import type { ChatActor } from './assistant.service.ts';
+import { MAX_SYSTEM_PROMPT, type ChatActor } from './assistant.service.ts';
 import { ChatMessageRef, ChatModelRef, ChatUsageRef } from './assistant.types.ts';
 import { ChatEvent, ChatInput, type GqlChatEvent } from './chat-events.ts';
 
@@ -66,6 +66,9 @@ builder.mutationFields((t) => ({
     args: {
       title: t.arg.string({ description: 'Title; default "New chat".' }),
       model: t.arg.string({ description: 'Model id from chatModels; default: the server default.' }),
+      systemPrompt: t.arg.string({
+        description: `Instructions to the model for this session, up to ${MAX_SYSTEM_PROMPT} characters; default: the server's.`,
+      }),
     },
     resolve: async (query, _root, args, ctx) => {
       const s = await ctx.services.assistant.createSession(requireViewer(ctx), args);
@@ -75,11 +78,14 @@ builder.mutationFields((t) => ({
   updateChatSession: t.prismaField({
     type: 'ChatSession',
     authScopes: { signedIn: true },
-    description: "Renames a session or changes its model; omitted arguments don't change.",
+    description: "Renames a session or changes its model or system prompt; omitted arguments don't change.",
     args: {
       id: t.arg.id({ required: true, description: 'Session id.' }),
       title: t.arg.string({ description: 'New title.' }),
       model: t.arg.string({ description: 'New model id.' }),
+      systemPrompt: t.arg.string({
+        description: `New instructions to the model (at most ${MAX_SYSTEM_PROMPT} characters); "" goes back to the server's.`,
+      }),
     },
     resolve: async (query, _root, { id, ...rest }, ctx) => {
       const s = await ctx.services.assistant.updateSession(requireViewer(ctx), String(id), rest);

@@ -14,6 +14,7 @@ import { ChatStarts } from './chat-starts.ts';
 import { RedisReplay } from './replay.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { cleanTitle } from './context.ts';
+import { cleanText } from '../text-rules.ts';
 import { answerOf, lastOf, terminalFromRow } from './snapshots.ts';
 import type { ChatRunEvent, MessageSnapshot, RunOwner } from './events.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -37,6 +38,23 @@ export interface ChatStarted {
   session: ChatSession | null;
   userMessage: MessageSnapshot;
   assistantMessageId: string;
+}
+
+/** What creating or updating a session takes; an omitted field is the default (create) or unchanged (update). */
+export interface SessionInput {
+  title?: string | null;
+  model?: string | null;
+  /** The session's instructions to the model; "" (or only spaces) goes back to the server's. */
+  systemPrompt?: string | null;
+}
+
+/** The longest system prompt a session keeps. */
+export const MAX_SYSTEM_PROMPT = 4_000;
+
+/** A system prompt as given: undefined to leave it, null for the server's, else the cleaned text. */
+function cleanSystemPrompt(raw: string | null | undefined): string | null | undefined {
+  if (raw == null) return undefined;
+  return cleanText(raw, { field: 'systemPrompt', label: 'A system prompt', max: MAX_SYSTEM_PROMPT, multiline: true });
 }
 
 export class AssistantService {
@@ -87,19 +105,20 @@ export class AssistantService {
     return found;
   }
 
-  async createSession(viewer: Viewer, input: { title?: string | null; model?: string | null }): Promise<ChatSession> {
+  async createSession(viewer: Viewer, input: SessionInput): Promise<ChatSession> {
     const model = this.models.get(input.model).id;
+    const systemPrompt = cleanSystemPrompt(input.systemPrompt) ?? null;
     return this.prisma.chatSession.create({
-      data: { tenantId: viewer.user.tenantId, userId: viewer.user.id, title: cleanTitle(input.title) ?? 'New chat', model },
+      data: { tenantId: viewer.user.tenantId, userId: viewer.user.id, title: cleanTitle(input.title) ?? 'New chat', model, systemPrompt },
     });
   }
 
-  async updateSession(viewer: Viewer, id: string, input: { title?: string | null; model?: string | null }): Promise<ChatSession> {
+  async updateSession(viewer: Viewer, id: string, input: SessionInput): Promise<ChatSession> {
     await this.session(viewer, id);
     const title = input.title == null ? undefined : cleanTitle(input.title);
     if (title === null) throw badInput('Title must not be empty.', 'title');
     const model = input.model == null ? undefined : this.models.get(input.model).id;
-    return this.prisma.chatSession.update({ where: { id }, data: { title, model } });
+    return this.prisma.chatSession.update({ where: { id }, data: { title, model, systemPrompt: cleanSystemPrompt(input.systemPrompt) } });
   }
 
   /** Deletes the session and its messages; an answer still streaming in it is stopped. */

@@ -71,6 +71,10 @@ export const ChatSessionRef = builder.prismaObject('ChatSession', {
     id: t.exposeID('id', { description: 'Session id.' }),
     title: t.exposeString('title', { description: 'Short title (from the first message, or written by the model).' }),
     model: t.exposeString('model', { description: 'The model new messages use unless `chat` names another.' }),
+    systemPrompt: t.exposeString('systemPrompt', {
+      nullable: true,
+      description: "The session's own instructions to the model, sent before the conversation; null: the server's (CHAT_SYSTEM_PROMPT).",
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the session started.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last activity.' }),
     messages: t.relatedConnection('messages', {

@@ -1,5 +1,7 @@
 // Token budgets: a user's tokens per UTC day and a tenant's per UTC month (guests included), summed from the
-// ChatUsageRecord ledger, which survives deleted chats. Checked before any provider call; 0 in config = unlimited.
+// ChatUsageRecord ledger, which survives deleted chats. Checked before any provider call. A tenant's admins set its
+// own (ChatBudget, setChatBudgets); a budget they leave unset is the server's (CHAT_USER_DAILY_TOKENS,
+// CHAT_TENANT_MONTHLY_TOKENS). 0 = unlimited.
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { insertUsage, type UsageRow } from '../db/sql/chat.ts';
 import type { Config } from '../config.ts';
@@ -21,48 +23,106 @@ export interface Spender {
 
 export type { UsageRow };
 
+/** The budgets in force for a tenant (null: unlimited), and whether its admins set each one. */
+export interface BudgetLimits {
+  userDailyTokens: number | null;
+  tenantMonthlyTokens: number | null;
+  userDailySet: boolean;
+  tenantMonthlySet: boolean;
+}
+
+/** A budget to set: a number of tokens (0: unlimited), null for the server's default, undefined to leave it. */
+export interface BudgetChange {
+  userDailyTokens?: number | null;
+  tenantMonthlyTokens?: number | null;
+}
+
+/** One user's spending (usageByUser). */
+export interface UserSpending {
+  userId: string;
+  tokensToday: number;
+  tokensThisMonth: number;
+}
+
+/** The start of today and of this month, UTC. */
+function periods(now = new Date()) {
+  return {
+    day: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())),
+    month: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)),
+  };
+}
+
 export class Budgets {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly config: Config,
   ) {}
 
+  /** The tenant's budgets in force (its admins' where set, else the server's). */
+  async limits(tenantId: string): Promise<BudgetLimits> {
+    const own = await this.prisma.chatBudget.findUnique({ where: { tenantId } });
+    const inForce = (set: number | null | undefined, fallback: number) => ((set ?? fallback) === 0 ? null : (set ?? fallback));
+    return {
+      userDailyTokens: inForce(own?.userDailyTokens, this.config.CHAT_USER_DAILY_TOKENS),
+      tenantMonthlyTokens: inForce(own?.tenantMonthlyTokens, this.config.CHAT_TENANT_MONTHLY_TOKENS),
+      userDailySet: own?.userDailyTokens != null,
+      tenantMonthlySet: own?.tenantMonthlyTokens != null,
+    };
+  }
+
+  /** Sets the tenant's own budgets (see BudgetChange); returns those in force. */
+  async set(tenantId: string, by: string, change: BudgetChange): Promise<BudgetLimits> {
+    const data = { ...change, updatedById: by };
+    await this.prisma.chatBudget.upsert({ where: { tenantId }, create: { tenantId, ...data }, update: data });
+    return this.limits(tenantId);
+  }
+
   async usage(spender: Spender): Promise<ChatUsage> {
-    const now = new Date();
-    const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-    const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const { day, month } = periods();
     const sum = async (where: { userId?: string; tenantId?: string; createdAt: { gte: Date } }) => {
       const r = await this.prisma.chatUsageRecord.aggregate({ where, _sum: { inputTokens: true, outputTokens: true } });
       return (r._sum.inputTokens ?? 0) + (r._sum.outputTokens ?? 0);
     };
-    const [usedToday, usedThisMonthByTenant] = await Promise.all([
+    const [usedToday, usedThisMonthByTenant, limits] = await Promise.all([
       spender.userId ? sum({ userId: spender.userId, createdAt: { gte: day } }) : 0,
       sum({ tenantId: spender.tenantId, createdAt: { gte: month } }),
+      this.limits(spender.tenantId),
     ]);
-    return {
-      usedToday,
-      dailyLimit: this.config.CHAT_USER_DAILY_TOKENS || null,
-      usedThisMonthByTenant,
-      monthlyLimit: this.config.CHAT_TENANT_MONTHLY_TOKENS || null,
-    };
+    return { usedToday, dailyLimit: limits.userDailyTokens, usedThisMonthByTenant, monthlyLimit: limits.tenantMonthlyTokens };
+  }
+
+  /** The tenant's users who spent most this month (at most `first`), with what they spent today. */
+  async usageByUser(tenantId: string, first: number): Promise<UserSpending[]> {
+    const { day, month } = periods();
+    const spent = (where: { createdAt: { gte: Date } }) =>
+      this.prisma.chatUsageRecord.groupBy({
+        by: ['userId'],
+        where: { tenantId, userId: { not: null }, ...where },
+        _sum: { inputTokens: true, outputTokens: true },
+      });
+    const total = (r: { _sum: { inputTokens: number | null; outputTokens: number | null } }) =>
+      (r._sum.inputTokens ?? 0) + (r._sum.outputTokens ?? 0);
+    const [thisMonth, today] = await Promise.all([spent({ createdAt: { gte: month } }), spent({ createdAt: { gte: day } })]);
+    const todays = new Map(today.map((r) => [r.userId, total(r)]));
+    return thisMonth
+      .map((r) => ({ userId: r.userId!, tokensThisMonth: total(r), tokensToday: todays.get(r.userId) ?? 0 }))
+      .sort((a, b) => b.tokensThisMonth - a.tokensThisMonth || a.userId.localeCompare(b.userId))
+      .slice(0, first);
   }
 
   /** QUOTA_EXCEEDED (with `budget` and `limit`) when a budget that applies is spent. */
   async check(spender: Spender): Promise<void> {
-    const daily = spender.userId ? this.config.CHAT_USER_DAILY_TOKENS : 0;
-    const monthly = this.config.CHAT_TENANT_MONTHLY_TOKENS;
-    if (!daily && !monthly) return;
     const u = await this.usage(spender);
-    if (daily && u.usedToday >= daily) {
+    if (spender.userId && u.dailyLimit !== null && u.usedToday >= u.dailyLimit) {
       throw new AppError('QUOTA_EXCEEDED', 'Your daily AI token budget is used up; it resets at 00:00 UTC.', {
         budget: 'USER_DAILY',
-        limit: daily,
+        limit: u.dailyLimit,
       });
     }
-    if (monthly && u.usedThisMonthByTenant >= monthly) {
+    if (u.monthlyLimit !== null && u.usedThisMonthByTenant >= u.monthlyLimit) {
       throw new AppError('QUOTA_EXCEEDED', "This organisation's monthly AI token budget is used up.", {
         budget: 'TENANT_MONTHLY',
-        limit: monthly,
+        limit: u.monthlyLimit,
       });
     }
   }

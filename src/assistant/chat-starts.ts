@@ -81,6 +81,7 @@ export class ChatStarts {
           userId: user.id,
           title: title ?? deriveTitle(text),
           model: entry.id,
+          systemPrompt: null,
           createdAt: new Date(now),
           updatedAt: new Date(now),
         };
@@ -114,7 +115,7 @@ export class ChatStarts {
         })
       : [];
     const history = [...earlier.reverse(), { role: userMessage.role, content: userMessage.content }];
-    const context = buildContext(history, config.CHAT_SYSTEM_PROMPT, config.CHAT_CONTEXT_TOKENS);
+    const context = buildContext(history, session.systemPrompt ?? config.CHAT_SYSTEM_PROMPT, config.CHAT_CONTEXT_TOKENS);
     const wantsTitle = !existing && !title && entry.titles;
 
     runs.start(assistant.id, spender, async (run) => {

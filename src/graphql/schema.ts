@@ -8,6 +8,7 @@ import '../auth/auth.schema.ts';
 import '../messaging/messaging.schema.ts';
 import '../presence/presence.schema.ts';
 import '../assistant/assistant.schema.ts';
+import '../assistant/budgets.schema.ts';
 import '../attachments/attachments.schema.ts';
 import '../moderation/reports.schema.ts';
 import '../moderation/moderation.schema.ts';

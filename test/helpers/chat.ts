@@ -1,7 +1,10 @@
-// AI chat test helpers: scripted AI SDK mock models (a provider, not a mock of Parley) and an SSE reader.
+// AI chat test helpers: scripted AI SDK mock models (a provider, not a mock of Parley), registering them on a server,
+// reading a chat subscription to its end, and an SSE reader.
 import { MockLanguageModelV3 } from 'ai/test';
 import { APICallError, simulateReadableStream } from 'ai';
 import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider';
+import type { TestServer } from './server.ts';
+import type { Subscription } from './ws.ts';
 
 export const usage = (input: number, output: number) => ({
   inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
@@ -155,3 +158,36 @@ function textParts(words: string[]): LanguageModelV3StreamPart[] {
     ...words.map((w): LanguageModelV3StreamPart => ({ type: 'text-delta', id: 't', delta: w })),
   ];
 }
+
+export type Event = { __typename?: string; [k: string]: unknown };
+export const terminal = (e: Event) => ['ChatCompleted', 'ChatStopped', 'ChatError'].includes(String(e.__typename));
+
+/** The next event of a `chat` or `chatStream` subscription (its errors thrown). */
+export async function nextEvent(sub: Subscription<unknown>): Promise<Event> {
+  const r = await sub.next(10_000);
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  const data = r.data as { chat?: Event; chatStream?: Event };
+  return (data.chat ?? data.chatStream)!;
+}
+
+/** Events up to and including the terminal one (ChatCompleted, ChatStopped or ChatError). */
+export async function rest(sub: Subscription<unknown>): Promise<Event[]> {
+  const out: Event[] = [];
+  for (;;) {
+    const e = await nextEvent(sub);
+    out.push(e);
+    if (terminal(e)) return out;
+  }
+}
+
+let registered = 0;
+/** Registers `model` on the server under a fresh id (offered to chat as `model`), and returns the id. */
+export const register = (
+  s: TestServer,
+  model: Parameters<TestServer['app']['services']['assistant']['models']['register']>[1],
+  titles = false,
+) => {
+  const id = `mock-${registered++}`;
+  s.services().assistant.models.register(id, model, { titles });
+  return id;
+};
