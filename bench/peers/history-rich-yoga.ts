@@ -1,7 +1,7 @@
 // Floor for row 3's rich page: the same rich page through bare graphql-yoga (graphql-js schema, default resolvers)
 // over the same hand-written queries as peers/history-rich-pg.ts (the viewer named by an `x-viewer-id` header): what
 // GraphQL execution of the rich selection alone costs on this stack.
-import { createServer } from 'node:http';
+import { serveYoga } from './serve.ts';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { richPage } from './history-rich-rows.ts';
 
@@ -59,7 +59,4 @@ const yoga = createYoga({
   }),
 });
 
-createServer((req, res) => {
-  if (req.url === '/health') return res.end('ok');
-  void yoga(req, res);
-}).listen(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1');
+serveYoga(yoga);

@@ -1,7 +1,7 @@
 // Floor for row 3: the same history page through bare graphql-yoga (graphql-js schema, default resolvers) over the
 // same hand-written `pg` query as peers/history-pg.ts: no Prisma, no session, no membership check, no limits. It
 // measures what GraphQL execution alone costs on this stack, i.e. the best any server built on graphql-yoga could do.
-import { createServer } from 'node:http';
+import { serveYoga } from './serve.ts';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { historyEdges } from './history-rows.ts';
 
@@ -42,7 +42,4 @@ const yoga = createYoga({
   }),
 });
 
-createServer((req, res) => {
-  if (req.url === '/health') return res.end('ok');
-  void yoga(req, res);
-}).listen(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1');
+serveYoga(yoga);
