@@ -1,10 +1,12 @@
 // The assistant panel: model picker, past chat sessions, and answers streamed token by token over the `chat`
-// subscription, with Stop (stopChat) and resume after a dropped socket (chatStream with afterIndex).
+// subscription, with Stop (stopChat) and resume after a dropped socket (chatStream with afterIndex). The open chat's
+// system prompt is set in assistant-prompt.js.
 import { $, h, showError, time } from './dom.js';
 import { gql, live } from './api.js';
+import { initPrompt, showPrompt } from './assistant-prompt.js';
 
 const EVENT_FIELDS = `__typename
-  ... on ChatStarted { assistantMessageId session { id title } }
+  ... on ChatStarted { assistantMessageId session { id title systemPrompt } }
   ... on ChatToken { index delta }
   ... on ChatCompleted { answer { id content status } }
   ... on ChatStopped { answer { id content status } }
@@ -22,6 +24,7 @@ export function startAssistant() {
   sessionId = null;
   turns = [];
   render();
+  showPrompt(null);
   void loadModels();
   void loadSessions();
 }
@@ -35,6 +38,7 @@ export function stopAssistant() {
   $('chat-sessions').replaceChildren();
   $('chat-transcript').replaceChildren();
   $('model').replaceChildren();
+  showPrompt(null);
   showError($('assistant-error'), null);
   setStreaming(false);
 }
@@ -91,7 +95,7 @@ async function openSession(id) {
   showError($('assistant-error'), null);
   try {
     const { chatSession } = await gql(
-      'query($id: ID!) { chatSession(id: $id) { id model messages(last: 50) { edges { node { role content status errorCode } } } } }',
+      'query($id: ID!) { chatSession(id: $id) { id model systemPrompt messages(last: 50) { edges { node { role content status errorCode } } } } }',
       { id },
     );
     sessionId = chatSession.id;
@@ -100,6 +104,7 @@ async function openSession(id) {
       .filter((m) => m.role !== 'SYSTEM')
       .map((m) => ({ role: m.role, content: m.content, status: m.status, error: m.errorCode }));
     if ([...$('model').options].some((o) => o.value === chatSession.model)) $('model').value = chatSession.model;
+    showPrompt(chatSession);
     render();
     void loadSessions();
   } catch (err) {
@@ -190,7 +195,10 @@ function onChatEvent(current, e, finish) {
   switch (e.__typename) {
     case 'ChatStarted':
       current.messageId = e.assistantMessageId;
-      if (e.session) sessionId = e.session.id;
+      if (e.session && e.session.id !== sessionId) {
+        sessionId = e.session.id;
+        showPrompt(e.session);
+      }
       return;
     case 'ChatToken':
       if (e.index <= current.lastIndex) return;
@@ -247,6 +255,17 @@ $('new-chat').addEventListener('click', () => {
   sessionId = null;
   turns = [];
   render();
+  showPrompt(null);
   void loadSessions();
   $('ask-text').focus();
+});
+initPrompt({
+  current: () => sessionId,
+  created: (session) => {
+    if (run) return;
+    sessionId = session.id;
+    turns = [];
+    render();
+    void loadSessions();
+  },
 });

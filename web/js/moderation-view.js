@@ -1,13 +1,15 @@
 // The moderation page, for the tenant's moderators and admins (User.role): Moderation in the header shows it in the
 // conversations' place. The open reports, oldest first (moderationReports), each with what was reported as it was
 // then, to resolve with one of ReportAction's answers and a note (resolveReport), and its person to suspend or let back
-// (moderation-people.js); people found by name (roles for admins); the content filter (moderation-filter.js); and the
-// tenant's audit log (moderationLog). The server decides who may do what: its refusals are shown as text.
+// (moderation-people.js); people found by name (roles for admins); the content filter (moderation-filter.js); the
+// AI budgets, for admins only (moderation-budgets.js); and the tenant's audit log (moderationLog). The server decides
+// who may do what: its refusals are shown as text.
 import { $, h, showError, time } from './dom.js';
 import { gql } from './api.js';
 import { REASONS } from './block-report.js';
 import { initPeople, suspension } from './moderation-people.js';
 import { FILTER_FIELDS, renderFilter } from './moderation-filter.js';
+import { BUDGET_FIELDS, clearBudgets, renderBudgets } from './moderation-budgets.js';
 
 const USER_FIELDS = 'id name username role suspendedAt suspendedReason';
 const REPORT_FIELDS = `id createdAt reason note automatic messageId reporter { id name } targetUser { ${USER_FIELDS} }
@@ -15,6 +17,8 @@ const REPORT_FIELDS = `id createdAt reason note automatic messageId reporter { i
 const LOG_FIELDS = 'id action note createdAt actor { name } targetUser { name }';
 const PAGE = `query { moderationReports(status: OPEN, first: 50) { edges { node { ${REPORT_FIELDS} } } }
   moderationLog(first: 30) { edges { node { ${LOG_FIELDS} } } } ${FILTER_FIELDS} }`;
+/** Admins' page also reads the AI budgets (chatBudgets refuses anyone else). */
+const ADMIN_PAGE = PAGE.replace(/}$/, `${BUDGET_FIELDS} }`);
 
 const RESOLVE = 'mutation($id: ID!, $a: ReportAction!, $n: String) { resolveReport(reportId: $id, action: $a, note: $n) { id status } }';
 /** ReportAction: what each answer to a report does, as the moderator picks it. */
@@ -51,12 +55,13 @@ export function startModeration(viewer) {
     refresh: async () => {
       const read = ++reads;
       try {
-        const data = await gql(PAGE);
+        const data = await gql(viewer.role === 'ADMIN' ? ADMIN_PAGE : PAGE);
         if (read !== reads || $('moderation-view').hidden) return;
         const reports = data.moderationReports.edges.map((e) => e.node);
         renderReports(page, reports);
         renderLog(data.moderationLog.edges.map((e) => e.node));
         renderFilter(page, data.contentFilter);
+        if (data.chatBudgets) renderBudgets(page, data.chatBudgets);
       } catch (err) {
         if (read === reads) showError($('moderation-error'), err);
       }
@@ -100,6 +105,7 @@ export function stopModeration() {
   $('show-moderation').hidden = true;
   $('show-moderation').onclick = null;
   for (const id of ['moderation-reports', 'moderation-log', 'moderation-people', 'moderation-filter']) $(id).replaceChildren();
+  clearBudgets();
   showError($('moderation-error'), null);
   $('moderation-status').textContent = '';
 }
