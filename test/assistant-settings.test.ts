@@ -104,3 +104,55 @@ describe('budgets set by admins', () => {
     expect(again.at(-1)!.__typename).toBe('ChatCompleted');
   });
 });
+
+describe('presets', () => {
+  const server = useServer();
+  const PRESET =
+    'mutation($n: String!, $m: String!, $p: String, $t: [String!]) { createChatPreset(name: $n, model: $m, systemPrompt: $p, tools: $t) { id name model systemPrompt tools } }';
+  const PRESETS = '{ chatPresets { id name } }';
+  const SESSION = 'query($id: ID!) { chatSession(id: $id) { model systemPrompt } }';
+
+  it("answer with a preset's model and instructions, kept by the new session; admins make them, the tenant uses them", async () => {
+    const s = server();
+    const clientId = `presets-${Date.now()}`;
+    await s.services().tenants.add(clientId);
+    const admin = await s.user({ clientId });
+    const member = await s.user({ clientId });
+    const stranger = await s.user(); // another tenant
+    const as = (u: { token: string }) => ({ token: u.token, clientId });
+    const model = scriptedModel(['Arr']);
+    const id = register(s, model);
+    const vars = { n: 'Pirate', m: id, p: 'Talk like a pirate.', t: ['current_time', 'current_time'] };
+
+    expect(code(await s.gql(PRESET, vars, as(member)))).toBe('FORBIDDEN');
+    const made = await s.ok<{ createChatPreset: { id: string; tools: string[] } }, Vars>(PRESET, vars, as(admin));
+    expect(made.createChatPreset).toMatchObject({
+      name: 'Pirate',
+      model: id,
+      systemPrompt: 'Talk like a pirate.',
+      tools: ['current_time'],
+    });
+    const presetId = made.createChatPreset.id;
+    expect(code(await s.gql(PRESET, vars, as(admin)))).toBe('CONFLICT');
+    const badModel = await s.gql(PRESET, { ...vars, n: 'Other', m: 'no-such-model' }, as(admin));
+    expect([code(badModel), badModel.errors![0].extensions!.field]).toEqual(['BAD_USER_INPUT', 'model']);
+    const badTool = await s.gql(PRESET, { ...vars, n: 'Other', t: ['rm_rf'] }, as(admin));
+    expect([code(badTool), badTool.errors![0].extensions!.field]).toEqual(['BAD_USER_INPUT', 'tools']);
+    expect(await s.ok(PRESETS, {}, as(member))).toEqual({ chatPresets: [{ id: presetId, name: 'Pirate' }] });
+    expect(await s.ok(PRESETS, {}, { token: stranger.token })).toEqual({ chatPresets: [] });
+
+    const events = (await rest(startChat(s, { message: 'ahoy', presetId }, member.token, clientId))) as { session?: { id: string } }[];
+    expect(systemSent(model, 0)).toBe('Talk like a pirate.');
+    const sessionId = events[0].session!.id;
+    expect(await s.ok(SESSION, { id: sessionId }, as(member))).toEqual({ chatSession: { model: id, systemPrompt: 'Talk like a pirate.' } });
+    await rest(startChat(s, { message: 'and then?', sessionId }, member.token, clientId));
+    expect(systemSent(model, 1)).toBe('Talk like a pirate.');
+
+    const foreign = await startChat(s, { message: 'x', presetId }, stranger.token).next();
+    expect(foreign.errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', field: 'presetId' });
+    expect(await s.ok('mutation($id: ID!) { deleteChatPreset(id: $id) }', { id: presetId }, as(admin))).toEqual({
+      deleteChatPreset: presetId,
+    });
+    expect(await s.ok(PRESETS, {}, as(member))).toEqual({ chatPresets: [] });
+  });
+});

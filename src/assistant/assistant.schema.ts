@@ -3,7 +3,8 @@
 import { builder } from '../graphql/builder.ts';
 import { requireViewer, type Context } from '../graphql/context.ts';
 import { notFound } from '../errors.ts';
-import { MAX_SYSTEM_PROMPT, type ChatActor } from './assistant.service.ts';
+import type { ChatActor } from './assistant.service.ts';
+import { MAX_SYSTEM_PROMPT } from './context.ts';
 import { ChatMessageRef, ChatModelRef, ChatUsageRef } from './assistant.types.ts';
 import { ChatEvent, ChatInput, type GqlChatEvent } from './chat-events.ts';
 
@@ -120,6 +121,7 @@ builder.subscriptionFields((t) => ({
       const started = await ctx.services.assistant.startChat(actor(ctx), {
         ...input,
         sessionId: input.sessionId == null ? null : String(input.sessionId),
+        presetId: input.presetId == null ? null : String(input.presetId),
       });
       return prepend<GqlChatEvent>({ kind: 'started', ...started }, ctx.services.assistant.followStarted(started));
     },

@@ -10,11 +10,11 @@ import { badInput, notFound } from '../errors.ts';
 import { ModelRegistry } from './models.ts';
 import { RunRegistry } from './runs.ts';
 import { Budgets } from './budgets.ts';
+import { ChatPresets } from './presets.ts';
 import { ChatStarts } from './chat-starts.ts';
 import { RedisReplay } from './replay.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
-import { cleanTitle } from './context.ts';
-import { cleanText } from '../text-rules.ts';
+import { cleanSystemPrompt, cleanTitle } from './context.ts';
 import { answerOf, lastOf, terminalFromRow } from './snapshots.ts';
 import type { ChatRunEvent, MessageSnapshot, RunOwner } from './events.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -31,6 +31,8 @@ export interface ChatInput {
   sessionId?: string | null;
   title?: string | null;
   model?: string | null;
+  /** One of the tenant's presets: its model (unless `model` is given) and its instructions for this answer. */
+  presetId?: string | null;
 }
 
 export interface ChatStarted {
@@ -48,19 +50,12 @@ export interface SessionInput {
   systemPrompt?: string | null;
 }
 
-/** The longest system prompt a session keeps. */
-export const MAX_SYSTEM_PROMPT = 4_000;
-
-/** A system prompt as given: undefined to leave it, null for the server's, else the cleaned text. */
-function cleanSystemPrompt(raw: string | null | undefined): string | null | undefined {
-  if (raw == null) return undefined;
-  return cleanText(raw, { field: 'systemPrompt', label: 'A system prompt', max: MAX_SYSTEM_PROMPT, multiline: true });
-}
-
 export class AssistantService {
   readonly models: ModelRegistry;
   readonly runs: RunRegistry;
   readonly budgets: Budgets;
+  /** The tenant's presets (presets.ts). */
+  readonly presets: ChatPresets;
   private readonly starts: ChatStarts;
 
   constructor(
@@ -85,6 +80,7 @@ export class AssistantService {
       idleMs: config.CHAT_CHUNK_TIMEOUT_MS + 5_000,
     });
     this.budgets = new Budgets(deps.prisma, config);
+    this.presets = new ChatPresets(deps.prisma, this.models);
     this.starts = new ChatStarts({ ...deps, models: this.models, runs: this.runs, budgets: this.budgets });
   }
 
@@ -143,9 +139,10 @@ export class AssistantService {
     }
     const title = input.title == null ? null : cleanTitle(input.title);
     if (input.title != null && !title) throw badInput('Title must not be empty.', 'title');
-    if (!actor.viewer) return this.starts.guest(actor, text, input);
+    const preset = input.presetId ? await this.presets.get(actor.tenantId, input.presetId) : null;
+    if (!actor.viewer) return this.starts.guest(actor, text, input, preset);
     const existing = input.sessionId ? await this.session(actor.viewer, input.sessionId) : null;
-    return this.starts.saved(actor.viewer, existing, text, title, input);
+    return this.starts.saved(actor.viewer, existing, text, title, input, preset);
   }
 
   /** Resolves who may see a message's events: the saved owner, or any holder of a guest run's id. */

@@ -2,6 +2,7 @@
 // ChatUsageRecord ledger, which survives deleted chats. Checked before any provider call. A tenant's admins set its
 // own (ChatBudget, setChatBudgets); a budget they leave unset is the server's (CHAT_USER_DAILY_TOKENS,
 // CHAT_TENANT_MONTHLY_TOKENS). 0 = unlimited.
+import { LRUCache } from 'lru-cache';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { insertUsage, type UsageRow } from '../db/sql/chat.ts';
 import type { Config } from '../config.ts';
@@ -52,14 +53,33 @@ function periods(now = new Date()) {
   };
 }
 
+/** Tenants whose budgets an instance keeps in memory (each for TENANT_CACHE_MS). */
+const TENANTS_CACHED = 10_000;
+
 export class Budgets {
+  /**
+   * The budgets in force per tenant, so an answer under no budget costs no statement: kept TENANT_CACHE_MS, dropped
+   * at once on the instance that sets them (other instances follow within that time).
+   */
+  private readonly cached: LRUCache<string, BudgetLimits>;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly config: Config,
-  ) {}
+  ) {
+    this.cached = new LRUCache({ max: TENANTS_CACHED, ttl: config.TENANT_CACHE_MS });
+  }
 
   /** The tenant's budgets in force (its admins' where set, else the server's). */
   async limits(tenantId: string): Promise<BudgetLimits> {
+    const known = this.cached.get(tenantId);
+    if (known) return known;
+    const limits = await this.readLimits(tenantId);
+    this.cached.set(tenantId, limits);
+    return limits;
+  }
+
+  private async readLimits(tenantId: string): Promise<BudgetLimits> {
     const own = await this.prisma.chatBudget.findUnique({ where: { tenantId } });
     const inForce = (set: number | null | undefined, fallback: number) => ((set ?? fallback) === 0 ? null : (set ?? fallback));
     return {
@@ -74,6 +94,7 @@ export class Budgets {
   async set(tenantId: string, by: string, change: BudgetChange): Promise<BudgetLimits> {
     const data = { ...change, updatedById: by };
     await this.prisma.chatBudget.upsert({ where: { tenantId }, create: { tenantId, ...data }, update: data });
+    this.cached.delete(tenantId);
     return this.limits(tenantId);
   }
 
@@ -112,6 +133,8 @@ export class Budgets {
 
   /** QUOTA_EXCEEDED (with `budget` and `limit`) when a budget that applies is spent. */
   async check(spender: Spender): Promise<void> {
+    const limits = await this.limits(spender.tenantId);
+    if (limits.tenantMonthlyTokens === null && (limits.userDailyTokens === null || !spender.userId)) return;
     const u = await this.usage(spender);
     if (spender.userId && u.dailyLimit !== null && u.usedToday >= u.dailyLimit) {
       throw new AppError('QUOTA_EXCEEDED', 'Your daily AI token budget is used up; it resets at 00:00 UTC.', {

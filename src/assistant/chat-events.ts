@@ -90,6 +90,10 @@ export const ChatInput = builder.inputType('ChatInput', {
     message: t.string({ required: true, description: 'What you say (up to CHAT_MAX_MESSAGE_CHARS characters).' }),
     sessionId: t.id({ description: 'Continue this session; omit to start a new one (signed in) or for a guest chat.' }),
     title: t.string({ description: 'Title for a new session; by default one is made from the message.' }),
-    model: t.string({ description: 'Model id from chatModels; default: the session model, else the server default.' }),
+    model: t.string({ description: "Model id from chatModels; default: the preset's, else the session model, else the server default." }),
+    presetId: t.id({
+      description:
+        "One of the organisation's presets (chatPresets): its model (unless `model` is given) and its instructions answer this message, and a new session keeps them. NOT_FOUND for an unknown one.",
+    }),
   }),
 });

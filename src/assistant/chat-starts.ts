@@ -3,7 +3,7 @@
 // run's body in the background: generate (and for a new session a title), count and record the tokens it used, and
 // save the final answer.
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient, ChatSession, ChatMessage } from '../generated/prisma/client.ts';
+import type { PrismaClient, ChatPreset, ChatSession, ChatMessage } from '../generated/prisma/client.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Viewer } from '../accounts/accounts.types.ts';
@@ -39,17 +39,18 @@ export class ChatStarts {
   }
 
   /** A guest's answer: nothing is saved; the run is followed by its message id. */
-  async guest(actor: ChatActor, text: string, input: ChatInput): Promise<ChatStarted> {
+  async guest(actor: ChatActor, text: string, input: ChatInput, preset: ChatPreset | null): Promise<ChatStarted> {
     const { config, models, runs, budgets, limiter } = this.deps;
     if (config.CHAT_GUEST_RATE_LIMIT === 0) throw new AppError('UNAUTHENTICATED', 'Sign in to chat with the assistant.');
     if (input.sessionId) throw new AppError('UNAUTHENTICATED', 'Sign in to continue a saved chat session.');
-    const entry = models.get(input.model);
+    const entry = models.get(input.model ?? preset?.model);
     await limiter.check('chatGuestIp', `${actor.tenantId}:${actor.ip ?? 'unknown'}`);
     const owner: RunOwner = { tenantId: actor.tenantId, userId: null };
     await budgets.check(owner);
     const userMessage = guestMessage(actor.tenantId, 'USER', text, entry.id, 'COMPLETE');
     const assistant = guestMessage(actor.tenantId, 'ASSISTANT', '', entry.id, 'STREAMING');
-    const context = buildContext([{ role: 'USER', content: text }], config.CHAT_SYSTEM_PROMPT, config.CHAT_CONTEXT_TOKENS);
+    const system = preset?.systemPrompt ?? config.CHAT_SYSTEM_PROMPT;
+    const context = buildContext([{ role: 'USER', content: text }], system, config.CHAT_CONTEXT_TOKENS);
     runs.start(assistant.id, owner, async (run) => {
       const outcome = await generate(run, this.generateOptions(entry.model, context));
       await this.spent(owner, null, entry.id, outcome.usage);
@@ -59,13 +60,23 @@ export class ChatStarts {
     return { session: null, userMessage, assistantMessageId: assistant.id };
   }
 
-  /** A signed-in user's answer, in `existing` (the viewer's own session, already checked) or a new session. */
-  async saved(viewer: Viewer, existing: ChatSession | null, text: string, title: string | null, input: ChatInput): Promise<ChatStarted> {
+  /**
+   * A signed-in user's answer, in `existing` (the viewer's own session, already checked) or a new session. A preset
+   * gives this answer its model and instructions, and a new session takes them.
+   */
+  async saved(
+    viewer: Viewer,
+    existing: ChatSession | null,
+    text: string,
+    title: string | null,
+    input: ChatInput,
+    preset: ChatPreset | null,
+  ): Promise<ChatStarted> {
     const { config, models, runs, budgets, limiter, prisma } = this.deps;
     const { user } = viewer;
     // A session whose model is no longer configured carries on with the default one.
     const sessionModel = existing && models.has(existing.model) ? existing.model : null;
-    const entry = models.get(input.model ?? sessionModel);
+    const entry = models.get(input.model ?? preset?.model ?? sessionModel);
     await limiter.check('chatUser', user.id);
     const spender = { tenantId: user.tenantId, userId: user.id };
     await budgets.check(spender);
@@ -81,7 +92,7 @@ export class ChatStarts {
           userId: user.id,
           title: title ?? deriveTitle(text),
           model: entry.id,
-          systemPrompt: null,
+          systemPrompt: preset?.systemPrompt ?? null,
           createdAt: new Date(now),
           updatedAt: new Date(now),
         };
@@ -115,7 +126,8 @@ export class ChatStarts {
         })
       : [];
     const history = [...earlier.reverse(), { role: userMessage.role, content: userMessage.content }];
-    const context = buildContext(history, session.systemPrompt ?? config.CHAT_SYSTEM_PROMPT, config.CHAT_CONTEXT_TOKENS);
+    const system = preset?.systemPrompt ?? session.systemPrompt ?? config.CHAT_SYSTEM_PROMPT;
+    const context = buildContext(history, system, config.CHAT_CONTEXT_TOKENS);
     const wantsTitle = !existing && !title && entry.titles;
 
     runs.start(assistant.id, spender, async (run) => {

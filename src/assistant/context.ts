@@ -75,3 +75,12 @@ export async function modelTitle(
 export function cleanTitle(title: string | null | undefined): string | null {
   return title == null ? null : cleanText(title.replace(/\s+/g, ' '), { field: 'title', label: 'A title', max: 200 });
 }
+
+/** The longest system prompt a session or preset keeps. */
+export const MAX_SYSTEM_PROMPT = 4_000;
+
+/** A system prompt as given: undefined to leave it, null for the server's ("" or only spaces), else the cleaned text. */
+export function cleanSystemPrompt(raw: string | null | undefined): string | null | undefined {
+  if (raw == null) return undefined;
+  return cleanText(raw, { field: 'systemPrompt', label: 'A system prompt', max: MAX_SYSTEM_PROMPT, multiline: true });
+}

@@ -9,6 +9,7 @@ import '../messaging/messaging.schema.ts';
 import '../presence/presence.schema.ts';
 import '../assistant/assistant.schema.ts';
 import '../assistant/budgets.schema.ts';
+import '../assistant/presets.schema.ts';
 import '../attachments/attachments.schema.ts';
 import '../moderation/reports.schema.ts';
 import '../moderation/moderation.schema.ts';

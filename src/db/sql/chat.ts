@@ -40,7 +40,7 @@ export interface ChatStartRow {
 export async function writeChatStarts(client: RawClient, items: ChatStartRow[]): Promise<Set<string>> {
   const sessions = items.map(
     ({ session: s, isNew }) =>
-      Prisma.sql`(${s.id}::text, ${s.tenantId}::text, ${s.userId}::text, ${s.title}::text, ${s.model}::text, ${s.updatedAt}::timestamp(3), ${isNew}::boolean)`,
+      Prisma.sql`(${s.id}::text, ${s.tenantId}::text, ${s.userId}::text, ${s.title}::text, ${s.model}::text, ${s.systemPrompt}::text, ${s.updatedAt}::timestamp(3), ${isNew}::boolean)`,
   );
   const messages = items.flatMap(({ messages }) =>
     messages.map(
@@ -50,10 +50,10 @@ export async function writeChatStarts(client: RawClient, items: ChatStartRow[]):
   );
   // Messages are written only for sessions that were created or touched here: a deleted session gets none.
   const rows = await client.$queryRaw<{ sessionId: string }[]>`
-    WITH v(id, tenant, uid, title, model, at, fresh) AS (VALUES ${Prisma.join(sessions)}),
+    WITH v(id, tenant, uid, title, model, prompt, at, fresh) AS (VALUES ${Prisma.join(sessions)}),
     created AS (
-      INSERT INTO "ChatSession" (id, "tenantId", "userId", title, model, "createdAt", "updatedAt")
-      SELECT id, tenant, uid, title, model, at, at FROM v WHERE fresh
+      INSERT INTO "ChatSession" (id, "tenantId", "userId", title, model, "systemPrompt", "createdAt", "updatedAt")
+      SELECT id, tenant, uid, title, model, prompt, at, at FROM v WHERE fresh
       RETURNING id),
     touched AS (
       UPDATE "ChatSession" c SET "updatedAt" = v.at FROM v
