@@ -92,7 +92,7 @@ describe.skipIf(!REDIS)(titled('graceful shutdown of one instance under load', {
     const stopping = Date.now();
     await a.app.stop();
     // Drained, not timed out: a kept-alive connection closes with its last answer instead of holding the stop open
-    // until its keep-alive timeout (5 s).
+    // until its keep-alive timeout (HTTP_KEEP_ALIVE_TIMEOUT_MS, 60 s in tests).
     expect(Date.now() - stopping).toBeLessThan(3_000);
     await Promise.all(clients);
 

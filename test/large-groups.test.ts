@@ -146,9 +146,7 @@ describe('large groups', () => {
 });
 
 describe('a group of 10,000 members', () => {
-  // Seeding 10,000 accounts keeps an embedded database busy on the test's own thread for seconds: idle keep-alive
-  // sockets must outlast it, or the next request meets one the server is closing.
-  const server = useServer({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '120000' });
+  const server = useServer();
 
   it(
     'is built 1,000 at a time, reaches its connected members with no publish per member, and takes no one more',

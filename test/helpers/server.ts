@@ -76,6 +76,10 @@ export const testConfig = (overrides: Record<string, string> = {}): Config => ({
     RATE_LIMIT_SIGN_IN_IP: 'off',
     RATE_LIMIT_SIGN_UP_IP: 'off',
     RATE_LIMIT_MAIL_IP: 'off',
+    // An embedded database works on the test's own thread: seeding or a flood of slow statements can stall it for
+    // seconds, and an idle keep-alive socket must outlast that, or the next request meets one the server is closing
+    // (ECONNRESET). test/limits.test.ts sets its own to test the timeout itself.
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: '60000',
     // With TEST_REDIS_URL (as in .ci/run) every server uses Redis, on a channel prefix of its own unless given one.
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, REDIS_PREFIX: `test:${unique()}:` } : {}),
     ...overrides,
