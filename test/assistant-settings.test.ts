@@ -150,6 +150,8 @@ describe('presets', () => {
 
     const foreign = await startChat(s, { message: 'x', presetId }, stranger.token).next();
     expect(foreign.errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', field: 'presetId' });
+    const guest = await subscribe(s.ws({ clientId }), CHAT, { input: { message: 'x', presetId } }).next();
+    expect(guest.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(await s.ok('mutation($id: ID!) { deleteChatPreset(id: $id) }', { id: presetId }, as(admin))).toEqual({
       deleteChatPreset: presetId,
     });

@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import type { Viewer } from '../accounts/accounts.types.ts';
-import { badInput, notFound } from '../errors.ts';
+import { AppError, badInput, notFound } from '../errors.ts';
 import { ModelRegistry } from './models.ts';
 import { RunRegistry } from './runs.ts';
 import { Budgets } from './budgets.ts';
@@ -139,8 +139,9 @@ export class AssistantService {
     }
     const title = input.title == null ? null : cleanTitle(input.title);
     if (input.title != null && !title) throw badInput('Title must not be empty.', 'title');
+    if (input.presetId && !actor.viewer) throw new AppError('UNAUTHENTICATED', 'Sign in to use a preset.');
     const preset = input.presetId ? await this.presets.get(actor.tenantId, input.presetId) : null;
-    if (!actor.viewer) return this.starts.guest(actor, text, input, preset);
+    if (!actor.viewer) return this.starts.guest(actor, text, input);
     const existing = input.sessionId ? await this.session(actor.viewer, input.sessionId) : null;
     return this.starts.saved(actor.viewer, existing, text, title, input, preset);
   }

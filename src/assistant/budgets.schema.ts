@@ -79,8 +79,10 @@ function budgetArg(value: number | null | undefined, field: string): number | nu
 builder.queryField('chatBudgets', (t) =>
   t.field({
     type: ChatBudgetsRef,
+    nullable: true,
     authScopes: { admin: true },
-    description: "The organisation's AI token budgets and spending (admins only).",
+    description:
+      "The organisation's AI token budgets and spending (admins only: anyone else gets FORBIDDEN and null here, the rest of the query answered).",
     resolve: async (_root, _args, ctx) => {
       const { tenantId } = requireViewer(ctx).user;
       return { tenantId, ...(await ctx.services.assistant.budgets.limits(tenantId)) };

@@ -62,6 +62,8 @@ export class Budgets {
    * at once on the instance that sets them (other instances follow within that time).
    */
   private readonly cached: LRUCache<string, BudgetLimits>;
+  /** Counts set() calls (see limits). */
+  private generation = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -74,8 +76,10 @@ export class Budgets {
   async limits(tenantId: string): Promise<BudgetLimits> {
     const known = this.cached.get(tenantId);
     if (known) return known;
+    // A read that a set() overtook is not cached: it may hold the budgets from before.
+    const generation = this.generation;
     const limits = await this.readLimits(tenantId);
-    this.cached.set(tenantId, limits);
+    if (generation === this.generation) this.cached.set(tenantId, limits);
     return limits;
   }
 
@@ -93,7 +97,9 @@ export class Budgets {
   /** Sets the tenant's own budgets (see BudgetChange); returns those in force. */
   async set(tenantId: string, by: string, change: BudgetChange): Promise<BudgetLimits> {
     const data = { ...change, updatedById: by };
+    this.generation++;
     await this.prisma.chatBudget.upsert({ where: { tenantId }, create: { tenantId, ...data }, update: data });
+    this.generation++;
     this.cached.delete(tenantId);
     return this.limits(tenantId);
   }

@@ -93,7 +93,7 @@ export const ChatInput = builder.inputType('ChatInput', {
     model: t.string({ description: "Model id from chatModels; default: the preset's, else the session model, else the server default." }),
     presetId: t.id({
       description:
-        "One of the organisation's presets (chatPresets): its model (unless `model` is given) and its instructions answer this message, and a new session keeps them. NOT_FOUND for an unknown one.",
+        "One of the organisation's presets (chatPresets): its model (unless `model` is given) and its instructions answer this message, and a new session keeps them. Signed in only (UNAUTHENTICATED for a guest); NOT_FOUND for an unknown one.",
     }),
   }),
 });

@@ -39,18 +39,17 @@ export class ChatStarts {
   }
 
   /** A guest's answer: nothing is saved; the run is followed by its message id. */
-  async guest(actor: ChatActor, text: string, input: ChatInput, preset: ChatPreset | null): Promise<ChatStarted> {
+  async guest(actor: ChatActor, text: string, input: ChatInput): Promise<ChatStarted> {
     const { config, models, runs, budgets, limiter } = this.deps;
     if (config.CHAT_GUEST_RATE_LIMIT === 0) throw new AppError('UNAUTHENTICATED', 'Sign in to chat with the assistant.');
     if (input.sessionId) throw new AppError('UNAUTHENTICATED', 'Sign in to continue a saved chat session.');
-    const entry = models.get(input.model ?? preset?.model);
+    const entry = models.get(input.model);
     await limiter.check('chatGuestIp', `${actor.tenantId}:${actor.ip ?? 'unknown'}`);
     const owner: RunOwner = { tenantId: actor.tenantId, userId: null };
     await budgets.check(owner);
     const userMessage = guestMessage(actor.tenantId, 'USER', text, entry.id, 'COMPLETE');
     const assistant = guestMessage(actor.tenantId, 'ASSISTANT', '', entry.id, 'STREAMING');
-    const system = preset?.systemPrompt ?? config.CHAT_SYSTEM_PROMPT;
-    const context = buildContext([{ role: 'USER', content: text }], system, config.CHAT_CONTEXT_TOKENS);
+    const context = buildContext([{ role: 'USER', content: text }], config.CHAT_SYSTEM_PROMPT, config.CHAT_CONTEXT_TOKENS);
     runs.start(assistant.id, owner, async (run) => {
       const outcome = await generate(run, this.generateOptions(entry.model, context));
       await this.spent(owner, null, entry.id, outcome.usage);
@@ -76,7 +75,9 @@ export class ChatStarts {
     const { user } = viewer;
     // A session whose model is no longer configured carries on with the default one.
     const sessionModel = existing && models.has(existing.model) ? existing.model : null;
-    const entry = models.get(input.model ?? preset?.model ?? sessionModel);
+    // Likewise a preset whose model is gone answers with the session's or the default one.
+    const presetModel = preset && models.has(preset.model) ? preset.model : null;
+    const entry = models.get(input.model ?? presetModel ?? sessionModel);
     await limiter.check('chatUser', user.id);
     const spender = { tenantId: user.tenantId, userId: user.id };
     await budgets.check(spender);

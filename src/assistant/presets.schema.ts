@@ -11,7 +11,10 @@ builder.prismaObject('ChatPreset', {
     id: t.exposeID('id', { description: 'Preset id.' }),
     name: t.exposeString('name', { description: 'Its name, unique in the organisation.' }),
     model: t.exposeString('model', { description: 'The model it answers with (chatModels).' }),
-    systemPrompt: t.exposeString('systemPrompt', { nullable: true, description: "Its instructions to the model; null: the server's." }),
+    systemPrompt: t.exposeString('systemPrompt', {
+      nullable: true,
+      description: "Its instructions to the model; null: the session's own, else the server's.",
+    }),
     tools: t.exposeStringList('tools', {
       description: `The tools it offers the model, of ${PRESET_TOOLS.join(', ')} (kept for when the assistant calls tools; it does not yet).`,
     }),
