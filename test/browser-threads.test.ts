@@ -61,7 +61,11 @@ describe.skipIf(!hasChromium)('threads and mentions in Chromium', () => {
       const repliesG = panelG.locator('#thread-replies .message .content');
       expect(await repliesG.count()).toBe(30);
       expect(await repliesG.first().textContent()).toBe('Step 3');
-      await panelG.getByRole('button', { name: 'Load older replies' }).click();
+      // Shown, then clicked by its own event: the replies re-render as live events (receipts) arrive, and a pointer
+      // click can land on a reply moved under it meanwhile.
+      const older = panelG.getByRole('button', { name: 'Load older replies' });
+      await older.waitFor();
+      await older.dispatchEvent('click');
       await panelG.locator('#thread-replies .content', { hasText: /^Step 1$/ }).waitFor();
       expect(await repliesG.allTextContents()).toEqual(Array.from({ length: 32 }, (_, i) => `Step ${i + 1}`));
       await panelG.getByRole('button', { name: 'Load older replies' }).waitFor({ state: 'hidden' });
