@@ -2,12 +2,13 @@
 // Membership decides everything; a conversation the viewer is not in is NOT_FOUND (its existence is not revealed).
 import type { Conversation, ConversationMember, PrismaClient } from '../generated/prisma/client.ts';
 import { badInput, forbidden, isUniqueViolation, notFound } from '../errors.ts';
-import { appendEvents, type ConversationEventPayload, type EventDraft, type Tx } from './events.ts';
+import { appendEvents, type EventDraft, type Tx } from './events.ts';
+import { changeGroup, type GroupChange } from './group-changes.ts';
 import type { MessagePublisher } from './message-publisher.ts';
 import { invite, sortAdds } from './group-adds.ts';
 import { cleanTitle, MAX_GROUP_MEMBERS, MAX_ADDED_AT_ONCE } from './input.ts';
 import { outranks, requirePermitted, type GroupAction } from './group-permissions.ts';
-import { lastMessageIds, lockConversation, unreadCounts } from '../db/sql/conversations.ts';
+import { lastMessageIds, unreadCounts } from '../db/sql/conversations.ts';
 import { NO_TEXT_FILTER, type TextFilter } from '../text-rules.ts';
 
 export interface Actor {
@@ -16,14 +17,6 @@ export interface Actor {
 }
 
 export const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
-
-/** A group's members as a change sees them (changeMembers), under the conversation's lock. */
-export interface GroupMembers {
-  /** How many there are. */
-  count: number;
-  /** Which of `userIds` are members (one query, however large the group). */
-  among(userIds: string[]): Promise<Set<string>>;
-}
 
 const tooMany = (field: string) => badInput(`A group has at most ${MAX_GROUP_MEMBERS} members.`, field);
 
@@ -258,34 +251,9 @@ export class ConversationService {
     });
   }
 
-  /**
-   * Runs a change of the group (members, roles, settings) with its events in one transaction, under the conversation
-   * lock, then tells the members and `alsoNotify` users (message-publisher.ts). GroupService and InviteService change
-   * groups through it too. The change sees the members as GroupMembers: a count and a lookup, never the whole list.
-   */
-  async changeMembers(
-    conversationId: string,
-    change: (tx: Tx, members: GroupMembers) => Promise<EventDraft[]>,
-    alsoNotify: string[] = [],
-  ): Promise<Conversation> {
-    const { events, before, conversation } = await this.prisma.$transaction(async (tx) => {
-      // Lock the conversation row first so concurrent membership changes apply one after another.
-      await lockConversation(tx, conversationId);
-      const { memberCount: before } = await tx.conversation.findUniqueOrThrow({
-        where: { id: conversationId },
-        select: { memberCount: true },
-      });
-      const among = async (userIds: string[]) => {
-        const rows = await tx.conversationMember.findMany({ where: { conversationId, userId: { in: userIds } }, select: { userId: true } });
-        return new Set(rows.map((r) => r.userId));
-      };
-      const drafts = await change(tx, { count: before, among });
-      const events: ConversationEventPayload[] = drafts.length ? await appendEvents(tx, conversationId, drafts) : [];
-      const conversation = await tx.conversation.findUniqueOrThrow({ where: { id: conversationId } });
-      return { events, before, conversation };
-    });
-    await this.publisher.publishChange(events, before, conversation.memberCount, alsoNotify);
-    return conversation;
+  /** Runs a change of the group with its events, then tells its members (changeGroup in group-changes.ts). */
+  changeMembers(conversationId: string, change: GroupChange, alsoNotify: string[] = []): Promise<Conversation> {
+    return changeGroup(this.prisma, this.publisher, conversationId, change, alsoNotify);
   }
 
   /** Unread messages per conversation for the viewer: one grouped query for a whole page. */
