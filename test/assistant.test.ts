@@ -382,6 +382,8 @@ describe('assistant with the offline model', () => {
         updatedAt: at,
       };
       const base = {
+        parentId: null,
+        parts: [],
         tenantId,
         userId: u.id,
         sessionId,

@@ -33,6 +33,12 @@ export interface ChatInput {
   model?: string | null;
   /** One of the tenant's presets: its model (unless `model` is given) and its instructions for this answer. */
   presetId?: string | null;
+  /** Answer from this point of the session (a new branch); default: the newest message of the newest branch. */
+  parentMessageId?: string | null;
+  /** A new answer beside this assistant message. */
+  regenerate?: string | null;
+  /** The viewer's uploads to send with the message. */
+  attachmentIds?: string[] | null;
 }
 
 export interface ChatStarted {

@@ -33,6 +33,52 @@ const ChatTokenRef = builder.objectRef<Of<'token'>>('ChatToken').implement({
   }),
 });
 
+const ChatReasoningRef = builder.objectRef<Of<'reasoning'>>('ChatReasoning').implement({
+  description: "A piece of the model's reasoning, streamed before (or between) the answer's text, for models that show it.",
+  fields: (t) => ({
+    index: t.int({ description: "Its place among the answer's events (the same count as ChatToken.index).", resolve: (e) => e.seq }),
+    delta: t.exposeString('delta', { description: 'Reasoning text to append.' }),
+  }),
+});
+
+const ChatToolCallRef = builder.objectRef<Of<'tool-call'>>('ChatToolCall').implement({
+  description: 'The model calls a tool; its ChatToolResult follows with the same toolCallId.',
+  fields: (t) => ({
+    index: t.int({ description: "Its place among the answer's events.", resolve: (e) => e.seq }),
+    toolCallId: t.exposeString('toolCallId', { description: 'Pairs the call with its result.' }),
+    name: t.exposeString('name', { description: 'The tool (see chatTools).' }),
+    input: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'The arguments the model passed, as JSON.',
+      resolve: (e) => e.input ?? null,
+    }),
+  }),
+});
+
+const ChatToolResultRef = builder.objectRef<Of<'tool-result'>>('ChatToolResult').implement({
+  description: "A tool's answer to a ChatToolCall. A failing tool gives a result with isError, which the model sees; the answer goes on.",
+  fields: (t) => ({
+    index: t.int({ description: "Its place among the answer's events.", resolve: (e) => e.seq }),
+    toolCallId: t.exposeString('toolCallId', { description: 'The call this answers.' }),
+    output: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: "The tool's output, as JSON (for an error, its message).",
+      resolve: (e) => e.output ?? null,
+    }),
+    isError: t.exposeBoolean('isError', { description: 'True when the tool failed or refused; `output` says why.' }),
+  }),
+});
+
+const ChatSourceRef = builder.objectRef<Of<'source'>>('ChatSource').implement({
+  description: 'A conversation message the answer used (a summary cites each message it read).',
+  fields: (t) => ({
+    index: t.int({ description: "Its place among the answer's events.", resolve: (e) => e.seq }),
+    messageId: t.id({ description: 'The message (read it with `message(id)`).', resolve: (e) => e.messageId }),
+  }),
+});
+
 // The answer is `answer` in all three final events, and ChatError's `message` is its explanation, so one document
 // selects all three without aliases. GraphQL lets fields of one name in one selection differ in nothing, nullability
 // included (spec: SameResponseShape), and ChatError may not know its answer: `answer` is nullable in all three, and
@@ -78,10 +124,30 @@ const ChatErrorRef = builder.objectRef<Of<'error'>>('ChatError').implement({
 
 export const ChatEvent = builder.unionType('ChatEvent', {
   description:
-    'An event of an AI answer: ChatStarted (chat only), then ChatToken events, then exactly one of ChatCompleted, ChatStopped or ChatError.',
-  types: [ChatStartedRef, ChatTokenRef, ChatCompletedRef, ChatStoppedRef, ChatErrorRef],
+    'An event of an AI answer: ChatStarted (chat only), then its parts in order (ChatToken, ChatReasoning, ChatToolCall, ChatToolResult, ChatSource; `index` counts them all), then exactly one of ChatCompleted, ChatStopped or ChatError.',
+  types: [
+    ChatStartedRef,
+    ChatTokenRef,
+    ChatReasoningRef,
+    ChatToolCallRef,
+    ChatToolResultRef,
+    ChatSourceRef,
+    ChatCompletedRef,
+    ChatStoppedRef,
+    ChatErrorRef,
+  ],
   resolveType: (e: GqlChatEvent) =>
-    ({ started: 'ChatStarted', token: 'ChatToken', completed: 'ChatCompleted', stopped: 'ChatStopped', error: 'ChatError' })[e.kind],
+    ({
+      started: 'ChatStarted',
+      token: 'ChatToken',
+      reasoning: 'ChatReasoning',
+      'tool-call': 'ChatToolCall',
+      'tool-result': 'ChatToolResult',
+      source: 'ChatSource',
+      completed: 'ChatCompleted',
+      stopped: 'ChatStopped',
+      error: 'ChatError',
+    })[e.kind],
 });
 
 export const ChatInput = builder.inputType('ChatInput', {
@@ -94,6 +160,18 @@ export const ChatInput = builder.inputType('ChatInput', {
     presetId: t.id({
       description:
         "One of the organisation's presets (chatPresets): its model (unless `model` is given) and its instructions answer this message, and a new session keeps them. Signed in only (UNAUTHENTICATED for a guest); NOT_FOUND for an unknown one.",
+    }),
+    parentMessageId: t.id({
+      description:
+        'Answer from this point of the session: your message follows this one (an assistant answer, or null for the first turn) in a new branch. Edit-and-resend is `parentMessageId` = the parent of the message you edit. Default: the newest message of the newest branch.',
+    }),
+    regenerate: t.id({
+      description:
+        'A new answer beside this assistant message (same question, a new sibling; the old one stays). `message` is ignored; give "" .',
+    }),
+    attachmentIds: t.idList({
+      description:
+        'Files you uploaded (uploadAttachment) to send with the message: images to models that accept them, text files as text. At most 10.',
     }),
   }),
 });

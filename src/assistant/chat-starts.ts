@@ -109,6 +109,8 @@ export class ChatStarts {
       inputTokens: 0,
       outputTokens: 0,
       errorCode: null,
+      parentId: null,
+      parts: [],
       createdAt: new Date(at),
       updatedAt: new Date(at),
     });

@@ -1,5 +1,5 @@
-// What one generation run emits, in order: tokens (seq 0, 1, 2, ...) then exactly one terminal event (seq = the
-// number of tokens). The same JSON travels through the event bus and the replay buffer, so a follower on any
+// What one generation run emits, in order: parts (tokens, reasoning, tool calls and results, sources; seq 0, 1, 2,
+// ...) then exactly one terminal event (seq = the number of parts). The same JSON travels through the event bus and the replay buffer, so a follower on any
 // instance can merge "replayed" and "live" by seq without gaps or duplicates.
 import type { ChatMessage } from '../generated/prisma/client.ts';
 
@@ -26,8 +26,16 @@ export interface TokenUsage {
   outputTokens: number;
 }
 
-export type ChatRunEvent =
+/** The events of a run before its end, each with the next `seq`: text, reasoning, tool calls and results, sources. */
+export type ChatPartEvent =
   | { kind: 'token'; seq: number; delta: string }
+  | { kind: 'reasoning'; seq: number; delta: string }
+  | { kind: 'tool-call'; seq: number; toolCallId: string; name: string; input: unknown }
+  | { kind: 'tool-result'; seq: number; toolCallId: string; output: unknown; isError: boolean }
+  | { kind: 'source'; seq: number; messageId: string };
+
+export type ChatRunEvent =
+  | ChatPartEvent
   | { kind: 'completed'; seq: number; answer: MessageSnapshot; usage: TokenUsage }
   | { kind: 'stopped'; seq: number; answer: MessageSnapshot }
   | { kind: 'error'; seq: number; code: ChatErrorCode; message: string; answer: MessageSnapshot | null };
@@ -40,7 +48,9 @@ export interface ProbeEvent {
 
 export type BusEvent = ChatRunEvent | ProbeEvent;
 
-export const isTerminal = (e: ChatRunEvent) => e.kind !== 'token';
+const PART_KINDS = new Set<ChatRunEvent['kind']>(['token', 'reasoning', 'tool-call', 'tool-result', 'source']);
+
+export const isTerminal = (e: ChatRunEvent) => !PART_KINDS.has(e.kind);
 
 /** Who may follow or stop a run that is not (or no longer) in the database: its owner; any holder of the id for guests. */
 export interface RunOwner {

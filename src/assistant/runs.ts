@@ -4,12 +4,13 @@
 // is how a follower on another instance gets them (remote-follow.ts).
 import type { Logger } from '../logger.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
-import { isTerminal, type ChatRunEvent, type RunOwner, type StopRequest } from './events.ts';
+import { isTerminal, type ChatPartEvent, type ChatRunEvent, type RunOwner, type StopRequest } from './events.ts';
 import { followRemote } from './remote-follow.ts';
 import type { RedisReplay } from './replay.ts';
 import { AppError } from '../errors.ts';
 
-type Terminal = Exclude<ChatRunEvent, { kind: 'token' }>;
+type Terminal = Exclude<ChatRunEvent, ChatPartEvent>;
+type PartBody = ChatPartEvent extends infer T ? (T extends ChatPartEvent ? Omit<T, 'seq'> : never) : never;
 type TerminalBody = Terminal extends infer T ? (T extends Terminal ? Omit<T, 'seq'> : never) : never;
 
 export class Run {
@@ -33,8 +34,13 @@ export class Run {
   }
 
   token(delta: string): void {
-    if (this.terminal || !delta) return;
-    this.emit({ kind: 'token', seq: this.events.length, delta });
+    if (delta) this.part({ kind: 'token', delta });
+  }
+
+  /** Emits a part of the answer (text, reasoning, a tool call or result, a source) with the next seq. */
+  part(body: PartBody): void {
+    if (this.terminal) return;
+    this.emit({ ...body, seq: this.events.length } as ChatPartEvent);
   }
 
   finish(body: TerminalBody): Terminal {

@@ -1,7 +1,7 @@
 // Converting between saved rows, run outcomes and events.
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage } from '../generated/prisma/client.ts';
-import type { ChatRunEvent, MessageSnapshot } from './events.ts';
+import { isTerminal, type ChatRunEvent, type MessageSnapshot } from './events.ts';
 import { chatErrorMessage, type Outcome } from './generate.ts';
 
 /** The columns a finished run writes. */
@@ -36,6 +36,8 @@ export function guestMessage(
     inputTokens: 0,
     outputTokens: 0,
     errorCode: null,
+    parentId: null,
+    parts: [],
     createdAt: now,
     updatedAt: now,
   };
@@ -56,7 +58,7 @@ export function terminalFromRow(row: ChatMessage | null): ChatRunEvent {
 }
 
 export function answerOf(e: ChatRunEvent): MessageSnapshot | null {
-  return e.kind === 'token' ? null : e.answer;
+  return isTerminal(e) ? (e as Extract<ChatRunEvent, { answer: unknown }>).answer : null;
 }
 
 export async function lastOf(events: AsyncGenerator<ChatRunEvent>, timeoutMs: number): Promise<ChatRunEvent | undefined> {

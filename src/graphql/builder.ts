@@ -3,7 +3,7 @@ import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
-import { GraphQLError, Kind } from 'graphql';
+import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import type { Context } from './context.ts';
@@ -21,6 +21,8 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     // An upload of the GraphQL multipart request spec (a WHATWG File); registered by attachments/attachments.schema.ts.
+    // Any JSON value (a tool's input and output): objects, arrays, strings, numbers, booleans, null.
+    JSON: { Input: unknown; Output: unknown };
     File: { Input: { name: string; size: number; arrayBuffer(): Promise<ArrayBuffer> }; Output: never };
   };
   DefaultFieldNullability: false;
@@ -99,6 +101,13 @@ builder.scalarType('DateTime', {
     if (!date || Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO 8601 string.');
     return date;
   },
+});
+
+builder.scalarType('JSON', {
+  description: 'Any JSON value: an object, array, string, number, boolean or null.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables ?? undefined),
 });
 
 builder.queryType({ description: 'Read operations.' });

@@ -26,6 +26,9 @@ const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
     MESSAGE_UNPINNED: { description: 'A message was unpinned (`message`; `user` unpinned it).' },
     REACTION_ADDED: { description: 'Someone reacted to a message (`message`, `user`, `reaction`).' },
     REACTION_REMOVED: { description: 'Someone took their reaction back (`message`, `user`, `reaction`).' },
+    MESSAGE_COMPLETED: {
+      description: "An assistant's answer ended (`message`, its content final; `message.status` says COMPLETE, STOPPED or FAILED).",
+    },
   } as const,
 });
 

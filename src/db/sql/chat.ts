@@ -45,7 +45,7 @@ export async function writeChatStarts(client: RawClient, items: ChatStartRow[]):
   const messages = items.flatMap(({ messages }) =>
     messages.map(
       (m) =>
-        Prisma.sql`(${m.id}::text, ${m.sessionId}::text, ${m.tenantId}::text, ${m.userId}::text, ${m.role}::"ChatRole", ${m.content}::text, ${m.status}::"ChatMessageStatus", ${m.model}::text, ${m.createdAt}::timestamp(3))`,
+        Prisma.sql`(${m.id}::text, ${m.sessionId}::text, ${m.tenantId}::text, ${m.userId}::text, ${m.role}::"ChatRole", ${m.content}::text, ${m.status}::"ChatMessageStatus", ${m.model}::text, ${m.parentId}::text, ${JSON.stringify(m.parts ?? [])}::jsonb, ${m.createdAt}::timestamp(3))`,
     ),
   );
   // Messages are written only for sessions that were created or touched here: a deleted session gets none.
@@ -59,9 +59,9 @@ export async function writeChatStarts(client: RawClient, items: ChatStartRow[]):
       UPDATE "ChatSession" c SET "updatedAt" = v.at FROM v
       WHERE NOT v.fresh AND c.id = v.id AND c."userId" = v.uid
       RETURNING c.id),
-    m(id, sid, tenant, uid, role, content, status, model, at) AS (VALUES ${Prisma.join(messages)})
-    INSERT INTO "ChatMessage" (id, "tenantId", "userId", "sessionId", role, content, status, model, "createdAt", "updatedAt")
-    SELECT m.id, m.tenant, m.uid, m.sid, m.role, m.content, m.status, m.model, m.at, m.at
+    m(id, sid, tenant, uid, role, content, status, model, parent, parts, at) AS (VALUES ${Prisma.join(messages)})
+    INSERT INTO "ChatMessage" (id, "tenantId", "userId", "sessionId", role, content, status, model, "parentId", parts, "createdAt", "updatedAt")
+    SELECT m.id, m.tenant, m.uid, m.sid, m.role, m.content, m.status, m.model, m.parent, m.parts, m.at, m.at
     FROM m WHERE m.sid IN (SELECT id FROM created UNION ALL SELECT id FROM touched)
     RETURNING "sessionId"`;
   return new Set(rows.map((r) => r.sessionId));
@@ -77,13 +77,13 @@ export interface ChatEndRow {
 export async function writeChatEnds(client: RawClient, items: ChatEndRow[]): Promise<Set<string>> {
   const answers = items.map(
     ({ message: m }) =>
-      Prisma.sql`(${m.id}::text, ${m.content}::text, ${m.status}::"ChatMessageStatus", ${m.inputTokens}::int, ${m.outputTokens}::int, ${m.errorCode}::text, ${m.updatedAt}::timestamp(3))`,
+      Prisma.sql`(${m.id}::text, ${m.content}::text, ${m.status}::"ChatMessageStatus", ${m.inputTokens}::int, ${m.outputTokens}::int, ${m.errorCode}::text, ${JSON.stringify(m.parts ?? [])}::jsonb, ${m.updatedAt}::timestamp(3))`,
   );
   const rows = await client.$queryRaw<{ id: string }[]>`
-    WITH v(id, content, status, input, output, code, at) AS (VALUES ${Prisma.join(answers)}),
+    WITH v(id, content, status, input, output, code, parts, at) AS (VALUES ${Prisma.join(answers)}),
     ledger AS (${usageInsert(items.map((i) => i.usage))})
     UPDATE "ChatMessage" c SET content = v.content, status = v.status, "inputTokens" = v.input,
-      "outputTokens" = v.output, "errorCode" = v.code, "updatedAt" = v.at
+      "outputTokens" = v.output, "errorCode" = v.code, parts = v.parts, "updatedAt" = v.at
     FROM v WHERE c.id = v.id
     RETURNING c.id`;
   return new Set(rows.map((r) => r.id));
