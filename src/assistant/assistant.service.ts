@@ -161,7 +161,9 @@ export class AssistantService {
       if (row) return { row, owner: { tenantId: row.tenantId, userId: row.userId } };
     }
     const owner = await this.runs.owner(messageId);
-    if (!owner || owner.userId !== null || owner.tenantId !== actor.tenantId) throw notFound('Chat message');
+    // An unsaved run of a signed-in user (a summary, summaries.ts) is theirs alone; a guest run is any id holder's.
+    const mine = owner?.userId === null || (!!actor.viewer && owner?.userId === actor.viewer.user.id);
+    if (!owner || !mine || owner.tenantId !== actor.tenantId) throw notFound('Chat message');
     return { row: null, owner };
   }
 

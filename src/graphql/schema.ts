@@ -10,6 +10,7 @@ import '../presence/presence.schema.ts';
 import '../assistant/assistant.schema.ts';
 import '../assistant/budgets.schema.ts';
 import '../assistant/presets.schema.ts';
+import '../assistant/summaries.schema.ts';
 import '../attachments/attachments.schema.ts';
 import '../moderation/reports.schema.ts';
 import '../moderation/moderation.schema.ts';
