@@ -1,6 +1,7 @@
-// The web client: plain files from web/ at `/` (index.html for `/`), and graphql-ws's browser ES module from
-// node_modules at /vendor/graphql-ws/, so the client needs no build step. GET and HEAD only, no directory listings,
-// nothing outside those two folders; every file is revalidated (ETag) because the file names carry no version.
+// The web client: plain files from web/ at `/` (index.html for `/`), and the browser ES modules of graphql-ws,
+// markdown-it and DOMPurify from node_modules under /vendor/<package>/, so the client needs no build step. GET and
+// HEAD only, no directory listings, nothing outside those folders; every file is revalidated (ETag) because the file
+// names carry no version.
 import { createReadStream, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -8,10 +9,14 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
-const GRAPHQL_WS_DIST = dirname(fileURLToPath(import.meta.resolve('graphql-ws/client')));
-const VENDOR_PREFIX = '/vendor/graphql-ws/';
-// graphql-ws's client and the shared chunk it imports; nothing else of the package is served.
-const VENDOR_FILE = /^(client|common-[\w-]+)\.js$/;
+const distOf = (specifier: string) => dirname(fileURLToPath(import.meta.resolve(specifier)));
+// Each vendor folder and the files of it served: graphql-ws's client and the shared chunk it imports, markdown-it's
+// self-contained browser ES module, DOMPurify's ES module; nothing else of the packages.
+const VENDOR: { prefix: string; dir: string; file: RegExp }[] = [
+  { prefix: '/vendor/graphql-ws/', dir: distOf('graphql-ws/client'), file: /^(client|common-[\w-]+)\.js$/ },
+  { prefix: '/vendor/markdown-it/', dir: join(distOf('markdown-it'), 'browser'), file: /^markdown-it\.esm\.min\.mjs$/ },
+  { prefix: '/vendor/dompurify/', dir: distOf('dompurify'), file: /^purify\.es\.mjs$/ },
+];
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -110,9 +115,10 @@ function locate(path: string): string | null {
     return null;
   }
   if (decoded.includes('\0') || decoded.includes('\\')) return null;
-  if (decoded.startsWith(VENDOR_PREFIX)) {
-    const name = decoded.slice(VENDOR_PREFIX.length);
-    return VENDOR_FILE.test(name) ? join(GRAPHQL_WS_DIST, name) : null;
+  const vendor = VENDOR.find((v) => decoded.startsWith(v.prefix));
+  if (vendor) {
+    const name = decoded.slice(vendor.prefix.length);
+    return vendor.file.test(name) ? join(vendor.dir, name) : null;
   }
   if (decoded === '/') decoded = '/index.html';
   if (decoded.split('/').some((segment) => segment.startsWith('.'))) return null; // also rules out ".."

@@ -1,18 +1,22 @@
 // The assistant panel: model picker, past chat sessions, and answers streamed token by token over the `chat`
-// subscription, with Stop (stopChat) and resume after a dropped socket (chatStream with afterIndex). The open chat's
-// system prompt is set in assistant-prompt.js.
+// subscription, with Stop (stopChat) and resume after a dropped socket (chatStream with afterIndex). Answers show as
+// markdown with their reasoning and tool calls (chat-turn.js), redrawn at most once per frame while they stream. The
+// open chat's system prompt is set in assistant-prompt.js.
 import { $, h, showError, time } from './dom.js';
 import { gql, live } from './api.js';
 import { initPrompt, showPrompt } from './assistant-prompt.js';
+import { applyPart, finishTurn, newTurn, turnElement } from './chat-turn.js';
+import { perFrame } from './markdown.js';
 
 const EVENT_FIELDS = `__typename
   ... on ChatStarted { assistantMessageId session { id title systemPrompt } }
   ... on ChatToken { index delta }
+  ... on ChatReasoning { index delta }
+  ... on ChatToolCall { index toolCallId name input }
+  ... on ChatToolResult { index toolCallId output isError }
   ... on ChatCompleted { answer { id content status } }
   ... on ChatStopped { answer { id content status } }
   ... on ChatError { code message answer { content } }`;
-
-const STATUS_TEXT = { STREAMING: 'Answering…', COMPLETE: '', STOPPED: 'Stopped', FAILED: 'Failed' };
 
 let sessionId = null;
 let turns = []; // { role, content, status, error }
@@ -102,7 +106,7 @@ async function openSession(id) {
     turns = chatSession.messages.edges
       .map((e) => e.node)
       .filter((m) => m.role !== 'SYSTEM')
-      .map((m) => ({ role: m.role, content: m.content, status: m.status, error: m.errorCode }));
+      .map((m) => newTurn(m.role, m.content, m.status, m.errorCode));
     if ([...$('model').options].some((o) => o.value === chatSession.model)) $('model').value = chatSession.model;
     showPrompt(chatSession);
     render();
@@ -110,22 +114,6 @@ async function openSession(id) {
   } catch (err) {
     showError($('assistant-error'), err);
   }
-}
-
-/** Builds or refreshes a turn's element (kept on the turn, so a token redraws one element, not the transcript). */
-function turnElement(turn) {
-  const el = turn.el ?? (turn.el = h('li'));
-  el.className = `turn ${turn.role.toLowerCase()}`;
-  el.dataset.status = turn.status ?? '';
-  if (turn.status === 'STREAMING') el.setAttribute('aria-busy', 'true');
-  else el.removeAttribute('aria-busy');
-  const status = [STATUS_TEXT[turn.status], turn.error].filter(Boolean).join(': ');
-  el.replaceChildren(
-    h('strong', { class: 'sender' }, turn.role === 'USER' ? 'You' : 'Assistant'),
-    h('p', { class: 'content' }, turn.content),
-    ...(status ? [h('p', { class: 'status' }, status)] : []),
-  );
-  return el;
 }
 
 function render(turn) {
@@ -144,11 +132,12 @@ function ask(message) {
   const text = message.trim();
   if (!text || run) return;
   showError($('assistant-error'), null);
-  const turn = { role: 'ASSISTANT', content: '', status: 'STREAMING' };
-  turns.push({ role: 'USER', content: text, status: 'COMPLETE' }, turn);
+  const turn = newTurn('ASSISTANT', '', 'STREAMING');
+  turns.push(newTurn('USER', text, 'COMPLETE'), turn);
   render();
   setStreaming(true);
   const current = { turn, messageId: null, lastIndex: -1, started: false, stop: () => {}, finish: () => {} };
+  current.redraw = perFrame(() => run === current && turn.status === 'STREAMING' && render(turn));
   run = current;
   const input = { message: text, model: $('model').value || undefined, ...(sessionId ? { sessionId } : {}) };
   const finish = () => {
@@ -170,8 +159,7 @@ function ask(message) {
       }
       if (current.started) {
         // Lost before the answer started: sending again could ask twice, so say so instead.
-        turn.status = 'FAILED';
-        turn.error = 'the connection dropped before the answer started; ask again';
+        finishTurn(turn, turn.content, 'FAILED', 'the connection dropped before the answer started; ask again');
         render();
         queueMicrotask(finish);
         return null;
@@ -181,8 +169,7 @@ function ask(message) {
     },
     next: (data) => onChatEvent(current, data.chat ?? data.chatStream, finish),
     error: (err) => {
-      turn.status = 'FAILED';
-      turn.error = err.message;
+      finishTurn(turn, turn.content, 'FAILED', err.message);
       render();
       finish();
     },
@@ -201,17 +188,23 @@ function onChatEvent(current, e, finish) {
       }
       return;
     case 'ChatToken':
+    case 'ChatReasoning':
+    case 'ChatToolCall':
+    case 'ChatToolResult':
       if (e.index <= current.lastIndex) return;
       current.lastIndex = e.index;
-      turn.content += e.delta;
-      break;
+      applyPart(turn, e);
+      // Tokens come faster than frames: the growing answer is drawn once per frame, not once per token.
+      return current.redraw();
     case 'ChatCompleted':
     case 'ChatStopped':
-      Object.assign(turn, { content: e.answer.content, status: e.answer.status });
+      finishTurn(turn, e.answer.content, e.answer.status);
       break;
     case 'ChatError':
-      Object.assign(turn, { content: e.answer?.content ?? turn.content, status: 'FAILED', error: e.message });
+      finishTurn(turn, e.answer?.content ?? turn.content, 'FAILED', e.message);
       break;
+    default:
+      return; // an event this client does not show
   }
   render(turn);
   if (turn.status !== 'STREAMING') {

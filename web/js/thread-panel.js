@@ -8,6 +8,7 @@ import { renderMessageList } from './message-list.js';
 import { messageActionsFor } from './message-actions.js';
 import { readHistoryMessage } from './history-lookup.js';
 import { attachComposer } from './composer.js';
+import { closeThreadSummary } from './summaries.js';
 
 const PAGE = 30;
 
@@ -62,6 +63,7 @@ export function openThreadPanel(conv, rootId) {
 export function closeThreadPanel() {
   if (!p) return;
   p = null;
+  closeThreadSummary();
   $('app-view').classList.remove('thread-open');
   $('thread-panel').hidden = true;
   $('thread-root').replaceChildren();

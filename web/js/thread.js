@@ -8,12 +8,22 @@ import { replyBar } from './reply-bar.js';
 import { loadPins, notePin, PINNED_FIELDS, renderPins } from './pins.js';
 import { messageActionsFor } from './message-actions.js';
 import { clearTyping, onTyping, stopTyping, typed, typingState } from './typing.js';
-import { closeThreadPanel, initThreadPanel, openThreadPanel, renderThreadRoot, threadEvent, threadRead } from './thread-panel.js';
+import {
+  closeThreadPanel,
+  initThreadPanel,
+  openThreadPanel,
+  openThreadRootId,
+  renderThreadRoot,
+  threadEvent,
+  threadRead,
+} from './thread-panel.js';
 import { mentionedMembers } from './mentions.js';
 import { attachComposer } from './composer.js';
 import { gql, live } from './api.js';
 import { GROUP_FIELDS } from './group-panel.js';
 import { initBlockReport } from './block-report.js';
+import { readMarker, SUMMARIZE_FROM } from './read-marker.js';
+import { closeSummaries, initSummaries, renderSummarize } from './summaries.js';
 
 const ATTACHMENT_FIELDS = 'id name contentType size width height url thumbnailUrl';
 // What every event selects, within the per-event cost budget (no more lists): read receipts are kept from READ
@@ -30,6 +40,9 @@ const PAGE = 30;
 let me = null;
 let hooks = null;
 let t = null; // the open thread's state
+const reads = readMarker({ current: () => t?.id ?? null, marked: (id) => hooks?.markedRead(id), changed: () => renderSummarize() });
+const markRead = () => reads.mark();
+initSummaries(reads, () => t?.id ?? null, openThreadRootId);
 
 /** hooks: { markedRead(conversationId) }, called when the viewer's read pointer moved. */
 export function initThread(viewer, threadHooks) {
@@ -48,6 +61,8 @@ export const openConversationId = () => t?.id ?? null;
 
 export function closeThread() {
   if (!t) return;
+  reads.leave(t.id);
+  closeSummaries();
   t.stops.forEach((stop) => stop());
   stopTyping(t);
   closeThreadPanel();
@@ -103,6 +118,8 @@ export async function openThread(conversationId, conversationFields, threadRootI
       state.cursors.set(e.node.id, e.cursor);
     }
     loadPins(state, c.pinnedMessages);
+    // A backlog stays unread until the viewer acts in it, so Summarize unread can summarize it.
+    if (c.unreadCount >= SUMMARIZE_FROM) reads.hold(state.id, c.unreadCount);
     renderHeader();
     $('conversation-placeholder').hidden = true;
     $('message-scroller').hidden = false;
@@ -247,23 +264,6 @@ async function loadOlder() {
     state.loading = false;
   }
 }
-
-const markRead = (() => {
-  let timer;
-  return () => {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      if (!t || document.visibilityState !== 'visible') return;
-      const id = t.id;
-      try {
-        await gql('mutation($id: ID!) { markConversationRead(conversationId: $id) { id unreadCount } }', { id });
-        hooks.markedRead(id);
-      } catch {
-        // A receipt is not worth an error message.
-      }
-    }, 200);
-  };
-})();
 
 function isNearEnd() {
   const s = $('message-scroller');
