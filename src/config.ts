@@ -168,6 +168,11 @@ export const configSchema = z
     CHAT_USER_RATE_LIMIT: int(0, 100_000).default(30),
     CHAT_GUEST_RATE_LIMIT: int(0, 100_000).default(5),
     CHAT_REPLAY_TTL_SECONDS: int(10, 86_400).default(600),
+    // AI chat tools (src/assistant/tools/): an answer calls the model at most CHAT_MAX_STEPS times (each step may call
+    // tools, whose results go to the next step); a tool call (an MCP server's above all) that has not answered within
+    // CHAT_TOOL_TIMEOUT_MS gives the model an error result instead.
+    CHAT_MAX_STEPS: int(1, 50).default(5),
+    CHAT_TOOL_TIMEOUT_MS: int(100, 600_000).default(15_000),
     // Attachments (src/attachments/): uploadAttachment takes one file of at most MAX_UPLOAD_BYTES (the whole multipart
     // body may be a little larger, see http/graphql-request.ts); a user's files together take at most
     // ATTACHMENT_QUOTA_BYTES (0: no quota). Images over ATTACHMENT_MAX_PIXELS (width x height, every frame) are refused.

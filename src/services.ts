@@ -230,7 +230,16 @@ export function createServices(deps: {
       textFilter: filters,
     }),
     typing,
-    assistant: new AssistantService({ config, prisma, pubsub: deps.pubsub, redis: deps.redis, logger: deps.logger, limiter, metrics }),
+    assistant: new AssistantService({
+      config,
+      prisma,
+      pubsub: deps.pubsub,
+      redis: deps.redis,
+      logger: deps.logger,
+      limiter,
+      metrics,
+      messaging,
+    }),
     attachments,
     moderation: createModeration({ prisma, pubsub, limiter, accounts, messages: messaging.messages, audit, filters }),
   };

@@ -7,6 +7,9 @@ import type { ChatActor } from './assistant.service.ts';
 import { MAX_SYSTEM_PROMPT } from './context.ts';
 import { ChatMessageRef, ChatModelRef, ChatUsageRef } from './assistant.types.ts';
 import { ChatEvent, ChatInput, type GqlChatEvent } from './chat-events.ts';
+// Registered with the chat schema: message parts (ChatMessage.parts) and tools (chatTools, MCP servers).
+import './parts.schema.ts';
+import './mcp.schema.ts';
 
 const actor = (ctx: Context): ChatActor => ({ tenantId: ctx.tenant.id, viewer: ctx.viewer, ip: ctx.client.ip });
 

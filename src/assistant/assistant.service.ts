@@ -13,6 +13,8 @@ import { Budgets } from './budgets.ts';
 import { ChatPresets } from './presets.ts';
 import { ChatStarts } from './chat-starts.ts';
 import { RedisReplay } from './replay.ts';
+import { ToolRegistry } from './tools/registry.ts';
+import type { ToolServices } from './tools/types.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { cleanSystemPrompt, cleanTitle } from './context.ts';
 import { answerOf, lastOf, terminalFromRow } from './snapshots.ts';
@@ -62,6 +64,8 @@ export class AssistantService {
   readonly budgets: Budgets;
   /** The tenant's presets (presets.ts). */
   readonly presets: ChatPresets;
+  /** The tools answers may call: built-ins and the tenant's MCP servers (tools/registry.ts). */
+  readonly tools: ToolRegistry;
   private readonly starts: ChatStarts;
 
   constructor(
@@ -74,6 +78,8 @@ export class AssistantService {
       /** Shared limits (chatUser, chatGuestIp), in Redis when several instances run. */
       limiter: RateLimiter;
       metrics?: Metrics;
+      /** What the message tools (search_messages, read_conversation) read through; without it they are not offered. */
+      messaging?: ToolServices;
     },
   ) {
     const { config, redis } = deps;
@@ -86,8 +92,15 @@ export class AssistantService {
       idleMs: config.CHAT_CHUNK_TIMEOUT_MS + 5_000,
     });
     this.budgets = new Budgets(deps.prisma, config);
-    this.presets = new ChatPresets(deps.prisma, this.models);
-    this.starts = new ChatStarts({ ...deps, models: this.models, runs: this.runs, budgets: this.budgets });
+    this.tools = new ToolRegistry({
+      prisma: deps.prisma,
+      logger: deps.logger,
+      services: deps.messaging ?? null,
+      timeoutMs: config.CHAT_TOOL_TIMEOUT_MS,
+      cacheMs: config.TENANT_CACHE_MS,
+    });
+    this.presets = new ChatPresets(deps.prisma, this.models, this.tools);
+    this.starts = new ChatStarts({ ...deps, models: this.models, runs: this.runs, budgets: this.budgets, tools: this.tools });
   }
 
   private get prisma() {

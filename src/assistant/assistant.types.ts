@@ -47,6 +47,12 @@ export const ChatMessageRef = builder.prismaObject('ChatMessage', {
     }),
     saved: t.boolean({ description: 'False for guest messages, which are never stored.', resolve: (m) => m.sessionId !== '' }),
     role: t.field({ type: ChatRole, description: 'Who wrote it.', resolve: (m) => m.role }),
+    parentId: t.id({
+      nullable: true,
+      description:
+        'The message this one follows in its branch; null for the first turn. Messages with the same parent are siblings (an edited question, a regenerated answer).',
+      resolve: (m) => m.parentId,
+    }),
     content: t.exposeString('content', { description: 'The text (for a stopped or failed answer, what was generated).' }),
     status: t.field({ type: ChatMessageStatus, description: 'Streaming, complete, stopped or failed.', resolve: (m) => m.status }),
     model: t.exposeString('model', { nullable: true, description: 'The model id that answered (or was asked).' }),

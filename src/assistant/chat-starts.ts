@@ -13,6 +13,7 @@ import { AppError, notFound } from '../errors.ts';
 import type { ModelRegistry } from './models.ts';
 import type { RunRegistry } from './runs.ts';
 import type { Budgets } from './budgets.ts';
+import type { ToolRegistry, ToolAsker } from './tools/registry.ts';
 import { ChatWrites } from './chat-writes.ts';
 import { generate } from './generate.ts';
 import { buildContext, deriveTitle, modelTitle } from './context.ts';
@@ -29,6 +30,7 @@ export interface ChatStartsDeps {
   models: ModelRegistry;
   runs: RunRegistry;
   budgets: Budgets;
+  tools: ToolRegistry;
 }
 
 export class ChatStarts {
@@ -51,7 +53,7 @@ export class ChatStarts {
     const assistant = guestMessage(actor.tenantId, 'ASSISTANT', '', entry.id, 'STREAMING');
     const context = buildContext([{ role: 'USER', content: text }], config.CHAT_SYSTEM_PROMPT, config.CHAT_CONTEXT_TOKENS);
     runs.start(assistant.id, owner, async (run) => {
-      const outcome = await generate(run, this.generateOptions(entry.model, context));
+      const outcome = await generate(run, await this.generateOptions(run, entry.model, context, owner));
       await this.spent(owner, null, entry.id, outcome.usage);
       const message = { ...assistant, ...snapshotOf(outcome), updatedAt: new Date() };
       return terminalFromOutcome(outcome, message);
@@ -125,7 +127,7 @@ export class ChatStarts {
           where: { sessionId: session.id, createdAt: { lte: userMessage.createdAt }, id: { notIn: [userMessage.id, assistant.id] } },
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
           take: 199,
-          select: { role: true, content: true },
+          select: { role: true, content: true, parts: true },
         })
       : [];
     const history = [...earlier.reverse(), { role: userMessage.role, content: userMessage.content }];
@@ -135,7 +137,8 @@ export class ChatStarts {
 
     runs.start(assistant.id, spender, async (run) => {
       const titled = wantsTitle ? modelTitle(entry.model, text, 15_000) : null;
-      const outcome = await generate(run, this.generateOptions(entry.model, context));
+      const asker = { ...spender, preset: preset?.tools ?? null };
+      const outcome = await generate(run, await this.generateOptions(run, entry.model, context, asker));
       const named = await titled;
       if (named) {
         outcome.usage.inputTokens += named.usage.inputTokens;
@@ -147,11 +150,23 @@ export class ChatStarts {
     return { session, userMessage, assistantMessageId: assistant.id };
   }
 
-  private generateOptions(model: Parameters<typeof generate>[1]['model'], context: ReturnType<typeof buildContext>) {
+  /** What generate() takes for an answer: the model, its context, the limits, and the tools `asker` may use. */
+  private async generateOptions(
+    run: { signal: AbortSignal },
+    model: Parameters<typeof generate>[1]['model'],
+    context: ReturnType<typeof buildContext>,
+    asker: ToolAsker,
+  ) {
     const c = this.deps.config;
     return {
       model,
       ...context,
+      // Tools that cannot be listed (the database failing) leave the answer without tools, not without an answer.
+      toolbox: await this.deps.tools.toolbox(asker, run.signal).catch((err: unknown) => {
+        this.deps.logger.error('chat tools not listed', { error: err });
+        return null;
+      }),
+      maxSteps: c.CHAT_MAX_STEPS,
       maxOutputTokens: c.CHAT_MAX_OUTPUT_TOKENS,
       timeoutMs: c.CHAT_TIMEOUT_MS,
       chunkTimeoutMs: c.CHAT_CHUNK_TIMEOUT_MS,

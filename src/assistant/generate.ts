@@ -1,21 +1,28 @@
-// One model call for a run: streams deltas into the run and says how it ended. Provider failures (401, 429,
-// timeouts, content filters, network) become an outcome with a ChatErrorCode; nothing here throws.
+// One answer of a run: streams its parts into the run and says how it ended. Provider failures (401, 429, timeouts,
+// content filters, network) become an outcome with a ChatErrorCode; nothing here throws.
 //
-// The provider is driven through the AI SDK's model protocol directly (doStream, one reader): the SDK's streamText
-// would add several web-stream stages and promises per token, which at a few hundred concurrent answers is most of
-// the server's work. What it did for us is here: the prompt, one retry of a retryable failure before the first
-// token (honouring Retry-After), a total and a between-chunks timeout, and usage and finish reason.
-import { APICallError, LoadAPIKeyError, RetryError, type ModelMessage } from 'ai';
-import type { LanguageModelV3, LanguageModelV3Prompt, LanguageModelV3StreamPart } from '@ai-sdk/provider';
+// The provider is driven through the AI SDK's model protocol directly (doStream, one reader per step): the SDK's
+// streamText would add several web-stream stages and promises per token, which at a few hundred concurrent answers
+// is most of the server's work. What it did for us is here: the prompt, one retry of a retryable failure before a
+// step's first part (honouring Retry-After), a total and a between-chunks timeout, usage and finish reason, and the
+// step loop: a step that calls tools has them run (tools/registry.ts), their results appended to the prompt, and the
+// model called again, up to `maxSteps` calls. The time tools take does not count as silence from the provider.
+import { APICallError, type ModelMessage } from 'ai';
+import type { LanguageModelV3, LanguageModelV3FunctionTool, LanguageModelV3Prompt, LanguageModelV3StreamPart } from '@ai-sdk/provider';
 import type { Logger } from '../logger.ts';
 import { estimateTokens, sleep } from './echo-model.ts';
 import type { ChatErrorCode, TokenUsage } from './events.ts';
 import type { Run } from './runs.ts';
+import { appendDelta, type MessagePart } from './parts.ts';
+import { estimatePrompt, toolOutput, toPrompt } from './prompt.ts';
+import { MESSAGES, mapProviderError, retryDelayMs, timeoutError } from './provider-errors.ts';
+import type { Toolbox, ToolResult } from './tools/registry.ts';
 
+export { chatErrorMessage, mapProviderError } from './provider-errors.ts';
+
+type Ended = { content: string; usage: TokenUsage; parts: MessagePart[] };
 export type Outcome =
-  | { status: 'COMPLETE'; content: string; usage: TokenUsage }
-  | { status: 'STOPPED'; content: string; usage: TokenUsage }
-  | { status: 'FAILED'; content: string; usage: TokenUsage; code: ChatErrorCode; message: string };
+  (Ended & { status: 'COMPLETE' }) | (Ended & { status: 'STOPPED' }) | (Ended & { status: 'FAILED'; code: ChatErrorCode; message: string });
 
 export interface GenerateOptions {
   model: LanguageModelV3;
@@ -25,70 +32,35 @@ export interface GenerateOptions {
   timeoutMs: number;
   chunkTimeoutMs: number;
   logger: Logger;
+  /** The tools the model is offered; none when absent. */
+  toolbox?: Toolbox | null;
+  /** Model calls at most (CHAT_MAX_STEPS); 1 when absent. */
+  maxSteps?: number;
 }
 
-const MESSAGES: Record<ChatErrorCode, string> = {
-  PROVIDER_AUTH: 'The AI provider refused our credentials.',
-  PROVIDER_RATE_LIMITED: 'The AI provider is rate limiting requests; try again shortly.',
-  PROVIDER_TIMEOUT: 'The AI provider took too long to answer.',
-  PROVIDER_UNAVAILABLE: 'The AI provider could not be reached.',
-  CONTENT_FILTERED: "The AI provider's content filter stopped the answer.",
-  PROVIDER_ERROR: 'The AI provider returned an error.',
-  INTERRUPTED: 'The answer was interrupted because the server stopped.',
-};
-
-export const chatErrorMessage = (code: ChatErrorCode) => MESSAGES[code];
-
-/** A provider error as a code; provider messages are logged, not shown (they can carry account details). */
-export function mapProviderError(err: unknown): ChatErrorCode {
-  if (RetryError.isInstance(err)) return mapProviderError(err.lastError);
-  if (LoadAPIKeyError.isInstance(err)) return 'PROVIDER_AUTH';
-  if (APICallError.isInstance(err)) {
-    const s = err.statusCode;
-    if (s === 401 || s === 403) return 'PROVIDER_AUTH';
-    if (s === 429) return 'PROVIDER_RATE_LIMITED';
-    if (s === 408 || s === 504) return 'PROVIDER_TIMEOUT';
-    if (s == null || s >= 500) return 'PROVIDER_UNAVAILABLE';
-    return 'PROVIDER_ERROR';
-  }
-  if (err instanceof Error && err.name === 'TimeoutError') return 'PROVIDER_TIMEOUT';
-  return 'PROVIDER_ERROR';
+interface ToolCall {
+  toolCallId: string;
+  toolName: string;
+  /** The model's arguments as JSON text. */
+  input: string;
 }
-
-/** The context as the provider protocol's prompt: the system prompt, then the text turns. */
-function toPrompt(system: string, messages: ModelMessage[]): LanguageModelV3Prompt {
-  const prompt: LanguageModelV3Prompt = system ? [{ role: 'system', content: system }] : [];
-  for (const m of messages) {
-    const text = typeof m.content === 'string' ? m.content : m.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
-    if (m.role === 'user') prompt.push({ role: 'user', content: [{ type: 'text', text }] });
-    else if (m.role === 'assistant') prompt.push({ role: 'assistant', content: [{ type: 'text', text }] });
-    else if (m.role === 'system') prompt.push({ role: 'system', content: text });
-  }
-  return prompt;
-}
-
-/** How long to wait before the one retry: the provider's Retry-After when it gives a usable one, else 2 s. */
-function retryDelayMs(err: APICallError): number {
-  const h = err.responseHeaders ?? {};
-  let ms = h['retry-after-ms'] ? parseFloat(h['retry-after-ms']) : NaN;
-  if (Number.isNaN(ms) && h['retry-after']) {
-    const seconds = parseFloat(h['retry-after']);
-    ms = Number.isNaN(seconds) ? Date.parse(h['retry-after']) - Date.now() : seconds * 1000;
-  }
-  return ms >= 0 && ms < 60_000 ? ms : 2_000;
-}
-
-const timeoutError = (what: string, ms: number) => new DOMException(`${what} timeout of ${ms}ms exceeded`, 'TimeoutError');
 
 export async function generate(run: Run, o: GenerateOptions): Promise<Outcome> {
   let content = '';
+  const parts: MessagePart[] = [];
   let reported: TokenUsage | null = null;
   let failure: unknown;
   let filtered = false;
-  const estimated = (): TokenUsage => ({
-    inputTokens: estimateTokens(o.system) + o.messages.reduce((n, m) => n + estimateTokens(JSON.stringify(m.content)), 0),
-    outputTokens: estimateTokens(content),
-  });
+  const prompt = toPrompt(o.system, o.messages);
+  const firstPrompt = estimatePrompt(prompt);
+  const estimated = (): TokenUsage => ({ inputTokens: firstPrompt, outputTokens: estimateTokens(content) });
+  const tools: LanguageModelV3FunctionTool[] | undefined = o.toolbox?.tools.map((t) => ({
+    type: 'function',
+    name: t.name,
+    description: t.description,
+    inputSchema: t.inputSchema,
+  }));
+  const maxSteps = Math.max(1, o.maxSteps ?? 1);
   // The provider's signal: the run's stop, the total time and the time between chunks, whichever fires first.
   const provider = new AbortController();
   const abort = (reason: unknown) => provider.signal.aborted || provider.abort(reason);
@@ -96,10 +68,13 @@ export async function generate(run: Run, o: GenerateOptions): Promise<Outcome> {
   if (run.signal.aborted) onStop();
   else run.signal.addEventListener('abort', onStop, { once: true });
   const total = setTimeout(() => abort(timeoutError('Total', o.timeoutMs)), o.timeoutMs);
-  const quiet = setTimeout(() => abort(timeoutError('Chunk', o.chunkTimeoutMs)), o.chunkTimeoutMs);
-  try {
-    const prompt = toPrompt(o.system, o.messages);
-    const call = () => o.model.doStream({ prompt, maxOutputTokens: o.maxOutputTokens, abortSignal: provider.signal });
+  const arm = () => setTimeout(() => abort(timeoutError('Chunk', o.chunkTimeoutMs)), o.chunkTimeoutMs);
+  let quiet = arm();
+
+  /** One model call, read to its end: its tool calls (none: the answer is done). */
+  const step = async (): Promise<ToolCall[]> => {
+    const calls: ToolCall[] = [];
+    const call = () => o.model.doStream({ prompt, tools, maxOutputTokens: o.maxOutputTokens, abortSignal: provider.signal });
     let result: Awaited<ReturnType<typeof call>>;
     try {
       result = await call();
@@ -123,13 +98,26 @@ export async function generate(run: Run, o: GenerateOptions): Promise<Outcome> {
         if (part.type === 'text-delta') {
           if (!part.delta) continue;
           content += part.delta;
+          appendDelta(parts, 'text', part.delta);
           run.token(part.delta);
+        } else if (part.type === 'reasoning-delta') {
+          if (!part.delta) continue;
+          appendDelta(parts, 'reasoning', part.delta);
+          run.part({ kind: 'reasoning', delta: part.delta });
+        } else if (part.type === 'tool-call') {
+          // A tool the provider ran itself is its business; only ours are called here.
+          if (!part.providerExecuted) calls.push({ toolCallId: part.toolCallId, toolName: part.toolName, input: part.input });
         } else if (part.type === 'error') {
           failure ??= part.error;
         } else if (part.type === 'finish') {
           const input = part.usage.inputTokens.total;
           const output = part.usage.outputTokens.total;
-          if (input != null || output != null) reported = { inputTokens: input ?? 0, outputTokens: output ?? 0 };
+          if (input != null || output != null) {
+            reported = {
+              inputTokens: (reported?.inputTokens ?? 0) + (input ?? 0),
+              outputTokens: (reported?.outputTokens ?? 0) + (output ?? 0),
+            };
+          }
           if (part.finishReason.unified === 'content-filter') filtered = true;
           if (part.finishReason.unified === 'error' && failure === undefined) failure = new Error('finish reason: error');
         }
@@ -137,6 +125,21 @@ export async function generate(run: Run, o: GenerateOptions): Promise<Outcome> {
     } finally {
       provider.signal.removeEventListener('abort', cancel);
       reader.releaseLock();
+    }
+    return calls;
+  };
+
+  try {
+    for (let n = 1; ; n++) {
+      const textBefore = parts.length;
+      const calls = await step();
+      if (calls.length === 0 || failure !== undefined || filtered || provider.signal.aborted) break;
+      // Tools take their own time (bounded by CHAT_TOOL_TIMEOUT_MS); the provider's silence is not measured meanwhile.
+      clearTimeout(quiet);
+      const results = await runTools(run, parts, calls, n < maxSteps ? o.toolbox : null, maxSteps, provider.signal);
+      quiet = arm();
+      if (n >= maxSteps || provider.signal.aborted) break;
+      appendStep(prompt, parts.slice(textBefore), calls, results);
     }
   } catch (err) {
     if (!provider.signal.aborted) failure ??= err;
@@ -146,16 +149,80 @@ export async function generate(run: Run, o: GenerateOptions): Promise<Outcome> {
     run.signal.removeEventListener('abort', onStop);
   }
   const usage = reported ?? estimated();
+  const ended = { content, usage, parts };
   if (provider.signal.aborted) {
-    if (run.stopReason === 'user') return { status: 'STOPPED', content, usage };
+    if (run.stopReason === 'user') return { status: 'STOPPED', ...ended };
     const code: ChatErrorCode = run.stopReason === 'shutdown' ? 'INTERRUPTED' : 'PROVIDER_TIMEOUT';
-    return { status: 'FAILED', content, usage, code, message: MESSAGES[code] };
+    return { status: 'FAILED', ...ended, code, message: MESSAGES[code] };
   }
   if (failure !== undefined) {
     const code = mapProviderError(failure);
     o.logger.warn('chat provider error', { messageId: run.messageId, code, error: failure });
-    return { status: 'FAILED', content, usage, code, message: MESSAGES[code] };
+    return { status: 'FAILED', ...ended, code, message: MESSAGES[code] };
   }
-  if (filtered) return { status: 'FAILED', content, usage, code: 'CONTENT_FILTERED', message: MESSAGES.CONTENT_FILTERED };
-  return { status: 'COMPLETE', content, usage };
+  if (filtered) return { status: 'FAILED', ...ended, code: 'CONTENT_FILTERED', message: MESSAGES.CONTENT_FILTERED };
+  return { status: 'COMPLETE', ...ended };
+}
+
+/**
+ * Runs a step's tool calls in order, each announced (ChatToolCall) and answered (ChatToolResult). Without a toolbox
+ * (none offered, or the step limit reached) every call is answered with an error the model reads.
+ */
+async function runTools(
+  run: Run,
+  parts: MessagePart[],
+  calls: ToolCall[],
+  toolbox: Toolbox | null | undefined,
+  maxSteps: number,
+  signal: AbortSignal,
+): Promise<ToolResult[]> {
+  const results: ToolResult[] = [];
+  for (const call of calls) {
+    const input = parseInput(call.input);
+    run.part({ kind: 'tool-call', toolCallId: call.toolCallId, name: call.toolName, input: input.value });
+    parts.push({ type: 'tool-call', toolCallId: call.toolCallId, toolName: call.toolName, input: input.value });
+    let result: ToolResult;
+    if (!input.ok) result = { output: 'The input is not valid JSON.', isError: true };
+    else if (!toolbox) result = { output: `Not run: the answer reached its limit of ${maxSteps} steps.`, isError: true };
+    else result = await toolbox.call(call.toolName, input.value, signal);
+    run.part({ kind: 'tool-result', toolCallId: call.toolCallId, output: result.output, isError: result.isError });
+    parts.push({ type: 'tool-result', toolCallId: call.toolCallId, toolName: call.toolName, ...result });
+    results.push(result);
+  }
+  return results;
+}
+
+function parseInput(text: string): { ok: boolean; value: unknown } {
+  if (!text.trim()) return { ok: true, value: {} };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, value: text };
+  }
+}
+
+/** The step as the model said it (its text, then its calls) and the results, for the next call. */
+function appendStep(prompt: LanguageModelV3Prompt, said: MessagePart[], calls: ToolCall[], results: ToolResult[]) {
+  const text = said.map((p) => (p.type === 'text' ? p.text : '')).join('');
+  prompt.push({
+    role: 'assistant',
+    content: [
+      ...(text ? [{ type: 'text' as const, text }] : []),
+      ...calls.map((c) => ({
+        type: 'tool-call' as const,
+        toolCallId: c.toolCallId,
+        toolName: c.toolName,
+        input: parseInput(c.input).value,
+      })),
+    ],
+  });
+  prompt.push({
+    role: 'tool',
+    content: calls.map((c, i) => ({
+      type: 'tool-result' as const,
+      toolCallId: c.toolCallId,
+      toolName: c.toolName,
+      output: toolOutput(results[i]),
+    })),
+  });
 }

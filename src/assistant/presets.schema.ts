@@ -16,7 +16,7 @@ builder.prismaObject('ChatPreset', {
       description: "Its instructions to the model; null: the session's own, else the server's.",
     }),
     tools: t.exposeStringList('tools', {
-      description: `The tools it offers the model, of ${PRESET_TOOLS.join(', ')} (kept for when the assistant calls tools; it does not yet).`,
+      description: `The tools it offers the model: of the built-ins ${PRESET_TOOLS.join(', ')}, and the organisation's MCP tools (\`<server>__<tool>\`). An empty list offers none.`,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was made.' }),
   }),
@@ -41,7 +41,9 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ required: true, description: 'Up to 100 characters, unique in the organisation.' }),
       model: t.arg.string({ required: true, description: 'A model id from chatModels.' }),
       systemPrompt: t.arg.string({ description: `Instructions to the model, up to ${MAX_SYSTEM_PROMPT} characters.` }),
-      tools: t.arg.stringList({ description: `Tools to offer, of ${PRESET_TOOLS.join(', ')}.` }),
+      tools: t.arg.stringList({
+        description: `Tools to offer (see chatTools): of ${PRESET_TOOLS.join(', ')}, or an MCP server's as \`<server>__<tool>\`.`,
+      }),
     },
     resolve: async (query, _root, args, ctx) => {
       const { user } = requireViewer(ctx);

@@ -5,14 +5,14 @@ import { AppError, badInput, isUniqueViolation, notFound } from '../errors.ts';
 import { cleanText } from '../text-rules.ts';
 import { cleanSystemPrompt } from './context.ts';
 import type { ModelRegistry } from './models.ts';
+import type { ToolRegistry } from './tools/registry.ts';
 
 /** Presets a tenant keeps at most. */
 export const MAX_PRESETS = 100;
-/**
- * The tools a preset may name: the assistant's built-in tools. The assistant does not call tools yet; a preset keeps
- * the ones it will offer, checked against this list.
- */
+/** The built-in tools a preset may name, besides the tenant's MCP tools (`<server>__<tool>`). */
 export const PRESET_TOOLS = ['search_messages', 'read_conversation', 'current_time'] as const;
+/** Tools one preset names at most. */
+const MAX_PRESET_TOOLS = 64;
 
 export interface PresetInput {
   name: string;
@@ -25,6 +25,7 @@ export class ChatPresets {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly models: ModelRegistry,
+    private readonly tools: ToolRegistry,
   ) {}
 
   /** The tenant's presets, by name. */
@@ -45,8 +46,15 @@ export class ChatPresets {
     if (!name) throw badInput('A preset needs a name.', 'name');
     const model = this.models.get(input.model).id;
     const tools = [...new Set(input.tools ?? [])];
-    const unknown = tools.filter((t) => !(PRESET_TOOLS as readonly string[]).includes(t));
-    if (unknown.length) throw badInput(`Unknown tools: ${unknown.join(', ')}. Available: ${PRESET_TOOLS.join(', ')}.`, 'tools');
+    if (tools.length > MAX_PRESET_TOOLS) throw badInput(`A preset names at most ${MAX_PRESET_TOOLS} tools.`, 'tools');
+    // Checked against what the tenant's answers could use now: the built-ins and what its MCP servers list.
+    const unknown = await this.tools.unknown(tenantId, tools);
+    if (unknown.length) {
+      throw badInput(
+        `Unknown tools: ${unknown.join(', ')}. Built in: ${PRESET_TOOLS.join(', ')}; MCP tools are <server>__<tool> (chatTools).`,
+        'tools',
+      );
+    }
     if ((await this.prisma.chatPreset.count({ where: { tenantId } })) >= MAX_PRESETS) {
       throw badInput(`An organisation keeps at most ${MAX_PRESETS} presets.`, 'name', 'PRESET_LIMIT');
     }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChatMessage } from '../generated/prisma/client.ts';
 import { isTerminal, type ChatRunEvent, type MessageSnapshot } from './events.ts';
 import { chatErrorMessage, type Outcome } from './generate.ts';
+import { storedParts } from './parts.ts';
 
 /** The columns a finished run writes. */
 export function snapshotOf(outcome: Outcome) {
@@ -12,6 +13,8 @@ export function snapshotOf(outcome: Outcome) {
     inputTokens: outcome.usage.inputTokens,
     outputTokens: outcome.usage.outputTokens,
     errorCode: outcome.status === 'FAILED' ? outcome.code : null,
+    // Plain text stores [] (the content says it); an answer with reasoning or tool calls keeps them in order.
+    parts: storedParts(outcome.parts) as ChatMessage['parts'],
   };
 }
 

@@ -4,7 +4,7 @@ import { MockLanguageModelV3 } from 'ai/test';
 import { APICallError, simulateReadableStream } from 'ai';
 import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider';
 import type { TestServer } from './server.ts';
-import type { Subscription } from './ws.ts';
+import { subscribe, type Subscription } from './ws.ts';
 
 export const usage = (input: number, output: number) => ({
   inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
@@ -191,3 +191,53 @@ export const register = (
   s.services().assistant.models.register(id, model, { titles });
   return id;
 };
+
+/** Every event type of a chat, with the answer's parts: what the tools, files and branches tests read. */
+export const CHAT_EVENT_FIELDS = `__typename
+  ... on ChatStarted { assistantMessageId session { id } userMessage { id content parentId parts { type text attachmentId mediaType filename } } }
+  ... on ChatToken { index delta }
+  ... on ChatReasoning { index delta }
+  ... on ChatToolCall { index toolCallId name input }
+  ... on ChatToolResult { index toolCallId output isError }
+  ... on ChatCompleted { answer { id content status parentId parts { type text toolCallId toolName input output isError } } }
+  ... on ChatStopped { answer { id content status } }
+  ... on ChatError { code message answer { id content status } }`;
+
+export const CHAT_ALL = `subscription($input: ChatInput!) { chat(input: $input) { ${CHAT_EVENT_FIELDS} } }`;
+export const CHAT_STREAM_ALL = `subscription($id: ID!, $after: Int) { chatStream(messageId: $id, afterIndex: $after) { ${CHAT_EVENT_FIELDS} } }`;
+
+type Refusal = { errors: readonly { message: string; extensions?: Record<string, unknown> }[] };
+
+/** A chat to its final event (ChatStarted first), or the errors it was refused with. */
+export async function chatOnce(s: TestServer, input: Record<string, unknown>, user?: { token: string; clientId?: string } | null) {
+  const sub = subscribe(s.ws({ token: user?.token ?? null, clientId: user?.clientId }), CHAT_ALL, { input }) as Subscription<unknown>;
+  const first = await sub.next(10_000);
+  if (first.errors) return { errors: first.errors, events: [] as Event[] } as Refusal & { events: Event[] };
+  const started = (first.data as { chat: Event }).chat;
+  return { errors: undefined, events: [started, ...(await rest(sub))] };
+}
+
+/**
+ * A model that calls tools as scripted: each entry of `steps` is one call's tool calls (name and input), and once
+ * they run out it answers `final` as text. It records every call (`doStreamCalls`).
+ */
+export function toolCallingModel(steps: { name: string; input: unknown }[][], final: string[], opts: { reasoning?: string[] } = {}) {
+  let call = 0;
+  return new MockLanguageModelV3({
+    doStream: async () => {
+      const calls = steps[call++];
+      const chunks: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: [] }];
+      for (const delta of opts.reasoning ?? []) chunks.push({ type: 'reasoning-delta', id: 'r', delta });
+      if (calls) {
+        calls.forEach((c, i) =>
+          chunks.push({ type: 'tool-call', toolCallId: `call-${call}-${i}`, toolName: c.name, input: JSON.stringify(c.input) }),
+        );
+        chunks.push({ type: 'finish', finishReason: { unified: 'tool-calls', raw: 'tool_use' }, usage: usage(10, 5) });
+      } else {
+        chunks.push(...final.map((w): LanguageModelV3StreamPart => ({ type: 'text-delta', id: 't', delta: w })));
+        chunks.push(finish(10, final.length));
+      }
+      return { stream: simulateReadableStream({ chunkDelayInMs: null, chunks }) };
+    },
+  });
+}
