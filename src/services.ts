@@ -239,6 +239,7 @@ export function createServices(deps: {
       limiter,
       metrics,
       messaging,
+      attachments,
     }),
     attachments,
     moderation: createModeration({ prisma, pubsub, limiter, accounts, messages: messaging.messages, audit, filters }),

@@ -125,6 +125,9 @@ builder.subscriptionFields((t) => ({
         ...input,
         sessionId: input.sessionId == null ? null : String(input.sessionId),
         presetId: input.presetId == null ? null : String(input.presetId),
+        parentMessageId: input.parentMessageId == null ? null : String(input.parentMessageId),
+        regenerate: input.regenerate == null ? null : String(input.regenerate),
+        attachmentIds: input.attachmentIds?.map(String) ?? null,
       });
       return prepend<GqlChatEvent>({ kind: 'started', ...started }, ctx.services.assistant.followStarted(started));
     },

@@ -15,6 +15,7 @@ import { ChatStarts } from './chat-starts.ts';
 import { RedisReplay } from './replay.ts';
 import { ToolRegistry } from './tools/registry.ts';
 import type { ToolServices } from './tools/types.ts';
+import type { ChatFileDeps } from './chat-files.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { cleanSystemPrompt, cleanTitle } from './context.ts';
 import { answerOf, lastOf, terminalFromRow } from './snapshots.ts';
@@ -80,6 +81,8 @@ export class AssistantService {
       metrics?: Metrics;
       /** What the message tools (search_messages, read_conversation) read through; without it they are not offered. */
       messaging?: ToolServices;
+      /** Reads the files a chat message sends (ChatInput.attachmentIds); without it a message takes none. */
+      attachments?: ChatFileDeps['attachments'];
     },
   ) {
     const { config, redis } = deps;
@@ -159,6 +162,7 @@ export class AssistantService {
     const title = input.title == null ? null : cleanTitle(input.title);
     if (input.title != null && !title) throw badInput('Title must not be empty.', 'title');
     if (input.presetId && !actor.viewer) throw new AppError('UNAUTHENTICATED', 'Sign in to use a preset.');
+    if (input.attachmentIds?.length && !actor.viewer) throw new AppError('UNAUTHENTICATED', 'Sign in to send files to the assistant.');
     const preset = input.presetId ? await this.presets.get(actor.tenantId, input.presetId) : null;
     if (!actor.viewer) return this.starts.guest(actor, text, input);
     const existing = input.sessionId ? await this.session(actor.viewer, input.sessionId) : null;

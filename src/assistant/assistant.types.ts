@@ -101,6 +101,9 @@ export const ChatModelRef = builder.objectRef<RegisteredModel & { isDefault: boo
       description: 'True for the built-in offline model, which only echoes (no provider configured).',
     }),
     default: t.boolean({ description: 'True for the model used when none is named.', resolve: (m) => m.isDefault }),
+    images: t.exposeBoolean('images', {
+      description: 'Whether it takes images sent with ChatInput.attachmentIds (text files go to every model).',
+    }),
   }),
 });
 

@@ -15,6 +15,7 @@ import type { RunRegistry } from './runs.ts';
 import type { Budgets } from './budgets.ts';
 import type { ToolRegistry, ToolAsker } from './tools/registry.ts';
 import { ChatWrites } from './chat-writes.ts';
+import { loadChatFiles, type ChatFileDeps, type ChatFiles } from './chat-files.ts';
 import { generate } from './generate.ts';
 import { buildContext, deriveTitle, modelTitle } from './context.ts';
 import { guestMessage, snapshotOf, terminalFromOutcome } from './snapshots.ts';
@@ -31,6 +32,8 @@ export interface ChatStartsDeps {
   runs: RunRegistry;
   budgets: Budgets;
   tools: ToolRegistry;
+  /** Reads the files a message sends (chat-files.ts); without it a message takes none. */
+  attachments?: ChatFileDeps['attachments'];
 }
 
 export class ChatStarts {
@@ -83,6 +86,8 @@ export class ChatStarts {
     await limiter.check('chatUser', user.id);
     const spender = { tenantId: user.tenantId, userId: user.id };
     await budgets.check(spender);
+    // Files are checked and read before anything is written: a refused one leaves no message behind.
+    const files = await loadChatFiles({ prisma, attachments: this.deps.attachments ?? null }, spender, input.attachmentIds, entry);
 
     // One statement writes the session (new, or the existing one's updatedAt) and both messages, atomic without a
     // transaction (chat-writes.ts). Distinct timestamps keep the pair in order in the session's list.
@@ -117,6 +122,7 @@ export class ChatStarts {
       updatedAt: new Date(at),
     });
     const userMessage = message('USER', text, 'COMPLETE', now);
+    if (files.parts.length) userMessage.parts = [{ type: 'text', text }, ...files.parts] as ChatMessage['parts'];
     const assistant = message('ASSISTANT', '', 'STREAMING', now + 1);
     const written = await this.writes.start({ session: session, isNew: !existing, messages: [userMessage, assistant] });
     // Nothing written: the session was deleted since it was read.
@@ -132,7 +138,7 @@ export class ChatStarts {
       : [];
     const history = [...earlier.reverse(), { role: userMessage.role, content: userMessage.content }];
     const system = preset?.systemPrompt ?? session.systemPrompt ?? config.CHAT_SYSTEM_PROMPT;
-    const context = buildContext(history, system, config.CHAT_CONTEXT_TOKENS);
+    const context = withFiles(buildContext(history, system, config.CHAT_CONTEXT_TOKENS), files);
     const wantsTitle = !existing && !title && entry.titles;
 
     runs.start(assistant.id, spender, async (run) => {
@@ -208,4 +214,15 @@ export class ChatStarts {
     }
     return saved;
   }
+}
+
+/** The context with the files after the text of its last message (the user's new one, which buildContext always keeps). */
+function withFiles(context: ReturnType<typeof buildContext>, files: ChatFiles): ReturnType<typeof buildContext> {
+  const last = context.messages.at(-1);
+  if (!files.content.length || last?.role !== 'user' || typeof last.content !== 'string') return context;
+  const messages = [
+    ...context.messages.slice(0, -1),
+    { role: 'user' as const, content: [{ type: 'text' as const, text: last.content }, ...files.content] },
+  ];
+  return { ...context, messages };
 }

@@ -17,6 +17,8 @@ export interface ModelInfo {
   offline: boolean;
   /** Whether to ask this model for a session title (real providers; not the echo model). */
   titles: boolean;
+  /** Whether it takes images (ChatInput.attachmentIds): real providers and parley-echo (which describes them). */
+  images: boolean;
 }
 
 export interface RegisteredModel extends ModelInfo {
@@ -31,14 +33,19 @@ export class ModelRegistry {
     if (config.ANTHROPIC_API_KEY) {
       const anthropic = createAnthropic({ apiKey: config.ANTHROPIC_API_KEY });
       for (const name of config.ANTHROPIC_MODELS) {
-        this.register(`anthropic:${name}`, anthropic(name), { label: `Anthropic ${name}`, provider: 'anthropic', titles: true });
+        this.register(`anthropic:${name}`, anthropic(name), {
+          label: `Anthropic ${name}`,
+          provider: 'anthropic',
+          titles: true,
+          images: true,
+        });
       }
     }
     if (config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) {
       // `.chat()` is the Chat Completions API, which every OpenAI model and proxy speaks.
       const openai = createOpenAI({ apiKey: config.OPENAI_API_KEY });
       for (const name of config.OPENAI_MODELS) {
-        this.register(`openai:${name}`, openai.chat(name), { label: `OpenAI ${name}`, provider: 'openai', titles: true });
+        this.register(`openai:${name}`, openai.chat(name), { label: `OpenAI ${name}`, provider: 'openai', titles: true, images: true });
       }
     }
     if (config.OPENAI_BASE_URL) {
@@ -54,6 +61,7 @@ export class ModelRegistry {
           label: `${name} (${new URL(config.OPENAI_BASE_URL).host})`,
           provider: 'openai-compatible',
           titles: true,
+          images: true,
         });
       }
     }
@@ -62,6 +70,7 @@ export class ModelRegistry {
       label: 'Parley Echo (built-in offline model: repeats your message, no provider needed)',
       provider: 'parley',
       offline: true,
+      images: true,
     });
     this.defaultModelId = config.CHAT_DEFAULT_MODEL ?? firstReal ?? ECHO_MODEL_ID;
     if (!this.models.has(this.defaultModelId)) {
@@ -83,6 +92,8 @@ export class ModelRegistry {
       provider: info.provider ?? (typeof model === 'object' && 'provider' in model ? String(model.provider) : 'custom'),
       offline: info.offline ?? false,
       titles: info.titles ?? false,
+      // A model registered without saying so is sent no images.
+      images: info.images ?? false,
     });
   }
 
