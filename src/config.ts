@@ -156,6 +156,8 @@ export const configSchema = z
     OPENAI_BASE_URL: optionalUrl(['http://', 'https://']),
     OPENAI_COMPATIBLE_MODELS: list.default(['llama3.2']),
     CHAT_DEFAULT_MODEL: z.string().optional(),
+    /** The model @assistant answers with in conversations (a chatModels id); default: CHAT_DEFAULT_MODEL. */
+    CHAT_ASSISTANT_MODEL: z.string().optional(),
     CHAT_SYSTEM_PROMPT: z.string().default('You are a helpful assistant. Answer concisely.'),
     CHAT_ECHO_DELAY_MS: int(0, 10_000).default(40),
     CHAT_CONTEXT_TOKENS: int(100, 2_000_000).default(8_000),

@@ -30,6 +30,8 @@ import { RedisPresenceStore } from './presence/redis-store.ts';
 import { TypingService } from './presence/typing.service.ts';
 import { MemoryTypingStore, RedisTypingStore } from './presence/typing-store.ts';
 import { AssistantService } from './assistant/assistant.service.ts';
+import { ConversationReplies } from './assistant/conversation-replies.ts';
+import { AssistantUsers } from './assistant/assistant-users.ts';
 import { Metrics } from './observability/metrics.ts';
 import { AttachmentService } from './attachments/attachments.service.ts';
 import { AttachmentUrls } from './attachments/signed-urls.ts';
@@ -77,6 +79,8 @@ export interface Services {
   presence: PresenceService;
   typing: TypingService;
   assistant: AssistantService;
+  /** @assistant in conversations: answers to mentions, streamed as messages (assistant/conversation-replies.ts). */
+  replies: ConversationReplies;
   /** Message attachments: uploads, their storage (DATA_DIR or S3), signed URLs and the sweeper (stopped by app.stop()). */
   attachments: AttachmentService;
   /** Prometheus counters and gauges of this instance (served at /metrics). */
@@ -165,14 +169,39 @@ export function createServices(deps: {
     prisma,
     db.query,
     deps.pubsub,
-    (tenantId, conversationId, senderId) => {
+    (tenantId, conversationId, senderId, message) => {
       typing.endTyping(tenantId, conversationId, senderId).catch((error) => logger.warn('could not end typing', { error }));
+      replies.heard(message);
     },
     attachments,
     (error) => logger.error('conversationSettingsChanged listener failed', { error }),
     filters,
     config.LARGE_GROUP_MEMBERS,
   );
+  const assistant = new AssistantService({
+    config,
+    prisma,
+    pubsub: deps.pubsub,
+    redis: deps.redis,
+    logger: deps.logger,
+    limiter,
+    metrics,
+    messaging,
+    attachments,
+  });
+  // @assistant in conversations: answers to mentions, whose text so far readers of a streaming message get.
+  const replies = new ConversationReplies({
+    prisma,
+    config,
+    logger,
+    limiter,
+    messaging,
+    users: new AssistantUsers(prisma),
+    runs: assistant.runs,
+    models: assistant.models,
+    budgets: assistant.budgets,
+  });
+  messaging.streaming.useSource(replies);
   return {
     ...shared,
     metrics,
@@ -230,17 +259,8 @@ export function createServices(deps: {
       textFilter: filters,
     }),
     typing,
-    assistant: new AssistantService({
-      config,
-      prisma,
-      pubsub: deps.pubsub,
-      redis: deps.redis,
-      logger: deps.logger,
-      limiter,
-      metrics,
-      messaging,
-      attachments,
-    }),
+    assistant,
+    replies,
     attachments,
     moderation: createModeration({ prisma, pubsub, limiter, accounts, messages: messaging.messages, audit, filters }),
   };

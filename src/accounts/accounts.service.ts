@@ -91,11 +91,13 @@ export class AccountService {
     // locked silently: the answer and the work of a wrong password, even for the right one.
     const locked = user ? !(await this.withinLimit('signInAccount', `user:${user.id}`)) : false;
     // Unknown or locked account: still one bcrypt compare (against the dummy hash), so the response takes the same time.
-    const ok = await this.deps.passwords.verify(input.password, user && !locked ? user.passwordHash : await this.dummyHash());
-    if (!user || locked || !ok) throw invalid();
+    // A bot (the tenant's assistant) never signs in: it answers as an unknown account.
+    const person = user?.bot ? null : user;
+    const ok = await this.deps.passwords.verify(input.password, person && !locked ? person.passwordHash : await this.dummyHash());
+    if (!person || locked || !ok) throw invalid();
     // Said only to whoever knows the password: to anyone else a suspended account answers as any other.
-    if (user.suspendedAt) throw suspended();
-    return this.startSession(req, user, input.rememberMe ?? true);
+    if (person.suspendedAt) throw suspended();
+    return this.startSession(req, person, input.rememberMe ?? true);
   }
 
   /** Counts one attempt against a limit; false, instead of RATE_LIMITED, when it is over. */

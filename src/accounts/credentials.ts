@@ -2,7 +2,7 @@
 // username and phone number are, and the messages users see; and the opaque session tokens. (Passwords are hashed by
 // the app's PasswordHasher, password-hasher.ts.)
 import { randomBytes, createHash } from 'node:crypto';
-import { badInput } from '../errors.ts';
+import { AppError, badInput } from '../errors.ts';
 import { requireText } from '../text-rules.ts';
 
 export const PASSWORD_MIN_BYTES = 8;
@@ -30,8 +30,12 @@ export function normalizeUsername(raw: string): string {
   if (!/^[a-z0-9_.]{3,30}$/.test(username)) {
     throw badInput('Username must be 3 to 30 characters of a-z, 0-9, "_" and ".".', 'username');
   }
+  if (RESERVED_USERNAMES.has(username)) throw new AppError('CONFLICT', 'This username is taken.', { field: 'username' });
   return username;
 }
+
+/** Usernames no person may take: `assistant` is each tenant's AI assistant (mentioned as @assistant). */
+export const RESERVED_USERNAMES = new Set(['assistant']);
 
 /** Accepts common punctuation and returns E.164 (`+` and 8 to 15 digits); a country code is required. */
 export function normalizePhone(raw: string): string {

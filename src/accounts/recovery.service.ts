@@ -100,7 +100,7 @@ export class RecoveryService {
   }
 
   private async mailResetLink(tenantId: string, email: string, redirectTo?: string | null): Promise<void> {
-    const user = await this.prisma.user.findFirst({ where: { tenantId, email } });
+    const user = await this.prisma.user.findFirst({ where: { tenantId, email, bot: false } });
     if (!user) return this.decoy('PASSWORD_RESET');
     const token = await this.issue(user, 'PASSWORD_RESET');
     const link = this.link(`/api/auth/reset-password/${token}`, { callbackURL: redirectTo || '/reset-password' });

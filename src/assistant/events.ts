@@ -61,4 +61,6 @@ export interface RunOwner {
 /** Asks whichever instance runs `messageId` to stop it. */
 export interface StopRequest extends RunOwner {
   messageId: string;
+  /** Asked by a member of the conversation the answer is written in (stopAssistantReply), not by its owner. */
+  byMember?: boolean;
 }

@@ -118,19 +118,33 @@ export class RunRegistry {
     return this.runs.get(messageId);
   }
 
-  /** Starts `body` in the background; its returned terminal event (or a thrown error) ends the run. */
-  start(messageId: string, owner: RunOwner, body: (run: Run) => Promise<TerminalBody>): Run {
+  /**
+   * Starts `body` in the background; its returned terminal event (or a thrown error) ends the run. `onEvent` hears
+   * each event in order, after it is in the replay list (so a reader of eventsSoFar on any instance has it).
+   */
+  start(
+    messageId: string,
+    owner: RunOwner,
+    body: (run: Run) => Promise<TerminalBody>,
+    onEvent?: (e: ChatRunEvent) => void | Promise<void>,
+  ): Run {
     this.assertOpen();
     const { replay, pubsub, logger } = this.deps;
     const failed = (err: unknown) => logger.warn('chat replay write failed', { messageId, error: err });
     let chain: Promise<unknown> = replay ? replay.start(messageId, owner).catch(failed) : Promise.resolve();
+    const told = (e: ChatRunEvent) =>
+      Promise.resolve(onEvent?.(e)).catch((err) => logger.warn('chat run listener failed', { messageId, error: err }));
     const forward = (e: ChatRunEvent) => {
-      if (!replay) return;
+      if (!replay) {
+        if (onEvent) chain = chain.then(() => told(e));
+        return;
+      }
       // One ordered chain per run: append (for late followers) strictly before publish (for live ones).
       chain = chain
         .then(() => replay.append(messageId, e))
         .then(() => pubsub.publish('chat:events', messageId, e))
-        .catch(failed);
+        .catch(failed)
+        .then(() => told(e));
     };
     const run = new Run(messageId, owner, forward);
     this.runs.set(messageId, run);
@@ -167,11 +181,19 @@ export class RunRegistry {
   async requestStop(req: StopRequest): Promise<boolean> {
     const run = this.runs.get(req.messageId);
     if (run) {
-      if (run.owner.tenantId === req.tenantId && run.owner.userId === req.userId) run.stop('user');
+      if (mayStop(run.owner, req)) run.stop('user');
       return true;
     }
     if (this.deps.replay) this.deps.pubsub.publish('chat:stop', req);
     return false;
+  }
+
+  /** The events of a live or recent run so far (this instance's memory, else the replay list); null when unknown. */
+  async eventsSoFar(messageId: string): Promise<ChatRunEvent[] | null> {
+    const local = this.runs.get(messageId);
+    if (local) return local.events;
+    if (!this.deps.replay || !(await this.deps.replay.owner(messageId))) return null;
+    return this.deps.replay.events(messageId);
   }
 
   /** Who owns a live or recent run (this instance's memory, else the replay list), or null. */
@@ -197,7 +219,7 @@ export class RunRegistry {
         const r = await stops.next();
         if (r.done) return;
         const run = this.runs.get(r.value.messageId);
-        if (run && run.owner.tenantId === r.value.tenantId && run.owner.userId === r.value.userId) run.stop('user');
+        if (run && mayStop(run.owner, r.value)) run.stop('user');
       }
     } catch (err) {
       this.deps.logger.error('chat stop listener failed', { error: err });
@@ -216,3 +238,7 @@ export class RunRegistry {
     this.timers.clear();
   }
 }
+
+/** Its owner stops a run; so does any member of the conversation an answer is written in (checked where they asked). */
+const mayStop = (owner: RunOwner, req: StopRequest) =>
+  owner.tenantId === req.tenantId && (req.byMember === true || owner.userId === req.userId);

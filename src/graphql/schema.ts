@@ -11,6 +11,7 @@ import '../assistant/assistant.schema.ts';
 import '../assistant/budgets.schema.ts';
 import '../assistant/presets.schema.ts';
 import '../assistant/summaries.schema.ts';
+import '../assistant/conversation-replies.schema.ts';
 import '../attachments/attachments.schema.ts';
 import '../moderation/reports.schema.ts';
 import '../moderation/moderation.schema.ts';

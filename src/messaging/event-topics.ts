@@ -3,7 +3,7 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { TopicFanout } from '../realtime/fanout.ts';
-import type { ConversationEventPayload } from './events.ts';
+import { isDelta, type ConversationEventPayload } from './events.ts';
 import { EventRows } from './event-rows.ts';
 import { LRUCache } from 'lru-cache';
 import type { Follow } from '../realtime/fanout.ts';
@@ -22,7 +22,9 @@ const INTERNED = 1000;
 export function eventInterner(max = INTERNED) {
   const recent = new LRUCache<string, ConversationEventPayload>({ max });
   return (event: ConversationEventPayload): ConversationEventPayload => {
-    const key = `${event.conversationId}:${event.sequence}`;
+    const key = event.delta
+      ? `${event.conversationId}:${event.sequence}:${event.delta.messageId}:${event.delta.index}`
+      : `${event.conversationId}:${event.sequence}`;
     const seen = recent.get(key);
     if (seen && seen.type === event.type) {
       if (event.viaTopic) seen.viaTopic = true;
@@ -54,9 +56,10 @@ export class EventTopics {
     const order = {
       key: (event: ConversationEventPayload) => event.conversationId,
       sequence: (event: ConversationEventPayload) => event.sequence,
+      unordered: isDelta,
     };
     // A busy conversation's next event has its rows loaded before it is handed out (see event-rows.ts).
-    const prepare = (event: ConversationEventPayload) => this.rows.prepare(prisma, event);
+    const prepare = async (event: ConversationEventPayload) => (isDelta(event) ? undefined : this.rows.prepare(prisma, event));
     this.conversation = new TopicFanout(pubsub, 'conversation:event', onError, { prepare, intern, order });
     this.inbox = new TopicFanout(pubsub, 'user:event', onError, { intern, order });
   }

@@ -3,14 +3,17 @@ import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { builder } from '../graphql/builder.ts';
 import { requireViewer, type Context } from '../graphql/context.ts';
 import { badInput } from '../errors.ts';
-import type { ConversationEventPayload } from './events.ts';
+import type { ConversationEventPayload, MessageDelta } from './events.ts';
 import { conversationStream } from './conversation-stream.ts';
 import { attachInbox, inboxCursorOf, openInbox } from './inbox-subscription.ts';
 import { actorOf } from './loaders.ts';
 import { SHARED_EVENTS, type SharedEventsExtension } from '../graphql/shared-events.ts';
 
 /** An event's name within a group of subscribers (shared-events.ts): the same on every topic it reaches. */
-const sharedEventKey = (event: ConversationEventPayload) => `${event.conversationId}:${event.sequence}`;
+const sharedEventKey = (event: ConversationEventPayload) =>
+  event.delta
+    ? `${event.conversationId}:${event.sequence}:${event.delta.messageId}:${event.delta.index}`
+    : `${event.conversationId}:${event.sequence}`;
 
 const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
   description: 'What happened in a conversation.',
@@ -26,6 +29,10 @@ const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
     MESSAGE_UNPINNED: { description: 'A message was unpinned (`message`; `user` unpinned it).' },
     REACTION_ADDED: { description: 'Someone reacted to a message (`message`, `user`, `reaction`).' },
     REACTION_REMOVED: { description: 'Someone took their reaction back (`message`, `user`, `reaction`).' },
+    MESSAGE_DELTA: {
+      description:
+        "A piece of an assistant's answer while it streams (`delta`; `message` and `user` are null). Not stored: it follows the answer's MESSAGE_ADDED (whose sequence it carries) on live streams only; MESSAGE_COMPLETED carries the whole text.",
+    },
     MESSAGE_COMPLETED: {
       description: "An assistant's answer ended (`message`, its content final; `message.status` says COMPLETE, STOPPED or FAILED).",
     },
@@ -35,6 +42,16 @@ const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
 const EventReactionRef = builder.objectRef<{ emoji: string }>('EventReaction').implement({
   description: 'The reaction a REACTION_ADDED or REACTION_REMOVED event is about.',
   fields: (t) => ({ emoji: t.exposeString('emoji', { description: 'The emoji.' }) }),
+});
+
+const MessageDeltaRef = builder.objectRef<MessageDelta>('MessageDelta').implement({
+  description:
+    "A piece of a STREAMING message. Append `text` to the message's content in `index` order; skip a piece whose index is below the message's `streamedDeltas` (already in the content you have).",
+  fields: (t) => ({
+    messageId: t.exposeID('messageId', { description: 'The streaming message.' }),
+    index: t.exposeInt('index', { description: 'Its place among the pieces of this message: 0, 1, 2, ...' }),
+    text: t.exposeString('text', { description: 'Text to append.' }),
+  }),
 });
 
 const ConversationEventRef = builder.objectRef<ConversationEventPayload>('ConversationEvent').implement({
@@ -76,6 +93,12 @@ const ConversationEventRef = builder.objectRef<ConversationEventPayload>('Conver
       nullable: true,
       description: 'The membership of `user` in the conversation, as it is now (null once they have left).',
       resolve: (query, e, _args, ctx) => ctx.services.eventTopics.rows.row(ctx.prisma, e, 'member', query) as never,
+    }),
+    delta: t.field({
+      type: MessageDeltaRef,
+      nullable: true,
+      description: 'MESSAGE_DELTA: the piece of the streaming message (null for other events).',
+      resolve: (e) => e.delta ?? null,
     }),
     readUpTo: t.exposeInt('readUpTo', { nullable: true, description: 'READ events: the new read pointer (a sequence).' }),
     reaction: t.field({

@@ -16,7 +16,8 @@ export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$trans
 export interface ConversationEventPayload {
   conversationId: string;
   sequence: number;
-  type: ConversationEventType;
+  /** A stored event's type, or MESSAGE_DELTA: a piece of a streaming answer, never stored (see `delta`). */
+  type: ConversationEventType | 'MESSAGE_DELTA';
   messageId: string | null;
   userId: string | null;
   readUpTo: number | null;
@@ -35,7 +36,24 @@ export interface ConversationEventPayload {
    * (unless this is their own MEMBER_LEFT, after which it should not).
    */
   viaTopic?: boolean;
+  /**
+   * MESSAGE_DELTA only: text an assistant's STREAMING message grew by. Such an event is not in the log: it carries the
+   * sequence of its message's MESSAGE_ADDED, passes streams that delivered that event (stream.ts), and is never
+   * reordered or read back; MESSAGE_COMPLETED carries the whole text. Its messageId and userId are null (nothing
+   * to load per piece).
+   */
+  delta?: MessageDelta;
 }
+
+/** A piece of a streaming message: `index` counts its pieces from 0; `text` is appended to what came before. */
+export interface MessageDelta {
+  messageId: string;
+  index: number;
+  text: string;
+}
+
+/** Whether an event is a MESSAGE_DELTA (a transient piece of a streaming message, outside the log's order). */
+export const isDelta = (event: ConversationEventPayload): boolean => event.type === 'MESSAGE_DELTA';
 
 /**
  * Who hears of a conversation's events on their own topic (the inbox stream). A conversation of at most

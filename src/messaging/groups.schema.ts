@@ -78,6 +78,9 @@ builder.prismaObjectFields('Conversation', (t) => ({
   editPolicy: t.expose('editPolicy', { type: GroupPolicyRef, description: 'Who may change the title and description.' }),
   visibility: t.expose('visibility', { type: VisibilityRef, description: 'PRIVATE, or PUBLIC: found and joined by anyone of the tenant.' }),
   historyVisibility: t.expose('historyVisibility', { type: HistoryVisibilityRef, description: 'What a new member may read.' }),
+  assistantEnabled: t.exposeBoolean('assistantEnabled', {
+    description: "Whether the tenant's assistant answers @assistant here (updateGroupSettings; always true in direct conversations).",
+  }),
   viewerCan: t.field({
     type: ViewerCanRef,
     description: 'What the viewer may do here; nothing for someone who is not a member (a public group they found).',
@@ -137,7 +140,7 @@ builder.mutationFields((t) => ({
     type: 'Conversation',
     authScopes: { signedIn: true },
     description:
-      'Changes a group: title and description (by editPolicy), who may post and rename, visibility and history visibility (owners and admins). A setting left out stays.',
+      'Changes a group: title and description (by editPolicy), who may post and rename, visibility, history visibility and whether @assistant answers (owners and admins). A setting left out stays.',
     args: {
       conversationId: t.arg.id({ required: true, description: 'The group.' }),
       title: t.arg.string({ description: 'New title, 1 to 100 characters.' }),
@@ -146,6 +149,9 @@ builder.mutationFields((t) => ({
       editPolicy: t.arg({ type: GroupPolicyRef, description: 'Who may change the title and description.' }),
       visibility: t.arg({ type: VisibilityRef, description: 'PRIVATE or PUBLIC.' }),
       historyVisibility: t.arg({ type: HistoryVisibilityRef, description: 'What a new member may read.' }),
+      assistantEnabled: t.arg.boolean({
+        description: 'false: @assistant no longer answers in the group (answers streaming now finish); true: it does again.',
+      }),
     },
     resolve: async (query, _root, { conversationId, ...change }, ctx) => {
       const c = await ctx.services.messaging.groups.updateSettings(actorOf(ctx), String(conversationId), change);

@@ -25,6 +25,8 @@ export interface GroupSettingsChange {
   editPolicy?: GroupPolicy | null;
   visibility?: ConversationVisibility | null;
   historyVisibility?: HistoryVisibility | null;
+  /** Whether @assistant answers in the group. */
+  assistantEnabled?: boolean | null;
 }
 
 export class GroupService {
@@ -49,7 +51,7 @@ export class GroupService {
 
   /**
    * Changes the group's settings; a setting left out stays. The title and description follow editPolicy; the
-   * policies, the visibility and the history visibility are for owners and admins.
+   * policies, the visibility, the history visibility and the assistant's switch are for owners and admins.
    */
   async updateSettings(actor: Actor, conversationId: string, change: GroupSettingsChange): Promise<Conversation> {
     const me = await this.conversations.requireGroupMember(actor, conversationId);
@@ -59,7 +61,7 @@ export class GroupService {
       data.description = change.description === null ? null : cleanText(change.description, DESCRIPTION_RULE);
     }
     if ('title' in data || 'description' in data) requirePermitted(me.role, 'rename', me.conversation);
-    for (const key of ['postPolicy', 'editPolicy', 'visibility', 'historyVisibility'] as const) {
+    for (const key of ['postPolicy', 'editPolicy', 'visibility', 'historyVisibility', 'assistantEnabled'] as const) {
       if (change[key] == null) continue;
       requirePermitted(me.role, 'configure', me.conversation);
       Object.assign(data, { [key]: change[key] });

@@ -122,7 +122,7 @@ export class InboxStream extends LogStream {
     if (own && event.type === 'MEMBER_LEFT') this.out.add(cid);
     this.advance(cid, event.sequence);
     // Noted with the event: where the client stands once it has it (its cursor, encoded only if asked for).
-    this.emit(event, this.withCursors ? { base: this.base, entries: [...this.dirty] } : undefined);
+    this.emit(event, this.positionNote());
     return true;
   }
 
@@ -161,6 +161,16 @@ export class InboxStream extends LogStream {
    * MAX_LISTED - 1; the last entry is the sweep's, for the conversation it is bringing up to its snapshot (listed only
    * until it gets there).
    */
+  /** A delta of a conversation the viewer is out of (between memberships) is not theirs. */
+  protected override showsDelta(event: ConversationEventPayload): boolean {
+    return !this.out.has(event.conversationId);
+  }
+
+  /** Where the client stands once it has the event (its cursor, encoded only if asked for). */
+  protected override positionNote(): unknown {
+    return this.withCursors ? { base: this.base, entries: [...this.dirty] } : undefined;
+  }
+
   private mayList(cid: string, sequence: number): boolean {
     if (!this.withCursors) return true;
     const sweeping = this.sweep?.order[this.sweep.index];

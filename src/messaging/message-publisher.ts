@@ -52,15 +52,31 @@ export class MessagePublisher {
     let known = this.known.get(conversationId); // (now the most recently used)
     if (known?.sequence === first - 1) known.sequence = last;
     else {
-      const rows = await this.prisma.conversationMember.findMany({
-        where: { conversationId },
-        select: { userId: true },
-        take: this.largeAbove + 1,
-      });
-      known = { sequence: last, ids: this.isLarge(rows.length) ? null : rows.map((r) => r.userId) };
+      known = { sequence: last, ids: await this.memberIds(conversationId) };
       this.known.set(conversationId, known);
     }
     return known.ids ? { members: known.ids } : { large: true };
+  }
+
+  /** The conversation's member ids, or null when it is large. */
+  private async memberIds(conversationId: string): Promise<string[] | null> {
+    const rows = await this.prisma.conversationMember.findMany({
+      where: { conversationId },
+      select: { userId: true },
+      take: this.largeAbove + 1,
+    });
+    return this.isLarge(rows.length) ? null : rows.map((r) => r.userId);
+  }
+
+  /**
+   * Publishes a MESSAGE_DELTA (which takes no sequence) to the audience remembered for its conversation, as it stands;
+   * read from the members, and not remembered, when this instance has none.
+   */
+  async publishDelta(event: ConversationEventPayload): Promise<void> {
+    const ids = this.known.has(event.conversationId)
+      ? this.known.get(event.conversationId)!.ids
+      : await this.memberIds(event.conversationId);
+    publishEvents(this.pubsub, [event], ids ? { members: ids } : { large: true });
   }
 
   /** Publishes committed events (consecutive, of one conversation, no membership change) to whoever hears of them. */

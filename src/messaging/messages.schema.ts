@@ -23,6 +23,16 @@ builder.prismaObject('MessageEdit', {
   }),
 });
 
+const MessageStatusRef = builder.enumType('MessageStatus', {
+  description: "Where a message is in its life: people's messages are COMPLETE when sent; an assistant's answer streams first.",
+  values: {
+    STREAMING: { description: 'Being written: its text grows by MESSAGE_DELTA events until MESSAGE_COMPLETED.' },
+    COMPLETE: { description: 'Finished.' },
+    STOPPED: { description: 'Stopped by a member (stopAssistantReply); the text is what was written until then.' },
+    FAILED: { description: 'The model failed or refused (a spent AI budget, a provider error); the text says so or is what came before.' },
+  } as const,
+});
+
 export const MessageRef = builder.prismaObject('Message', {
   description: 'A message in a conversation. Deleted messages stay in order as tombstones (no content).',
   fields: (t) => ({
@@ -32,8 +42,24 @@ export const MessageRef = builder.prismaObject('Message', {
     sequence: t.exposeInt('sequence', { description: 'Position in the conversation: increases by event, never reused.' }),
     content: t.string({
       nullable: true,
-      description: 'The text; null once deleted.',
-      resolve: (m) => (m.deletedAt ? null : m.content),
+      description: "The text; null once deleted. While an assistant's answer is STREAMING: its text so far (see streamedDeltas).",
+      resolve: async (m, _args, ctx) => {
+        if (m.deletedAt) return null;
+        if (m.status !== 'STREAMING') return m.content;
+        return (await ctx.services.messaging.streaming.textSoFar(m.id))?.text ?? m.content;
+      },
+    }),
+    status: t.field({
+      type: MessageStatusRef,
+      description:
+        "COMPLETE for every message people send. An assistant's answer is STREAMING until MESSAGE_COMPLETED, then COMPLETE, STOPPED or FAILED.",
+      resolve: (m) => m.status,
+    }),
+    streamedDeltas: t.int({
+      description:
+        'While STREAMING: how many MESSAGE_DELTA pieces `content` already holds (skip a delta whose index is below this); 0 otherwise.',
+      resolve: async (m, _args, ctx) =>
+        m.status === 'STREAMING' && !m.deletedAt ? ((await ctx.services.messaging.streaming.textSoFar(m.id))?.pieces ?? 0) : 0,
     }),
     sender: t.relation('sender', { nullable: true, description: 'Who sent it; null when their account was deleted (show `senderName`).' }),
     senderName: t.string({

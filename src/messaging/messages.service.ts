@@ -69,7 +69,7 @@ export class MessageService {
     private readonly publisher: MessagePublisher,
     private readonly conversations: ConversationService,
     /** Told after a message is stored (typing indicators end when their author sends). */
-    private readonly onSent: (tenantId: string, conversationId: string, senderId: string) => void = () => {},
+    private readonly onSent: (tenantId: string, conversationId: string, senderId: string, message: Message) => void = () => {},
     private readonly attachments: MessageAttachments = NO_ATTACHMENTS,
     /** The tenant's content filter, applied to content sent and edited. */
     private readonly filter: TextFilter = NO_TEXT_FILTER,
@@ -131,7 +131,7 @@ export class MessageService {
       const sender = input.sender?.id === actor.userId ? eventUser(input.sender) : undefined;
       written.event.rows = { message: written.message, ...(sender ? { user: sender } : {}) };
       await this.publish([written.event]);
-      this.onSent(actor.tenantId, conversationId, actor.userId);
+      this.onSent(actor.tenantId, conversationId, actor.userId, written.message);
       return written.message;
     } catch (err) {
       const code = (err as { code?: unknown })?.code;

@@ -1,5 +1,6 @@
 // The messaging services as one unit for createServices(); each part owns one concern.
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import { StreamingMessages } from './streaming-messages.ts';
+import type { Message, PrismaClient } from '../generated/prisma/client.ts';
 import type { SqlQuery } from '../db/client.ts';
 import type { ParleyPubSub } from '../realtime/pubsub.ts';
 import { ConversationService } from './conversations.service.ts';
@@ -38,13 +39,15 @@ export interface Messaging {
   requests: RequestService;
   /** Invitations to groups, for adds the invitee's privacy settings did not allow. */
   invitations: InvitationService;
+  /** Messages written while they stream (the assistant's answers): MESSAGE_DELTA, then MESSAGE_COMPLETED. */
+  streaming: StreamingMessages;
 }
 
 export function createMessaging(
   prisma: PrismaClient,
   sql: SqlQuery,
   pubsub: ParleyPubSub,
-  onSent?: (tenantId: string, conversationId: string, senderId: string) => void,
+  onSent?: (tenantId: string, conversationId: string, senderId: string, message: Message) => void,
   /** The attachment store (AttachmentService); without one, messages take no attachments. */
   attachments?: MessageAttachments,
   /** Told when a live listener (a settings stream) fails. */
@@ -72,5 +75,6 @@ export function createMessaging(
     search: new SearchService(prisma),
     requests,
     invitations: new InvitationService(prisma, conversations),
+    streaming: new StreamingMessages(prisma, publisher),
   };
 }

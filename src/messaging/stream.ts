@@ -213,6 +213,7 @@ export abstract class LogStream implements ConversationStream {
   }
 
   protected handle(event: ConversationEventPayload): void | Promise<unknown> {
+    if (event.delta) return this.passDelta(event);
     const cid = event.conversationId;
     const seen = this.last.get(cid);
     if (seen === undefined) return this.untracked(event);
@@ -220,6 +221,28 @@ export abstract class LogStream implements ConversationStream {
     if (this.queue.length >= this.maxQueued || this.behind.has(cid)) return this.markBehind(cid, event.sequence);
     if (event.sequence > seen + 1) return this.catchUp(cid, event.sequence);
     this.deliver(cid, [event]);
+  }
+
+  /**
+   * A MESSAGE_DELTA (not in the log, never read back): queued when the stream has delivered its message's
+   * MESSAGE_ADDED (the delta carries that sequence) and is not behind there. Else it is dropped: a stream that meets
+   * the message later gets its text so far with it (Message.content), and MESSAGE_COMPLETED carries all of it.
+   */
+  private passDelta(event: ConversationEventPayload) {
+    const cid = event.conversationId;
+    const seen = this.last.get(cid);
+    if (seen === undefined || event.sequence > seen || this.queue.length >= this.maxQueued || this.behind.has(cid)) return;
+    if (this.showsDelta(event)) this.emit(event, this.positionNote());
+  }
+
+  /** Whether the viewer sees a delta of a conversation whose MESSAGE_ADDED the stream passed. */
+  protected showsDelta(_event: ConversationEventPayload): boolean {
+    return true;
+  }
+
+  /** What an event is noted with when queued (the inbox: where the client stands; a delta leaves it unchanged). */
+  protected positionNote(): unknown {
+    return undefined;
   }
 
   /** After the consumer drained the queue: read back what was dropped while it was full. */

@@ -26,6 +26,8 @@ export interface ReorderOptions<E> {
   /** What orders are kept per: the conversation id. */
   key(event: E): string;
   sequence(event: E): number;
+  /** Events it lets through as they come, never held and never counted (a streaming message's pieces). */
+  unordered?(event: E): boolean;
   windowMs?: number;
 }
 
@@ -45,6 +47,7 @@ export class Reorderer<E> {
   }
 
   push(event: E): E[] {
+    if (this.opts.unordered?.(event)) return [event];
     const key = this.opts.key(event);
     const sequence = this.opts.sequence(event);
     const state = this.keys.get(key);
