@@ -2,9 +2,9 @@
 // (MESSAGE_ADDED STREAMING, MESSAGE_DELTA pieces, MESSAGE_COMPLETED written once), in the mention's thread or quoting
 // it; resuming mid-answer gets the text so far; any member stops it; group admins turn it off; the mentioner's
 // budget pays and their rights bound what the model reads; the bot never signs in and its username is reserved.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { useServer, type TestServer, type TestUser } from './helpers/server.ts';
+import { startServer, useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { allLive, subscribe, type Subscription } from './helpers/ws.ts';
 import { gatedModel, scriptedModel } from './helpers/chat.ts';
 import { code, CreateGroup, Send } from './messaging-ops.ts';
@@ -41,6 +41,14 @@ async function nextEv(sub: Subscription<unknown>): Promise<Ev> {
   const r = await sub.next(10_000);
   if (r.errors) throw new Error(JSON.stringify(r.errors));
   return (r.data as { conversationEvents: Ev }).conversationEvents;
+}
+
+/** The next event but deltas the client already has (index below `pieces`, the streamedDeltas it read). */
+async function nextSkipping(sub: Subscription<unknown>, pieces: number): Promise<Ev> {
+  for (;;) {
+    const e = await nextEv(sub);
+    if (!(e.type === 'MESSAGE_DELTA' && e.delta!.index < pieces)) return e;
+  }
 }
 
 /** Events up to and including the MESSAGE_COMPLETED of the assistant's answer. */
@@ -157,7 +165,7 @@ describe('@assistant in conversations', () => {
     expect(stopped.stopAssistantReply).toEqual({ id: answerId, status: 'STOPPED', content: 'Hello there' });
     await gate.abortSeen;
     for (const sub of [live, resumed]) {
-      expect(await nextEv(sub)).toMatchObject({
+      expect(await nextSkipping(sub, 2)).toMatchObject({
         type: 'MESSAGE_COMPLETED',
         message: { id: answerId, status: 'STOPPED', content: 'Hello there' },
       });
@@ -229,12 +237,10 @@ describe('@assistant in conversations', () => {
     const model = scriptedModel(['never']);
     c.s.services().assistant.models.register(MODEL, model);
     await c.s.ok(`mutation { setChatBudgets(userDailyTokens: 1) { userDailyTokens } }`, {}, as(c.owner));
-    await c.s
-      .services()
-      .assistant.budgets.record({ tenantId: (await tenantOf(c)).tenantId, userId: c.member.id }, null, 'x', {
-        inputTokens: 5,
-        outputTokens: 5,
-      });
+    await c.s.services().assistant.budgets.record({ tenantId: (await tenantOf(c)).tenantId, userId: c.member.id }, null, 'x', {
+      inputTokens: 5,
+      outputTokens: 5,
+    });
     await send(c, '@assistant please', c.member);
     const [answer] = await waitForAnswers(c, 1);
     expect(answer.status).toBe('FAILED');
@@ -273,6 +279,55 @@ describe('@assistant in conversations', () => {
       i: { email: `someone${Date.now()}@example.com`, name: 'Someone', password: 'correct horse battery', username: 'Assistant' },
     });
     expect(code(taken)).toBe('CONFLICT');
+  });
+});
+
+describe.skipIf(!process.env.TEST_REDIS_URL)('@assistant across instances (Redis)', () => {
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    const env = { REDIS_PREFIX: `test:replies:${process.pid}:${Date.now()}:`, CHAT_ASSISTANT_MODEL: MODEL };
+    a = await startServer(env);
+    b = await startServer(env, { db: a.db });
+  });
+  afterAll(async () => {
+    await b?.app.stop();
+    await a?.stop();
+  });
+
+  it('an answer written on A streams to a member on B, resumes there with its text so far, and B stops it', async () => {
+    const c = await setUp(a);
+    const gate = gatedModel(['Hello', ' there'], [' never']);
+    a.services().assistant.models.register(MODEL, gate.model);
+    const onB = { ...c, s: b };
+    const mention = await send(c, '@assistant say hello'); // sent on A: the answer runs on A
+    const live = subscribe(b.ws(as(c.member)), EVENTS, { c: c.group, after: mention.sequence - 1 }) as Subscription<unknown>;
+    expect(await nextEv(live)).toMatchObject({ type: 'MESSAGE_ADDED', message: { id: mention.id } });
+    const added = await nextEv(live);
+    expect(added.message).toMatchObject({ status: 'STREAMING', sender: { username: 'assistant' } });
+    const answerId = added.message!.id;
+    for (let i = added.message!.streamedDeltas; i < 2; i++) {
+      expect(await nextEv(live)).toMatchObject({ type: 'MESSAGE_DELTA', delta: { messageId: answerId, index: i } });
+    }
+    // On B, which does not run it, the message's text so far comes from the run's replay list.
+    const resumed = subscribe(b.ws(as(c.owner)), EVENTS, { c: c.group, after: mention.sequence }) as Subscription<unknown>;
+    expect(await nextEv(resumed)).toMatchObject({
+      type: 'MESSAGE_ADDED',
+      message: { id: answerId, status: 'STREAMING', content: 'Hello there', streamedDeltas: 2 },
+    });
+    const stopped = await onB.s.ok<{ stopAssistantReply: { status: string; content: string } }, { id: string }>(
+      STOP,
+      { id: answerId },
+      as(c.member),
+    );
+    expect(stopped.stopAssistantReply).toEqual({ id: answerId, status: 'STOPPED', content: 'Hello there' });
+    await gate.abortSeen;
+    for (const sub of [live, resumed]) {
+      expect(await nextSkipping(sub, 2)).toMatchObject({
+        type: 'MESSAGE_COMPLETED',
+        message: { id: answerId, status: 'STOPPED', content: 'Hello there' },
+      });
+    }
   });
 });
 

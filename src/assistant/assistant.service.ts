@@ -16,6 +16,12 @@ import { RedisReplay } from './replay.ts';
 import { ToolRegistry } from './tools/registry.ts';
 import type { ToolServices } from './tools/types.ts';
 import type { ChatFileDeps } from './chat-files.ts';
+import { chatBranch } from '../db/sql/chat.ts';
+
+/** Messages of one branch ChatSession.messages pages through at most. */
+const MAX_BRANCH = 10_000;
+/** Siblings ChatMessage.siblings lists at most. */
+const MAX_SIBLINGS = 100;
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import { cleanSystemPrompt, cleanTitle } from './context.ts';
 import { answerOf, lastOf, terminalFromRow } from './snapshots.ts';
@@ -154,8 +160,9 @@ export class AssistantService {
   /** Checks limits, saves the user's message (signed in), and starts the answer in the background. */
   async startChat(actor: ChatActor, input: ChatInput): Promise<ChatStarted> {
     this.runs.assertOpen();
-    const text = input.message.trim();
-    if (!text) throw badInput('Message must not be empty.', 'message');
+    // A regenerated answer answers the question it answered: the message text is ignored.
+    const text = input.regenerate ? '' : input.message.trim();
+    if (!text && !input.regenerate) throw badInput('Message must not be empty.', 'message');
     if (text.length > this.config.CHAT_MAX_MESSAGE_CHARS) {
       throw badInput(`Message is longer than ${this.config.CHAT_MAX_MESSAGE_CHARS} characters.`, 'message');
     }
@@ -163,10 +170,58 @@ export class AssistantService {
     if (input.title != null && !title) throw badInput('Title must not be empty.', 'title');
     if (input.presetId && !actor.viewer) throw new AppError('UNAUTHENTICATED', 'Sign in to use a preset.');
     if (input.attachmentIds?.length && !actor.viewer) throw new AppError('UNAUTHENTICATED', 'Sign in to send files to the assistant.');
+    if ((input.parentMessageId || input.regenerate) && !actor.viewer) {
+      throw new AppError('UNAUTHENTICATED', 'Sign in to continue a saved chat session.');
+    }
+    if (input.regenerate && input.attachmentIds?.length) {
+      throw badInput('A regenerated answer takes the files of its question.', 'attachmentIds');
+    }
     const preset = input.presetId ? await this.presets.get(actor.tenantId, input.presetId) : null;
     if (!actor.viewer) return this.starts.guest(actor, text, input);
-    const existing = input.sessionId ? await this.session(actor.viewer, input.sessionId) : null;
-    return this.starts.saved(actor.viewer, existing, text, title, input, preset);
+    const regenerate = input.regenerate ? await this.answerToRegenerate(actor.viewer, input.regenerate, input.sessionId) : null;
+    const sessionId = regenerate?.sessionId ?? input.sessionId;
+    const existing = sessionId ? await this.session(actor.viewer, sessionId) : null;
+    return this.starts.saved(actor.viewer, existing, text, title, input, preset, regenerate);
+  }
+
+  /** An answer of the viewer's (in `sessionId` when given) to answer again; NOT_FOUND for anything else. */
+  private async answerToRegenerate(viewer: Viewer, id: string, sessionId: string | null | undefined): Promise<ChatMessage> {
+    const found = await this.prisma.chatMessage.findFirst({
+      where: { id, userId: viewer.user.id, tenantId: viewer.user.tenantId, role: 'ASSISTANT', ...(sessionId ? { sessionId } : {}) },
+    });
+    if (!found) throw new AppError('NOT_FOUND', 'No such answer in your chat sessions.', { field: 'regenerate' });
+    return found;
+  }
+
+  // ---- branches -------------------------------------------------------------------------------------------------
+
+  /**
+   * The ids of one branch of a session, root first: the one ending at `leafId` (a message of the session, else
+   * NOT_FOUND), by default the newest message's.
+   */
+  async branchIds(session: ChatSession, leafId: string | null | undefined): Promise<string[]> {
+    const leaf = leafId
+      ? await this.prisma.chatMessage.findFirst({ where: { id: leafId, sessionId: session.id }, select: { id: true } })
+      : await this.prisma.chatMessage.findFirst({
+          where: { sessionId: session.id },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          select: { id: true },
+        });
+    if (!leaf) {
+      if (leafId) throw new AppError('NOT_FOUND', 'No such message in this chat session.', { field: 'leafId' });
+      return [];
+    }
+    return (await chatBranch(this.prisma, session.id, leaf.id, MAX_BRANCH)).map((m) => m.id);
+  }
+
+  /** The messages beside `message` (the same parent in the same session, itself included), oldest first. */
+  async siblings(message: ChatMessage): Promise<ChatMessage[]> {
+    if (!message.sessionId) return [message]; // a guest's, never saved
+    return this.prisma.chatMessage.findMany({
+      where: { sessionId: message.sessionId, parentId: message.parentId },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: MAX_SIBLINGS,
+    });
   }
 
   /** Resolves who may see a message's events: the saved owner, or any holder of a guest run's id. */

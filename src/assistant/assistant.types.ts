@@ -71,6 +71,15 @@ export const ChatMessageRef = builder.prismaObject('ChatMessage', {
   }),
 });
 
+builder.prismaObjectField('ChatMessage', 'siblings', (t) =>
+  t.field({
+    type: [ChatMessageRef],
+    description:
+      'The messages with the same parent in the same session, this one included, oldest first (at most 100): the versions of an edited question or a regenerated answer. Show another with `ChatSession.messages(leafId:)`.',
+    resolve: (m, _args, ctx) => ctx.services.assistant.siblings(m),
+  }),
+);
+
 export const ChatSessionRef = builder.prismaObject('ChatSession', {
   description: 'A saved AI chat. Only its owner can see it.',
   fields: (t) => ({
@@ -83,10 +92,18 @@ export const ChatSessionRef = builder.prismaObject('ChatSession', {
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the session started.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'Last activity.' }),
-    messages: t.relatedConnection('messages', {
+    messages: t.prismaConnection({
+      type: 'ChatMessage',
       cursor: 'id',
-      description: 'The messages, oldest first (use `last` for the most recent ones).',
-      query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+      description:
+        'One branch of the session, from its first message to `leafId` (by default the newest message, the branch last continued), oldest first; use `last` for the most recent ones. Other branches: `ChatMessage.siblings`.',
+      args: {
+        leafId: t.arg.id({ description: 'The last message of the branch to show (NOT_FOUND when it is not of this session).' }),
+      },
+      resolve: async (query, session, { leafId }, ctx) => {
+        const ids = await ctx.services.assistant.branchIds(session, leafId == null ? null : String(leafId));
+        return ctx.prisma.chatMessage.findMany({ ...query, where: { id: { in: ids } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      },
     }),
   }),
 });

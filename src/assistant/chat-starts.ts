@@ -16,6 +16,8 @@ import type { Budgets } from './budgets.ts';
 import type { ToolRegistry, ToolAsker } from './tools/registry.ts';
 import { ChatWrites } from './chat-writes.ts';
 import { loadChatFiles, type ChatFileDeps, type ChatFiles } from './chat-files.ts';
+import { chatBranch } from '../db/sql/chat.ts';
+import { partsOf } from './parts.ts';
 import { generate } from './generate.ts';
 import { buildContext, deriveTitle, modelTitle } from './context.ts';
 import { guestMessage, snapshotOf, terminalFromOutcome } from './snapshots.ts';
@@ -75,6 +77,8 @@ export class ChatStarts {
     title: string | null,
     input: ChatInput,
     preset: ChatPreset | null,
+    /** The answer to regenerate (the viewer's, of `existing`): a new answer beside it to the same question. */
+    regenerate: ChatMessage | null = null,
   ): Promise<ChatStarted> {
     const { config, models, runs, budgets, limiter, prisma } = this.deps;
     const { user } = viewer;
@@ -87,7 +91,11 @@ export class ChatStarts {
     const spender = { tenantId: user.tenantId, userId: user.id };
     await budgets.check(spender);
     // Files are checked and read before anything is written: a refused one leaves no message behind.
-    const files = await loadChatFiles({ prisma, attachments: this.deps.attachments ?? null }, spender, input.attachmentIds, entry);
+    // The question a regenerated answer answers (its files sent again), or where the new question goes in the session.
+    const question = regenerate ? await this.question(regenerate) : null;
+    const parentId = question ? null : await this.parentOf(existing, input.parentMessageId);
+    const fileIds = question ? partsOf(question.parts).flatMap((p) => (p.type === 'file' ? [p.attachmentId] : [])) : input.attachmentIds;
+    const files = await loadChatFiles({ prisma, attachments: this.deps.attachments ?? null }, spender, fileIds, entry);
 
     // One statement writes the session (new, or the existing one's updatedAt) and both messages, atomic without a
     // transaction (chat-writes.ts). Distinct timestamps keep the pair in order in the session's list.
@@ -121,22 +129,18 @@ export class ChatStarts {
       createdAt: new Date(at),
       updatedAt: new Date(at),
     });
-    const userMessage = message('USER', text, 'COMPLETE', now);
-    if (files.parts.length) userMessage.parts = [{ type: 'text', text }, ...files.parts] as ChatMessage['parts'];
-    const assistant = message('ASSISTANT', '', 'STREAMING', now + 1);
-    const written = await this.writes.start({ session: session, isNew: !existing, messages: [userMessage, assistant] });
+    const userMessage = question ?? { ...message('USER', text, 'COMPLETE', now), parentId };
+    if (!question && files.parts.length) userMessage.parts = [{ type: 'text', text }, ...files.parts] as ChatMessage['parts'];
+    // The answer follows the question; nothing is overwritten (a regenerated answer is a sibling of the old one).
+    const assistant = { ...message('ASSISTANT', '', 'STREAMING', now + 1), parentId: userMessage.id };
+    const messages = question ? [assistant] : [userMessage, assistant];
+    const written = await this.writes.start({ session: session, isNew: !existing, messages });
     // Nothing written: the session was deleted since it was read.
     if (!written) throw notFound('Chat session');
-    // The session's history up to this message (not the turns of chats started after it), then this message.
-    const earlier = existing
-      ? await prisma.chatMessage.findMany({
-          where: { sessionId: session.id, createdAt: { lte: userMessage.createdAt }, id: { notIn: [userMessage.id, assistant.id] } },
-          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-          take: 199,
-          select: { role: true, content: true, parts: true },
-        })
-      : [];
-    const history = [...earlier.reverse(), { role: userMessage.role, content: userMessage.content }];
+    // The branch the question continues (not the turns of other branches), then the question itself.
+    const leaf = question ? question.parentId : parentId;
+    const earlier = leaf ? await chatBranch(prisma, session.id, leaf, 199) : [];
+    const history = [...earlier, { role: userMessage.role, content: userMessage.content }];
     const system = preset?.systemPrompt ?? session.systemPrompt ?? config.CHAT_SYSTEM_PROMPT;
     const context = withFiles(buildContext(history, system, config.CHAT_CONTEXT_TOKENS), files);
     const wantsTitle = !existing && !title && entry.titles;
@@ -154,6 +158,36 @@ export class ChatStarts {
       return terminalFromOutcome(outcome, await this.save(spender, assistant, entry.id, outcome));
     });
     return { session, userMessage, assistantMessageId: assistant.id };
+  }
+
+  /**
+   * Where a new question goes: after `parentMessageId` (a message of the session, else NOT_FOUND), by default after
+   * the session's newest message (the end of the branch last continued); first in a new session.
+   */
+  private async parentOf(existing: ChatSession | null, parentMessageId: string | null | undefined): Promise<string | null> {
+    const { prisma } = this.deps;
+    if (parentMessageId) {
+      const parent =
+        existing && (await prisma.chatMessage.findFirst({ where: { id: parentMessageId, sessionId: existing.id }, select: { id: true } }));
+      if (!parent) throw new AppError('NOT_FOUND', 'No such message in this chat session.', { field: 'parentMessageId' });
+      return parent.id;
+    }
+    if (!existing) return null;
+    const newest = await prisma.chatMessage.findFirst({
+      where: { sessionId: existing.id },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      select: { id: true },
+    });
+    return newest?.id ?? null;
+  }
+
+  /** The question a regenerated answer answers (its parent); NOT_FOUND when it is gone. */
+  private async question(answer: ChatMessage): Promise<ChatMessage> {
+    const found = answer.parentId
+      ? await this.deps.prisma.chatMessage.findFirst({ where: { id: answer.parentId, sessionId: answer.sessionId, role: 'USER' } })
+      : null;
+    if (!found) throw new AppError('NOT_FOUND', 'The question of this answer is gone.', { field: 'regenerate' });
+    return found;
   }
 
   /** What generate() takes for an answer: the model, its context, the limits, and the tools `asker` may use. */

@@ -88,3 +88,30 @@ export async function writeChatEnds(client: RawClient, items: ChatEndRow[]): Pro
     RETURNING c.id`;
   return new Set(rows.map((r) => r.id));
 }
+
+/** A message of a chat branch: what the model's context and the branch's page read. */
+export interface ChatBranchRow {
+  id: string;
+  role: ChatMessage['role'];
+  content: string;
+  parts: ChatMessage['parts'];
+  parentId: string | null;
+}
+
+/**
+ * The branch ending at `leafId`: from the session's first turn down its parents to the leaf, oldest first, at most
+ * `limit` messages (the ones nearest the leaf). [] when the leaf is not a message of the session. One statement: the
+ * parent chain walked by a recursive query on the primary key, bounded by `limit` however long the chain.
+ */
+export async function chatBranch(client: RawClient, sessionId: string, leafId: string, limit: number): Promise<ChatBranchRow[]> {
+  const rows = await client.$queryRaw<(ChatBranchRow & { depth: number })[]>`
+    WITH RECURSIVE branch AS (
+      SELECT id, role::text AS role, content, parts, "parentId", 1 AS depth
+      FROM "ChatMessage" WHERE id = ${leafId} AND "sessionId" = ${sessionId}
+      UNION ALL
+      SELECT p.id, p.role::text, p.content, p.parts, p."parentId", b.depth + 1
+      FROM "ChatMessage" p JOIN branch b ON p.id = b."parentId"
+      WHERE p."sessionId" = ${sessionId} AND b.depth < ${limit})
+    SELECT id, role, content, parts, "parentId", depth FROM branch ORDER BY depth DESC`;
+  return rows.map(({ depth: _depth, ...r }) => ({ ...r, parts: typeof r.parts === 'string' ? JSON.parse(r.parts) : r.parts }));
+}
