@@ -200,6 +200,7 @@ export function createServices(deps: {
     runs: assistant.runs,
     models: assistant.models,
     budgets: assistant.budgets,
+    tools: assistant.tools,
   });
   messaging.streaming.useSource(replies);
   return {

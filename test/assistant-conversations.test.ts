@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startServer, useServer, type TestServer, type TestUser } from './helpers/server.ts';
 import { allLive, subscribe, type Subscription } from './helpers/ws.ts';
-import { gatedModel, scriptedModel } from './helpers/chat.ts';
+import { gatedModel, scriptedModel, toolCallingModel } from './helpers/chat.ts';
 import { code, CreateGroup, Send } from './messaging-ops.ts';
 
 const MODEL = 'conversation-mock';
@@ -211,6 +211,23 @@ describe('@assistant in conversations', () => {
     const prompt = JSON.stringify(model.doStreamCalls[0].prompt);
     expect(prompt).toContain('what did I miss?');
     expect(prompt).not.toContain('a secret from before');
+  });
+
+  it('calls tools with the mentioner`s rights: search_messages finds nothing of a conversation they are not in', async () => {
+    const c = await setUp(server());
+    const model = toolCallingModel([[{ name: 'search_messages', input: { query: 'pineapple' } }]], ['Found ', 'it.']);
+    c.s.services().assistant.models.register(MODEL, model);
+    await send(c, 'the pineapple plan is here');
+    // A group of the owner's that the member (the mentioner) is not in.
+    const outsider = await c.s.user({ clientId: c.owner.clientId });
+    const hidden = (await c.s.ok(CreateGroup, { title: 'Hidden', memberIds: [outsider.id] }, as(c.owner))).createGroupConversation.id;
+    await c.s.ok(Send, { input: { conversationId: hidden, content: 'a secret pineapple recipe' } }, as(c.owner));
+    await send(c, '@assistant where is the pineapple?', c.member);
+    const [answer] = await waitForAnswers(c, 1);
+    expect(answer).toMatchObject({ content: 'Found it.', status: 'COMPLETE' });
+    const second = JSON.stringify(model.doStreamCalls[1].prompt);
+    expect(second).toContain('the pineapple plan is here');
+    expect(second).not.toContain('secret pineapple recipe');
   });
 
   it('group admins turn it off (and on); members may not; a mention then gets no answer', async () => {

@@ -18,6 +18,7 @@ import { ASSISTANT_USERNAME, type AssistantUsers, type AssistantUser } from './a
 import type { Budgets } from './budgets.ts';
 import type { ModelRegistry } from './models.ts';
 import type { RunRegistry } from './runs.ts';
+import type { ToolRegistry } from './tools/registry.ts';
 import { generate, type Outcome } from './generate.ts';
 import { buildContext } from './context.ts';
 import { guestMessage, lastOf, terminalFromOutcome, terminalFromRow } from './snapshots.ts';
@@ -40,6 +41,8 @@ export interface ConversationRepliesDeps {
   runs: RunRegistry;
   models: ModelRegistry;
   budgets: Budgets;
+  /** The tools an answer may call, with the mentioner's rights (tools/registry.ts). */
+  tools: ToolRegistry;
 }
 
 export class ConversationReplies implements StreamingSource {
@@ -162,7 +165,7 @@ export class ConversationReplies implements StreamingSource {
 
   /** Generates the answer: each token a MESSAGE_DELTA, then the text written once, the tokens counted. */
   private run(answer: Message, spender: Actor, history: { role: 'USER' | 'ASSISTANT'; content: string }[]) {
-    const { config, runs, models, budgets, messaging, logger } = this.deps;
+    const { config, runs, models, budgets, messaging, logger, tools } = this.deps;
     // Looked up at each answer: a model registered after start-up (an embedding application's) may be named.
     const entry = models.has(config.CHAT_ASSISTANT_MODEL ?? '') ? models.get(config.CHAT_ASSISTANT_MODEL) : models.get(null);
     const context = buildContext(
@@ -176,9 +179,16 @@ export class ConversationReplies implements StreamingSource {
       answer.id,
       spender,
       async (run) => {
+        // The mentioner's tools (search_messages reads what they may); none when they cannot be listed.
+        const toolbox = await tools.toolbox({ tenantId: spender.tenantId, userId: spender.userId }, run.signal).catch((err: unknown) => {
+          logger.error('assistant tools not listed', { error: err });
+          return null;
+        });
         const outcome = await generate(run, {
           model: entry.model,
           ...context,
+          toolbox,
+          maxSteps: config.CHAT_MAX_STEPS,
           maxOutputTokens: config.CHAT_MAX_OUTPUT_TOKENS,
           timeoutMs: config.CHAT_TIMEOUT_MS,
           chunkTimeoutMs: config.CHAT_CHUNK_TIMEOUT_MS,
