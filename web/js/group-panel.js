@@ -9,7 +9,7 @@ import { closeInvites, openInvites, showInvites } from './invite-links.js';
 import { openAddMembers, showAddMembers } from './add-members.js';
 
 /** What the head and the panel read of the open conversation (members with what the head and @ list show). */
-export const GROUP_FIELDS = `kind description postPolicy editPolicy visibility historyVisibility memberCount
+export const GROUP_FIELDS = `kind assistantEnabled description postPolicy editPolicy visibility historyVisibility memberCount
   viewerCan { post rename configure addMembers removeMembers deleteOthersMessages setRoles manageInvites }
   members { role user { id name username presence { status } } }`;
 /** What a change to the group answers with: the whole of it, as it is now. */
@@ -65,6 +65,7 @@ function render() {
   $('group-count').textContent = `${c.memberCount ?? c.members.length} ${c.memberCount === 1 ? 'member' : 'members'}`;
   fill('group-about', { title: c.title ?? '', description: c.description ?? '' }, can.rename);
   fill('group-settings', Object.fromEntries(SETTINGS.map((k) => [k, c[k]])), can.configure);
+  renderAssistantSwitch(can.configure);
   renderMembers(can);
   showAddMembers(!!can.addMembers);
   showInvites(c);
@@ -77,6 +78,16 @@ function fill(formId, values, editable) {
   form.querySelector('button[type=submit]').hidden = !editable;
   if (dirty.has(formId)) return;
   for (const [name, value] of Object.entries(values)) form.elements.namedItem(name).value = value ?? '';
+}
+
+/** Whether @assistant answers here: a switch for owners and admins (saved at once), read-only to others. */
+function renderAssistantSwitch(editable) {
+  const on = !!c.assistantEnabled;
+  $('group-assistant').checked = on;
+  $('group-assistant').disabled = !editable;
+  $('group-assistant-hint').textContent = editable
+    ? 'A message mentioning @assistant gets an AI answer that everyone here reads.'
+    : `${on ? 'On' : 'Off'}: owners and admins change this.`;
 }
 
 function renderMembers(can) {
@@ -190,6 +201,15 @@ $('group-settings').addEventListener('submit', (e) => {
   e.preventDefault();
   void save('group-settings', SETTINGS, 'Settings saved.');
 });
+$('group-assistant').addEventListener('change', (e) => {
+  const on = e.currentTarget.checked;
+  void change(
+    `mutation($c: ID!, $on: Boolean) { updateGroupSettings(conversationId: $c, assistantEnabled: $on) { ${CHANGED_FIELDS} } }`,
+    { on },
+    on ? 'The assistant answers @assistant here.' : 'The assistant no longer answers here.',
+  );
+});
+$('group-assistant-form').addEventListener('submit', (e) => e.preventDefault());
 $('group-open').addEventListener('click', open);
 $('group-close').addEventListener('click', close);
 $('group-panel').addEventListener('close', closeInvites);

@@ -67,6 +67,16 @@ export function messageActionsFor({ current, fields, rerender, failed }) {
         failed(err);
       }
     },
+    /** Stops the assistant's answer `m` while it streams (any member may); its text so far stays. */
+    async stop(m) {
+      const state = current();
+      try {
+        const { stopAssistantReply } = await gql(`mutation($id: ID!) { stopAssistantReply(messageId: $id) { ${fields} } }`, { id: m.id });
+        if (store(state, stopAssistantReply)) rerender();
+      } catch (err) {
+        failed(err);
+      }
+    },
     reply(m) {
       const state = current();
       if (state) replyBar.start(state, m);

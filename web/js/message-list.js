@@ -3,10 +3,13 @@
 import { fileSize, h, time } from './dom.js';
 import { renderContent } from './mentions.js';
 import { blockedStub, collapsed, reportButton } from './block-report.js';
+import { aiBadge, answerContent, drawAnswer, endNote, isAnswer, isStreaming, plainText, streamingActions } from './assistant-replies.js';
 
+// A streaming answer's text is not part of its version: it grows in place (drawAnswer), its element kept.
 const versionOf = (m) =>
   [
-    m.content,
+    isStreaming(m) ? '' : m.content,
+    m.status,
     m.editedAt,
     m.deletedAt,
     m.pinnedAt,
@@ -40,6 +43,9 @@ export function renderMessageList(list, messages, myId, actions, { quietly = fal
       fresh.dataset.version = version;
       if (li) li.replaceWith(fresh);
       li = fresh;
+    } else if (isStreaming(m)) {
+      const text = li.querySelector('.answer-text');
+      if (text) drawAnswer(text, m);
     }
     const wanted = previous ? previous.nextSibling : list.firstChild;
     if (wanted !== li) list.insertBefore(li, wanted);
@@ -52,16 +58,24 @@ export function renderMessageList(list, messages, myId, actions, { quietly = fal
 function renderMessage(m, myId, actions) {
   const mine = m.sender?.id === myId;
   const deleted = !!m.deletedAt;
-  const li = h('li', { class: `message${mine ? ' mine' : ''}${deleted ? ' deleted' : ''}`, dataset: { id: m.id, sequence: m.sequence } });
+  const answer = isAnswer(m) && !deleted;
+  const li = h('li', {
+    class: `message${mine ? ' mine' : ''}${deleted ? ' deleted' : ''}${answer ? ' answer' : ''}`,
+    dataset: { id: m.id, sequence: m.sequence, ...(answer ? { status: m.status } : {}) },
+    // Screen readers wait for the whole answer rather than read out every piece (role=log announces additions).
+    'aria-busy': answer && isStreaming(m) ? 'true' : null,
+  });
   li.append(
     h(
       'div',
       { class: 'meta' },
       h('strong', { class: 'sender' }, mine ? 'You' : m.senderName),
+      answer ? aiBadge() : null,
       ' ',
       h('time', { datetime: m.createdAt }, time(m.createdAt)),
       m.editedAt && !deleted ? h('span', { class: 'edited' }, ' (edited)') : null,
       m.pinnedAt && !deleted ? h('span', { class: 'pinned-mark' }, ' · Pinned') : null,
+      answer ? endNote(m) : null,
     ),
   );
   // A blocked person's message shows only who and when, until Show.
@@ -70,11 +84,21 @@ function renderMessage(m, myId, actions) {
     return li;
   }
   li.append(
-    h('p', { class: 'content', hidden: !deleted && !m.content }, deleted ? 'Message deleted' : renderContent(m.content, m.mentions, myId)),
+    answer
+      ? answerContent(m)
+      : h(
+          'p',
+          { class: 'content', hidden: !deleted && !m.content },
+          deleted ? 'Message deleted' : renderContent(m.content, m.mentions, myId),
+        ),
   );
   if (m.replyTo && !deleted) li.querySelector('.content').before(renderQuote(m.replyTo));
+  if (answer && isStreaming(m)) {
+    li.append(streamingActions(m, actions));
+    return li;
+  }
   if (m.attachments?.length && !deleted) li.append(renderAttachments(m.attachments));
-  const short = (m.content || (m.attachments ?? []).map((a) => a.name).join(', ')).slice(0, 40);
+  const short = ((answer ? plainText(m.content) : m.content) || (m.attachments ?? []).map((a) => a.name).join(', ')).slice(0, 40);
   const summary = m.threadSummary && actions.openThread ? renderThreadSummary(m, short, actions) : null;
   if (deleted) {
     if (summary) li.append(summary);

@@ -9,6 +9,7 @@ import { messageActionsFor } from './message-actions.js';
 import { readHistoryMessage } from './history-lookup.js';
 import { attachComposer } from './composer.js';
 import { closeThreadSummary } from './summaries.js';
+import { keepText, mentionable } from './assistant-replies.js';
 
 const PAGE = 30;
 
@@ -31,6 +32,9 @@ export function initThreadPanel(viewer, context) {
 }
 
 export const openThreadRootId = () => p?.rootId ?? null;
+
+/** A reply shown in the open thread (or its root when the conversation does not hold it), else undefined. */
+export const threadMessage = (id) => p?.messages.get(id) ?? (p?.root?.id === id ? p.root : undefined);
 
 /** Opens the thread of `rootId`, a message of `conv` (the open conversation's state). */
 export function openThreadPanel(conv, rootId) {
@@ -101,8 +105,9 @@ export function threadEvent(conv, type, m) {
   }
   if (p?.conv !== conv || p.rootId !== m.threadRootId) return;
   const nearEnd = isNearEnd();
-  m.readBy = p.messages.get(m.id)?.readBy ?? []; // kept from READ events (threadRead): events do not select it
-  p.messages.set(m.id, m);
+  const held = p.messages.get(m.id);
+  m.readBy = held?.readBy ?? []; // kept from READ events (threadRead): events do not select it
+  p.messages.set(m.id, keepText(held, m));
   render();
   if (type === 'MESSAGE_ADDED' && (nearEnd || m.sender?.id === me.id)) scrollToEnd();
 }
@@ -193,7 +198,7 @@ const scrollToEnd = () => {
 };
 
 const composer = attachComposer($('thread-composer'), $('thread-composer-text'), {
-  members: () => p?.conv.conversation?.members,
+  members: () => mentionable(p?.conv.conversation),
   myId: () => me?.id,
   send,
   failed,

@@ -15,6 +15,7 @@ import {
   openThreadRootId,
   renderThreadRoot,
   threadEvent,
+  threadMessage,
   threadRead,
 } from './thread-panel.js';
 import { mentionedMembers } from './mentions.js';
@@ -24,12 +25,14 @@ import { GROUP_FIELDS } from './group-panel.js';
 import { initBlockReport } from './block-report.js';
 import { readMarker, SUMMARIZE_FROM } from './read-marker.js';
 import { closeSummaries, initSummaries, renderSummarize } from './summaries.js';
+import { ANSWER_FIELDS, keepText, mentionable, onDelta } from './assistant-replies.js';
+import { perFrame } from './markdown.js';
 
 const ATTACHMENT_FIELDS = 'id name contentType size width height url thumbnailUrl';
 // What every event selects, within the per-event cost budget (no more lists): read receipts are kept from READ
 // events, thread summaries counted from the replies' events, and a live message's mentions read from its text.
-const EVENT_MESSAGE_FIELDS = `id sequence content createdAt editedAt deletedAt pinnedAt senderName senderBlockedByViewer sender { id }
-  replyTo { id content deletedAt senderName } reactions { emoji count reactedByMe } threadRootId attachments { ${ATTACHMENT_FIELDS} }`;
+const EVENT_MESSAGE_FIELDS = `id sequence content createdAt editedAt deletedAt pinnedAt senderName senderBlockedByViewer sender { id username }
+  ${ANSWER_FIELDS} replyTo { id content deletedAt senderName } reactions { emoji count reactedByMe } threadRootId attachments { ${ATTACHMENT_FIELDS} }`;
 /** A thread reply, as pages and answers read it. */
 const REPLY_FIELDS = `${EVENT_MESSAGE_FIELDS} readBy { id name } mentions { id username }`;
 /** A message of the main history, as pages and answers read it. */
@@ -140,7 +143,7 @@ function subscribe(state) {
       // Every (re)subscription resumes after the last event seen, so a reconnect loses and repeats nothing.
       operation: () => ({
         query: `subscription($id: ID!, $after: Int) { conversationEvents(conversationId: $id, afterSequence: $after) {
-          type sequence readUpTo user { id name } message { ${EVENT_MESSAGE_FIELDS} } } }`,
+          type sequence readUpTo user { id name } delta { messageId index text } message { ${EVENT_MESSAGE_FIELDS} } } }`,
         variables: { id: state.id, after: state.lastSequence },
       }),
       next: ({ conversationEvents: e }) => onEvent(state, e),
@@ -157,6 +160,8 @@ function subscribe(state) {
 }
 
 function onEvent(state, e) {
+  // A piece of a streaming answer carries its message's sequence (already seen): it grows that message in place.
+  if (t === state && e.type === 'MESSAGE_DELTA') return onDelta(e.delta, findMessage, drawSoon);
   if (t !== state || e.sequence <= state.lastSequence) return;
   state.lastSequence = e.sequence;
   if (e.message) {
@@ -168,6 +173,7 @@ function onEvent(state, e) {
     if (message.threadRootId) threadEvent(state, e.type, message);
     else {
       const held = state.messages.get(message.id);
+      keepText(held, message);
       Object.assign(message, { readBy: held?.readBy ?? [], threadSummary: held?.threadSummary ?? null });
       state.messages.set(message.id, message);
       // Replies quote a message as it is now: an edit or a deletion shows in their quotes too.
@@ -223,6 +229,15 @@ const renderMessages = () => {
   $('load-older').hidden = !t.hasOlder;
   renderThreadRoot();
 };
+/** A message of the open conversation, in its history or the open thread. */
+const findMessage = (id) => t?.messages.get(id) ?? threadMessage(id);
+/** Draws what streaming answers added, once per frame, following them down when the reader is at the end. */
+const drawSoon = perFrame(() => {
+  if (!t) return;
+  const nearEnd = isNearEnd();
+  renderMessages();
+  if (nearEnd) scrollToEnd();
+});
 const renderQuietly = () => {
   renderMessageList($('message-list'), t.messages.values(), me.id, messageActions, { quietly: true });
   $('load-older').hidden = !t.hasOlder;
@@ -301,7 +316,7 @@ function requestLimitSaid(err) {
 }
 
 const composer = attachComposer($('composer'), $('composer-text'), {
-  members: () => t?.conversation?.members,
+  members: () => mentionable(t?.conversation),
   myId: () => me?.id,
   send,
   failed: (err) => showError($('conversation-error'), requestLimitSaid(err)),
