@@ -121,6 +121,12 @@ export function threadRead(user, readUpTo) {
   render();
 }
 
+/** Before a redraw: whether the thread is read at its end; the function returned keeps it there after (answers grow). */
+export function keepThreadEnd() {
+  const nearEnd = !!p && isNearEnd();
+  return () => nearEnd && p && scrollToEnd();
+}
+
 /** The root may have changed in the conversation's state (an event, an action): draw it again. */
 export function renderThreadRoot() {
   if (p) render();

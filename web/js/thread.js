@@ -11,6 +11,7 @@ import { clearTyping, onTyping, stopTyping, typed, typingState } from './typing.
 import {
   closeThreadPanel,
   initThreadPanel,
+  keepThreadEnd,
   openThreadPanel,
   openThreadRootId,
   renderThreadRoot,
@@ -235,8 +236,10 @@ const findMessage = (id) => t?.messages.get(id) ?? threadMessage(id);
 const drawSoon = perFrame(() => {
   if (!t) return;
   const nearEnd = isNearEnd();
+  const keepThread = keepThreadEnd();
   renderMessages();
   if (nearEnd) scrollToEnd();
+  keepThread();
 });
 const renderQuietly = () => {
   renderMessageList($('message-list'), t.messages.values(), me.id, messageActions, { quietly: true });
