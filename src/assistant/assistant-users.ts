@@ -18,17 +18,19 @@ export interface AssistantUser {
 const MAX_TENANTS = 10_000;
 
 export class AssistantUsers {
-  private readonly known = new LRUCache<string, AssistantUser | 'none'>({ max: MAX_TENANTS, ttl: 60_000 });
+  /** Each tenant's assistant; fetch() looks a tenant up once however many mentions arrive together. */
+  private readonly known = new LRUCache<string, AssistantUser | 'none'>({
+    max: MAX_TENANTS,
+    ttl: 60_000,
+    fetchMethod: async (tenantId) => (await this.find(tenantId)) ?? (await this.create(tenantId)) ?? 'none',
+  });
 
   constructor(private readonly prisma: PrismaClient) {}
 
   /** The tenant's assistant, made on first use; null when a person holds the username. */
   async of(tenantId: string): Promise<AssistantUser | null> {
-    const known = this.known.get(tenantId);
-    if (known) return known === 'none' ? null : known;
-    const found = (await this.find(tenantId)) ?? (await this.create(tenantId));
-    this.known.set(tenantId, found ?? 'none');
-    return found;
+    const found = await this.known.fetch(tenantId);
+    return found && found !== 'none' ? found : null;
   }
 
   private async find(tenantId: string): Promise<AssistantUser | null | undefined> {

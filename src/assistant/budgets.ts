@@ -64,6 +64,8 @@ export class Budgets {
   private readonly cached: LRUCache<string, BudgetLimits>;
   /** Counts set() calls (see limits). */
   private generation = 0;
+  /** Reads under way, per tenant (see limits). */
+  private readonly reading = new Map<string, Promise<BudgetLimits>>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -76,11 +78,21 @@ export class Budgets {
   async limits(tenantId: string): Promise<BudgetLimits> {
     const known = this.cached.get(tenantId);
     if (known) return known;
+    // Answers starting together share one read.
+    const under = this.reading.get(tenantId);
+    if (under) return under;
     // A read that a set() overtook is not cached: it may hold the budgets from before.
     const generation = this.generation;
-    const limits = await this.readLimits(tenantId);
-    if (generation === this.generation) this.cached.set(tenantId, limits);
-    return limits;
+    const read = this.readLimits(tenantId)
+      .then((limits) => {
+        if (generation === this.generation) this.cached.set(tenantId, limits);
+        return limits;
+      })
+      .finally(() => {
+        if (this.reading.get(tenantId) === read) this.reading.delete(tenantId);
+      });
+    this.reading.set(tenantId, read);
+    return read;
   }
 
   private async readLimits(tenantId: string): Promise<BudgetLimits> {
@@ -101,6 +113,7 @@ export class Budgets {
     await this.prisma.chatBudget.upsert({ where: { tenantId }, create: { tenantId, ...data }, update: data });
     this.generation++;
     this.cached.delete(tenantId);
+    this.reading.delete(tenantId);
     return this.limits(tenantId);
   }
 

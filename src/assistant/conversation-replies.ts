@@ -107,14 +107,9 @@ export class ConversationReplies implements StreamingSource {
   }
 
   private async answer(mention: Message, mentionerId: string): Promise<void> {
-    const { prisma, messaging, limiter, budgets } = this.deps;
+    const { messaging, limiter, budgets } = this.deps;
     const bot = await this.deps.users.of(mention.tenantId);
     if (!bot || bot.id === mentionerId) return;
-    const conversation = await prisma.conversation.findUnique({
-      where: { id: mention.conversationId },
-      select: { assistantEnabled: true },
-    });
-    if (!conversation?.assistantEnabled) return;
     const actor: Actor = { tenantId: mention.tenantId, userId: mentionerId };
     let refusal: string | null = null;
     try {
@@ -131,7 +126,7 @@ export class ConversationReplies implements StreamingSource {
       replyToId: mention.threadRootId ? null : mention.id,
       threadRootId: mention.threadRootId,
     });
-    if (!answer) return; // turned off meanwhile
+    if (!answer) return; // the group has the assistant turned off (or is gone)
     if (refusal !== null) {
       await messaging.streaming.finish(answer, refusal, 'FAILED');
       return;

@@ -75,6 +75,6 @@ export function createMessaging(
     search: new SearchService(prisma),
     requests,
     invitations: new InvitationService(prisma, conversations),
-    streaming: new StreamingMessages(prisma, publisher),
+    streaming: new StreamingMessages(prisma, sql, publisher),
   };
 }

@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Message, MessageStatus, PrismaClient } from '../generated/prisma/client.ts';
 import { takeSequences } from '../db/sql/events.ts';
-import { finishStreamingMessage, takeStreamingPlace } from '../db/sql/streaming-messages.ts';
-import { writeEvents, type ConversationEventPayload } from './events.ts';
+import type { SqlQuery } from '../db/client.ts';
+import { appendStreamingMessage, finishStreamingMessage } from '../db/sql/streaming-messages.ts';
+import { toPayload, writeEvents, type ConversationEventPayload } from './events.ts';
 import type { MessagePublisher } from './message-publisher.ts';
 
 /** A streaming message's text so far, and how many MESSAGE_DELTA pieces it holds. */
@@ -40,6 +41,8 @@ export class StreamingMessages {
 
   constructor(
     private readonly prisma: PrismaClient,
+    /** Database.query: a start is one statement (appendStreamingMessage). */
+    private readonly sql: SqlQuery,
     private readonly publisher: MessagePublisher,
   ) {}
 
@@ -58,33 +61,21 @@ export class StreamingMessages {
    * conversation is gone, of another tenant, or has the assistant turned off.
    */
   async start(s: StreamingStart): Promise<Message | null> {
-    const id = randomUUID();
-    const written = await this.prisma.$transaction(async (tx) => {
-      const place = await takeStreamingPlace(tx, { ...s, now: new Date() });
-      if (!place) return null;
-      const message = await tx.message.create({
-        data: {
-          id,
-          tenantId: s.tenantId,
-          conversationId: s.conversationId,
-          senderId: s.senderId,
-          sequence: place.sequence,
-          content: '',
-          status: 'STREAMING',
-          createdAt: place.at,
-          replyToId: s.replyToId,
-          threadRootId: place.threadRootId,
-        },
-      });
-      const [event] = await writeEvents(tx, s.conversationId, place.sequence, [
-        { type: 'MESSAGE_ADDED', messageId: id, userId: s.senderId },
-      ]);
-      return { message, event };
+    const messageId = randomUUID();
+    const message = await appendStreamingMessage(this.sql, { ...s, messageId, eventId: randomUUID(), now: new Date() });
+    if (!message) return null;
+    const event = toPayload({
+      conversationId: s.conversationId,
+      sequence: message.sequence,
+      type: 'MESSAGE_ADDED',
+      messageId,
+      userId: s.senderId,
+      readUpTo: null,
+      createdAt: message.createdAt,
     });
-    if (!written) return null;
-    written.event.rows = { message: written.message };
-    await this.publisher.publish([written.event]);
-    return written.message;
+    event.rows = { message };
+    await this.publisher.publish([event]);
+    return message;
   }
 
   /** Publishes the `index`th piece of a streaming message's text (to the members who hear of its conversation). */

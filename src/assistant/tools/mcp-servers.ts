@@ -29,16 +29,18 @@ export class McpServers {
     private readonly clients: McpClients,
     cacheMs: number,
   ) {
-    this.cached = new LRUCache({ max: 10_000, ttl: cacheMs });
+    // fetch() reads a tenant once however many answers ask at the same moment.
+    this.cached = new LRUCache({
+      max: 10_000,
+      ttl: cacheMs,
+      fetchMethod: (tenantId) => this.prisma.mcpServer.findMany({ where: { tenantId }, orderBy: { name: 'asc' } }),
+    });
   }
 
   /** The tenant's servers, by name. */
   async list(tenantId: string): Promise<McpServer[]> {
-    const hit = this.cached.get(tenantId);
-    if (hit) return hit;
-    const found = await this.prisma.mcpServer.findMany({ where: { tenantId }, orderBy: { name: 'asc' } });
-    this.cached.set(tenantId, found);
-    return found;
+    // Undefined only when an add or remove here dropped the read under way: it would be out of date.
+    return (await this.cached.fetch(tenantId)) ?? this.prisma.mcpServer.findMany({ where: { tenantId }, orderBy: { name: 'asc' } });
   }
 
   /** Adds a server (the caller checked the admin role); a name in use is CONFLICT. */

@@ -8,7 +8,7 @@ import { decoded, type SqlQuery } from './statement.ts';
 export const MESSAGE_COLUMNS = carriedColumns('Message');
 /** A sender's columns: every column but the withheld ones (the password hash). */
 export const SENDER_COLUMNS = carriedColumns('User');
-const MESSAGE_SELECT = selectList(MESSAGE_COLUMNS);
+export const MESSAGE_SELECT = selectList(MESSAGE_COLUMNS);
 /** The page's columns: the message's, then its sender's; with quotes, then the quoted message's and its sender's. */
 const HISTORY_SELECT = `${selectList(MESSAGE_COLUMNS, 'm')}, ${selectList(SENDER_COLUMNS, 'u')}`;
 const QUOTE_SELECT = `${selectList(MESSAGE_COLUMNS, 'q')}, ${selectList(SENDER_COLUMNS, 'qu')}`;
