@@ -153,7 +153,9 @@ describe('a budget for what a subscription selects per event', () => {
   it('is the default, and what the web client, the README and GraphiQL subscribe to costs at most a third of it', async () => {
     expect(testConfig().GRAPHQL_MAX_EVENT_COST).toBe(MAX_EVENT_COST);
     const web = await Promise.all(
-      ['conversations.js', 'thread.js', 'assistant.js'].map((f) => readFile(new URL(`../web/js/${f}`, import.meta.url), 'utf8')),
+      ['conversations.js', 'thread.js', 'assistant.js', 'assistant-replies.js'].map((f) =>
+        readFile(new URL(`../web/js/${f}`, import.meta.url), 'utf8'),
+      ),
     );
     const webDocs = subscriptionsIn(web).map((doc) => parse(doc));
     const readmeDocs = readmeSubscriptions(await readFile(new URL('../README.md', import.meta.url), 'utf8'));
