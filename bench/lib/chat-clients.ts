@@ -18,6 +18,8 @@ export interface StreamsResult {
   tokensPerSecond: number;
   ttft: LatencySummary;
   errors: string[];
+  /** In-conversation line: how long the burst of mentions took to be answered over HTTP. */
+  sendsAnsweredMs?: number;
 }
 
 const CHAT = 'subscription($input: ChatInput!) { chat(input: $input) { __typename ... on ChatToken { delta index } } }';
