@@ -157,6 +157,11 @@ describe('hostile input strings', () => {
     });
     const errors = (await chat.ended()) as Result['errors'];
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'title' });
+    // In a list of ids (the chat's files), named by its input field.
+    const files = subscribe(client, 'subscription($i: ChatInput!) { chat(input: $i) { __typename } }', {
+      i: { message: 'hello', attachmentIds: [`a${NUL}`] },
+    });
+    expect(((await files.ended()) as Result['errors'])?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'attachmentIds' });
     const status = subscribe(client, 'mutation($t: String) { setStatus(status: AWAY, text: $t) { status } }', { t: NUL });
     expect(((await status.ended()) as Result['errors'])?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'text' });
   });

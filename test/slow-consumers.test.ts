@@ -91,7 +91,9 @@ const ended = (e: Chat) => ['ChatCompleted', 'ChatStopped', 'ChatError'].include
 
 describe('a client that stops reading (every subscription field)', () => {
   // Each flood comes from one user; the per-user throttles have their own tests below.
-  const server = useServer({ PRESENCE_STATUS_RATE_LIMIT: 'off' });
+  // A stalled client cannot answer the server's pings (they wait behind what it does not read): with the 12 s default
+  // a flood that takes long on a loaded machine would see the socket closed as dead, which is not what is tested here.
+  const server = useServer({ PRESENCE_STATUS_RATE_LIMIT: 'off', WS_KEEPALIVE_MS: '60000' });
 
   it('presenceChanged: 1,500 setStatus calls; the flood is coalesced to the latest state', async () => {
     const s = server();
@@ -379,7 +381,7 @@ describe('throttles on setStatus and setTyping', () => {
     expect((await s.gql(SetStatus, { s: 'BUSY', t: 'mine' }, { token: other.token })).errors).toBeUndefined();
   });
 
-  it('setTyping started and stopped in turn shows at most TYPING_RATE_LIMIT starts, each followed by one stop', async () => {
+  it('setTyping started and stopped in turn shows at most TYPING_RATE_LIMIT starts and ends stopped', async () => {
     const s = server();
     const [typist, reader, prober, marker] = [await s.user(), await s.user(), await s.user(), await s.user()];
     const c = await createConversation(s, [typist, reader, prober, marker]);
@@ -399,6 +401,11 @@ describe('throttles on setStatus and setTyping', () => {
       if (e.data?.typing.user.id === typist.id) shown.push(e.data.typing.isTyping);
       return e.data?.typing.user.id === marker.id;
     });
-    expect(shown).toEqual([true, false, true, false, true, false, true, false, true, false]);
+    // Unhurried, the reader sees five starts each followed by its stop. A reader that falls behind gets the typist's
+    // latest state in place of what it had not read yet (delivery.ts coalesces per user): never more starts, and
+    // the last state it sees is the last one set, stopped.
+    expect(shown.filter((typing) => typing).length).toBeLessThanOrEqual(5);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.at(-1)).toBe(false);
   });
 });
