@@ -10,10 +10,14 @@ import { actorOf } from './loaders.ts';
 import { SHARED_EVENTS, type SharedEventsExtension } from '../graphql/shared-events.ts';
 
 /** An event's name within a group of subscribers (shared-events.ts): the same on every topic it reaches. */
+// A live MESSAGE_ADDED of a STREAMING message (its carried row says so) is named apart: its result holds the text as
+// it was then, and a subscriber replaying that event later (no rows) must execute it afresh for the text so far.
 const sharedEventKey = (event: ConversationEventPayload) =>
   event.delta
     ? `${event.conversationId}:${event.sequence}:${event.delta.messageId}:${event.delta.index}`
-    : `${event.conversationId}:${event.sequence}`;
+    : event.rows?.message?.status === 'STREAMING'
+      ? `${event.conversationId}:${event.sequence}:streaming`
+      : `${event.conversationId}:${event.sequence}`;
 
 const ConversationEventTypeRef = builder.enumType('ConversationEventType', {
   description: 'What happened in a conversation.',
