@@ -43,6 +43,32 @@ async function nextEv(sub: Subscription<unknown>): Promise<Ev> {
   return (r.data as { conversationEvents: Ev }).conversationEvents;
 }
 
+/**
+ * `by` stops the answer (through `s`): its text so far ("Hello there") stays, STOPPED, the model saw the abort, and
+ * each stream's next event past the pieces it has is the MESSAGE_COMPLETED saying so.
+ */
+async function stopAndSeeStopped(
+  s: TestServer,
+  by: TestUser,
+  answerId: string,
+  gate: ReturnType<typeof gatedModel>,
+  subs: Subscription<unknown>[],
+) {
+  const stopped = await s.ok<{ stopAssistantReply: { id: string; status: string; content: string } }, { id: string }>(
+    STOP,
+    { id: answerId },
+    as(by),
+  );
+  expect(stopped.stopAssistantReply).toEqual({ id: answerId, status: 'STOPPED', content: 'Hello there' });
+  await gate.abortSeen;
+  for (const sub of subs) {
+    expect(await nextSkipping(sub, 2)).toMatchObject({
+      type: 'MESSAGE_COMPLETED',
+      message: { id: answerId, status: 'STOPPED', content: 'Hello there' },
+    });
+  }
+}
+
 /** The next event but deltas the client already has (index below `pieces`, the streamedDeltas it read). */
 async function nextSkipping(sub: Subscription<unknown>, pieces: number): Promise<Ev> {
   for (;;) {
@@ -157,19 +183,7 @@ describe('@assistant in conversations', () => {
     });
 
     // A member who did not mention it stops it: the text so far stays, STOPPED, and the model saw the abort.
-    const stopped = await c.s.ok<{ stopAssistantReply: { id: string; status: string; content: string } }, { id: string }>(
-      STOP,
-      { id: answerId },
-      as(c.member),
-    );
-    expect(stopped.stopAssistantReply).toEqual({ id: answerId, status: 'STOPPED', content: 'Hello there' });
-    await gate.abortSeen;
-    for (const sub of [live, resumed]) {
-      expect(await nextSkipping(sub, 2)).toMatchObject({
-        type: 'MESSAGE_COMPLETED',
-        message: { id: answerId, status: 'STOPPED', content: 'Hello there' },
-      });
-    }
+    await stopAndSeeStopped(c.s, c.member, answerId, gate, [live, resumed]);
     // Stopping again returns it as it ended.
     expect(
       (await c.s.ok<{ stopAssistantReply: { status: string } }, { id: string }>(STOP, { id: answerId }, as(c.owner))).stopAssistantReply
@@ -316,7 +330,6 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('@assistant across instances (Redis
     const c = await setUp(a);
     const gate = gatedModel(['Hello', ' there'], [' never']);
     a.services().assistant.models.register(MODEL, gate.model);
-    const onB = { ...c, s: b };
     const mention = await send(c, '@assistant say hello'); // sent on A: the answer runs on A
     const live = subscribe(b.ws(as(c.member)), EVENTS, { c: c.group, after: mention.sequence - 1 }) as Subscription<unknown>;
     expect(await nextEv(live)).toMatchObject({ type: 'MESSAGE_ADDED', message: { id: mention.id } });
@@ -332,19 +345,7 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('@assistant across instances (Redis
       type: 'MESSAGE_ADDED',
       message: { id: answerId, status: 'STREAMING', content: 'Hello there', streamedDeltas: 2 },
     });
-    const stopped = await onB.s.ok<{ stopAssistantReply: { status: string; content: string } }, { id: string }>(
-      STOP,
-      { id: answerId },
-      as(c.member),
-    );
-    expect(stopped.stopAssistantReply).toEqual({ id: answerId, status: 'STOPPED', content: 'Hello there' });
-    await gate.abortSeen;
-    for (const sub of [live, resumed]) {
-      expect(await nextSkipping(sub, 2)).toMatchObject({
-        type: 'MESSAGE_COMPLETED',
-        message: { id: answerId, status: 'STOPPED', content: 'Hello there' },
-      });
-    }
+    await stopAndSeeStopped(b, c.member, answerId, gate, [live, resumed]);
   });
 });
 

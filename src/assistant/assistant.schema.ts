@@ -6,7 +6,7 @@ import { notFound } from '../errors.ts';
 import type { ChatActor } from './assistant.service.ts';
 import { MAX_SYSTEM_PROMPT } from './context.ts';
 import { ChatMessageRef, ChatModelRef, ChatUsageRef } from './assistant.types.ts';
-import { ChatEvent, ChatInput, type GqlChatEvent } from './chat-events.ts';
+import { ChatEvent, ChatInput, withStarted } from './chat-events.ts';
 // Registered with the chat schema: message parts (ChatMessage.parts) and tools (chatTools, MCP servers).
 import './parts.schema.ts';
 import './mcp.schema.ts';
@@ -129,7 +129,7 @@ builder.subscriptionFields((t) => ({
         regenerate: input.regenerate == null ? null : String(input.regenerate),
         attachmentIds: input.attachmentIds?.map(String) ?? null,
       });
-      return prepend<GqlChatEvent>({ kind: 'started', ...started }, ctx.services.assistant.followStarted(started));
+      return withStarted(started, ctx.services.assistant.followStarted(started));
     },
     resolve: (event) => event,
   }),
@@ -145,12 +145,3 @@ builder.subscriptionFields((t) => ({
     resolve: (event) => event,
   }),
 }));
-
-async function* prepend<T>(first: T, rest: AsyncGenerator<T>): AsyncGenerator<T> {
-  try {
-    yield first;
-    yield* rest;
-  } finally {
-    await rest.return(undefined);
-  }
-}

@@ -175,3 +175,13 @@ export const ChatInput = builder.inputType('ChatInput', {
     }),
   }),
 });
+
+/** A started answer's events as the `chat` and `summarizeConversation` subscriptions send them: ChatStarted first. */
+export async function* withStarted(started: ChatStarted, rest: AsyncGenerator<ChatRunEvent>): AsyncGenerator<GqlChatEvent> {
+  try {
+    yield { kind: 'started', ...started };
+    yield* rest;
+  } finally {
+    await rest.return(undefined);
+  }
+}

@@ -90,11 +90,12 @@ export class ConversationReplies implements StreamingSource {
     if (!bot || message.senderId !== bot.id) throw badInput('That message is not an answer of the assistant.', 'messageId');
     if (message.status !== 'STREAMING') return message;
     const here = runs.get(messageId);
-    const known = here ? true : await runs.requestStop({ messageId, tenantId: actor.tenantId, userId: actor.userId, byMember: true });
     if (here) {
       here.stop('user');
       await here.done;
-    } else if (known || (await runs.owner(messageId))) {
+    } else if (await runs.owner(messageId)) {
+      // Another instance writes it: asked there over the bus, and its end followed here.
+      await runs.requestStop({ messageId, tenantId: actor.tenantId, userId: actor.userId, byMember: true });
       await lastOf(
         runs.follow(messageId, Number.MAX_SAFE_INTEGER, async () => terminalFromRow(null)),
         10_000,

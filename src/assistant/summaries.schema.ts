@@ -2,7 +2,7 @@
 // summaries.ts; the events are chat's (chat-events.ts), so a client that renders `chat` renders a summary.
 import { builder } from '../graphql/builder.ts';
 import { requireViewer } from '../graphql/context.ts';
-import { ChatEvent, type GqlChatEvent } from './chat-events.ts';
+import { ChatEvent, withStarted } from './chat-events.ts';
 import { NOTHING_TO_SUMMARIZE, SUMMARY_MAX_MESSAGES, Summaries } from './summaries.ts';
 
 const SummaryScope = builder.enumType('SummaryScope', {
@@ -35,17 +35,8 @@ builder.subscriptionField('summarizeConversation', (t) =>
         threadRootId: args.threadRootId == null ? null : String(args.threadRootId),
         model: args.model,
       });
-      return prepend<GqlChatEvent>({ kind: 'started', ...started }, ctx.services.assistant.followStarted(started));
+      return withStarted(started, ctx.services.assistant.followStarted(started));
     },
     resolve: (event) => event,
   }),
 );
-
-async function* prepend<T>(first: T, rest: AsyncGenerator<T>): AsyncGenerator<T> {
-  try {
-    yield first;
-    yield* rest;
-  } finally {
-    await rest.return(undefined);
-  }
-}
